@@ -1,0 +1,1 @@
+"""The ``edigate`` command line: thin commands that call services and print."""

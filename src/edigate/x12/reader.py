@@ -1,0 +1,859 @@
+"""Streaming X12 reader: bytes in, envelope events out, every problem a :class:`Finding`.
+
+Two levels, one tokenizer:
+
+* :meth:`X12Reader.segments` yields every segment with its 1-based position in the file.
+* :meth:`X12Reader.events` yields interchange and group headers and trailers, and each
+  transaction set whole (ST..SE), checking control numbers and counts on the way.
+
+The input is read in chunks and decoded incrementally, so memory is bounded by the chunk size
+plus the largest transaction. Bytes are decoded as UTF-8 with ``surrogateescape`` (or EBCDIC
+cp037 when the file starts with an EBCDIC ``ISA``): every byte survives, and
+:func:`edigate.x12.writer` encodes it back unchanged.
+
+Line breaks that are not delimiters are formatting, never data, so they are dropped before
+splitting: this handles CR/LF after terminators and files hard-wrapped at 80 columns alike.
+
+Usage::
+
+    for event in X12Reader(open("po.edi", "rb")).events():
+        if isinstance(event, TransactionSet):
+            print(event.set_id, event.control_number, len(event.segments))
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .events import (
+    Event,
+    GroupHeader,
+    GroupTrailer,
+    InterchangeHeader,
+    InterchangeTrailer,
+    Segment,
+    TechnicalAck,
+    TransactionSet,
+)
+from .findings import ErrorCode, Finding, Level, Location, Severity
+from .isa import IsaParse, build_header, looks_like_isa, parse_isa
+from .separators import LINE_BREAKS, Separators
+
+Source = bytes | bytearray | memoryview | BinaryIO | str | os.PathLike[str]
+
+_ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+_BLANK = " \t\r\n\x0b\x0c"
+_LEADING_JUNK = " \t\r\n\x0b\x0c\ufeff\x00\x1a"
+_EBCDIC_ISA = b"\xc9\xe2\xc1"
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderLimits:
+    """Bounds that keep a hostile file from taking the memory of the gateway."""
+
+    max_segment_chars: int = 1 << 20
+    max_transaction_segments: int = 500_000
+
+
+def components(value: str, separators: Separators) -> tuple[str, ...]:
+    """Split a composite element into its components (always a tuple, even for one)."""
+    return tuple(value.split(separators.component))
+
+
+def repetitions(value: str, separators: Separators) -> tuple[str, ...]:
+    """Split a repeated element (5010 ISA11) into its repeats."""
+    if separators.repetition is None:
+        return (value,)
+    return tuple(value.split(separators.repetition))
+
+
+class X12Reader:
+    """Read X12 from bytes, a binary stream or a path. Iterate once."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        chunk_size: int = 1 << 20,
+        limits: ReaderLimits | None = None,
+    ) -> None:
+        self._source = source
+        self._chunk_size = chunk_size
+        self.limits = limits or ReaderLimits()
+        self.encoding = "utf-8"
+
+    # ------------------------------------------------------------------ public iteration
+    def events(self) -> Iterator[Event]:
+        """Envelope events in file order. Never raises on bad input."""
+        structure = _Structure(self.limits)
+        for region in self._regions():
+            kind = region[0]
+            if kind == "parts":
+                yield from structure.feed(region[1], region[2], region[3])
+            elif kind == "isa":
+                yield from structure.start_interchange(region[1])
+            elif kind == "oversized":
+                structure.oversized_segment(region[1])
+            else:  # "finding"
+                finding: Finding = region[1]
+                if finding.code.level is Level.FILE or not structure.in_interchange:
+                    yield finding
+                else:
+                    structure.interchange_finding(finding)
+        yield from structure.finish()
+
+    def segments(self) -> Iterator[tuple[int, Segment]]:
+        """Every segment as ``(position, elements)``; findings are not reported here."""
+        for region in self._regions():
+            if region[0] == "parts":
+                parts, position, seps = region[1], region[2], region[3]
+                blank = _blank_chars(seps)
+                es = seps.element
+                for part in parts:
+                    position += 1
+                    yield position, part.lstrip(blank).split(es)
+            elif region[0] == "isa":
+                yield region[1].position, region[1].segment
+
+    # ------------------------------------------------------------------ tokenizer
+    def _texts(self) -> Iterator[str]:
+        """Decoded text chunks. Sniffs EBCDIC from the first bytes."""
+        stream, close = _open(self._source)
+        try:
+            first = stream.read(self._chunk_size)
+            self.encoding = _sniff_encoding(first)
+            decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape")
+            chunk = first
+            while chunk:
+                text = decoder.decode(chunk)
+                if text:
+                    yield text
+                chunk = stream.read(self._chunk_size)
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+        finally:
+            if close:
+                stream.close()
+
+    def _regions(self) -> Iterator[tuple]:  # type: ignore[type-arg]
+        """Cut the text into ISAs and runs of whole segments under one set of separators.
+
+        Yields ``("isa", header)``, ``("parts", [segment texts], position_before, separators)``,
+        ``("finding", Finding)`` and ``("oversized", position)``.
+        """
+        texts = self._texts()
+        buf = ""
+        eof = False
+        seps: Separators | None = None
+        position = 0
+        seen_interchange = False
+        skipping_oversized = False
+        max_seg = self.limits.max_segment_chars
+
+        def more() -> bool:
+            nonlocal buf, eof
+            if eof:
+                return False
+            text = next(texts, None)
+            if text is None:
+                eof = True
+                return False
+            buf = buf + text if buf else text
+            return True
+
+        while True:
+            if not buf and not more():
+                break
+            if seps is None:
+                # Between interchanges: whitespace, an ISA, or junk.
+                start = _skip(buf, 0, _LEADING_JUNK)
+                if start == len(buf):
+                    buf = ""
+                    if not more():
+                        break
+                    continue
+                if len(buf) - start < 4 and not eof:
+                    more()
+                    continue
+                if not looks_like_isa(buf, start):
+                    nxt = _find_isa(buf, start + 1)
+                    yield (
+                        "finding",
+                        _junk_finding(buf, start, nxt, position, seen_interchange),
+                    )
+                    if nxt < 0:
+                        # Keep a short tail: an ISA may straddle the chunk boundary.
+                        buf = buf[-3:]
+                        while more():
+                            nxt = _find_isa(buf, 0)
+                            if nxt >= 0:
+                                break
+                            buf = buf[-3:]
+                        if nxt < 0:
+                            break
+                    buf = buf[nxt:]
+                    continue
+                parse = parse_isa(buf, start, position + 1, at_eof=eof)
+                if parse is None:
+                    more()
+                    continue
+                position += 1
+                buf = buf[parse.end :]
+                if parse.separators is None:
+                    for finding in parse.findings:
+                        yield ("finding", finding)
+                    # Unusable ISA: skip to the next one; the skipped text is reported as junk.
+                    continue
+                seen_interchange = True
+                seps = parse.separators
+                yield ("isa", build_header(parse, position, self.encoding))
+                continue
+
+            # Inside an interchange: take whole segments up to the last terminator, or up to
+            # the next ISA (which may declare other separators).
+            term = seps.segment
+            boundary = _find_isa_boundary(buf, term)
+            if boundary >= 0:
+                region, buf = buf[:boundary], buf[boundary:]
+                next_seps: Separators | None = None
+            else:
+                cut = buf.rfind(term)
+                if cut < 0:
+                    if eof:
+                        region, buf = buf, ""
+                    else:
+                        if len(buf) > max_seg:
+                            if not skipping_oversized:
+                                position += 1
+                                yield ("oversized", position)
+                                skipping_oversized = True
+                            buf = ""
+                        more()
+                        continue
+                else:
+                    region, buf = buf[: cut + 1], buf[cut + 1 :]
+                next_seps = seps
+            if skipping_oversized:
+                # Drop the rest of the oversized segment, up to its terminator.
+                end = region.find(term)
+                region = region[end + 1 :] if end >= 0 else ""
+                skipping_oversized = end < 0
+            parts = _split(region, seps)
+            if parts:
+                yield ("parts", parts, position, seps)
+                position += len(parts)
+            seps = next_seps
+            if eof and not buf:
+                break
+
+
+class _Structure:
+    """The envelope state machine: turns segments into events and checks the envelope."""
+
+    def __init__(self, limits: ReaderLimits) -> None:
+        self.limits = limits
+        self.isa: InterchangeHeader | None = None
+        self.isa_findings: list[Finding] = []
+        self.gs: GroupHeader | None = None
+        self.group_findings: list[Finding] = []
+        self.group_count = 0
+        self.ta1_count = 0
+        self.tx: TransactionSet | None = None
+        self.tx_segments: list[Segment] | None = None
+        self.tx_dropped = 0
+        self.tx_count = 0
+        self.tx_controls: set[str] = set()
+        self.out: list[Event] = []
+        self.position = 0
+        self.orphan_run = False
+        self.seps: Separators | None = None
+
+    @property
+    def in_interchange(self) -> bool:
+        return self.isa is not None
+
+    # ---------------------------------------------------------------- hot loop
+    def feed(self, parts: list[str], position: int, seps: Separators) -> Iterator[Event]:
+        self.seps = seps
+        es = seps.element
+        blank = _blank_chars(seps)
+        out = self.out
+        segs = self.tx_segments
+        envelope = _ENVELOPE
+        for part in parts:
+            position += 1
+            if not part or part[0] in blank:
+                part = part.lstrip(blank)
+                if not part:
+                    self.empty_segment(position)
+                    segs = self.tx_segments
+                    if out:
+                        yield from out
+                        out.clear()
+                    continue
+            els = part.split(es)
+            tag = els[0]
+            if tag in envelope:
+                self.position = position
+                self.envelope(tag, els, position)
+                segs = self.tx_segments
+                if out:
+                    yield from out
+                    out.clear()
+            elif segs is not None:
+                segs.append(els)
+            else:
+                self.orphan(els, position)
+                if out:
+                    yield from out
+                    out.clear()
+        self.position = position
+        if segs is not None and len(segs) > self.limits.max_transaction_segments:
+            self.truncate_transaction()
+
+    # ---------------------------------------------------------------- envelope segments
+    def start_interchange(self, header: InterchangeHeader) -> Iterator[Event]:
+        self.position = header.position
+        if self.isa is not None:
+            self.close_interchange(None, header.position)
+        self.isa = header
+        self.isa_findings = []
+        self.group_count = 0
+        self.ta1_count = 0
+        self.orphan_run = False
+        self.seps = header.separators
+        self.out.append(header)
+        yield from self.out
+        self.out.clear()
+
+    def envelope(self, tag: str, els: Segment, pos: int) -> None:
+        self.orphan_run = False
+        if tag == "ST":
+            self.open_transaction(els, pos)
+        elif tag == "SE":
+            self.close_transaction(els, pos)
+        elif tag == "GS":
+            self.open_group(els, pos)
+        elif tag == "GE":
+            self.close_group(els, pos)
+        elif tag == "IEA":
+            self.close_interchange(els, pos)
+        elif tag == "TA1":
+            self.technical_ack(els, pos)
+        else:  # ISA not at a boundary we could see, e.g. after indentation
+            self.inline_isa(els, pos)
+
+    def open_transaction(self, els: Segment, pos: int) -> None:
+        isa = self.isa
+        if isa is None:
+            self.orphan(els, pos)
+            return
+        if self.tx is not None:
+            self._close_open_transaction(pos)
+        set_id = els[1].strip() if len(els) > 1 else ""
+        control = els[2].strip() if len(els) > 2 else ""
+        tx = TransactionSet(set_id, control, [els], pos, isa, self.gs)
+        loc = Location(
+            segment=pos,
+            tag="ST",
+            segment_in_transaction=1,
+            interchange_control=isa.control_number,
+            group_control=self.gs.control_number if self.gs else None,
+            transaction_control=control,
+        )
+        if not (len(set_id) == 3 and set_id.isalnum()):
+            tx.findings.append(
+                Finding(
+                    ErrorCode.INVALID_TRANSACTION_ID,
+                    _with(loc, element=1),
+                    f"ST01 must be a 3-character transaction set ID, got {set_id!r}",
+                    value=set_id,
+                )
+            )
+        if not 4 <= len(control) <= 9:
+            tx.findings.append(
+                Finding(
+                    ErrorCode.INVALID_TRANSACTION_CONTROL_NUMBER,
+                    _with(loc, element=2),
+                    f"ST02 must be 4 to 9 characters, got {control!r}",
+                    value=control,
+                )
+            )
+        elif control in self.tx_controls:
+            tx.findings.append(
+                Finding(
+                    ErrorCode.DUPLICATE_TRANSACTION_CONTROL_NUMBER,
+                    _with(loc, element=2),
+                    f"ST02 {control} is used twice in this functional group",
+                    value=control,
+                )
+            )
+        self.tx_controls.add(control)
+        if self.gs is None:
+            tx.findings.append(
+                Finding(
+                    ErrorCode.TRANSACTION_NOT_IN_GROUP,
+                    loc,
+                    "ST outside a functional group: expected GS before it",
+                )
+            )
+        self.tx = tx
+        self.tx_segments = tx.segments
+        self.tx_dropped = 0
+
+    def close_transaction(self, els: Segment, pos: int) -> None:
+        tx = self.tx
+        if tx is None or self.tx_segments is None:
+            self.orphan(els, pos)
+            return
+        segs = self.tx_segments
+        segs.append(els)
+        count = len(segs) + self.tx_dropped
+        tx.segment_count = count
+        loc = Location(
+            segment=pos,
+            tag="SE",
+            segment_in_transaction=count,
+            interchange_control=tx.interchange.control_number,
+            group_control=tx.group.control_number if tx.group else None,
+            transaction_control=tx.control_number,
+        )
+        declared = els[1].strip() if len(els) > 1 else ""
+        if declared != str(count) and not (declared.isdigit() and int(declared) == count):
+            tx.findings.append(
+                Finding(
+                    ErrorCode.SEGMENT_COUNT_MISMATCH,
+                    _with(loc, element=1),
+                    f"SE01 says {declared or 'nothing'}, but the transaction has {count} "
+                    "segments (ST through SE)",
+                    value=declared,
+                )
+            )
+        trailer_control = els[2].rstrip() if len(els) > 2 else ""
+        if trailer_control != tx.control_number:
+            tx.findings.append(
+                Finding(
+                    ErrorCode.TRANSACTION_CONTROL_MISMATCH,
+                    _with(loc, element=2),
+                    f"SE02 {trailer_control!r} does not match ST02 {tx.control_number!r}",
+                    value=trailer_control,
+                )
+            )
+        self._emit_transaction()
+
+    def _close_open_transaction(self, pos: int) -> None:
+        """The transaction ended without an SE (another envelope segment or EOF came first)."""
+        tx = self.tx
+        assert tx is not None and self.tx_segments is not None
+        tx.segment_count = len(self.tx_segments) + self.tx_dropped
+        tx.findings.append(
+            Finding(
+                ErrorCode.TRANSACTION_TRAILER_MISSING,
+                Location(
+                    segment=pos,
+                    tag="SE",
+                    interchange_control=tx.interchange.control_number,
+                    group_control=tx.group.control_number if tx.group else None,
+                    transaction_control=tx.control_number,
+                ),
+                f"transaction set {tx.set_id} {tx.control_number} (ST at segment "
+                f"{tx.position}) has no SE before segment {pos}",
+            )
+        )
+        self._emit_transaction()
+
+    def _emit_transaction(self) -> None:
+        assert self.tx is not None
+        self.out.append(self.tx)
+        self.tx = None
+        self.tx_segments = None
+        self.tx_count += 1
+
+    def truncate_transaction(self) -> None:
+        """Drop a transaction's segments past the limit, keeping its ST, and say so once."""
+        tx, segs = self.tx, self.tx_segments
+        assert tx is not None and segs is not None
+        if self.tx_dropped == 0:
+            tx.findings.append(
+                Finding(
+                    ErrorCode.TRANSACTION_TOO_LARGE,
+                    Location(segment=tx.position, tag="ST", transaction_control=tx.control_number),
+                    f"transaction set has more than {self.limits.max_transaction_segments} "
+                    "segments; the rest is counted but not kept",
+                )
+            )
+        self.tx_dropped += len(segs) - 1
+        del segs[1:]
+
+    def open_group(self, els: Segment, pos: int) -> None:
+        isa = self.isa
+        if isa is None:
+            self.orphan(els, pos)
+            return
+        if self.tx is not None:
+            self._close_open_transaction(pos)
+        if self.gs is not None:
+            self._close_open_group(pos)
+        values = [v.strip() for v in els] + [""] * (9 - len(els))
+        gs = GroupHeader(
+            segment=els,
+            position=pos,
+            interchange=isa,
+            functional_id=values[1],
+            sender=values[2],
+            receiver=values[3],
+            date=values[4],
+            time=values[5],
+            control_number=values[6],
+            agency=values[7],
+            version=values[8],
+        )
+        loc = Location(segment=pos, tag="GS", interchange_control=isa.control_number)
+        if len(els) < 9:
+            gs.findings.append(
+                Finding(
+                    ErrorCode.MANDATORY_ELEMENT_MISSING,
+                    _with(loc, element=len(els)),
+                    f"GS has {len(els) - 1} elements, needs 8 (GS01..GS08)",
+                )
+            )
+        if not (gs.control_number.isdigit() and len(gs.control_number) <= 9):
+            gs.findings.append(
+                Finding(
+                    ErrorCode.INVALID_GROUP_CONTROL_NUMBER,
+                    _with(loc, element=6),
+                    f"GS06 must be 1 to 9 digits, got {gs.control_number!r}",
+                    value=gs.control_number,
+                )
+            )
+        self.gs = gs
+        self.group_findings = []
+        self.group_count += 1
+        self.tx_count = 0
+        self.tx_controls = set()
+        self.out.append(gs)
+
+    def close_group(self, els: Segment, pos: int) -> None:
+        gs = self.gs
+        if gs is None:
+            self.orphan(els, pos)
+            return
+        if self.tx is not None:
+            self._close_open_transaction(pos)
+        loc = Location(
+            segment=pos,
+            tag="GE",
+            interchange_control=gs.interchange.control_number,
+            group_control=gs.control_number,
+        )
+        declared = els[1].strip() if len(els) > 1 else ""
+        if not (declared.isdigit() and int(declared) == self.tx_count):
+            self.group_findings.append(
+                Finding(
+                    ErrorCode.TRANSACTION_COUNT_MISMATCH,
+                    _with(loc, element=1),
+                    f"GE01 says {declared or 'nothing'}, but the group has {self.tx_count} "
+                    "transaction sets",
+                    value=declared,
+                )
+            )
+        control = els[2].rstrip() if len(els) > 2 else ""
+        if control != gs.control_number:
+            self.group_findings.append(
+                Finding(
+                    ErrorCode.GROUP_CONTROL_MISMATCH,
+                    _with(loc, element=2),
+                    f"GE02 {control!r} does not match GS06 {gs.control_number!r}",
+                    value=control,
+                )
+            )
+        self.out.append(GroupTrailer(gs, els, pos, self.tx_count, self.group_findings))
+        self.gs = None
+        self.group_findings = []
+
+    def _close_open_group(self, pos: int) -> None:
+        gs = self.gs
+        assert gs is not None
+        self.group_findings.append(
+            Finding(
+                ErrorCode.GROUP_TRAILER_MISSING,
+                Location(
+                    segment=pos,
+                    tag="GE",
+                    interchange_control=gs.interchange.control_number,
+                    group_control=gs.control_number,
+                ),
+                f"functional group {gs.control_number} (GS at segment {gs.position}) has no GE "
+                f"before segment {pos}",
+            )
+        )
+        self.out.append(GroupTrailer(gs, None, pos, self.tx_count, self.group_findings))
+        self.gs = None
+        self.group_findings = []
+
+    def close_interchange(self, els: Segment | None, pos: int) -> None:
+        isa = self.isa
+        if isa is None:
+            assert els is not None
+            self.orphan(els, pos)
+            return
+        if self.tx is not None:
+            self._close_open_transaction(pos)
+        if self.gs is not None:
+            self._close_open_group(pos)
+        findings = self.isa_findings
+        loc = Location(segment=pos, tag="IEA", interchange_control=isa.control_number)
+        if els is None:
+            findings.append(
+                Finding(
+                    ErrorCode.PREMATURE_END_OF_FILE,
+                    loc,
+                    f"interchange {isa.control_number} (ISA at segment {isa.position}) has no "
+                    f"IEA before segment {pos}",
+                )
+            )
+        else:
+            declared = els[1].strip() if len(els) > 1 else ""
+            counts_ta1 = self.group_count == 0 and declared == str(self.ta1_count) != "0"
+            if not (declared.isdigit() and int(declared) == self.group_count):
+                findings.append(
+                    Finding(
+                        ErrorCode.GROUP_COUNT_MISMATCH,
+                        _with(loc, element=1),
+                        f"IEA01 says {declared or 'nothing'}, but the interchange has "
+                        f"{self.group_count} functional groups"
+                        + (" (it seems to count the TA1 segments)" if counts_ta1 else ""),
+                        value=declared,
+                        severity=Severity.WARNING if counts_ta1 else Severity.ERROR,
+                    )
+                )
+            control = els[2].rstrip() if len(els) > 2 else ""
+            if control != isa.control_number:
+                same_number = control.isdigit() and isa.control_number.isdigit()
+                same_number = same_number and int(control) == int(isa.control_number)
+                findings.append(
+                    Finding(
+                        ErrorCode.INTERCHANGE_CONTROL_MISMATCH,
+                        _with(loc, element=2),
+                        f"IEA02 {control!r} does not match ISA13 {isa.control_number!r}"
+                        + (" (same number, different padding)" if same_number else ""),
+                        value=control,
+                        severity=Severity.WARNING if same_number else Severity.ERROR,
+                    )
+                )
+        self.out.append(InterchangeTrailer(isa, els, pos, self.group_count, findings))
+        self.isa = None
+        self.isa_findings = []
+
+    def technical_ack(self, els: Segment, pos: int) -> None:
+        if self.tx_segments is not None:
+            self.tx_segments.append(els)
+        elif self.isa is None:
+            self.orphan(els, pos)
+        else:
+            self.ta1_count += 1
+            self.out.append(TechnicalAck(els, pos, self.isa))
+
+    def inline_isa(self, els: Segment, pos: int) -> None:
+        seps = self.seps
+        assert seps is not None
+        if len(els) == 17 and els[16] == seps.component:
+            parse = IsaParse(els, seps, 0)
+            header = build_header(parse, pos, self.isa.encoding if self.isa else "utf-8")
+            if self.isa is not None:
+                self.close_interchange(None, pos)
+            self.isa = header
+            self.isa_findings = []
+            self.group_count = 0
+            self.out.append(header)
+            return
+        finding = Finding(
+            ErrorCode.INVALID_CONTROL_STRUCTURE,
+            Location(segment=pos, tag="ISA"),
+            "ISA inside an interchange that cannot be read with the current separators",
+        )
+        self.interchange_finding(finding)
+
+    # ---------------------------------------------------------------- problems
+    def orphan(self, els: Segment, pos: int) -> None:
+        """A segment where none may stand: report the first of each run."""
+        if self.orphan_run:
+            return
+        self.orphan_run = True
+        tag = els[0]
+        if self.isa is None:
+            self.out.append(
+                Finding(
+                    ErrorCode.JUNK_AFTER_INTERCHANGE,
+                    Location(segment=pos, tag=tag),
+                    f"segment {tag!r} outside any interchange (after IEA or before ISA)",
+                    value=tag,
+                )
+            )
+            return
+        where = "functional group" if self.gs is not None else "interchange"
+        expected = "ST" if self.gs is not None else "GS"
+        finding = Finding(
+            ErrorCode.INVALID_INTERCHANGE_CONTENT,
+            Location(
+                segment=pos,
+                tag=tag,
+                interchange_control=self.isa.control_number,
+                group_control=self.gs.control_number if self.gs else None,
+            ),
+            f"segment {tag!r} outside a transaction set in the {where}: expected {expected}",
+            value=tag,
+        )
+        if self.gs is not None:
+            self.group_findings.append(finding)
+        else:
+            self.isa_findings.append(finding)
+
+    def empty_segment(self, pos: int) -> None:
+        tx = self.tx
+        segs = self.tx_segments
+        if tx is not None and segs is not None:
+            segs.append([""])
+            tx.findings.append(
+                Finding(
+                    ErrorCode.UNRECOGNIZED_SEGMENT,
+                    Location(
+                        segment=pos,
+                        tag="",
+                        segment_in_transaction=len(segs) + self.tx_dropped,
+                        transaction_control=tx.control_number,
+                    ),
+                    "empty segment (two segment terminators in a row)",
+                    value="",
+                )
+            )
+        elif self.isa is not None:
+            self.orphan([""], pos)
+        # Blank lines between interchanges are formatting, not segments.
+
+    def oversized_segment(self, pos: int) -> None:
+        finding = Finding(
+            ErrorCode.INVALID_INTERCHANGE_CONTENT,
+            Location(segment=pos),
+            f"segment longer than {self.limits.max_segment_chars} characters without a "
+            "terminator; skipped",
+        )
+        if self.tx is not None and self.tx_segments is not None:
+            self.tx_segments.append([""])
+            self.tx.findings.append(finding)
+        elif self.isa is not None:
+            self.isa_findings.append(finding)
+        else:
+            self.out.append(finding)
+
+    def interchange_finding(self, finding: Finding) -> None:
+        self.isa_findings.append(finding)
+
+    def finish(self) -> Iterator[Event]:
+        if self.isa is not None:
+            self.close_interchange(None, self.position + 1)
+        yield from self.out
+        self.out.clear()
+
+
+# ---------------------------------------------------------------------- helpers
+def _open(source: Source) -> tuple[BinaryIO, bool]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source)), True
+    if isinstance(source, str | os.PathLike):
+        return open(source, "rb"), True
+    return source, False
+
+
+def _sniff_encoding(first: bytes) -> str:
+    """UTF-8 unless the first bytes say EBCDIC or UTF-16 (seen in real partner files)."""
+    if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    if len(first) >= 4 and first[1] == 0 and first[3] == 0 and first[0] != 0:
+        return "utf-16-le"
+    if len(first) >= 4 and first[0] == 0 and first[2] == 0 and first[1] != 0:
+        return "utf-16-be"
+    if first.lstrip(b" \t\r\n\x00\x40\x25\x0d")[:3] == _EBCDIC_ISA:
+        return "cp037"
+    return "utf-8"
+
+
+def _blank_chars(seps: Separators) -> str:
+    return "".join(c for c in _BLANK if c not in seps.delimiters())
+
+
+def _skip(text: str, start: int, chars: str) -> int:
+    n = len(text)
+    while start < n and text[start] in chars:
+        start += 1
+    return start
+
+
+def _find_isa(text: str, start: int) -> int:
+    """Index of the next plausible ISA at or after ``start``, or -1."""
+    i = text.find("ISA", start)
+    while i >= 0:
+        if len(text) < i + 4 or looks_like_isa(text, i):
+            return i
+        i = text.find("ISA", i + 1)
+    return -1
+
+
+def _find_isa_boundary(text: str, terminator: str) -> int:
+    """Index of an ISA that opens a new segment (only blanks since a terminator), or -1."""
+    i = text.find("ISA")
+    while i >= 0:
+        j = i - 1
+        while j >= 0 and text[j] in _BLANK and text[j] != terminator:
+            j -= 1
+        if (j < 0 or text[j] == terminator) and len(text) > i + 3 and looks_like_isa(text, i):
+            return i
+        i = text.find("ISA", i + 1)
+    return -1
+
+
+def _split(region: str, seps: Separators) -> list[str]:
+    """Split a run of whole segments; drop non-delimiter line breaks and a blank tail."""
+    delims = seps.delimiters()
+    for brk in LINE_BREAKS:
+        if brk not in delims and brk in region:
+            region = region.replace(brk, "")
+    parts = region.split(seps.segment)
+    last = parts[-1]
+    if not last or last.isspace():
+        parts.pop()
+    return parts
+
+
+def _junk_finding(text: str, start: int, nxt: int, position: int, seen: bool) -> Finding:
+    sample = text[start : start + 40] if nxt < 0 else text[start : min(nxt, start + 40)]
+    if seen:
+        return Finding(
+            ErrorCode.JUNK_AFTER_INTERCHANGE,
+            Location(segment=position + 1),
+            f"unexpected data after the interchange ending at segment {position}: {sample!r}",
+            value=sample,
+        )
+    return Finding(
+        ErrorCode.NO_INTERCHANGE,
+        Location(segment=position + 1),
+        f"expected an ISA interchange header, found {sample!r}",
+        value=sample,
+    )
+
+
+def _with(loc: Location, **changes: int | str | None) -> Location:
+    from dataclasses import replace
+
+    return replace(loc, **changes)  # type: ignore[arg-type]
+
+
+def read_events(source: Source, **kwargs: object) -> Iterator[Event]:
+    """Shorthand for ``X12Reader(source, ...).events()``."""
+    return X12Reader(source, **kwargs).events()  # type: ignore[arg-type]
