@@ -9,7 +9,9 @@ Exceptions are for the unrecoverable. Problems found *in documents* are data
     ├── ConfigError                   a profile, map or config file is wrong (file:line)
     ├── X12Error                      the X12 codec was used wrongly
     │   └── X12WriteError             a value cannot be written (separator inside, bad envelope)
-    └── InputError                    an input file cannot be opened or read at all
+    ├── InputError                    an input file cannot be opened or read at all
+    └── StoreError                    the document store cannot do what was asked
+        └── StoreUnavailableError     the database or blob store cannot be reached or written
 
 Errors from libraries (paramiko, SQLAlchemy, lxml, ...) are wrapped at the boundary with
 ``raise SomeEdigateError(...) from exc`` so callers only catch this tree.
@@ -56,3 +58,11 @@ class X12WriteError(X12Error):
 
 class InputError(EdigateError):
     """An input could not be read at all (missing file, permission, I/O error)."""
+
+
+class StoreError(EdigateError):
+    """The document store failed; nothing was half-written (see ``edigate.store``)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database or the blob volume is unavailable: channels must refuse input, not lose it."""

@@ -1,0 +1,337 @@
+"""The document store: the one place where documents become durable and change state.
+
+``receive()`` is the single entry point of every channel: it writes the bytes to the blob
+store (fsynced), inserts the row and its first audit event, commits, and only then returns.
+A channel may tell the sender "accepted" only after that.
+
+Work is claimed with one atomic ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+RETURNING id`` (SKIP LOCKED on PostgreSQL; SQLite serialises writers), with a lease so a
+worker killed mid-document gives the document back when its lease expires. Finishing a
+document is fenced by the claim: a worker whose lease was taken over cannot commit twice.
+
+Usage::
+
+    store = Store.open("var/data")                      # SQLite under var/data
+    receipt = store.receive(b"ISA*...", channel="cli", filename="po.edi")
+    for doc_id in store.claim("worker-1", PENDING_INBOUND):
+        ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import StoreError, StoreUnavailableError
+from .blobs import BlobStore
+from .database import make_engine, migrate, sqlite_url
+from .schema import AuditEvent, ControlSequence, Document, utcnow
+from .statuses import Direction, Status
+
+MAX_CONTROL_NUMBER = 999_999_999
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a channel gets back once a document is durable."""
+
+    document_id: int
+    sha256: str
+    size: int
+    correlation_id: str
+
+
+class Store:
+    """Documents, their bytes, their audit trail and the control-number sequences."""
+
+    def __init__(self, engine: Engine, blobs: BlobStore, *, actor: str = "edigate") -> None:
+        self.engine = engine
+        self.blobs = blobs
+        self.actor = actor
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, data_dir: Path | str, url: str | None = None, **kwargs: Any) -> Store:
+        """Open (and migrate) the store: SQLite under ``data_dir`` unless ``url`` is given.
+
+        Blobs always live under ``data_dir/blobs`` (a shared path when workers scale out).
+        """
+        data = Path(data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url or sqlite_url(data))
+        with _unavailable("open the database"):
+            migrate(engine)
+        return cls(engine, BlobStore(data / "blobs"), **kwargs)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ sessions
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One database transaction: committed on success, rolled back on any error."""
+        with _unavailable("use the database"), self._sessions.begin() as session:
+            yield session
+
+    # ------------------------------------------------------------------ receiving
+    def receive(
+        self,
+        data: bytes | BinaryIO,
+        *,
+        channel: str,
+        partner_id: str | None = None,
+        filename: str | None = None,
+        fmt: str | None = None,
+        doc_type: str | None = None,
+        meta: dict[str, Any] | None = None,
+        correlation_id: str | None = None,
+        direction: Direction = Direction.INBOUND,
+        status: Status = Status.RECEIVED,
+    ) -> Receipt:
+        """Store bytes and their row durably, then return. Raises StoreError if it cannot."""
+        blob = self.blobs.put(data)
+        correlation = correlation_id or uuid.uuid4().hex
+        with self.session() as session:
+            doc = Document(
+                direction=direction.value,
+                status=status.value,
+                partner_id=partner_id,
+                channel=channel,
+                format=fmt,
+                doc_type=doc_type,
+                filename=filename,
+                blob_sha256=blob.sha256,
+                size=blob.size,
+                meta=meta or {},
+                correlation_id=correlation,
+                attempts=0,
+            )
+            session.add(doc)
+            session.flush()
+            self.audit(session, doc, "received", None, status, {"channel": channel})
+            doc_id = doc.id
+        return Receipt(doc_id, blob.sha256, blob.size, correlation)
+
+    def add_document(
+        self,
+        session: Session,
+        data: bytes,
+        *,
+        direction: Direction,
+        status: Status,
+        channel: str,
+        parent: Document | None = None,
+        **fields: Any,
+    ) -> Document:
+        """Create a document inside a running transaction (split children, outbound docs)."""
+        blob = self.blobs.put(data)
+        doc = Document(
+            direction=direction.value,
+            status=status.value,
+            channel=channel,
+            blob_sha256=blob.sha256,
+            size=blob.size,
+            parent_id=parent.id if parent is not None else None,
+            correlation_id=fields.pop("correlation_id", None)
+            or (parent.correlation_id if parent is not None else uuid.uuid4().hex),
+            partner_id=fields.pop("partner_id", parent.partner_id if parent else None),
+            attempts=0,
+            meta=fields.pop("meta", {}),
+            **fields,
+        )
+        session.add(doc)
+        session.flush()
+        self.audit(session, doc, "created", None, status, {"parent": doc.parent_id})
+        return doc
+
+    # ------------------------------------------------------------------ state
+    def audit(
+        self,
+        session: Session,
+        doc: Document,
+        event: str,
+        from_status: Status | str | None,
+        to_status: Status | str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        session.add(
+            AuditEvent(
+                document_id=doc.id,
+                event=event,
+                from_status=str(from_status) if from_status is not None else None,
+                to_status=str(to_status) if to_status is not None else None,
+                actor=self.actor,
+                detail=detail or {},
+            )
+        )
+
+    def transition(
+        self,
+        session: Session,
+        doc: Document,
+        to_status: Status,
+        event: str,
+        *,
+        detail: dict[str, Any] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Change a document's state and write the audit event, in the caller's transaction."""
+        before = doc.status
+        doc.status = to_status.value
+        doc.updated_at = utcnow()
+        doc.claimed_by = None
+        doc.claimed_at = None
+        if errors is not None:
+            doc.errors = errors
+        self.audit(session, doc, event, before, to_status, detail)
+
+    def get(self, session: Session, doc_id: int) -> Document:
+        doc = session.get(Document, doc_id)
+        if doc is None:
+            raise StoreError(f"no document {doc_id}")
+        return doc
+
+    def content(self, doc: Document) -> bytes:
+        return self.blobs.get(doc.blob_sha256)
+
+    # ------------------------------------------------------------------ work queue
+    def claim(
+        self,
+        worker: str,
+        statuses: Sequence[Status],
+        *,
+        direction: Direction | None = None,
+        limit: int = 10,
+        lease_seconds: float = 300.0,
+    ) -> list[int]:
+        """Claim up to ``limit`` due documents for ``worker``; returns their ids in order."""
+        now = utcnow()
+        stale = now - dt.timedelta(seconds=lease_seconds)
+        due = select(Document.id).where(
+            Document.status.in_([s.value for s in statuses]),
+            or_(Document.next_attempt_at.is_(None), Document.next_attempt_at <= now),
+            or_(Document.claimed_at.is_(None), Document.claimed_at < stale),
+        )
+        if direction is not None:
+            due = due.where(Document.direction == direction.value)
+        due = due.order_by(Document.id).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(Document)
+            .where(Document.id.in_(due.scalar_subquery()))
+            .values(claimed_by=worker, claimed_at=now)
+            .returning(Document.id)
+        )
+        with self.session() as session:
+            ids = sorted(session.execute(stmt).scalars().all())
+        return ids
+
+    @contextmanager
+    def claimed(self, doc_id: int, worker: str) -> Iterator[tuple[Session, Document] | None]:
+        """A transaction on a document this worker still holds; None if the claim was lost."""
+        with self.session() as session:
+            stmt = select(Document).where(
+                and_(Document.id == doc_id, Document.claimed_by == worker)
+            )
+            if self.engine.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()
+            doc = session.execute(stmt).scalar_one_or_none()
+            yield (session, doc) if doc is not None else None
+
+    def release(self, doc_id: int, worker: str) -> None:
+        with self.session() as session:
+            session.execute(
+                update(Document)
+                .where(Document.id == doc_id, Document.claimed_by == worker)
+                .values(claimed_by=None, claimed_at=None)
+            )
+
+    def fail(
+        self,
+        doc_id: int,
+        worker: str,
+        error: str,
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 2.0,
+        failed_status: Status = Status.FAILED,
+    ) -> Status:
+        """Record a failed attempt: retry later with exponential backoff, or ``dead``."""
+        with self.session() as session:
+            doc = session.get(Document, doc_id)
+            if doc is None or doc.claimed_by != worker:
+                return Status(doc.status) if doc else Status.DEAD
+            doc.attempts = (doc.attempts or 0) + 1
+            doc.last_error = error
+            if doc.attempts >= max_attempts:
+                status = Status.DEAD
+                doc.next_attempt_at = None
+            else:
+                status = failed_status
+                delay = base_delay * (2 ** (doc.attempts - 1))
+                doc.next_attempt_at = utcnow() + dt.timedelta(seconds=min(delay, 3600))
+            self.transition(
+                session,
+                doc,
+                status,
+                "attempt_failed",
+                detail={"attempt": doc.attempts, "error": error},
+            )
+            return status
+
+    # ------------------------------------------------------------------ control numbers
+    def next_control_number(self, session: Session, partner_id: str, kind: str) -> int:
+        """Take the next ISA13/GS06/ST02 for a partner inside the caller's transaction.
+
+        The row stays locked until that transaction ends, so concurrent workers never share a
+        number; a rolled-back document gives its number back.
+        """
+        bump = (
+            update(ControlSequence)
+            .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
+            .values(value=ControlSequence.value % MAX_CONTROL_NUMBER + 1)
+            .returning(ControlSequence.value)
+        )
+        value = session.execute(bump).scalar_one_or_none()
+        if value is None:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            session.execute(
+                insert(ControlSequence)
+                .values(partner_id=partner_id, kind=kind, value=0)
+                .on_conflict_do_nothing()
+            )
+            value = session.execute(bump).scalar_one()
+        return int(value)
+
+    # ------------------------------------------------------------------ queries
+    def count_by_status(self) -> dict[str, int]:
+        with self.session() as session:
+            rows = session.execute(
+                select(Document.status, func.count()).group_by(Document.status)
+            ).all()
+        return {status: count for status, count in rows}
+
+
+@contextmanager
+def _unavailable(action: str) -> Iterator[None]:
+    """Map driver-level connection failures into StoreUnavailableError."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StoreUnavailableError(f"cannot {action}: {exc.orig}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreUnavailableError(f"cannot {action}: connection lost") from exc
+        raise
