@@ -7,20 +7,35 @@ clean message and exit status 1; click's usage errors exit 2.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from .. import __version__
+from .context import CliState, global_options
+from .docs import docs, receive, stats_command
 from .x12 import x12
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edigate")
-def cli() -> None:
+@global_options
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config: Path | None,
+    data_dir: Path | None,
+    config_dir: Path | None,
+    database_url: str | None,
+) -> None:
     """edigate: EDI and B2B document translation gateway."""
+    state = CliState(config, data_dir, config_dir, database_url)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
 
 
-cli.add_command(x12)
+for command in (x12, receive, docs, stats_command):
+    cli.add_command(command)
 
 
 def main() -> None:

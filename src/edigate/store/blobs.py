@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import StoreError
+from ..fsutil import fsync_dir
 
 CHUNK = 1 << 20
 
@@ -61,7 +62,7 @@ class BlobStore:
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, final)
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
             return BlobRef(sha, size)
         except OSError as exc:
             with contextlib.suppress(FileNotFoundError):
@@ -91,11 +92,3 @@ def _chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
         return
     while chunk := data.read(CHUNK):
         yield chunk
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

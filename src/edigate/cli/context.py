@@ -1,0 +1,91 @@
+"""What every gateway command shares: global options -> one Gateway, errors -> exit 1."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..app import Gateway
+from ..config import load_config
+from ..errors import EdigateError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliState:
+    """Holds the global options until a command asks for the gateway."""
+
+    def __init__(
+        self,
+        config: Path | None,
+        data_dir: Path | None,
+        config_dir: Path | None,
+        database_url: str | None,
+    ) -> None:
+        self.options = {
+            "data_dir": data_dir,
+            "config_dir": config_dir,
+            "database_url": database_url,
+        }
+        self.config_path = config
+        self._gateway: Gateway | None = None
+
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            self._gateway = Gateway(load_config(self.config_path, **self.options))
+        return self._gateway
+
+    def close(self) -> None:
+        if self._gateway is not None:
+            self._gateway.close()
+
+
+def global_options(func: F) -> F:
+    """The options of the top-level group (config file, data dir, database)."""
+    for option in reversed(
+        [
+            click.option(
+                "--config",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="edigate.toml to use (default: $EDIGATE_CONFIG or ./edigate.toml).",
+            ),
+            click.option(
+                "--data-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Data directory: SQLite database, blobs, ERP folders ($EDIGATE_DATA_DIR).",
+            ),
+            click.option(
+                "--config-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Folder holding partners/ and maps/ ($EDIGATE_CONFIG_DIR).",
+            ),
+            click.option(
+                "--database-url",
+                help="SQLAlchemy URL, e.g. postgresql://user@host/db ($EDIGATE_DATABASE_URL).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def pass_gateway(func: F) -> F:
+    """Give the command the Gateway as first argument; turn EdigateError into exit 1."""
+
+    @wraps(func)
+    @click.pass_context
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        state = ctx.find_object(CliState)
+        if state is None:  # command invoked outside the edigate group (tests)
+            state = CliState(None, None, None, None)
+            ctx.call_on_close(state.close)
+        try:
+            return ctx.invoke(func, state.gateway(), *args, **kwargs)
+        except EdigateError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,130 @@
+"""Gateway configuration: one ``edigate.toml``, environment overrides, command-line overrides.
+
+Precedence, lowest first: built-in defaults, the config file, ``EDIGATE_*`` environment
+variables, command-line options. Relative paths in the file are relative to the file's folder,
+so a config directory can be moved as a whole.
+
+A minimal ``edigate.toml``::
+
+    data_dir = "var"                 # SQLite database, blobs, ERP folders
+    config_dir = "."                 # holds partners/ and maps/
+    # database_url = "postgresql://edigate@db/edigate"   # scale-out
+
+    [worker]
+    lease_seconds = 300
+    max_attempts = 5
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+ENV_PREFIX = "EDIGATE_"
+_PATH_KEYS = ("data_dir", "config_dir")
+
+
+class WorkerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lease_seconds: float = Field(300.0, gt=0, description="A claim older than this is retaken.")
+    max_attempts: int = Field(5, ge=1, description="Failed attempts before a document is dead.")
+    backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
+    poll_seconds: float = Field(0.5, gt=0, description="Idle wait between claims.")
+    batch: int = Field(20, ge=1, description="Documents claimed at once.")
+
+
+class ErpConfig(BaseModel):
+    """The folder connector: canonical JSON out to the ERP, acks/shipments/invoices in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path | None = Field(None, description="Defaults to <data_dir>/erp.")
+
+
+class GatewayConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Path("var")
+    config_dir: Path = Path(".")
+    database_url: str | None = None
+    worker: WorkerConfig = Field(default_factory=WorkerConfig)
+    erp: ErpConfig = Field(default_factory=ErpConfig)
+
+    @property
+    def erp_root(self) -> Path:
+        return self.erp.root or self.data_dir / "erp"
+
+    @property
+    def partners_dir(self) -> Path:
+        return self.config_dir / "partners"
+
+    @property
+    def maps_dir(self) -> Path:
+        return self.config_dir / "maps"
+
+
+def load_config(
+    path: Path | str | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> GatewayConfig:
+    """Build the configuration from the file (if any), the environment and overrides.
+
+    ``path`` falls back to ``$EDIGATE_CONFIG``, then ``./edigate.toml`` if it exists.
+    Overrides whose value is None are ignored, so click options can be passed straight in.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    file = Path(path) if path else _default_file(env)
+    base = Path(".")
+    if file is not None:
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError("config file not found", path=str(file)) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML: {exc}", path=str(file)) from exc
+        base = file.parent
+    # Paths from the environment or the command line are relative to the working directory.
+    for key in ("data_dir", "config_dir", "database_url"):
+        value = env.get(ENV_PREFIX + key.upper())
+        if value:
+            raw[key] = value if key == "database_url" else str(Path(value).resolve())
+    for key, value in overrides.items():
+        if value is not None:
+            raw[key] = str(Path(value).resolve()) if key in _PATH_KEYS else value
+    try:
+        config = GatewayConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(problems, path=str(file) if file else None) from exc
+    return config.model_copy(
+        update={
+            "data_dir": _resolve(base, config.data_dir),
+            "config_dir": _resolve(base, config.config_dir),
+            "erp": config.erp.model_copy(
+                update={"root": _resolve(base, config.erp.root) if config.erp.root else None}
+            ),
+        }
+    )
+
+
+def _default_file(env: Any) -> Path | None:
+    if env.get(ENV_PREFIX + "CONFIG"):
+        return Path(env[ENV_PREFIX + "CONFIG"])
+    local = Path("edigate.toml")
+    return local if local.is_file() else None
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()

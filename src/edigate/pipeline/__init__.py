@@ -1,0 +1,1 @@
+"""Inbound and outbound processing, the worker and the ERP connector."""

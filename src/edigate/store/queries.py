@@ -1,0 +1,164 @@
+"""Read-side queries for operations: find documents, show one whole, count by status.
+
+These answer the 3 a.m. questions: where is PO 4500012345, why was this file rejected, what
+happened to it since. They return plain dicts so the CLI can print tables or JSON alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import EdigateError
+from .schema import AuditEvent, Document
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """``30m``, ``2h``, ``7d``, ``1w``, or an ISO date/time: the start of a window."""
+    now = now or dt.datetime.now(dt.UTC)
+    match = _DURATION.match(text)
+    if match:
+        return now - dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise EdigateError(
+            f"--since {text!r}: expected a duration like 30m, 2h, 7d or an ISO date"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    partner: str | None = None
+    status: str | None = None
+    doc_type: str | None = None
+    direction: str | None = None
+    since: dt.datetime | None = None
+    po_number: str | None = None
+    limit: int = 100
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.partner:
+            query = query.where(Document.partner_id == self.partner)
+        if self.status:
+            query = query.where(Document.status == self.status)
+        if self.doc_type:
+            query = query.where(Document.doc_type == self.doc_type)
+        if self.direction:
+            query = query.where(Document.direction == self.direction)
+        if self.since:
+            query = query.where(Document.created_at >= self.since)
+        if self.po_number:
+            query = query.where(
+                or_(
+                    Document.po_number == self.po_number,
+                    Document.invoice_number == self.po_number,
+                    Document.shipment_id == self.po_number,
+                )
+            )
+        return query
+
+
+def summary(doc: Document) -> dict[str, Any]:
+    """One row of ``docs list``."""
+    return {
+        "id": doc.id,
+        "created_at": doc.created_at.isoformat(timespec="seconds"),
+        "direction": doc.direction,
+        "partner": doc.partner_id,
+        "channel": doc.channel,
+        "type": doc.doc_type,
+        "status": doc.status,
+        "po_number": doc.po_number,
+        "filename": doc.filename,
+        "interchange_control": doc.interchange_control,
+        "errors": len(doc.errors or []),
+        "parent_id": doc.parent_id,
+    }
+
+
+def list_documents(session: Session, flt: DocumentFilter) -> list[dict[str, Any]]:
+    query = flt.apply(select(Document)).order_by(Document.id.desc()).limit(flt.limit)
+    return [summary(doc) for doc in session.scalars(query)]
+
+
+def document_detail(session: Session, doc: Document) -> dict[str, Any]:
+    """Everything ``docs show`` prints: metadata, errors, audit trail, lineage."""
+    children = session.scalars(
+        select(Document).where(Document.parent_id == doc.id).order_by(Document.id)
+    ).all()
+    attempts = session.scalars(
+        select(Document.id).where(Document.reprocess_of_id == doc.id).order_by(Document.id)
+    ).all()
+    audit = session.scalars(
+        select(AuditEvent).where(AuditEvent.document_id == doc.id).order_by(AuditEvent.id)
+    ).all()
+    detail = summary(doc)
+    detail.update(
+        {
+            "format": doc.format,
+            "size": doc.size,
+            "sha256": doc.blob_sha256,
+            "group_control": doc.group_control,
+            "transaction_control": doc.transaction_control,
+            "invoice_number": doc.invoice_number,
+            "shipment_id": doc.shipment_id,
+            "correlation_id": doc.correlation_id,
+            "reprocess_of_id": doc.reprocess_of_id,
+            "duplicate_of_id": doc.duplicate_of_id,
+            "reprocessed_as": list(attempts),
+            "attempts": doc.attempts,
+            "last_error": doc.last_error,
+            "updated_at": doc.updated_at.isoformat(timespec="seconds"),
+            "errors": doc.errors or [],
+            "meta": doc.meta or {},
+            "children": [summary(child) for child in children],
+            "audit": [
+                {
+                    "at": event.at.isoformat(timespec="seconds"),
+                    "event": event.event,
+                    "from": event.from_status,
+                    "to": event.to_status,
+                    "actor": event.actor,
+                    "detail": event.detail or {},
+                }
+                for event in audit
+            ],
+        }
+    )
+    return detail
+
+
+def stats(session: Session, since: dt.datetime | None) -> list[dict[str, Any]]:
+    """Counts by partner, direction, type and status over a window."""
+    query = select(
+        Document.partner_id,
+        Document.direction,
+        Document.doc_type,
+        Document.status,
+        func.count(),
+    ).group_by(Document.partner_id, Document.direction, Document.doc_type, Document.status)
+    if since is not None:
+        query = query.where(Document.created_at >= since)
+    rows = session.execute(query).all()
+    return [
+        {
+            "partner": partner,
+            "direction": direction,
+            "type": doc_type,
+            "status": status,
+            "count": count,
+        }
+        for partner, direction, doc_type, status, count in sorted(
+            rows, key=lambda r: tuple(str(x) for x in r[:4])
+        )
+    ]
