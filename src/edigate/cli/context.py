@@ -26,7 +26,7 @@ class CliState:
         config_dir: Path | None,
         database_url: str | None,
     ) -> None:
-        self.options = {
+        self.options: dict[str, Any] = {
             "data_dir": data_dir,
             "config_dir": config_dir,
             "database_url": database_url,
