@@ -1,0 +1,58 @@
+"""What kind of document is this? Decided from the first bytes, never from the file name."""
+
+from __future__ import annotations
+
+import enum
+
+_EBCDIC_ISA = b"\xc9\xe2\xc1"
+_SNIFF = 4096
+
+
+class Format(enum.StrEnum):
+    X12 = "x12"
+    EDIFACT = "edifact"
+    XML = "xml"
+    JSON = "json"
+    CSV = "csv"
+    UNKNOWN = "unknown"
+
+
+def detect_format(head: bytes) -> Format:
+    """Classify a document by its first few KiB (BOMs, UTF-16 and EBCDIC X12 included)."""
+    data = head[:_SNIFF]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 3 and data[1] == 0):
+        data = _from_utf16(data)
+    text = data.lstrip(b"\xef\xbb\xbf").lstrip(b" \t\r\n\x00")
+    if text.startswith(b"ISA") and len(text) > 3 and not chr(text[3]).isalnum():
+        return Format.X12
+    if text.lstrip(b"\x40\x25\x15\x0d")[:3] == _EBCDIC_ISA:
+        return Format.X12
+    if text.startswith((b"UNA", b"UNB")):
+        return Format.EDIFACT
+    if text.startswith(b"<"):
+        return Format.XML
+    if text.startswith((b"{", b"[")):
+        return Format.JSON
+    if _looks_like_csv(text):
+        return Format.CSV
+    return Format.UNKNOWN
+
+
+def _from_utf16(data: bytes) -> bytes:
+    for codec in ("utf-16", "utf-16-le"):
+        try:
+            return data[: len(data) // 2 * 2].decode(codec).encode("utf-8", "replace")
+        except UnicodeDecodeError:
+            continue
+    return data
+
+
+def _looks_like_csv(text: bytes) -> bool:
+    lines = [ln for ln in text.splitlines()[:5] if ln.strip()]
+    if not lines:
+        return False
+    for delimiter in (b",", b";", b"\t", b"|"):
+        counts = {ln.count(delimiter) for ln in lines}
+        if len(counts) == 1 and counts.pop() > 0:
+            return True
+    return False

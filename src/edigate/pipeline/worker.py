@@ -1,0 +1,145 @@
+"""The worker: claim due documents, process each, record success or retry with backoff.
+
+Processing a document is a callable the pipeline provides; the worker only owns the loop:
+claiming (leases, SKIP LOCKED on PostgreSQL), error handling (an exception becomes a failed
+attempt, retried with exponential backoff, then ``dead``), and stopping cleanly (SIGTERM:
+the document in hand is finished, nothing new is claimed).
+
+A processor returns normally when it committed its own result through
+``store.claimed(doc_id, worker)``; any exception means "not done" and nothing it wrote in
+its transaction survives.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+
+from ..config import WorkerConfig
+from ..errors import StoreUnavailableError
+from ..store import Direction, Status, Store
+
+log = logging.getLogger("edigate.worker")
+
+Processor = Callable[[int, str], None]
+
+
+@dataclass
+class Lane:
+    """One kind of work: which documents to claim and what to do with each."""
+
+    name: str
+    statuses: Sequence[Status]
+    direction: Direction
+    process: Processor
+    failed_status: Status = Status.FAILED
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    failed: int = 0
+    lanes: dict[str, int] = field(default_factory=dict)
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        lanes: Sequence[Lane],
+        config: WorkerConfig | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        self.store = store
+        self.lanes = list(lanes)
+        self.config = config or WorkerConfig()
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xFFFF:x}"
+        self.stats = WorkerStats()
+        self._stop = threading.Event()
+
+    def stop(self, *_: object) -> None:
+        """Finish the document in hand, then return from :meth:`run`."""
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %s: stopping after the current document", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run_once(self) -> int:
+        """Claim and process one batch per lane; returns how many documents were handled."""
+        handled = 0
+        for lane in self.lanes:
+            if self._stop.is_set():
+                break
+            try:
+                ids = self.store.claim(
+                    self.name,
+                    lane.statuses,
+                    direction=lane.direction,
+                    limit=self.config.batch,
+                    lease_seconds=self.config.lease_seconds,
+                )
+            except StoreUnavailableError as exc:
+                log.warning("database unavailable, will retry: %s", exc)
+                return handled
+            for doc_id in ids:
+                if self._stop.is_set():
+                    self.store.release(doc_id, self.name)
+                    continue
+                self._process(lane, doc_id)
+                handled += 1
+        return handled
+
+    def run(self, *, until_idle: bool = False, max_seconds: float | None = None) -> WorkerStats:
+        """Loop until stopped (or, with ``until_idle``, until nothing is due)."""
+        deadline = time.monotonic() + max_seconds if max_seconds else None
+        while not self._stop.is_set():
+            handled = self.run_once()
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            if handled == 0:
+                if until_idle:
+                    break
+                self._stop.wait(self.config.poll_seconds)
+        return self.stats
+
+    def _process(self, lane: Lane, doc_id: int) -> None:
+        started = time.perf_counter()
+        try:
+            lane.process(doc_id, self.name)
+        except StoreUnavailableError as exc:
+            # Nothing was committed; the lease will expire and the document come back.
+            log.warning("document %s: database unavailable: %s", doc_id, exc)
+            return
+        except Exception as exc:  # any failure is a failed attempt, retried
+            self.stats.failed += 1
+            detail = f"{type(exc).__name__}: {exc}"
+            log.error("document %s failed: %s\n%s", doc_id, detail, traceback.format_exc())
+            try:
+                self.store.fail(
+                    doc_id,
+                    self.name,
+                    detail,
+                    max_attempts=self.config.max_attempts,
+                    base_delay=self.config.backoff_seconds,
+                    failed_status=lane.failed_status,
+                )
+            except StoreUnavailableError:
+                log.warning("document %s: could not record the failure", doc_id)
+            return
+        self.stats.processed += 1
+        self.stats.lanes[lane.name] = self.stats.lanes.get(lane.name, 0) + 1
+        log.debug("document %s done in %.1f ms", doc_id, (time.perf_counter() - started) * 1e3)

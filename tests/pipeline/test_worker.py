@@ -1,0 +1,95 @@
+"""The worker loop: success, failure with backoff to dead, fencing, clean stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edigate.config import WorkerConfig
+from edigate.pipeline.detect import Format, detect_format
+from edigate.pipeline.worker import Lane, Worker
+from edigate.store import PENDING_INBOUND, Direction, Status, Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "data")
+
+
+def lane(store: Store, process) -> Lane:
+    return Lane("inbound", PENDING_INBOUND, Direction.INBOUND, process)
+
+
+def test_processed_documents_are_not_claimed_again(store: Store) -> None:
+    ids = [store.receive(f"d{i}".encode(), channel="cli").document_id for i in range(3)]
+    seen: list[int] = []
+
+    def process(doc_id: int, worker: str) -> None:
+        seen.append(doc_id)
+        with store.claimed(doc_id, worker) as held:
+            assert held is not None
+            session, doc = held
+            store.transition(session, doc, Status.TRANSLATED, "translated")
+
+    stats = Worker(store, [lane(store, process)]).run(until_idle=True)
+    assert seen == ids and stats.processed == 3
+    assert store.count_by_status() == {"translated": 3}
+
+
+def test_a_failing_document_is_retried_then_dead(store: Store) -> None:
+    doc_id = store.receive(b"poison", channel="cli").document_id
+    calls = 0
+
+    def process(_doc_id: int, _worker: str) -> None:
+        nonlocal calls
+        calls += 1
+        raise ValueError("map is broken")
+
+    config = WorkerConfig(max_attempts=3, backoff_seconds=0.01)
+    worker = Worker(store, [lane(store, process)], config)
+    worker.run(max_seconds=3)
+    assert calls == 3
+    with store.session() as session:
+        doc = store.get(session, doc_id)
+        assert doc.status == "dead"
+        assert doc.last_error == "ValueError: map is broken"
+
+
+def test_stop_finishes_the_current_document_and_releases_the_rest(store: Store) -> None:
+    ids = [store.receive(f"d{i}".encode(), channel="cli").document_id for i in range(3)]
+    done: list[int] = []
+    worker: Worker
+
+    def process(doc_id: int, worker_name: str) -> None:
+        with store.claimed(doc_id, worker_name) as held:
+            assert held is not None
+            store.transition(held[0], held[1], Status.TRANSLATED, "translated")
+        done.append(doc_id)
+        worker.stop()  # as SIGTERM would, mid-batch
+
+    worker = Worker(store, [lane(store, process)])
+    worker.run()
+    assert done == ids[:1]
+    # The other two are free for the next worker at once, not after a lease.
+    assert store.claim("next", PENDING_INBOUND) == ids[1:]
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"ISA*00*  ", Format.X12),
+        (b"\xef\xbb\xbfISA|00|", Format.X12),
+        (b"\r\n  ISA\x1d00", Format.X12),
+        ("ISA*00*".encode("utf-16-le"), Format.X12),
+        (b"\xc9\xe2\xc1\\\xf0\xf0", Format.X12),
+        (b"UNA:+.? 'UNB+UNOC", Format.EDIFACT),
+        (b'<?xml version="1.0"?><cXML/>', Format.XML),
+        (b'{"po_number": "1"}', Format.JSON),
+        (b"po,line,sku,qty\n1,1,A,2\n1,2,B,3\n", Format.CSV),
+        (b"Tk9OIEVESSBGSUxF", Format.UNKNOWN),
+        (b"ISAAC NEWTON", Format.UNKNOWN),
+    ],
+)
+def test_detect_format(head: bytes, expected: Format) -> None:
+    assert detect_format(head) is expected
