@@ -13,7 +13,7 @@ HEADER = (
 
 
 def purchase_order(index: int, rng: random.Random) -> list[str]:
-    """One 850 of about 70 segments: header, parties, 12-20 lines with PID and SDQ."""
+    """One 850 of about 70 segments: header, parties, 8-16 lines with PID, PO4 and SDQ."""
     po = f"PO{4500000000 + index}"
     segs = [
         f"ST*850*{index:04d}",
@@ -37,7 +37,7 @@ def purchase_order(index: int, rng: random.Random) -> list[str]:
         "N4*CHICAGO*IL*60601*US",
         "N1*VN*WIDGETS INC*92*V42",
     ]
-    lines = rng.randint(12, 20)
+    lines = rng.randint(8, 16)
     for line in range(1, lines + 1):
         qty = rng.randint(1, 48)
         price = rng.randint(100, 99999) / 100

@@ -18,6 +18,12 @@ from .separators import LINE_BREAKS, Separators
 #: How far past "ISA" the 16th element separator may be before we give up.
 MAX_ISA_CHARS = 512
 
+#: How far past the ISA :func:`_component_is_terminator` looks.
+_LOOKAHEAD = 4096
+#: Text a reader should hold from an ISA's start before parsing it, so that the result never
+#: depends on where a chunk ended (the ISA itself, then the lines after it).
+ISA_LOOKAHEAD = MAX_ISA_CHARS + _LOOKAHEAD + 16
+
 #: Fixed widths of ISA01..ISA16.
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 
@@ -85,7 +91,7 @@ def parse_isa(text: str, start: int, position: int, *, at_eof: bool) -> IsaParse
     component = text[i]
     end = i + 1
     # Padding between ISA16 and a line-break terminator ("*>  \r\n"): skip the spaces.
-    while end + 1 < n and text[end] == " " and text[end + 1] in " \r\n":
+    while end + 1 < n and end < i + 8 and text[end] == " " and text[end + 1] in " \r\n":
         end += 1
     terminator = text[end]
     end += 1
@@ -109,7 +115,7 @@ def parse_isa(text: str, start: int, position: int, *, at_eof: bool) -> IsaParse
     else:
         elements.append(component)
     if terminator == "\r" and end < n and text[end] == "\n":
-        suffix = "\r\n"
+        suffix = "\n"  # CR ends the segment, the LF after it is formatting
     elif terminator not in LINE_BREAKS and end < n and text[end] in LINE_BREAKS:
         suffix = text[end : end + 2] if text[end : end + 2] == "\r\n" else text[end]
     else:
@@ -143,18 +149,19 @@ def parse_isa(text: str, start: int, position: int, *, at_eof: bool) -> IsaParse
 
 
 def _component_is_terminator(text: str, end: int, candidate: str) -> bool:
-    """True when the segment after the ISA also ends with ``candidate`` before its line break."""
-    while end < len(text) and text[end] in LINE_BREAKS:
-        end += 1
-    line_end = len(text)
-    for brk in LINE_BREAKS:
-        found = text.find(brk, end, end + 4096)
-        if found >= 0:
-            line_end = min(line_end, found)
-    if line_end == len(text):
+    """True when the lines after the ISA all end with ``candidate``: then it ends segments.
+
+    Up to three lines are looked at, so one segment whose last value happens to be the
+    component separator (a TA1 in the corpus ends with ``+``) is not mistaken for this.
+    """
+    window = text[end : end + _LOOKAHEAD]
+    pieces = window.replace("\r", "\n").split("\n")
+    if len(text) >= end + _LOOKAHEAD:
+        pieces.pop()  # cut short: the last piece is not a whole line
+    lines = [p.strip(" \t") for p in pieces if p.strip(" \t")][:3]
+    if not lines or not lines[0].startswith(("GS", "TA1", "IEA", "ISB", "ISE")):
         return False
-    line = text[end:line_end].rstrip(" ")
-    return line.startswith(("GS", "TA1", "IEA")) and line.endswith(candidate)
+    return all(line.endswith(candidate) for line in lines)
 
 
 def _repetition_separator(
@@ -254,7 +261,9 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
 
 
 def _valid_date(value: str, fmt: str) -> bool:
-    if not value.isdigit():
+    """A date or time in exactly the width of ``fmt`` (strptime alone takes "930" for 0930)."""
+    width = len(_dt.datetime(2000, 1, 1).strftime(fmt))
+    if not (value.isdigit() and value.isascii() and len(value) == width):
         return False
     try:
         _dt.datetime.strptime(value, fmt)

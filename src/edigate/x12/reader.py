@@ -41,15 +41,36 @@ from .events import (
     TransactionSet,
 )
 from .findings import ErrorCode, Finding, Level, Location, Severity
-from .isa import IsaParse, build_header, looks_like_isa, parse_isa
+from .isa import ISA_LOOKAHEAD, IsaParse, build_header, looks_like_isa, parse_isa
 from .separators import LINE_BREAKS, Separators
 
 Source = bytes | bytearray | memoryview | BinaryIO | str | os.PathLike[str]
 
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
+#: Interchange-level service segments of X12.5 (grade of service, deferred delivery,
+#: delivery notice) that may stand between the ISA and the first GS.
+_INTERCHANGE_SERVICES = frozenset({"ISB", "ISE", "TA3"})
 _BLANK = " \t\r\n\x0b\x0c"
 _LEADING_JUNK = " \t\r\n\x0b\x0c\ufeff\x00\x1a"
 _EBCDIC_ISA = b"\xc9\xe2\xc1"
+#: Bytes read before guessing the encoding, so tiny chunk sizes sniff the same way.
+_SNIFF_BYTES = 1024
+
+
+def _lenient(error: UnicodeError) -> tuple[str, int]:
+    """``surrogateescape`` where it can (bytes from 0x80), U+FFFD where it cannot.
+
+    UTF-16 input can break in ways ``surrogateescape`` refuses (an odd trailing byte below
+    0x80); that must become bad data the reader reports, not an exception.
+    """
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(chr(0xDC00 + b) if b >= 0x80 else "\ufffd" for b in bad), error.end
+
+
+_LENIENT = "edigate-x12-lenient"
+codecs.register_error(_LENIENT, _lenient)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +100,7 @@ class X12Reader:
         self,
         source: Source,
         *,
-        chunk_size: int = 1 << 20,
+        chunk_size: int = 1 << 18,
         limits: ReaderLimits | None = None,
     ) -> None:
         self._source = source
@@ -108,7 +129,12 @@ class X12Reader:
         yield from structure.finish()
 
     def segments(self) -> Iterator[tuple[int, Segment]]:
-        """Every segment as ``(position, elements)``; findings are not reported here."""
+        """Every segment as ``(position, elements)``; findings are not reported here.
+
+        An empty segment inside an interchange is yielded as ``[""]`` (it is an error there);
+        blank lines outside one are formatting and skipped, as :meth:`events` does.
+        """
+        inside = False
         for region in self._regions():
             if region[0] == "parts":
                 parts, position, seps = region[1], region[2], region[3]
@@ -116,8 +142,17 @@ class X12Reader:
                 es = seps.element
                 for part in parts:
                     position += 1
-                    yield position, part.lstrip(blank).split(es)
+                    els = part.lstrip(blank).split(es)
+                    tag = els[0]
+                    if tag == "IEA":
+                        inside = False
+                    elif tag == "ISA":
+                        inside = True
+                    elif not tag and not inside:
+                        continue
+                    yield position, els
             elif region[0] == "isa":
+                inside = True
                 yield region[1].position, region[1].segment
 
     # ------------------------------------------------------------------ tokenizer
@@ -126,8 +161,14 @@ class X12Reader:
         stream, close = _open(self._source)
         try:
             first = stream.read(self._chunk_size)
+            while 0 < len(first) < _SNIFF_BYTES:
+                extra = stream.read(self._chunk_size)
+                if not extra:
+                    break
+                first += extra
             self.encoding = _sniff_encoding(first)
-            decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape")
+            errors = "surrogateescape" if self.encoding == "utf-8" else _LENIENT
+            decoder = codecs.getincrementaldecoder(self.encoding)(errors=errors)
             chunk = first
             while chunk:
                 text = decoder.decode(chunk)
@@ -199,17 +240,24 @@ class X12Reader:
                             break
                     buf = buf[nxt:]
                     continue
+                # Hold the ISA and the lines after it (they tell a missing ISA16 apart), so
+                # the parse never depends on where a chunk ended.
+                if len(buf) - start < ISA_LOOKAHEAD and more():
+                    continue
                 parse = parse_isa(buf, start, position + 1, at_eof=eof)
                 if parse is None:
                     more()
                     continue
                 position += 1
-                buf = buf[parse.end :]
                 if parse.separators is None:
                     for finding in parse.findings:
                         yield ("finding", finding)
-                    # Unusable ISA: skip to the next one; the skipped text is reported as junk.
+                    # Unusable ISA: skip to the next one, even one the bad ISA ran into; the
+                    # skipped text is reported as junk.
+                    nxt = _find_isa(buf, start + 3)
+                    buf = buf[nxt:] if 0 <= nxt < parse.end else buf[parse.end :]
                     continue
+                buf = buf[parse.end :]
                 seen_interchange = True
                 seps = parse.separators
                 yield ("isa", build_header(parse, position, self.encoding))
@@ -228,7 +276,7 @@ class X12Reader:
                     if eof:
                         region, buf = buf, ""
                     else:
-                        if len(buf) > max_seg:
+                        if len(buf) > max_seg and _segment_chars(buf, seps) > max_seg:
                             if not skipping_oversized:
                                 position += 1
                                 yield ("oversized", position)
@@ -243,14 +291,51 @@ class X12Reader:
                 # Drop the rest of the oversized segment, up to its terminator.
                 end = region.find(term)
                 region = region[end + 1 :] if end >= 0 else ""
-                skipping_oversized = end < 0
+                skipping_oversized = end < 0 and next_seps is not None
             parts = _split(region, seps)
             if parts:
-                yield ("parts", parts, position, seps)
+                if len(region) > max_seg:  # only then can one segment be too long
+                    yield from _cut_oversized(parts, position, seps, max_seg)
+                else:
+                    yield ("parts", parts, position, seps)
                 position += len(parts)
             seps = next_seps
             if eof and not buf:
                 break
+
+
+class _ControlNumbers:
+    """The ST02s seen in one group, to find duplicates in constant memory for the usual case.
+
+    Consecutive numbers of one width (0001, 0002, ...) are kept as a range; only numbers
+    that break the run go into a set. A set of every ST02 would grow with the file.
+    """
+
+    __slots__ = ("first", "last", "others", "width")
+
+    def __init__(self) -> None:
+        self.width = 0
+        self.first = 0
+        self.last = -1
+        self.others: set[str] = set()
+
+    def add(self, control: str) -> bool:
+        """Record ``control``; False when it was seen before."""
+        if control in self.others:
+            return False
+        if control.isdigit() and control.isascii():
+            number = int(control)
+            if len(control) == self.width:
+                if self.first <= number <= self.last:
+                    return False
+                if number == self.last + 1:
+                    self.last = number
+                    return True
+            elif self.last < self.first:  # no run yet: start one
+                self.width, self.first, self.last = len(control), number, number
+                return True
+        self.others.add(control)
+        return True
 
 
 class _Structure:
@@ -267,8 +352,9 @@ class _Structure:
         self.tx: TransactionSet | None = None
         self.tx_segments: list[Segment] | None = None
         self.tx_dropped = 0
+        self.tx_empty = 0
         self.tx_count = 0
-        self.tx_controls: set[str] = set()
+        self.tx_controls = _ControlNumbers()
         self.out: list[Event] = []
         self.position = 0
         self.orphan_run = False
@@ -333,7 +419,8 @@ class _Structure:
         self.out.clear()
 
     def envelope(self, tag: str, els: Segment, pos: int) -> None:
-        self.orphan_run = False
+        if self.isa is not None:  # after the IEA, a run of stray segments is one finding
+            self.orphan_run = False
         if tag == "ST":
             self.open_transaction(els, pos)
         elif tag == "SE":
@@ -385,7 +472,7 @@ class _Structure:
                     value=control,
                 )
             )
-        elif control in self.tx_controls:
+        elif not self.tx_controls.add(control):
             tx.findings.append(
                 Finding(
                     ErrorCode.DUPLICATE_TRANSACTION_CONTROL_NUMBER,
@@ -394,7 +481,6 @@ class _Structure:
                     value=control,
                 )
             )
-        self.tx_controls.add(control)
         if self.gs is None:
             tx.findings.append(
                 Finding(
@@ -406,6 +492,7 @@ class _Structure:
         self.tx = tx
         self.tx_segments = tx.segments
         self.tx_dropped = 0
+        self.tx_empty = 0
 
     def close_transaction(self, els: Segment, pos: int) -> None:
         tx = self.tx
@@ -413,6 +500,8 @@ class _Structure:
             self.orphan(els, pos)
             return
         segs = self.tx_segments
+        if len(segs) > self.limits.max_transaction_segments:
+            self.truncate_transaction()
         segs.append(els)
         count = len(segs) + self.tx_dropped
         tx.segment_count = count
@@ -425,7 +514,10 @@ class _Structure:
             transaction_control=tx.control_number,
         )
         declared = els[1].strip() if len(els) > 1 else ""
-        if declared != str(count) and not (declared.isdigit() and int(declared) == count):
+        # Empty segments are reported on their own; a sender that did not count them is right.
+        if declared not in (str(count), str(count - self.tx_empty)) and not (
+            declared.isdigit() and int(declared) in (count, count - self.tx_empty)
+        ):
             tx.findings.append(
                 Finding(
                     ErrorCode.SEGMENT_COUNT_MISMATCH,
@@ -451,6 +543,8 @@ class _Structure:
         """The transaction ended without an SE (another envelope segment or EOF came first)."""
         tx = self.tx
         assert tx is not None and self.tx_segments is not None
+        if len(self.tx_segments) > self.limits.max_transaction_segments:
+            self.truncate_transaction()
         tx.segment_count = len(self.tx_segments) + self.tx_dropped
         tx.findings.append(
             Finding(
@@ -476,20 +570,32 @@ class _Structure:
         self.tx_count += 1
 
     def truncate_transaction(self) -> None:
-        """Drop a transaction's segments past the limit, keeping its ST, and say so once."""
+        """Keep the first segments up to the limit, count the rest, and say so once.
+
+        Keeping a fixed prefix (not whatever a chunk held) makes the result independent of
+        the chunk size.
+        """
         tx, segs = self.tx, self.tx_segments
         assert tx is not None and segs is not None
+        limit = self.limits.max_transaction_segments
         if self.tx_dropped == 0:
             tx.findings.append(
                 Finding(
                     ErrorCode.TRANSACTION_TOO_LARGE,
-                    Location(segment=tx.position, tag="ST", transaction_control=tx.control_number),
-                    f"transaction set has more than {self.limits.max_transaction_segments} "
-                    "segments; the rest is counted but not kept",
+                    Location(
+                        segment=tx.position,
+                        tag="ST",
+                        segment_in_transaction=1,
+                        interchange_control=tx.interchange.control_number,
+                        group_control=tx.group.control_number if tx.group else None,
+                        transaction_control=tx.control_number,
+                    ),
+                    f"transaction set has more than {limit} segments; segments after "
+                    f"segment {tx.position + limit - 1} are counted but not kept",
                 )
             )
-        self.tx_dropped += len(segs) - 1
-        del segs[1:]
+        self.tx_dropped += len(segs) - limit
+        del segs[limit:]
 
     def open_group(self, els: Segment, pos: int) -> None:
         isa = self.isa
@@ -536,7 +642,7 @@ class _Structure:
         self.group_findings = []
         self.group_count += 1
         self.tx_count = 0
-        self.tx_controls = set()
+        self.tx_controls = _ControlNumbers()
         self.out.append(gs)
 
     def close_group(self, els: Segment, pos: int) -> None:
@@ -683,6 +789,8 @@ class _Structure:
     # ---------------------------------------------------------------- problems
     def orphan(self, els: Segment, pos: int) -> None:
         """A segment where none may stand: report the first of each run."""
+        if els[0] in _INTERCHANGE_SERVICES and self.isa is not None and self.gs is None:
+            return  # ISB/ISE/TA3: optional interchange service segments (X12.5), not content
         if self.orphan_run:
             return
         self.orphan_run = True
@@ -720,6 +828,7 @@ class _Structure:
         segs = self.tx_segments
         if tx is not None and segs is not None:
             segs.append([""])
+            self.tx_empty += 1
             tx.findings.append(
                 Finding(
                     ErrorCode.UNRECOGNIZED_SEGMENT,
@@ -829,6 +938,27 @@ def _split(region: str, seps: Separators) -> list[str]:
     if not last or last.isspace():
         parts.pop()
     return parts
+
+
+def _segment_chars(text: str, seps: Separators) -> int:
+    """Length of a segment's text once line breaks that are not delimiters are dropped."""
+    delims = seps.delimiters()
+    return len(text) - sum(text.count(brk) for brk in LINE_BREAKS if brk not in delims)
+
+
+def _cut_oversized(
+    parts: list[str], position: int, seps: Separators, max_seg: int
+) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """Regions for ``parts`` with each segment longer than ``max_seg`` made an "oversized"."""
+    start = 0
+    for index, part in enumerate(parts):
+        if len(part) > max_seg:
+            if index > start:
+                yield ("parts", parts[start:index], position + start, seps)
+            yield ("oversized", position + index + 1)
+            start = index + 1
+    if start < len(parts):
+        yield ("parts", parts[start:], position + start, seps)
 
 
 def _junk_finding(text: str, start: int, nxt: int, position: int, seen: bool) -> Finding:

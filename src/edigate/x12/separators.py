@@ -34,8 +34,11 @@ class Separators:
                 raise ValueError(f"invalid X12 delimiter {d!r}: one non-alphanumeric character")
         if len(set(delims)) != len(delims):
             raise ValueError(f"X12 delimiters must be distinct, got {delims!r}")
-        if any(c not in LINE_BREAKS for c in self.suffix):
-            raise ValueError(f"segment suffix may hold only CR and LF, got {self.suffix!r}")
+        if any(c not in LINE_BREAKS or c in delims for c in self.suffix):
+            raise ValueError(
+                f"segment suffix may hold only CR and LF that are not delimiters, got "
+                f"{self.suffix!r}"
+            )
 
     def to_dict(self) -> dict[str, str | None]:
         return {
