@@ -1,0 +1,454 @@
+"""The streaming 997/999/TA1 builder: feed it reader events, get ack interchanges back.
+
+One ack interchange answers one inbound interchange. Inside it, one FA group per pair of
+application codes (GS02/GS03 swapped from the inbound group) holds one 997 or 999 per
+inbound functional group; groups of acks (GS01 ``FA``) are never acknowledged. The TA1 goes
+in an interchange of its own (ISA, TA1, IEA with IEA01 = 0): its verdict is only known at
+the IEA, while the 997/999 for each group is written as soon as that group ends, and a
+partner policy may want a TA1 without a 997 or the reverse.
+
+Memory: each transaction leaves one small :class:`TransactionAck` row; the ack bytes grow by
+a few dozen bytes per transaction.
+
+Usage::
+
+    builder = AckBuilder("997", CounterControlNumbers())
+    for event in X12Reader(data).events():
+        extra = validate(event) if isinstance(event, TransactionSet) else ()
+        if (out := builder.feed(event, extra)) is not None:
+            send(out.functional, out.technical)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ...errors import X12Error
+from ..events import (
+    Event,
+    GroupHeader,
+    GroupTrailer,
+    InterchangeHeader,
+    InterchangeTrailer,
+    PartyId,
+    TransactionSet,
+)
+from ..findings import ErrorCode, Finding, Level, Location
+from ..isa import NO_COMPONENT
+from ..separators import LINE_BREAKS, Separators
+from ..writer import GroupEnvelope, InterchangeEnvelope, X12Writer
+from .assess import assess_transaction, dedupe
+from .model import (
+    AckKind,
+    ControlNumbers,
+    CounterControlNumbers,
+    GroupAck,
+    InterchangeAck,
+    TransactionAck,
+)
+from .render import group_segments
+
+#: When a TA1 is sent: ``on_error_or_request`` (default) sends one for interchange errors and
+#: whenever ISA14 is 1.
+Ta1Policy = Literal["never", "on_error", "on_request", "on_error_or_request", "always"]
+
+#: Envelope versions per ack kind: (ISA12, GS08). The 999 is the 005010X231A1 errata
+#: version, which the 999 implementation guide requires in GS08 and ST03.
+VERSIONS: dict[str, tuple[str, str]] = {
+    "997": ("00401", "004010"),
+    "999": ("00501", "005010X231A1"),
+}
+
+_HIGHER = (Level.INTERCHANGE, Level.FILE)
+_COMPONENT_CHOICES = ":>^!|`{}"
+_REPETITION_CHOICES = "^|!`{}\\"
+
+
+@dataclass(frozen=True, slots=True)
+class AckOptions:
+    """How acks are written. Every ``None`` means: derive it from the inbound interchange.
+
+    ``separators`` default to the inbound ones (a repetition separator is added for 00501
+    and dropped for 00401); ``usage`` (ISA15) defaults to the inbound ISA15; the versions to
+    :data:`VERSIONS`. ``note_warnings`` lists warnings in AK3/AK4 with status E; when False
+    they are left out and the status is A.
+    """
+
+    separators: Separators | None = None
+    usage: str | None = None
+    interchange_version: str | None = None
+    group_version: str | None = None
+    ta1: Ta1Policy = "on_error_or_request"
+    note_warnings: bool = True
+    timestamp: _dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class AckOutput:
+    """Everything that answers one inbound interchange.
+
+    ``functional`` is the 997/999 interchange (None when no group was acknowledged),
+    ``technical`` the TA1 interchange (None when the policy asks for none). ``ta1`` is the
+    TA1 verdict, computed even when not sent; ``findings`` the interchange-level findings
+    that decided it.
+    """
+
+    control_number: str
+    functional: bytes | None
+    technical: bytes | None
+    groups: list[GroupAck]
+    ta1: InterchangeAck
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _OpenGroup:
+    header: GroupHeader
+    skip: bool  # an FA group: acks are not acknowledged
+    rows: list[TransactionAck] = field(default_factory=list)
+    accepted: int = 0
+    noted: bool = False
+    escalated: list[Finding] = field(default_factory=list)
+
+
+class AckBuilder:
+    """Builds the 997 or 999 (``kind``; None for TA1 only) for a stream of reader events.
+
+    Call :meth:`feed` with each event, or the specific methods. Control numbers come from
+    ``control_numbers`` in the order ISA13, GS06, ST02 as the ack is written, then ISA13 of
+    the TA1 interchange.
+    """
+
+    def __init__(
+        self,
+        kind: AckKind | None = "997",
+        control_numbers: ControlNumbers | None = None,
+        options: AckOptions | None = None,
+    ) -> None:
+        if kind not in ("997", "999", None):
+            raise X12Error(f"ack kind must be '997', '999' or None, not {kind!r}")
+        self.kind = kind
+        self.numbers = control_numbers or CounterControlNumbers()
+        self.options = options or AckOptions()
+        default_isa, default_gs = VERSIONS[kind or "997"]
+        self.group_version = self.options.group_version or default_gs
+        self._default_isa = default_isa
+        self._isa: InterchangeHeader | None = None
+        self._group: _OpenGroup | None = None
+        self._pending: list[Finding] = []
+        self._groups: list[GroupAck] = []
+        self._writer: X12Writer | None = None
+        self._fa_key: tuple[str, str] | None = None
+        self._seps = Separators()
+        self._table: dict[int, str] = {}
+        self._version = default_isa
+
+    @property
+    def in_interchange(self) -> bool:
+        return self._isa is not None
+
+    # ------------------------------------------------------------------ events
+    def feed(self, event: Event, findings: Sequence[Finding] = ()) -> AckOutput | None:
+        """Dispatch one reader event; returns the output when an interchange ends.
+
+        ``findings`` are the validator's for that event (same shape as the reader's).
+        """
+        if isinstance(event, TransactionSet):
+            self.transaction(event, findings)
+        elif isinstance(event, GroupHeader):
+            self.start_group(event)
+        elif isinstance(event, GroupTrailer):
+            self.end_group(event, findings)
+        elif isinstance(event, InterchangeHeader):
+            self.start_interchange(event)
+        elif isinstance(event, InterchangeTrailer):
+            return self.end_interchange(event, findings)
+        elif isinstance(event, Finding) and self._isa is not None:
+            self._pending.append(event)
+        return None
+
+    def start_interchange(self, header: InterchangeHeader) -> None:
+        if self._isa is not None:
+            raise X12Error("start_interchange: the previous interchange was not ended")
+        self._isa = header
+        self._pending = []
+        self._groups = []
+        self._writer = None
+        self._fa_key = None
+        version = self.options.interchange_version
+        if version is None:
+            inbound = header.version
+            version = (
+                self._default_isa
+                if self.kind or not (len(inbound) == 5 and inbound.isdigit())
+                else inbound
+            )
+        self._version = version
+        seps = self.options.separators or mirror_separators(header.separators, version)
+        seps.check()
+        self._seps = seps
+        bad = set(seps.delimiters()) | set(LINE_BREAKS) | {chr(c) for c in range(32)} | {"\x7f"}
+        self._table = {ord(c): " " for c in bad}
+
+    def start_group(self, header: GroupHeader) -> None:
+        if self._isa is None:
+            raise X12Error("start_group: no interchange was started")
+        if self._group is not None:
+            raise X12Error("start_group: the previous group was not ended")
+        self._group = _OpenGroup(header, skip=header.functional_id == "FA")
+
+    def transaction(
+        self, tx: TransactionSet, findings: Sequence[Finding] = ()
+    ) -> TransactionAck | None:
+        """Assess one transaction set; returns its AK2 row (None when it is not acked)."""
+        if self._isa is None:
+            raise X12Error("transaction: no interchange was started")
+        group = self._group
+        outside = group is None or tx.group is None
+        if outside:
+            self._pending.append(
+                Finding(
+                    ErrorCode.INVALID_INTERCHANGE_CONTENT,
+                    Location(segment=tx.position, tag="ST", transaction_control=tx.control_number),
+                    f"transaction set {tx.set_id} {tx.control_number} is outside a functional "
+                    "group, so no 997/999 can acknowledge it",
+                    value=tx.set_id,
+                )
+            )
+        if outside or group is None or group.skip or self.kind is None:
+            self._pending.extend(f for f in [*tx.findings, *findings] if f.code.level in _HIGHER)
+            return None
+        row, higher = assess_transaction(
+            tx, findings, self.kind, self._clean, note_warnings=self.options.note_warnings
+        )
+        for f in higher:
+            (self._pending if f.code.level in _HIGHER else group.escalated).append(f)
+        group.rows.append(row)
+        if row.accepted:
+            group.accepted += 1
+        if row.status != "A":
+            group.noted = True
+        return row
+
+    def end_group(self, trailer: GroupTrailer, findings: Sequence[Finding] = ()) -> GroupAck | None:
+        """Close the group: compute AK9 and write the 997/999. None when it is not acked."""
+        group = self._group
+        if group is None or self._isa is None:
+            raise X12Error("end_group: no group was started")
+        self._group = None
+        all_findings = [*trailer.header.findings, *trailer.findings, *findings, *group.escalated]
+        self._pending.extend(f for f in all_findings if f.code.level in _HIGHER)
+        if group.skip or self.kind is None:
+            return None
+        note = self.options.note_warnings
+        own = [f for f in all_findings if f.code.level is Level.GROUP and (note or f.is_error)]
+        # Errors reported on the GS/GE at element level have no AK905 code but still reject.
+        other = [f for f in all_findings if f.code.level not in (*_HIGHER, Level.GROUP)]
+        received, accepted = len(group.rows), group.accepted
+        if any(f.is_error for f in own + other) or (received and not accepted):
+            status = "R"
+        elif accepted < received:
+            status = "P"
+        elif group.noted or own or (note and other):
+            status = "E"
+        else:
+            status = "A"
+        codes = dedupe(f.code.x12 for f in sorted(own, key=lambda f: not f.is_error))
+        declared = received
+        if trailer.segment is not None and len(trailer.segment) > 1:
+            ge01 = trailer.segment[1].strip()
+            if ge01.isdigit() and len(ge01) <= 6:
+                declared = int(ge01)
+        is_999 = self.kind == "999"
+        writer = self._open_fa_group(trailer.header)
+        control = self.numbers.next_transaction()
+        ack = GroupAck(
+            kind=self.kind,
+            ack_control_number=str(control).zfill(4),
+            functional_id=self._clean(trailer.header.functional_id, 2),
+            control_number=self._clean(trailer.header.control_number, 9),
+            status=status,
+            declared=declared,
+            received=received,
+            accepted=accepted,
+            codes=codes,
+            transactions=group.rows,
+            version=self._group_version(trailer.header) if is_999 else None,
+        )
+        convention = self.group_version if self.kind == "999" else None
+        writer.begin_transaction(self.kind, control, convention)
+        writer.segments(group_segments(ack))
+        writer.end_transaction()
+        self._groups.append(ack)
+        return ack
+
+    def end_interchange(
+        self, trailer: InterchangeTrailer, findings: Sequence[Finding] = ()
+    ) -> AckOutput:
+        """Close the interchange: finish the 997/999 interchange and decide the TA1."""
+        header = self._isa
+        if header is None:
+            raise X12Error("end_interchange: no interchange was started")
+        if self._group is not None:
+            raise X12Error("end_interchange: a group is still open (call end_group first)")
+        functional = None
+        if self._writer is not None:
+            self._writer.end_group()
+            self._writer.end_interchange()
+            functional = self._writer.getvalue()
+        candidates = [*header.findings, *trailer.findings, *findings, *self._pending]
+        relevant = [f for f in candidates if f.code.level is Level.INTERCHANGE]
+        errors = [f for f in relevant if f.is_error]
+        warnings = [f for f in relevant if not f.is_error] if self.options.note_warnings else []
+        if errors:
+            status, note = "R", errors[0].code.x12
+        elif warnings:
+            status, note = "E", warnings[0].code.x12
+        else:
+            status, note = "A", "000"
+        control = header.control_number
+        ta1 = InterchangeAck(
+            control.zfill(9) if control.isdigit() else self._clean(control, 9),
+            self._clean(header.date, 6),
+            self._clean(header.time, 4),
+            status,
+            note,
+        )
+        policy = self.options.ta1
+        send = (
+            policy == "always"
+            or (policy in ("on_error", "on_error_or_request") and bool(errors))
+            or (policy in ("on_request", "on_error_or_request") and header.ack_requested)
+        )
+        technical = self._technical(ta1) if send else None
+        out = AckOutput(
+            header.control_number, functional, technical, self._groups, ta1, errors + warnings
+        )
+        self._isa = None
+        self._writer = None
+        self._groups = []
+        self._pending = []
+        return out
+
+    def unreadable_interchange(
+        self, elements: Sequence[str], findings: Iterable[Finding], position: int = 0
+    ) -> AckOutput | None:
+        """A TA1 for an ISA the reader could not use (its delimiters are broken).
+
+        ``elements`` is the ISA split by its element separator, tag first. Returns None when
+        they do not even give an ISA13 to refer to. Nothing inside such an interchange can be
+        read, so no 997/999 comes with it.
+        """
+        values = [v.strip(" \u00a0") for v in elements] + [""] * (17 - len(elements))
+        if values[0] != "ISA" or not (values[13].isdigit() and len(values[13]) <= 9):
+            return None
+        header = InterchangeHeader(
+            segment=list(elements),
+            position=position,
+            separators=Separators(),
+            sender=PartyId(values[5], values[6]),
+            receiver=PartyId(values[7], values[8]),
+            date=values[9],
+            time=values[10],
+            control_number=values[13],
+            version=values[12],
+            ack_requested=values[14] == "1",
+            usage=values[15],
+        )
+        kind, self.kind = self.kind, None  # nothing inside can be acknowledged
+        try:
+            self.start_interchange(header)
+            trailer = InterchangeTrailer(header, None, position, 0, list(findings))
+            return self.end_interchange(trailer)
+        finally:
+            self.kind = kind
+
+    # ------------------------------------------------------------------ writing
+    def _clean(self, value: str, limit: int) -> str:
+        """A value safe to write: delimiters and control characters become spaces."""
+        return value.translate(self._table)[:limit].rstrip()
+
+    def _group_version(self, header: GroupHeader) -> str:
+        """AK103 (required in the 999): GS08, else the version the ISA12 implies."""
+        return self._clean(header.version, 12) or self._clean(header.interchange.version, 5) + "0"
+
+    def _envelope(self, control: int) -> InterchangeEnvelope:
+        header = self._isa
+        assert header is not None
+        usage = self.options.usage or (header.usage if header.usage in ("P", "T", "I") else "P")
+        return InterchangeEnvelope(
+            sender=self._party(header.receiver),
+            receiver=self._party(header.sender),
+            control_number=control,
+            version=self._version,
+            usage=usage,
+            timestamp=self.options.timestamp,
+        )
+
+    def _party(self, party: PartyId) -> PartyId:
+        return PartyId(self._clean(party.qualifier, 2) or "ZZ", self._clean(party.id, 15))
+
+    def _open_fa_group(self, inbound: GroupHeader) -> X12Writer:
+        writer = self._writer
+        if writer is None:
+            header = self._isa
+            assert header is not None
+            writer = X12Writer(self._seps, encoding=header.encoding)
+            writer.begin_interchange(self._envelope(self.numbers.next_interchange()))
+            self._writer = writer
+        isa = inbound.interchange
+        sender = self._clean(inbound.receiver, 15) or self._clean(isa.receiver.id, 15)
+        receiver = self._clean(inbound.sender, 15) or self._clean(isa.sender.id, 15)
+        key = (sender, receiver)
+        if key != self._fa_key:
+            if self._fa_key is not None:
+                writer.end_group()
+            writer.begin_group(
+                GroupEnvelope(
+                    "FA",
+                    sender,
+                    receiver,
+                    self.numbers.next_group(),
+                    version=self.group_version,
+                    timestamp=self.options.timestamp,
+                )
+            )
+            self._fa_key = key
+        return writer
+
+    def _technical(self, ta1: InterchangeAck) -> bytes:
+        header = self._isa
+        assert header is not None
+        writer = X12Writer(self._seps, encoding=header.encoding)
+        writer.begin_interchange(self._envelope(self.numbers.next_interchange()))
+        writer.segment(
+            ["TA1", ta1.control_number, ta1.date, ta1.time, ta1.status, ta1.note_code or ""]
+        )
+        writer.end_interchange()
+        return writer.getvalue()
+
+
+def mirror_separators(inbound: Separators, version: str) -> Separators:
+    """The inbound delimiters, made valid for an outbound interchange of ``version``.
+
+    A missing ISA16 gets a component separator; a 00402+ interchange needs a repetition
+    separator (ISA11) and a 00401 one has none.
+    """
+    used = {inbound.element, inbound.segment}
+    component = inbound.component
+    if component == NO_COMPONENT or component in used:
+        component = _pick(_COMPONENT_CHOICES, used)
+    used.add(component)
+    repetition = None
+    if version >= "00402":
+        repetition = inbound.repetition
+        if repetition is None or repetition in used:
+            repetition = _pick(_REPETITION_CHOICES, used)
+    return Separators(inbound.element, component, inbound.segment, repetition, inbound.suffix)
+
+
+def _pick(choices: str, used: set[str]) -> str:
+    return next(c for c in choices if c not in used)
