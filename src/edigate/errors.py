@@ -10,6 +10,8 @@ Exceptions are for the unrecoverable. Problems found *in documents* are data
     ├── X12Error                      the X12 codec was used wrongly
     │   └── X12WriteError             a value cannot be written (separator inside, bad envelope)
     ├── InputError                    an input file cannot be opened or read at all
+    ├── PartnerError                  (edigate.partners) a document's partner cannot be decided
+    │   └── UnknownPartnerError       no partner claims the sender ID that was seen
     └── StoreError                    the document store cannot do what was asked
         └── StoreUnavailableError     the database or blob store cannot be reached or written
 

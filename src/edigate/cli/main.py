@@ -14,6 +14,7 @@ import click
 from .. import __version__
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
+from .partners import partners
 from .x12 import x12
 
 
@@ -34,7 +35,7 @@ def cli(
     ctx.call_on_close(state.close)
 
 
-for command in (x12, receive, docs, stats_command):
+for command in (x12, receive, docs, stats_command, partners):
     cli.add_command(command)
 
 

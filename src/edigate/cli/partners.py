@@ -1,0 +1,192 @@
+"""``edigate partners ...``: check and list partner profiles and maps.
+
+Onboarding works test-first: ``edigate partners check`` after each edit prints every problem
+as ``file:line: message`` and exits 1 while there is any.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..partners.passwords import hash_password
+from ..partners.profile import Identities
+from ..partners.registry import CheckResult, Partner, check_config
+from ..partners.sshkeys import parse_authorized_key
+
+_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@click.group()
+def partners() -> None:
+    """Check and list partner profiles (partners/) and maps (maps/)."""
+
+
+def _config_dir(directory: Path | None, config_dir: Path | None) -> Path:
+    if directory is not None and config_dir is not None and directory != config_dir:
+        raise click.UsageError("give the directory once: as DIR or as --config-dir")
+    return directory or config_dir or Path(".")
+
+
+@partners.command()
+@click.argument("directory", required=False, type=_DIR)
+@click.option("--config-dir", type=_DIR, help="Directory holding partners/ and maps/.")
+def check(directory: Path | None, config_dir: Path | None) -> None:
+    """Validate every profile and map in DIR (default: the current directory).
+
+    Prints each problem as file:line: message. Exit status 1 when there is any.
+    """
+    result = check_config(_config_dir(directory, config_dir))
+    for problem in result.problems:
+        click.echo(str(problem))
+    if result.problems:
+        files = len({p.path for p in result.problems})
+        click.echo(f"{len(result.problems)} problem(s) in {files} file(s)")
+        raise SystemExit(1)
+    click.echo(f"ok: {len(result.registry)} partner(s), {len(result.files)} file(s) checked")
+
+
+@partners.command("list")
+@click.argument("directory", required=False, type=_DIR)
+@click.option("--config-dir", type=_DIR, help="Directory holding partners/ and maps/.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_partners(directory: Path | None, config_dir: Path | None, as_json: bool) -> None:
+    """Show each partner: identities, channels in and out, acks and map.
+
+    Partners whose profile or map has problems are left out; exit status 1 then.
+    """
+    result = check_config(_config_dir(directory, config_dir))
+    rows = [describe(p) for p in result.registry]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(render(rows))
+    _warn(result)
+
+
+@partners.command("hash-password")
+@click.password_option("--password", help="The password (prompted for when not given).")
+def hash_password_command(password: str) -> None:
+    """Print the scrypt hash to put in a profile's inbound.sftp.password_hash."""
+    click.echo(hash_password(password))
+
+
+def _warn(result: CheckResult) -> None:
+    if result.problems:
+        click.echo(
+            f"{len(result.problems)} problem(s) in the config; see 'edigate partners check'",
+            err=True,
+        )
+        raise SystemExit(1)
+
+
+def describe(partner: Partner) -> dict[str, Any]:
+    """One partner as plain data (the JSON of ``partners list``)."""
+    profile = partner.profile
+    inbound = profile.inbound
+    sftp = inbound.sftp
+    out = profile.outbound
+    return {
+        "id": profile.id,
+        "name": profile.name,
+        "identity": _identities(profile.identity),
+        "us": _identities(profile.us),
+        "inbound": {
+            "sftp": None
+            if sftp is None
+            else {
+                "username": sftp.username,
+                "keys": [parse_authorized_key(k).fingerprint for k in sftp.public_keys],
+                "password": sftp.password_hash is not None,
+            },
+            "as2": None if inbound.as2 is None else inbound.as2.model_dump(),
+            "email": [] if inbound.email is None else list(inbound.email.senders),
+        },
+        "outbound": None if out is None else out.model_dump(),
+        "ack": profile.ack.model_dump(by_alias=True),
+        "envelope": {"version": profile.envelope.version, "newline": profile.envelope.newline},
+        "map": {
+            "name": profile.map,
+            "format": partner.map.format,
+            "skus": len(partner.xref) if partner.xref is not None else 0,
+        },
+    }
+
+
+def _identities(ids: Identities | None) -> dict[str, Any] | None:
+    if ids is None:
+        return None
+    return {
+        "production": ids.production.model_dump(),
+        "test": ids.for_usage("test").model_dump(),
+        "test_same_as_production": ids.test is None,
+    }
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """The ``partners list`` table."""
+    columns = ["ID", "PRODUCTION", "TEST", "IN", "OUT", "ACKS", "MAP"]
+    cells = [
+        [
+            row["id"],
+            _isa(row["identity"], "production"),
+            _isa(row["identity"], "test"),
+            _inbound(row["inbound"]),
+            _outbound(row["outbound"]),
+            _acks(row["ack"]),
+            f"{row['map']['name']} ({row['map']['format']})",
+        ]
+        for row in rows
+    ]
+    if not cells:
+        return "no partners"
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = [columns, *cells]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
+
+
+def _isa(identity: dict[str, Any] | None, usage: str) -> str:
+    if identity is None:
+        return "-"
+    if usage == "test" and identity["test_same_as_production"]:
+        return "(same, ISA15=T)"
+    ident = identity[usage]
+    return f"{ident['qualifier']}:{ident['id']}"
+
+
+def _inbound(inbound: dict[str, Any]) -> str:
+    parts = []
+    sftp = inbound["sftp"]
+    if sftp is not None:
+        how = [f"{len(sftp['keys'])} key(s)"] if sftp["keys"] else []
+        how += ["password"] if sftp["password"] else []
+        parts.append(f"sftp {sftp['username']} ({', '.join(how)})")
+    if inbound["as2"] is not None:
+        parts.append(f"as2 {inbound['as2']['partner_id']}")
+    if inbound["email"]:
+        parts.append(f"email ({len(inbound['email'])})")
+    return ", ".join(parts) or "-"
+
+
+def _outbound(out: dict[str, Any] | None) -> str:
+    if out is None:
+        return "-"
+    kind = out["type"]
+    if kind == "sftp_pickup":
+        return f"sftp_pickup {out['folder']}/"
+    if kind == "sftp_push":
+        return f"sftp_push {out['username']}@{out['host']}:{out['port']}"
+    if kind == "as2":
+        return f"as2 {out['url']}"
+    if kind == "email":
+        return f"email {out['to']}"
+    return f"folder {out['path']}"
+
+
+def _acks(ack: dict[str, Any]) -> str:
+    return f"{ack['functional']}, TA1 {ack['ta1']}, 855 {ack['855']}"

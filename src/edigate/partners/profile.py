@@ -1,0 +1,299 @@
+"""The schema of a partner profile (``partners/<id>.yaml``).
+
+A profile says who the partner is (their ISA/GS identity, separately for test and
+production: ISA15 decides which applies), who we are toward them, how we write X12 for them,
+which acknowledgements they get, how they reach us (SFTP account, AS2 IDs, email senders)
+and how we reach them (one outbound channel), and which map applies.
+
+Annotated example::
+
+    id: acme-retail                  # = the file name
+    name: ACME Retail
+    identity:                        # theirs: ISA05/06 and GS02
+      production: {qualifier: ZZ, id: ACMERETAIL, gs: ACMERETAIL}
+      test: {qualifier: ZZ, id: ACMETEST, gs: ACMETEST}   # omitted: same as production
+    us:                              # ours toward them: ISA07/08 and GS03 (sender outbound)
+      production: {qualifier: ZZ, id: EDIGATEDIST, gs: EDIGATEDIST}
+    envelope:                        # how we write X12 to them
+      version: "004010"              # 004010 | 005010
+      separators: {element: "*", component: ">", segment: "~"}
+      newline: lf                    # none | lf | crlf
+    ack: {functional: "997", ta1: on_error, "855": auto, duplicate_window_days: 30}
+    inbound:
+      sftp: {username: acme, public_keys: ["ssh-ed25519 AAAA... acme"]}
+      as2: {partner_id: ACME, our_id: EDIGATE, partner_certificate: certs/acme.pem}
+      email: {senders: [edi@acme-retail.example]}
+    outbound: {type: sftp_pickup, folder: out}
+    map: acme-retail                 # maps/acme-retail.yaml
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from ..x12.separators import Separators
+from .mapfile import Strict, Text
+from .passwords import parse_hash
+from .sshkeys import parse_authorized_key
+
+Usage = Literal["test", "production"]
+
+_PRINTABLE = re.compile(r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _isa_id(value: str) -> str:
+    if not _PRINTABLE.match(value) or len(value) > 15:
+        raise ValueError(f"{value!r}: an ISA/GS ID is 1-15 printable ASCII characters")
+    return value
+
+
+def _public_key(value: str) -> str:
+    parse_authorized_key(value)
+    return value
+
+
+def _password_hash(value: str) -> str:
+    parse_hash(value)
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _fingerprint(value: str) -> str:
+    digest = value.removeprefix("SHA256:")
+    try:
+        raw = base64.b64decode(digest + "=" * (-len(digest) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not value.startswith("SHA256:") or len(raw) != 32:
+        raise ValueError(
+            "host_key_fingerprint must be an OpenSSH SHA256 fingerprint 'SHA256:<43 base64 "
+            "characters>' (ssh-keyscan HOST | ssh-keygen -lf -)"
+        )
+    return value
+
+
+def _relative(value: str) -> str:
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts:
+        raise ValueError(f"{value!r} must be a relative path inside the partner's SFTP root")
+    return value
+
+
+IsaId = Annotated[str, AfterValidator(_isa_id)]
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class Identity(Strict):
+    """One ISA/GS identity: ISA qualifier and ID, GS application ID."""
+
+    qualifier: Annotated[str, Field(pattern=r"^[0-9A-Z]{2}$")]
+    id: IsaId
+    gs: IsaId
+
+    def __str__(self) -> str:
+        return f"{self.qualifier}:{self.id}"
+
+
+class Identities(Strict):
+    """Production identity, and the test one (same as production when omitted)."""
+
+    production: Identity
+    test: Identity | None = None
+
+    def for_usage(self, usage: Usage) -> Identity:
+        return (self.test or self.production) if usage == "test" else self.production
+
+
+class SeparatorSettings(Strict):
+    element: str = "*"
+    component: str = ">"
+    segment: str = "~"
+    repetition: str | None = None
+
+    @field_validator("segment", "element", "component", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError('empty; quote the character, e.g. "~" (a bare ~ is null in YAML)')
+        return value
+
+
+class Envelope(Strict):
+    """How we write X12 to this partner."""
+
+    version: Literal["004010", "005010"] = "004010"
+    separators: SeparatorSettings = SeparatorSettings()
+    newline: Literal["none", "lf", "crlf"] = "lf"
+
+    @model_validator(mode="after")
+    def _check(self) -> Envelope:
+        if self.version == "004010" and self.separators.repetition is not None:
+            raise ValueError("004010 has no repetition separator (ISA11 is the standards ID U)")
+        try:
+            self.to_separators().check()
+        except ValueError as exc:
+            raise ValueError(f"separators: {exc}") from None
+        return self
+
+    def to_separators(self) -> Separators:
+        """The :class:`~edigate.x12.Separators` the X12 writer takes (5010 default ``^``)."""
+        seps = self.separators
+        repetition = seps.repetition
+        if self.version == "005010" and repetition is None:
+            repetition = "^"
+        suffix = {"none": "", "lf": "\n", "crlf": "\r\n"}[self.newline]
+        return Separators(seps.element, seps.component, seps.segment, repetition, suffix)
+
+
+class AckPolicy(Strict):
+    functional: Literal["997", "999", "none"] = "997"
+    ta1: Literal["never", "on_error", "on_request"] = "on_request"
+    po_ack: Literal["auto", "erp", "none"] = Field(default="none", alias="855")
+    duplicate_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
+
+
+class SftpAccount(Strict):
+    """The partner's account on our SFTP server: keys and/or a password hash."""
+
+    username: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")]
+    public_keys: list[Annotated[str, AfterValidator(_public_key)]] = Field(default_factory=list)
+    password_hash: Annotated[str, AfterValidator(_password_hash)] | None = None
+
+    @model_validator(mode="after")
+    def _some_credential(self) -> SftpAccount:
+        if not self.public_keys and self.password_hash is None:
+            raise ValueError("an SFTP account needs public_keys or a password_hash")
+        return self
+
+
+class As2Identity(Strict):
+    """AS2 names (AS2-From / AS2-To) and certificate paths, relative to the config dir."""
+
+    partner_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e ]+$")]
+    our_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e ]+$")]
+    partner_certificate: Text | None = None
+    our_certificate: Text | None = None
+    our_private_key: Text | None = None
+
+
+class EmailInbound(Strict):
+    senders: Annotated[list[Email], Field(min_length=1)]
+
+
+class Inbound(Strict):
+    sftp: SftpAccount | None = None
+    as2: As2Identity | None = None
+    email: EmailInbound | None = None
+
+
+class SftpPickup(Strict):
+    """We leave files in the partner's own SFTP root; they fetch them."""
+
+    type: Literal["sftp_pickup"]
+    folder: Annotated[str, AfterValidator(_relative)] = "out"
+
+
+class SftpPush(Strict):
+    """We upload to the partner's SFTP server; its host key must be pinned."""
+
+    type: Literal["sftp_push"]
+    host: Text
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    username: Text
+    #: Our private key file (relative to the config dir); omitted: the gateway's client key.
+    key_path: Text | None = None
+    host_key_fingerprint: Annotated[str, AfterValidator(_fingerprint)]
+    folder: Text = "."
+
+
+class As2Out(Strict):
+    type: Literal["as2"]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    mdn: Literal["sync", "async", "none"] = "sync"
+    mdn_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    mdn_signed: bool = True
+    sign: bool = True
+    encrypt: bool = True
+    compress: bool = False
+    sign_algorithm: Literal["sha256", "sha384", "sha512", "sha1"] = "sha256"
+    encrypt_algorithm: Literal["aes128_cbc", "aes192_cbc", "aes256_cbc", "des_ede3_cbc"] = (
+        "aes256_cbc"
+    )
+
+    @model_validator(mode="after")
+    def _async_url(self) -> As2Out:
+        if self.mdn == "async" and self.mdn_url is None:
+            raise ValueError("an async MDN needs mdn_url (where the partner posts it)")
+        return self
+
+
+class EmailOut(Strict):
+    type: Literal["email"]
+    to: Email
+    subject: str | None = None
+
+
+class FolderOut(Strict):
+    type: Literal["folder"]
+    path: Text
+
+
+Outbound = Annotated[
+    SftpPickup | SftpPush | As2Out | EmailOut | FolderOut, Field(discriminator="type")
+]
+
+
+class PartnerProfile(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    name: Text
+    identity: Identities | None = None
+    us: Identities | None = None
+    envelope: Envelope = Envelope()
+    ack: AckPolicy = AckPolicy()
+    inbound: Inbound = Inbound()
+    outbound: Outbound | None = None
+    map: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+    @property
+    def map_name(self) -> str:
+        """The map file name in ``maps/`` (``.yaml`` added when not given)."""
+        return self.map if self.map.endswith((".yaml", ".yml")) else f"{self.map}.yaml"
+
+
+def profile_problems(p: PartnerProfile) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks across sections, as ``(loc, message)`` so the caller can point at the line."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if (p.identity is None) != (p.us is None):
+        where = ("identity",) if p.identity is not None else ("us",)
+        problems.append((where, "'identity' (theirs) and 'us' (ours) go together"))
+    if p.ack.functional == "999" and p.envelope.version != "005010":
+        problems.append((("ack", "functional"), "a 999 needs envelope version 005010"))
+    out = p.outbound
+    if out is None and (p.ack.functional != "none" or p.ack.po_ack == "auto"):
+        problems.append((("ack",), "acknowledgements need an 'outbound' channel"))
+    if isinstance(out, SftpPickup) and p.inbound.sftp is None:
+        problems.append((("outbound", "type"), "sftp_pickup needs an inbound.sftp account"))
+    if isinstance(out, As2Out):
+        as2 = p.inbound.as2
+        if as2 is None:
+            problems.append((("outbound", "type"), "as2 needs inbound.as2 (the AS2 IDs)"))
+        else:
+            if out.encrypt and as2.partner_certificate is None:
+                problems.append((("inbound", "as2"), "encrypting needs partner_certificate"))
+            if out.sign and (as2.our_certificate is None or as2.our_private_key is None):
+                problems.append(
+                    (("inbound", "as2"), "signing needs our_certificate and our_private_key")
+                )
+    return problems

@@ -1,0 +1,121 @@
+"""``edigate partners check`` and ``edigate partners list`` through click."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edigate.cli.partners import partners
+from edigate.partners.passwords import verify_password
+
+Edit = Callable[[Path, str, str], int]
+
+
+def test_check_examples_is_green(example_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(example_dir)
+    result = CliRunner().invoke(partners, ["check"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "ok: 3 partner(s), 6 file(s) checked\n"
+    assert CliRunner().invoke(partners, ["check", str(example_dir)]).exit_code == 0
+    assert CliRunner().invoke(partners, ["check", "--config-dir", str(example_dir)]).exit_code == 0
+
+
+def test_check_broken_copy(config_copy: Path, edit: Edit, monkeypatch: pytest.MonkeyPatch) -> None:
+    ack = edit(config_copy / "partners/acme-retail.yaml", 'functional: "997"', 'functional: "998"')
+    key = edit(config_copy / "partners/acme-retail.yaml", "username: acme", "usrname: acme")
+    unit = edit(config_copy / "maps/initech-csv.yaml", "line.unit: EA", "line.unt: EA")
+    broken_yaml = edit(config_copy / "maps/globex-dist.yaml", "max: {PO1: 500}", "max: {PO1: 500")
+    monkeypatch.chdir(config_copy)
+    result = CliRunner().invoke(partners, ["check"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"maps/globex-dist.yaml:{broken_yaml + 1}: YAML syntax: expected ',' or '}}', but got "
+        f"'<stream end>' (while parsing a flow mapping from line {broken_yaml})",
+        f"maps/initech-csv.yaml:{unit}: defaults.line.unt: unknown field 'unt' in line "
+        "(did you mean 'unit'?)",
+        f"partners/acme-retail.yaml:{ack}: ack.functional: input should be '997', '999' or "
+        "'none' (got '998')",
+        f"partners/acme-retail.yaml:{key - 1}: inbound.sftp.username: required",
+        f"partners/acme-retail.yaml:{key}: inbound.sftp.usrname: unknown key 'usrname' "
+        "(did you mean 'username'?)",
+        "5 problem(s) in 3 file(s)",
+    ]
+
+
+def test_check_in_another_directory_names_full_paths(config_copy: Path, edit: Edit) -> None:
+    line = edit(config_copy / "partners/globex-dist.yaml", "ta1: on_error", "ta1: sometimes")
+    result = CliRunner().invoke(partners, ["check", "--config-dir", str(config_copy)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"{config_copy}/partners/globex-dist.yaml:{line}: ack.ta1: input should be 'never', "
+        "'on_error' or 'on_request' (got 'sometimes')"
+    )
+
+
+def test_dir_given_twice_differently_is_a_usage_error(tmp_path: Path, example_dir: Path) -> None:
+    result = CliRunner().invoke(
+        partners, ["check", str(example_dir), "--config-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+
+
+def test_list_table(example_dir: Path) -> None:
+    result = CliRunner().invoke(partners, ["list", str(example_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["ID", "PRODUCTION", "TEST", "IN", "OUT", "ACKS", "MAP"]
+    acme, globex, initech = lines[1:]
+    assert acme.split()[:3] == ["acme-retail", "ZZ:ACMERETAIL", "ZZ:ACMETEST"]
+    assert "sftp acme (1 key(s)), email (1)" in acme
+    assert "sftp_pickup out/" in acme and "997, TA1 on_request, 855 auto" in acme
+    assert acme.endswith("acme-retail (x12)")
+    assert "(same, ISA15=T)" in globex and "sftp_push edigate@127.0.0.1:2222" in globex
+    assert "999, TA1 on_error, 855 erp" in globex
+    assert initech.split()[:3] == ["initech-csv", "-", "-"]
+    assert "sftp initech (password)" in initech and initech.endswith("initech-csv (csv)")
+
+
+def test_list_json(example_dir: Path) -> None:
+    result = CliRunner().invoke(partners, ["list", "--json", "--config-dir", str(example_dir)])
+    assert result.exit_code == 0
+    rows = {row["id"]: row for row in json.loads(result.output)}
+    acme = rows["acme-retail"]
+    assert acme["identity"]["production"] == {
+        "qualifier": "ZZ",
+        "id": "ACMERETAIL",
+        "gs": "ACMERETAIL",
+    }
+    assert acme["identity"]["test"]["id"] == "ACMETEST"
+    assert acme["us"]["production"]["id"] == "EDIGATEDIST"
+    assert acme["ack"] == {
+        "functional": "997",
+        "ta1": "on_request",
+        "855": "auto",
+        "duplicate_window_days": 30,
+    }
+    assert acme["outbound"] == {"type": "sftp_pickup", "folder": "out"}
+    assert acme["inbound"]["sftp"]["keys"][0].startswith("SHA256:")
+    assert acme["map"] == {"name": "acme-retail", "format": "x12", "skus": 3}
+    assert rows["globex-dist"]["identity"]["test_same_as_production"] is True
+    assert rows["globex-dist"]["outbound"]["host_key_fingerprint"].startswith("SHA256:EXAMPLE")
+    assert rows["initech-csv"]["identity"] is None
+    assert rows["initech-csv"]["inbound"]["sftp"]["password"] is True
+
+
+def test_list_with_problems_exits_1_and_lists_the_rest(config_copy: Path, edit: Edit) -> None:
+    edit(config_copy / "partners/globex-dist.yaml", "ta1: on_error", "ta1: sometimes")
+    result = CliRunner().invoke(partners, ["list", str(config_copy)])
+    assert result.exit_code == 1
+    assert "acme-retail" in result.output and "globex-dist" not in result.output
+    assert "1 problem(s) in the config; see 'edigate partners check'" in result.output
+
+
+def test_hash_password() -> None:
+    result = CliRunner().invoke(partners, ["hash-password"], input="pw-123\npw-123\n")
+    assert result.exit_code == 0, result.output
+    encoded = result.output.strip().splitlines()[-1]
+    assert verify_password("pw-123", encoded)

@@ -1,0 +1,166 @@
+"""Profile sections: envelope separators, SSH keys, channels, and checks across sections."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import ValidationError
+
+from edigate.partners.loader import parse_yaml, validate
+from edigate.partners.profile import Envelope, PartnerProfile, SftpAccount, profile_problems
+from edigate.partners.sshkeys import fingerprint, parse_authorized_key
+from edigate.x12.separators import Separators
+
+
+def test_envelope_to_separators() -> None:
+    env = Envelope.model_validate(
+        {"version": "005010", "separators": {"component": ":"}, "newline": "crlf"}
+    )
+    assert env.to_separators() == Separators("*", ":", "~", "^", "\r\n")
+    assert Envelope().to_separators() == Separators("*", ">", "~", None, "\n")
+
+
+def test_004010_has_no_repetition_separator() -> None:
+    with pytest.raises(ValidationError, match="004010 has no repetition separator"):
+        Envelope.model_validate({"separators": {"repetition": "^"}})
+
+
+def test_separators_must_be_distinct() -> None:
+    with pytest.raises(ValidationError, match="distinct"):
+        Envelope.model_validate({"separators": {"element": "~"}})
+
+
+def test_bare_tilde_is_null_in_yaml_and_says_so() -> None:
+    source = parse_yaml("separators:\n  segment: ~\n", "partners/p.yaml")
+    _, errors = validate(Envelope, source)
+    assert [str(e) for e in errors] == [
+        'partners/p.yaml:2: separators.segment: empty; quote the character, e.g. "~" '
+        "(a bare ~ is null in YAML)"
+    ]
+
+
+def test_generated_ed25519_key_is_accepted(ed25519_public: str) -> None:
+    key = parse_authorized_key(ed25519_public)
+    assert key.key_type == "ssh-ed25519"
+    assert key.comment == "test-key"
+    assert key.fingerprint == fingerprint(base64.b64decode(ed25519_public.split()[1]))
+    assert key.line() == ed25519_public
+    SftpAccount.model_validate({"username": "acme", "public_keys": [ed25519_public]})
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("ssh-ed25519", "a public key is 'type base64"),
+        ("ssh-dss AAAAB3NzaC1kc3M= x", "unsupported key type 'ssh-dss'"),
+        ('from="10.0.0.1" ssh-ed25519 AAAA', "options before the key are not allowed"),
+        ("ssh-ed25519 not*base64", "not valid base64"),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==", "does not decode"),
+    ],
+)
+def test_bad_public_keys(line: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_authorized_key(line)
+
+
+def test_truncated_key_in_profile_names_line(ed25519_public: str) -> None:
+    broken = ed25519_public[:40]
+    text = f"username: acme\npublic_keys:\n  - {ed25519_public}\n  - {broken}\n"
+    _, errors = validate(SftpAccount, parse_yaml(text, "partners/acme.yaml"))
+    assert len(errors) == 1
+    assert str(errors[0]).startswith("partners/acme.yaml:4: public_keys[1]: ssh-ed25519 key")
+
+
+def test_short_rsa_key_is_refused() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    line = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    with pytest.raises(ValueError, match="RSA key has 1024 bits"):
+        parse_authorized_key(line.decode())
+
+
+def test_sftp_account_needs_a_credential() -> None:
+    with pytest.raises(ValidationError, match="needs public_keys or a password_hash"):
+        SftpAccount.model_validate({"username": "acme"})
+
+
+def _profile(**changes: object) -> PartnerProfile:
+    data: dict[str, object] = {
+        "id": "p",
+        "name": "P",
+        "identity": {"production": {"qualifier": "ZZ", "id": "P", "gs": "P"}},
+        "us": {"production": {"qualifier": "ZZ", "id": "US", "gs": "US"}},
+        "outbound": {"type": "folder", "path": "out"},
+        "map": "p",
+    }
+    data.update(changes)
+    return PartnerProfile.model_validate(data)
+
+
+def test_cross_section_problems() -> None:
+    assert profile_problems(_profile()) == []
+    assert profile_problems(_profile(ack={"functional": "999"})) == [
+        (("ack", "functional"), "a 999 needs envelope version 005010")
+    ]
+    assert profile_problems(_profile(outbound=None)) == [
+        (("ack",), "acknowledgements need an 'outbound' channel")
+    ]
+    assert profile_problems(_profile(outbound={"type": "sftp_pickup"})) == [
+        (("outbound", "type"), "sftp_pickup needs an inbound.sftp account")
+    ]
+    as2_out = {"type": "as2", "url": "https://as2.example/in"}
+    assert profile_problems(_profile(outbound=as2_out)) == [
+        (("outbound", "type"), "as2 needs inbound.as2 (the AS2 IDs)")
+    ]
+    as2_in = {"inbound": {"as2": {"partner_id": "THEM", "our_id": "US"}}}
+    assert profile_problems(_profile(outbound=as2_out, **as2_in)) == [
+        (("inbound", "as2"), "encrypting needs partner_certificate"),
+        (("inbound", "as2"), "signing needs our_certificate and our_private_key"),
+    ]
+    assert profile_problems(_profile(us=None)) == [
+        (("identity",), "'identity' (theirs) and 'us' (ours) go together")
+    ]
+
+
+def test_outbound_variants() -> None:
+    push = _profile(
+        outbound={
+            "type": "sftp_push",
+            "host": "h",
+            "username": "u",
+            "host_key_fingerprint": "SHA256:" + "A" * 43,
+        }
+    )
+    assert push.outbound is not None and push.outbound.type == "sftp_push"
+    with pytest.raises(ValidationError, match="host_key_fingerprint"):
+        _profile(outbound={"type": "sftp_push", "host": "h", "username": "u"})
+    with pytest.raises(ValidationError, match="OpenSSH SHA256 fingerprint"):
+        _profile(
+            outbound={
+                "type": "sftp_push",
+                "host": "h",
+                "username": "u",
+                "host_key_fingerprint": "MD5:aa:bb",
+            }
+        )
+    with pytest.raises(ValidationError, match="async MDN needs mdn_url"):
+        _profile(outbound={"type": "as2", "url": "https://x", "mdn": "async"})
+    with pytest.raises(ValidationError, match="relative path inside"):
+        _profile(outbound={"type": "sftp_pickup", "folder": "../etc"})
+    email = _profile(outbound={"type": "email", "to": "edi@example.com"})
+    assert email.outbound is not None and email.outbound.type == "email"
+
+
+def test_test_identity_defaults_to_production() -> None:
+    p = _profile()
+    assert p.identity is not None
+    assert p.identity.for_usage("test") == p.identity.for_usage("production")
+
+
+def test_isa_id_limits() -> None:
+    with pytest.raises(ValidationError, match="1-15 printable"):
+        _profile(identity={"production": {"qualifier": "ZZ", "id": "X" * 16, "gs": "X"}})
+    with pytest.raises(ValidationError, match="qualifier"):
+        _profile(identity={"production": {"qualifier": "zz", "id": "X", "gs": "X"}})
