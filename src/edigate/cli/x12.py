@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from ..x12.check import acknowledge_file, check_file, default_ack_kind
+from ..x12.findings import Finding
 from ..x12.summary import has_errors, summarize
 
 
@@ -68,4 +70,61 @@ def render_tree(file: Path, summary: dict[str, Any]) -> str:
                 where += f"{err['element']:02d}"
         mark = "error" if err["severity"] == "error" else "warning"
         lines.append(f"  {mark}: {where}: [{err['code']}] {err['message']}")
+    return "\n".join(lines)
+
+
+@x12.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ack",
+    "ack_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the 997/999 (and TA1 where due) to this file.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "997", "999"]),
+    default="auto",
+    show_default=True,
+    help="Acknowledgement kind: auto picks 999 for 005010 interchanges.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> None:
+    """Validate every transaction in FILE and print each error with its position.
+
+    Exit status: 0 without errors, 1 when the file has errors, 2 for usage errors.
+    """
+    data = file.read_bytes()
+    result = check_file(data)
+    ack_kind = default_ack_kind(result) if kind == "auto" else kind
+    if ack_path is not None:
+        acks = acknowledge_file(data, ack_kind)
+        ack_path.write_bytes(acks.functional + acks.technical)
+    if as_json:
+        payload = {
+            "file": str(file),
+            "interchanges": result.interchanges,
+            "transactions": result.transactions,
+            "rejected": result.rejected,
+            "ack": {"kind": ack_kind, "path": str(ack_path)} if ack_path else None,
+            "errors": [f.to_dict() for f in result.findings],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo(render_findings(file, result.transactions, result.rejected, result.findings))
+        if ack_path is not None:
+            click.echo(f"{ack_kind} written to {ack_path}")
+    raise SystemExit(1 if result.errors else 0)
+
+
+def render_findings(file: Path, transactions: int, rejected: int, findings: list[Finding]) -> str:
+    errors = [f for f in findings if f.is_error]
+    lines = [
+        f"{file}: {transactions} transaction(s), {rejected} rejected, "
+        f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
+    ]
+    for finding in findings:
+        mark = "error" if finding.is_error else "warning"
+        value = f" (value {finding.value!r})" if finding.value not in (None, "") else ""
+        lines.append(f"  {mark}: {finding}{value}")
     return "\n".join(lines)

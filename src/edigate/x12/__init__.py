@@ -17,8 +17,10 @@ from .events import (
     TransactionSet,
 )
 from .findings import ErrorCode, Finding, Level, Location, Severity
+from .overlay import Overlay, RequiredSegment
 from .reader import ReaderLimits, X12Reader, components, read_events, repetitions
 from .separators import Separators
+from .validator import TransactionValidator, validate_transaction, validator_for
 from .writer import (
     GroupEnvelope,
     InterchangeEnvelope,
@@ -40,14 +42,17 @@ __all__ = [
     "InterchangeTrailer",
     "Level",
     "Location",
+    "Overlay",
     "PartyId",
     "ReaderLimits",
+    "RequiredSegment",
     "Segment",
     "SegmentEncoder",
     "Separators",
     "Severity",
     "TechnicalAck",
     "TransactionSet",
+    "TransactionValidator",
     "X12Reader",
     "X12Writer",
     "components",
@@ -55,4 +60,6 @@ __all__ = [
     "read_events",
     "repetitions",
     "trim",
+    "validate_transaction",
+    "validator_for",
 ]

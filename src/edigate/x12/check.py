@@ -1,0 +1,78 @@
+"""Check a whole X12 file: every reader and validator finding, and its acknowledgement.
+
+This is what ``edigate x12 validate`` runs; the pipeline does the same per transaction with
+the partner's overlay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .acks import Acknowledgements, acknowledge
+from .events import (
+    GroupHeader,
+    GroupTrailer,
+    InterchangeHeader,
+    InterchangeTrailer,
+    TransactionSet,
+)
+from .findings import Finding
+from .overlay import Overlay
+from .reader import X12Reader
+from .validator import validate_transaction
+
+OverlayFor = Callable[[TransactionSet], Overlay | None]
+
+
+@dataclass(slots=True)
+class FileCheck:
+    findings: list[Finding] = field(default_factory=list)
+    interchanges: int = 0
+    transactions: int = 0
+    rejected: int = 0
+    versions: set[str] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+
+def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileCheck:
+    """All findings of a file, sorted by position: reader (envelope) and validator."""
+    result = FileCheck()
+    for event in X12Reader(data).events():
+        if isinstance(event, TransactionSet):
+            result.transactions += 1
+            found = event.findings + validate_transaction(
+                event, overlay_for(event) if overlay_for else None
+            )
+            if any(f.is_error for f in found):
+                result.rejected += 1
+            result.findings.extend(found)
+        elif isinstance(event, InterchangeHeader):
+            result.interchanges += 1
+            result.versions.add(event.version)
+            result.findings.extend(event.findings)
+        elif isinstance(event, GroupHeader | GroupTrailer | InterchangeTrailer):
+            result.findings.extend(event.findings)
+        elif isinstance(event, Finding):
+            result.findings.append(event)
+    result.findings.sort(key=lambda f: (f.location.segment or 0, f.location.element or 0))
+    return result
+
+
+def default_ack_kind(check: FileCheck) -> str:
+    """999 for 005010 interchanges, 997 otherwise (the partner profile overrides this)."""
+    return "999" if any(v >= "00501" for v in check.versions) else "997"
+
+
+def acknowledge_file(
+    data: bytes, kind: str, *, overlay_for: OverlayFor | None = None
+) -> Acknowledgements:
+    """The 997/999 (and TA1 where due) for a file, naming every validator finding."""
+
+    def validate(tx: TransactionSet) -> list[Finding]:
+        return validate_transaction(tx, overlay_for(tx) if overlay_for else None)
+
+    return acknowledge(data, kind, validate=validate)  # type: ignore[arg-type]
