@@ -15,6 +15,8 @@ from .. import __version__
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
 from .partners import partners
+from .schema import schema
+from .translate import translate
 from .x12 import x12
 
 
@@ -35,7 +37,7 @@ def cli(
     ctx.call_on_close(state.close)
 
 
-for command in (x12, receive, docs, stats_command, partners):
+for command in (x12, receive, docs, stats_command, partners, schema, translate):
     cli.add_command(command)
 
 

@@ -1,0 +1,157 @@
+"""``edigate translate FILE --to canonical|855|856|810``: X12 <-> canonical JSON.
+
+X12 in: each 850 becomes a canonical Order (``--to canonical``), or is acknowledged at once
+(``--to 855``). Canonical JSON in (an object, an array or JSON Lines): an 855 is written
+from an Order (acknowledged automatically) or an OrderAck, an 856 from a Shipment, an 810
+from an Invoice, in one interchange with the "no partner" envelope unless ``--sender``,
+``--receiver`` and ``--version`` say otherwise.
+
+Problems are printed to stderr like ``x12 inspect`` prints them (segment, element, code,
+message). Exit status: 0 without errors, 1 with errors, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import EdigateError
+from ..model.jsonio import dump
+from ..translate.convert import (
+    Document,
+    DocumentError,
+    Outbound,
+    documents_from_json,
+    looks_like_x12,
+    orders_from_x12,
+    to_x12,
+)
+from ..translate.x12_common import parse_party_id
+from ..x12.findings import Finding
+
+TIMESTAMP_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+
+
+@click.command("translate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["canonical", "855", "856", "810"]),
+    required=True,
+    help="What to produce.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option("--jsonl", is_flag=True, help="Canonical output as JSON Lines, not an array.")
+@click.option("--sender", default="ZZ:EDIGATE", show_default=True, help="ISA05:ISA06.")
+@click.option("--receiver", default="ZZ:PARTNER", show_default=True, help="ISA07:ISA08.")
+@click.option(
+    "--version",
+    "x12_version",
+    type=click.Choice(["004010", "005010"]),
+    default="004010",
+    show_default=True,
+    help="X12 version written (GS08).",
+)
+@click.option(
+    "--control-number",
+    type=click.IntRange(1, 999_999_999),
+    default=1,
+    show_default=True,
+    help="ISA13 and GS06 (ST02 counts from 0001).",
+)
+@click.option(
+    "--timestamp",
+    type=click.DateTime(TIMESTAMP_FORMATS),
+    help="Envelope date and time (default: now, UTC); also the auto-855 date.",
+)
+@click.option("--test", "test_usage", is_flag=True, help="Mark the interchange as test (ISA15 T).")
+def translate(
+    file: Path,
+    target: str,
+    out: Path | None,
+    jsonl: bool,
+    sender: str,
+    receiver: str,
+    x12_version: str,
+    control_number: int,
+    timestamp: dt.datetime | None,
+    test_usage: bool,
+) -> None:
+    """Translate FILE (X12 or canonical JSON) to canonical JSON or X12."""
+    data = file.read_bytes()
+    try:
+        outbound = Outbound(
+            version=x12_version,
+            sender=parse_party_id(sender),
+            receiver=parse_party_id(receiver),
+            control_number=control_number,
+            timestamp=timestamp,
+            usage="T" if test_usage else "P",
+        )
+        if looks_like_x12(data):
+            inbound = orders_from_x12(data)
+            findings: list[Finding] = inbound.findings
+            errors: list[DocumentError] = []
+            documents: list[Document] = list(inbound.orders)
+            if target in ("856", "810"):
+                raise click.UsageError(
+                    f"X12 input becomes canonical JSON or an 855, not an {target}", None
+                )
+        else:
+            findings = []
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                text = ""
+                errors = [DocumentError(0, "", f"neither X12 nor UTF-8 JSON: {exc.reason}")]
+                documents = []
+            else:
+                documents, errors = documents_from_json(text, target)
+        if target == "canonical":
+            output = _canonical(documents, jsonl).encode("utf-8")
+        else:
+            output = to_x12(documents, target, outbound) if documents else b""
+    except EdigateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if output:
+        if out is not None:
+            out.write_bytes(output)
+        else:
+            sys.stdout.buffer.write(output)
+            sys.stdout.buffer.flush()
+    failed = _report(file, findings, errors)
+    raise SystemExit(1 if failed else 0)
+
+
+def _canonical(documents: list[Document], jsonl: bool) -> str:
+    if jsonl:
+        return "".join(json.dumps(dump(d), ensure_ascii=False) + "\n" for d in documents)
+    return json.dumps([dump(d) for d in documents], indent=2, ensure_ascii=False) + "\n"
+
+
+def _report(file: Path, findings: list[Finding], errors: list[DocumentError]) -> bool:
+    """Print problems to stderr as ``x12 inspect`` does; True when any is an error."""
+    n_errors = sum(1 for f in findings if f.is_error) + len(errors)
+    n_warnings = sum(1 for f in findings if not f.is_error)
+    if not findings and not errors:
+        return False
+    lines = [f"{file}: {n_errors} error(s), {n_warnings} warning(s)"]
+    for finding in findings:
+        item = finding.to_dict()
+        where = f"segment {item['segment']}" if item["segment"] is not None else "file"
+        tag = finding.location.tag
+        if tag:
+            where += f" {tag}"
+            if finding.location.element is not None:
+                where += f"{finding.location.element:02d}"
+        mark = "error" if finding.is_error else "warning"
+        lines.append(f"  {mark}: {where}: [{item['code']}] {finding.message}")
+    for error in errors:
+        lines.append(f"  error: {error}")
+    click.echo("\n".join(lines), err=True)
+    return n_errors > 0

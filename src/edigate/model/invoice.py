@@ -1,0 +1,190 @@
+"""The canonical invoice (what an X12 810 is written from).
+
+The total must reconcile: lines (quantity x price, each rounded to the cent) + charges -
+allowances + tax. An invoice whose stated total disagrees is refused with the arithmetic
+spelled out, because a partner's accounts-payable system will refuse it later, and later
+is more expensive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from .base import Amount, Canonical, Code, NonNegative, Text
+from .codes import OFF_INVOICE_EXCLUDED_METHODS, PURPOSE_CODES, Indicator, Purpose, fill_coded
+from .common import (
+    FOB,
+    AllowanceCharge,
+    Carrier,
+    DateRef,
+    Description,
+    Identifier,
+    Note,
+    PackDetail,
+    Party,
+    Reference,
+    Tax,
+    Terms,
+)
+from .lines import ItemIds
+
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round to the cent, half up (the usual commercial rounding)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def affects_total(ac: AllowanceCharge) -> bool:
+    """True for allowances and charges settled on the invoice itself (not bill-backs)."""
+    return ac.indicator in (Indicator.ALLOWANCE, Indicator.CHARGE) and (
+        ac.method_of_handling not in OFF_INVOICE_EXCLUDED_METHODS
+    )
+
+
+def net_of(acs: list[AllowanceCharge]) -> tuple[Decimal, Decimal]:
+    """(charges, allowances) that change the total, as positive sums."""
+    charges = Decimal(0)
+    allowances = Decimal(0)
+    for ac in acs:
+        if affects_total(ac) and ac.amount is not None:
+            if ac.indicator is Indicator.CHARGE:
+                charges += ac.amount
+            else:
+                allowances += ac.amount
+    return charges, allowances
+
+
+class InvoiceLine(ItemIds, Canonical):
+    """An IT1 loop: what was invoiced, how many, at what price."""
+
+    line_number: Text | None = Field(None, description="IT101 (usually the PO line)")
+    quantity: NonNegative = Field(description="IT102 quantity invoiced")
+    unit: Code = Field(description="IT103")
+    unit_price: NonNegative = Field(description="IT104")
+    price_basis: Code | None = Field(None, description="IT105, e.g. PE")
+    identifiers: list[Identifier] = Field(default_factory=list, description="IT106/07 ...")
+    descriptions: list[Description] = Field(default_factory=list, description="PID")
+    pack: PackDetail | None = Field(None, description="PO4")
+    references: list[Reference] = Field(default_factory=list)
+    dates: list[DateRef] = Field(default_factory=list)
+    allowances_charges: list[AllowanceCharge] = Field(default_factory=list, description="SAC")
+    taxes: list[Tax] = Field(default_factory=list, description="TXI")
+
+    @property
+    def extended_amount(self) -> Decimal:
+        """quantity x unit price, rounded to the cent."""
+        return cents(self.quantity * self.unit_price)
+
+
+class Totals(Canonical):
+    """The arithmetic behind TDS01, for people and for the writer."""
+
+    lines: Amount
+    charges: Amount
+    allowances: Amount
+    tax: Amount
+    total: Amount
+
+
+class Invoice(Canonical):
+    """An invoice; written as an 810. ``total_amount`` is TDS01, filled in when absent."""
+
+    document_type: Literal["invoice"] = "invoice"
+    invoice_number: Text = Field(description="BIG02")
+    invoice_date: dt.date = Field(description="BIG01")
+    po_number: Text | None = Field(None, description="BIG04")
+    po_date: dt.date | None = Field(None, description="BIG03")
+    release_number: Text | None = Field(None, description="BIG05")
+    transaction_type: Code | None = Field(None, description="BIG07, e.g. DI debit, CR credit")
+    purpose: Purpose = Field(Purpose.ORIGINAL, description="friendly form of purpose_code")
+    purpose_code: Code = Field("00", description="BIG08")
+    currency: Code | None = Field(None, description="CUR02")
+    notes: list[Note] = Field(default_factory=list, description="NTE")
+    references: list[Reference] = Field(default_factory=list, description="REF")
+    parties: list[Party] = Field(default_factory=list, description="N1 loops")
+    terms: list[Terms] = Field(default_factory=list, description="ITD")
+    dates: list[DateRef] = Field(default_factory=list, description="DTM, e.g. 011 shipped")
+    fob: FOB | None = None
+    lines: list[InvoiceLine] = Field(min_length=1)
+    allowances_charges: list[AllowanceCharge] = Field(
+        default_factory=list, description="summary SAC"
+    )
+    taxes: list[Tax] = Field(default_factory=list, description="summary TXI")
+    carrier: Carrier | None = Field(None, description="CAD (summary carrier detail)")
+    shipped_weight: NonNegative | None = Field(None, description="ISS03")
+    weight_unit: Code | None = Field(None, description="ISS04")
+    total_amount: Amount | None = Field(
+        None, description="TDS01; must equal lines + charges - allowances + tax"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coded(cls, data: Any) -> Any:
+        return fill_coded(data, "purpose", "purpose_code", PURPOSE_CODES, Purpose.OTHER, "00")
+
+    @model_validator(mode="after")
+    def _reconciles(self) -> Invoice:
+        for where, acs in self._all_acs():
+            for ac in acs:
+                if not affects_total(ac):
+                    continue
+                label = ac.code or ac.description or ac.agency_code
+                if ac.amount is None:
+                    raise ValueError(
+                        f"{where}: {ac.indicator.value} {label} has no amount; an invoice must "
+                        "state it (SAC05) so the total reconciles"
+                    )
+                if ac.amount < 0:
+                    raise ValueError(
+                        f"{where}: {ac.indicator.value} {label} amount {ac.amount} is negative; "
+                        "state allowances and charges as positive amounts"
+                    )
+        totals = self.totals()
+        if self.total_amount is None:
+            self.total_amount = totals.total
+        elif cents(self.total_amount) != totals.total or self.total_amount != cents(
+            self.total_amount
+        ):
+            raise ValueError(
+                f"total_amount {self.total_amount} does not reconcile: lines {totals.lines} "
+                f"+ charges {totals.charges} - allowances {totals.allowances} + tax "
+                f"{totals.tax} = {totals.total}"
+            )
+        return self
+
+    def _all_acs(self) -> list[tuple[str, list[AllowanceCharge]]]:
+        out = [("invoice", self.allowances_charges)]
+        for index, line in enumerate(self.lines):
+            out.append((f"line {line.line_number or index + 1}", line.allowances_charges))
+        return out
+
+    def totals(self) -> Totals:
+        """Lines, charges, allowances and tax, and the total they make (all to the cent)."""
+        lines = sum((ln.extended_amount for ln in self.lines), Decimal(0))
+        charges = Decimal(0)
+        allowances = Decimal(0)
+        tax = Decimal(0)
+        for _, acs in self._all_acs():
+            c, a = net_of(acs)
+            charges += c
+            allowances += a
+        for t in self.taxes:
+            tax += t.amount or 0
+        for ln in self.lines:
+            for t in ln.taxes:
+                tax += t.amount or 0
+        lines, charges = cents(lines), cents(charges)
+        allowances, tax = cents(allowances), cents(tax)
+        return Totals(
+            lines=lines,
+            charges=charges,
+            allowances=allowances,
+            tax=tax,
+            total=lines + charges - allowances + tax,
+        )

@@ -1,0 +1,155 @@
+""":class:`OrderAck` -> X12 855 (purchase order acknowledgment), 004010 or 005010.
+
+Header: BAK, CUR, REF (echoed), DTM, N9/MSG (notes), N1 loops. Each line: PO1 (as ordered;
+PO104 carries the new price when a status changes it, as retail guides ask), PID, REF, DTM,
+one ACK per status, N9/MSG. Summary: CTT with the number of PO1 segments and the hash total
+of their quantities (PO102).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from ..model.common import Note
+from ..model.order_ack import AckLine, LineStatus, OrderAck
+from ..x12.separators import Separators
+from ..x12.writer import GroupEnvelope, InterchangeEnvelope
+from .x12_common import (
+    Out,
+    default_envelopes,
+    dtm_segment,
+    fmt_date,
+    fmt_decimal,
+    isa_version,
+    opt,
+    opt_date,
+    party_segments,
+    pid_segment,
+    raw_out,
+    ref_segment,
+    seg,
+    trimmed,
+    write_interchange,
+)
+
+
+def build_855(ack: OrderAck, *, version: str = "004010") -> list[Out]:
+    """The 855's segments between ST and SE."""
+    isa_version(version)  # refuse versions we do not write
+    out: list[Out] = [
+        seg(
+            "BAK",
+            ack.purpose_code,
+            ack.ack_type_code,
+            ack.po_number,
+            fmt_date(ack.po_date),
+            opt(ack.release_number),
+            "",
+            opt(ack.contract_number),
+            opt(ack.seller_order_number),
+            opt_date(ack.ack_date),
+        )
+    ]
+    if ack.currency:
+        out.append(seg("CUR", "SE", ack.currency))
+    out += [ref_segment(r) for r in ack.references]
+    out += [dtm_segment(d) for d in ack.dates]
+    out += _notes(ack.notes)
+    for party in ack.parties:
+        out += party_segments(party)
+    out += [raw_out(r) for r in ack.extra]
+    hash_total = Decimal(0)
+    for line in ack.lines:
+        out += _line(line)
+        if line.quantity is not None:
+            hash_total += line.quantity
+    out.append(seg("CTT", str(len(ack.lines)), fmt_decimal(hash_total) if ack.lines else ""))
+    return out
+
+
+def _line(line: AckLine) -> list[Out]:
+    price = line.unit_price
+    for status in line.statuses:
+        if status.unit_price is not None:
+            price = status.unit_price
+            break
+    quantity = line.quantity
+    po1: Out = [
+        "PO1",
+        line.line_number or "",
+        "" if quantity is None else fmt_decimal(quantity),
+        line.unit or "",
+        "" if price is None else fmt_decimal(price),
+        (line.price_basis or "") if price is not None else "",
+    ]
+    for ident in line.identifiers:
+        po1.append(ident.qualifier)
+        po1.append(ident.value)
+    out: list[Out] = [trimmed(po1)]
+    for d in line.descriptions:
+        out.append(pid_segment(d))
+    for r in line.references:
+        out.append(ref_segment(r))
+    for dt_ in line.dates:
+        out.append(dtm_segment(dt_))
+    for status in line.statuses:
+        out.append(_ack(status, line))
+    if line.notes:
+        out += _notes(line.notes)
+    for r_ in line.extra:
+        out.append(raw_out(r_))
+    return out
+
+
+def _ack(status: LineStatus, line: AckLine) -> Out:
+    quantity = status.quantity
+    unit = status.unit or (line.unit if quantity is not None else None)
+    ack: Out = [
+        "ACK",
+        status.status_code,
+        "" if quantity is None else fmt_decimal(quantity),
+        unit or "",
+        (status.date_qualifier or "") if status.date else "",
+        "" if status.date is None else fmt_date(status.date),
+    ]
+    if status.identifiers:
+        ack.append("")
+        for ident in status.identifiers:
+            ack.append(ident.qualifier)
+            ack.append(ident.value)
+    return trimmed(ack)
+
+
+def _notes(notes: Iterable[Note]) -> list[Out]:
+    notes = list(notes)
+    if not notes:
+        return []
+    return [seg("N9", "L1", "NOTES")] + [seg("MSG", n.text) for n in notes]
+
+
+def write_855(
+    acks: Iterable[OrderAck],
+    *,
+    version: str = "004010",
+    interchange: InterchangeEnvelope | None = None,
+    group: GroupEnvelope | None = None,
+    separators: Separators | None = None,
+    timestamp: dt.datetime | None = None,
+    first_control_number: int = 1,
+) -> bytes:
+    """A whole interchange of 855s (the "no partner" envelope unless one is given)."""
+    if interchange is None or group is None:
+        default_i, default_g = default_envelopes("855", version=version, timestamp=timestamp)
+        interchange = interchange or default_i
+        group = group or default_g
+    bodies = [build_855(a, version=version) for a in acks]
+    return write_interchange(
+        "855",
+        bodies,
+        interchange,
+        group,
+        separators=separators,
+        first_control_number=first_control_number,
+    )

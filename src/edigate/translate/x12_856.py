@@ -1,0 +1,232 @@
+""":class:`Shipment` -> X12 856 (ship notice / manifest), 004010 or 005010.
+
+The hierarchy is the pick and pack structure (BSN05 ``0001``, code list 1005: Shipment,
+Order, Packaging, Item): ``S`` -> ``O`` -> optional ``T`` (tare, pallet) -> ``P`` (pack,
+carton) -> ``I`` (item). Without tares it is S/O/P/I. HL01 numbers the levels from 1 in
+the order written, HL02 names the parent, HL04 says whether children follow.
+
+Inside each HL loop segments follow the standard's order (LIN, SN1, PRF, PO4, PID, TD1,
+TD5, TD3, REF, MAN, DTM, FOB, N1). CTT01 is the number of HL segments and CTT02 the hash
+total of the SN102 quantities, as the VICS guideline asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from ..model.shipment import Pack, Shipment, ShipmentItem, ShipmentOrder, Tare
+from ..x12.separators import Separators
+from ..x12.writer import GroupEnvelope, InterchangeEnvelope
+from .x12_common import (
+    Out,
+    default_envelopes,
+    fmt_date,
+    fmt_decimal,
+    fmt_time,
+    fob_segment,
+    id_pairs,
+    isa_version,
+    opt,
+    opt_date,
+    opt_dec,
+    party_segments,
+    pid_segment,
+    po4_segment,
+    ref_segment,
+    seg,
+    td5_segment,
+    write_interchange,
+)
+
+
+def build_856(shipment: Shipment, *, version: str = "004010") -> list[Out]:
+    """The 856's segments between ST and SE."""
+    isa_version(version)
+    return _Hierarchy(shipment).build()
+
+
+class _Hierarchy:
+    """Writes the HL tree, numbering levels as they are written."""
+
+    def __init__(self, shipment: Shipment) -> None:
+        self.shipment = shipment
+        self.out: list[Out] = []
+        self.count = 0
+        self.units = Decimal(0)
+
+    def hl(self, parent: int | None, level: str, has_children: bool) -> int:
+        self.count += 1
+        self.out.append(
+            seg(
+                "HL",
+                str(self.count),
+                "" if parent is None else str(parent),
+                level,
+                "1" if has_children else "0",
+            )
+        )
+        return self.count
+
+    def build(self) -> list[Out]:
+        sh = self.shipment
+        self.out.append(
+            seg(
+                "BSN",
+                sh.purpose_code,
+                sh.shipment_id,
+                fmt_date(sh.date),
+                "" if sh.time is None else fmt_time(sh.time),
+                sh.structure_code,
+            )
+        )
+        top = self.hl(None, "S", True)
+        self._shipment_level()
+        for order in sh.orders:
+            self._order(order, top)
+        self.out.append(seg("CTT", str(self.count), fmt_decimal(self.units)))
+        return self.out
+
+    def _shipment_level(self) -> None:
+        sh = self.shipment
+        out = self.out
+        lading = sh.lading_quantity
+        if lading is None:
+            lading = sum(len(o.all_packs()) for o in sh.orders)
+        out.append(
+            seg(
+                "TD1",
+                opt(sh.packaging_code),
+                str(lading),
+                "",
+                "",
+                "",
+                "G" if sh.gross_weight is not None else "",
+                opt_dec(sh.gross_weight),
+                sh.weight_unit if sh.gross_weight is not None else "",
+            )
+        )
+        if sh.net_weight is not None:
+            out.append(
+                seg("TD1", "", "", "", "", "", "N", fmt_decimal(sh.net_weight), sh.weight_unit)
+            )
+        if sh.carrier is not None:
+            out.append(td5_segment(sh.carrier))
+        for eq in sh.equipment:
+            out.append(seg("TD3", eq.code, opt(eq.initial), opt(eq.number)))
+        if sh.bill_of_lading:
+            out.append(seg("REF", "BM", sh.bill_of_lading))
+        if sh.pro_number:
+            out.append(seg("REF", "CN", sh.pro_number))
+        for number in sh.tracking_numbers:
+            out.append(seg("REF", "2I", number))
+        out += [ref_segment(r) for r in sh.references]
+        if sh.ship_date is not None:
+            out.append(seg("DTM", "011", fmt_date(sh.ship_date)))
+        if sh.estimated_delivery_date is not None:
+            out.append(seg("DTM", "017", fmt_date(sh.estimated_delivery_date)))
+        if sh.fob is not None:
+            out.append(fob_segment(sh.fob))
+        for party in sh.parties:
+            out += party_segments(party)
+
+    def _order(self, order: ShipmentOrder, parent: int) -> None:
+        me = self.hl(parent, "O", True)
+        self.out.append(
+            seg("PRF", order.po_number, opt(order.release_number), "", opt_date(order.po_date))
+        )
+        self.out += [ref_segment(r) for r in order.references]
+        for party in order.parties:
+            self.out += party_segments(party)
+        for tare in order.tares:
+            self._tare(tare, me)
+        for pack in order.packs:
+            self._pack(pack, me)
+
+    def _tare(self, tare: Tare, parent: int) -> None:
+        me = self.hl(parent, "T", True)
+        if tare.packaging_code or tare.gross_weight is not None:
+            self.out.append(_td1(tare.packaging_code, tare.gross_weight, tare.weight_unit))
+        if tare.sscc:
+            self.out.append(seg("MAN", "GM", "00" + tare.sscc))
+        for pack in tare.packs:
+            self._pack(pack, me)
+
+    def _pack(self, pack: Pack, parent: int) -> None:
+        me = self.hl(parent, "P", True)
+        if pack.pack is not None:
+            self.out.append(po4_segment(pack.pack))
+        if pack.packaging_code or pack.gross_weight is not None:
+            self.out.append(_td1(pack.packaging_code, pack.gross_weight, pack.weight_unit))
+        if pack.sscc:
+            self.out.append(seg("MAN", "GM", "00" + pack.sscc))
+        if pack.tracking_number:
+            self.out.append(seg("MAN", "CP", pack.tracking_number))
+        for item in pack.items:
+            self._item(item, me)
+
+    def _item(self, item: ShipmentItem, parent: int) -> None:
+        self.hl(parent, "I", False)
+        self.units += item.quantity
+        ordered_unit = item.ordered_unit or (
+            item.unit if item.ordered_quantity is not None else None
+        )
+        self.out.append(seg("LIN", opt(item.line_number), *id_pairs(item.identifiers)))
+        self.out.append(
+            seg(
+                "SN1",
+                opt(item.line_number),
+                fmt_decimal(item.quantity),
+                item.unit,
+                "",
+                opt_dec(item.ordered_quantity),
+                opt(ordered_unit),
+                "",
+                opt(item.status_code),
+            )
+        )
+        if item.pack is not None:
+            self.out.append(po4_segment(item.pack))
+        self.out += [pid_segment(d) for d in item.descriptions]
+        self.out += [ref_segment(r) for r in item.references]
+
+
+def _td1(packaging_code: str | None, weight: Decimal | None, unit: str) -> Out:
+    return seg(
+        "TD1",
+        opt(packaging_code),
+        "1" if packaging_code else "",
+        "",
+        "",
+        "",
+        "G" if weight is not None else "",
+        opt_dec(weight),
+        unit if weight is not None else "",
+    )
+
+
+def write_856(
+    shipments: Iterable[Shipment],
+    *,
+    version: str = "004010",
+    interchange: InterchangeEnvelope | None = None,
+    group: GroupEnvelope | None = None,
+    separators: Separators | None = None,
+    timestamp: dt.datetime | None = None,
+    first_control_number: int = 1,
+) -> bytes:
+    """A whole interchange of 856s (the "no partner" envelope unless one is given)."""
+    if interchange is None or group is None:
+        default_i, default_g = default_envelopes("856", version=version, timestamp=timestamp)
+        interchange = interchange or default_i
+        group = group or default_g
+    bodies = [build_856(s, version=version) for s in shipments]
+    return write_interchange(
+        "856",
+        bodies,
+        interchange,
+        group,
+        separators=separators,
+        first_control_number=first_control_number,
+    )

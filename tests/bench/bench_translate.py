@@ -1,0 +1,130 @@
+"""Benchmark: 850s through read, validation, the canonical Order and an auto-855.
+
+Run ``python3 tests/bench/bench_translate.py`` (10,000 POs from ``generate.py``) or
+``--orders 500`` for a smoke run; ``--profile`` prints the hottest functions. One core, one
+process: every PO is read (``X12Reader.events``), validated (``validate_transaction``, when
+``edigate.x12.validator`` exists), translated to an ``Order`` (pydantic validation on), and
+acknowledged (``auto_ack`` -> ``OrderAck`` -> ``build_855`` segments). Target: 3,000 POs/s.
+``--check`` exits 1 when it is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+from edigate.translate.auto_ack import auto_ack  # noqa: E402
+from edigate.translate.x12_850 import translate_850  # noqa: E402
+from edigate.translate.x12_855 import build_855  # noqa: E402
+from edigate.x12 import TransactionSet, X12Reader  # noqa: E402
+
+TARGET = 3000.0
+ACK_DATE = dt.date(2026, 11, 21)
+
+Validate = Callable[[TransactionSet], list[Any]]
+
+
+def load_validator() -> Validate | None:
+    try:
+        from edigate.x12.validator import validate_transaction
+    except ImportError:
+        return None
+    return validate_transaction
+
+
+def run(path: Path, validate: Validate | None) -> dict[str, float]:
+    """One pass; returns seconds spent per stage and the counts."""
+    stages = {"read": 0.0, "validate": 0.0, "order": 0.0, "ack": 0.0}
+    orders = segments = findings = ack_segments = 0
+    clock = time.perf_counter
+    events = X12Reader(path).events()
+    while True:
+        t0 = clock()
+        event = next(events, None)
+        t1 = clock()
+        stages["read"] += t1 - t0
+        if event is None:
+            break
+        if not isinstance(event, TransactionSet):
+            continue
+        if validate is not None:
+            problems = validate(event)
+            findings += len(problems)
+        t2 = clock()
+        result = translate_850(event)
+        t3 = clock()
+        order = result.document
+        if order is None:
+            raise SystemExit(f"PO {event.control_number} did not translate: {result.findings}")
+        ack_segments += len(build_855(auto_ack(order, ack_date=ACK_DATE)))
+        t4 = clock()
+        stages["validate"] += t2 - t1
+        stages["order"] += t3 - t2
+        stages["ack"] += t4 - t3
+        orders += 1
+        segments += len(event.segments)
+    return {
+        **stages,
+        "orders": orders,
+        "segments": segments,
+        "findings": findings,
+        "ack_segments": ack_segments,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--profile", action="store_true", help="print the top 25 functions")
+    parser.add_argument("--check", action="store_true", help=f"exit 1 below {TARGET:.0f} POs/s")
+    args = parser.parse_args()
+    validate = load_validator()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = generate(Path(tmp) / "pos.edi", args.orders)
+        size = path.stat().st_size
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        start = time.perf_counter()
+        result = run(path, validate)
+        total = time.perf_counter() - start
+        if args.profile:
+            profiler.disable()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rate = result["orders"] / total
+    orders, segments = result["orders"], result["segments"]
+    print(f"file: {size / 1e6:.1f} MB, {orders:.0f} POs, {segments:.0f} segments")
+    print(
+        f"validator: {'edigate.x12.validator' if validate else 'absent (not measured)'}, "
+        f"{result['findings']:.0f} findings"
+    )
+    for stage in ("read", "validate", "order", "ack"):
+        share = result[stage] / total * 100
+        per_po = result[stage] / max(result["orders"], 1) * 1e6
+        print(f"  {stage:9s} {result[stage]:6.2f} s  {share:5.1f} %  {per_po:6.1f} us/PO")
+    print(
+        f"total: {total:.2f} s, {rate:,.0f} POs/s (target {TARGET:,.0f}), "
+        f"peak RSS {rss_mb:.0f} MB, {result['ack_segments']:.0f} 855 segments built"
+    )
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    if args.check and rate < TARGET:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

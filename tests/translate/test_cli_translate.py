@@ -1,0 +1,168 @@
+"""``edigate translate`` and ``edigate schema`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edigate.cli.schema import schema
+from edigate.cli.translate import translate
+
+from .goldens import CASES, SAMPLES, Case, expected
+from .x12text import interchange
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_cli_output_matches_the_goldens(runner: CliRunner, case: Case) -> None:
+    result = runner.invoke(translate, case.cli_args())
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == expected(case)
+    assert result.stderr == ""
+
+
+def test_jsonl_and_out(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "orders.jsonl"
+    source = "/".join(["x12", "850-005010-distributor.edi"])
+    result = runner.invoke(
+        translate, [str(SAMPLES / source), "--to", "canonical", "--jsonl", "--out", str(out)]
+    )
+    assert result.exit_code == 0 and result.stdout == ""
+    (line,) = out.read_text().splitlines()
+    assert json.loads(line)["po_number"] == "NW-2026-118804"
+
+
+def test_envelope_overrides(runner: CliRunner) -> None:
+    args = [
+        str(SAMPLES / "canonical" / "shipment-cartons.json"),
+        "--to", "856",
+        "--sender", "01:123456789",
+        "--receiver", "ZZ:ACMERETAIL",
+        "--version", "005010",
+        "--control-number", "77",
+        "--test",
+        "--timestamp", "2026-11-26T09:30",
+    ]  # fmt: skip
+    result = runner.invoke(translate, args)
+    assert result.exit_code == 0, result.stderr
+    isa, gs = result.stdout.splitlines()[:2]
+    fields = isa.split("*")
+    assert (fields[5], fields[6].strip(), fields[7], fields[8].strip()) == (
+        "01",
+        "123456789",
+        "ZZ",
+        "ACMERETAIL",
+    )
+    assert (fields[11], fields[12], fields[13], fields[15]) == ("^", "00501", "000000077", "T")
+    assert gs == "GS*SH*123456789*ACMERETAIL*20261126*0930*77*X*005010~"
+
+
+def test_json_without_document_type_is_taken_from_the_target(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = json.loads((SAMPLES / "canonical" / "invoice.json").read_text())
+    del data["document_type"]
+    path = tmp_path / "invoice.json"
+    path.write_text(json.dumps(data))
+    result = runner.invoke(translate, [str(path), "--to", "810", "--timestamp", "2026-11-21T10:00"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == expected(
+        next(c for c in CASES if c.expected == "invoice.810.edi")
+    )
+
+
+def test_x12_errors_are_reported_like_inspect(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.edi"
+    path.write_bytes(
+        interchange(["BEG*00*SA*P1**20261120", "PO1*1*TEN*EA*1", "PO1*2*1*EA*1", "CTT*2"])
+    )
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == []
+    assert f"{path}: 1 error(s), 0 warning(s)" in result.stderr
+    assert "  error: segment 5 PO102: [AK4-6] PO102 must be a number, got 'TEN'" in result.stderr
+
+
+def test_json_errors_name_the_document_and_path(runner: CliRunner, tmp_path: Path) -> None:
+    good = json.loads((SAMPLES / "canonical" / "shipment-cartons.json").read_text())
+    bad = json.loads(json.dumps(good))
+    bad["orders"][0]["packs"][0]["sscc"] = "006141410000001058"
+    path = tmp_path / "two.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    result = runner.invoke(translate, [str(path), "--to", "856"])
+    assert result.exit_code == 1
+    assert "ST*856*0001~" in result.stdout and "ST*856*0002~" not in result.stdout
+    assert "error: document 2 orders.0.packs.0.sscc: SSCC 006141410000001058 has check digit 8" in (
+        result.stderr
+    )
+
+
+def test_wrong_document_for_the_target(runner: CliRunner) -> None:
+    result = runner.invoke(translate, [str(SAMPLES / "canonical" / "invoice.json"), "--to", "856"])
+    assert result.exit_code == 1
+    assert "document 1 is Invoice; an 856 is written from Shipment" in result.stderr
+
+
+def test_x12_cannot_become_a_shipment(runner: CliRunner) -> None:
+    result = runner.invoke(
+        translate, [str(SAMPLES / "x12" / "850-004010-retailer.edi"), "--to", "856"]
+    )
+    assert result.exit_code == 2
+    assert "not an 856" in result.stderr
+
+
+def test_not_json_at_all(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text("{ nope")
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 1 and "file line 1: not JSON" in result.stderr
+
+
+def test_bad_sender(runner: CliRunner) -> None:
+    result = runner.invoke(
+        translate,
+        [str(SAMPLES / "canonical" / "invoice.json"), "--to", "810", "--sender", "ZZZ:X"],
+    )
+    assert result.exit_code == 1 and "expected QQ:ID" in result.stderr
+
+
+@pytest.mark.parametrize("model", ["order", "order-ack", "shipment", "invoice"])
+def test_schema_command(runner: CliRunner, model: str) -> None:
+    result = runner.invoke(schema, [model])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["properties"]["document_type"]["const"] == model
+    serial = json.loads(runner.invoke(schema, [model, "--mode", "serialization"]).stdout)
+    assert serial["$id"] == document["$id"]
+
+
+def test_schema_refuses_unknown_models(runner: CliRunner) -> None:
+    result = runner.invoke(schema, ["receipt"])
+    assert result.exit_code == 2 and "receipt" in result.stderr
+
+
+def test_canonical_json_in_is_validated_and_normalised(runner: CliRunner) -> None:
+    result = runner.invoke(
+        translate, [str(SAMPLES / "canonical" / "invoice.json"), "--to", "canonical"]
+    )
+    assert result.exit_code == 0, result.stderr
+    (document,) = json.loads(result.stdout)
+    assert document["document_type"] == "invoice" and document["total_amount"] == "4015.06"
+    assert document["purpose_code"] == "00"  # defaults are filled in
+
+
+def test_warnings_alone_exit_zero(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "padded.edi"
+    path.write_bytes(interchange(["BEG*00*SA*P1**20261120 ", "PO1*1*1*EA*1"]))
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 0
+    assert "0 error(s), 1 warning(s)" in result.stderr
+    assert "warning: segment 4 BEG05: [AK4-6]" in result.stderr
+    assert json.loads(result.stdout)[0]["po_date"] == "2026-11-20"

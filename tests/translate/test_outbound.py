@@ -1,0 +1,235 @@
+"""Canonical -> 855 / 856 / 810: goldens, structure rules, arithmetic, read back clean."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edigate.errors import EdigateError, X12Error, X12WriteError
+from edigate.model import Invoice, OrderAck, Shipment, load
+from edigate.translate.x12_810 import build_810, write_810
+from edigate.translate.x12_855 import build_855, write_855
+from edigate.translate.x12_856 import build_856, write_856
+from edigate.translate.x12_common import (
+    Context,
+    fmt_decimal,
+    fmt_n2,
+    parse_party_id,
+)
+from edigate.x12 import Finding, TransactionSet, X12Reader
+
+from .goldens import CASES, SAMPLES, Case, expected, render
+from .x12text import transaction
+
+OUTBOUND = [c for c in CASES if c.target != "canonical"]
+STAMP = dt.datetime(2026, 11, 21, 10, 0)
+
+
+def sample(name: str) -> Any:
+    return load(json.loads((SAMPLES / "canonical" / name).read_text()))
+
+
+def read_back(data: bytes) -> list[TransactionSet]:
+    """Every transaction, asserting the reader found nothing wrong anywhere."""
+    events = list(X12Reader(data).events())
+    problems = [e for e in events if isinstance(e, Finding)]
+    for event in events:
+        problems += getattr(event, "findings", [])
+    assert problems == [], [str(p) for p in problems]
+    return [e for e in events if isinstance(e, TransactionSet)]
+
+
+# --------------------------------------------------------------------------- goldens
+@pytest.mark.parametrize("case", OUTBOUND, ids=lambda c: c.id)
+def test_outbound_golden(case: Case) -> None:
+    assert render(case) == expected(case)
+
+
+@pytest.mark.parametrize("case", OUTBOUND, ids=lambda c: c.id)
+def test_outbound_reads_back_with_zero_findings(case: Case) -> None:
+    (tx,) = read_back(expected(case))
+    assert tx.set_id == case.target and tx.version == case.version
+    assert tx.interchange.version == {"004010": "00401", "005010": "00501"}[case.version]
+    assert tx.separators.repetition == ("^" if case.version == "005010" else None)
+
+
+# --------------------------------------------------------------------------- 856
+def hl_tree(segments: list[list[str]]) -> list[tuple[str, str, str, str]]:
+    return [(s[1], s[2], s[3], s[4]) for s in segments if s[0] == "HL"]
+
+
+@pytest.mark.parametrize(
+    ("name", "levels"),
+    [
+        ("shipment-pallets.json", "S O T P I P I T P I P I I"),
+        ("shipment-cartons.json", "S O P I P I I"),
+    ],
+)
+def test_856_hierarchy_numbering_and_parents(name: str, levels: str) -> None:
+    shipment: Shipment = sample(name)
+    (tx,) = read_back(write_856([shipment], timestamp=STAMP))
+    tree = hl_tree(tx.segments)
+    assert " ".join(t[2] for t in tree) == levels
+    parent_level = {"S": "", "O": "S", "T": "O", "P": "TO", "I": "P"}
+    level_of: dict[str, str] = {}
+    for number, (hl01, hl02, hl03, hl04) in enumerate(tree, start=1):
+        assert hl01 == str(number)  # HL01 counts from 1 in order
+        if hl03 == "S":
+            assert hl02 == ""
+        else:
+            assert int(hl02) < number and level_of[hl02] in parent_level[hl03]
+            if hl03 == "P":  # a pack hangs on a tare when the order has tares
+                expected_parent = "T" if "T" in levels else "O"
+                assert level_of[hl02] == expected_parent
+        has_children = any(other[1] == hl01 for other in tree)
+        assert hl04 == ("1" if has_children else "0")
+        level_of[hl01] = hl03
+    ctt = next(s for s in tx.segments if s[0] == "CTT")
+    shipped = sum(Decimal(s[2]) for s in tx.segments if s[0] == "SN1")
+    assert ctt[1] == str(len(tree)) and Decimal(ctt[2]) == shipped
+    assert next(s for s in tx.segments if s[0] == "BSN")[5] == "0001"
+
+
+def test_856_writes_sscc_with_the_application_identifier() -> None:
+    shipment: Shipment = sample("shipment-pallets.json")
+    segments = build_856(shipment)
+    marks = [s[2] for s in segments if s[0] == "MAN" and s[1] == "GM"]
+    assert marks[0] == "00" + "006141410000002016" and len(marks) == 6
+    assert all(len(m) == 20 for m in marks)
+    td1 = next(s for s in segments if s[0] == "TD1")
+    assert td1[1:3] == ["PLT94", "2"]
+
+
+def test_856_lading_quantity_defaults_to_the_pack_count() -> None:
+    shipment: Shipment = sample("shipment-pallets.json").model_copy(
+        update={"lading_quantity": None}
+    )
+    td1 = next(s for s in build_856(shipment) if s[0] == "TD1")
+    assert td1[2] == "4"
+
+
+# --------------------------------------------------------------------------- 810
+def test_810_tds_reconciles_from_the_segments_alone() -> None:
+    invoice: Invoice = sample("invoice.json")
+    (tx,) = read_back(write_810([invoice], timestamp=STAMP))
+    lines = Decimal(0)
+    adjust = Decimal(0)
+    tax = Decimal(0)
+    for s in tx.segments:
+        s = s + [""] * 16
+        if s[0] == "IT1":
+            lines += (Decimal(s[2]) * Decimal(s[4])).quantize(Decimal("0.01"))
+        elif s[0] == "SAC" and s[1] in "AC" and s[12] not in ("01", "03", "04", "05"):
+            amount = Decimal(s[5]) / 100
+            adjust += amount if s[1] == "C" else -amount
+        elif s[0] == "TXI":
+            tax += Decimal(s[2])
+    tds = next(s for s in tx.segments if s[0] == "TDS")
+    assert Decimal(tds[1]) / 100 == lines + adjust + tax == Decimal("4015.06")
+    ctt = next(s for s in tx.segments if s[0] == "CTT")
+    assert ctt[1] == "5" and ctt[2] == "311"
+
+
+def test_810_tds_is_in_cents_and_iss_needs_one_unit() -> None:
+    invoice = Invoice.model_validate(
+        {
+            "invoice_number": "I1",
+            "invoice_date": "2026-11-26",
+            "lines": [
+                {"quantity": "3", "unit": "EA", "unit_price": "0.335"},
+                {"quantity": "2", "unit": "EA", "unit_price": "10"},
+            ],
+        }
+    )
+    segments = build_810(invoice)
+    assert ["TDS", "2101"] in segments  # 1.01 (0.335 x 3 = 1.005, half up) + 20.00
+    assert ["ISS", "5", "EA"] in segments
+    assert invoice.total_amount == Decimal("21.01")
+
+
+def test_810_carrier_needs_scac_or_routing() -> None:
+    invoice: Invoice = sample("invoice.json")
+    assert invoice.carrier is not None
+    bad = invoice.model_copy(
+        update={"carrier": invoice.carrier.model_copy(update={"scac": None, "routing": None})}
+    )
+    with pytest.raises(X12Error, match="CAD04 or CAD05"):
+        build_810(bad)
+
+
+# --------------------------------------------------------------------------- 855
+def test_855_from_an_ack_with_changes() -> None:
+    ack: OrderAck = sample("order-ack-changes.json")
+    segments = build_855(ack)
+    assert segments[0][:3] == ["BAK", "00", "AC"]
+    acks = [s for s in segments if s[0] == "ACK"]
+    assert acks == [
+        ["ACK", "IA", "4", "CA", "068", "20261126"],
+        ["ACK", "IB", "6", "CA", "068", "20261210"],
+        ["ACK", "IQ", "3", "CA"],
+        ["ACK", "IP", "24", "EA"],
+    ]
+    po1 = [s for s in segments if s[0] == "PO1"]
+    assert po1[2][4] == "3.4"  # the changed price goes in PO104
+    assert segments[-1] == ["CTT", "3", "39"]
+
+
+def test_writer_refuses_a_value_that_holds_a_separator() -> None:
+    ack: OrderAck = sample("order-ack-changes.json")
+    bad = ack.model_copy(update={"seller_order_number": "SO*1"})
+    with pytest.raises(X12WriteError, match="BAK08") as exc:
+        write_855([bad], timestamp=STAMP)
+    assert isinstance(exc.value, EdigateError)
+
+
+def test_unsupported_version_is_refused() -> None:
+    with pytest.raises(X12Error, match="003010"):
+        build_855(sample("order-ack-changes.json"), version="003010")
+
+
+def test_several_documents_share_one_interchange() -> None:
+    data = write_856(
+        [sample("shipment-pallets.json"), sample("shipment-cartons.json")],
+        timestamp=STAMP,
+        first_control_number=41,
+    )
+    txs = read_back(data)
+    assert [t.control_number for t in txs] == ["0041", "0042"]
+    assert txs[0].group is not None and txs[0].group.functional_id == "SH"
+
+
+# --------------------------------------------------------------------------- formatting
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**9), max_value=10**9))
+def test_fmt_decimal_is_exact(value: Decimal) -> None:
+    text = fmt_decimal(value)
+    assert "E" not in text and "e" not in text
+    assert Decimal(text) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(10**12), 10**12))
+def test_n2_round_trip(cents: int) -> None:
+    amount = Decimal(cents).scaleb(-2)
+    tx = transaction(["BEG*00*SA*P**20261120", f"SAC*A*C310***{fmt_n2(amount)}"])
+    assert Context(tx).implied(2, tx.segments[2] + [""] * 10, 5) == amount
+
+
+def test_fmt_n2_refuses_fractions_of_a_cent() -> None:
+    with pytest.raises(X12Error, match="more than 2 decimals"):
+        fmt_n2(Decimal("1.005"))
+
+
+@pytest.mark.parametrize("text", ["ZZ", "ZZ:", "ZZZ:X", "ZZ:1234567890123456"])
+def test_party_id_parsing_refuses_nonsense(text: str) -> None:
+    if text == "ZZ":
+        assert parse_party_id(text).id == "ZZ"  # a bare ID is mutually defined (ZZ)
+        return
+    with pytest.raises(X12Error, match="expected QQ:ID"):
+        parse_party_id(text)
