@@ -1,7 +1,8 @@
 """Engines and schema migrations for SQLite (the embedded default) and PostgreSQL.
 
 SQLite runs in WAL mode with ``synchronous=FULL``: a committed row survives power loss, which
-is what "stored before the sender is told" needs. PostgreSQL URLs may be given as
+is what "stored before the sender is told" needs. Its transactions begin IMMEDIATE, so
+concurrent writers queue on the busy timeout instead of failing. PostgreSQL URLs may be given as
 ``postgresql://...``; they are run through psycopg 3.
 """
 
@@ -37,17 +38,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event start transactions (pysqlite would BEGIN DEFERRED).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts, not at its first write.
+
+    In WAL mode a read transaction cannot become a write transaction once another writer has
+    committed (SQLITE_BUSY_SNAPSHOT, raised at once whatever the busy timeout); beginning
+    IMMEDIATE makes every transaction wait its turn instead.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> None:
