@@ -45,7 +45,7 @@ from .common import (
 )
 from .invoice import Invoice, InvoiceLine, Totals
 from .jsonio import dump, dumps, load
-from .order import AdditionalItemDetail, Order, OrderLine, Schedule, StoreQuantity
+from .order import AdditionalItemDetail, AsSent, Order, OrderLine, Schedule, StoreQuantity
 from .order_ack import AckLine, LineStatus, OrderAck
 from .schema import MODELS, json_schema
 from .shipment import Pack, Shipment, ShipmentItem, ShipmentOrder, Tare, gs1_check_digit
@@ -56,6 +56,7 @@ __all__ = [
     "AckLine",
     "AckType",
     "AdditionalItemDetail",
+    "AsSent",
     "Address",
     "AllowanceCharge",
     "Carrier",

@@ -72,8 +72,25 @@ class AdditionalItemDetail(Canonical):
     description: Text | None = Field(None, description="PO308")
 
 
+class AsSent(Canonical):
+    """A line's quantity, unit and price exactly as the partner sent them.
+
+    The partner map converts ``quantity``/``unit``/``unit_price`` to ours; this keeps the
+    original so an 855 or 810 can echo the partner's own figures without rounding.
+    """
+
+    quantity: NonNegative | None = None
+    unit: Code | None = None
+    unit_price: NonNegative | None = None
+
+
 class OrderLine(ItemIds, Canonical):
     """A PO1 loop: the item, how many, at what price, and everything said about it."""
+
+    sku: Text | None = Field(None, description="our internal SKU, set by the partner map")
+    as_sent: AsSent | None = Field(
+        None, description="quantity, unit and price as sent, when the map converted them"
+    )
 
     line_number: Text | None = Field(None, description="PO101 as sent (may be absent)")
     quantity: NonNegative | None = Field(None, description="PO102")
