@@ -10,8 +10,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from .config import GatewayConfig
+from .partners import Registry
+from .partners.cache import RegistryCache
+from .pipeline.dispatch import Dispatcher, Routes
 from .pipeline.erp import ErpFolder
-from .store import Store
+from .pipeline.inbound import InboundProcessor
+from .pipeline.worker import Lane, Worker
+from .store import PENDING_INBOUND, PENDING_OUTBOUND, Direction, Status, Store
 
 
 class Gateway:
@@ -26,6 +31,43 @@ class Gateway:
     def erp(self) -> ErpFolder:
         return ErpFolder(self.config.erp_root)
 
+    @cached_property
+    def _registry(self) -> RegistryCache:
+        return RegistryCache(self.config.config_dir)
+
+    def registry(self) -> Registry:
+        """The partners as configured now (reloaded when their files change)."""
+        return self._registry.get()
+
+    @cached_property
+    def inbound(self) -> InboundProcessor:
+        return InboundProcessor(self.store, self.registry)
+
+    @cached_property
+    def routes(self) -> Routes:
+        return Routes(self.erp, self.registry, sftp_root=self.config.sftp_root)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.store, self.routes)
+
+    def lanes(self) -> list[Lane]:
+        return [
+            Lane("inbound", PENDING_INBOUND, Direction.INBOUND, self.inbound.process),
+            Lane(
+                "outbound",
+                PENDING_OUTBOUND,
+                Direction.OUTBOUND,
+                self.dispatcher.process,
+                failed_status=Status.DELIVERY_FAILED,
+            ),
+        ]
+
+    def worker(self, name: str | None = None) -> Worker:
+        return Worker(self.store, self.lanes(), self.config.worker, name=name)
+
     def close(self) -> None:
+        if "routes" in self.__dict__:
+            self.routes.close()
         if "store" in self.__dict__:
             self.store.close()

@@ -62,6 +62,11 @@ class GatewayConfig(BaseModel):
         return self.erp.root or self.data_dir / "erp"
 
     @property
+    def sftp_root(self) -> Path:
+        """Partners' SFTP folders (``<partner>/in``, ``<partner>/out``)."""
+        return self.data_dir / "sftp"
+
+    @property
     def partners_dir(self) -> Path:
         return self.config_dir / "partners"
 

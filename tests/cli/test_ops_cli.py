@@ -18,7 +18,7 @@ def run(tmp_path: Path, *args: str) -> tuple[int, str]:
 
 
 def test_receive_then_find_and_show(tmp_path: Path) -> None:
-    code, out = run(tmp_path, "receive", str(SAMPLE), "--partner", "acme-retail")
+    code, out = run(tmp_path, "receive", "--no-process", str(SAMPLE), "--partner", "acme-retail")
     assert code == 0, out
     assert "as document 1" in out
 

@@ -216,3 +216,27 @@ def test_blob_store_leaves_no_temp_files(tmp_path: Path) -> None:
 def test_an_unreachable_database_is_a_clear_store_unavailable_error(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailableError, match="cannot open the database"):
         Store.open(tmp_path, "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
+
+
+def test_reserved_blocks_follow_on_and_never_overlap(store: Store) -> None:
+    with store.session() as session:
+        first = store.reserve_control_numbers(session, "acme", "st", 5)
+        single = store.next_control_number(session, "acme", "st")
+        second = store.reserve_control_numbers(session, "acme", "st", 3)
+    assert (first, single, second) == (1, 6, 7)
+
+
+def test_a_block_wraps_to_one_instead_of_passing_the_maximum(store: Store) -> None:
+    from edigate.store.schema import ControlSequence
+
+    with store.session() as session:
+        store.next_control_number(session, "acme", "st")
+        session.execute(
+            update(ControlSequence)
+            .where(ControlSequence.partner_id == "acme")
+            .values(value=999_999_998)
+        )
+        first = store.reserve_control_numbers(session, "acme", "st", 4)
+    assert first == 1
+    with store.session() as session:
+        assert store.next_control_number(session, "acme", "st") == 5

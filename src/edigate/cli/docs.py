@@ -18,16 +18,41 @@ from .table import render_table
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--partner", help="Partner the file comes from (else identified from content).")
+@click.option("--no-process", is_flag=True, help="Only store; leave processing to the worker.")
 @pass_gateway
-def receive(gateway: Gateway, files: tuple[str, ...], partner: str | None) -> None:
-    """Store FILES durably as received documents, as a channel would."""
+def receive(
+    gateway: Gateway, files: tuple[str, ...], partner: str | None, no_process: bool
+) -> None:
+    """Store FILES durably as received documents, as a channel would, then process them."""
+    receipts = []
     for name in files:
         path = Path(name)
         with path.open("rb") as stream:
             receipt = gateway.store.receive(
                 stream, channel="cli", partner_id=partner, filename=path.name
             )
+        receipts.append(receipt)
         click.echo(f"received {path} as document {receipt.document_id} ({receipt.size} bytes)")
+    if no_process:
+        return
+    gateway.worker().run(until_idle=True)
+    with gateway.store.session() as session:
+        for receipt in receipts:
+            detail = document_detail(session, gateway.store.get(session, receipt.document_id))
+            click.echo(render_outcome(detail))
+
+
+def render_outcome(detail: dict[str, Any]) -> str:
+    """One line per document and its children: what became of a received file."""
+    lines = [f"document {detail['id']}: {detail['status']}"]
+    for err in detail["errors"]:
+        lines.append(f"  error: {err.get('message', '')}")
+    for child in detail["children"]:
+        lines.append(
+            f"  {child['direction']:3} {child['type'] or '-':6} {child['status']:12} "
+            f"{child['po_number'] or ''} (document {child['id']})"
+        )
+    return "\n".join(lines)
 
 
 @click.group()

@@ -15,6 +15,7 @@ from .. import __version__
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
 from .partners import partners
+from .process import reprocess_command, resend_command, worker
 from .schema import schema
 from .translate import translate
 from .x12 import x12
@@ -37,7 +38,18 @@ def cli(
     ctx.call_on_close(state.close)
 
 
-for command in (x12, receive, docs, stats_command, partners, schema, translate):
+for command in (
+    x12,
+    receive,
+    docs,
+    stats_command,
+    partners,
+    schema,
+    translate,
+    worker,
+    reprocess_command,
+    resend_command,
+):
     cli.add_command(command)
 
 

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StoreError, StoreUnavailableError
-from .blobs import BlobStore
+from .blobs import BlobRef, BlobStore
 from .database import make_engine, migrate, sqlite_url
 from .schema import AuditEvent, ControlSequence, Document, utcnow
 from .statuses import Direction, Status
@@ -126,7 +126,7 @@ class Store:
     def add_document(
         self,
         session: Session,
-        data: bytes,
+        data: bytes | BlobRef,
         *,
         direction: Direction,
         status: Status,
@@ -134,8 +134,11 @@ class Store:
         parent: Document | None = None,
         **fields: Any,
     ) -> Document:
-        """Create a document inside a running transaction (split children, outbound docs)."""
-        blob = self.blobs.put(data)
+        """Create a document inside a running transaction (split children, outbound docs).
+
+        ``data`` may be an existing blob (a split child points into its parent's bytes).
+        """
+        blob = data if isinstance(data, BlobRef) else self.blobs.put(data)
         doc = Document(
             direction=direction.value,
             status=status.value,
@@ -258,6 +261,16 @@ class Store:
                 .values(claimed_by=None, claimed_at=None)
             )
 
+    def release_claims(self) -> int:
+        """Free every claim: for a single-worker store (SQLite) starting up after a crash."""
+        with self.session() as session:
+            result = session.execute(
+                update(Document)
+                .where(Document.claimed_by.is_not(None))
+                .values(claimed_by=None, claimed_at=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def fail(
         self,
         doc_id: int,
@@ -314,6 +327,32 @@ class Store:
             )
             value = session.execute(bump).scalar_one()
         return int(value)
+
+    def reserve_control_numbers(
+        self, session: Session, partner_id: str, kind: str, count: int
+    ) -> int:
+        """Reserve ``count`` consecutive numbers in one statement; returns the first.
+
+        A block never straddles the wrap-around at 999,999,999: it restarts from 1 instead.
+        """
+        if count < 1:
+            raise StoreError(f"cannot reserve {count} control numbers")
+        if count == 1:
+            return self.next_control_number(session, partner_id, kind)
+        self.next_control_number(session, partner_id, kind)  # the row exists and is locked
+        bump = (
+            update(ControlSequence)
+            .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
+            .values(
+                value=case(
+                    (ControlSequence.value + count - 1 > MAX_CONTROL_NUMBER, count),
+                    else_=ControlSequence.value + count - 1,
+                )
+            )
+            .returning(ControlSequence.value)
+        )
+        last = int(session.execute(bump).scalar_one())
+        return last - count + 1
 
     # ------------------------------------------------------------------ queries
     def count_by_status(self) -> dict[str, int]:

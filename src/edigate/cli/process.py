@@ -1,0 +1,85 @@
+"""Processing commands: ``edigate worker``, ``edigate reprocess``, ``edigate resend``."""
+
+from __future__ import annotations
+
+import click
+
+from ..app import Gateway
+from ..pipeline.operations import reprocess, resend, select_for_reprocess
+from ..store.queries import DocumentFilter, parse_since
+from .context import pass_gateway
+
+
+@click.command()
+@click.option("--until-idle", is_flag=True, help="Stop when nothing is left to do.")
+@click.option("--name", help="Worker name in claims and the audit trail.")
+@pass_gateway
+def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
+    """Claim and process pending documents (inbound and outbound) until stopped."""
+    work = gateway.worker(name)
+    if gateway.store.engine.dialect.name == "sqlite":
+        gateway.store.release_claims()  # SQLite runs one worker: any claim is a dead one's
+    work.install_signal_handlers()
+    stats = work.run(until_idle=until_idle)
+    click.echo(f"processed {stats.processed} document(s), {stats.failed} failed attempt(s)")
+
+
+@click.command("reprocess")
+@click.argument("doc_ids", nargs=-1, type=int)
+@click.option("--status", help="Select by status, e.g. rejected.")
+@click.option("--partner", help="Select by partner.")
+@click.option("--since", help="Select by age: 30m, 2h, 7d or an ISO date.")
+@click.option("--limit", type=int, default=1000, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Show what would run again; change nothing.")
+@click.option("--no-process", is_flag=True, help="Only queue the attempts for the worker.")
+@pass_gateway
+def reprocess_command(
+    gateway: Gateway,
+    doc_ids: tuple[int, ...],
+    status: str | None,
+    partner: str | None,
+    since: str | None,
+    limit: int,
+    dry_run: bool,
+    no_process: bool,
+) -> None:
+    """Run stored documents again with today's profiles and maps, as new linked attempts."""
+    ids = list(doc_ids)
+    if status or partner or since:
+        flt = DocumentFilter(
+            partner=partner,
+            status=status,
+            since=parse_since(since) if since else None,
+            limit=limit,
+        )
+        ids += select_for_reprocess(gateway.store, flt)
+    if not ids:
+        raise click.UsageError("name document IDs or select with --status/--partner/--since")
+    if dry_run:
+        click.echo(f"would reprocess {len(ids)} document(s): {' '.join(map(str, ids))}")
+        return
+    attempts = []
+    with click.progressbar(ids, label="queueing", show_pos=True, file=None) as bar:
+        for doc_id in bar:
+            attempts.append(reprocess(gateway.store, doc_id))
+    if not no_process:
+        gateway.worker().run(until_idle=True)
+    with gateway.store.session() as session:
+        for attempt in attempts:
+            doc = gateway.store.get(session, attempt.attempt)
+            click.echo(f"document {attempt.original}: attempt {attempt.attempt} is {doc.status}")
+
+
+@click.command("resend")
+@click.argument("doc_ids", nargs=-1, type=int, required=True)
+@click.option("--no-process", is_flag=True, help="Only queue them for the worker.")
+@pass_gateway
+def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool) -> None:
+    """Deliver outbound documents again."""
+    for doc_id in doc_ids:
+        resend(gateway.store, doc_id)
+    if not no_process:
+        gateway.worker().run(until_idle=True)
+    with gateway.store.session() as session:
+        for doc_id in doc_ids:
+            click.echo(f"document {doc_id}: {gateway.store.get(session, doc_id).status}")
