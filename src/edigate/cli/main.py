@@ -56,3 +56,7 @@ for command in (
 def main() -> None:
     """Console-script entry point."""
     sys.exit(cli.main(standalone_mode=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,7 @@ from ..channels.base import Delivery, DeliveryError, Outbound, OutboundChannel
 from ..channels.folder import FolderOutbound
 from ..channels.sftp_client import SftpEndpoint, SftpPush
 from ..channels.sftp_pickup import SftpPickup
+from ..errors import EdigateError
 from ..partners import Partner, Registry
 from ..partners.profile import FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
@@ -76,6 +77,15 @@ class Routes:
         self._cache: dict[str, OutboundChannel] = {}
 
     def channel_for(self, doc: Pending) -> OutboundChannel:
+        """The channel for ``doc``; a configuration that cannot work is a definitive failure."""
+        try:
+            return self._channel_for(doc)
+        except DeliveryError:
+            raise
+        except EdigateError as exc:
+            raise DeliveryError(str(exc), retryable=False) from exc
+
+    def _channel_for(self, doc: Pending) -> OutboundChannel:
         if doc.channel == ERP_CHANNEL:
             return self._erp
         if doc.partner_id is None:

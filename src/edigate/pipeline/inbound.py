@@ -461,22 +461,18 @@ def _interchanges(events: Iterator[Event]) -> Iterator[list[Event] | Finding]:
 def _auto_855(order: Order, mapped: MappedOrder, today: dt.date) -> OrderAck:
     """Accept what the map accepted; lines it rejected are IR, a rejected order is RJ."""
     ack = auto_ack(order, ack_date=today)
-    if mapped.order is None:
-        return OrderAck.model_validate(
-            {**ack.model_dump(exclude_none=True), "ack_type_code": "RJ", "lines": []}
-        )
-    if not mapped.rejected_lines:
+    if mapped.order is not None and not mapped.rejected_lines:
         return ack
     data = ack.model_dump(exclude_none=True)
+    data.pop("ack_type", None)  # the friendly name follows the code we set
+    if mapped.order is None:
+        data.update(ack_type_code="RJ", lines=[])
+        return OrderAck.model_validate(data)
     for index in mapped.rejected_lines:
-        line = data["lines"][index]
-        line["statuses"] = [
-            {**status, "status_code": "IR", "status": None} for status in line["statuses"]
-        ]
-        for status in line["statuses"]:
-            status.pop("status")
+        for status in data["lines"][index]["statuses"]:
+            status.pop("status", None)
+            status["status_code"] = "IR"
     data["ack_type_code"] = "AC"
-    data.pop("ack_type", None)
     return OrderAck.model_validate(data)
 
 

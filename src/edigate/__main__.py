@@ -1,0 +1,5 @@
+"""``python -m edigate`` runs the command line."""
+
+from .cli.main import main
+
+main()

@@ -1,0 +1,259 @@
+"""The inbound flow end to end, on SQLite and on PostgreSQL: a partner's file in, the
+canonical order in the ERP outbox, the 997/999 and 855 ready in the partner's out/ folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from edigate.app import Gateway
+from edigate.config import load_config
+from edigate.store import Document, Status
+from edigate.x12.acks import parse_acks
+
+ROOT = Path(__file__).resolve().parents[2]
+RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"
+DISTRIBUTOR = ROOT / "samples/x12/850-005010-distributor.edi"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gateway]:
+    config_dir = tmp_path / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, config_dir / name)
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    config = load_config(
+        None, environ={}, data_dir=tmp_path / "data", config_dir=config_dir, database_url=url
+    )
+    gw = Gateway(config)
+    if url:
+        with gw.store.engine.begin() as conn:
+            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+    yield gw
+    gw.close()
+
+
+def receive(gw: Gateway, data: bytes, **kwargs: object) -> int:
+    receipt = gw.store.receive(data, channel=kwargs.pop("channel", "cli"), **kwargs)  # type: ignore[arg-type]
+    gw.worker("test").run(until_idle=True)
+    return receipt.document_id
+
+
+def docs(gw: Gateway) -> list[Document]:
+    with gw.store.session() as session:
+        return list(session.scalars(select(Document).order_by(Document.id)))
+
+
+def by_type(gw: Gateway, doc_type: str) -> list[Document]:
+    return [d for d in docs(gw) if d.doc_type == doc_type]
+
+
+def out_files(gw: Gateway, partner: str) -> dict[str, bytes]:
+    folder = gw.config.sftp_root / partner / "out"
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*"))} if folder.is_dir() else {}
+
+
+def erp_orders(gw: Gateway) -> list[dict]:
+    folder = gw.erp.outbox / "orders"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def globex_850() -> bytes:
+    """The 005010 sample as Globex sends it (fixed-width ISA IDs swapped)."""
+    data = DISTRIBUTOR.read_text()
+    data = data.replace("ZZ*NORTHWINDSUP   *", "ZZ*GLOBEXDIST     *")
+    return data.replace("GS*PO*NORTHWINDSUP*", "GS*PO*GLOBEXDIST*").encode()
+
+
+def test_retailer_order_reaches_the_erp_and_the_acks_wait_for_pickup(gateway: Gateway) -> None:
+    doc_id = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail", filename="po.edi")
+
+    parent, child = docs(gateway)[:2]
+    assert parent.id == doc_id and parent.status == "translated"
+    assert (child.doc_type, child.status, child.po_number) == ("850", "delivered", "4500012345")
+    assert child.parent_id == parent.id and child.blob_sha256 == parent.blob_sha256
+
+    (order,) = erp_orders(gateway)
+    assert order["po_number"] == "4500012345"
+    assert [line["sku"] for line in order["lines"]] == ["WID-100-BLU", "GAD-200-SS", "CLP-050-ST"]
+    assert order["lines"][0]["quantity"] == "120" and order["lines"][0]["unit"] == "EA"
+    assert order["lines"][0]["as_sent"] == {"quantity": "10", "unit": "CA", "unit_price": "54.00"}
+
+    files = out_files(gateway, "acme-retail")
+    kinds = sorted(name.split("-")[0] for name in files)
+    assert kinds == ["855", "997", "ta1"]  # the sample asks for a TA1 (ISA14 = 1)
+    ack = next(v for k, v in files.items() if k.startswith("997"))
+    (group,) = parse_acks(ack).groups
+    assert (group.functional_id, group.control_number, group.status) == ("PO", "4211", "A")
+    po_ack = next(v for k, v in files.items() if k.startswith("855"))
+    assert b"BAK*00*AD*4500012345" in po_ack and po_ack.count(b"ACK*IA*") == 3
+    # Our envelope toward ACME: sender and receiver from its profile.
+    assert b"*ZZ*EDIGATEDIST    *ZZ*ACMERETAIL     *" in ack
+    # Every outbound document is delivered and has its own interchange control number.
+    outbound = [d for d in docs(gateway) if d.direction == "out"]
+    assert {d.status for d in outbound} == {"sent", "delivered"}
+    controls = [d.interchange_control for d in outbound if d.format == "x12"]
+    assert len(controls) == len(set(controls)) == 3
+
+
+def test_distributor_gets_a_999_and_no_automatic_855(gateway: Gateway) -> None:
+    # Globex delivers by sftp_push to its own server; keep it in the store for this test.
+    receive(gateway, globex_850(), filename="globex.edi")
+    (child,) = by_type(gateway, "850")
+    assert child.status == "delivered" and child.partner_id == "globex-dist"
+    (ack,) = by_type(gateway, "999")
+    assert by_type(gateway, "855") == []  # its 855 comes from the ERP
+    with gateway.store.session() as session:
+        data = gateway.store.content(gateway.store.get(session, ack.id))
+    assert b"GS*FA*EDIGATEDIST*GLOBEXDIST*" in data and b"*005010X231A1~" in data
+    assert b"IK5*A" in data
+
+
+def test_the_same_interchange_twice_is_a_duplicate_and_reaches_the_erp_once(
+    gateway: Gateway,
+) -> None:
+    first = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
+    second = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
+    with gateway.store.session() as session:
+        again = gateway.store.get(session, second)
+        assert again.status == "duplicate" and again.duplicate_of_id == first
+        assert "already processed" in again.errors[0]["message"]
+    assert len(erp_orders(gateway)) == 1
+    # A new interchange (new ISA13) with the same PO is not a duplicate of the file.
+    renumbered = RETAILER.read_bytes().replace(b"000004211", b"000004212")
+    third = receive(gateway, renumbered, partner_id="acme-retail")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, third).status == "translated"
+
+
+def test_one_bad_transaction_rejects_only_itself(gateway: Gateway) -> None:
+    text_ = RETAILER.read_text()
+    good = text_[text_.index("ST*850") : text_.index("GE*")]
+    bad = (
+        good.replace("ST*850*0001", "ST*850*0002")
+        .replace("SE*32*0001", "SE*32*0002")
+        .replace("4500012345**20261120", "4500012999**20261399")
+    )
+    data = text_.replace("GE*1*", bad + "GE*2*").encode()
+    receive(gateway, data, partner_id="acme-retail")
+    first, second = by_type(gateway, "850")
+    assert (first.status, second.status) == ("delivered", "rejected")
+    assert any(e.get("code") == "AK4-8" for e in second.errors)  # the bad BEG05 date
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+    ack = next(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("997"))
+    (group,) = parse_acks(ack).groups
+    assert group.status == "P"
+    assert [(t.control_number, t.status) for t in group.transactions] == [
+        ("0001", "A"),
+        ("0002", "R"),
+    ]
+
+
+def test_a_broken_map_rejects_then_reprocess_after_the_fix_translates(
+    gateway: Gateway,
+) -> None:
+    from edigate.pipeline.operations import reprocess
+
+    skus = gateway.config.config_dir / "maps/acme-retail-skus.csv"
+    good = skus.read_text()
+    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
+    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
+    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
+    gateway._registry.check_every = 0  # see the edits at once
+
+    doc_id = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
+    (child,) = by_type(gateway, "850")
+    assert child.status == "rejected"
+    assert any("WID-100" in e["message"] for e in child.errors)
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, doc_id).status == "rejected"
+    assert erp_orders(gateway) == []
+    rejection = next(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("855"))
+    assert b"BAK*00*RJ*4500012345" in rejection
+
+    skus.write_text(good)  # the onboarding team fixes the map
+    attempt = reprocess(gateway.store, doc_id)
+    gateway.worker("test").run(until_idle=True)
+    with gateway.store.session() as session:
+        new = gateway.store.get(session, attempt.attempt)
+        assert new.status == "translated" and new.reprocess_of_id == doc_id
+        assert gateway.store.get(session, doc_id).status == "rejected"  # history kept
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+
+
+def test_an_unknown_sender_is_rejected_naming_the_id(gateway: Gateway) -> None:
+    data = RETAILER.read_bytes().replace(b"ZZ*ACMERETAIL     *", b"ZZ*STRANGER       *")
+    doc_id = receive(gateway, data)
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+    assert doc.status == "rejected"
+    assert "STRANGER" in doc.errors[0]["message"]
+    assert by_type(gateway, "850") == [] and erp_orders(gateway) == []
+
+
+def test_a_file_on_another_partners_account_is_never_processed_as_theirs(
+    gateway: Gateway,
+) -> None:
+    doc_id = receive(gateway, RETAILER.read_bytes(), partner_id="globex-dist", channel="sftp")
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+    assert doc.status == "rejected"
+    assert "acme-retail" in doc.errors[0]["message"] and "globex-dist" in doc.errors[0]["message"]
+    assert erp_orders(gateway) == []
+
+
+def test_a_worker_that_dies_before_committing_leaves_nothing_half_done(
+    gateway: Gateway,
+) -> None:
+    doc_id = gateway.store.receive(RETAILER.read_bytes(), channel="cli").document_id
+    assert gateway.store.claim("dead-worker", [Status.RECEIVED]) == [doc_id]
+    # The dead worker planned (and wrote nothing); its lease expires; a new worker takes over.
+    gateway.inbound.plan(_received(gateway, doc_id))
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+        assert doc.status == "received" and doc.claimed_by == "dead-worker"
+    worker = gateway.worker("new")
+    worker.config = worker.config.model_copy(update={"lease_seconds": 0.001})
+    worker.run(until_idle=True)
+    assert len(by_type(gateway, "850")) == 1 and len(erp_orders(gateway)) == 1
+    # The dead worker can no longer commit what it planned.
+    with gateway.store.claimed(doc_id, "dead-worker") as held:
+        assert held is None
+
+
+def _received(gw: Gateway, doc_id: int):  # type: ignore[no-untyped-def]
+    from edigate.pipeline.inbound import Received
+    from edigate.store import BlobRef
+
+    with gw.store.session() as session:
+        doc = gw.store.get(session, doc_id)
+        return Received(
+            doc.id,
+            BlobRef(doc.blob_sha256, doc.size),
+            doc.channel,
+            doc.partner_id,
+            doc.filename,
+            doc.reprocess_of_id,
+            doc.created_at,
+        )
+
+
+def test_a_line_the_map_rejects_is_left_out_and_acknowledged_ir(gateway: Gateway) -> None:
+    data = RETAILER.read_bytes().replace(b"VN*CLP-050*", b"VN*NOPE-1*")
+    data = data.replace(b"UP*012345678929", b"UP*099999999999")
+    receive(gateway, data, partner_id="acme-retail")
+    (order,) = erp_orders(gateway)
+    assert [line["sku"] for line in order["lines"]] == ["WID-100-BLU", "GAD-200-SS"]
+    (child,) = by_type(gateway, "850")
+    assert child.status == "delivered"
+    assert any(e["code"] == "map.unknown_item" and "NOPE-1" in e["message"] for e in child.errors)
+    po_ack = next(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("855"))
+    assert b"BAK*00*AC*4500012345" in po_ack
+    assert po_ack.count(b"ACK*IA*") == 2 and po_ack.count(b"ACK*IR*24*EA") == 1
