@@ -13,6 +13,14 @@ A minimal ``edigate.toml``::
     [worker]
     lease_seconds = 300
     max_attempts = 5
+
+    [sftp]                           # partners' SFTP server (edigate serve)
+    host = "127.0.0.1"
+    port = 2222
+
+    [[folders]]                      # watched folders
+    path = "drop/acme"
+    partner = "acme-retail"
 """
 
 from __future__ import annotations
@@ -48,6 +56,28 @@ class ErpConfig(BaseModel):
     root: Path | None = Field(None, description="Defaults to <data_dir>/erp.")
 
 
+class SftpConfig(BaseModel):
+    """edigate's own SFTP server for partners (one confined account each)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    host: str = Field("127.0.0.1", description="Listen address; localhost unless you open it.")
+    port: int = Field(2222, ge=0, le=65535, description="0 picks a free port.")
+    host_key: Path | None = Field(None, description="Defaults to <data_dir>/sftp_host_key.")
+
+
+class FolderConfig(BaseModel):
+    """A watched folder: files dropped here are received (partner given or identified)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    partner: str | None = None
+    settle_seconds: float = Field(2.0, ge=0)
+    interval: float = Field(2.0, gt=0)
+
+
 class GatewayConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,10 +86,16 @@ class GatewayConfig(BaseModel):
     database_url: str | None = None
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     erp: ErpConfig = Field(default_factory=ErpConfig)
+    sftp: SftpConfig = Field(default_factory=SftpConfig)
+    folders: list[FolderConfig] = Field(default_factory=list)
 
     @property
     def erp_root(self) -> Path:
         return self.erp.root or self.data_dir / "erp"
+
+    @property
+    def sftp_host_key(self) -> Path:
+        return self.sftp.host_key or self.data_dir / "sftp_host_key"
 
     @property
     def sftp_root(self) -> Path:
@@ -120,6 +156,16 @@ def load_config(
             "erp": config.erp.model_copy(
                 update={"root": _resolve(base, config.erp.root) if config.erp.root else None}
             ),
+            "sftp": config.sftp.model_copy(
+                update={
+                    "host_key": _resolve(base, config.sftp.host_key)
+                    if config.sftp.host_key
+                    else None
+                }
+            ),
+            "folders": [
+                f.model_copy(update={"path": _resolve(base, f.path)}) for f in config.folders
+            ],
         }
     )
 

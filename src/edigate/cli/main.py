@@ -17,6 +17,7 @@ from .docs import docs, receive, stats_command
 from .partners import partners
 from .process import reprocess_command, resend_command, worker
 from .schema import schema
+from .serve import demo, serve
 from .translate import translate
 from .x12 import x12
 
@@ -49,6 +50,8 @@ for command in (
     worker,
     reprocess_command,
     resend_command,
+    serve,
+    demo,
 ):
     cli.add_command(command)
 

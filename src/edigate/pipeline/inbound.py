@@ -243,7 +243,13 @@ class InboundProcessor:
             )
             return plan, syntax
         result = translate_850(tx)
-        syntax += [f for f in result.findings if f not in syntax]
+        # The translator re-checks what it converts; report a position only once.
+        named = {(f.location.segment, f.location.element) for f in syntax}
+        syntax += [
+            f
+            for f in result.findings
+            if (f.location.segment, f.location.element) not in named or not f.is_error
+        ]
         found = tx.findings + syntax
         plan.errors = [f.to_dict() for f in found]
         if any(f.is_error for f in found) or result.document is None:

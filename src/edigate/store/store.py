@@ -179,6 +179,17 @@ class Store:
             )
         )
 
+    def record_event(self, event: str, detail: dict[str, Any]) -> None:
+        """An audit event that belongs to no document (a refused login, a discarded upload)."""
+        safe = {
+            k: v if isinstance(v, str | int | float | bool | None) else str(v)
+            for k, v in detail.items()
+        }
+        with self.session() as session:
+            session.add(
+                AuditEvent(document_id=None, event=event[:40], actor=self.actor, detail=safe)
+            )
+
     def transition(
         self,
         session: Session,

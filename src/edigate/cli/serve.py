@@ -1,0 +1,54 @@
+"""``edigate serve`` and ``edigate demo``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from ..app import Gateway
+from ..demo import run_demo
+from ..server import GatewayServer
+from .context import pass_gateway
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+@click.command()
+@click.option("--no-worker", is_flag=True, help="Channels only; run 'edigate worker' elsewhere.")
+@click.option("--log-level", default="INFO", show_default=True)
+@pass_gateway
+def serve(gateway: Gateway, no_worker: bool, log_level: str) -> None:
+    """Run the channels (SFTP, watched folders), the worker and the dispatcher until SIGTERM."""
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    server = GatewayServer(gateway, run_worker=not no_worker)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("edigate.serve").info("signal %s: stopping", signum)
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.start()
+    server.wait()
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("edigate-demo"),
+    show_default=True,
+    help="Demo folder (recreated): config copy, data, partner keys.",
+)
+@click.option("--keep-running", is_flag=True, help="Leave the gateway up for exploring.")
+@click.option("--timeout", type=float, default=120.0, show_default=True)
+def demo(target: Path, keep_running: bool, timeout: float) -> None:
+    """Receive the sample partner files over SFTP and show the orders and acknowledgements."""
+    logging.basicConfig(level="WARNING", format=LOG_FORMAT)
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)  # a client hanging up is normal
+    run_demo(target, echo=click.echo, keep_running=keep_running, timeout=timeout)

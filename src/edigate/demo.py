@@ -1,0 +1,260 @@
+"""The demo: a gateway on its embedded default, partners uploading over real SFTP.
+
+``edigate demo`` sets up a folder with the example partners and SQLite, starts the gateway
+(SFTP server, worker, dispatcher), logs in as each partner with a real SFTP client, uploads
+the sample files, waits until everything is processed, downloads what each partner finds in
+its ``out/`` folder, and prints what happened. The demo folder keeps everything for
+exploring with ``edigate --config <dir>/edigate.toml docs list`` afterwards.
+
+The example partners' committed public keys have no private half in the repository, so the
+demo makes a fresh key for each SFTP partner and puts it into its own copy of the profiles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paramiko
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from .app import Gateway
+from .config import load_config
+from .errors import EdigateError
+from .server import GatewayServer
+from .store import PENDING_INBOUND, PENDING_OUTBOUND
+from .store.queries import DocumentFilter, document_detail, list_documents
+
+#: (partner, sample file relative to the project root) uploaded in this order.
+UPLOADS: tuple[tuple[str, str], ...] = (
+    ("acme-retail", "samples/x12/850-004010-retailer.edi"),
+    ("acme-retail", "samples/demo/acme-retail-850-errors.edi"),
+    ("globex-dist", "samples/demo/globex-dist-850.edi"),
+)
+DEMO_PASSWORDS = {"initech-csv": "demo-initech"}
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DemoReport:
+    """What the demo saw, for the printout and for the test that runs the demo."""
+
+    uploaded: list[tuple[str, str]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    erp_orders: list[str] = field(default_factory=list)
+    downloaded: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    sftp_address: tuple[str, int] = ("", 0)
+
+
+def project_root() -> Path:
+    """Where partners/, maps/ and samples/ are: the working directory or the checkout."""
+    for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if all((candidate / name).is_dir() for name in ("partners", "maps", "samples")):
+            return candidate
+    raise EdigateError("run the demo from the edigate checkout (it needs partners/ and samples/)")
+
+
+def prepare(target: Path, root: Path) -> Path:
+    """Create the demo folder: config copy, partner keys, edigate.toml. Returns the toml."""
+    if target.exists():
+        shutil.rmtree(target)
+    config_dir = target / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(root / name, config_dir / name)
+    keys = target / "partner-keys"
+    keys.mkdir(parents=True)
+    for profile_path in sorted((config_dir / "partners").glob("*.yaml")):
+        profile = yaml.safe_load(profile_path.read_text())
+        changed = False
+        inbound = profile.setdefault("inbound", {})
+        if profile["id"] == "globex-dist" and "sftp" not in inbound:
+            inbound["sftp"] = {"username": "globex"}  # Globex uploads over SFTP in the demo
+            changed = True
+        sftp = inbound.get("sftp")
+        if sftp is not None and profile["id"] not in DEMO_PASSWORDS:
+            public = _new_key(keys / f"{profile['id']}.key")
+            sftp["public_keys"] = [f"{public} {profile['id']}-demo"]
+            changed = True
+        if profile.get("outbound", {}).get("type") == "sftp_push":
+            # Their own SFTP server is not part of the demo: they pick up from ours.
+            profile["outbound"] = {"type": "sftp_pickup", "folder": "out"}
+            changed = True
+        if changed:
+            profile_path.write_text(yaml.safe_dump(profile, sort_keys=False))
+    toml = target / "edigate.toml"
+    toml.write_text(
+        'data_dir = "data"\nconfig_dir = "config"\n\n'
+        "[worker]\npoll_seconds = 0.1\n\n"
+        '[sftp]\nhost = "127.0.0.1"\nport = 0\n'
+    )
+    return toml
+
+
+def _new_key(path: Path) -> str:
+    """Write a new ed25519 private key (OpenSSH format, 0600); return its public key line."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+    public = private.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return public.decode()
+
+
+def run_demo(
+    target: Path,
+    *,
+    echo: Echo = print,
+    keep_running: bool = False,
+    timeout: float = 120.0,
+) -> DemoReport:
+    root = project_root()
+    toml = prepare(target, root)
+    gateway = Gateway(load_config(toml, environ={}))
+    server = GatewayServer(gateway)
+    report = DemoReport()
+    server.start()
+    try:
+        assert server.sftp is not None
+        report.sftp_address = server.sftp.address
+        host, port = report.sftp_address
+        echo(f"gateway up: SFTP on {host}:{port}, data in {target / 'data'}")
+        registry = gateway.registry()
+        for partner_id, sample in UPLOADS:
+            partner = registry.get(partner_id)
+            assert partner is not None and partner.profile.inbound and partner.profile.inbound.sftp
+            username = partner.profile.inbound.sftp.username
+            with _sftp(host, port, username, target, partner_id) as sftp:
+                sftp.put(str(root / sample), f"/in/{Path(sample).name}")
+            report.uploaded.append((partner_id, sample))
+            echo(f"  {partner_id} ({username}) uploaded {Path(sample).name} over SFTP")
+        _wait_until_idle(gateway, timeout)
+        report.documents = _documents(gateway)
+        report.erp_orders = sorted(p.name for p in (gateway.erp.outbox / "orders").glob("*.json"))
+        for partner_id in sorted({p for p, _ in UPLOADS}):
+            partner = registry.get(partner_id)
+            assert partner is not None and partner.profile.inbound and partner.profile.inbound.sftp
+            username = partner.profile.inbound.sftp.username
+            with _sftp(host, port, username, target, partner_id) as sftp:
+                report.downloaded[partner_id] = {
+                    name: _read(sftp, f"/out/{name}") for name in sorted(sftp.listdir("/out"))
+                }
+        echo(render(report))
+        if keep_running:
+            echo(
+                f"\nThe gateway keeps running (Ctrl-C stops it). Log in as a partner with\n"
+                f"  sftp -P {port} -i {target / 'partner-keys/acme-retail.key'} acme@{host}\n"
+                f"and look around with\n"
+                f"  edigate --config {toml} docs list"
+            )
+            with contextlib.suppress(KeyboardInterrupt):
+                server.wait()
+    finally:
+        server.stop()
+        gateway.close()
+    return report
+
+
+def _sftp(host: str, port: int, username: str, target: Path, partner_id: str) -> Any:
+    """A real SFTP session as the partner (key from the demo folder, or the demo password)."""
+    transport = paramiko.Transport((host, port))
+    if partner_id in DEMO_PASSWORDS:
+        transport.connect(username=username, password=DEMO_PASSWORDS[partner_id])
+    else:
+        key = paramiko.Ed25519Key(filename=str(target / "partner-keys" / f"{partner_id}.key"))
+        transport.connect(username=username, pkey=key)
+    client = paramiko.SFTPClient.from_transport(transport)
+    assert client is not None
+
+    class _Session:
+        def __enter__(self) -> paramiko.SFTPClient:
+            return client
+
+        def __exit__(self, *exc: object) -> None:
+            client.close()
+            transport.close()
+
+    return _Session()
+
+
+def _read(sftp: paramiko.SFTPClient, path: str) -> bytes:
+    with sftp.open(path, "rb") as handle:
+        return handle.read()
+
+
+def _wait_until_idle(gateway: Gateway, timeout: float) -> None:
+    pending = {s.value for s in (*PENDING_INBOUND, *PENDING_OUTBOUND)}
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline:
+        counts = gateway.store.count_by_status()
+        if not any(counts.get(status, 0) for status in pending):
+            quiet += 1
+            if quiet >= 3:  # idle for a few polls: nothing more is coming
+                return
+        else:
+            quiet = 0
+        time.sleep(0.2)
+    raise EdigateError(f"the demo did not finish processing within {timeout:.0f} s")
+
+
+def _documents(gateway: Gateway) -> list[dict[str, Any]]:
+    with gateway.store.session() as session:
+        rows = list_documents(session, DocumentFilter(direction="in", limit=1000))
+        details = []
+        for row in reversed([r for r in rows if r["parent_id"] is None]):
+            detail = document_detail(session, gateway.store.get(session, row["id"]))
+            detail["child_errors"] = [
+                [e for e in gateway.store.get(session, c["id"]).errors or [] if _is_error(e)]
+                for c in detail["children"]
+                if c["status"] == "rejected"
+            ]
+            details.append(detail)
+        return details
+
+
+def _is_error(err: dict[str, Any]) -> bool:
+    return err.get("severity", "error") == "error"
+
+
+def render(report: DemoReport) -> str:
+    lines = ["", "What happened:"]
+    for doc in report.documents:
+        lines.append(
+            f"  document {doc['id']} from {doc['partner'] or '?'} ({doc['filename']}): "
+            f"{doc['status']}"
+        )
+        for child in doc["children"]:
+            lines.append(
+                f"    {child['direction']:3} {child['type'] or '-':5} {child['status']:10} "
+                f"{child['po_number'] or ''}"
+            )
+        problems = [e for e in doc["errors"] if _is_error(e)]
+        for child_detail in doc.get("child_errors", []):
+            problems.extend(child_detail)
+        for err in problems[:5]:
+            lines.append(f"    rejected: {err.get('message', '')}")
+    lines.append("")
+    lines.append(f"Canonical orders in the ERP outbox ({len(report.erp_orders)}):")
+    lines += [f"  {name}" for name in report.erp_orders]
+    for partner, files in report.downloaded.items():
+        lines.append("")
+        lines.append(f"{partner} downloaded from its /out over SFTP ({len(files)} file(s)):")
+        for name, data in files.items():
+            first = data.decode("utf-8", "replace").replace("\r", "").split("\n")
+            head = [ln for ln in first if ln.startswith(("AK", "IK", "BAK", "TA1", "ACK"))][:6]
+            lines.append(f"  {name}: {' | '.join(head)}")
+    return "\n".join(lines)

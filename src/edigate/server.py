@@ -1,0 +1,150 @@
+"""``edigate serve``: the channels, the worker and the dispatcher in one process.
+
+:class:`GatewayServer` starts what the configuration enables: the partners' SFTP server
+(accounts from the partner profiles), watched folders, and a worker thread running every
+lane (inbound processing, outbound delivery). ``stop()`` finishes the document in hand,
+refuses new connections, and discards unfinished uploads, which were never acknowledged, so
+nothing in flight is lost: its sender sees the failure and sends again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paramiko
+
+from .app import Gateway
+from .channels.base import store_handler
+from .channels.folder import FolderInbound
+from .channels.sftp_auth import Account, StaticAccounts
+from .channels.sftp_server import SftpServer
+from .partners import Registry
+from .pipeline.worker import Worker
+
+log = logging.getLogger("edigate.serve")
+
+
+class RegistryAccounts:
+    """SFTP accounts from the partner profiles, rebuilt whenever the profiles change."""
+
+    def __init__(self, registry: Callable[[], Registry]) -> None:
+        self.registry = registry
+        self._seen: Registry | None = None
+        self._accounts = StaticAccounts([])
+        self._lock = threading.Lock()
+
+    def _current(self) -> StaticAccounts:
+        registry = self.registry()
+        with self._lock:
+            if registry is not self._seen:
+                accounts = []
+                for partner in registry:
+                    sftp = partner.profile.inbound.sftp if partner.profile.inbound else None
+                    if sftp is not None:
+                        accounts.append(
+                            Account(
+                                sftp.username,
+                                partner.id,
+                                sftp.password_hash,
+                                tuple(sftp.public_keys),
+                            )
+                        )
+                self._accounts = StaticAccounts(accounts)
+                self._seen = registry
+            return self._accounts
+
+    def check_password(self, username: str, password: str) -> str | None:
+        return self._current().check_password(username, password)
+
+    def check_public_key(self, username: str, key: paramiko.PKey) -> str | None:
+        return self._current().check_public_key(username, key)
+
+    def allowed_auths(self, username: str) -> list[str]:
+        return self._current().allowed_auths(username)
+
+
+class GatewayServer:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        run_worker: bool = True,
+        run_channels: bool = True,
+    ) -> None:
+        self.gateway = gateway
+        self.run_worker = run_worker
+        self.run_channels = run_channels
+        self.sftp: SftpServer | None = None
+        self.folders: list[FolderInbound] = []
+        self.worker: Worker | None = None
+        self._worker_thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        gw = self.gateway
+        config = gw.config
+        gw.registry()  # fail now, with file:line, if the partner configuration is broken
+        handler = store_handler(gw.store)
+        if self.run_channels and config.sftp.enabled:
+            self.sftp = SftpServer(
+                root=config.sftp_root,
+                host_key_path=config.sftp_host_key,
+                accounts=RegistryAccounts(gw.registry),
+                handler=handler,
+                host=config.sftp.host,
+                port=config.sftp.port,
+                on_event=self._event,
+            )
+            self.sftp.start()
+            host, port = self.sftp.address
+            log.info("sftp listening on %s:%s (host key %s)", host, port, self.sftp.fingerprint)
+        if self.run_channels:
+            for folder in config.folders:
+                watcher = FolderInbound(
+                    folder.path,
+                    handler,
+                    partner_id=folder.partner,
+                    settle_seconds=folder.settle_seconds,
+                    interval=folder.interval,
+                    on_event=self._event,
+                )
+                watcher.start()
+                self.folders.append(watcher)
+                log.info("watching %s for %s", folder.path, folder.partner or "any partner")
+        if self.run_worker:
+            if gw.store.engine.dialect.name == "sqlite":
+                gw.store.release_claims()  # one process owns a SQLite store
+            self.worker = gw.worker()
+            self._worker_thread = threading.Thread(
+                target=self.worker.run, name="edigate-worker", daemon=True
+            )
+            self._worker_thread.start()
+            log.info("worker %s running", self.worker.name)
+
+    def stop(self) -> None:
+        """Stop taking input first, then let the worker finish the document in hand."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.sftp is not None:
+            self.sftp.stop()
+        for watcher in self.folders:
+            watcher.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        if self._worker_thread is not None:
+            self._worker_thread.join(timeout=60)
+        log.info("stopped")
+
+    def wait(self) -> None:
+        self._stopped.wait()
+
+    def _event(self, kind: str, /, **fields: Any) -> None:
+        """Channel events become audit events (no document exists for a refused upload)."""
+        try:
+            self.gateway.store.record_event(kind, fields)
+        except Exception:  # an audit write must never break a channel thread
+            log.exception("could not record %s", kind)
