@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,26 +168,25 @@ def run_demo(
     return report
 
 
-def _sftp(host: str, port: int, username: str, target: Path, partner_id: str) -> Any:
+@contextlib.contextmanager
+def _sftp(
+    host: str, port: int, username: str, target: Path, partner_id: str
+) -> Iterator[paramiko.SFTPClient]:
     """A real SFTP session as the partner (key from the demo folder, or the demo password)."""
     transport = paramiko.Transport((host, port))
-    if partner_id in DEMO_PASSWORDS:
-        transport.connect(username=username, password=DEMO_PASSWORDS[partner_id])
-    else:
-        key = paramiko.Ed25519Key(filename=str(target / "partner-keys" / f"{partner_id}.key"))
-        transport.connect(username=username, pkey=key)
-    client = paramiko.SFTPClient.from_transport(transport)
-    assert client is not None
-
-    class _Session:
-        def __enter__(self) -> paramiko.SFTPClient:
-            return client
-
-        def __exit__(self, *exc: object) -> None:
-            client.close()
-            transport.close()
-
-    return _Session()
+    try:
+        if partner_id in DEMO_PASSWORDS:
+            transport.connect(username=username, password=DEMO_PASSWORDS[partner_id])
+        else:
+            key = paramiko.Ed25519Key(filename=str(target / "partner-keys" / f"{partner_id}.key"))
+            transport.connect(username=username, pkey=key)
+        client = paramiko.SFTPClient.from_transport(transport)
+        if client is None:
+            raise EdigateError(f"no SFTP session for {username}@{host}:{port}")
+        with client:
+            yield client
+    finally:
+        transport.close()
 
 
 def _read(sftp: paramiko.SFTPClient, path: str) -> bytes:
@@ -227,7 +226,7 @@ def _documents(gateway: Gateway) -> list[dict[str, Any]]:
 
 
 def _is_error(err: dict[str, Any]) -> bool:
-    return err.get("severity", "error") == "error"
+    return bool(err.get("severity", "error") == "error")
 
 
 def render(report: DemoReport) -> str:
