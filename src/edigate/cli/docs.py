@@ -149,9 +149,14 @@ def render_detail(detail: dict[str, Any]) -> str:
     errors = detail["errors"]
     lines.append(f"errors ({len(errors)}):")
     for err in errors:
-        where = f"segment {err.get('segment')}" if err.get("segment") else "document"
-        if err.get("element"):
-            where += f" element {err['element']}"
+        if err.get("segment"):
+            where = f"segment {err['segment']}"
+            if err.get("element"):
+                where += f" element {err['element']}"
+        elif err.get("line"):
+            where = f"line {err['line']}"
+        else:
+            where = "document"
         lines.append(f"  {where}: [{err.get('code', '')}] {err.get('message', '')}")
     if detail["children"]:
         lines.append("children:")

@@ -312,6 +312,8 @@ class InboundProcessor:
                 doc.partner_id = partner.id
             doc.interchange_control = doc.interchange_control or ic.header.control_number
             for tx in ic.transactions:
+                if tx.status is Status.REJECTED:
+                    errors.append(_rejection_summary(tx))
                 child = store.add_document(
                     session,
                     blob,
@@ -482,6 +484,20 @@ def _auto_855(order: Order, mapped: MappedOrder, today: dt.date) -> OrderAck:
     return OrderAck.model_validate(data)
 
 
+def _rejection_summary(tx: TxPlan) -> dict[str, Any]:
+    """One line on the file for each rejected transaction, with its first reason."""
+    first = next((e for e in tx.errors if e.get("severity", "error") == "error"), None)
+    why = first.get("message", "") if first else "rejected"
+    if first and first.get("line"):
+        why = f"line {first['line']}: {why}"
+    po = f" (PO {tx.po_number})" if tx.po_number else ""
+    return _error(
+        "transaction_rejected",
+        f"{tx.set_id} {tx.control_number}{po} rejected: {why}",
+        segment=tx.position,
+    )
+
+
 def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, Any]:
     return {"code": code, "message": message, "segment": segment, "severity": "error"}
 
@@ -490,10 +506,9 @@ def _map_issue(issue: MapIssue, order: Order) -> dict[str, Any]:
     line = None
     if issue.line_index is not None and issue.line_index < len(order.lines):
         line = order.lines[issue.line_index].line_number
-    where = f"line {line}: " if line else ""
     return {
         "code": f"map.{issue.code}",
-        "message": where + issue.message,
+        "message": issue.message,
         "severity": issue.severity,
         "line": line,
         "path": issue.path,
