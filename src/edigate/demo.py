@@ -241,7 +241,10 @@ def render(report: DemoReport) -> str:
                 f"    {child['direction']:3} {child['type'] or '-':5} {child['status']:10} "
                 f"{child['po_number'] or ''}"
             )
-        problems = [e for e in doc["errors"] if _is_error(e)]
+        # The file's summary lines repeat its children's first reasons: show the children's.
+        problems = [
+            e for e in doc["errors"] if _is_error(e) and e.get("code") != "transaction_rejected"
+        ]
         for child_detail in doc.get("child_errors", []):
             problems.extend(child_detail)
         for err in problems[:5]:
