@@ -19,7 +19,7 @@ def test_check_examples_is_green(example_dir: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(example_dir)
     result = CliRunner().invoke(partners, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output == "ok: 3 partner(s), 6 file(s) checked\n"
+    assert result.output == "ok: 4 partner(s), 8 file(s) checked\n"
     assert CliRunner().invoke(partners, ["check", str(example_dir)]).exit_code == 0
     assert CliRunner().invoke(partners, ["check", "--config-dir", str(example_dir)]).exit_code == 0
 
@@ -68,7 +68,8 @@ def test_list_table(example_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["ID", "PRODUCTION", "TEST", "IN", "OUT", "ACKS", "MAP"]
-    acme, globex, initech = lines[1:]
+    acme, contoso, globex, initech = lines[1:]
+    assert contoso.split()[0] == "contoso-cxml"
     assert acme.split()[:3] == ["acme-retail", "ZZ:ACMERETAIL", "ZZ:ACMETEST"]
     assert "sftp acme (1 key(s)), email (1)" in acme
     assert "sftp_pickup out/" in acme and "997, TA1 on_request, 855 auto" in acme
@@ -96,6 +97,7 @@ def test_list_json(example_dir: Path) -> None:
         "ta1": "on_request",
         "855": "auto",
         "duplicate_window_days": 30,
+        "expect_ack_within_hours": 24,
     }
     assert acme["outbound"] == {"type": "sftp_pickup", "folder": "out"}
     assert acme["inbound"]["sftp"]["keys"][0].startswith("SHA256:")

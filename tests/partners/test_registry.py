@@ -32,8 +32,13 @@ def registry() -> Registry:
 def test_examples_are_valid(example_dir: Path) -> None:
     result = check_config(example_dir)
     assert [str(p) for p in result.problems] == []
-    assert sorted(result.registry.partners) == ["acme-retail", "globex-dist", "initech-csv"]
-    assert len(result.files) == 6
+    assert sorted(result.registry.partners) == [
+        "acme-retail",
+        "contoso-cxml",
+        "globex-dist",
+        "initech-csv",
+    ]
+    assert len(result.files) == 8
 
 
 def test_sample_interchange_identifies_acme(registry: Registry, samples_dir: Path) -> None:

@@ -14,6 +14,7 @@ import click
 from .. import __version__
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
+from .maptest import map_group
 from .partners import partners
 from .process import reprocess_command, resend_command, worker
 from .schema import schema
@@ -52,6 +53,7 @@ for command in (
     resend_command,
     serve,
     demo,
+    map_group,
 ):
     cli.add_command(command)
 

@@ -113,6 +113,7 @@ _ID = _obj(qualifier=_L, value=_L)
 _REF = _obj(qualifier=_L, value=_L, description=_L, date=_L)
 _DATE = _obj(qualifier=_L, date=_L, time=_L, time_code=_L, period_format=_L, period=_L)
 _NOTE = _obj(code=_L, text=_L)
+_DESCRIPTION = _obj(type=_L, characteristic=_L, agency=_L, code=_L, text=_L)
 _ADDRESS = _obj(
     lines=_L,
     city=_L,
@@ -173,6 +174,7 @@ DEFAULT_SCHEMA = Schema(
         price_basis=_L,
         currency=_L,
         identifiers=Keyed("qualifier", _ID, "value"),
+        descriptions=Indexed(_DESCRIPTION),
         dates=Keyed("qualifier", _DATE, "date"),
         references=Keyed("qualifier", _REF, "value"),
         notes=Indexed(_NOTE),

@@ -34,6 +34,9 @@ Annotated example::
         max_length: {N102: 35}
         max: {PO1: 200}                          # loops
         max_segments: {/REF: 10}                 # segments (/ = header only)
+    csv: ...                       # CSV / XML partners: their layout, and the templates
+    xml: ...                       #   of what we send them (see edigate.partners.layouts)
+    templates: ...
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
 
+from .configbase import STRICT, CanonicalPath, DateFormat, Text, schema_of
 from .fields import DEFAULT_SCHEMA, FieldPath, Schema, parse_path
+from .layouts import CsvLayout, TemplatesSection, XmlLayout, layout_problems
 from .validation import (
     AllowedCodes,
     MaxLength,
@@ -60,20 +65,7 @@ from .validation import (
 class Strict(BaseModel):
     """Base of every config model: unknown keys are errors, objects are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def schema_of(info: ValidationInfo) -> Schema:
-    """The field schema to check paths against (``context={"schema": ...}``), or the default."""
-    context = info.context if isinstance(info.context, dict) else {}
-    schema = context.get("schema", DEFAULT_SCHEMA)
-    assert isinstance(schema, Schema)
-    return schema
-
-
-def _check_path(value: str, info: ValidationInfo) -> str:
-    parse_path(value, schema_of(info))
-    return value
+    model_config = STRICT
 
 
 def _check_ref(value: str) -> str:
@@ -81,14 +73,6 @@ def _check_ref(value: str) -> str:
     return value
 
 
-def _check_format(value: str) -> str:
-    if not any(d in value for d in ("%Y", "%y", "%m", "%d", "%j", "%b", "%B")):
-        raise ValueError(f"{value!r} is not a date format (use strftime codes, e.g. %Y%m%d)")
-    return value
-
-
-CanonicalPath = Annotated[str, AfterValidator(_check_path)]
-Text = Annotated[str, Field(min_length=1)]
 Qualifier = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$")]
 UnitCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
 Positive = Annotated[Decimal, Field(gt=0)]
@@ -97,7 +81,6 @@ Tag = Annotated[str, AfterValidator(check_tag)]
 LoopPath = Annotated[str, AfterValidator(check_loop)]
 SegmentKey = Annotated[str, AfterValidator(check_segment_key)]
 SetId = Annotated[str, Field(pattern=r"^\d{3}$")]
-DateFormat = Annotated[str, AfterValidator(_check_format)]
 Direction = Literal["inbound", "outbound", "both"]
 
 
@@ -293,27 +276,6 @@ class ValidationSection(Strict):
         return out
 
 
-# --- CSV / XML layouts (filled in by the CSV/XML translators) ---------------------------------
-
-
-class CsvLayout(Strict):
-    """Minimal for now: dialect, and which column feeds which canonical field."""
-
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    encoding: str = "utf-8"
-    header: bool = True
-    columns: dict[CanonicalPath, Text] = {}
-
-
-class XmlLayout(Strict):
-    """Minimal for now: namespaces, where orders and lines are, and field XPaths."""
-
-    namespaces: dict[Text, Text] = {}
-    order: Text | None = None
-    line: Text | None = None
-    fields: dict[CanonicalPath, Text] = {}
-
-
 # --- the map -----------------------------------------------------------------------------------
 
 
@@ -328,20 +290,25 @@ class PartnerMap(Strict):
     validation: dict[SetId, ValidationSection] = {}
     csv: CsvLayout | None = None
     xml: XmlLayout | None = None
+    templates: TemplatesSection | None = None
 
     def validation_specs(self) -> dict[str, ValidationSpec]:
         return {set_id: section.to_spec(set_id) for set_id, section in self.validation.items()}
 
 
 def map_problems(
-    m: PartnerMap, schema: Schema = DEFAULT_SCHEMA
+    m: PartnerMap, schema: Schema = DEFAULT_SCHEMA, raw: dict[str, Any] | None = None
 ) -> list[tuple[tuple[Any, ...], str]]:
-    """Checks across sections, as ``(loc, message)`` so the caller can point at the line."""
+    """Checks across sections, as ``(loc, message)`` so the caller can point at the line.
+
+    ``raw`` is the map as loaded, so a problem points at the key the user wrote.
+    """
     problems: list[tuple[tuple[Any, ...], str]] = []
     if m.csv is not None and m.format != "csv":
         problems.append((("csv",), f"a 'csv' layout needs 'format: csv' (format is {m.format})"))
     if m.xml is not None and m.format not in ("xml", "cxml"):
         problems.append((("xml",), f"an 'xml' layout needs format xml or cxml (is {m.format})"))
+    problems.extend(layout_problems(m.format, m.csv, m.xml, m.templates, raw))
     if m.validation and m.format != "x12":
         problems.append((("validation",), "validation overlays apply to X12 maps only"))
     for i, mapping in enumerate(m.codes):

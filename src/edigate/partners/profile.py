@@ -38,7 +38,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ..x12.separators import Separators
-from .mapfile import Strict, Text
+from .configbase import Text
+from .mapfile import Strict
 from .passwords import parse_hash
 from .sshkeys import parse_authorized_key
 
@@ -162,6 +163,8 @@ class AckPolicy(Strict):
     ta1: Literal["never", "on_error", "on_request"] = "on_request"
     po_ack: Literal["auto", "erp", "none"] = Field(default="none", alias="855")
     duplicate_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    #: Our 855/856/810 still unacknowledged this long after sending is ``overdue`` (0: never).
+    expect_ack_within_hours: Annotated[int, Field(ge=0, le=8760)] = 24
 
 
 class SftpAccount(Strict):

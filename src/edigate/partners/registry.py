@@ -28,6 +28,7 @@ from ..errors import ConfigError
 from ..x12.overlay import Overlay, apply_overlay
 from ..x12.spec import SpecError, available_sets, load_transaction
 from .errors import ConfigErrors, UnknownPartnerError
+from .layouts import template_problems
 from .loader import YamlSource, read_yaml, validate
 from .mapfile import PartnerMap, map_problems
 from .profile import PartnerProfile, SftpPush, Usage, profile_problems
@@ -296,6 +297,19 @@ def check_config(config_dir: Path) -> CheckResult:
                     ("ack", "functional"),
                 )
             )
+        templates = pmap.templates
+        if (
+            pmap.format != "x12"
+            and profile.ack.po_ack == "auto"
+            and (templates is None or templates.order_ack is None)
+        ):
+            problems.append(
+                source.error(
+                    f"an automatic 855 to a {pmap.format} partner is written by a template: "
+                    f"map {name} needs templates.order_ack",
+                    ("ack", "855"),
+                )
+            )
         partners.append(
             Partner(
                 profile=profile,
@@ -367,8 +381,10 @@ def _load_map(
     problems.extend(errors)
     if pmap is None:
         return None
-    for loc, message in map_problems(pmap):
+    raw = source.data if isinstance(source.data, dict) else None
+    for loc, message in map_problems(pmap, raw=raw):
         problems.append(source.error(message, loc))
+    problems.extend(template_problems(pmap.templates, source, path.parent))
     xref = None
     if pmap.sku is not None:
         xref, xref_errors = build_xref(pmap.sku, source, path.parent)

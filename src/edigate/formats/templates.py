@@ -1,0 +1,302 @@
+"""Outbound documents in a partner's own format, written by Jinja2 templates.
+
+A map's ``templates:`` section names, per document (order_ack, shipment, invoice), a
+built-in template (``cxml/ConfirmationRequest``) or a ``.j2`` file beside the map. Templates
+are partner data, so they run in Jinja's immutable sandbox with ``StrictUndefined`` (a typo
+is an error, not an empty field) and autoescaping for XML. Rendered XML must parse with the
+safe parser before it leaves; every error names the template file and line.
+
+Templates see ``doc`` (the canonical document), ``partner`` (``id``, ``name``), ``values``
+(the section's free values), ``now``, ``payload_id`` (unique per document and time) and
+``delimiter``, and these filters:
+
+* ``x12date`` (CCYYMMDD), ``isodate`` (ISO 8601), ``strftime(fmt)``: dates; None gives "";
+* ``decimal(places=2, point=".")``: a fixed number of places, half up; None gives "";
+* ``csv``: one RFC 4180 cell; a text starting with = + - @ tab or CR gets a leading
+  apostrophe, so a spreadsheet does not run it as a formula (a plain number like -5 is left
+  alone); ``csvrow``: a list of cells joined by ``delimiter``;
+* ``reference(qualifier)``: the value of the first reference with that qualifier, or "".
+
+Usage::
+
+    body, suffix = render_outbound(order_ack, partner)      # b"<?xml ...", ".xml"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import traceback
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..model.invoice import Invoice
+from ..model.jsonio import dumps
+from ..model.order_ack import OrderAck
+from ..model.shipment import Shipment
+from ..partners.layouts import BUILTIN_TEMPLATES
+from .errors import TemplateError
+from .safexml import check_well_formed
+
+if TYPE_CHECKING:
+    from ..partners.registry import Partner
+
+Outbound = OrderAck | Shipment | Invoice
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+def x12date(value: dt.date | None) -> str:
+    return "" if value is None else value.strftime("%Y%m%d")
+
+
+def isodate(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def strftime(value: dt.date | dt.time | None, fmt: str) -> str:
+    return "" if value is None else value.strftime(fmt)
+
+
+def decimal(value: Decimal | int | str | None, places: int = 2, point: str = ".") -> str:
+    """``value`` with exactly ``places`` decimals (half up), ``point`` as the separator."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"decimal: {value!r} is not a number") from None
+    text = str(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return text.replace(".", point) if point != "." else text
+
+
+def csv_cell(value: Any, delimiter: str = ",", quote: str = '"') -> str:
+    """One CSV cell (RFC 4180), neutralised against spreadsheet formula injection."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
+        text = "'" + text
+    if any(ch in text for ch in (delimiter, quote, "\r", "\n")):
+        text = quote + text.replace(quote, quote * 2) + quote
+    return text
+
+
+@pass_context
+def _csv_filter(context: Context, value: Any) -> str:
+    return csv_cell(value, str(context.get("delimiter", ",")))
+
+
+@pass_context
+def _csvrow_filter(context: Context, values: Iterable[Any]) -> str:
+    delimiter = str(context.get("delimiter", ","))
+    return delimiter.join(csv_cell(v, delimiter) for v in values)
+
+
+def reference(references: Iterable[Any], qualifier: str) -> str:
+    for ref in references:
+        if getattr(ref, "qualifier", None) == qualifier:
+            value = getattr(ref, "value", None)
+            return "" if value is None else str(value)
+    return ""
+
+
+FILTERS = {
+    "x12date": x12date,
+    "isodate": isodate,
+    "strftime": strftime,
+    "decimal": decimal,
+    "csv": _csv_filter,
+    "csvrow": _csvrow_filter,
+    "reference": reference,
+}
+
+
+# --- environments and loading ------------------------------------------------------------------
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.removesuffix(".j2").endswith((".xml", ".html"))
+
+
+@lru_cache(maxsize=64)
+def _environment(root: str) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(root),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def template_file(ref: str, map_dir: Path | None) -> tuple[Path, str]:
+    """(directory, name inside it) of template ``ref``: built-in, or a file beside the map."""
+    builtin = BUILTIN_TEMPLATES.get(ref)
+    if builtin is not None:
+        return BUILTIN_DIR, f"{ref}{builtin[1]}.j2"
+    if map_dir is None:
+        raise TemplateError("a template file needs the map's directory", template=ref)
+    path = PurePosixPath(ref)
+    if path.is_absolute() or ".." in path.parts:
+        raise TemplateError("must be a relative path beside the map", template=ref)
+    return map_dir, ref
+
+
+def suffix_of(ref: str) -> str:
+    """The file suffix of what ``ref`` writes: ``.xml``, ``.csv`` (``.txt`` if unsaid)."""
+    builtin = BUILTIN_TEMPLATES.get(ref)
+    if builtin is not None:
+        return builtin[1]
+    return PurePosixPath(ref.removesuffix(".j2")).suffix or ".txt"
+
+
+def load_template(ref: str, map_dir: Path | None) -> jinja2.Template:
+    """Load and compile ``ref``; :class:`TemplateError` names the file and line."""
+    directory, name = template_file(ref, map_dir)
+    shown = str(directory / name)
+    if not (directory / name).is_file():
+        raise TemplateError("template file not found", template=shown)
+    env = _environment(str(directory))
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", template=shown, line=exc.lineno) from exc
+    except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(str(exc), template=shown) from exc
+
+
+def render_template(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render; a failure is a :class:`TemplateError` at the template line that failed."""
+    shown = template.filename or template.name or "<template>"
+    try:
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", template=shown, line=exc.lineno) from exc
+    except Exception as exc:  # a template may fail in any filter or attribute: name its line
+        line = _template_line(exc, template.filename)
+        message = str(exc) or type(exc).__name__
+        raise TemplateError(message, template=shown, line=line) from exc
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    """The last line of ``filename`` in the traceback (Jinja maps frames to template lines)."""
+    if filename is None:
+        return None
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            found = frame.lineno
+    return found
+
+
+# --- outbound ----------------------------------------------------------------------------------
+
+
+def document_kind(document: Outbound) -> str:
+    """``order_ack``, ``shipment`` or ``invoice``: the key in ``templates:``."""
+    if isinstance(document, OrderAck):
+        return "order_ack"
+    if isinstance(document, Shipment):
+        return "shipment"
+    if isinstance(document, Invoice):
+        return "invoice"
+    raise TemplateError(
+        f"no outbound template for a {type(document).__name__}", template="<templates>"
+    )
+
+
+def render_document(
+    document: Outbound,
+    ref: str,
+    *,
+    map_dir: Path | None = None,
+    partner_id: str = "",
+    partner_name: str | None = None,
+    values: dict[str, str] | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    newline: str = "lf",
+    now: dt.datetime | None = None,
+) -> tuple[bytes, str]:
+    """Render ``document`` with template ``ref``; (bytes, file suffix)."""
+    moment = now or dt.datetime.now(dt.UTC)
+    values = dict(values or {})
+    digest = hashlib.sha256(dumps(document, indent=None).encode("utf-8")).hexdigest()
+    domain = values.get("payload_domain", "edigate")
+    template = load_template(ref, map_dir)
+    context = {
+        "doc": document,
+        "partner": {"id": partner_id, "name": partner_name or partner_id},
+        "values": values,
+        "now": moment,
+        "payload_id": f"{moment:%Y%m%d%H%M%S}.{digest[:16]}@{domain}",
+        "delimiter": delimiter,
+    }
+    text = render_template(template, context)
+    if newline == "crlf":
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    shown = template.filename or ref
+    try:
+        body = text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise TemplateError(
+            f"output has {bad!r}, which {encoding} cannot write", template=shown
+        ) from exc
+    suffix = suffix_of(ref)
+    if suffix == ".xml":
+        problem = check_well_formed(body)
+        if problem is not None:
+            raise TemplateError(
+                f"rendered XML is not well-formed (output line {problem.line}): {problem.message}",
+                template=shown,
+            )
+    return body, suffix
+
+
+def render_outbound(
+    document: Outbound, partner: Partner, *, now: dt.datetime | None = None
+) -> tuple[bytes, str]:
+    """``document`` in ``partner``'s own format: (bytes, file suffix such as ``.xml``)."""
+    kind = document_kind(document)
+    section = partner.map.templates
+    ref = section.for_kind(kind) if section is not None else None
+    if section is None or ref is None:
+        raise TemplateError(
+            f"partner {partner.id} has no template for {kind} (map section templates:)",
+            template=partner.map_source.path,
+        )
+    delimiter = section.delimiter or (partner.map.csv.delimiter if partner.map.csv else ",")
+    return render_document(
+        document,
+        ref,
+        map_dir=Path(partner.map_source.path).parent,
+        partner_id=partner.id,
+        partner_name=partner.profile.name,
+        values=dict(section.values),
+        delimiter=delimiter,
+        encoding=section.encoding,
+        newline=section.newline,
+        now=now,
+    )

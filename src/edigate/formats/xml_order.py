@@ -1,0 +1,267 @@
+"""XML orders -> canonical Orders, driven by the XPaths of the map's ``xml:`` layout.
+
+An XPath selects each order, one relative to the order selects each line, and one per
+canonical field reads its value: order fields relative to the order node, line fields
+relative to the line node (an absolute path reads from the document root, e.g. a cXML
+header credential). A field of a list type (address lines) takes every value found; any
+other takes the first. Built-in layouts (``layout: cxml`` or ``ubl``) give all of this for
+the standard formats; a map overrides them field by field.
+
+The input is parsed by :mod:`edigate.formats.safexml` (no entities, no DTD, no network).
+
+Usage::
+
+    result = read_xml_orders(path.read_bytes(), partner.map.xml)
+    result.orders, result.issues
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]
+
+from ..partners.layouts import XmlLayout
+from .build import OrderBuilder
+from .errors import FormatError
+from .issues import FormatIssue, ReadResult
+from .safexml import parse_xml
+from .values import Target, target
+
+Describe = Callable[[etree._Element], str]
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinLayout:
+    """A standard format's layout, and how to say why a document holds no order."""
+
+    layout: XmlLayout
+    describe: Describe
+
+
+def builtin(name: str) -> BuiltinLayout:
+    """The built-in layout ``name`` (``cxml`` or ``ubl``)."""
+    if name == "cxml":
+        from . import cxml
+
+        return cxml.BUILTIN
+    if name == "ubl":
+        from . import ubl
+
+        return ubl.BUILTIN
+    raise FormatError(f"no built-in XML layout {name!r} (known: cxml, ubl)")
+
+
+def merged_layout(xml: XmlLayout, default: str | None = None) -> XmlLayout:
+    """``xml`` over its built-in layout (``xml.layout``, else ``default``), field by field."""
+    name = xml.layout or default
+    if name is None:
+        return xml
+    base = builtin(name).layout
+    fields: dict[str, Any] = dict(base.fields)
+    for path, spec in xml.fields.items():
+        if spec is None:
+            fields.pop(path, None)
+        else:
+            fields[path] = spec
+    return XmlLayout.model_validate(
+        {
+            "layout": name,
+            "namespaces": {**base.namespaces, **xml.namespaces},
+            "order": xml.order or base.order,
+            "line": xml.line or base.line,
+            "date_formats": xml.date_formats or base.date_formats,
+            "decimal": xml.decimal or base.decimal,
+            "fields": fields,
+        }
+    )
+
+
+def xpath_problem(expr: str, namespaces: dict[str, str]) -> str | None:
+    """Why ``expr`` cannot run with ``namespaces`` (syntax, undeclared prefix), or None."""
+    try:
+        compiled = etree.XPath(expr, namespaces=namespaces)
+    except etree.XPathSyntaxError as exc:
+        return f"invalid XPath {expr!r}: {exc}"
+    try:
+        compiled(etree.Element("probe"))
+    except etree.XPathEvalError as exc:
+        message = str(exc)
+        if "prefix" in message:
+            declared = ", ".join(namespaces) or "none"
+            return (
+                f"XPath {expr!r}: {message.lower()} (declared: {declared}); add it under "
+                "xml.namespaces"
+            )
+        return f"XPath {expr!r}: {message}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledField:
+    target: Target
+    xpath: etree.XPath
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLayout:
+    """A layout ready to run: XPaths compiled, conversions decided."""
+
+    order_text: str
+    order: etree.XPath
+    line: etree.XPath
+    order_fields: tuple[CompiledField, ...]
+    line_fields: tuple[CompiledField, ...]
+    number_lines: bool
+    describe: Describe | None = None
+
+
+def compile_layout(xml: XmlLayout, default: str | None = None) -> CompiledLayout:
+    """Merge and compile; :class:`FormatError` for what the map check would report."""
+    merged = merged_layout(xml, default)
+    if merged.order is None or merged.line is None:
+        raise FormatError("an XML layout needs 'order' and 'line' XPaths, or a built-in layout")
+    namespaces = dict(merged.namespaces)
+    formats = tuple(merged.date_formats or ["iso"])
+    order_fields: list[CompiledField] = []
+    line_fields: list[CompiledField] = []
+    for path, spec in merged.fields.items():
+        if spec is None:
+            continue
+        problem = xpath_problem(spec.xpath, namespaces)
+        if problem:
+            raise FormatError(f"{path}: {problem}")
+        tgt = target(
+            path,
+            spec.xpath,
+            date_formats=(spec.date_format,) if spec.date_format else formats,
+            decimal=spec.decimal or merged.decimal or ".",
+            values=dict(spec.values),
+        )
+        field = CompiledField(tgt, etree.XPath(spec.xpath, namespaces=namespaces))
+        (order_fields if tgt.path.scope == "order" else line_fields).append(field)
+    for expr in (merged.order, merged.line):
+        problem = xpath_problem(expr, namespaces)
+        if problem:
+            raise FormatError(problem)
+    name = merged.layout
+    return CompiledLayout(
+        order_text=merged.order,
+        order=etree.XPath(merged.order, namespaces=namespaces),
+        line=etree.XPath(merged.line, namespaces=namespaces),
+        order_fields=tuple(order_fields),
+        line_fields=tuple(line_fields),
+        number_lines="line.line_number" not in merged.fields,
+        describe=builtin(name).describe if name else None,
+    )
+
+
+def read_xml_orders(
+    data: bytes, layout: XmlLayout | CompiledLayout, *, default: str | None = None
+) -> ReadResult:
+    """Read every order of an XML document (``default``: built-in layout to start from)."""
+    compiled = layout if isinstance(layout, CompiledLayout) else compile_layout(layout, default)
+    root, issues = parse_xml(data)
+    if root is None:
+        return ReadResult(issues=issues)
+    nodes = compiled.order(root)
+    if not isinstance(nodes, list) or not nodes:
+        reason = (
+            compiled.describe(root)
+            if compiled.describe is not None
+            else f"no order: {compiled.order_text} selects nothing (root element "
+            f"<{etree.QName(root).localname}>)"
+        )
+        return ReadResult(issues=[FormatIssue(root.sourceline, None, reason)])
+    result = ReadResult()
+    for index, node in enumerate(nodes):
+        if not isinstance(node, etree._Element):
+            result.issues.append(
+                FormatIssue(None, None, f"{compiled.order_text} selects {node!r}, not elements")
+            )
+            continue
+        key = _key(compiled, node) or f"order {index + 1}"
+        builder = OrderBuilder(key, node.sourceline)
+        _read_fields(builder, compiled.order_fields, node, None)
+        lines = compiled.line(node)
+        for line_node in lines if isinstance(lines, list) else []:
+            if not isinstance(line_node, etree._Element):
+                builder.issue(node.sourceline, f"the line XPath selects {line_node!r}")
+                continue
+            data_line = builder.add_line(line_node.sourceline)
+            _read_fields(builder, compiled.line_fields, line_node, data_line)
+        order = builder.finish(number_lines=compiled.number_lines)
+        result.issues.extend(builder.issues)
+        if order is None:
+            result.rejected.append(key)
+        else:
+            result.orders.append(order)
+    return result
+
+
+def _key(compiled: CompiledLayout, node: etree._Element) -> str | None:
+    for field in compiled.order_fields:
+        if field.target.text == "order.po_number":
+            found = _values(field.xpath(node), node)
+            return found[0][0] if found else None
+    return None
+
+
+def _read_fields(
+    builder: OrderBuilder,
+    fields: tuple[CompiledField, ...],
+    node: etree._Element,
+    data: dict[str, Any] | None,
+) -> None:
+    for field in fields:
+        try:
+            found = _values(field.xpath(node), node)
+        except etree.XPathEvalError as exc:
+            builder.issue(node.sourceline, f"XPath {field.target.source!r}: {exc}")
+            continue
+        if not found:
+            continue
+        if field.target.kind != "texts":
+            distinct = {raw for raw, _ in found}
+            if len(distinct) > 1:
+                builder.issue(
+                    found[1][1],
+                    f"{field.target.source} finds {len(distinct)} different values; the first "
+                    f'("{found[0][0]}") is used',
+                    field=field.target.text,
+                    severity="warning",
+                )
+            found = found[:1]
+        for raw, line in found:
+            builder.put(field.target, raw, line=line, data=data)
+
+
+def _values(result: Any, context: etree._Element) -> list[tuple[str, int | None]]:
+    """The non-empty text values of an XPath result (whitespace normalised), with lines."""
+    items = result if isinstance(result, list) else [result]
+    out: list[tuple[str, int | None]] = []
+    for item in items:
+        line = context.sourceline
+        if isinstance(item, etree._Element):
+            text = str(item.xpath("string()"))
+            line = item.sourceline
+        elif isinstance(item, str):
+            text = str(item)
+            parent = item.getparent() if isinstance(item, etree._ElementUnicodeResult) else None
+            if parent is not None:
+                line = parent.sourceline
+        elif isinstance(item, bool):
+            text = "true" if item else "false"
+        elif isinstance(item, float):
+            if item != item:  # NaN: number() of something that is not one
+                continue
+            text = format(Decimal(repr(item)).normalize(), "f")
+        else:
+            continue
+        text = " ".join(text.split())
+        if text:
+            out.append((text, line))
+    return out

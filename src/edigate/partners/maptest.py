@@ -1,0 +1,253 @@
+"""``edigate map test``: run a partner's map on sample files, test-first onboarding.
+
+Each sample goes the way a real file would: identification (an X12 sender must be the
+partner), validation (X12, with the partner's overlay), translation (X12 850, or the map's
+CSV / XML layout), then the map itself. The result is one stable JSON document per sample:
+the mapped orders and every issue with its position, prefixed by the step that found it.
+With an expected directory, each result is compared with ``DIR/<sample stem>.order.json``
+and a difference is shown as a unified diff; ``update`` writes the files instead.
+
+Usage::
+
+    report = run_map_test(registry, "initech-csv", [Path("samples/csv/initech-orders.csv")],
+                          expect=Path("samples/expected/mapped"))
+    report.ok, report.samples[0].diff
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import EdigateError, InputError
+from ..model.jsonio import dump
+from ..model.order import Order
+from ..x12.events import InterchangeHeader, TransactionSet
+from ..x12.findings import Finding
+from ..x12.reader import X12Reader
+from .errors import UnknownPartnerError
+from .registry import Partner, Registry
+from .rules import MapIssue
+
+#: The map step: an order in, the mapped order (None: rejected) and its issues out.
+Mapper = Callable[[Order, Partner], tuple[Order | None, list[str]]]
+
+
+@dataclass
+class SampleResult:
+    """One sample: the result document, and how it compares with the expected one."""
+
+    sample: Path
+    result: dict[str, Any]
+    expected_path: Path | None = None
+    diff: str | None = None
+    missing: bool = False
+    updated: bool = False
+
+    @property
+    def text(self) -> str:
+        return stable_json(self.result)
+
+    @property
+    def issues(self) -> list[str]:
+        return list(self.result["issues"])
+
+    @property
+    def has_errors(self) -> bool:
+        return any(not i.endswith("(warning)") for i in self.issues)
+
+    @property
+    def ok(self) -> bool:
+        return self.diff is None and not self.missing
+
+
+@dataclass
+class MapTestReport:
+    partner: str
+    samples: list[SampleResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.samples)
+
+
+def stable_json(result: dict[str, Any]) -> str:
+    """The text form compared and stored: indented, non-ASCII kept, newline at the end."""
+    return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+
+
+def expected_path(directory: Path, sample: Path) -> Path:
+    return directory / f"{sample.stem}.order.json"
+
+
+def run_map_test(
+    registry: Registry,
+    partner_id: str,
+    samples: Sequence[Path],
+    *,
+    expect: Path | None = None,
+    update: bool = False,
+    mapper: Mapper | None = None,
+) -> MapTestReport:
+    """Run every sample through ``partner_id``'s map; compare with or write ``expect``."""
+    partner = registry.get(partner_id)
+    if partner is None:
+        known = ", ".join(sorted(registry.partners)) or "none"
+        raise UnknownPartnerError(
+            f"no partner {partner_id!r} in the config (known: {known})", seen=partner_id
+        )
+    step = mapper or default_mapper()
+    report = MapTestReport(partner_id)
+    for sample in samples:
+        result = SampleResult(sample, run_sample(registry, partner, sample, step))
+        if expect is not None:
+            _compare(result, expected_path(expect, sample), update)
+        report.samples.append(result)
+    return report
+
+
+def default_mapper() -> Mapper:
+    """The map step: ``edigate.partners.apply.apply_inbound``."""
+    from .apply import apply_inbound
+
+    def mapper(order: Order, partner: Partner) -> tuple[Order | None, list[str]]:
+        mapped = apply_inbound(order, partner)
+        base = str(Path(partner.map_source.path).parent.parent) + "/"
+        return mapped.order, [describe_issue(issue, base) for issue in mapped.issues]
+
+    return mapper
+
+
+def describe_issue(issue: MapIssue, base: str = "") -> str:
+    """A map issue on one line: where in the order, what, and the map rule that spoke.
+
+    ``base`` is cut from the rule's ``file:line`` so results do not depend on where the
+    config directory is.
+    """
+    where = f"order line {issue.line_index + 1}: " if issue.line_index is not None else ""
+    path = f" [{issue.path}]" if issue.path else ""
+    origin = f" (map rule at {issue.origin.removeprefix(base)})" if issue.origin else ""
+    warning = " (warning)" if issue.severity == "warning" else ""
+    return f"{where}{issue.code}: {issue.message}{path}{origin}{warning}"
+
+
+def _compare(result: SampleResult, path: Path, update: bool) -> None:
+    result.expected_path = path
+    actual = result.text
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.is_file() or path.read_text(encoding="utf-8") != actual:
+            path.write_text(actual, encoding="utf-8")
+            result.updated = True
+        return
+    if not path.is_file():
+        result.missing = True
+        return
+    expected = path.read_text(encoding="utf-8")
+    if expected != actual:
+        result.diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=str(path),
+                tofile=f"{result.sample} (actual)",
+            )
+        )
+
+
+def run_sample(
+    registry: Registry, partner: Partner, sample: Path, mapper: Mapper
+) -> dict[str, Any]:
+    """The result document of one sample (never raises for problems in the sample)."""
+    try:
+        data = sample.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{sample}: cannot read: {exc.strerror or exc}") from exc
+    issues: list[str] = []
+    orders: list[Order] = []
+    if partner.map.format == "x12":
+        orders = _x12_orders(registry, partner, data, issues)
+    else:
+        from ..formats.reader import read_partner_orders
+
+        try:
+            read = read_partner_orders(data, partner.map)
+        except EdigateError as exc:
+            issues.append(f"read: {exc}")
+        else:
+            issues.extend(f"read: {issue}" for issue in read.issues)
+            orders = read.orders
+    mapped: list[dict[str, Any]] = []
+    for order in orders:
+        result, map_issues = mapper(order, partner)
+        issues.extend(f"map: PO {order.po_number}: {text}" for text in map_issues)
+        if result is not None:
+            mapped.append(dump(result))
+        else:
+            issues.append(f"map: PO {order.po_number}: rejected")
+    return {
+        "partner": partner.id,
+        "sample": sample.name,
+        "orders": mapped,
+        "issues": issues,
+    }
+
+
+def _x12_orders(
+    registry: Registry, partner: Partner, data: bytes, issues: list[str]
+) -> list[Order]:
+    orders: list[Order] = []
+    refused = False
+    for event in X12Reader(data).events():
+        if isinstance(event, Finding):
+            issues.append(f"read: {event}")
+        elif isinstance(event, InterchangeHeader):
+            refused = not _identified(registry, partner, event, issues)
+            issues.extend(f"read: {finding}" for finding in event.findings)
+        elif isinstance(event, TransactionSet) and not refused:
+            order = _transaction(partner, event, issues)
+            if order is not None:
+                orders.append(order)
+    return orders
+
+
+def _identified(
+    registry: Registry, partner: Partner, header: InterchangeHeader, issues: list[str]
+) -> bool:
+    found = registry.identify_interchange(
+        header.sender.qualifier,
+        header.sender.id,
+        header.usage,
+        receiver=(header.receiver.qualifier, header.receiver.id),
+    )
+    where = f"ISA {header.control_number} (segment {header.position})"
+    if not found.ok:
+        issues.append(f"identify: {where}: {found.reason}")
+        return False
+    assert found.partner is not None
+    if found.partner.id != partner.id:
+        issues.append(f"identify: {where}: {found.seen} is {found.partner.id}, not {partner.id}")
+        return False
+    return True
+
+
+def _transaction(partner: Partner, tx: TransactionSet, issues: list[str]) -> Order | None:
+    from ..translate.x12_850 import translate_850
+    from ..x12.validator import validate_transaction
+
+    label = f"ST {tx.control_number}"
+    if tx.set_id != "850":
+        issues.append(f"translate: {label}: a {tx.set_id} is not an order; skipped (warning)")
+        return None
+    findings = list(tx.findings) + validate_transaction(tx, partner.overlays.get("850"))
+    issues.extend(f"validate: {label}: {finding}" for finding in findings)
+    if any(f.is_error for f in findings):
+        issues.append(f"validate: {label}: rejected")
+        return None
+    translation = translate_850(tx)
+    issues.extend(f"translate: {label}: {finding}" for finding in translation.findings)
+    return translation.document

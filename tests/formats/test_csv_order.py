@@ -1,0 +1,258 @@
+"""CSV orders: dialects, encodings, grouping, and problems at their line and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edigate.formats import read_csv_orders
+from edigate.partners import load_registry
+
+from .helpers import ROOT, SAMPLES, csv_layout
+
+BASIC = """\
+  columns:
+    order.po_number: PO
+    order.po_date: Date
+    line.identifiers[VN]: Item
+    line.quantity: Qty
+    line.unit_price: Price
+"""
+
+
+def test_initech_sample_groups_rows_into_orders() -> None:
+    """The example partner's file: BOM, quoted commas and quotes, a blank line, and a row of
+    the first order after the second one."""
+    partner = load_registry(ROOT).get("initech-csv")
+    assert partner is not None and partner.map.csv is not None
+    result = read_csv_orders((SAMPLES / "csv/initech-orders.csv").read_bytes(), partner.map.csv)
+    assert result.issues == [] and result.rejected == []
+    first, second = result.orders
+    assert (first.po_number, second.po_number) == ("IN-26-1001", "IN-26-1002")
+    assert first.po_date.isoformat() == "2026-03-02"
+    assert first.date("002") is not None and first.date("002").isoformat() == "2026-03-09"
+    assert [line.quantity for line in first.lines] == [Decimal(24), Decimal(10), Decimal(12)]
+    assert [line.line_number for line in first.lines] == ["1", "2", "3"]
+    assert [line.buyer_part_number for line in first.lines] == ["INI-1001", "INI-1002", "INI-1001"]
+    assert first.lines[1].unit is None  # empty UOM: the map's default fills it later
+    assert first.lines[2].description == 'Widget, blue "rush" re-order'
+    ship_to = first.party("ST")
+    assert ship_to is not None and ship_to.address is not None
+    assert ship_to.address.lines == ["4120 Freidrich Ln, Suite 200"]
+    assert second.date("002") is None and len(second.lines) == 1
+
+
+def test_no_header_columns_by_number() -> None:
+    layout = csv_layout(
+        """\
+  header: false
+  columns:
+    order.po_number: 1
+    order.po_date: 2
+    line.identifiers[BP]: 3
+    line.quantity: 5
+"""
+    )
+    data = b"PO-1,2026-01-05,A-1,ignored,3\nPO-1,2026-01-05,A-2,,4\n"
+    result = read_csv_orders(data, layout)
+    (order,) = result.orders
+    assert [(ln.buyer_part_number, ln.quantity) for ln in order.lines] == [
+        ("A-1", Decimal(3)),
+        ("A-2", Decimal(4)),
+    ]
+    assert [str(i) for i in result.issues] == [
+        'line 1, column "4": has values but no field in the map takes this column (warning)'
+    ]
+
+
+def test_semicolon_decimal_comma_and_cp1252() -> None:
+    layout = csv_layout(
+        """\
+  delimiter: ";"
+  encoding: cp1252
+  decimal: ","
+  thousands: "."
+  date_formats: ["%d.%m.%Y"]
+  columns:
+    order.po_number: Bestellung
+    order.po_date: Datum
+    party[ship_to].name: Empfänger
+    line.identifiers[BP]: Artikel
+    line.description: Bezeichnung
+    line.quantity: Menge
+    line.unit_price: Preis
+"""
+    )
+    text = (
+        "Bestellung;Datum;Empfänger;Artikel;Bezeichnung;Menge;Preis\n"
+        "B-77;03.02.2026;Müller GmbH;X1;Schlüssel 5€;1.250,5;12,99\n"
+        '"B-77";03.02.2026;Müller GmbH;X2;"Größe; XL";2;1.000\n'
+    )
+    result = read_csv_orders(text.encode("cp1252"), layout)
+    assert result.issues == []
+    (order,) = result.orders
+    assert order.po_date.isoformat() == "2026-02-03"
+    assert order.party("ST") is not None and order.party("ST").name == "Müller GmbH"  # type: ignore[union-attr]
+    assert [ln.quantity for ln in order.lines] == [Decimal("1250.5"), Decimal(2)]
+    assert [ln.unit_price for ln in order.lines] == [Decimal("12.99"), Decimal(1000)]
+    assert [ln.description for ln in order.lines] == ["Schlüssel 5€", "Größe; XL"]
+
+
+def test_bad_quantity_rejects_its_order_only() -> None:
+    text = (
+        "PO,Date,Item,Qty,Price\n"
+        "P1,2026-01-05,A,1,2.00\n"
+        "P2,2026-01-06,B,2,2.00\n"
+        "\n"
+        "P1,2026-01-05,C,3,2.00\n"
+        "P2,2026-01-06,D,4,2.00\n"
+        'P1,2026-01-05,E,"12,5x",2.00\n'
+    )
+    result = read_csv_orders(text.encode(), csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == ['line 7, column "Qty": "12,5x" is not a number']
+    issue = result.issues[0]
+    assert (issue.line, issue.column, issue.value, issue.order) == (7, "Qty", "12,5x", "P1")
+    assert result.rejected == ["P1"]
+    assert [o.po_number for o in result.orders] == ["P2"]
+    assert len(result.orders[0].lines) == 2
+
+
+def test_decimal_comma_hint_and_bad_date() -> None:
+    text = 'PO,Date,Item,Qty,Price\nP1,2026-02-30,A,"1,5",2.00\n'
+    result = read_csv_orders(text, csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        'line 2, column "Date": "2026-02-30" is not a date (expected iso)',
+        'line 2, column "Qty": "1,5" is not a number (the decimal separator is ".")',
+    ]
+    assert result.orders == [] and result.rejected == ["P1"]
+
+
+def test_order_fields_must_agree_across_rows() -> None:
+    text = "PO,Date,Item,Qty,Price\nP1,2026-01-05,A,1,1\nP1,2026-01-06,B,1,1\n"
+    result = read_csv_orders(text, csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        'line 3, column "Date": "2026-01-06" differs from "2026-01-05" on line 2 '
+        "(order.po_date is one value per order)"
+    ]
+    assert result.orders == []
+
+
+def test_missing_header_column_refuses_the_file() -> None:
+    result = read_csv_orders(
+        "PO,Date,Item,Quantity,Price\nP1,2026-01-05,A,1,1\n", csv_layout(BASIC)
+    )
+    assert [str(i) for i in result.issues] == [
+        'line 1: column(s) "Qty" not in the header ("PO", "Date", "Item", "Quantity", "Price")'
+    ]
+    assert result.orders == []
+
+
+def test_unclosed_quote_refuses_the_file() -> None:
+    text = 'PO,Date,Item,Qty,Price\nP1,2026-01-05,A,1,1\nP2,2026-01-05,"B,1,1\nP3,x,y,1,1\n'
+    result = read_csv_orders(text, csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        "line 4: not valid CSV: unexpected end of data; the file is refused"
+    ]
+    assert result.orders == [] and result.rejected == ["P1"]
+
+
+def test_wrong_encoding_names_the_line_and_the_fix() -> None:
+    data = "PO,Date,Item,Qty,Price\nP1,2026-01-05,Caf\u00e9,1,1\n".encode("cp1252")
+    result = read_csv_orders(data, csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        "line 2: byte 0xe9 at offset 40 is not utf-8: set csv.encoding "
+        "(utf-8, utf-8-sig, cp1252, latin-1)"
+    ]
+
+
+def test_empty_key_and_values_table() -> None:
+    layout = csv_layout(
+        BASIC
+        + """\
+    order.purpose_code: {column: Kind, values: {new: "00", change: "04"}}
+"""
+    )
+    text = (
+        "PO,Date,Item,Qty,Price,Kind\n"
+        ",2026-01-05,A,1,1,new\n"
+        "P1,2026-01-05,A,1,1,change\n"
+        "P2,2026-01-05,A,1,1,cancel\n"
+    )
+    result = read_csv_orders(text, layout)
+    assert [str(i) for i in result.issues] == [
+        'line 2, column "PO": empty, but every row needs the order key',
+        'line 4, column "Kind": "cancel" is not one of new, change',
+    ]
+    (order,) = result.orders
+    assert (order.purpose_code, order.purpose.value) == ("04", "change")
+
+
+def test_model_errors_point_at_the_row() -> None:
+    """A party with neither name nor ID cannot exist; the row that made it is named."""
+    layout = csv_layout(BASIC + "    party[ship_to].address.city: City\n")
+    result = read_csv_orders("PO,Date,Item,Qty,Price,City\nP1,2026-01-05,A,1,1,Austin\n", layout)
+    assert [str(i) for i in result.issues] == [
+        "line 2: parties[0]: party ST needs a name or an identifier"
+    ]
+
+
+def test_group_by_another_column(tmp_path: Path) -> None:
+    layout = csv_layout("  group_by: Ref\n" + BASIC)
+    text = "Ref,PO,Date,Item,Qty,Price\nr1,P1,2026-01-05,A,1,1\nr2,P1,2026-01-05,B,2,1\n"
+    result = read_csv_orders(text, layout)
+    assert [len(o.lines) for o in result.orders] == [1, 1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["P1", "P2", "P3"]),
+            st.text(
+                alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters=";"),
+                min_size=1,
+                max_size=12,
+            ).filter(lambda s: s.strip() == s and s != ""),
+            st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_written_by_csv_module_reads_back(rows: list[tuple[str, str, Decimal]]) -> None:
+    """Whatever Python's csv writer produces (quotes, semicolons, decimal commas) reads back."""
+    layout = csv_layout(
+        """\
+  delimiter: ";"
+  decimal: ","
+  columns:
+    order.po_number: PO
+    order.po_date: Date
+    line.descriptions[0].text: Text
+    line.quantity: Qty
+"""
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["PO", "Date", "Text", "Qty"])
+    for po, text, qty in rows:
+        writer.writerow([po, "2026-01-01", text, str(qty).replace(".", ",")])
+    result = read_csv_orders(out.getvalue().encode(), layout)
+    assert result.issues == []
+    got = {(o.po_number, ln.description, ln.quantity) for o in result.orders for ln in o.lines}
+    assert got == {(po, text, qty) for po, text, qty in rows}
+    assert sum(len(o.lines) for o in result.orders) == len(rows)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1"])
+def test_encodings(encoding: str) -> None:
+    layout = csv_layout(f"  encoding: {encoding}\n" + BASIC)
+    data = "PO,Date,Item,Qty,Price\nP1,2026-01-05,Ü-1,1,1\n".encode(encoding)
+    (order,) = read_csv_orders(data, layout).orders
+    assert order.lines[0].vendor_part_number == "Ü-1"

@@ -1,0 +1,253 @@
+"""Outbound documents in the partner's format: cXML and CSV templates, errors at file:line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from edigate.formats import TemplateError, csv_cell, load_template, render_document
+from edigate.formats.safexml import safe_parser
+from edigate.formats.templates import BUILTIN_DIR, decimal, render_outbound
+from edigate.model import Invoice, OrderAck, Shipment
+from edigate.partners import load_registry
+from edigate.partners.layouts import BUILTIN_TEMPLATES
+from edigate.partners.registry import Partner
+
+from . import goldens
+from .goldens import NOW, ROOT, SAMPLES
+
+
+def _partner(partner_id: str, root: Path = ROOT) -> Partner:
+    partner = load_registry(root).get(partner_id)
+    assert partner is not None
+    return partner
+
+
+def _xml(body: bytes) -> etree._Element:
+    return etree.fromstring(body, safe_parser())
+
+
+def test_builtin_templates_are_all_there() -> None:
+    files = {str(p.relative_to(BUILTIN_DIR)) for p in BUILTIN_DIR.rglob("*.j2")}
+    named = {f"{name}{suffix}.j2" for name, (_, suffix) in BUILTIN_TEMPLATES.items()}
+    assert named <= files
+    assert files - named == {"cxml/_header.xml.j2"}  # included by the others
+    for name in BUILTIN_TEMPLATES:
+        load_template(name, None)
+
+
+def test_cxml_confirmation_of_the_contoso_order() -> None:
+    ack = goldens.document("xml/contoso-orderrequest.xml", "contoso-cxml")
+    body, suffix = render_outbound(ack, _partner("contoso-cxml"), now=NOW)
+    assert suffix == ".xml"
+    root = _xml(body)
+    assert root.get("timestamp") == "2026-11-21T10:00:00+00:00"
+    assert root.findtext("Header/From/Credential/Identity") == "AN01000000123"
+    assert root.findtext("Header/To/Credential/Identity") == "AN02000000456"
+    request = root.find("Request/ConfirmationRequest")
+    assert request is not None
+    assert request.find("ConfirmationHeader").get("type") == "accept"  # type: ignore[union-attr]
+    reference = request.find("OrderReference")
+    assert reference is not None and reference.get("orderID") == "CT-2026-0417"
+    assert reference.find("DocumentReference").get("payloadID") == (  # type: ignore[union-attr]
+        "1772467200.4417.20260302@network.contoso.example"
+    )
+    items = [
+        (i.get("lineNumber"), Decimal(i.get("quantity")), i.findtext("UnitOfMeasure"))
+        for i in request.iterfind("ConfirmationItem")
+    ]
+    assert items == [("1", Decimal(60), "EA"), ("2", Decimal(12), "EA"), ("3", Decimal(30), "EA")]
+    statuses = [s.get("type") for s in request.iterfind("ConfirmationItem/ConfirmationStatus")]
+    assert statuses == ["accept"] * 3
+
+
+def test_cxml_confirmation_with_changes() -> None:
+    ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
+    assert isinstance(ack, OrderAck)
+    root = _xml(render_outbound(ack, _partner("contoso-cxml"), now=NOW)[0])
+    request = root.find("Request/ConfirmationRequest")
+    assert request is not None
+    assert request.find("ConfirmationHeader").get("type") == "detail"  # type: ignore[union-attr]
+    first, _, third = request.iterfind("ConfirmationItem")
+    assert [(s.get("type"), s.get("quantity"), s.get("shipmentDate")) for s in first][1:] == [
+        ("accept", "4", "2026-11-26"),
+        ("backordered", "6", "2026-12-10"),
+    ]
+    price = third.findtext("ConfirmationStatus/ItemIn/ItemDetail/UnitPrice/Money")
+    assert price == "3.40"
+
+
+def test_cxml_ship_notice() -> None:
+    shipment = goldens.document("canonical/shipment-cartons.json", "contoso-cxml")
+    assert isinstance(shipment, Shipment)
+    root = _xml(render_outbound(shipment, _partner("contoso-cxml"), now=NOW)[0])
+    notice = root.find("Request/ShipNoticeRequest")
+    assert notice is not None
+    assert notice.find("ShipNoticeHeader").get("shipmentID") == "ASN-26-004420"  # type: ignore[union-attr]
+    assert notice.findtext("ShipControl/CarrierIdentifier") == "UPSN"
+    assert notice.findtext("ShipControl/ShipmentIdentifier") == "1Z999AA10123456784"
+    items = [
+        (i.get("lineNumber"), i.get("quantity"), i.findtext("ItemID/SupplierPartID"))
+        for i in notice.iterfind("ShipNoticePortion/ShipNoticeItem")
+    ]
+    expected = [
+        (item.line_number, str(item.quantity), item.vendor_part_number)
+        for pack in shipment.orders[0].all_packs()
+        for item in pack.items
+    ]
+    assert items == expected and len(items) == 3
+
+
+def test_xml_values_are_escaped() -> None:
+    ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
+    assert isinstance(ack, OrderAck)
+    hostile = ack.model_copy(update={"po_number": 'PO<1>&"2"', "seller_order_number": "]]>"})
+    body = render_outbound(hostile, _partner("contoso-cxml"), now=NOW)[0]
+    assert b'orderID="PO&lt;1&gt;&amp;&#34;2&#34;"' in body
+    assert _xml(body).find("Request/ConfirmationRequest/OrderReference").get("orderID") == (  # type: ignore[union-attr]
+        'PO<1>&"2"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://x")', '"\'=HYPERLINK(""http://x"")"'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", '"\'\rcmd"'),
+        ("-5", "-5"),
+        ("-12.50", "-12.50"),
+        ("a,b", '"a,b"'),
+        ('say "hi"', '"say ""hi"""'),
+        ("two\nlines", '"two\nlines"'),
+        (None, ""),
+        (Decimal("3.10"), "3.10"),
+        ("plain", "plain"),
+    ],
+)
+def test_csv_cell_quotes_and_neutralises(value: object, cell: str) -> None:
+    assert csv_cell(value) == cell
+
+
+def test_csv_ack_neutralises_formulas_and_parses_back() -> None:
+    ack = goldens.document("csv/initech-orders.csv", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    line = ack.lines[0]
+    bad = line.model_copy(
+        update={
+            "descriptions": [line.descriptions[0].model_copy(update={"text": "=cmd|' /C calc'!A0"})]
+        }
+    )
+    ack = ack.model_copy(update={"lines": [bad, *ack.lines[1:]]})
+    body, suffix = render_outbound(ack, _partner("initech-csv"), now=NOW)
+    assert suffix == ".csv"
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [r["Item"] for r in rows] == ["INI-1001", "INI-1002", "INI-1001"]
+    assert [r["Status"] for r in rows] == ["IA", "IA", "IA"]
+    assert rows[0]["Description"] == "'=cmd|' /C calc'!A0"
+    assert rows[2]["Description"] == 'Widget, blue "rush" re-order'
+    assert [r["Qty Ordered"] for r in rows] == ["24", "10", "12"]
+
+
+def test_csv_invoice_and_shipment() -> None:
+    partner = _partner("initech-csv")
+    invoice = goldens.document("canonical/invoice.json", "initech-csv")
+    assert isinstance(invoice, Invoice)
+    rows = list(csv.DictReader(io.StringIO(render_outbound(invoice, partner, now=NOW)[0].decode())))
+    assert len(rows) == len(invoice.lines)
+    assert {r["Invoice Total"] for r in rows} == {str(invoice.total_amount)}
+    assert [Decimal(r["Amount"]) for r in rows] == [ln.extended_amount for ln in invoice.lines]
+    shipment = goldens.document("canonical/shipment-cartons.json", "initech-csv")
+    body = render_outbound(shipment, partner, now=NOW)[0].decode()
+    assert [r["Carton"] for r in csv.DictReader(io.StringIO(body))] == [
+        "006141410000001057",
+        "006141410000001064",
+        "006141410000001064",
+    ]
+
+
+def test_decimal_filter() -> None:
+    assert decimal(Decimal("2.345")) == "2.35"
+    assert decimal("7", 3, ",") == "7,000"
+    assert decimal(None) == ""
+
+
+def _config_with_template(tmp_path: Path, template: str, ref: str = "templates/ack.csv.j2") -> Path:
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    (tmp_path / "maps/templates").mkdir()
+    (tmp_path / "maps/templates/ack.csv.j2").write_text(template)
+    mapfile = tmp_path / "maps/initech-csv.yaml"
+    text = mapfile.read_text().replace("order_ack: csv/order_ack", f"order_ack: {ref}")
+    mapfile.write_text(text)
+    return tmp_path
+
+
+def test_template_runtime_error_names_file_and_line(tmp_path: Path) -> None:
+    root = _config_with_template(tmp_path, "PO\n{{ doc.po_number }}\n{{ doc.po_numbr }}\n")
+    ack = goldens.document("canonical/order-ack-changes.json", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    with pytest.raises(TemplateError) as info:
+        render_outbound(ack, _partner("initech-csv", root), now=NOW)
+    assert info.value.template == str(root / "maps/templates/ack.csv.j2")
+    assert info.value.line == 3
+    assert str(info.value).endswith(
+        "ack.csv.j2:3: 'edigate.model.order_ack.OrderAck object' has no attribute 'po_numbr'"
+    )
+
+
+def test_sandbox_refuses_unsafe_attributes(tmp_path: Path) -> None:
+    root = _config_with_template(tmp_path, "{{ doc.__class__.__mro__ }}\n")
+    ack = goldens.document("canonical/order-ack-changes.json", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    with pytest.raises(TemplateError) as info:
+        render_outbound(ack, _partner("initech-csv", root), now=NOW)
+    assert info.value.line == 1 and "unsafe" in str(info.value)
+
+
+def test_rendered_xml_must_be_well_formed(tmp_path: Path) -> None:
+    template = tmp_path / "bad.xml.j2"
+    template.write_text("<a>{{ doc.po_number }}</b>\n")
+    ack = goldens.document("canonical/order-ack-changes.json", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    with pytest.raises(TemplateError) as info:
+        render_document(ack, "bad.xml.j2", map_dir=tmp_path, now=NOW)
+    assert str(info.value).startswith(
+        f"{template}: rendered XML is not well-formed (output line 1)"
+    )
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "t.csv.j2").write_text("a\n{% for x in doc.lines %}\n{{ x }\n")
+    with pytest.raises(TemplateError) as info:
+        load_template("t.csv.j2", tmp_path)
+    assert (info.value.template, info.value.line) == (str(tmp_path / "t.csv.j2"), 3)
+
+
+def test_partner_without_a_template_for_the_document() -> None:
+    shipment = goldens.document("canonical/invoice.json", "contoso-cxml")
+    with pytest.raises(TemplateError, match="partner contoso-cxml has no template for invoice"):
+        render_outbound(shipment, _partner("contoso-cxml"), now=NOW)
+
+
+# --- goldens -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sample", "partner"), goldens.READS, ids=[s for s, _ in goldens.READS])
+def test_reader_goldens(sample: str, partner: str) -> None:
+    expected = SAMPLES / "expected" / f"{Path(sample).stem}.order.json"
+    goldens.check(expected, goldens.read_json(sample, partner).encode())
+
+
+@pytest.mark.parametrize("case", goldens.RENDERS, ids=lambda c: c.id)
+def test_template_goldens(case: goldens.Render) -> None:
+    goldens.check(SAMPLES / "expected" / case.expected, goldens.render(case))
