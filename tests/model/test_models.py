@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from edigate.model import (
     MODELS,
+    AckLine,
     AckType,
     Invoice,
     LineStatus,
@@ -31,6 +32,7 @@ from edigate.model import (
     json_schema,
     load,
 )
+from edigate.model.base import constructor
 
 CANONICAL = Path(__file__).resolve().parents[2] / "samples" / "canonical"
 
@@ -324,3 +326,24 @@ def test_every_friendly_name_has_exactly_one_code(enum: Any, table: dict[str, An
 
 def test_ack_type_table_covers_the_auto_ack_code() -> None:
     assert codes.ACK_TYPE_CODES["AD"] is AckType.ACCEPTED
+
+
+# --------------------------------------------------------------------------- constructor
+def test_constructor_fills_every_field_in_declaration_order() -> None:
+    make = constructor(AckLine)
+    line = make({"quantity"}, quantity=Decimal(3))
+    assert list(line.__dict__) == list(AckLine.model_fields)
+    assert line.model_fields_set == {"quantity"}
+    assert line == AckLine.model_validate({"quantity": "3"})
+    assert AckLine.model_validate(line.model_dump()) == line
+    # Defaults from a factory are fresh for each instance, never shared.
+    other = make(set())
+    line.statuses.append(LineStatus.model_validate({"status_code": "IA"}))
+    assert other.statuses == [] and line.statuses is not other.statuses
+
+
+def test_constructor_requires_what_the_model_requires() -> None:
+    with pytest.raises(TypeError, match="po_number"):
+        constructor(OrderAck)(set(), ack_type=AckType.ACCEPTED, ack_type_code="AD")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        constructor(Reference)(set(), qualifier="DP", value="1", valu="typo")

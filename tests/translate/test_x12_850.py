@@ -191,6 +191,8 @@ def test_po1_without_optional_values() -> None:
         ([*HEADER, "PO1*1*-3*EA*2.50"], ErrorCode.INVALID_CHARACTER, "segment 5 PO102"),
         ([*HEADER, "N1*ST"], ErrorCode.CONDITIONAL_ELEMENT_MISSING, "segment 5 N1"),
         ([*HEADER, LINE, "PO4*1.5"], ErrorCode.INVALID_CHARACTER, "segment 6 PO401"),
+        ([*HEADER, LINE, "PO4*²"], ErrorCode.INVALID_CHARACTER, "segment 6 PO401"),  # isdigit()
+        ([*HEADER, "PO1*1*²*EA*2.50"], ErrorCode.INVALID_CHARACTER, "segment 5 PO102"),
     ],
 )
 def test_errors_are_findings_at_their_element(body: list[str], code: ErrorCode, where: str) -> None:

@@ -12,7 +12,10 @@ dates). A value that cannot be converted is a :class:`Finding` on its element; w
 error the translation yields no Order (a half-read order is worse than none).
 
 Most segments are described by :data:`SPECS` (element -> field, and how to convert it), so
-the mapping reads as a table and only non-empty elements cost anything.
+the mapping reads as a table; each spec is compiled into a straight-line reader
+(:data:`FIELDS`) and only non-empty elements cost anything. Where each piece came from is
+noted only when the model refuses the data: the transaction is then read a second time to
+put each model error on its segment and element.
 
 Usage::
 
@@ -25,6 +28,7 @@ Usage::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -271,6 +275,62 @@ FIELD_ELEMENTS.update(
     }
 )
 
+FieldsFn = Callable[["_Reader850", int, Seg], Data]
+#: Segments whose fields are merged into a dict made earlier (the order, the address):
+#: their own dict is dropped, so it is not noted as a source (its id may be reused).
+MERGED = frozenset({"BEG", "N4"})
+
+
+def compile_fields(tag: str, spec: Spec) -> FieldsFn:
+    """A straight-line reader for one segment's ``spec``: ``(reader, index, seg) -> fields``.
+
+    Generated once per segment type (as the validator compiles its specs), so reading an
+    element costs a length test and a truth test, not a turn of a loop over the spec. A
+    value that does not convert goes to the reader's :class:`Context`, which records the
+    finding and gives the value read or None.
+    """
+    code = ["def fields(r, i, s):", "    out = {}"]
+    if tag not in MERGED:
+        code.append("    if r.sources is not None:")
+        code.append(f"        r.sources[id(out)] = (i, {tag!r})")
+    code.append("    n = len(s)")
+    for k, name, kind in spec:
+        code.append(f"    if n <= {k}: return out")
+        code.append(f"    v = s[{k}]")
+        code.append("    if v:")
+        key = repr(name)
+        if kind == TEXT:
+            code.append(f"        out[{key}] = v")
+        elif kind == DEC:
+            code.append("        if (v.isdigit() and v.isascii()) or _NUMBER(v):")
+            code.append(f"            out[{key}] = _Decimal(v)")
+            code.append("        else:")
+            code.append(f"            out[{key}] = r.ctx.decimal(i, s, {k})")
+        elif kind == N2:
+            code.append(f"        out[{key}] = r.ctx.implied(i, s, {k})")
+        elif kind == COUNT:
+            code.append("        if v.isdigit() and v.isascii():")
+            code.append(f"            out[{key}] = int(v)")
+            code.append("        else:")
+            code.append(f"            out[{key}] = r.ctx.count(i, s, {k})")
+        elif kind == DATE:
+            code.append("        d = _date(v)")
+            code.append(f"        out[{key}] = r.ctx.date(i, s, {k}) if d is None else d")
+        else:
+            code.append(f"        out[{key}] = r.ctx.time(i, s, {k})")
+    code.append("    return out")
+    namespace: dict[str, Any] = {"_Decimal": Decimal, "_NUMBER": NUMBER, "_date": parse_date}
+    exec(compile("\n".join(code), f"<850 fields {tag}>", "exec"), namespace)
+    fields: FieldsFn = namespace["fields"]
+    return fields
+
+
+#: Segment -> its compiled field reader.
+FIELDS: dict[str, FieldsFn] = {tag: compile_fields(tag, spec) for tag, spec in SPECS.items()}
+_PO1_FIELDS = FIELDS["PO1"]
+_PO4_FIELDS = FIELDS["PO4"]
+_PID_FIELDS = FIELDS["PID"]
+
 #: Segments of the N1 loop (4010/5010 850). Those not placed on the party go to its extra.
 N1_LOOP = frozenset(
     {"N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"}
@@ -299,7 +359,9 @@ class _Reader850:
     """One transaction's translation: a small state machine over its segments.
 
     ``scope`` is the set of tags that continue the open inner loop (N1, N9 or SAC); any
-    other tag closes it.
+    other tag closes it. ``sources`` (``id`` of each assembled dict -> the segment it came
+    from) is kept only on a second pass, made when the model refuses the data: it places
+    each model error on its segment, and most orders never need it.
     """
 
     __slots__ = (
@@ -318,7 +380,7 @@ class _Reader850:
         "tx",
     )
 
-    def __init__(self, tx: TransactionSet) -> None:
+    def __init__(self, tx: TransactionSet, *, track: bool = False) -> None:
         self.tx = tx
         self.seps = tx.separators
         self.ctx = Context(tx)
@@ -329,9 +391,9 @@ class _Reader850:
         self.sac: Data | None = None
         self.scope: frozenset[str] | None = None
         self.beg_seen = False
-        self.sources: dict[int, tuple[int, str]] = {}
+        self.sources: dict[int, tuple[int, str]] | None = {} if track else None
         self.n4_seen: set[int] = set()
-        self.handlers = HANDLERS
+        self.handlers = _DISPATCH
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Translation[Order]:
@@ -355,8 +417,8 @@ class _Reader850:
             if entry is None:
                 self.keep(index, seg)
                 continue
-            handler, width = entry
-            if len(seg) > width + 1 and width >= 0 and any(seg[width + 1 :]):
+            handler, limit = entry
+            if len(seg) > limit and any(seg[limit:]):
                 handler(self, index, seg)
                 self.keep(index, seg, partial=True)
             else:
@@ -378,49 +440,17 @@ class _Reader850:
         try:
             order = Order.model_validate(self.order)
         except ValidationError as exc:
+            if self.sources is None:  # read again, noting where each piece came from
+                return _Reader850(self.tx, track=True).run()
             model_findings(ctx, exc, self.order, self.sources, FIELD_ELEMENTS, (1, "BEG"))
             return Translation(None, ctx.findings, self.tx)
         return Translation(order, ctx.findings, self.tx)
 
     # ------------------------------------------------------------------ placement helpers
-    def fields(self, i: int, s: Seg, spec: Spec, *, register: bool = True) -> Data:
-        """The non-empty elements of ``s`` converted per ``spec``.
-
-        ``register`` records where the dict came from, for placing model errors; a dict
-        merged into another and dropped must not be registered (its id may be reused).
-        """
-        out: Data = {}
-        n = len(s)
-        for k, name, kind in spec:
-            if k >= n:
-                break
-            v = s[k]
-            if v:
-                if kind == TEXT:
-                    out[name] = v
-                elif kind == DEC and NUMBER(v):
-                    out[name] = Decimal(v)
-                elif kind == COUNT and v.isdigit():
-                    out[name] = int(v)
-                elif kind == DATE and (day := parse_date(v)) is not None:
-                    out[name] = day
-                else:
-                    out[name] = self.convert(kind, i, s, k)
-        if register:
-            self.sources[id(out)] = (i, s[0])
-        return out
-
-    def convert(self, kind: int, i: int, s: Seg, k: int) -> Any:
-        ctx = self.ctx
-        if kind == DEC:
-            return ctx.decimal(i, s, k)
-        if kind == N2:
-            return ctx.implied(i, s, k)
-        if kind == COUNT:
-            return ctx.count(i, s, k)
-        if kind == DATE:
-            return ctx.date(i, s, k)
-        return ctx.time(i, s, k)
+    def source(self, item: Data, i: int, tag: str) -> None:
+        """Note that ``item`` came from segment ``i`` (on the second pass only)."""
+        if self.sources is not None:
+            self.sources[id(item)] = (i, tag)
 
     @staticmethod
     def pad(s: Seg, width: int) -> Seg:
@@ -442,7 +472,7 @@ class _Reader850:
 
     def add(self, key: str, i: int, s: Seg) -> Data:
         """Place the segment's fields (per its spec) in the current level's ``key`` list."""
-        item = self.fields(i, s, SPECS[s[0]])
+        item = FIELDS[s[0]](self, i, s)
         target = self.line if self.line is not None else self.order
         bucket = target.get(key)
         if bucket is None:
@@ -481,8 +511,8 @@ def _beg(r: _Reader850, i: int, s: Seg) -> None:
             ctx.report(
                 ErrorCode.MANDATORY_ELEMENT_MISSING, i, "BEG", k, f"BEG{k:02d} {what} missing"
             )
-    r.order.update(r.fields(i, s, SPECS["BEG"], register=False))
-    r.sources[id(r.order)] = (i, "BEG")
+    r.order.update(FIELDS[s[0]](r, i, s))
+    r.source(r.order, i, "BEG")
 
 
 def _cur(r: _Reader850, i: int, s: Seg) -> None:
@@ -506,7 +536,7 @@ def _cur(r: _Reader850, i: int, s: Seg) -> None:
 
 def _ref(r: _Reader850, i: int, s: Seg) -> None:
     s = r.pad(s, 4)
-    item = r.fields(i, s, SPECS["REF"])
+    item = FIELDS[s[0]](r, i, s)
     if s[4]:
         item["related"] = r.pairs(s[4])
     target = r.party if r.party is not None else r.level()
@@ -530,7 +560,7 @@ def _per(r: _Reader850, i: int, s: Seg) -> None:
             other.append({"qualifier": s[k] or "ZZ", "value": number})
     if other:
         item["other"] = other
-    r.sources[id(item)] = (i, "PER")
+    r.source(item, i, "PER")
     target = r.party if r.party is not None else r.level()
     target.setdefault("contacts", []).append(item)
 
@@ -610,7 +640,7 @@ def _man(r: _Reader850, i: int, s: Seg) -> None:
             item: Data = {"qualifier": s[k], "number": s[k + 1]}
             if s[k + 2]:
                 item["number_end"] = s[k + 2]
-            r.sources[id(item)] = (i, "MAN")
+            r.source(item, i, "MAN")
             r.order.setdefault("marks", []).append(item)
 
 
@@ -629,7 +659,7 @@ def _msg(r: _Reader850, i: int, s: Seg) -> None:
         r.n9["messages"].append(s[1])
     else:
         item = {"text": s[1]}
-        r.sources[id(item)] = (i, "MSG")
+        r.source(item, i, "MSG")
         r.level().setdefault("notes", []).append(item)
 
 
@@ -651,7 +681,7 @@ def _note(r: _Reader850, i: int, s: Seg) -> None:
     item: Data = {"text": s[2]}
     if s[1]:
         item["code"] = s[1]
-    r.sources[id(item)] = (i, s[0])
+    r.source(item, i, s[0])
     r.level().setdefault("notes", []).append(item)
 
 
@@ -665,8 +695,8 @@ def _amt(r: _Reader850, i: int, s: Seg) -> None:
 
 def _ctt(r: _Reader850, i: int, s: Seg) -> None:
     r.line = None
-    r.order["summary"] = r.fields(i, s, SPECS["CTT"])
-    r.handlers = SUMMARY_HANDLERS
+    r.order["summary"] = FIELDS[s[0]](r, i, s)
+    r.handlers = _SUMMARY_DISPATCH
 
 
 def _n1(r: _Reader850, i: int, s: Seg) -> None:
@@ -693,7 +723,7 @@ def _address(r: _Reader850, i: int, tag: str) -> Data:
     address: Data | None = r.party.get("address")
     if address is None:
         address = r.party["address"] = {"lines": []}
-        r.sources[id(address)] = (i, tag)
+        r.source(address, i, tag)
     return address
 
 
@@ -714,7 +744,7 @@ def _n4(r: _Reader850, i: int, s: Seg) -> None:
         r.keep(i, s)
         return
     r.n4_seen.add(id(address))
-    address.update(r.fields(i, s, SPECS["N4"], register=False))
+    address.update(FIELDS[s[0]](r, i, s))
 
 
 def _po1(r: _Reader850, i: int, s: Seg) -> None:
@@ -722,18 +752,19 @@ def _po1(r: _Reader850, i: int, s: Seg) -> None:
     if n < 6:
         s = s + _PAD[: 6 - n]
         n = 6
-    line = r.fields(i, s, SPECS["PO1"])
-    ids: list[Data] = []
+    line = _PO1_FIELDS(r, i, s)
     odd = n > 26 and any(s[26:])
-    for k in range(6, min(n, 26), 2):
-        q = s[k]
-        v = s[k + 1] if k + 1 < n else ""
-        if q and v:
-            ids.append({"qualifier": q, "value": v})
-        elif q or v:
-            odd = True
-    if ids:
-        line["identifiers"] = ids
+    if n > 6:
+        ids: list[Data] = []
+        pairs = iter(s[6:26])  # PO106/07 ... PO124/25
+        for q in pairs:
+            v = next(pairs, "")
+            if q and v:
+                ids.append({"qualifier": q, "value": v})
+            elif q or v:
+                odd = True
+        if ids:
+            line["identifiers"] = ids
     r.order["lines"].append(line)
     r.line = line
     if odd:
@@ -741,11 +772,18 @@ def _po1(r: _Reader850, i: int, s: Seg) -> None:
 
 
 def _pid(r: _Reader850, i: int, s: Seg) -> None:
-    s = r.pad(s, 5)
-    if r.line is None or not (s[4] or s[5]):
+    if len(s) < 6:
+        s = r.pad(s, 5)
+    line = r.line
+    if line is None or not (s[4] or s[5]):
         r.keep(i, s)
+        return
+    item = _PID_FIELDS(r, i, s)
+    bucket = line.get("descriptions")
+    if bucket is None:
+        line["descriptions"] = [item]
     else:
-        r.add("descriptions", i, s)
+        bucket.append(item)
 
 
 def _po4(r: _Reader850, i: int, s: Seg) -> None:
@@ -753,7 +791,7 @@ def _po4(r: _Reader850, i: int, s: Seg) -> None:
     if line is None or "pack" in line:
         r.keep(i, s)
     else:
-        line["pack"] = r.fields(i, s, SPECS["PO4"])
+        line["pack"] = _PO4_FIELDS(r, i, s)
 
 
 def _po3(r: _Reader850, i: int, s: Seg) -> None:
@@ -786,11 +824,14 @@ def _sdq(r: _Reader850, i: int, s: Seg) -> None:
         item: Data = {
             "location_qualifier": qualifier,
             "location": location,
-            "quantity": Decimal(quantity) if NUMBER(quantity) else ctx.decimal(i, s, k + 1),
+            "quantity": Decimal(quantity)
+            if (quantity.isdigit() and quantity.isascii()) or NUMBER(quantity)
+            else ctx.decimal(i, s, k + 1),
         }
         if unit:
             item["unit"] = unit
-        r.sources[id(item)] = (i, "SDQ")
+        if r.sources is not None:
+            r.sources[id(item)] = (i, "SDQ")
         dist.append(item)
     if odd:
         r.keep(i, s, partial=True)
@@ -845,3 +886,17 @@ HANDLERS: dict[str, tuple[Handler, int]] = {
 }
 #: After the CTT only summary AMTs are placed; anything else is kept as sent.
 SUMMARY_HANDLERS: dict[str, tuple[Handler, int]] = {"AMT": (_amt, 3)}
+
+
+def _dispatch(table: dict[str, tuple[Handler, int]]) -> dict[str, tuple[Handler, int]]:
+    """The driver's form of a handler table: tag -> (handler, number of leading items of
+    the segment, tag included, that the handler places; a longer segment with any more
+    non-empty elements is also kept)."""
+    return {
+        tag: (handler, sys.maxsize if width == _SELF_MANAGED else width + 1)
+        for tag, (handler, width) in table.items()
+    }
+
+
+_DISPATCH = _dispatch(HANDLERS)
+_SUMMARY_DISPATCH = _dispatch(SUMMARY_HANDLERS)

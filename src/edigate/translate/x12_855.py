@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from ..model.common import Note
-from ..model.order_ack import AckLine, LineStatus, OrderAck
+from ..model.order_ack import AckLine, OrderAck
 from ..x12.separators import Separators
 from ..x12.writer import GroupEnvelope, InterchangeEnvelope
 from .x12_common import (
@@ -23,8 +23,6 @@ from .x12_common import (
     fmt_date,
     fmt_decimal,
     isa_version,
-    opt,
-    opt_date,
     party_segments,
     pid_segment,
     raw_out,
@@ -39,21 +37,23 @@ def build_855(ack: OrderAck, *, version: str = "004010") -> list[Out]:
     """The 855's segments between ST and SE."""
     isa_version(version)  # refuse versions we do not write
     out: list[Out] = [
-        seg(
-            "BAK",
-            ack.purpose_code,
-            ack.ack_type_code,
-            ack.po_number,
-            fmt_date(ack.po_date),
-            opt(ack.release_number),
-            "",
-            opt(ack.contract_number),
-            opt(ack.seller_order_number),
-            opt_date(ack.ack_date),
+        trimmed(
+            [
+                "BAK",
+                ack.purpose_code,
+                ack.ack_type_code,
+                ack.po_number,
+                fmt_date(ack.po_date),
+                ack.release_number or "",
+                "",
+                ack.contract_number or "",
+                ack.seller_order_number or "",
+                "" if ack.ack_date is None else fmt_date(ack.ack_date),
+            ]
         )
     ]
     if ack.currency:
-        out.append(seg("CUR", "SE", ack.currency))
+        out.append(["CUR", "SE", ack.currency])
     out += [ref_segment(r) for r in ack.references]
     out += [dtm_segment(d) for d in ack.dates]
     out += _notes(ack.notes)
@@ -62,64 +62,60 @@ def build_855(ack: OrderAck, *, version: str = "004010") -> list[Out]:
     out += [raw_out(r) for r in ack.extra]
     hash_total = Decimal(0)
     for line in ack.lines:
-        out += _line(line)
+        _line(line, out)
         if line.quantity is not None:
             hash_total += line.quantity
     out.append(seg("CTT", str(len(ack.lines)), fmt_decimal(hash_total) if ack.lines else ""))
     return out
 
 
-def _line(line: AckLine) -> list[Out]:
+def _line(line: AckLine, out: list[Out]) -> None:
+    """Append the line's segments to ``out`` (the hot loop of an auto-855: kept flat)."""
+    statuses = line.statuses
     price = line.unit_price
-    for status in line.statuses:
+    for status in statuses:
         if status.unit_price is not None:
             price = status.unit_price
             break
     quantity = line.quantity
+    unit = line.unit
     po1: Out = [
         "PO1",
         line.line_number or "",
         "" if quantity is None else fmt_decimal(quantity),
-        line.unit or "",
+        unit or "",
         "" if price is None else fmt_decimal(price),
         (line.price_basis or "") if price is not None else "",
     ]
     for ident in line.identifiers:
-        po1.append(ident.qualifier)
-        po1.append(ident.value)
-    out: list[Out] = [trimmed(po1)]
+        po1 += (ident.qualifier, ident.value)
+    out.append(trimmed(po1))
     for d in line.descriptions:
         out.append(pid_segment(d))
-    for r in line.references:
-        out.append(ref_segment(r))
-    for dt_ in line.dates:
-        out.append(dtm_segment(dt_))
-    for status in line.statuses:
-        out.append(_ack(status, line))
+    if line.references:
+        out += [ref_segment(r) for r in line.references]
+    if line.dates:
+        out += [dtm_segment(d) for d in line.dates]
+    for status in statuses:
+        quantity = status.quantity
+        date = status.date
+        ack: Out = [
+            "ACK",
+            status.status_code,
+            "" if quantity is None else fmt_decimal(quantity),
+            (status.unit or (unit if quantity is not None else None)) or "",
+            "" if date is None else (status.date_qualifier or ""),
+            "" if date is None else fmt_date(date),
+        ]
+        if status.identifiers:
+            ack.append("")
+            for ident in status.identifiers:
+                ack += (ident.qualifier, ident.value)
+        out.append(trimmed(ack))
     if line.notes:
         out += _notes(line.notes)
-    for r_ in line.extra:
-        out.append(raw_out(r_))
-    return out
-
-
-def _ack(status: LineStatus, line: AckLine) -> Out:
-    quantity = status.quantity
-    unit = status.unit or (line.unit if quantity is not None else None)
-    ack: Out = [
-        "ACK",
-        status.status_code,
-        "" if quantity is None else fmt_decimal(quantity),
-        unit or "",
-        (status.date_qualifier or "") if status.date else "",
-        "" if status.date is None else fmt_date(status.date),
-    ]
-    if status.identifiers:
-        ack.append("")
-        for ident in status.identifiers:
-            ack.append(ident.qualifier)
-            ack.append(ident.value)
-    return trimmed(ack)
+    if line.extra:
+        out += [raw_out(r) for r in line.extra]
 
 
 def _notes(notes: Iterable[Note]) -> list[Out]:

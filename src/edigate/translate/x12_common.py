@@ -360,13 +360,18 @@ _PYDANTIC_CODES = {
 
 # ---------------------------------------------------------------------------------------------
 # formatting
-@lru_cache(maxsize=8192)
 def fmt_decimal(value: Decimal) -> str:
     """X12 ``R``: plain digits, no exponent, no trailing zeros after the point.
 
-    Cached: the text depends only on the value (10, 10.0 and 1E+1 all give ``10``).
+    ``str`` (a third of the cost of ``format(value, "f")``) is plain notation unless it has
+    an exponent; only then is the value formatted again. No context, so no rounding
+    (``normalize()`` would round). Not cached: hashing a fresh Decimal costs as much.
     """
-    text = format(value, "f")  # no context, so no rounding (normalize() would round)
+    text = str(value)
+    if text.isdigit():  # a whole number, the usual quantity: already as X12 wants it
+        return text
+    if "E" in text or "e" in text:
+        text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
@@ -382,7 +387,9 @@ def fmt_n2(value: Decimal, name: str = "amount") -> str:
     return str(int(scaled))
 
 
+@lru_cache(maxsize=4096)
 def fmt_date(value: dt.date) -> str:
+    """CCYYMMDD. Cached: ``strftime`` costs a microsecond and a batch repeats its dates."""
     return value.strftime("%Y%m%d")
 
 
@@ -431,7 +438,7 @@ def id_pairs(identifiers: Iterable[Identifier]) -> list[str]:
 
 def ref_segment(ref: Reference) -> Out:
     related: tuple[str, ...] = tuple(x for i in ref.related for x in (i.qualifier, i.value))
-    return seg("REF", ref.qualifier, opt(ref.value), opt(ref.description), related)
+    return trimmed(["REF", ref.qualifier, ref.value or "", ref.description or "", related])
 
 
 def dtm_segment(d: DateRef) -> Out:
@@ -460,12 +467,14 @@ def party_segments(p: Party) -> list[Out]:
     """The N1 loop: N1, N2, N3, N4, REF, PER (and the party's extra segments as sent)."""
     ident = p.identifiers[0] if p.identifiers else None
     out = [
-        seg(
-            "N1",
-            p.role_code,
-            opt(p.name),
-            ident.qualifier if ident else "",
-            ident.value if ident else "",
+        trimmed(
+            [
+                "N1",
+                p.role_code,
+                p.name or "",
+                ident.qualifier if ident else "",
+                ident.value if ident else "",
+            ]
         )
     ]
     for i in range(0, len(p.additional_names), 2):
@@ -475,19 +484,20 @@ def party_segments(p: Party) -> list[Out]:
         for i in range(0, len(a.lines), 2):
             out.append(seg("N3", *a.lines[i : i + 2]))
         if a.city or a.state or a.postal_code or a.country:
-            out.append(
-                seg(
-                    "N4",
-                    opt(a.city),
-                    opt(a.state),
-                    opt(a.postal_code),
-                    opt(a.country),
-                    opt(a.location_qualifier),
-                    opt(a.location_id),
-                )
-            )
-    out += [ref_segment(r) for r in p.references]
-    out += [per_segment(c) for c in p.contacts]
+            n4: Out = [
+                "N4",
+                a.city or "",
+                a.state or "",
+                a.postal_code or "",
+                a.country or "",
+                a.location_qualifier or "",
+                a.location_id or "",
+            ]
+            out.append(trimmed(n4))
+    if p.references:
+        out += [ref_segment(r) for r in p.references]
+    if p.contacts:
+        out += [per_segment(c) for c in p.contacts]
     return out
 
 
@@ -514,7 +524,9 @@ def sac_segment(ac: AllowanceCharge) -> Out:
 
 
 def pid_segment(d: Description) -> Out:
-    return seg("PID", d.type, opt(d.characteristic), opt(d.agency), opt(d.code), opt(d.text))
+    return trimmed(
+        ["PID", d.type, d.characteristic or "", d.agency or "", d.code or "", d.text or ""]
+    )
 
 
 def po4_segment(p: PackDetail) -> Out:
