@@ -90,3 +90,12 @@ def test_compiled_field_readers_read_as_the_spec_says(tag: str, elements: list[s
     expected = reference_fields(expected_ctx, 2, seg, SPECS[tag])
     assert FIELDS[tag](reader, 2, seg) == expected
     assert [str(f) for f in reader.ctx.findings] == [str(f) for f in expected_ctx.findings]
+
+
+def test_a_po1_after_the_ctt_still_becomes_a_line() -> None:
+    """Found by the property above in CI: a misplaced PO1 went to extra, losing a line."""
+    tx = transaction(["BEG*00*SA*PO1**20261120", "CTT*1", "PO1*1*2*EA*3.50", "PID*F****LATE"])
+    result = translate_850(tx)
+    assert result.document is not None
+    (line,) = result.document.lines
+    assert (line.line_number, str(line.quantity), line.description) == ("1", "2", "LATE")

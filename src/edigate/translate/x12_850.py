@@ -884,8 +884,18 @@ HANDLERS: dict[str, tuple[Handler, int]] = {
     "SCH": (_sch, 7),
     "CTT": (_ctt, 7),
 }
-#: After the CTT only summary AMTs are placed; anything else is kept as sent.
-SUMMARY_HANDLERS: dict[str, tuple[Handler, int]] = {"AMT": (_amt, 3)}
+def _late_po1(r: _Reader850, i: int, s: Seg) -> None:
+    """A PO1 after the CTT (misplaced; the validator says so) still becomes a line: an
+    order must never lose a line it was sent."""
+    r.handlers = _DISPATCH
+    _po1(r, i, s)
+
+
+#: After the CTT only summary AMTs (and a misplaced PO1) are placed; the rest is kept as sent.
+SUMMARY_HANDLERS: dict[str, tuple[Handler, int]] = {
+    "AMT": (_amt, 3),
+    "PO1": (_late_po1, _SELF_MANAGED),
+}
 
 
 def _dispatch(table: dict[str, tuple[Handler, int]]) -> dict[str, tuple[Handler, int]]:
