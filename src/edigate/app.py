@@ -14,8 +14,11 @@ from .partners import Registry
 from .partners.cache import RegistryCache
 from .pipeline.dispatch import Dispatcher, Routes
 from .pipeline.erp import ErpFolder
+from .pipeline.erp_inbox import ERP_CHANNEL, ErpInbox
 from .pipeline.inbound import InboundProcessor
-from .pipeline.worker import Lane, Worker
+from .pipeline.outbound import OutboundProcessor
+from .pipeline.reconcile import mark_overdue
+from .pipeline.worker import Lane, Periodic, Worker
 from .store import PENDING_INBOUND, PENDING_OUTBOUND, Direction, Status, Store
 
 
@@ -44,6 +47,15 @@ class Gateway:
         return InboundProcessor(self.store, self.registry)
 
     @cached_property
+    def outbound(self) -> OutboundProcessor:
+        """The ERP's acks, shipments and invoices -> the partner's 855, 856 and 810."""
+        return OutboundProcessor(self.store, self.registry)
+
+    @cached_property
+    def erp_inbox(self) -> ErpInbox:
+        return ErpInbox(self.store, self.erp, self.registry)
+
+    @cached_property
     def routes(self) -> Routes:
         return Routes(self.erp, self.registry, sftp_root=self.config.sftp_root)
 
@@ -53,7 +65,20 @@ class Gateway:
 
     def lanes(self) -> list[Lane]:
         return [
-            Lane("inbound", PENDING_INBOUND, Direction.INBOUND, self.inbound.process),
+            Lane(
+                "inbound",
+                PENDING_INBOUND,
+                Direction.INBOUND,
+                self.inbound.process,
+                exclude_channels=(ERP_CHANNEL,),
+            ),
+            Lane(
+                "erp",
+                PENDING_INBOUND,
+                Direction.INBOUND,
+                self.outbound.process,
+                channels=(ERP_CHANNEL,),
+            ),
             Lane(
                 "outbound",
                 PENDING_OUTBOUND,
@@ -63,8 +88,17 @@ class Gateway:
             ),
         ]
 
+    def periodic(self) -> list[Periodic]:
+        """Work that is no stored document: take ERP files in, mark unanswered documents."""
+        return [
+            Periodic("erp-inbox", self.erp_inbox.poll),
+            Periodic("overdue", lambda: mark_overdue(self.store, self.registry()), interval=60.0),
+        ]
+
     def worker(self, name: str | None = None) -> Worker:
-        return Worker(self.store, self.lanes(), self.config.worker, name=name)
+        return Worker(
+            self.store, self.lanes(), self.config.worker, name=name, periodic=self.periodic()
+        )
 
     def close(self) -> None:
         if "routes" in self.__dict__:

@@ -64,6 +64,7 @@ class InvoiceLine(ItemIds, Canonical):
     """An IT1 loop: what was invoiced, how many, at what price."""
 
     line_number: Text | None = Field(None, description="IT101 (usually the PO line)")
+    sku: Text | None = Field(None, description="our internal SKU (the ERP's item number)")
     quantity: NonNegative = Field(description="IT102 quantity invoiced")
     unit: Code = Field(description="IT103")
     unit_price: NonNegative = Field(description="IT104")

@@ -56,6 +56,7 @@ class AckLine(ItemIds, Canonical):
     """An acknowledged line: the line as ordered plus what happens to it."""
 
     line_number: Text | None = Field(None, description="PO101 echoed")
+    sku: Text | None = Field(None, description="our internal SKU (the ERP's item number)")
     quantity: NonNegative | None = Field(None, description="PO102 as ordered")
     unit: Code | None = Field(None, description="PO103")
     unit_price: NonNegative | None = Field(None, description="PO104 as ordered")

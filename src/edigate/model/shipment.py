@@ -55,6 +55,7 @@ class ShipmentItem(ItemIds, Canonical):
     """An item level (HL I): LIN identifiers, SN1 quantities, PID descriptions."""
 
     line_number: Text | None = Field(None, description="LIN01 / SN101: the PO line")
+    sku: Text | None = Field(None, description="our internal SKU (the ERP's item number)")
     identifiers: list[Identifier] = Field(default_factory=list, description="LIN pairs")
     quantity: NonNegative = Field(description="SN102 units shipped")
     unit: Code = Field(description="SN103")
@@ -68,8 +69,8 @@ class ShipmentItem(ItemIds, Canonical):
     @model_validator(mode="before")
     @classmethod
     def _identified(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("identifiers"):
-            raise ValueError("a shipped item needs at least one identifier (LIN02/LIN03)")
+        if isinstance(data, dict) and not data.get("identifiers") and not data.get("sku"):
+            raise ValueError("a shipped item needs at least one identifier (LIN02/LIN03) or a sku")
         return data
 
 

@@ -5,25 +5,35 @@ wants it. What the partner sent is kept: item IDs stay on the line next to our `
 a converted line keeps its original figures in ``as_sent``. A line the map rejects is left
 out of the ERP order and reported, so the 855 can say IR for it.
 
+Outbound (:func:`apply_outbound`) is the reverse for what the ERP answers: an OrderAck,
+Shipment or Invoice in our SKUs and units becomes one in the partner's item IDs and units,
+echoing the partner's own figures (``as_sent``) where ours convert back to them exactly.
+
 Usage::
 
     mapped = apply_inbound(order, partner)
     if mapped.order is None: ...          # rejected as a whole: mapped.errors say why
     mapped.rejected_lines                 # {line index: reason}
+
+    out = apply_outbound(ack, partner, {"4500012345": erp_order})
+    out.document                          # None when a line cannot be said in their terms
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from ..model import Order
+from ..model import Invoice, Order, OrderAck, OrderLine, Shipment
 from .errors import UomError
+from .fields import FieldPath, get_value
 from .registry import Partner
-from .rules import MapIssue
+from .rules import MapIssue, RuleEngine
+from .uom import Converted
 
 
 @dataclass
@@ -122,3 +132,269 @@ def _issue(
     severity: str, code: str, message: str, *, index: int | None = None, path: str | None = None
 ) -> MapIssue:
     return MapIssue(severity, code, message, path=path, line_index=index)  # type: ignore[arg-type]
+
+
+# --- outbound ----------------------------------------------------------------------------------
+
+D = TypeVar("D", bound=OrderAck | Shipment | Invoice)
+
+#: The line models and the fields each may gain from the order line it answers.
+_LINE_MODELS: dict[type[BaseModel], str] = {OrderAck: "lines", Invoice: "lines"}
+
+
+@dataclass
+class MappedOutbound(Generic[D]):
+    """The reverse map's result. ``document`` is None when any line could not be mapped."""
+
+    document: D | None
+    issues: list[MapIssue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[MapIssue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+
+def apply_outbound(
+    document: D, partner: Partner, orders: Mapping[str, Order] | None = None
+) -> MappedOutbound[D]:
+    """Map ``document`` from our terms into the partner's (a new document; the input is
+    unchanged).
+
+    ``orders`` are the mapped orders the ERP received, by PO number. A line answering one of
+    their lines (same line number, or the only line with its SKU) takes the partner's item
+    IDs and unit from it: the quantity converts back to the unit they ordered in, and where
+    our figures are the ones their order became, their own quantity and price are echoed
+    exactly. Without an order line, item IDs come from the SKU table and our unit is kept.
+    Then the map's outbound codes, defaults and rules run.
+    """
+    found = orders or {}
+    issues: list[MapIssue] = []
+    data = document.model_dump(exclude_none=True)
+    total = document.total_amount if isinstance(document, Invoice) else None
+    for where, index, line, po_number, priced in _lines(data):
+        _line_out(partner, line, found.get(po_number or ""), where, index, priced, issues)
+    if any(i.severity == "error" for i in issues):
+        return MappedOutbound(None, issues)
+    applied = partner.rules.apply(data, "outbound")
+    issues.extend(applied.issues)
+    if applied.errors:
+        return MappedOutbound(None, issues)
+    result = applied.document
+    _drop_replaced_codes(partner.rules, result)
+    _drop_foreign_fields(type(document), data, result)
+    if total is not None:
+        result.pop("total_amount", None)  # restated from the partner's figures below
+    try:
+        mapped = cast(D, type(document).model_validate(result))
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            issues.append(_issue("error", "invalid_result", f"{where}: {err['msg']}", path=where))
+        return MappedOutbound(None, issues)
+    if isinstance(mapped, Invoice) and total is not None and mapped.total_amount != total:
+        issues.append(
+            _issue(
+                "warning",
+                "total_changed",
+                f"the total is {mapped.total_amount} in {partner.id}'s units and prices "
+                f"(ours said {total})",
+                path="total_amount",
+            )
+        )
+    return MappedOutbound(mapped, issues)
+
+
+def _lines(data: dict[str, Any]) -> Iterator[tuple[str, int | None, dict[str, Any], Any, bool]]:
+    """Every line-like dict: (where, index in ``lines``, the line, its PO number, priced)."""
+    if data.get("document_type") == "shipment":
+        for o_index, order in enumerate(data.get("orders", [])):
+            po = order.get("po_number")
+            for t_index, tare in enumerate(order.get("tares", [])):
+                for p_index, pack in enumerate(tare.get("packs", [])):
+                    for i_index, item in enumerate(pack.get("items", [])):
+                        where = f"orders[{o_index}].tares[{t_index}].packs[{p_index}]"
+                        yield f"{where}.items[{i_index}]", None, item, po, False
+            for p_index, pack in enumerate(order.get("packs", [])):
+                for i_index, item in enumerate(pack.get("items", [])):
+                    where = f"orders[{o_index}].packs[{p_index}].items[{i_index}]"
+                    yield where, None, item, po, False
+        return
+    for index, line in enumerate(data.get("lines", [])):
+        yield f"lines[{index}]", index, line, data.get("po_number"), True
+
+
+def _line_out(
+    partner: Partner,
+    line: dict[str, Any],
+    order: Order | None,
+    where: str,
+    index: int | None,
+    priced: bool,
+    issues: list[MapIssue],
+) -> None:
+    """Give one line the partner's item IDs and unit (in place)."""
+    sku: str | None = line.get("sku")
+    source = _order_line(order, line)
+    label = f"line {line['line_number']}" if line.get("line_number") else where
+    if sku:
+        label += f" (SKU {sku})"
+
+    def error(code: str, message: str) -> None:
+        issues.append(_issue("error", code, f"{label}: {message}", index=index, path=where))
+
+    if not line.get("identifiers"):
+        if source is not None and source.identifiers:
+            line["identifiers"] = [i.model_dump(exclude_none=True) for i in source.identifiers]
+        elif sku:
+            ids = partner.xref.to_partner(sku) if partner.xref is not None else []
+            if not ids:
+                table = partner.xref.source if partner.xref is not None else "no SKU table"
+                error(
+                    "unknown_sku",
+                    f"{partner.id} has no item ID for it ({table}) and the line carries none",
+                )
+                return
+            line["identifiers"] = [{"qualifier": i.qualifier, "value": i.value} for i in ids]
+    if source is None:
+        return
+    if priced and line.get("price_basis") is None and source.price_basis is not None:
+        line["price_basis"] = source.price_basis
+    as_sent = source.as_sent
+    if as_sent is None or as_sent.unit is None:
+        return  # they ordered in our unit: nothing to convert
+    unit: str | None = line.get("unit")
+    if unit is None:
+        return
+    ours = sku or source.sku
+    try:
+        _convert(partner, line, "quantity", "unit", "unit_price", unit, ours, source)
+        for status in line.get("statuses", []):
+            _convert(partner, status, "quantity", "unit", "unit_price", unit, ours, source)
+        _convert(partner, line, "ordered_quantity", "ordered_unit", None, unit, ours, source)
+    except UomError as exc:
+        error("unit_conversion", str(exc))
+
+
+def _convert(
+    partner: Partner,
+    at: dict[str, Any],
+    quantity_key: str,
+    unit_key: str,
+    price_key: str | None,
+    line_unit: str,
+    sku: str | None,
+    source: OrderLine,
+) -> None:
+    """Convert ``at``'s quantity (in its unit, else the line's) and price to the unit the
+    partner ordered in; echo their exact figures where ours are what theirs became."""
+    quantity: Decimal | None = at.get(quantity_key)
+    if quantity is None:
+        return
+    unit: str = at.get(unit_key) or line_unit
+    price: Decimal | None = at.get(price_key) if price_key else None
+    as_sent = source.as_sent
+    assert as_sent is not None and as_sent.unit is not None
+    converted: Converted = partner.uom.to_partner(
+        quantity, unit, price, partner_unit=as_sent.unit, sku=sku
+    )
+    new_quantity, new_price = converted.quantity, converted.unit_price
+    if as_sent.quantity is not None and new_quantity == as_sent.quantity:
+        new_quantity = as_sent.quantity
+    if (
+        price is not None
+        and unit != as_sent.unit
+        and as_sent.unit_price is not None
+        and price == source.unit_price
+    ):
+        new_price = as_sent.unit_price  # their price, not ours times the factor
+    at[quantity_key] = new_quantity
+    if at.get(unit_key) is not None or unit_key == "unit":
+        at[unit_key] = converted.unit
+    if price_key and new_price is not None:
+        at[price_key] = new_price
+
+
+def _order_line(order: Order | None, line: Mapping[str, Any]) -> OrderLine | None:
+    """The order line ``line`` answers: same line number, else the only one with its SKU."""
+    if order is None:
+        return None
+    sku = line.get("sku")
+    number = line.get("line_number")
+    if number is not None:
+        found = [ol for ol in order.lines if ol.line_number == number]
+        if not found and str(number).isdigit():
+            found = [
+                ol
+                for ol in order.lines
+                if ol.line_number is not None
+                and ol.line_number.isdigit()
+                and int(ol.line_number) == int(number)
+            ]
+    else:
+        found = [ol for ol in order.lines if sku and ol.sku == sku]
+    if len(found) != 1:
+        return None
+    hit = found[0]
+    if sku and hit.sku and hit.sku != sku:
+        return None  # another item on that line: its IDs and units are not this one's
+    return hit
+
+
+def _drop_replaced_codes(rules: RuleEngine, document: dict[str, Any]) -> None:
+    """Outbound, a mapped code replaces ours: the partner sees only their own.
+
+    ``party[ship_to].identifiers[LOC]`` became ``identifiers[92]``; the LOC entry would
+    otherwise be the N1's first identifier.
+    """
+    lines = document.get(rules.lines_field)
+    for table in rules.codes:
+        if "outbound" not in table.flows or table.target == table.source:
+            continue
+        ours, theirs = table.target, table.source
+        if ours.scope == "order":
+            _remove_keyed(ours, theirs, document, None)
+        elif isinstance(lines, list):
+            for line in lines:
+                if isinstance(line, MutableMapping):
+                    _remove_keyed(ours, theirs, document, line)
+
+
+def _remove_keyed(
+    ours: FieldPath,
+    theirs: FieldPath,
+    document: MutableMapping[str, Any],
+    line: MutableMapping[str, Any] | None,
+) -> None:
+    last = ours.steps[-1]
+    if last.key is None or get_value(theirs, document, line) is None:
+        return
+    parent = FieldPath(ours.text, ours.scope, ours.steps[:-1])
+    holder = get_value(parent, document, line) if parent.steps else (line or document)
+    if not isinstance(holder, MutableMapping):
+        return
+    items = holder.get(last.name)
+    if isinstance(items, list):
+        holder[last.name] = [
+            i for i in items if not (isinstance(i, Mapping) and i.get(last.key_field) == last.key)
+        ]
+
+
+def _drop_foreign_fields(
+    model: type[BaseModel], before: Mapping[str, Any], after: dict[str, Any]
+) -> None:
+    """A map's defaults are written for orders (``order.currency``): on a document without
+    that field (a Shipment has no currency) they do not apply."""
+    for key in [k for k in after if k not in before and k not in model.model_fields]:
+        del after[key]
+    lines_of = _LINE_MODELS.get(model)
+    if lines_of is None:
+        return
+    line_model = model.model_fields[lines_of].annotation
+    fields = getattr(line_model, "__args__", (None,))[0]
+    known = getattr(fields, "model_fields", None)
+    if known is None:
+        return
+    for line in after.get(lines_of, []):
+        if isinstance(line, dict):
+            for key in [k for k in line if k not in known]:
+                del line[key]

@@ -91,13 +91,43 @@ def write_for_partner(
     ``version`` is GS08 (default: the profile's); ISA12 follows it (00401 or 00501).
     ``usage`` is ISA15: test interchanges use the test identities where the profile has them.
     """
+    _identities(partner, usage)  # refuse before taking numbers
+    isa13 = store.next_control_number(session, partner.id, "isa")
+    gs06 = store.next_control_number(session, partner.id, "gs")
+    first_st = store.reserve_control_numbers(session, partner.id, "st", max(1, len(transactions)))
+    return write_envelope(
+        partner,
+        functional_id,
+        transactions,
+        isa13=isa13,
+        gs06=gs06,
+        first_st=first_st,
+        version=version,
+        usage=usage,
+        timestamp=timestamp,
+    )
+
+
+def write_envelope(
+    partner: Partner,
+    functional_id: str,
+    transactions: Sequence[OutboundTransaction],
+    *,
+    isa13: int,
+    gs06: int,
+    first_st: int,
+    version: str | None = None,
+    usage: str = "P",
+    timestamp: dt.datetime | None = None,
+) -> Enveloped:
+    """:func:`write_for_partner` with the control numbers given: no database.
+
+    For a trial write that our validator reads back before the real numbers are taken.
+    """
     gs_version = version or partner.profile.envelope.version
     isa_version = _ISA_VERSION.get(gs_version[:6], "00501" if gs_version >= "005" else "00401")
     ours, theirs, our_gs, their_gs = _identities(partner, usage)
     separators = _separators(partner, isa_version)
-    isa13 = store.next_control_number(session, partner.id, "isa")
-    gs06 = store.next_control_number(session, partner.id, "gs")
-    first_st = store.reserve_control_numbers(session, partner.id, "st", max(1, len(transactions)))
     stamp = timestamp or dt.datetime.now(dt.UTC)
     writer = X12Writer(separators)
     writer.begin_interchange(

@@ -6,6 +6,7 @@
     <root>/inbox/acks/           OrderAck JSON from the ERP  -> 855
     <root>/inbox/shipments/      Shipment JSON from the ERP  -> 856
     <root>/inbox/invoices/       Invoice JSON from the ERP   -> 810
+    <root>/inbox/<kind>/<partner-id>/   the same, for one partner (when no PO names it)
     <root>/inbox/rejected/       ERP files we could not take, each with <name>.error.txt
     <root>/inbox/processed/      ERP files taken into the store
 
@@ -15,7 +16,10 @@ again after a crash replaces it instead of handing the ERP the same order twice.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +27,27 @@ from pathlib import Path
 from ..fsutil import atomic_write, is_hidden_or_partial
 
 INBOX_KINDS = ("acks", "shipments", "invoices")
+CLAIM_SUFFIX = ".taking"
 
 
 @dataclass(frozen=True, slots=True)
 class ErpFile:
     kind: str  # acks | shipments | invoices
     path: Path
+    #: The partner subfolder it came from (``inbox/<kind>/<partner-id>/``), if any.
+    partner_id: str | None = None
+    #: The file's own name while it is claimed under a temporary one (see ``claim``).
+    original: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.original or self.path.name
+
+    @property
+    def shown(self) -> str:
+        """Where the ERP put it, relative to the inbox: ``acks/acme-retail/ack-1.json``."""
+        folder = f"{self.kind}/{self.partner_id}" if self.partner_id else self.kind
+        return f"{folder}/{self.name}"
 
 
 class ErpFolder:
@@ -51,19 +70,65 @@ class ErpFolder:
         return path
 
     def pending(self) -> Iterator[ErpFile]:
-        """Complete ``*.json`` files waiting in the inbox folders, oldest name first."""
+        """Complete ``*.json`` files waiting in the inbox folders (and their partner
+        subfolders), oldest name first."""
         for kind in INBOX_KINDS:
-            for path in sorted((self.inbox / kind).glob("*.json")):
+            folder = self.inbox / kind
+            for path in sorted(folder.glob("*.json")):
                 if path.is_file() and not is_hidden_or_partial(path):
                     yield ErpFile(kind, path)
+            for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+                if is_hidden_or_partial(sub):
+                    continue
+                for path in sorted(sub.glob("*.json")):
+                    if path.is_file() and not is_hidden_or_partial(path):
+                        yield ErpFile(kind, path, sub.name)
+
+    def claim(self, item: ErpFile) -> ErpFile | None:
+        """Rename ``item`` to a hidden name only this taker knows; None if another took it.
+
+        A rename is atomic, so two workers polling one shared inbox never store a file twice.
+        The hidden name carries the time of the claim, for :meth:`release_stale`.
+        """
+        token = f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
+        hidden = item.path.with_name(f".{item.path.name}.{token}{CLAIM_SUFFIX}")
+        try:
+            os.rename(item.path, hidden)
+        except FileNotFoundError:
+            return None
+        return ErpFile(item.kind, hidden, item.partner_id, item.path.name)
+
+    def unclaim(self, item: ErpFile) -> Path:
+        """Put a claimed file back under its own name (storing it failed; try again later)."""
+        back = item.path.with_name(item.name)
+        os.rename(item.path, back)
+        return back
+
+    def release_stale(self, older_than: float, *, now: float | None = None) -> int:
+        """Give back files whose taker died holding them (claimed more than ``older_than``
+        seconds ago): they reappear under their own name and are taken again."""
+        cutoff = (time.time() if now is None else now) - older_than
+        count = 0
+        for kind in INBOX_KINDS:
+            for hidden in (self.inbox / kind).rglob(f".*{CLAIM_SUFFIX}"):
+                name, _, token = hidden.name[1:].removesuffix(CLAIM_SUFFIX).rpartition(".")
+                stamp = token.partition("-")[0]
+                if not name or not stamp.isdigit() or int(stamp) >= cutoff:
+                    continue
+                try:
+                    os.rename(hidden, hidden.with_name(name))
+                except FileNotFoundError:
+                    continue
+                count += 1
+        return count
 
     def processed(self, item: ErpFile, document_id: int) -> Path:
         """Move a file the store now holds out of the way (prefixed with its document id)."""
-        return _move(item.path, self.inbox / "processed" / f"{document_id}-{item.path.name}")
+        return _move(item.path, self.inbox / "processed" / f"{document_id}-{item.name}")
 
     def reject(self, item: ErpFile, error: str) -> Path:
         """Move a bad ERP file aside with the reason next to it; it is never deleted."""
-        target = _move(item.path, self.inbox / "rejected" / f"{item.kind}-{item.path.name}")
+        target = _move(item.path, self.inbox / "rejected" / f"{item.kind}-{item.name}")
         atomic_write(target.with_name(target.name + ".error.txt"), error.encode() + b"\n")
         return target
 

@@ -11,7 +11,8 @@ Two phases, so SQLite's single writer is held only briefly:
    outbound documents enveloped with control numbers taken from the partner's sequences
    in this same transaction, and every state change with its audit event.
 
-One bad transaction rejects only itself (its AK2 says so); the others go on.
+One bad transaction rejects only itself (its AK2 says so); the others go on. A partner's
+997/999 or TA1 is not translated but reconciled with what we sent (``reconcile.py``).
 """
 
 from __future__ import annotations
@@ -34,14 +35,25 @@ from ..x12 import (
     Finding,
     InterchangeHeader,
     InterchangeTrailer,
+    TechnicalAck,
     TransactionSet,
     X12Reader,
     validate_transaction,
 )
-from ..x12.acks import AckBuilder, AckOptions, AckOutput, CounterControlNumbers, group_segments
+from ..x12.acks import (
+    AckBuilder,
+    AckOptions,
+    AckOutput,
+    CounterControlNumbers,
+    GroupAck,
+    InterchangeAck,
+    group_segments,
+    parse_acks,
+)
 from ..x12.events import Event
 from .detect import Format, detect_format
-from .envelope import OutboundTransaction, write_for_partner, write_ta1_for_partner
+from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_ta1_for_partner
+from .reconcile import ACK_SETS, settle_group, settle_technical
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
@@ -63,6 +75,8 @@ class TxPlan:
     po_number: str | None = None
     order_json: bytes | None = None
     ack_855: OrderAck | None = None
+    #: A partner's 997/999: what its AK1 group says (reconciled on commit).
+    ack: GroupAck | None = None
 
 
 @dataclass
@@ -73,6 +87,9 @@ class InterchangePlan:
     duplicate_of: int | None = None
     transactions: list[TxPlan] = field(default_factory=list)
     acks: AckOutput | None = None
+    #: The partner's TA1s in this interchange, and whether it holds any ack to reconcile.
+    technical: list[InterchangeAck] = field(default_factory=list)
+    acks_in: bool = False
 
 
 @dataclass
@@ -160,7 +177,39 @@ class InboundProcessor:
                 plan.interchanges.append(self._plan_interchange(doc, registry, item))
         if not plan.interchanges and not plan.errors:
             plan.errors.append(_error("empty", "no interchange in the document"))
+        if any(ic.acks_in for ic in plan.interchanges):
+            self._read_acks(doc, plan)
         return plan
+
+    def _read_acks(self, doc: Received, plan: FilePlan) -> None:
+        """Parse the partner's 997/999/TA1 for reconciliation: one more read of the file,
+        only when it holds acks. Same reader, same bytes: interchanges come in the same
+        order, and each 997/999 is found by its ST02."""
+        with self.store.blobs.open(doc.blob.sha256) as stream:
+            received = parse_acks(stream)
+        noted: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+        for finding in received.findings:
+            loc = finding.location
+            noted.setdefault((loc.interchange_control, loc.transaction_control), []).append(
+                finding.to_dict()
+            )
+        for ic, found in zip(plan.interchanges, received.interchanges, strict=False):
+            if not ic.acks_in or found.control_number != ic.header.control_number:
+                continue
+            ic.technical = list(found.technical)
+            groups: dict[str, list[GroupAck]] = {}
+            for group in found.groups:
+                groups.setdefault(group.ack_control_number, []).append(group)
+            for tx in ic.transactions:
+                if tx.set_id not in ACK_SETS:
+                    continue
+                if groups.get(tx.control_number):
+                    tx.ack = groups[tx.control_number].pop(0)
+                else:
+                    tx.status = Status.REJECTED  # no AK1 to read: nothing it could settle
+                for problem in noted.get((ic.header.control_number, tx.control_number), []):
+                    if problem not in tx.errors:
+                        tx.errors.append(problem)
 
     def _plan_interchange(
         self, doc: Received, registry: Registry, events: list[Event]
@@ -210,7 +259,10 @@ class InboundProcessor:
             if isinstance(event, TransactionSet):
                 tx_plan, syntax = self._plan_transaction(partner, event, index)
                 ic.transactions.append(tx_plan)
+                ic.acks_in = ic.acks_in or event.set_id in ACK_SETS
                 index += 1
+            elif isinstance(event, TechnicalAck):
+                ic.acks_in = True
             output = builder.feed(event, syntax)
             if output is not None:
                 ic.acks = output
@@ -232,6 +284,11 @@ class InboundProcessor:
         )
         syntax = validate_transaction(tx, partner.overlays.get(tx.set_id))
         found = tx.findings + syntax
+        if tx.set_id in ACK_SETS:
+            # Their answer to what we sent: reconciled on commit, never acknowledged.
+            plan.errors = [f.to_dict() for f in found]
+            plan.status = Status.TRANSLATED
+            return plan, syntax
         if tx.set_id != "850":
             plan.errors = [f.to_dict() for f in found]
             plan.errors.append(
@@ -350,6 +407,10 @@ class InboundProcessor:
                     )
                 if tx.ack_855 is not None:
                     self._store_855(session, child, partner, ic.header, tx.ack_855)
+                if tx.ack is not None:
+                    settle_group(store, session, partner.id, tx.ack, child)
+            if ic.technical:
+                settle_technical(store, session, partner.id, ic.technical, doc)
             self._store_acks(session, doc, partner, ic)
         if plan.interchanges and all(ic.duplicate_of for ic in plan.interchanges):
             doc.duplicate_of_id = duplicate_of
@@ -359,7 +420,8 @@ class InboundProcessor:
             1 for ic in plan.interchanges for t in ic.transactions if t.status is Status.REJECTED
         )
         detail = {"translated": plan.translated, "rejected": rejected}
-        status = Status.TRANSLATED if plan.translated else Status.REJECTED
+        technical = any(ic.technical for ic in plan.interchanges if ic.partner is not None)
+        status = Status.TRANSLATED if plan.translated or technical else Status.REJECTED
         store.transition(session, doc, status, "processed", detail=detail, errors=errors)
 
     def _store_acks(
@@ -384,12 +446,10 @@ class InboundProcessor:
                 version=version,
                 usage=usage,
             )
-            self._outbound(
-                session, doc, partner, kind, enveloped.data, enveloped.interchange_control
-            )
+            self._outbound(session, doc, partner, kind, enveloped)
         if acks.technical is not None:
             ta1 = write_ta1_for_partner(self.store, session, partner, acks.ta1, usage=usage)
-            self._outbound(session, doc, partner, "TA1", ta1.data, ta1.interchange_control)
+            self._outbound(session, doc, partner, "TA1", ta1)
 
     def _store_855(
         self,
@@ -410,15 +470,7 @@ class InboundProcessor:
             version=version,
             usage=usage,
         )
-        self._outbound(
-            session,
-            child,
-            partner,
-            "855",
-            enveloped.data,
-            enveloped.interchange_control,
-            ack.po_number,
-        )
+        self._outbound(session, child, partner, "855", enveloped, ack.po_number)
 
     def _outbound(
         self,
@@ -426,13 +478,13 @@ class InboundProcessor:
         parent: Document,
         partner: Partner,
         doc_type: str,
-        data: bytes,
-        interchange_control: str,
+        enveloped: Enveloped,
         po_number: str | None = None,
     ) -> Document:
+        """Store what we send, with its ISA13/GS06/ST02: a partner's ack names them."""
         return self.store.add_document(
             session,
-            data,
+            enveloped.data,
             direction=Direction.OUTBOUND,
             status=Status.CREATED,
             channel=partner.profile.outbound.type if partner.profile.outbound else "none",
@@ -440,7 +492,9 @@ class InboundProcessor:
             partner_id=partner.id,
             format="x12",
             doc_type=doc_type,
-            interchange_control=interchange_control,
+            interchange_control=enveloped.interchange_control,
+            group_control=enveloped.group_control or None,
+            transaction_control=(enveloped.transaction_controls or (None,))[0],
             po_number=po_number,
         )
 

@@ -41,6 +41,23 @@ class Lane:
     direction: Direction
     process: Processor
     failed_status: Status = Status.FAILED
+    #: Only documents of these channels (None: any) / never these channels.
+    channels: Sequence[str] | None = None
+    exclude_channels: Sequence[str] = ()
+
+
+@dataclass
+class Periodic:
+    """Work that is no stored document: poll the ERP inbox, mark overdue acknowledgements.
+
+    ``run`` returns how much it did (0 = nothing), so ``run(until_idle=True)`` keeps going
+    while it finds work. It runs at most every ``interval`` seconds (0: every round).
+    """
+
+    name: str
+    run: Callable[[], int]
+    interval: float = 0.0
+    last: float = field(default=float("-inf"), repr=False)
 
 
 @dataclass
@@ -58,9 +75,11 @@ class Worker:
         config: WorkerConfig | None = None,
         *,
         name: str | None = None,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.store = store
         self.lanes = list(lanes)
+        self.periodic = list(periodic)
         self.config = config or WorkerConfig()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xFFFF:x}"
         self.stats = WorkerStats()
@@ -80,7 +99,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim and process one batch per lane; returns how many documents were handled."""
-        handled = 0
+        handled = self._run_periodic()
         for lane in self.lanes:
             if self._stop.is_set():
                 break
@@ -91,6 +110,8 @@ class Worker:
                     direction=lane.direction,
                     limit=self.config.batch,
                     lease_seconds=self.config.lease_seconds,
+                    channels=lane.channels,
+                    exclude_channels=lane.exclude_channels,
                 )
             except StoreUnavailableError as exc:
                 log.warning("database unavailable, will retry: %s", exc)
@@ -115,6 +136,22 @@ class Worker:
                     break
                 self._stop.wait(self.config.poll_seconds)
         return self.stats
+
+    def _run_periodic(self) -> int:
+        """Run the periodic tasks that are due; a failing one is logged and tried later."""
+        done = 0
+        for task in self.periodic:
+            now = time.monotonic()
+            if self._stop.is_set() or now - task.last < task.interval:
+                continue
+            task.last = now
+            try:
+                done += task.run()
+            except StoreUnavailableError as exc:
+                log.warning("%s: database unavailable, will retry: %s", task.name, exc)
+            except Exception:
+                log.exception("%s failed; will retry", task.name)
+        return done
 
     def _process(self, lane: Lane, doc_id: int) -> None:
         started = time.perf_counter()

@@ -98,8 +98,14 @@ class Store:
         correlation_id: str | None = None,
         direction: Direction = Direction.INBOUND,
         status: Status = Status.RECEIVED,
+        po_number: str | None = None,
+        invoice_number: str | None = None,
+        shipment_id: str | None = None,
     ) -> Receipt:
-        """Store bytes and their row durably, then return. Raises StoreError if it cannot."""
+        """Store bytes and their row durably, then return. Raises StoreError if it cannot.
+
+        The business keys are known up front for documents from the ERP (its JSON says them).
+        """
         blob = self.blobs.put(data)
         correlation = correlation_id or uuid.uuid4().hex
         with self.session() as session:
@@ -116,6 +122,9 @@ class Store:
                 meta=meta or {},
                 correlation_id=correlation,
                 attempts=0,
+                po_number=po_number,
+                invoice_number=invoice_number,
+                shipment_id=shipment_id,
             )
             session.add(doc)
             session.flush()
@@ -228,8 +237,14 @@ class Store:
         direction: Direction | None = None,
         limit: int = 10,
         lease_seconds: float = 300.0,
+        channels: Sequence[str] | None = None,
+        exclude_channels: Sequence[str] = (),
     ) -> list[int]:
-        """Claim up to ``limit`` due documents for ``worker``; returns their ids in order."""
+        """Claim up to ``limit`` due documents for ``worker``; returns their ids in order.
+
+        ``channels`` / ``exclude_channels`` split one direction between lanes (the ERP's
+        documents are inbound too, but another lane processes them).
+        """
         now = utcnow()
         stale = now - dt.timedelta(seconds=lease_seconds)
         due = select(Document.id).where(
@@ -239,6 +254,10 @@ class Store:
         )
         if direction is not None:
             due = due.where(Document.direction == direction.value)
+        if channels is not None:
+            due = due.where(Document.channel.in_(list(channels)))
+        if exclude_channels:
+            due = due.where(Document.channel.not_in(list(exclude_channels)))
         due = due.order_by(Document.id).limit(limit)
         if self.engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)

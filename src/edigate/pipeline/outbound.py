@@ -1,0 +1,376 @@
+"""Outbound processing: the ERP's acks, shipments and invoices become the partner's 855, 856
+and 810, enveloped with the partner's control numbers and queued for the dispatcher.
+
+The ERP inbox (``erp_inbox.py``) stores each ERP file as an inbound document on channel
+``erp``; this lane takes those. Two phases, like the inbound lane:
+
+1. **plan** (reads only): parse the stored JSON; find the orders the ERP is answering (the
+   mapped orders we gave it, by PO number); run the partner's map backwards
+   (:func:`~edigate.partners.apply.apply_outbound`: their item IDs, their units, their exact
+   figures, their codes); translate to X12; write it once in a trial envelope and read it
+   back through our own validator with the partner's overlay. Anything wrong rejects the
+   ERP document with the findings; it can be reprocessed once fixed.
+2. **commit** (one transaction, fenced by the claim): envelope again with ISA13/GS06/ST02
+   taken from the partner's sequences in this same transaction, store the outbound document
+   (status ``created``, so the dispatcher delivers it) with its control numbers, for the
+   partner's 997/999 to find, and mark the ERP document ``translated``.
+
+A partner whose map is not X12 (CSV, cXML) gets the document in its own format from the
+map's templates instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import EdigateError
+from ..model import Invoice, Order, OrderAck, Shipment
+from ..partners import Partner, Registry
+from ..partners.apply import apply_outbound
+from ..partners.rules import MapIssue
+from ..store import BlobRef, Direction, Document, Status, Store
+from ..translate import build_810, build_855, build_856
+from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_transaction
+from ..x12.writer import Element
+from .envelope import OutboundTransaction, write_envelope, write_for_partner
+from .erp_inbox import ERP_CHANNEL, ErpInputError, read_erp_document
+
+#: Our doc_type of an ERP document -> (its inbox folder, X12 set, functional ID).
+SETS: dict[str, tuple[str, str, str]] = {
+    "order_ack": ("acks", "855", "PR"),
+    "shipment": ("shipments", "856", "SH"),
+    "invoice": ("invoices", "810", "IN"),
+}
+_KIND_OF = {"order-ack": "order_ack", "shipment": "shipment", "invoice": "invoice"}
+
+Segments = list[list[Element]]
+
+
+@dataclass(frozen=True, slots=True)
+class ErpReceived:
+    """The facts of a stored ERP document that planning needs (read before planning)."""
+
+    id: int
+    blob: BlobRef
+    partner_id: str | None
+    doc_type: str | None
+    filename: str | None
+    meta: dict[str, Any]
+
+
+@dataclass
+class OutboundPlan:
+    """What an ERP document becomes: an outbound document to store, or a rejection."""
+
+    status: Status
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    partner: Partner | None = None
+    doc_type: str | None = None  # 855 / 856 / 810, or the kind for a templated partner
+    functional_id: str | None = None
+    version: str | None = None
+    body: Sequence[Sequence[Element]] | None = None  # X12 between ST and SE
+    rendered: bytes | None = None  # a templated partner's own format
+    fmt: str = "x12"
+    po_number: str | None = None
+    invoice_number: str | None = None
+    shipment_id: str | None = None
+
+
+class OutboundProcessor:
+    """Turns ERP documents into partner documents; ``process`` is the worker lane's callable."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Callable[[], Registry],
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    # ------------------------------------------------------------------ the lane
+    def process(self, doc_id: int, worker: str) -> None:
+        with self.store.session() as session:
+            doc = self.store.get(session, doc_id)
+            received = ErpReceived(
+                doc.id,
+                BlobRef(doc.blob_sha256, doc.size),
+                doc.partner_id,
+                doc.doc_type,
+                doc.filename,
+                dict(doc.meta or {}),
+            )
+        plan = self.plan(received)
+        with self.store.claimed(doc_id, worker) as held:
+            if held is None:
+                return  # the lease passed to another worker; it will do the work
+            session, doc = held
+            self.commit(session, doc, plan)
+
+    # ------------------------------------------------------------------ phase 1
+    def plan(self, doc: ErpReceived) -> OutboundPlan:
+        shown = doc.meta.get("erp_file") or doc.filename or f"document {doc.id}"
+        doc_type = doc.doc_type or doc.meta.get("doc_type")
+        if doc_type not in SETS:
+            return _reject(f"{shown}: {doc_type!r} is not an ERP document type we send")
+        kind, set_id, functional_id = SETS[doc_type]
+        registry = self.registry()
+        partner = registry.get(doc.partner_id) if doc.partner_id else None
+        if partner is None:
+            return _reject(f"{shown}: partner {doc.partner_id} is not configured")
+        try:
+            parsed = read_erp_document(self.store.blobs.get(doc.blob.sha256), kind, shown)
+        except ErpInputError as exc:
+            return _reject(str(exc), code="erp.invalid")
+        document = parsed.document
+        plan = OutboundPlan(
+            Status.REJECTED,
+            partner=partner,
+            po_number=parsed.po_numbers[0] if parsed.po_numbers else None,
+            invoice_number=parsed.invoice_number,
+            shipment_id=parsed.shipment_id,
+        )
+        refusal = _refusal(partner, doc_type, set_id)
+        if refusal is not None:
+            plan.errors.append(_error("erp.not_sent", f"{shown}: {refusal}"))
+            return plan
+        if isinstance(document, OrderAck) and partner.profile.ack.po_ack == "auto":
+            plan.errors.append(
+                _error(
+                    "erp.also_automatic",
+                    f"{partner.id} also gets an automatic 855 for each order; this one from "
+                    "the ERP is sent as well",
+                    severity="warning",
+                )
+            )
+        with self.store.session() as session:
+            orders = stored_orders(self.store, session, partner.id, parsed.po_numbers)
+        mapped = apply_outbound(document, partner, orders)
+        plan.errors += [_map_issue(i, shown) for i in mapped.issues]
+        if mapped.document is None:
+            return plan
+        if partner.map.format != "x12":
+            return self._plan_templated(plan, mapped.document, partner, shown, doc_type)
+        version = partner.profile.envelope.version
+        try:
+            body = _build(mapped.document, version)
+            trial = write_envelope(
+                partner,
+                functional_id,
+                [OutboundTransaction(set_id, body)],
+                isa13=1,
+                gs06=1,
+                first_st=1,
+                version=version,
+                timestamp=self.clock(),
+            )
+        except (EdigateError, ValueError) as exc:
+            plan.errors.append(_error("x12.write", f"{shown}: cannot write the {set_id}: {exc}"))
+            return plan
+        findings = check_written(trial.data, partner)
+        plan.errors += [_finding(f) for f in findings]
+        if any(f.is_error for f in findings):
+            plan.errors.append(
+                _error(
+                    "x12.invalid",
+                    f"{shown}: the {set_id} for {partner.id} fails our validator "
+                    f"({sum(f.is_error for f in findings)} error(s)); nothing was sent",
+                )
+            )
+            return plan
+        plan.status = Status.TRANSLATED
+        plan.doc_type, plan.functional_id, plan.version, plan.body = (
+            set_id,
+            functional_id,
+            version,
+            body,
+        )
+        return plan
+
+    def _plan_templated(
+        self,
+        plan: OutboundPlan,
+        document: OrderAck | Shipment | Invoice,
+        partner: Partner,
+        shown: str,
+        doc_type: str,
+    ) -> OutboundPlan:
+        """A partner that is not X12 gets the document from its map's template."""
+        from ..formats.templates import render_outbound  # only templated partners need it
+
+        try:
+            data, suffix = render_outbound(document, partner, now=self.clock())
+        except EdigateError as exc:
+            plan.errors.append(_error("template", f"{shown}: {exc}"))
+            return plan
+        plan.status = Status.TRANSLATED
+        plan.doc_type, plan.rendered, plan.fmt = doc_type, data, suffix.lstrip(".") or "dat"
+        return plan
+
+    # ------------------------------------------------------------------ phase 2
+    def commit(self, session: Session, doc: Document, plan: OutboundPlan) -> None:
+        store = self.store
+        if plan.status is not Status.TRANSLATED or plan.partner is None:
+            store.transition(
+                session,
+                doc,
+                Status.REJECTED,
+                "rejected",
+                detail={"errors": sum(1 for e in plan.errors if e["severity"] == "error")},
+                errors=plan.errors,
+            )
+            return
+        partner = plan.partner
+        keys: dict[str, Any] = {
+            "po_number": plan.po_number,
+            "invoice_number": plan.invoice_number,
+            "shipment_id": plan.shipment_id,
+        }
+        if plan.body is not None:
+            assert plan.doc_type is not None and plan.functional_id is not None
+            enveloped = write_for_partner(
+                store,
+                session,
+                partner,
+                plan.functional_id,
+                [OutboundTransaction(plan.doc_type, plan.body)],
+                version=plan.version,
+                timestamp=self.clock(),
+            )
+            data = enveloped.data
+            keys.update(
+                interchange_control=enveloped.interchange_control,
+                group_control=enveloped.group_control,
+                transaction_control=enveloped.transaction_controls[0],
+            )
+        else:
+            assert plan.rendered is not None
+            data = plan.rendered
+        out = store.add_document(
+            session,
+            data,
+            direction=Direction.OUTBOUND,
+            status=Status.CREATED,
+            channel=partner.profile.outbound.type if partner.profile.outbound else "none",
+            parent=doc,
+            partner_id=partner.id,
+            format=plan.fmt,
+            doc_type=plan.doc_type,
+            meta={"functional_id": plan.functional_id, "erp_document": doc.id},
+            **keys,
+        )
+        store.transition(
+            session,
+            doc,
+            Status.TRANSLATED,
+            "translated",
+            detail={"outbound": out.id, "type": plan.doc_type},
+            errors=plan.errors,
+        )
+
+
+def stored_orders(
+    store: Store, session: Session, partner_id: str, po_numbers: Iterable[str]
+) -> dict[str, Order]:
+    """The latest mapped order we gave the ERP for each PO number of ``partner_id``: its
+    lines hold the partner's item IDs and, where the map converted them, their figures."""
+    wanted = list(dict.fromkeys(po_numbers))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Document)
+        .where(
+            Document.channel == ERP_CHANNEL,
+            Document.direction == Direction.OUTBOUND.value,
+            Document.doc_type == "order",
+            Document.partner_id == partner_id,
+            Document.po_number.in_(wanted),
+        )
+        .order_by(Document.id.desc())
+    ).all()
+    found: dict[str, Order] = {}
+    for row in rows:
+        if row.po_number is None or row.po_number in found:
+            continue
+        try:
+            found[row.po_number] = Order.model_validate_json(store.content(row))
+        except (ValidationError, EdigateError):
+            continue  # an order today's model cannot read: answer without it
+    return found
+
+
+def check_written(data: bytes, partner: Partner) -> list[Finding]:
+    """Every finding our reader and validator (with the partner's overlay) have on ``data``."""
+    findings: list[Finding] = []
+    for event in X12Reader(data).events():
+        if isinstance(event, Finding):
+            findings.append(event)
+        elif isinstance(event, TransactionSet):
+            findings += event.findings
+            findings += validate_transaction(event, partner.overlays.get(event.set_id))
+        elif not isinstance(event, TechnicalAck):
+            findings += event.findings
+    return findings
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _build(document: OrderAck | Shipment | Invoice, version: str) -> Segments:
+    if isinstance(document, OrderAck):
+        return build_855(document, version=version)
+    if isinstance(document, Shipment):
+        return build_856(document, version=version)
+    return build_810(document, version=version)
+
+
+def _refusal(partner: Partner, doc_type: str, set_id: str) -> str | None:
+    """Why this partner gets no such document from us, if it does not."""
+    profile = partner.profile
+    if profile.outbound is None:
+        return (
+            f"{partner.id} has no outbound channel in its profile: nothing can carry the {set_id}"
+        )
+    if doc_type == "order_ack" and profile.ack.po_ack == "none":
+        return f'{partner.id} takes no 855 (ack "855": none in its profile)'
+    if partner.map.format == "x12" and (profile.identity is None or profile.us is None):
+        return f"{partner.id} has no X12 identity (identity/us) to address the {set_id} to"
+    return None
+
+
+def _reject(message: str, *, code: str = "erp.unknown") -> OutboundPlan:
+    return OutboundPlan(Status.REJECTED, [_error(code, message)])
+
+
+def _error(code: str, message: str, *, severity: str = "error") -> dict[str, Any]:
+    return {"code": code, "message": message, "severity": severity}
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    """A validator finding on the trial write; its control numbers are the trial's, so they
+    are left out (the segment positions are those of the document that would be sent)."""
+    data = finding.to_dict()
+    location = dict(data.get("location") or {})
+    for key in ("interchange_control", "group_control", "transaction_control"):
+        location.pop(key, None)
+    data["location"] = location
+    return data
+
+
+def _map_issue(issue: MapIssue, shown: str) -> dict[str, Any]:
+    return {
+        "code": f"map.{issue.code}",
+        "message": f"{shown}: {issue.message}",
+        "severity": issue.severity,
+        "path": issue.path,
+        "origin": issue.origin,
+    }

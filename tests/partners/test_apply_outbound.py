@@ -1,0 +1,144 @@
+"""apply_outbound: the ERP's answer in our SKUs and units becomes one in ACME's terms."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from edigate.model import Invoice, Order, OrderAck, Shipment
+from edigate.partners import Partner, load_registry
+from edigate.partners.apply import apply_inbound, apply_outbound
+from edigate.translate import translate_850
+from edigate.x12 import TransactionSet, X12Reader
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_850 = ROOT / "samples/x12/850-004010-retailer.edi"
+ERP = ROOT / "samples/erp"
+PO = "4500012345"
+
+
+@pytest.fixture(scope="module")
+def acme() -> Partner:
+    partner = load_registry(ROOT).get("acme-retail")
+    assert partner is not None
+    return partner
+
+
+@pytest.fixture(scope="module")
+def erp_order(acme: Partner) -> Order:
+    """The order the ERP received: ACME's 850 after the inbound map (EA, our SKUs)."""
+    (tx,) = [
+        e for e in X12Reader(SAMPLE_850.read_bytes()).events() if isinstance(e, TransactionSet)
+    ]
+    order = translate_850(tx).document
+    assert order is not None
+    mapped = apply_inbound(order, acme).order
+    assert mapped is not None
+    return mapped
+
+
+def ack(**changes: object) -> OrderAck:
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data.update(changes)
+    return OrderAck.model_validate(data)
+
+
+def ids(line: object) -> list[tuple[str, str]]:
+    return [(i.qualifier, i.value) for i in line.identifiers]  # type: ignore[attr-defined]
+
+
+def test_without_the_order_a_sku_gets_acmes_item_ids_and_keeps_our_unit(acme: Partner) -> None:
+    out = apply_outbound(ack(), acme)
+    assert out.errors == [] and out.document is not None
+    first = out.document.lines[0]
+    assert ids(first) == [("VN", "WID-100"), ("UP", "012345678905")]  # preferred VN first
+    assert (first.quantity, first.unit, first.unit_price) == (Decimal(120), "EA", Decimal("4.5"))
+    assert first.sku == "WID-100-BLU"  # ours stays beside theirs
+
+
+def test_ea_goes_back_to_cases_echoing_acmes_exact_figures(acme: Partner, erp_order: Order) -> None:
+    source = ack()
+    out = apply_outbound(source, acme, {PO: erp_order})
+    assert out.errors == [] and out.document is not None
+    first, second, third = out.document.lines
+    # The order line's own IDs, in the order ACME sent them (IN included).
+    assert ids(first) == [("UP", "012345678905"), ("VN", "WID-100"), ("IN", "A-100200")]
+    assert (first.quantity, first.unit, first.unit_price) == (Decimal(10), "CA", Decimal("54.00"))
+    assert [(s.status_code, s.quantity, s.unit) for s in first.statuses] == [
+        ("IA", Decimal(4), "CA"),
+        ("IB", Decimal(6), "CA"),
+    ]
+    # 30 EA at 16.0833 (96.50 / 6 rounded) is ACME's 5 CA at exactly 96.50, not 96.4998.
+    assert (second.quantity, second.unit, second.unit_price) == (Decimal(5), "CA", Decimal("96.50"))
+    assert str(second.unit_price) == "96.50" and second.price_basis == "PE"
+    # Ordered in eaches: unchanged.
+    assert (third.quantity, third.unit, third.unit_price) == (Decimal(24), "EA", Decimal("3.25"))
+    # The ship-to location code is theirs again, and ours is not left beside it.
+    ship_to = next(p for p in out.document.parties if p.role_code == "ST")
+    assert ids(ship_to) == [("92", "0420")]
+    assert out.document.currency == "USD"  # the map's default
+    # The input is untouched.
+    assert source.lines[0].unit == "EA" and source.lines[0].identifiers == []
+
+
+def test_a_price_the_erp_changed_is_converted_not_echoed(acme: Partner, erp_order: Order) -> None:
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data["lines"][1]["unit_price"] = "16.25"
+    out = apply_outbound(OrderAck.model_validate(data), acme, {PO: erp_order})
+    assert out.document is not None
+    assert out.document.lines[1].unit_price == Decimal("97.50")  # 16.25 x 6
+
+
+def test_a_quantity_that_is_not_whole_cases_is_an_error(acme: Partner, erp_order: Order) -> None:
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data["lines"][0]["quantity"] = "125"
+    data["lines"][0]["statuses"] = [{"status": "accepted", "quantity": "125", "unit": "EA"}]
+    out = apply_outbound(OrderAck.model_validate(data), acme, {PO: erp_order})
+    assert out.document is None
+    (error,) = out.errors
+    assert error.code == "unit_conversion" and error.line_index == 0
+    assert "line 1 (SKU WID-100-BLU)" in error.message
+    assert "125 EA is not a whole number of CA (12 EA each)" in error.message
+
+
+def test_an_unknown_sku_without_item_ids_is_an_error(acme: Partner) -> None:
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data["lines"][2]["sku"] = "NOPE-1"
+    out = apply_outbound(OrderAck.model_validate(data), acme)
+    assert out.document is None
+    (error,) = out.errors
+    assert error.code == "unknown_sku" and "NOPE-1" in error.message
+    assert "acme-retail-skus.csv" in error.message
+
+
+def test_shipment_items_deep_in_the_hierarchy_are_mapped(acme: Partner, erp_order: Order) -> None:
+    shipment = Shipment.model_validate_json((ERP / "shipment-4500012345.json").read_bytes())
+    out = apply_outbound(shipment, acme, {PO: erp_order})
+    assert out.errors == [] and out.document is not None
+    items = [i for p in out.document.orders[0].packs for i in p.items]
+    assert [(i.line_number, i.quantity, i.unit) for i in items] == [
+        ("1", Decimal(4), "CA"),
+        ("3", Decimal(24), "EA"),
+        ("2", Decimal(5), "CA"),
+    ]
+    assert all(i.vendor_part_number for i in items)
+    # The map's order default (currency) has no place on a shipment and is not forced on it.
+    assert "currency" not in out.document.model_dump()
+
+
+def test_an_invoice_restates_its_total_in_acmes_prices(acme: Partner, erp_order: Order) -> None:
+    data = json.loads((ERP / "invoice-4500012345.json").read_text())
+    out = apply_outbound(Invoice.model_validate(data), acme, {PO: erp_order})
+    assert out.errors == [] and out.document is not None
+    assert out.document.total_amount == Decimal("776.50")
+    assert not any(i.code == "total_changed" for i in out.issues)
+    # 180 EA at 16.0833 is 2894.99 to the cent; ACME's 30 CA at 96.50 is 2895.00.
+    data["lines"] = [data["lines"][1] | {"quantity": "180"}]
+    data.pop("total_amount")
+    out = apply_outbound(Invoice.model_validate(data), acme, {PO: erp_order})
+    assert out.document is not None and out.document.total_amount == Decimal("2895.00")
+    (warning,) = [i for i in out.issues if i.code == "total_changed"]
+    assert "2894.99" in warning.message and warning.severity == "warning"

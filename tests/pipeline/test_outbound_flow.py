@@ -1,0 +1,316 @@
+"""The outbound flow end to end, on SQLite and on PostgreSQL: the ERP drops an OrderAck,
+Shipment or Invoice in its inbox; ACME finds an 855, 856 or 810 in its out/ folder, in its
+own item IDs and units, validated, with control numbers nobody else has."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from edigate.app import Gateway
+from edigate.config import load_config
+from edigate.pipeline.erp import ErpFolder
+from edigate.pipeline.operations import reprocess
+from edigate.store import Document
+from edigate.x12 import TransactionSet, X12Reader, validate_transaction
+
+ROOT = Path(__file__).resolve().parents[2]
+RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"
+ERP = ROOT / "samples/erp"
+ACK = ERP / "order-ack-4500012345.json"
+SHIPMENT = ERP / "shipment-4500012345.json"
+INVOICE = ERP / "invoice-4500012345.json"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gateway]:
+    config_dir = tmp_path / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, config_dir / name)
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    config = load_config(
+        None, environ={}, data_dir=tmp_path / "data", config_dir=config_dir, database_url=url
+    )
+    gw = Gateway(config)
+    if url:
+        with gw.store.engine.begin() as conn:
+            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+    yield gw
+    gw.close()
+
+
+def run(gw: Gateway) -> None:
+    gw.worker("test").run(until_idle=True)
+
+
+def acme_order(gw: Gateway) -> None:
+    """ACME's 850 for PO 4500012345 arrives; the ERP gets the order."""
+    gw.store.receive(RETAILER.read_bytes(), channel="sftp", partner_id="acme-retail")
+    run(gw)
+
+
+def drop(gw: Gateway, kind: str, source: Path | str, name: str | None = None) -> Path:
+    """The ERP writes a file into its inbox (a path, or JSON text)."""
+    target = gw.erp.inbox / kind / (name or (source.name if isinstance(source, Path) else "x"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, Path):
+        shutil.copy(source, target)
+    else:
+        target.write_text(source)
+    return target
+
+
+def docs(gw: Gateway) -> list[Document]:
+    with gw.store.session() as session:
+        return list(session.scalars(select(Document).order_by(Document.id)))
+
+
+def erp_docs(gw: Gateway) -> list[Document]:
+    return [d for d in docs(gw) if d.channel == "erp" and d.direction == "in"]
+
+
+def sent(gw: Gateway, doc_type: str) -> list[Document]:
+    return [d for d in docs(gw) if d.direction == "out" and d.doc_type == doc_type]
+
+
+def out_file(gw: Gateway, doc: Document) -> bytes:
+    (path,) = (gw.config.sftp_root / "acme-retail/out").glob(f"*-{doc.id}.edi")
+    return path.read_bytes()
+
+
+def transaction(data: bytes) -> TransactionSet:
+    (tx,) = [e for e in X12Reader(data).events() if isinstance(e, TransactionSet)]
+    return tx
+
+
+def rejected(gw: Gateway) -> dict[str, str]:
+    folder = gw.erp.inbox / "rejected"
+    return {p.name: p.read_text() for p in sorted(folder.iterdir())}
+
+
+def test_an_erp_ack_reaches_acme_as_an_855_in_its_own_ids_units_and_prices(
+    gateway: Gateway,
+) -> None:
+    acme_order(gateway)
+    dropped = drop(gateway, "acks", ACK)
+    run(gateway)
+
+    (erp,) = erp_docs(gateway)
+    assert (erp.status, erp.partner_id, erp.po_number) == (
+        "translated",
+        "acme-retail",
+        "4500012345",
+    )
+    assert not dropped.exists()
+    (kept,) = (gateway.erp.inbox / "processed").iterdir()
+    assert kept.name == f"{erp.id}-{ACK.name}" and kept.read_bytes() == ACK.read_bytes()
+
+    auto, ours = sent(gateway, "855")  # the automatic 855, then the ERP's
+    assert ours.parent_id == erp.id and ours.status == "sent"
+    data = out_file(gateway, ours)
+    assert b"BAK*00*AC*4500012345*20261120****SO-26-55120*20261121~" in data
+    assert b"PO1*1*10*CA*54*PE*UP*012345678905*VN*WID-100*IN*A-100200~" in data
+    assert b"ACK*IA*4*CA*068*20261126~ACK*IB*6*CA*068*20261210~" in data.replace(b"\n", b"")
+    # 30 EA at 16.0833 goes back as ACME's own 5 CA at 96.50 (not 96.4998).
+    assert b"PO1*2*5*CA*96.5*PE*UP*012345678912*VN*GAD-200*IN*A-100300~" in data
+    assert b"PO1*3*24*EA*3.25*PE*" in data
+    assert b"N1*ST*ACME DC NORTH*92*0420~" in data and b"DC-JOLIET" not in data
+    assert b"*ZZ*EDIGATEDIST    *ZZ*ACMERETAIL     *" in data
+    tx = transaction(data)
+    assert validate_transaction(tx) == []
+    # The document records the numbers the partner's 997 will name.
+    assert (ours.group_control, ours.transaction_control) == (
+        tx.group.control_number if tx.group else None,
+        tx.control_number,
+    )
+    outbound = [d for d in docs(gateway) if d.direction == "out" and d.format == "x12"]
+    # 855, 997, TA1 (no group), 855: each its own ISA13; GS06 and ST02 never repeat.
+    for column, count in (
+        ("interchange_control", 4),
+        ("group_control", 3),
+        ("transaction_control", 3),
+    ):
+        values = [getattr(d, column) for d in outbound if getattr(d, column)]
+        assert len(values) == len(set(values)) == count, column
+    assert auto.interchange_control != ours.interchange_control
+
+
+def test_a_shipment_becomes_a_validated_856_with_its_hierarchy(gateway: Gateway) -> None:
+    acme_order(gateway)
+    drop(gateway, "shipments", SHIPMENT)
+    run(gateway)
+    (erp,) = erp_docs(gateway)
+    (asn,) = sent(gateway, "856")
+    assert erp.status == "translated" and asn.shipment_id == "ASN-26-004431"
+    tx = transaction(out_file(gateway, asn))
+    assert validate_transaction(tx) == []
+    levels = [tuple(s[1:5]) for s in tx.segments if s[0] == "HL"]
+    assert levels == [
+        ("1", "", "S", "1"),
+        ("2", "1", "O", "1"),
+        ("3", "2", "P", "1"),
+        ("4", "3", "I", "0"),
+        ("5", "3", "I", "0"),
+        ("6", "2", "P", "1"),
+        ("7", "6", "I", "0"),
+    ]
+    shipped = [s[1:4] for s in tx.segments if s[0] == "SN1"]
+    assert shipped == [["1", "4", "CA"], ["3", "24", "EA"], ["2", "5", "CA"]]
+    assert ["LIN", "1", "UP", "012345678905", "VN", "WID-100", "IN", "A-100200"] in tx.segments
+    assert ["CTT", "7", "33"] in tx.segments
+
+
+def test_an_invoice_becomes_an_810_with_its_total(gateway: Gateway) -> None:
+    acme_order(gateway)
+    drop(gateway, "invoices", INVOICE)
+    run(gateway)
+    (invoice,) = sent(gateway, "810")
+    assert invoice.invoice_number == "INV-26-009230" and invoice.po_number == "4500012345"
+    tx = transaction(out_file(gateway, invoice))
+    assert validate_transaction(tx) == []
+    lines = [s[1:6] for s in tx.segments if s[0] == "IT1"]
+    assert lines == [
+        ["1", "4", "CA", "54", "PE"],
+        ["2", "5", "CA", "96.5", "PE"],
+        ["3", "24", "EA", "3.25", "PE"],
+    ]
+    assert ["TDS", "77650"] in tx.segments  # 216.00 + 482.50 + 78.00, in cents
+
+
+def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
+    gateway: Gateway,
+) -> None:
+    acme_order(gateway)
+    broken = '{\n  "po_number": "4500012345",\n  "lines": [\n'
+    drop(gateway, "acks", broken, "broken.json")
+    wrong = json.loads(ACK.read_text())
+    wrong["lines"][1]["quantity"] = "thirty"
+    del wrong["po_date"]
+    drop(gateway, "acks", json.dumps(wrong, indent=2), "wrong.json")
+    drop(gateway, "shipments", INVOICE, "misfiled.json")
+    run(gateway)
+
+    assert erp_docs(gateway) == []
+    found = rejected(gateway)
+    assert sorted(found) == [
+        "acks-broken.json",
+        "acks-broken.json.error.txt",
+        "acks-wrong.json",
+        "acks-wrong.json.error.txt",
+        "shipments-misfiled.json",
+        "shipments-misfiled.json.error.txt",
+    ]
+    assert found["acks-broken.json"] == broken  # the ERP's bytes, kept as they were
+    assert found["acks-broken.json.error.txt"].startswith("acks/broken.json: line 4, column 1:")
+    error = found["acks-wrong.json.error.txt"]
+    assert "acks/wrong.json: 2 problem(s)" in error
+    assert "line 1, column 1: po_date: Field required" in error
+    line = json.dumps(wrong, indent=2).splitlines().index('      "quantity": "thirty",') + 1
+    assert f"line {line}, column 19: lines[1].quantity:" in error and '"thirty"' in error
+    misfiled = found["shipments-misfiled.json.error.txt"]
+    assert "document_type 'invoice' in shipments/; expected 'shipment'" in misfiled
+    assert "belongs in invoices/" in misfiled
+
+
+def test_an_unknown_po_is_rejected_unless_a_partner_folder_names_the_partner(
+    gateway: Gateway,
+) -> None:
+    other = ACK.read_text().replace("4500012345", "4599999999")
+    drop(gateway, "acks", other, "stray.json")
+    drop(gateway, "acks", other, "nobody/stray.json")
+    run(gateway)
+    found = rejected(gateway)
+    assert "PO 4599999999 was never received from a partner" in found["acks-stray.json.error.txt"]
+    assert "acks/<partner-id>/" in found["acks-stray.json.error.txt"]
+    # The same name from a subfolder is kept beside the first, never over it.
+    nobody = found["acks-stray.1.json.error.txt"]
+    assert nobody.startswith("acks/nobody/stray.json: folder acks/nobody/ names no configured")
+    assert "expected one of: acme-retail, " in nobody
+
+    drop(gateway, "acks", other, "acme-retail/po.json")
+    run(gateway)
+    (erp,) = erp_docs(gateway)
+    assert erp.partner_id == "acme-retail" and erp.meta["partner_from"] == "folder"
+    (ack,) = sent(gateway, "855")
+    data = out_file(gateway, ack)
+    # No order to echo: ACME's IDs from the SKU table (VN first), our own unit kept.
+    assert b"PO1*1*120*EA*4.5**VN*WID-100*UP*012345678905~" in data
+    assert validate_transaction(transaction(data)) == []
+
+
+def test_a_po_of_another_partner_in_a_partner_folder_is_refused(gateway: Gateway) -> None:
+    acme_order(gateway)
+    drop(gateway, "acks", ACK, "globex-dist/ack.json")
+    run(gateway)
+    (error,) = [v for k, v in rejected(gateway).items() if k.endswith(".error.txt")]
+    assert "in the folder of globex-dist, but PO 4500012345 was ordered by acme-retail" in error
+    assert erp_docs(gateway) == []
+
+
+def test_an_856_our_validator_refuses_is_rejected_then_reprocessed(gateway: Gateway) -> None:
+    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
+    good = mapfile.read_text()
+    strict = good.replace(
+        "validation:                        # ACME's own X12 rules on top of the standard\n",
+        "validation:\n"
+        '  "856":\n'
+        "    require:\n"
+        "      - {segment: REF, loop: HL, when: {REF01: IA}}  # their vendor number, every level\n",
+    )
+    assert strict != good
+    mapfile.write_text(strict)
+    gateway._registry.check_every = 0  # see the edits at once
+    acme_order(gateway)
+    drop(gateway, "shipments", SHIPMENT)
+    run(gateway)
+
+    (erp,) = erp_docs(gateway)
+    assert erp.status == "rejected" and sent(gateway, "856") == []
+    codes = [e["code"] for e in erp.errors]
+    assert "x12.invalid" in codes
+    assert any(e["severity"] == "error" and "REF" in e["message"] for e in erp.errors[:-1])
+
+    mapfile.write_text(good)  # ACME drops the demand (or the ERP adds the REF)
+    attempt = reprocess(gateway.store, erp.id)
+    run(gateway)
+    with gateway.store.session() as session:
+        again = gateway.store.get(session, attempt.attempt)
+        assert again.status == "translated" and again.reprocess_of_id == erp.id
+        assert gateway.store.get(session, erp.id).status == "rejected"
+    (asn,) = sent(gateway, "856")
+    assert asn.parent_id == attempt.attempt
+
+
+def test_a_file_stored_before_a_crash_is_not_stored_twice(gateway: Gateway) -> None:
+    acme_order(gateway)
+    drop(gateway, "acks", ACK)
+    run(gateway)
+    drop(gateway, "acks", ACK)  # as if the move to processed/ had never happened
+    run(gateway)
+    (erp,) = erp_docs(gateway)
+    assert len(sent(gateway, "855")) == 2  # the automatic one and the ERP's, once
+    assert {p.name for p in (gateway.erp.inbox / "processed").iterdir()} == {
+        f"{erp.id}-{ACK.name}",
+        f"{erp.id}-order-ack-4500012345.1.json",
+    }
+
+
+def test_a_claimed_file_is_taken_by_one_poller_and_given_back_if_it_dies(tmp_path: Path) -> None:
+    erp = ErpFolder(tmp_path / "erp")
+    path = erp.inbox / "acks" / "a.json"
+    path.write_text("{}")
+    (item,) = erp.pending()
+    first = erp.claim(item)
+    assert first is not None and first.name == "a.json" and not path.exists()
+    assert erp.claim(item) is None  # a second poller lost the race
+    assert list(erp.pending()) == []
+    assert erp.release_stale(300) == 0  # still fresh
+    assert erp.release_stale(300, now=first.path.stat().st_mtime + 10**10) == 1
+    assert [p.path for p in erp.pending()] == [path]
