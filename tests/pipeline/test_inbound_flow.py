@@ -257,3 +257,38 @@ def test_a_line_the_map_rejects_is_left_out_and_acknowledged_ir(gateway: Gateway
     po_ack = next(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("855"))
     assert b"BAK*00*AC*4500012345" in po_ack
     assert po_ack.count(b"ACK*IA*") == 2 and po_ack.count(b"ACK*IR*24*EA") == 1
+
+
+def test_a_csv_partner_gets_its_orders_to_the_erp_and_a_csv_855(gateway: Gateway) -> None:
+    data = (ROOT / "samples/csv/initech-orders.csv").read_bytes()
+    receive(gateway, data, partner_id="initech-csv", channel="sftp", filename="orders.csv")
+    assert sorted(o["po_number"] for o in erp_orders(gateway)) == ["IN-26-1001", "IN-26-1002"]
+    children = by_type(gateway, "order")
+    assert {(c.direction, c.status) for c in children if c.channel != "erp"} == {
+        ("in", "delivered")
+    }
+    answers = out_files(gateway, "initech-csv")
+    assert len(answers) == 2 and all(name.endswith(".csv") for name in answers)
+    # The same file again is a duplicate: the ERP still has each order once.
+    again = receive(gateway, data, partner_id="initech-csv", channel="sftp")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, again).status == "duplicate"
+    assert len(erp_orders(gateway)) == 2
+
+
+def test_a_cxml_partner_gets_a_confirmation_request(gateway: Gateway) -> None:
+    data = (ROOT / "samples/xml/contoso-orderrequest.xml").read_bytes()
+    receive(gateway, data, partner_id="contoso-cxml", channel="sftp")
+    (order,) = erp_orders(gateway)
+    assert order["po_number"] == "CT-2026-0417"
+    (answer,) = out_files(gateway, "contoso-cxml").values()
+    assert b"<ConfirmationRequest>" in answer and b"CT-2026-0417" in answer
+
+
+def test_a_csv_file_without_a_partner_is_refused_with_the_reason(gateway: Gateway) -> None:
+    doc_id = receive(gateway, (ROOT / "samples/csv/initech-orders.csv").read_bytes())
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+    assert doc.status == "rejected"
+    assert "names no sender" in doc.errors[0]["message"]
+    assert erp_orders(gateway) == []

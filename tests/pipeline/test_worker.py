@@ -93,3 +93,10 @@ def test_stop_finishes_the_current_document_and_releases_the_rest(store: Store) 
 )
 def test_detect_format(head: bytes, expected: Format) -> None:
     assert detect_format(head) is expected
+
+
+def test_detect_csv_with_quoted_delimiters() -> None:
+    head = (
+        b'\xef\xbb\xbfPO,Item,Description,Qty\r\nA1,X,"Widget, blue",2\r\nA1,Y,"Clip, steel",3\r\n'
+    )
+    assert detect_format(head) is Format.CSV

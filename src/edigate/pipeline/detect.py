@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import enum
 
 _EBCDIC_ISA = b"\xc9\xe2\xc1"
@@ -48,11 +49,14 @@ def _from_utf16(data: bytes) -> bytes:
 
 
 def _looks_like_csv(text: bytes) -> bool:
-    lines = [ln for ln in text.splitlines()[:5] if ln.strip()]
+    """The first lines parse (quotes honoured) into the same number (> 1) of fields."""
+    lines = [ln for ln in text.decode("utf-8", "replace").splitlines()[:6] if ln.strip()]
+    if len(lines) > 1 and len(text) >= _SNIFF:
+        lines = lines[:-1]  # the last line may be cut off by the sniff window
     if not lines:
         return False
-    for delimiter in (b",", b";", b"\t", b"|"):
-        counts = {ln.count(delimiter) for ln in lines}
-        if len(counts) == 1 and counts.pop() > 0:
+    for delimiter in (",", ";", "\t", "|"):
+        widths = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        if len(widths) == 1 and widths.pop() > 1:
             return True
     return False

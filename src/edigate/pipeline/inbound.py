@@ -53,6 +53,7 @@ from ..x12.acks import (
 from ..x12.events import Event
 from .detect import Format, detect_format
 from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_ta1_for_partner
+from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
@@ -98,6 +99,7 @@ class FilePlan:
     interchanges: list[InterchangePlan] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     duplicate_of: int | None = None
+    partner_file: PartnerFilePlan | None = None  # a CSV/XML file in the partner's format
 
     @property
     def translated(self) -> int:
@@ -159,12 +161,34 @@ class InboundProcessor:
             head = stream.read(4096)
         fmt = detect_format(head)
         plan = FilePlan(fmt)
+        if fmt in (Format.CSV, Format.XML):
+            partner = self.registry().get(doc.partner_id) if doc.partner_id else None
+            if partner is not None and doc.reprocess_of_id is None:
+                plan.duplicate_of = self._same_content(doc, partner)
+                if plan.duplicate_of is not None:
+                    plan.errors.append(
+                        _error(
+                            "duplicate_file",
+                            f"{doc.filename or 'document'} from {partner.id} was already "
+                            f"processed (document {plan.duplicate_of})",
+                        )
+                    )
+                    return plan
+            plan.partner_file = plan_partner_file(
+                self.registry(),
+                doc.partner_id,
+                doc.filename,
+                self.store.blobs.get(doc.blob.sha256),
+                fmt,
+                self.clock().date(),
+            )
+            return plan
         if fmt is not Format.X12:
             plan.errors.append(
                 _error(
                     "unsupported_format",
-                    f"{doc.filename or 'document'}: {fmt.value} documents are not translated "
-                    "yet; expected an X12 interchange starting with ISA",
+                    f"{doc.filename or 'document'}: {fmt.value} documents are not translated; "
+                    "expected an X12 interchange (ISA), or a partner's CSV or XML orders",
                 )
             )
             return plan
@@ -338,8 +362,14 @@ class InboundProcessor:
                 )
                 .limit(1)
             ).first()
-            if same_isa is not None:
-                return same_isa
+        if same_isa is not None:
+            return same_isa
+        return self._same_content(doc, partner)
+
+    def _same_content(self, doc: Received, partner: Partner) -> int | None:
+        """An earlier, processed file with exactly these bytes, in the partner's window."""
+        since = self.clock() - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
+        with self.store.session() as session:
             return session.scalars(
                 select(Document.id)
                 .where(
@@ -356,6 +386,13 @@ class InboundProcessor:
     # ------------------------------------------------------------------ phase 2
     def commit(self, session: Session, doc: Document, plan: FilePlan) -> None:
         store = self.store
+        if plan.partner_file is not None:
+            commit_partner_file(store, session, doc, plan.partner_file)
+            return
+        if plan.duplicate_of is not None:
+            doc.duplicate_of_id = plan.duplicate_of
+            store.transition(session, doc, Status.DUPLICATE, "duplicate", errors=plan.errors)
+            return
         errors = list(plan.errors)
         blob = BlobRef(doc.blob_sha256, doc.size)
         duplicate_of = None

@@ -1,0 +1,192 @@
+"""Inbound CSV and XML (cXML, UBL) order files: the partner's own format, its own answers.
+
+Such a file carries no envelope identity, so the partner is the account it arrived on
+(SFTP user, email sender, or ``--partner``). The partner's map says how to read it; each
+order becomes a child document, goes through the same map as X12 orders, and reaches the
+ERP; an automatic 855 goes back rendered by the partner's own template (CSV, cXML...).
+There is no 997 for these formats: a problem is reported with its line and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..errors import EdigateError
+from ..formats import read_partner_orders, render_outbound
+from ..formats.issues import FormatIssue
+from ..model import Order, OrderAck
+from ..partners import Partner, Registry
+from ..partners.apply import apply_inbound
+from ..store import BlobRef, Direction, Document, Status, Store
+from ..translate import auto_ack
+from .detect import Format
+
+ERP_CHANNEL = "erp"
+#: Which map formats read which detected file formats.
+READS = {"csv": {Format.CSV}, "xml": {Format.XML}, "cxml": {Format.XML}}
+
+
+@dataclass
+class OrderPlan:
+    index: int
+    po_number: str | None
+    status: Status
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    order_json: bytes | None = None
+    answer: tuple[bytes, str] | None = None  # the 855 in the partner's format, and its suffix
+
+
+@dataclass
+class PartnerFilePlan:
+    format: Format
+    partner: Partner | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[OrderPlan] = field(default_factory=list)
+
+
+def plan_partner_file(
+    registry: Registry,
+    partner_id: str | None,
+    filename: str | None,
+    data: bytes,
+    fmt: Format,
+    today: dt.date,
+) -> PartnerFilePlan:
+    """Read, map and answer a CSV/XML order file (no database writes)."""
+    name = filename or "document"
+    partner = registry.get(partner_id) if partner_id else None
+    plan = PartnerFilePlan(fmt, partner)
+    if partner is None:
+        plan.errors.append(
+            _error(
+                "unknown_partner",
+                f"{name}: a {fmt.value} file names no sender; it must arrive on a partner's "
+                "account (SFTP user, email sender) or with --partner"
+                + (f" (partner {partner_id!r} is not configured)" if partner_id else ""),
+            )
+        )
+        return plan
+    if fmt not in READS.get(partner.map.format, set()):
+        plan.errors.append(
+            _error(
+                "unexpected_format",
+                f"{name}: {partner.id} sends {partner.map.format} (its map), this is {fmt.value}",
+            )
+        )
+        return plan
+    try:
+        result = read_partner_orders(data, partner.map)
+    except EdigateError as exc:
+        plan.errors.append(_error("unreadable", f"{name}: {exc}"))
+        return plan
+    for key in result.rejected:
+        issues = [_issue(i) for i in result.issues if i.order == key]
+        plan.orders.append(OrderPlan(len(plan.orders), key, Status.REJECTED, issues))
+    plan.errors += [_issue(i) for i in result.issues if i.order is None]
+    for order in result.orders:
+        plan.orders.append(_plan_order(partner, order, len(plan.orders), result.issues, today))
+    if not plan.orders and not plan.errors:
+        plan.errors.append(_error("empty", f"{name}: no order in the file"))
+    return plan
+
+
+def _plan_order(
+    partner: Partner, order: Order, index: int, issues: list[FormatIssue], today: dt.date
+) -> OrderPlan:
+    plan = OrderPlan(index, order.po_number, Status.REJECTED)
+    plan.errors = [_issue(i) for i in issues if i.order == order.po_number]
+    mapped = apply_inbound(order, partner)
+    plan.errors += [
+        {"code": f"map.{i.code}", "message": i.message, "severity": i.severity, "path": i.path}
+        for i in mapped.issues
+    ]
+    if mapped.order is not None:
+        plan.status = Status.TRANSLATED
+        plan.order_json = mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
+    if partner.profile.ack.po_ack == "auto":
+        ack: OrderAck = auto_ack(order, ack_date=today)
+        if mapped.order is None:
+            data = ack.model_dump(exclude_none=True)
+            data.pop("ack_type", None)
+            data.update(ack_type_code="RJ", lines=[])
+            ack = OrderAck.model_validate(data)
+        plan.answer = render_outbound(ack, partner)
+    return plan
+
+
+def commit_partner_file(
+    store: Store, session: Session, doc: Document, plan: PartnerFilePlan
+) -> None:
+    """Store the children, ERP orders and answers of a planned CSV/XML file; set its status."""
+    errors = list(plan.errors)
+    partner = plan.partner
+    blob = BlobRef(doc.blob_sha256, doc.size)
+    doc.format = plan.format.value
+    for order in plan.orders:
+        if order.status is Status.REJECTED:
+            first = next((e["message"] for e in order.errors), "rejected")
+            errors.append(
+                _error("order_rejected", f"order {order.po_number or order.index + 1}: {first}")
+            )
+        child = store.add_document(
+            session,
+            blob,
+            direction=Direction.INBOUND,
+            status=order.status,
+            channel=doc.channel,
+            parent=doc,
+            format=plan.format.value,
+            doc_type="order",
+            filename=doc.filename,
+            po_number=order.po_number,
+            errors=order.errors,
+            meta={"index": order.index},
+        )
+        if order.order_json is not None:
+            store.add_document(
+                session,
+                order.order_json,
+                direction=Direction.OUTBOUND,
+                status=Status.CREATED,
+                channel=ERP_CHANNEL,
+                parent=child,
+                format="json",
+                doc_type="order",
+                po_number=order.po_number,
+            )
+        if order.answer is not None and partner is not None:
+            data, suffix = order.answer
+            store.add_document(
+                session,
+                data,
+                direction=Direction.OUTBOUND,
+                status=Status.CREATED,
+                channel=partner.profile.outbound.type if partner.profile.outbound else "none",
+                parent=child,
+                format=suffix.lstrip("."),
+                doc_type="855",
+                po_number=order.po_number,
+            )
+    translated = sum(1 for o in plan.orders if o.status is Status.TRANSLATED)
+    status = Status.TRANSLATED if translated else Status.REJECTED
+    detail = {"translated": translated, "rejected": len(plan.orders) - translated}
+    store.transition(session, doc, status, "processed", detail=detail, errors=errors)
+
+
+def _issue(issue: FormatIssue) -> dict[str, Any]:
+    return {
+        "code": "format",
+        "message": str(issue),
+        "severity": issue.severity,
+        "line": issue.line,
+        "column": issue.column,
+        "value": issue.value,
+    }
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "severity": "error"}
