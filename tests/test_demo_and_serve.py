@@ -24,8 +24,10 @@ def test_the_demo_receives_partner_files_and_they_get_their_acks(tmp_path: Path)
         ("acme-retail", "850-004010-retailer.edi"): "translated",
         ("acme-retail", "acme-retail-850-errors.edi"): "rejected",
         ("globex-dist", "globex-dist-850.edi"): "translated",
+        ("initech-csv", "initech-orders.csv"): "translated",
+        ("contoso-cxml", "contoso-orderrequest.xml"): "translated",
     }
-    assert len(report.erp_orders) == 2
+    assert len(report.erp_orders) == 5
     acme = report.downloaded["acme-retail"]
     assert sorted(name.split("-")[0] for name in acme) == ["855", "997", "997", "ta1", "ta1"]
     verdicts = sorted(
@@ -34,9 +36,12 @@ def test_the_demo_receives_partner_files_and_they_get_their_acks(tmp_path: Path)
     assert verdicts == ["A", "R"]
     (globex,) = report.downloaded["globex-dist"].values()
     assert b"ST*999*" in globex and b"IK5*A" in globex
+    assert [n.endswith(".csv") for n in report.downloaded["initech-csv"]] == [True, True]
+    (confirmation,) = report.downloaded["contoso-cxml"].values()
+    assert b"<ConfirmationRequest>" in confirmation
     text = "\n".join(lines)
     assert "REF with REF01=DP is required" in text  # the rejection says why
-    assert "Canonical orders in the ERP outbox (2)" in text
+    assert "Canonical orders in the ERP outbox (5)" in text
 
 
 def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
@@ -48,7 +53,7 @@ def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
         cwd=project_root(),
     )
     assert done.returncode == 0, done.stderr
-    assert "Canonical orders in the ERP outbox (2)" in done.stdout
+    assert "Canonical orders in the ERP outbox (5)" in done.stdout
     assert "ERROR" not in done.stderr
 
 

@@ -37,8 +37,11 @@ UPLOADS: tuple[tuple[str, str], ...] = (
     ("acme-retail", "samples/x12/850-004010-retailer.edi"),
     ("acme-retail", "samples/demo/acme-retail-850-errors.edi"),
     ("globex-dist", "samples/demo/globex-dist-850.edi"),
+    ("initech-csv", "samples/csv/initech-orders.csv"),
+    ("contoso-cxml", "samples/xml/contoso-orderrequest.xml"),
 )
-DEMO_PASSWORDS = {"initech-csv": "demo-initech"}
+#: The documented demo passwords of the example partners that log in with one.
+DEMO_PASSWORDS = {"initech-csv": "demo-initech", "contoso-cxml": "demo-contoso"}
 
 Echo = Callable[[str], None]
 
@@ -258,5 +261,7 @@ def render(report: DemoReport) -> str:
         for name, data in files.items():
             first = data.decode("utf-8", "replace").replace("\r", "").split("\n")
             head = [ln for ln in first if ln.startswith(("AK", "IK", "BAK", "TA1", "ACK"))][:6]
+            if not head:  # the partner's own format (CSV, cXML): its first lines
+                head = [ln.strip()[:70] for ln in first if ln.strip()][:2]
             lines.append(f"  {name}: {' | '.join(head)}")
     return "\n".join(lines)
