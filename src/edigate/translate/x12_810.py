@@ -18,7 +18,6 @@ from ..x12.separators import Separators
 from ..x12.writer import GroupEnvelope, InterchangeEnvelope
 from .x12_common import (
     Out,
-    default_envelopes,
     dtm_segment,
     fmt_date,
     fmt_decimal,
@@ -38,7 +37,7 @@ from .x12_common import (
     sac_segment,
     seg,
     txi_segment,
-    write_interchange,
+    write_documents,
 )
 
 
@@ -147,16 +146,14 @@ def write_810(
     first_control_number: int = 1,
 ) -> bytes:
     """A whole interchange of 810s (the "no partner" envelope unless one is given)."""
-    if interchange is None or group is None:
-        default_i, default_g = default_envelopes("810", version=version, timestamp=timestamp)
-        interchange = interchange or default_i
-        group = group or default_g
-    bodies = [build_810(i, version=version) for i in invoices]
-    return write_interchange(
+    return write_documents(
         "810",
-        bodies,
-        interchange,
-        group,
+        build_810,
+        invoices,
+        version=version,
+        interchange=interchange,
+        group=group,
         separators=separators,
+        timestamp=timestamp,
         first_control_number=first_control_number,
     )

@@ -884,6 +884,8 @@ HANDLERS: dict[str, tuple[Handler, int]] = {
     "SCH": (_sch, 7),
     "CTT": (_ctt, 7),
 }
+
+
 def _late_po1(r: _Reader850, i: int, s: Seg) -> None:
     """A PO1 after the CTT (misplaced; the validator says so) still becomes a line: an
     order must never lose a line it was sent."""

@@ -18,7 +18,6 @@ from ..x12.separators import Separators
 from ..x12.writer import GroupEnvelope, InterchangeEnvelope
 from .x12_common import (
     Out,
-    default_envelopes,
     dtm_segment,
     fmt_date,
     fmt_decimal,
@@ -29,7 +28,7 @@ from .x12_common import (
     ref_segment,
     seg,
     trimmed,
-    write_interchange,
+    write_documents,
 )
 
 
@@ -136,16 +135,14 @@ def write_855(
     first_control_number: int = 1,
 ) -> bytes:
     """A whole interchange of 855s (the "no partner" envelope unless one is given)."""
-    if interchange is None or group is None:
-        default_i, default_g = default_envelopes("855", version=version, timestamp=timestamp)
-        interchange = interchange or default_i
-        group = group or default_g
-    bodies = [build_855(a, version=version) for a in acks]
-    return write_interchange(
+    return write_documents(
         "855",
-        bodies,
-        interchange,
-        group,
+        build_855,
+        acks,
+        version=version,
+        interchange=interchange,
+        group=group,
         separators=separators,
+        timestamp=timestamp,
         first_control_number=first_control_number,
     )

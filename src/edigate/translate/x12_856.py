@@ -21,7 +21,6 @@ from ..x12.separators import Separators
 from ..x12.writer import GroupEnvelope, InterchangeEnvelope
 from .x12_common import (
     Out,
-    default_envelopes,
     fmt_date,
     fmt_decimal,
     fmt_time,
@@ -37,7 +36,7 @@ from .x12_common import (
     ref_segment,
     seg,
     td5_segment,
-    write_interchange,
+    write_documents,
 )
 
 
@@ -217,16 +216,14 @@ def write_856(
     first_control_number: int = 1,
 ) -> bytes:
     """A whole interchange of 856s (the "no partner" envelope unless one is given)."""
-    if interchange is None or group is None:
-        default_i, default_g = default_envelopes("856", version=version, timestamp=timestamp)
-        interchange = interchange or default_i
-        group = group or default_g
-    bodies = [build_856(s, version=version) for s in shipments]
-    return write_interchange(
+    return write_documents(
         "856",
-        bodies,
-        interchange,
-        group,
+        build_856,
+        shipments,
+        version=version,
+        interchange=interchange,
+        group=group,
         separators=separators,
+        timestamp=timestamp,
         first_control_number=first_control_number,
     )

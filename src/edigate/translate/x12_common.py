@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -714,3 +714,32 @@ def write_interchange(
     writer.end_group()
     writer.end_interchange()
     return writer.getvalue()
+
+
+def write_documents(
+    set_id: str,
+    build: Callable[..., list[Out]],
+    documents: Iterable[Any],
+    *,
+    version: str = "004010",
+    interchange: InterchangeEnvelope | None = None,
+    group: GroupEnvelope | None = None,
+    separators: Separators | None = None,
+    timestamp: dt.datetime | None = None,
+    first_control_number: int = 1,
+) -> bytes:
+    """A whole interchange of ``set_id`` transactions, one per document, built by ``build``
+    (the "no partner" envelope unless one is given)."""
+    if interchange is None or group is None:
+        default_i, default_g = default_envelopes(set_id, version=version, timestamp=timestamp)
+        interchange = interchange or default_i
+        group = group or default_g
+    bodies = [build(doc, version=version) for doc in documents]
+    return write_interchange(
+        set_id,
+        bodies,
+        interchange,
+        group,
+        separators=separators,
+        first_control_number=first_control_number,
+    )
