@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from ..model import Order, OrderAck
 from ..partners import Partner, Registry
-from ..partners.apply import MappedOrder, apply_inbound
+from ..partners.apply import apply_inbound
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store
-from ..translate import auto_ack, build_855, translate_850
+from ..translate import build_855, translate_850
 from ..x12 import (
     Finding,
     InterchangeHeader,
@@ -51,6 +51,7 @@ from ..x12.acks import (
     parse_acks,
 )
 from ..x12.events import Event
+from .answers import answer_order
 from .detect import Format, detect_format
 from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_ta1_for_partner
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
@@ -343,7 +344,7 @@ class InboundProcessor:
             plan.status = Status.TRANSLATED
             plan.order_json = mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
         if partner.profile.ack.po_ack == "auto":
-            plan.ack_855 = _auto_855(order, mapped, self.clock().date())
+            plan.ack_855 = answer_order(order, mapped, self.clock().date())
         return plan, syntax
 
     def _duplicate(self, doc: Received, partner: Partner, header: InterchangeHeader) -> int | None:
@@ -555,24 +556,6 @@ def _interchanges(events: Iterator[Event]) -> Iterator[list[Event] | Finding]:
             yield event
     if current is not None:
         yield current
-
-
-def _auto_855(order: Order, mapped: MappedOrder, today: dt.date) -> OrderAck:
-    """Accept what the map accepted; lines it rejected are IR, a rejected order is RJ."""
-    ack = auto_ack(order, ack_date=today)
-    if mapped.order is not None and not mapped.rejected_lines:
-        return ack
-    data = ack.model_dump(exclude_none=True)
-    data.pop("ack_type", None)  # the friendly name follows the code we set
-    if mapped.order is None:
-        data.update(ack_type_code="RJ", lines=[])
-        return OrderAck.model_validate(data)
-    for index in mapped.rejected_lines:
-        for status in data["lines"][index]["statuses"]:
-            status.pop("status", None)
-            status["status_code"] = "IR"
-    data["ack_type_code"] = "AC"
-    return OrderAck.model_validate(data)
 
 
 def _rejection_summary(tx: TxPlan) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from ..errors import EdigateError
 from ..formats import read_partner_orders, render_outbound
 from ..formats.issues import FormatIssue
-from ..model import Order, OrderAck
+from ..model import Order
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..store import BlobRef, Direction, Document, Status, Store
-from ..translate import auto_ack
+from .answers import answer_order
 from .detect import Format
 
 ERP_CHANNEL = "erp"
@@ -108,13 +108,7 @@ def _plan_order(
         plan.status = Status.TRANSLATED
         plan.order_json = mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
     if partner.profile.ack.po_ack == "auto":
-        ack: OrderAck = auto_ack(order, ack_date=today)
-        if mapped.order is None:
-            data = ack.model_dump(exclude_none=True)
-            data.pop("ack_type", None)
-            data.update(ack_type_code="RJ", lines=[])
-            ack = OrderAck.model_validate(data)
-        plan.answer = render_outbound(ack, partner)
+        plan.answer = render_outbound(answer_order(order, mapped, today), partner)
     return plan
 
 
