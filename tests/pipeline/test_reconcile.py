@@ -5,39 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from edigate.app import Gateway
-from edigate.config import load_config
 from edigate.pipeline.reconcile import mark_overdue
 from edigate.store import AuditEvent, Direction, Document, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"
 ACK = ROOT / "samples/erp/order-ack-4500012345.json"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gateway]:
-    config_dir = tmp_path / "config"
-    for name in ("partners", "maps"):
-        shutil.copytree(ROOT / name, config_dir / name)
-    url = None
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-    config = load_config(
-        None, environ={}, data_dir=tmp_path / "data", config_dir=config_dir, database_url=url
-    )
-    gw = Gateway(config)
-    if url:
-        with gw.store.engine.begin() as conn:
-            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
-    yield gw
-    gw.close()
 
 
 def run(gw: Gateway) -> None:
