@@ -14,6 +14,7 @@ import click
 from .. import __version__
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
+from .health import health
 from .maptest import map_group
 from .partners import partners
 from .process import reprocess_command, resend_command, worker
@@ -54,6 +55,7 @@ for command in (
     serve,
     demo,
     map_group,
+    health,
 ):
     cli.add_command(command)
 

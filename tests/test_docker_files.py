@@ -1,0 +1,66 @@
+"""The Docker files agree with the configuration they ship (no Docker engine runs here, so
+this checks what can be checked: services, ports, volumes, user, healthcheck)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from edigate.cli.main import cli
+from edigate.config import load_config
+
+DOCKER = Path(__file__).resolve().parents[1] / "docker"
+
+
+def test_compose_matches_the_container_config() -> None:
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    config = load_config(DOCKER / "edigate.toml", environ={})
+    services = compose["services"]
+    assert set(services) == {"db", "gateway"}
+    gateway, db = services["gateway"], services["db"]
+
+    assert gateway["ports"] == [f"{config.sftp.port}:{config.sftp.port}"]
+    assert config.sftp.host == "0.0.0.0"  # reachable through the published port
+    mounts = {m.split(":")[1].split()[0]: m.split(":")[0] for m in gateway["volumes"]}
+    assert mounts[str(config.data_dir)] == "edigate-data"
+    assert mounts[str(config.config_dir)] == "edigate-config"
+    assert config.sftp_host_key.is_relative_to(config.data_dir)  # survives restarts
+    assert set(compose["volumes"]) >= {"edigate-data", "edigate-config", "edigate-db"}
+
+    url = gateway["environment"]["EDIGATE_DATABASE_URL"]
+    env = db["environment"]
+    assert url == (
+        f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@db:5432/"
+        f"{env['POSTGRES_DB']}"
+    )
+    assert gateway["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_dockerfile_runs_as_a_user_with_a_healthcheck() -> None:
+    text = (DOCKER / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.1[1-9]-slim$", text, re.M)
+    users = re.findall(r"^USER (\S+)$", text, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert 'CMD ["edigate", "health"]' in text
+    assert text.rstrip().endswith('CMD ["edigate", "serve"]')
+    config = load_config(DOCKER / "edigate.toml", environ={})
+    assert f"EXPOSE {config.sftp.port}" in text
+    assert "COPY docker/edigate.toml /etc/edigate/edigate.toml" in text
+
+
+def test_the_healthcheck_command_reports_each_check(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path), "--config-dir", str(root), "health", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert '"healthy": true' in result.output
+    broken = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "--config-dir", str(tmp_path / "none"), "health"]
+    )
+    assert broken.exit_code == 1
+    assert "partners" in broken.output
