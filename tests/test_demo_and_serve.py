@@ -10,8 +10,14 @@ import time
 from pathlib import Path
 
 import paramiko
+from sqlalchemy import select
 
+from edigate.channels.as2 import As2Channel, As2Partner, load_certificates, load_private_key
+from edigate.channels.as2.mdn import parse_mdn
+from edigate.channels.as2.mime import parse_entity
+from edigate.channels.base import Outbound
 from edigate.demo import prepare, project_root, run_demo
+from edigate.store import Document, Store
 from edigate.x12.acks import parse_acks
 
 
@@ -42,6 +48,30 @@ def test_the_demo_receives_partner_files_and_they_get_their_acks(tmp_path: Path)
     text = "\n".join(lines)
     assert "REF with REF01=DP is required" in text  # the rejection says why
     assert "Canonical orders in the ERP outbox (5)" in text
+
+    # Globex talks AS2: its 850 went in signed and encrypted, our 999 came back the same way.
+    assert report.received_by["globex-dist"] == "as2"
+    disposition, verified = report.as2_receipts["globex-dist"]
+    assert disposition.endswith("processed") and verified
+    assert "globex-dist sent globex-dist-850.edi over AS2 (signed, encrypted)" in text
+    assert "globex-dist received over AS2" in text
+    store = Store.open(tmp_path / "demo/data")
+    try:
+        with store.session() as session:
+            docs = list(
+                session.scalars(select(Document).where(Document.partner_id == "globex-dist"))
+            )
+            received = next(d for d in docs if d.parent_id is None and d.direction == "in")
+            (ack,) = [d for d in docs if d.doc_type == "999"]
+        assert received.channel == "as2" and received.meta is not None
+        assert received.meta["layers"] == ["encrypted", "signed"]
+        assert ack.channel == "as2" and ack.status == "sent" and ack.meta is not None
+        proof = store.blobs.get(ack.meta["evidence_sha256"])
+    finally:
+        store.close()
+    globex_cert = load_certificates(tmp_path / "demo/partner-keys/as2/GLOBEXDIST.crt")
+    mdn = parse_mdn(parse_entity(proof), globex_cert)  # Globex's signature verifies
+    assert mdn.positive and mdn.mic == ack.meta["delivery"]["mic"]
 
 
 def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
@@ -91,14 +121,61 @@ def test_serve_takes_an_sftp_upload_and_stops_cleanly_on_sigterm(tmp_path: Path)
     assert len(orders) == 1
 
 
+def test_serve_answers_an_as2_partner_with_a_signed_mdn_and_processes_its_order(
+    tmp_path: Path,
+) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    keys = tmp_path / "gw/partner-keys/as2"
+    ours = load_certificates(tmp_path / "gw/config/as2/EDIGATEDIST.crt")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edigate", "--config", str(toml), "serve"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        (url,) = _listening(proc, r"as2 listening on (http://127\.0\.0\.1:\d+/as2)")
+        globex = As2Partner(
+            partner_id="edigate",
+            our_as2_id="GLOBEXDIST",
+            their_as2_id="EDIGATEDIST",
+            our_key=load_private_key(keys / "GLOBEXDIST.key"),
+            our_cert=load_certificates(keys / "GLOBEXDIST.crt")[0],
+            their_certs=tuple(ours),
+            url=url,
+        )
+        sample = project_root() / "samples/demo/globex-dist-850.edi"
+        delivery = As2Channel(globex, timeout=30).send(
+            Outbound(1, "edigate", sample.name, sample.read_bytes())
+        )
+        assert delivery.meta["mdn"] == "positive" and delivery.evidence is not None
+        mdn = parse_mdn(parse_entity(delivery.evidence), ours)
+        assert mdn.signed and mdn.mic == delivery.meta["mic"]
+        orders = tmp_path / "gw/data/erp/outbox/orders"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(orders.glob("order-globex-dist-*.json")):
+            time.sleep(0.1)
+        assert len(list(orders.glob("order-globex-dist-*.json"))) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "as2_received partner=globex-dist" in err
+
+
 def _listening_port(proc: subprocess.Popen[str]) -> int:
+    (port,) = _listening(proc, r"sftp listening on 127\.0\.0\.1:(\d+)")
+    return int(port)
+
+
+def _listening(proc: subprocess.Popen[str], pattern: str) -> tuple[str, ...]:
+    """Read serve's log until a line matches ``pattern``; return the match's groups."""
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
-        match = re.search(r"sftp listening on 127\.0\.0\.1:(\d+)", line)
+        match = re.search(pattern, line)
         if match:
-            return int(match.group(1))
+            return match.groups()
         if not line and proc.poll() is not None:
             break
-    raise AssertionError("edigate serve did not report its SFTP port")
+    raise AssertionError(f"edigate serve did not log {pattern!r}")

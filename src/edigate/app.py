@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from .channels.as2_binding import StorePendingMdns
 from .config import GatewayConfig
 from .partners import Registry
 from .partners.cache import RegistryCache
@@ -57,7 +58,13 @@ class Gateway:
 
     @cached_property
     def routes(self) -> Routes:
-        return Routes(self.erp, self.registry, sftp_root=self.config.sftp_root)
+        return Routes(
+            self.erp,
+            self.registry,
+            sftp_root=self.config.sftp_root,
+            smtp_out=self.config.smtp_out,
+            pending_mdns=StorePendingMdns(self.store),
+        )
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

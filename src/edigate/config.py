@@ -21,6 +21,23 @@ A minimal ``edigate.toml``::
     [[folders]]                      # watched folders
     path = "drop/acme"
     partner = "acme-retail"
+
+    [as2]                            # AS2 endpoint (edigate serve); ids and keys in profiles
+    enabled = true
+    port = 4080
+
+    [smtp]                           # email in (edigate serve)
+    enabled = true
+    port = 2525
+    addresses = ["edi@edigate.example"]
+
+    [smtp_out]                       # email out: the relay we hand mail to
+    host = "smtp.example.com"
+    port = 587
+    starttls = true
+    from_address = "edi@edigate.example"
+    username_env = "EDIGATE_SMTP_USER"      # names of environment variables, not secrets
+    password_env = "EDIGATE_SMTP_PASSWORD"
 """
 
 from __future__ import annotations
@@ -30,12 +47,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 
 ENV_PREFIX = "EDIGATE_"
 _PATH_KEYS = ("data_dir", "config_dir")
+_AS2_PATHS = ("tls_certificate", "tls_private_key")
 
 
 class WorkerConfig(BaseModel):
@@ -78,6 +96,67 @@ class FolderConfig(BaseModel):
     interval: float = Field(2.0, gt=0)
 
 
+class As2Config(BaseModel):
+    """The AS2 endpoint of ``edigate serve``.
+
+    Each relationship (AS2 ids, our key and certificate, theirs) is in the partner's profile
+    (``inbound.as2``), so one file says everything about a partner.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Listen for AS2 messages (off until configured).")
+    host: str = Field("127.0.0.1", description="Listen address; localhost unless you open it.")
+    port: int = Field(4080, ge=0, le=65535, description="0 picks a free port.")
+    path: str = Field("/as2", pattern=r"^/[\x21-\x7e]*$", description="Partners POST here.")
+    tls_certificate: Path | None = Field(None, description="HTTPS: certificate chain (PEM).")
+    tls_private_key: Path | None = Field(None, description="HTTPS: its private key (PEM).")
+    max_body_mb: float = Field(256.0, gt=0, description="Largest request accepted.")
+    duplicate_window_days: int = Field(90, ge=1, description="Message-IDs remembered this long.")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> As2Config:
+        if (self.tls_certificate is None) != (self.tls_private_key is None):
+            raise ValueError("tls_certificate and tls_private_key go together")
+        return self
+
+
+class SmtpConfig(BaseModel):
+    """Email in: an SMTP server that takes partners' documents as attachments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Listen for email (off until configured).")
+    host: str = Field("127.0.0.1", description="Listen address; localhost unless you open it.")
+    port: int = Field(2525, ge=0, le=65535, description="0 picks a free port.")
+    hostname: str = Field("edigate", description="The name the server greets with.")
+    addresses: list[str] = Field(
+        default_factory=list, description="Our addresses: RCPT TO must be one of them."
+    )
+    max_message_mb: float = Field(25.0, gt=0, description="Larger messages are refused (552).")
+
+    @model_validator(mode="after")
+    def _addresses(self) -> SmtpConfig:
+        if self.enabled and not self.addresses:
+            raise ValueError("an enabled SMTP server needs our addresses (RCPT TO)")
+        return self
+
+
+class SmtpOutConfig(BaseModel):
+    """Email out: the relay our documents are handed to. Credentials come from the
+    environment variables named here, never from the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = Field(None, description="Relay host; email out is off without it.")
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    from_address: str = "edigate@localhost"
+    username_env: str | None = Field(None, description="Environment variable with the user.")
+    password_env: str | None = Field(None, description="Environment variable with the password.")
+    timeout: float = Field(30.0, gt=0)
+
+
 class GatewayConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +167,9 @@ class GatewayConfig(BaseModel):
     erp: ErpConfig = Field(default_factory=ErpConfig)
     sftp: SftpConfig = Field(default_factory=SftpConfig)
     folders: list[FolderConfig] = Field(default_factory=list)
+    as2: As2Config = Field(default_factory=As2Config)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    smtp_out: SmtpOutConfig = Field(default_factory=SmtpOutConfig)
 
     @property
     def erp_root(self) -> Path:
@@ -166,6 +248,13 @@ def load_config(
             "folders": [
                 f.model_copy(update={"path": _resolve(base, f.path)}) for f in config.folders
             ],
+            "as2": config.as2.model_copy(
+                update={
+                    key: _resolve(base, value)
+                    for key in _AS2_PATHS
+                    if (value := getattr(config.as2, key)) is not None
+                }
+            ),
         }
     )
 

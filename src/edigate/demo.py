@@ -1,22 +1,28 @@
-"""The demo: a gateway on its embedded default, partners uploading over real SFTP.
+"""The demo: a gateway on its embedded default, partners sending over real SFTP and AS2.
 
 ``edigate demo`` sets up a folder with the example partners and SQLite, starts the gateway
-(SFTP server, worker, dispatcher), logs in as each partner with a real SFTP client, uploads
-the sample files, waits until everything is processed, downloads what each partner finds in
-its ``out/`` folder, and prints what happened. The demo folder keeps everything for
-exploring with ``edigate --config <dir>/edigate.toml docs list`` afterwards.
+(SFTP server, AS2 endpoint, worker, dispatcher), logs in as each SFTP partner with a real
+SFTP client and uploads the sample files; Globex sends its 850 over AS2 instead, signed and
+encrypted, from an AS2 channel of its own, and receives our 999 on an AS2 server of its own.
+It waits until everything is processed, collects what each partner got, and prints what
+happened. The demo folder keeps everything for exploring with
+``edigate --config <dir>/edigate.toml docs list`` afterwards.
 
 The example partners' committed public keys have no private half in the repository, so the
-demo makes a fresh key for each SFTP partner and puts it into its own copy of the profiles.
+demo makes a fresh key for each SFTP partner and puts it into its own copy of the profiles;
+the AS2 keys and certificates (ours and Globex's) are made with ``certs.keygen`` likewise.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +32,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from .app import Gateway
+from .channels.as2 import (
+    As2Channel,
+    As2Partner,
+    As2Server,
+    StaticPartners,
+    keygen,
+    load_certificates,
+    load_private_key,
+)
+from .channels.base import Inbound, Outbound
 from .config import load_config
 from .errors import EdigateError
 from .server import GatewayServer
-from .store import PENDING_INBOUND, PENDING_OUTBOUND
+from .store import PENDING_INBOUND, PENDING_OUTBOUND, Receipt
 from .store.queries import DocumentFilter, document_detail, list_documents
 
 #: (partner, sample file relative to the project root) uploaded in this order.
@@ -42,6 +58,10 @@ UPLOADS: tuple[tuple[str, str], ...] = (
 )
 #: The documented demo passwords of the example partners that log in with one.
 DEMO_PASSWORDS = {"initech-csv": "demo-initech", "contoso-cxml": "demo-contoso"}
+#: Partners that talk AS2 in the demo: (their AS2 id, ours toward them).
+AS2_PARTNERS = {"globex-dist": ("GLOBEXDIST", "EDIGATEDIST")}
+#: Until the demo's partner-side AS2 server runs, the profile points here.
+AS2_PLACEHOLDER_URL = "http://127.0.0.1:4081/as2"
 
 Echo = Callable[[str], None]
 
@@ -54,7 +74,12 @@ class DemoReport:
     documents: list[dict[str, Any]] = field(default_factory=list)
     erp_orders: list[str] = field(default_factory=list)
     downloaded: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    #: How each partner got its files: "sftp" (downloaded from /out) or "as2" (pushed to it).
+    received_by: dict[str, str] = field(default_factory=dict)
     sftp_address: tuple[str, int] = ("", 0)
+    as2_url: str = ""
+    #: The MDN each AS2 upload got back: (disposition, MIC verified).
+    as2_receipts: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
 
 def project_root() -> Path:
@@ -74,12 +99,13 @@ def prepare(target: Path, root: Path) -> Path:
         shutil.copytree(root / name, config_dir / name)
     keys = target / "partner-keys"
     keys.mkdir(parents=True)
+    ours = keygen(OUR_AS2_CN, config_dir / "as2", days=365)
     for profile_path in sorted((config_dir / "partners").glob("*.yaml")):
         profile = yaml.safe_load(profile_path.read_text())
         changed = False
         inbound = profile.setdefault("inbound", {})
-        if profile["id"] == "globex-dist" and "sftp" not in inbound:
-            inbound["sftp"] = {"username": "globex"}  # Globex uploads over SFTP in the demo
+        if profile["id"] in AS2_PARTNERS:
+            _as2_partner(profile, config_dir, keys, ours.cert_path.name)
             changed = True
         sftp = inbound.get("sftp")
         if sftp is not None and profile["id"] not in DEMO_PASSWORDS:
@@ -96,9 +122,36 @@ def prepare(target: Path, root: Path) -> Path:
     toml.write_text(
         'data_dir = "data"\nconfig_dir = "config"\n\n'
         "[worker]\npoll_seconds = 0.1\n\n"
-        '[sftp]\nhost = "127.0.0.1"\nport = 0\n'
+        '[sftp]\nhost = "127.0.0.1"\nport = 0\n\n'
+        '[as2]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n'
     )
     return toml
+
+
+OUR_AS2_CN = "EDIGATEDIST"
+
+
+def _as2_partner(profile: dict[str, Any], config_dir: Path, keys: Path, our_cert: str) -> None:
+    """Give an AS2 partner of the demo its keys (theirs in partner-keys/, their certificate
+    and ours in the config) and make it send and receive over AS2."""
+    their_id, our_id = AS2_PARTNERS[profile["id"]]
+    theirs = keygen(their_id, keys / "as2", days=365)
+    shutil.copy(theirs.cert_path, config_dir / "as2" / f"{profile['id']}.crt")
+    profile["inbound"]["as2"] = {
+        "partner_id": their_id,
+        "our_id": our_id,
+        "partner_certificate": f"as2/{profile['id']}.crt",
+        "our_certificate": f"as2/{our_cert}",
+        "our_private_key": f"as2/{Path(our_cert).stem}.key",
+        "require_encrypted": True,
+    }
+    profile["outbound"] = {
+        "type": "as2",
+        "url": AS2_PLACEHOLDER_URL,  # their server's address, once it runs
+        "sign": True,
+        "encrypt": True,
+        "mdn": "sync",
+    }
 
 
 def _new_key(path: Path) -> str:
@@ -126,49 +179,122 @@ def run_demo(
 ) -> DemoReport:
     root = project_root()
     toml = prepare(target, root)
-    gateway = Gateway(load_config(toml, environ={}))
-    server = GatewayServer(gateway)
     report = DemoReport()
-    server.start()
-    try:
-        assert server.sftp is not None
+    with contextlib.ExitStack() as stack:
+        sides = {pid: stack.enter_context(_As2Side.start(target, pid)) for pid in AS2_PARTNERS}
+        for pid, side in sides.items():
+            _point_profile_at(target / "config" / "partners" / f"{pid}.yaml", side.server.url)
+        gateway = Gateway(load_config(toml, environ={}))
+        server = GatewayServer(gateway)
+        stack.callback(gateway.close)
+        server.start()
+        stack.callback(server.stop)
+        assert server.sftp is not None and server.as2 is not None
         report.sftp_address = server.sftp.address
+        report.as2_url = server.as2.url
         host, port = report.sftp_address
-        echo(f"gateway up: SFTP on {host}:{port}, data in {target / 'data'}")
+        echo(
+            f"gateway up: SFTP on {host}:{port}, AS2 at {report.as2_url}, data in {target / 'data'}"
+        )
         registry = gateway.registry()
         for partner_id, sample in UPLOADS:
-            partner = registry.get(partner_id)
-            assert partner is not None and partner.profile.inbound and partner.profile.inbound.sftp
-            username = partner.profile.inbound.sftp.username
-            with _sftp(host, port, username, target, partner_id) as sftp:
-                sftp.put(str(root / sample), f"/in/{Path(sample).name}")
+            name = Path(sample).name
+            if partner_id in sides:
+                disposition, verified = sides[partner_id].send(
+                    report.as2_url, name, (root / sample).read_bytes()
+                )
+                report.as2_receipts[partner_id] = (disposition, verified)
+                echo(
+                    f"  {partner_id} sent {name} over AS2 (signed, encrypted); "
+                    f"signed MDN: {disposition.rsplit(';', 1)[-1].strip()}"
+                    f"{', MIC verified' if verified else ''}"
+                )
+            else:
+                username = _sftp_user(registry.get(partner_id))
+                with _sftp(host, port, username, target, partner_id) as sftp:
+                    sftp.put(str(root / sample), f"/in/{name}")
+                echo(f"  {partner_id} ({username}) uploaded {name} over SFTP")
             report.uploaded.append((partner_id, sample))
-            echo(f"  {partner_id} ({username}) uploaded {Path(sample).name} over SFTP")
         _wait_until_idle(gateway, timeout)
         report.documents = _documents(gateway)
         report.erp_orders = sorted(p.name for p in (gateway.erp.outbox / "orders").glob("*.json"))
         for partner_id in sorted({p for p, _ in UPLOADS}):
-            partner = registry.get(partner_id)
-            assert partner is not None and partner.profile.inbound and partner.profile.inbound.sftp
-            username = partner.profile.inbound.sftp.username
+            if partner_id in sides:
+                report.downloaded[partner_id] = dict(sorted(sides[partner_id].received.items()))
+                report.received_by[partner_id] = "as2"
+                continue
+            username = _sftp_user(registry.get(partner_id))
             with _sftp(host, port, username, target, partner_id) as sftp:
                 report.downloaded[partner_id] = {
                     name: _read(sftp, f"/out/{name}") for name in sorted(sftp.listdir("/out"))
                 }
+            report.received_by[partner_id] = "sftp"
         echo(render(report))
         if keep_running:
             echo(
                 f"\nThe gateway keeps running (Ctrl-C stops it). Log in as a partner with\n"
                 f"  sftp -P {port} -i {target / 'partner-keys/acme-retail.key'} acme@{host}\n"
-                f"and look around with\n"
+                f"AS2 partners POST to {report.as2_url}; look around with\n"
                 f"  edigate --config {toml} docs list"
             )
             with contextlib.suppress(KeyboardInterrupt):
                 server.wait()
-    finally:
-        server.stop()
-        gateway.close()
     return report
+
+
+def _sftp_user(partner: Any) -> str:
+    assert partner is not None and partner.profile.inbound and partner.profile.inbound.sftp
+    return str(partner.profile.inbound.sftp.username)
+
+
+def _point_profile_at(profile_path: Path, url: str) -> None:
+    profile = yaml.safe_load(profile_path.read_text())
+    profile["outbound"]["url"] = url
+    profile_path.write_text(yaml.safe_dump(profile, sort_keys=False))
+
+
+class _As2Side:
+    """The partner's end of AS2 in the demo: a channel to send with, a server to receive on."""
+
+    def __init__(self, target: Path, partner_id: str) -> None:
+        their_id, our_id = AS2_PARTNERS[partner_id]
+        keys = target / "partner-keys" / "as2"
+        our_cert = load_certificates(target / "config" / "as2" / f"{OUR_AS2_CN}.crt")
+        self.relationship = As2Partner(
+            partner_id="edigate",
+            our_as2_id=their_id,
+            their_as2_id=our_id,
+            our_key=load_private_key(keys / f"{their_id}.key"),
+            our_cert=load_certificates(keys / f"{their_id}.crt")[0],
+            their_certs=tuple(our_cert),
+            require_encrypted=True,
+        )
+        self.received: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self.server = As2Server(StaticPartners([self.relationship]), self._keep, poll_interval=0.1)
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, target: Path, partner_id: str) -> Iterator[_As2Side]:
+        side = cls(target, partner_id)
+        side.server.start()
+        try:
+            yield side
+        finally:
+            side.server.close()
+
+    def _keep(self, inbound: Inbound) -> Receipt:
+        with self._lock:
+            name = inbound.filename or f"as2-{len(self.received) + 1}.edi"
+            self.received[name] = inbound.data
+            digest = hashlib.sha256(inbound.data).hexdigest()
+            return Receipt(len(self.received), digest, len(inbound.data), uuid.uuid4().hex)
+
+    def send(self, url: str, filename: str, data: bytes) -> tuple[str, bool]:
+        """Send as the partner; returns the MDN's disposition and whether its MIC matched."""
+        channel = As2Channel(replace(self.relationship, url=url), timeout=30)
+        delivery = channel.send(Outbound(0, "edigate", filename, data))
+        return str(delivery.meta.get("disposition", "")), delivery.meta.get("mdn") == "positive"
 
 
 @contextlib.contextmanager
@@ -257,7 +383,11 @@ def render(report: DemoReport) -> str:
     lines += [f"  {name}" for name in report.erp_orders]
     for partner, files in report.downloaded.items():
         lines.append("")
-        lines.append(f"{partner} downloaded from its /out over SFTP ({len(files)} file(s)):")
+        if report.received_by.get(partner) == "as2":
+            how = "received over AS2 (its signed MDN confirmed each)"
+        else:
+            how = "downloaded from its /out over SFTP"
+        lines.append(f"{partner} {how} ({len(files)} file(s)):")
         for name, data in files.items():
             first = data.decode("utf-8", "replace").replace("\r", "").split("\n")
             head = [ln for ln in first if ln.startswith(("AK", "IK", "BAK", "TA1", "ACK"))][:6]

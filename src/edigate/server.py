@@ -10,6 +10,7 @@ nothing in flight is lost: its sender sees the failure and sends again.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,20 @@ from typing import Any
 import paramiko
 
 from .app import Gateway
-from .channels.base import store_handler
+from .channels.as2 import As2Server, MdnOutcome
+from .channels.as2_binding import (
+    RegistryAs2Lookup,
+    StoreMessageIds,
+    StorePendingMdns,
+    as2_handler,
+    certificate_checks,
+)
+from .channels.base import Handler, store_handler
+from .channels.email import SmtpInbound
 from .channels.folder import FolderInbound
 from .channels.sftp_auth import Account, StaticAccounts
 from .channels.sftp_server import SftpServer
+from .errors import ConfigError, EdigateError
 from .partners import Registry
 from .pipeline.worker import Worker
 
@@ -78,6 +89,8 @@ class GatewayServer:
         self.run_worker = run_worker
         self.run_channels = run_channels
         self.sftp: SftpServer | None = None
+        self.as2: As2Server | None = None
+        self.smtp: SmtpInbound | None = None
         self.folders: list[FolderInbound] = []
         self.worker: Worker | None = None
         self._worker_thread: threading.Thread | None = None
@@ -86,8 +99,26 @@ class GatewayServer:
     def start(self) -> None:
         gw = self.gateway
         config = gw.config
-        gw.registry()  # fail now, with file:line, if the partner configuration is broken
+        registry = gw.registry()  # fail now, with file:line, if the configuration is broken
+        for check in certificate_checks(registry):
+            level = logging.ERROR if check.severity == "error" else logging.WARNING
+            log.log(level, "certificate: %s", check)
         handler = store_handler(gw.store)
+        # Outbound AS2 and email need what only the running gateway knows.
+        pending = StorePendingMdns(gw.store)
+        gw.routes.configure(smtp_out=config.smtp_out, pending_mdns=pending)
+        if self.run_channels:
+            for section, enabled, key in (
+                ("as2", config.as2.enabled, "as2"),
+                ("smtp", config.smtp.enabled, "email"),
+            ):
+                users = [p.id for p in registry if getattr(p.profile.inbound, key) is not None]
+                if users and not enabled:
+                    log.info("[%s] is off: %s cannot send over it", section, ", ".join(users))
+        if self.run_channels and config.as2.enabled:
+            self._start_as2(pending)
+        if self.run_channels and config.smtp.enabled:
+            self._start_smtp(handler)
         if self.run_channels and config.sftp.enabled:
             self.sftp = SftpServer(
                 root=config.sftp_root,
@@ -124,6 +155,70 @@ class GatewayServer:
             self._worker_thread.start()
             log.info("worker %s running", self.worker.name)
 
+    def _start_smtp(self, handler: Handler) -> None:
+        config = self.gateway.config.smtp
+        smtp = SmtpInbound(
+            handler,
+            self.gateway.registry,
+            addresses=config.addresses,
+            host=config.host,
+            port=config.port,
+            hostname=config.hostname,
+            max_message_size=int(config.max_message_mb * 1024 * 1024),
+            on_event=self._event,
+        )
+        try:
+            self.smtp = smtp.start()
+        except OSError as exc:
+            raise EdigateError(
+                f"cannot listen for SMTP on {config.host}:{config.port}: {exc}"
+            ) from exc
+
+    def _start_as2(self, pending: StorePendingMdns) -> None:
+        gw = self.gateway
+        config = gw.config.as2
+        context = None
+        if config.tls_certificate is not None and config.tls_private_key is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            try:
+                context.load_cert_chain(config.tls_certificate, config.tls_private_key)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    f"[as2] tls_certificate/tls_private_key cannot be used: {exc}"
+                ) from exc
+        try:
+            server = As2Server(
+                RegistryAs2Lookup(gw.registry, gw.routes.as2.partners, on_event=self._event),
+                as2_handler(gw.store, on_event=self._event),
+                host=config.host,
+                port=config.port,
+                path=config.path,
+                ssl_context=context,
+                message_ids=StoreMessageIds(
+                    gw.store, window_days=config.duplicate_window_days, on_event=self._event
+                ),
+                pending_mdns=pending,
+                on_mdn=self._mdn_settled,
+                max_body=int(config.max_body_mb * 1024 * 1024),
+            )
+        except OSError as exc:
+            raise EdigateError(
+                f"cannot listen for AS2 on {config.host}:{config.port}: {exc}"
+            ) from exc
+        self.as2 = server.start()
+        log.info("as2 listening on %s", server.url)
+
+    def _mdn_settled(self, outcome: MdnOutcome) -> None:
+        """The document was updated by the pending-MDN log; this is the log line."""
+        level = logging.INFO if outcome.delivered else logging.WARNING
+        log.log(
+            level,
+            "async MDN for document %s (%s): %s",
+            outcome.document_id,
+            outcome.partner_id,
+            outcome.detail,
+        )
+
     def stop(self) -> None:
         """Stop taking input first, then let the worker finish the document in hand."""
         if self._stopped.is_set():
@@ -131,6 +226,10 @@ class GatewayServer:
         self._stopped.set()
         if self.sftp is not None:
             self.sftp.stop()
+        if self.as2 is not None:
+            self.as2.close()
+        if self.smtp is not None:
+            self.smtp.stop()
         for watcher in self.folders:
             watcher.stop()
         if self.worker is not None:

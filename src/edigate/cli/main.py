@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from .as2 import as2
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
 from .health import health
@@ -56,6 +57,7 @@ for command in (
     demo,
     map_group,
     health,
+    as2,
 ):
     cli.add_command(command)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..channels.as2_binding import certificate_checks
 from ..partners.passwords import hash_password
 from ..partners.profile import Identities
 from ..partners.registry import CheckResult, Partner, check_config
@@ -37,16 +38,24 @@ def _config_dir(directory: Path | None, config_dir: Path | None) -> Path:
 def check(directory: Path | None, config_dir: Path | None) -> None:
     """Validate every profile and map in DIR (default: the current directory).
 
-    Prints each problem as file:line: message. Exit status 1 when there is any.
+    Prints each problem as file:line: message. Exit status 1 when there is any. AS2
+    certificates that have expired are problems; those expiring within 30 days, warnings.
     """
     result = check_config(_config_dir(directory, config_dir))
-    for problem in result.problems:
+    certs = certificate_checks(result.registry)
+    errors = [*result.problems, *(c.problem for c in certs if c.severity == "error")]
+    errors.sort(key=lambda e: (e.path or "", e.line or 0))
+    for problem in errors:
         click.echo(str(problem))
-    if result.problems:
-        files = len({p.path for p in result.problems})
-        click.echo(f"{len(result.problems)} problem(s) in {files} file(s)")
+    warnings = [c for c in certs if c.severity == "warning"]
+    for warning in warnings:
+        click.echo(str(warning))
+    if errors:
+        files = len({p.path for p in errors})
+        click.echo(f"{len(errors)} problem(s) in {files} file(s)")
         raise SystemExit(1)
-    click.echo(f"ok: {len(result.registry)} partner(s), {len(result.files)} file(s) checked")
+    summary = f"ok: {len(result.registry)} partner(s), {len(result.files)} file(s) checked"
+    click.echo(summary + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 @partners.command("list")

@@ -8,6 +8,7 @@ is not built: a half-read order is worse than none.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +17,16 @@ from ..model.order import Order
 from ..partners.fields import get_value, set_value
 from .issues import FormatIssue, Severity
 from .values import Target
+
+#: C0 control characters but tab, LF and CR, and DEL: never text a partner means to send (the
+#: X12 validator refuses them too), and PostgreSQL cannot store NUL in a text column at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character(text: str) -> str | None:
+    """``U+0000``-style name of the first control character in ``text``, or None."""
+    found = _CONTROL.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
 
 
 class OrderBuilder:
@@ -65,6 +76,12 @@ class OrderBuilder:
     ) -> None:
         """Convert ``raw`` and set it: on the order, or on the line ``data``."""
         field = None if column is not None else target.text
+        bad = control_character(raw)
+        if bad is not None:
+            self.issue(
+                line, f"holds a control character ({bad})", column=column, field=field, value=raw
+            )
+            return
         if target.path.scope == "order" and column is not None:
             # A CSV repeats the order's fields on every row: they must agree.
             first = self._first.get(column)

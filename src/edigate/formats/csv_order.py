@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..partners.layouts import CsvLayout
-from .build import OrderBuilder
+from .build import OrderBuilder, control_character
 from .issues import FormatIssue, ReadResult
 from .values import Target, target
 
@@ -115,6 +115,12 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
             if not key:
                 result.issues.append(
                     FormatIssue(line, key_name, "empty, but every row needs the order key")
+                )
+                continue
+            bad = control_character(key)
+            if bad is not None:  # the key names the order everywhere: refuse the row
+                result.issues.append(
+                    FormatIssue(line, key_name, f"the order key holds a control character ({bad})")
                 )
                 continue
             builder = builders.get(key)

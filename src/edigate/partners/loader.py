@@ -71,9 +71,31 @@ def read_yaml(path: Path, shown: str | None = None) -> YamlSource:
     return parse_yaml(text, name)
 
 
+#: Deepest nesting of mappings and sequences accepted. Profiles and maps are a few levels
+#: deep; PyYAML's composer recurses per level and would die of a RecursionError near 450.
+MAX_DEPTH = 64
+#: Values built per character of the file, beyond a fixed allowance. Without aliases a file
+#: cannot hold more values than characters; aliases that expand beyond that are a "billion
+#: laughs" (nine levels of ten aliases make 10**9 values from 300 bytes).
+_VALUES_PER_CHAR = 2
+_VALUES_ALLOWANCE = 10_000
+
+
+class _TooLarge(Exception):
+    """Raised inside :func:`_build` when aliases expand beyond the budget."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 def parse_yaml(text: str, path: str) -> YamlSource:
-    """Parse YAML text (one document) into a :class:`YamlSource`."""
+    """Parse YAML text (one document) into a :class:`YamlSource`.
+
+    Hostile text is refused with a ``ConfigError`` too: nesting deeper than
+    :data:`MAX_DEPTH`, and aliases that expand to far more values than the file holds.
+    """
     try:
+        _check_depth(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -91,15 +113,57 @@ def parse_yaml(text: str, path: str) -> YamlSource:
         raise ConfigErrors([ConfigError("empty file: expected a mapping", path=path, line=1)])
     errors: list[ConfigError] = []
     source.lines[()] = node.start_mark.line + 1
-    source.data = _build(node, (), source, errors, set())
+    budget = [_VALUES_ALLOWANCE + _VALUES_PER_CHAR * len(text)]
+    try:
+        source.data = _build(node, (), source, errors, set(), budget)
+    except _TooLarge as exc:
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    "aliases expand to more values than the file holds (a 'billion laughs'?): "
+                    "refused",
+                    path=path,
+                    line=exc.line,
+                )
+            ]
+        ) from None
     if errors:
         raise ConfigErrors(errors)
     return source
 
 
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (PyYAML's event parser is iterative)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                raise ConfigErrors(
+                    [
+                        ConfigError(
+                            f"nested more than {MAX_DEPTH} levels deep: refused",
+                            path=path,
+                            line=line,
+                        )
+                    ]
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _build(
-    node: yaml.Node, loc: Loc, src: YamlSource, errors: list[ConfigError], active: set[int]
+    node: yaml.Node,
+    loc: Loc,
+    src: YamlSource,
+    errors: list[ConfigError],
+    active: set[int],
+    budget: list[int],
 ) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:  # name the top-level key whose aliases blew up, not the aliased node
+        raise _TooLarge(src.lines.get(loc[:1], node.start_mark.line + 1))
     if id(node) in active:
         errors.append(ConfigError("recursive alias", path=src.path, line=node.start_mark.line + 1))
         return None
@@ -113,7 +177,7 @@ def _build(
             items = []
             for index, item in enumerate(node.value):
                 src.lines[(*loc, index)] = item.start_mark.line + 1
-                items.append(_build(item, (*loc, index), src, errors, active))
+                items.append(_build(item, (*loc, index), src, errors, active, budget))
             return items
         assert isinstance(node, yaml.MappingNode)
         result: dict[str, Any] = {}
@@ -133,7 +197,7 @@ def _build(
                 )
                 continue
             src.lines[(*loc, key)] = line
-            result[key] = _build(value_node, (*loc, key), src, errors, active)
+            result[key] = _build(value_node, (*loc, key), src, errors, active, budget)
         return result
     finally:
         active.discard(id(node))

@@ -182,13 +182,22 @@ class SftpAccount(Strict):
 
 
 class As2Identity(Strict):
-    """AS2 names (AS2-From / AS2-To) and certificate paths, relative to the config dir."""
+    """AS2 names (AS2-From / AS2-To) and certificate paths, relative to the config dir.
+
+    ``partner_certificate`` may hold several certificates (a rollover: each verifies; the
+    first encrypts). ``our_private_key`` / ``our_certificate`` decrypt what they send and
+    sign our MDNs and messages (several partners may name the same files). What they send
+    must be signed (``require_signed``) and may have to be encrypted (``require_encrypted``);
+    a weaker message gets a negative MDN.
+    """
 
     partner_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e ]+$")]
     our_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e ]+$")]
     partner_certificate: Text | None = None
     our_certificate: Text | None = None
     our_private_key: Text | None = None
+    require_signed: bool = True
+    require_encrypted: bool = False
 
 
 class EmailInbound(Strict):
@@ -222,8 +231,12 @@ class SftpPush(Strict):
 
 
 class As2Out(Strict):
+    """We POST to the partner's AS2 URL. ``tls_ca`` (relative to the config dir) is the CA
+    or self-signed certificate to trust for an https URL instead of the system's CAs."""
+
     type: Literal["as2"]
     url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    tls_ca: Text | None = None
     mdn: Literal["sync", "async", "none"] = "sync"
     mdn_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     mdn_signed: bool = True
@@ -288,6 +301,21 @@ def profile_problems(p: PartnerProfile) -> list[tuple[tuple[str | int, ...], str
         problems.append((("ack",), "acknowledgements need an 'outbound' channel"))
     if isinstance(out, SftpPickup) and p.inbound.sftp is None:
         problems.append((("outbound", "type"), "sftp_pickup needs an inbound.sftp account"))
+    as2_in = p.inbound.as2
+    if as2_in is not None:
+        encrypting = isinstance(out, As2Out) and out.encrypt  # reported below already
+        if as2_in.require_signed and as2_in.partner_certificate is None and not encrypting:
+            problems.append(
+                (("inbound", "as2"), "require_signed needs partner_certificate (to verify with)")
+            )
+        signing = isinstance(out, As2Out) and out.sign  # reported below already
+        if (as2_in.our_certificate is None or as2_in.our_private_key is None) and not signing:
+            problems.append(
+                (
+                    ("inbound", "as2"),
+                    "our_certificate and our_private_key are needed (to decrypt and sign MDNs)",
+                )
+            )
     if isinstance(out, As2Out):
         as2 = p.inbound.as2
         if as2 is None:

@@ -31,7 +31,7 @@ from .errors import ConfigErrors, UnknownPartnerError
 from .layouts import template_problems
 from .loader import YamlSource, read_yaml, validate
 from .mapfile import PartnerMap, map_problems
-from .profile import PartnerProfile, SftpPush, Usage, profile_problems
+from .profile import As2Out, PartnerProfile, SftpPush, Usage, profile_problems
 from .rules import RuleEngine
 from .uom import UomTable
 from .validation import ValidationSpec, to_overlay
@@ -360,6 +360,8 @@ def _referenced_files(profile: PartnerProfile) -> list[tuple[tuple[str, ...], st
     refs: list[tuple[tuple[str, ...], str]] = []
     if isinstance(profile.outbound, SftpPush) and profile.outbound.key_path is not None:
         refs.append((("outbound", "key_path"), profile.outbound.key_path))
+    if isinstance(profile.outbound, As2Out) and profile.outbound.tls_ca is not None:
+        refs.append((("outbound", "tls_ca"), profile.outbound.tls_ca))
     as2 = profile.inbound.as2
     if as2 is not None:
         for key in ("partner_certificate", "our_certificate", "our_private_key"):

@@ -2,7 +2,8 @@
 
 Routes: documents on the ``erp`` channel go to the ERP folder (``outbox/orders``); partner
 documents go over the partner's outbound channel from its profile (``sftp_pickup``,
-``folder``, ``sftp_push``; AS2 and email once their channels are wired).
+``folder``, ``sftp_push``, ``as2``, ``email``). An AS2 delivery keeps the partner's signed
+MDN as evidence (a blob, ``meta["evidence_sha256"]``); a negative MDN is kept too.
 
 A delivery is recorded only after the channel returned, so a crash in between delivers the
 document again under the same name: the ERP folder and the pickup folder overwrite or keep
@@ -16,13 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..channels.as2.asyncmdn import PendingMdnLog
+from ..channels.as2_binding import As2Outbound, apply_mdn_outcome
 from ..channels.base import Delivery, DeliveryError, Outbound, OutboundChannel
+from ..channels.email import EmailOutbound
 from ..channels.folder import FolderOutbound
 from ..channels.sftp_client import SftpEndpoint, SftpPush
 from ..channels.sftp_pickup import SftpPickup
+from ..config import SmtpOutConfig
 from ..errors import EdigateError
 from ..partners import Partner, Registry
-from ..partners.profile import FolderOut
+from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
 from ..partners.profile import SftpPush as PushSettings
 from ..store import Document, Status, Store
@@ -59,7 +64,12 @@ class ErpChannel:
 
 
 class Routes:
-    """Which channel carries a document; channels are built once and reused."""
+    """Which channel carries a document; channels are built once and reused.
+
+    ``smtp_out`` is the relay for partners reached by email; ``pending_mdns`` remembers AS2
+    messages sent with an async MDN (the store-backed log in a gateway, so the AS2 endpoint
+    that receives the MDN settles the document).
+    """
 
     def __init__(
         self,
@@ -68,13 +78,46 @@ class Routes:
         *,
         sftp_root: Path,
         client_key: Path | None = None,
+        smtp_out: SmtpOutConfig | None = None,
+        pending_mdns: PendingMdnLog | None = None,
     ) -> None:
         self.registry = registry
         self.sftp_root = sftp_root
         self.client_key = client_key
+        self.smtp_out = smtp_out
         self._erp = ErpChannel(erp)
         self._pickup = SftpPickup(sftp_root)
         self._cache: dict[str, OutboundChannel] = {}
+        self._keys: dict[str, object] = {}
+        self.as2 = As2Outbound(pending=pending_mdns)
+
+    def configure(
+        self, *, smtp_out: SmtpOutConfig | None = None, pending_mdns: PendingMdnLog | None = None
+    ) -> None:
+        """Set what the gateway knows once it runs (the relay, the store-backed MDN log)."""
+        if smtp_out is not None:
+            self.smtp_out = smtp_out
+            self._drop("email:")
+        if pending_mdns is not None:
+            self.as2.pending = pending_mdns
+            self._drop("as2:")
+
+    def _drop(self, prefix: str) -> None:
+        for key in [k for k in self._cache if k.startswith(prefix)]:
+            self._cache.pop(key).close()
+            self._keys.pop(key, None)
+
+    def _cached(
+        self, key: str, settings: object, build: Callable[[], OutboundChannel]
+    ) -> OutboundChannel:
+        """The channel for ``key``, rebuilt when the partner's settings changed."""
+        if key not in self._cache or self._keys.get(key) != settings:
+            old = self._cache.pop(key, None)
+            if old is not None:
+                old.close()
+            self._cache[key] = build()
+            self._keys[key] = settings
+        return self._cache[key]
 
     def channel_for(self, doc: Pending) -> OutboundChannel:
         """The channel for ``doc``; a configuration that cannot work is a definitive failure."""
@@ -117,6 +160,16 @@ class Routes:
                 )
                 self._cache[key] = SftpPush(endpoint, remote_dir=settings.folder)
             return self._cache[key]
+        if isinstance(settings, As2Out):
+            # As2Outbound caches the relationship itself (keys reloaded when files change).
+            return self.as2.channel_for(partner)
+        if isinstance(settings, EmailOut):
+            relay = self.smtp_out or SmtpOutConfig()
+            return self._cached(
+                f"email:{partner.id}",
+                (settings, relay),
+                lambda: EmailOutbound(relay, settings.to, subject=settings.subject),
+            )
         kind = settings.type if settings is not None else "none"
         raise DeliveryError(
             f"partner {partner.id}: outbound channel {kind!r} is not available in this gateway",
@@ -150,6 +203,9 @@ class Dispatcher:
                 Outbound(doc_id, pending.partner_id or "", pending.filename, data, pending.doc_type)
             )
         except DeliveryError as exc:
+            evidence = getattr(exc, "evidence", None)
+            if isinstance(evidence, bytes):  # a negative MDN: keep it for the operator
+                self._keep_evidence(doc_id, worker, evidence, str(exc))
             if exc.retryable:
                 raise
             self.store.fail(doc_id, worker, str(exc), max_attempts=0)
@@ -168,6 +224,8 @@ class Dispatcher:
             self.store.transition(
                 session, doc, final, "delivered", detail={"detail": delivery.detail}
             )
+            if "as2_mdn" in meta:  # the async MDN came back before we got here
+                apply_mdn_outcome(self.store, session, doc, max_attempts=self.max_attempts)
             if pending.channel == ERP_CHANNEL and pending.parent_id is not None:
                 parent = self.store.get(session, pending.parent_id)
                 if parent.status == Status.TRANSLATED.value:
@@ -178,6 +236,17 @@ class Dispatcher:
                         "delivered_to_erp",
                         detail={"order": doc_id},
                     )
+
+    def _keep_evidence(self, doc_id: int, worker: str, evidence: bytes, error: str) -> None:
+        proof = self.store.blobs.put(evidence)
+        with self.store.claimed(doc_id, worker) as held:
+            if held is None:
+                return
+            _session, doc = held
+            meta = dict(doc.meta or {})
+            meta["rejection_evidence_sha256"] = proof.sha256
+            meta["rejection"] = error
+            doc.meta = meta
 
 
 def file_name(doc: Document) -> str:

@@ -15,7 +15,8 @@ import base64
 import hashlib
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -166,6 +167,20 @@ def _load_content_info(der: bytes, expected: str, modifier: str) -> Any:
     return content
 
 
+#: What asn1crypto raises on a malformed structure. It parses lazily, so a hostile DER fails
+#: wherever a field is first read, not in ``load``.
+_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+@contextmanager
+def _malformed(modifier: str, what: str) -> Iterator[None]:
+    """Turn a parse failure anywhere inside a CMS structure into a ProcessingError."""
+    try:
+        yield
+    except _ASN1_ERRORS as exc:
+        raise ProcessingError(modifier, f"malformed {what}: {exc}") from exc
+
+
 def cms_content_type(der: bytes) -> str | None:
     """The CMS content type of ``der`` (``signed_data``, ``enveloped_data``...), or None."""
     try:
@@ -269,29 +284,31 @@ def verify_detached(
     with bare LF line ends). The returned ``content`` is the form that verified: the MIC
     is computed over it.
     """
-    signed_data = _load_content_info(signature, "signed_data", AUTHENTICATION_FAILED)
-    try:
-        return _verify(signed_data, content, certs, now)
-    except ProcessingError as first:
-        canonical = canonical_text(content)
-        if canonical == content or first.modifier != INTEGRITY_CHECK_FAILED:
-            raise
+    with _malformed(AUTHENTICATION_FAILED, "signature"):
+        signed_data = _load_content_info(signature, "signed_data", AUTHENTICATION_FAILED)
         try:
-            return _verify(signed_data, canonical, certs, now)
-        except ProcessingError:
-            raise first from None
+            return _verify(signed_data, content, certs, now)
+        except ProcessingError as first:
+            canonical = canonical_text(content)
+            if canonical == content or first.modifier != INTEGRITY_CHECK_FAILED:
+                raise
+            try:
+                return _verify(signed_data, canonical, certs, now)
+            except ProcessingError:
+                raise first from None
 
 
 def verify_attached(
     der: bytes, certs: Sequence[x509.Certificate], *, now: datetime | None = None
 ) -> Verified:
     """Verify an opaque (``smime-type=signed-data``) signature; ``content`` is the eContent."""
-    signed_data = _load_content_info(der, "signed_data", AUTHENTICATION_FAILED)
-    econtent = signed_data["encap_content_info"]["content"]
-    if econtent.native is None:
-        raise ProcessingError(INTEGRITY_CHECK_FAILED, "signed-data carries no content")
-    content = econtent.native if isinstance(econtent.native, bytes) else econtent.contents
-    return _verify(signed_data, bytes(content), certs, now)
+    with _malformed(AUTHENTICATION_FAILED, "signed-data"):
+        signed_data = _load_content_info(der, "signed_data", AUTHENTICATION_FAILED)
+        econtent = signed_data["encap_content_info"]["content"]
+        if econtent.native is None:
+            raise ProcessingError(INTEGRITY_CHECK_FAILED, "signed-data carries no content")
+        content = econtent.native if isinstance(econtent.native, bytes) else econtent.contents
+        return _verify(signed_data, bytes(content), certs, now)
 
 
 def _verify(
@@ -491,6 +508,11 @@ class Decrypted:
 
 def decrypt(der: bytes, keys: Sequence[DecryptKey]) -> Decrypted:
     """Open an enveloped-data with the first of our ``keys`` it was encrypted for."""
+    with _malformed(DECRYPTION_FAILED, "enveloped-data"):
+        return _decrypt(der, keys)
+
+
+def _decrypt(der: bytes, keys: Sequence[DecryptKey]) -> Decrypted:
     enveloped = _load_content_info(der, "enveloped_data", DECRYPTION_FAILED)
     recipients = [r.chosen for r in enveloped["recipient_infos"] if r.name == "ktri"]
     if not recipients:
@@ -579,14 +601,15 @@ def compress(content: bytes) -> bytes:
 
 def decompress(der: bytes, max_size: int = DEFAULT_MAX_DECOMPRESSED) -> bytes:
     """Inflate a compressed-data, refusing (without inflating it) output beyond ``max_size``."""
-    compressed = _load_content_info(der, "compressed_data", DECOMPRESSION_FAILED)
-    algo = compressed["compression_algorithm"]["algorithm"].native
-    if algo != "zlib":
-        raise ProcessingError(DECOMPRESSION_FAILED, f"unsupported compression {algo}")
-    data = compressed["encap_content_info"]["content"].native
-    if not data:
+    with _malformed(DECOMPRESSION_FAILED, "compressed-data"):
+        compressed = _load_content_info(der, "compressed_data", DECOMPRESSION_FAILED)
+        algo = compressed["compression_algorithm"]["algorithm"].native
+        if algo != "zlib":
+            raise ProcessingError(DECOMPRESSION_FAILED, f"unsupported compression {algo}")
+        data = compressed["encap_content_info"]["content"].native
+    if not data or not isinstance(data, bytes):  # never bytes(n): n zero bytes
         raise ProcessingError(DECOMPRESSION_FAILED, "compressed-data carries no content")
-    return inflate(bytes(data), max_size)
+    return inflate(data, max_size)
 
 
 def inflate(data: bytes, max_size: int) -> bytes:

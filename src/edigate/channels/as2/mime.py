@@ -24,6 +24,7 @@ CRLF = b"\r\n"
 _TOKEN = re.compile(rb"^[!-9;-~]+$")  # an RFC 5322 field name: printable, no colon
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,9 @@ class MimeEntity:
         name = name or self.params.get("name")
         if not name:
             return None
-        name = re.split(r"[\\/]", name)[-1].strip()
+        name = re.split(r"[\\/]", name)[-1]
+        # Control characters (NUL above all: PostgreSQL cannot store it) are never a name.
+        name = _CONTROL.sub("", name).strip()
         return name or None
 
     def decoded_body(self) -> bytes:

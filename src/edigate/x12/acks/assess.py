@@ -135,10 +135,20 @@ def _loop_id(f: Finding, clean: Clean) -> str | None:
     return loop if loop and len(loop) <= 4 else None  # AK303 is AN 1-4: omit, never truncate
 
 
+#: C030 positions are numbers of at most 2 digits (element, component), 4 for the 999's
+#: repetition: a position beyond them cannot be written (the AK3 still flags the segment).
+_MAX_POSITION = 99
+_MAX_REPETITION = 9999
+
+
 def _element_error(f: Finding, kind: str, clean: Clean) -> ElementError | None:
     loc = f.location
     if loc.element is None or loc.element < 1:
         return None  # AK401-1 is mandatory
+    if loc.element > _MAX_POSITION or (loc.component or 0) > _MAX_POSITION:
+        return None
+    if kind == "999" and (loc.repetition or 0) > _MAX_REPETITION:
+        return None
     code = f.code.x12
     if kind == "997":
         code = ELEMENT_CODES_997.get(code, code)

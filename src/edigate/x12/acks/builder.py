@@ -109,6 +109,7 @@ class _OpenGroup:
     header: GroupHeader
     skip: bool  # an FA group: acks are not acknowledged
     rows: list[TransactionAck] = field(default_factory=list)
+    unreferenced: int = 0  # transactions no AK2 can name (ST01/ST02 unusable): counted only
     accepted: int = 0
     noted: bool = False
     escalated: list[Finding] = field(default_factory=list)
@@ -226,6 +227,11 @@ class AckBuilder:
         )
         for f in higher:
             (self._pending if f.code.level in _HIGHER else group.escalated).append(f)
+        if not _referable_transaction(row):
+            # AK201 is 3 characters, AK202 4 to 9: an AK2 naming anything else would make the
+            # whole 997/999 invalid. The transaction is counted in AK9 (received, not accepted).
+            group.unreferenced += 1
+            return None
         group.rows.append(row)
         if row.accepted:
             group.accepted += 1
@@ -243,11 +249,27 @@ class AckBuilder:
         self._pending.extend(f for f in all_findings if f.code.level in _HIGHER)
         if group.skip or self.kind is None:
             return None
+        header = trailer.header
+        functional_id = self._clean(header.functional_id, 2)
+        group_control = self._clean(header.control_number, 9)
+        if not (len(functional_id) == 2 and functional_id.isalnum() and group_control.isdigit()):
+            # AK101 (2 characters) and AK102 (1 to 9 digits) cannot name this group: no 997
+            # can acknowledge it. The TA1 says so instead (024, invalid interchange content).
+            self._pending.append(
+                Finding(
+                    ErrorCode.INVALID_INTERCHANGE_CONTENT,
+                    Location(segment=header.position, tag="GS"),
+                    f"functional group at segment {header.position} (GS01 "
+                    f"{header.functional_id!r}, GS06 {header.control_number!r}) cannot be "
+                    "acknowledged: a 997/999 names a group by GS01 and GS06",
+                )
+            )
+            return None
         note = self.options.note_warnings
         own = [f for f in all_findings if f.code.level is Level.GROUP and (note or f.is_error)]
         # Errors reported on the GS/GE at element level have no AK905 code but still reject.
         other = [f for f in all_findings if f.code.level not in (*_HIGHER, Level.GROUP)]
-        received, accepted = len(group.rows), group.accepted
+        received, accepted = len(group.rows) + group.unreferenced, group.accepted
         if any(f.is_error for f in own + other) or (received and not accepted):
             status = "R"
         elif accepted < received:
@@ -268,8 +290,8 @@ class AckBuilder:
         ack = GroupAck(
             kind=self.kind,
             ack_control_number=str(control).zfill(4),
-            functional_id=self._clean(trailer.header.functional_id, 2),
-            control_number=self._clean(trailer.header.control_number, 9),
+            functional_id=functional_id,
+            control_number=group_control,
             status=status,
             declared=declared,
             received=received,
@@ -368,8 +390,15 @@ class AckBuilder:
 
     # ------------------------------------------------------------------ writing
     def _clean(self, value: str, limit: int) -> str:
-        """A value safe to write: delimiters and control characters become spaces."""
-        return value.translate(self._table)[:limit].rstrip()
+        """A value safe to write: delimiters, control and undecodable characters become spaces.
+
+        Undecodable bytes (read as lone surrogates) would be written back as the same bytes,
+        and our own 997/999 would then fail validation (AK4-6, invalid character).
+        """
+        value = value.translate(self._table)
+        if not value.isprintable():
+            value = "".join(c if c.isprintable() else " " for c in value)
+        return value[:limit].rstrip()
 
     def _group_version(self, header: GroupHeader) -> str:
         """AK103 (required in the 999): GS08, else the version the ISA12 implies."""
@@ -429,6 +458,11 @@ class AckBuilder:
         )
         writer.end_interchange()
         return writer.getvalue()
+
+
+def _referable_transaction(row: TransactionAck) -> bool:
+    """Can an AK2 name this transaction (AK201 ID 3/3, AK202 AN 4/9)?"""
+    return len(row.set_id) == 3 and row.set_id.isalnum() and 4 <= len(row.control_number) <= 9
 
 
 def mirror_separators(inbound: Separators, version: str) -> Separators:

@@ -1,0 +1,459 @@
+"""Email both ways: an SMTP server that takes partners' documents as attachments, and an
+outbound channel that mails our documents through a relay.
+
+Inbound (aiosmtpd), answered at each step of the SMTP dialogue:
+
+- ``MAIL FROM`` must be a sender of some partner (``inbound.email.senders``), else 550.
+  The envelope sender is what identifies the partner, as an SFTP username does; it is not
+  authenticated by SMTP itself, so open the port only to relays that check SPF/DKIM.
+- ``RCPT TO`` must be one of our addresses (``[smtp] addresses``), else 550.
+- A message larger than ``max_message_size`` is refused with 552 and never stored.
+- Each attachment that is an X12, EDIFACT, XML or CSV document (judged by its content, not
+  its name) is stored through the handler *before* the 250 answer; a message with none
+  gets 550 saying what it held; a failing store gets 451 so the sender's server retries.
+
+Outbound: ``EmailOutbound.send`` mails the document as an attachment with ``smtplib``
+(STARTTLS and login optional; credentials from environment variables whose names the
+configuration gives). Connection problems and 4xx answers are retryable, 5xx are not.
+
+    server = SmtpInbound(store_handler(store), gateway.registry, addresses=["edi@us.example"])
+    server.start(); ...; server.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import email.utils
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any, AnyStr
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from ..config import SmtpOutConfig
+from ..errors import ConfigError
+from ..partners import Registry
+from ..pipeline.detect import Format, detect_format
+from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
+from .events import Events, EventSink
+
+log = logging.getLogger("edigate.email")
+
+EMAIL_CHANNEL = "email"
+DEFAULT_MAX_MESSAGE = 25 * 1024 * 1024
+#: Formats taken from an attachment; a part without a file name (a message body) only when
+#: it holds a whole ISA segment.
+DOCUMENT_FORMATS = (Format.X12, Format.EDIFACT, Format.XML, Format.CSV)
+_SKIPPED_TYPES = ("image", "audio", "video")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One document found in a message."""
+
+    index: int
+    filename: str | None
+    data: bytes
+    format: Format
+
+
+def _safe_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    base = PureWindowsPath(PurePosixPath(name).name).name
+    base = re.sub(r"[\x00-\x1f\x7f]+", "", base).strip().strip(".")
+    return base[:200] or None
+
+
+def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
+    """The documents in ``message`` and a note on each part that is not one."""
+    found: list[Attachment] = []
+    skipped: list[str] = []
+    for index, part in enumerate(message.walk()):
+        if part.is_multipart():
+            continue
+        name = _safe_name(part.get_filename())
+        label = name or part.get_content_type()
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes) or not payload.strip():
+            if name:
+                skipped.append(f"{label} (empty)")
+            continue
+        if part.get_content_maintype() in _SKIPPED_TYPES:
+            skipped.append(f"{label} ({part.get_content_type()})")
+            continue
+        fmt = detect_format(payload[:4096])
+        if fmt in DOCUMENT_FORMATS and (name or _isa_inside(payload)):
+            found.append(Attachment(index, name, payload, fmt))
+        elif name or fmt is not Format.UNKNOWN:
+            skipped.append(f"{label} ({fmt.value})")
+    return found, skipped
+
+
+def _isa_inside(data: bytes) -> bool:
+    """A body that starts with a real ISA: 16 element separators in its 106 characters."""
+    text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text.startswith(b"ISA") and len(text) > 3 and text[:110].count(text[3:4]) >= 16
+
+
+def _address(value: str) -> str:
+    return email.utils.parseaddr(value)[1].strip().lower() or value.strip().lower()
+
+
+class _Mailbox:
+    """The aiosmtpd handler: identify at MAIL, check at RCPT, store at DATA."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        registry: Callable[[], Registry],
+        addresses: Iterable[str],
+        events: Events,
+    ) -> None:
+        self.handler = handler
+        self.registry = registry
+        self.addresses = {_address(a) for a in addresses}
+        self.events = events
+
+    def _partner(self, sender: str) -> tuple[str | None, str]:
+        found = self.registry().identify_account("email", sender)
+        if found.partner is None:
+            return None, found.reason or f"unknown email sender {sender!r}"
+        return found.partner.id, found.seen
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        partner, reason = await loop.run_in_executor(None, self._partner, address)
+        if partner is None:
+            self.events.emit(
+                "email_refused",
+                logging.WARNING,
+                sender=address,
+                remote=_peer(session),
+                reason=reason,
+            )
+            return f"550 5.7.1 {reason}: not a partner's address"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if _address(address) not in self.addresses:
+            self.events.emit(
+                "email_refused",
+                logging.WARNING,
+                sender=envelope.mail_from,
+                recipient=address,
+                remote=_peer(session),
+                reason="not our address",
+            )
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._store, session, envelope)
+
+    def _store(self, session: Session, envelope: Envelope) -> str:
+        sender = envelope.mail_from or ""
+        partner, reason = self._partner(sender)
+        if partner is None:  # the profiles changed during the dialogue
+            return f"550 5.7.1 {reason}: not a partner's address"
+        raw = envelope.original_content or b""
+        message = BytesParser(policy=email.policy.default).parsebytes(raw)
+        documents, skipped = find_documents(message)
+        headers = {
+            "message_id": str(message.get("Message-ID", "")).strip() or None,
+            "from": str(message.get("From", "")) or None,
+            "subject": str(message.get("Subject", "")) or None,
+        }
+        if not documents:
+            held = "; ".join(skipped) or "no attachment"
+            self.events.emit(
+                "email_refused",
+                logging.WARNING,
+                partner=partner,
+                sender=sender,
+                message_id=headers["message_id"],
+                reason=f"no document ({held})",
+            )
+            return f"550 5.6.0 no EDI, CSV or XML attachment found ({held})"[:500]
+        stored = []
+        for doc in documents:
+            meta: dict[str, Any] = {
+                **headers,
+                "mail_from": sender,
+                "rcpt_to": list(envelope.rcpt_tos),
+                "remote": _peer(session),
+                "part": doc.index,
+            }
+            inbound = Inbound(doc.data, EMAIL_CHANNEL, partner, doc.filename, meta)
+            try:
+                receipt = self.handler(inbound)
+            except Exception as exc:
+                log.exception("email from %s could not be stored", sender)
+                self.events.emit(
+                    "email_store_failed",
+                    logging.ERROR,
+                    partner=partner,
+                    message_id=headers["message_id"],
+                    error=exc,
+                )
+                return "451 4.3.0 cannot store the message now; try again later"
+            stored.append(receipt.document_id)
+        self.events.emit(
+            "email_received",
+            logging.INFO,
+            partner=partner,
+            sender=sender,
+            message_id=headers["message_id"],
+            documents=",".join(str(d) for d in stored),
+        )
+        return f"250 OK stored as document(s) {', '.join(str(d) for d in stored)}"
+
+
+def _peer(session: Session) -> str:
+    peer: Any = session.peer
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return str(peer)
+
+
+class _Smtp(SMTP):
+    """aiosmtpd's SMTP, reporting the size refusals it makes on its own as events."""
+
+    def __init__(self, handler: Any, *, events: Events, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._events = events
+
+    async def push(self, status: AnyStr) -> None:
+        text = status.decode("ascii", "replace") if isinstance(status, bytes) else str(status)
+        if text.startswith("552"):
+            self._events.emit(
+                "email_refused",
+                logging.WARNING,
+                sender=self.envelope.mail_from if self.envelope else None,
+                remote=_peer(self.session) if self.session else None,
+                reason="message too large",
+            )
+        await super().push(status)
+
+
+class SmtpController(Controller):
+    """aiosmtpd's threaded controller, able to listen on port 0 (a free port)."""
+
+    def __init__(
+        self,
+        handler: Any,
+        *,
+        hostname: str = "127.0.0.1",
+        port: int = 0,
+        smtp_factory: Callable[[], SMTP] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, hostname=hostname, port=port, **kwargs)
+        self._smtp_factory = smtp_factory
+
+    def factory(self) -> SMTP:
+        if self._smtp_factory is not None:
+            return self._smtp_factory()
+        return SMTP(self.handler, **self.SMTP_kwargs)
+
+    def _trigger_server(self) -> None:
+        """Learn the port when it was 0, then make aiosmtpd build its SMTP object."""
+        server: Any = self.server
+        if self.port == 0 and server is not None:
+            self.port = int(server.sockets[0].getsockname()[1])
+        with socket.create_connection((self.hostname, self.port), 1.0) as conn:
+            conn.recv(1024)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return str(self.hostname), int(self.port)
+
+
+class SmtpInbound:
+    """The SMTP listener of ``edigate serve``."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        registry: Callable[[], Registry],
+        *,
+        addresses: Iterable[str],
+        host: str = "127.0.0.1",
+        port: int = 2525,
+        hostname: str = "edigate",
+        max_message_size: int = DEFAULT_MAX_MESSAGE,
+        on_event: EventSink | None = None,
+    ) -> None:
+        self.events = Events(log, on_event)
+        self.mailbox = _Mailbox(handler, registry, addresses, self.events)
+        if not self.mailbox.addresses:
+            raise ConfigError("[smtp] addresses: the SMTP server needs at least one of ours")
+
+        def make() -> SMTP:
+            return _Smtp(
+                self.mailbox,
+                events=self.events,
+                data_size_limit=max_message_size,
+                hostname=hostname,
+                enable_SMTPUTF8=True,
+                timeout=300,
+            )
+
+        self.controller = SmtpController(self.mailbox, hostname=host, port=port, smtp_factory=make)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.controller.address
+
+    def start(self) -> SmtpInbound:
+        self.controller.start()
+        host, port = self.address
+        log.info("smtp listening on %s:%s", host, port)
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+# ---------------------------------------------------------------- outbound
+
+_MIME_TYPES = {
+    ".edi": ("application", "edi-x12"),
+    ".x12": ("application", "edi-x12"),
+    ".csv": ("text", "csv"),
+    ".xml": ("application", "xml"),
+    ".json": ("application", "json"),
+}
+
+
+class EmailOutbound:
+    """Mail a document to one partner address through the configured relay."""
+
+    def __init__(
+        self,
+        config: SmtpOutConfig,
+        to: str,
+        *,
+        subject: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.to = to
+        self.subject = subject
+        self.environ = environ
+
+    def _credentials(self) -> tuple[str, str] | None:
+        env = os.environ if self.environ is None else self.environ
+        names = (self.config.username_env, self.config.password_env)
+        if names == (None, None):
+            return None
+        values = []
+        for name in names:
+            if not name or not env.get(name):
+                raise DeliveryError(
+                    "smtp_out: set both username_env and password_env, and the variables "
+                    f"they name ({name or 'unset'} is empty)",
+                    retryable=False,
+                )
+            values.append(env[name])
+        return values[0], values[1]
+
+    def build(self, document: Outbound) -> EmailMessage:
+        config = self.config
+        message = EmailMessage()
+        message["From"] = config.from_address
+        message["To"] = self.to
+        kind = document.doc_type or "document"
+        message["Subject"] = self.subject or f"{kind} {document.filename}"
+        message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+        domain = config.from_address.rpartition("@")[2] or "edigate"
+        message["Message-ID"] = email.utils.make_msgid(f"edigate.{document.document_id}", domain)
+        message.set_content(
+            f"{kind} {document.filename} (edigate document {document.document_id}) is attached.\n"
+        )
+        suffix = PurePosixPath(document.filename).suffix.lower()
+        maintype, subtype = _MIME_TYPES.get(suffix, ("application", "octet-stream"))
+        message.add_attachment(
+            document.data, maintype=maintype, subtype=subtype, filename=document.filename
+        )
+        return message
+
+    def send(self, document: Outbound) -> Delivery:
+        config = self.config
+        if not config.host:
+            raise DeliveryError(
+                "email out needs a relay: set [smtp_out] host in edigate.toml", retryable=False
+            )
+        credentials = self._credentials()
+        message = self.build(document)
+        relay = f"{config.host}:{config.port}"
+        try:
+            with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
+                smtp.ehlo()
+                if config.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if credentials is not None:
+                    smtp.login(*credentials)
+                smtp.send_message(message, config.from_address, [self.to])
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            raise DeliveryError(
+                f"{relay} refused {self.to}: {code} {_text(reply)}", retryable=400 <= code < 500
+            ) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                f"{relay} refused our login: {exc.smtp_code} {_text(exc.smtp_error)}",
+                retryable=False,
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(
+                f"{relay} answered {exc.smtp_code} {_text(exc.smtp_error)}",
+                retryable=400 <= exc.smtp_code < 500,
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(f"{relay}: {exc}", retryable=False) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"mail to {self.to} via {relay} failed: {exc!r}") from exc
+        message_id = str(message["Message-ID"])
+        return Delivery(
+            f"mailed to {self.to} via {relay}",
+            meta={"message_id": message_id, "to": self.to, "relay": relay},
+        )
+
+    def close(self) -> None:
+        """Nothing to release: every send opens and closes its own connection."""
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

@@ -1,0 +1,129 @@
+"""CI smoke run of ``edigate bench``: every SQLite scenario at a tiny size runs and produces
+exactly the documents it should. Timings are never asserted: this machine's speed is not a
+test result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edigate.bench import SIZES, BenchReport, ScenarioResult, run_bench
+from edigate.cli.bench import bench
+
+SMOKE = SIZES["smoke"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
+    work = tmp_path_factory.mktemp("bench")
+    seen: list[tuple[str, int, int]] = []
+    result = run_bench(
+        "smoke",
+        work=work,
+        skip=("scale-out",),
+        progress=lambda label, done, total: seen.append((label, done, total)),
+    )
+    assert seen, "the harness reports progress"
+    return result
+
+
+def scenario(report: BenchReport, name: str) -> ScenarioResult:
+    found = report.scenario(name)
+    assert found is not None, f"scenario {name} did not run"
+    assert found.skipped is None, found.skipped
+    return found
+
+
+def test_every_sqlite_scenario_ran(report: BenchReport) -> None:
+    names = [s.name for s in report.scenarios]
+    assert names == ["translate", "small-files", "outbound", "sftp", "large-file"]
+    assert report.size == "smoke"
+    assert report.machine["cpus"] >= 1
+
+
+def test_translate_maps_every_po_and_acknowledges_each(report: BenchReport) -> None:
+    result = scenario(report, "translate")
+    n = SMOKE.translate_pos
+    assert result.counts == {
+        "orders": n,
+        "mapped": n,
+        "855s": n,
+        "AK2 in 997": n,
+        "map errors": 0,
+    }
+    assert {c.name for c in result.checks} == {
+        "translate POs/s (one core)",
+        "translate peak RSS",
+    }
+
+
+def test_small_files_reach_the_outbox_with_a_997_each(report: BenchReport) -> None:
+    result = scenario(report, "small-files")
+    files = SMOKE.small_files + SMOKE.folder_files + 2 * SMOKE.paced_files
+    assert result.counts == {
+        "orders in outbox": files,
+        "997s stored": files,
+        "files": files,
+    }
+    burst = result.runs[0]
+    assert burst["finished"] and burst["files"] == SMOKE.small_files
+    # Every file was received once and its order found by the latency query.
+    assert burst["fsyncs_per_file"] > 0 and burst["commits_per_file"] > 0
+
+
+def test_outbound_sends_one_856_per_shipment_with_its_own_control_number(
+    report: BenchReport,
+) -> None:
+    result = scenario(report, "outbound")
+    n = SMOKE.shipments
+    assert result.counts == {
+        "shipment files": n,
+        "shipments translated": n,
+        "856s sent": n,
+        "distinct ISA13": n,
+    }
+
+
+def test_sftp_uploads_are_all_processed(report: BenchReport) -> None:
+    result = scenario(report, "sftp")
+    n = SMOKE.sftp_files
+    assert result.counts == {"uploaded": n, "orders in outbox": n, "997s stored": n}
+
+
+def test_the_large_file_is_processed_by_a_worker_process(report: BenchReport) -> None:
+    result = scenario(report, "large-file")
+    (run,) = [r for r in result.runs if "worker_rss_mb" in r]
+    assert run["orders"] > 1
+    assert run["orders_delivered"] == run["orders"]
+    assert run["acks_855"] == run["orders"]
+    assert run["acks_997"] == 1
+    assert run["worker_rss_mb"] > 0
+
+
+def test_the_report_serialises_to_json(report: BenchReport, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    report.write_json(out)
+    data = json.loads(out.read_text())
+    assert [s["name"] for s in data["scenarios"]] == [s.name for s in report.scenarios]
+    assert data["scenarios"][0]["counts"]["orders"] == SMOKE.translate_pos
+
+
+def test_the_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "translate.json"
+    result = CliRunner().invoke(
+        bench, ["--size", "smoke", "--only", "translate", "--quiet", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Translate: 40 acme-retail POs" in result.output
+    assert "translate POs/s (one core)" in result.output
+    data = json.loads(out.read_text())
+    (translate,) = data["scenarios"]
+    assert translate["counts"]["mapped"] == SMOKE.translate_pos
+
+
+def test_an_unknown_scenario_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown scenario 'nope'"):
+        run_bench("smoke", only=("nope",))
