@@ -13,6 +13,7 @@ import click
 
 from .. import __version__
 from .as2 import as2
+from .bench import bench
 from .context import CliState, global_options
 from .docs import docs, receive, stats_command
 from .health import health
@@ -58,6 +59,7 @@ for command in (
     map_group,
     health,
     as2,
+    bench,
 ):
     cli.add_command(command)
 
