@@ -15,12 +15,7 @@ import pytest
 from . import targets
 
 #: Kept inputs of open bugs (outside the files this work may change), with the fix needed.
-OPEN = {
-    "x12/ref01-undecodable-byte-kills-translation.edi": (
-        "open bug: translate_850 raises UnicodeEncodeError when a model validator's message "
-        "quotes a value with an undecodable byte (fix: !r in src/edigate/model/common.py)"
-    ),
-}
+OPEN: dict[str, str] = {}  # none open: ref01-undecodable-byte (UnicodeEncodeError) is fixed
 
 
 def _cases() -> list[Any]:

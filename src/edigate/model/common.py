@@ -86,7 +86,7 @@ class Reference(Canonical):
     def _says_something(cls, data: Any) -> Any:
         # Checked on the input (not after): an instance passed on is not checked again.
         if isinstance(data, dict) and data.get("value") is None and data.get("description") is None:
-            raise ValueError(f"reference {data.get('qualifier')} needs a value or a description")
+            raise ValueError(f"reference {data.get('qualifier')!r} needs a value or a description")
         return data
 
 
@@ -112,7 +112,7 @@ class Party(Canonical):
     def _coded(cls, data: Any) -> Any:
         data = fill_coded(data, "role", "role_code", PARTY_ROLE_CODES, PartyRole.OTHER)
         if isinstance(data, dict) and data.get("name") is None and not data.get("identifiers"):
-            raise ValueError(f"party {data.get('role_code')} needs a name or an identifier")
+            raise ValueError(f"party {data.get('role_code')!r} needs a name or an identifier")
         return data
 
     @property
@@ -135,7 +135,7 @@ class DateRef(Canonical):
     @classmethod
     def _has_a_date(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("date") is None and data.get("period") is None:
-            raise ValueError(f"date {data.get('qualifier')} needs a date or a period")
+            raise ValueError(f"date {data.get('qualifier')!r} needs a date or a period")
         return data
 
 
