@@ -198,7 +198,7 @@ def test_model_errors_point_at_the_row() -> None:
     layout = csv_layout(BASIC + "    party[ship_to].address.city: City\n")
     result = read_csv_orders("PO,Date,Item,Qty,Price,City\nP1,2026-01-05,A,1,1,Austin\n", layout)
     assert [str(i) for i in result.issues] == [
-        "line 2: parties[0]: party ST needs a name or an identifier"
+        "line 2: parties[0]: party 'ST' needs a name or an identifier"
     ]
 
 
