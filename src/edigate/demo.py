@@ -44,6 +44,7 @@ from .channels.as2 import (
 from .channels.base import Inbound, Outbound
 from .config import load_config
 from .errors import EdigateError
+from .secret_files import write_private_file
 from .server import GatewayServer
 from .store import PENDING_INBOUND, PENDING_OUTBOUND, Receipt
 from .store.queries import DocumentFilter, document_detail, list_documents
@@ -162,8 +163,7 @@ def _new_key(path: Path) -> str:
         serialization.PrivateFormat.OpenSSH,
         serialization.NoEncryption(),
     )
-    path.touch(mode=0o600)
-    path.write_bytes(pem)
+    write_private_file(path, pem)
     public = private.public_key().public_bytes(
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     )

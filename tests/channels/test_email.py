@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import smtplib
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -15,11 +16,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from edigate.app import Gateway
 from edigate.channels.base import DeliveryError, Outbound
-from edigate.channels.email import EmailOutbound, SmtpController
+from edigate.channels.email import EmailOutbound, SmtpController, find_documents
 from edigate.config import SmtpOutConfig, load_config
 from edigate.server import GatewayServer
 from edigate.store import AuditEvent, Document
@@ -78,7 +79,9 @@ class Running:
             return [dict(row.detail or {}) for row in rows]
 
 
-def _start(tmp_path: Path, extra: str = "", *, outbound_email: bool = False) -> Running:
+def _start(
+    tmp_path: Path, extra: str = "", *, outbound_email: bool = False, database_url: str = ""
+) -> Running:
     config = _config_dir(tmp_path)
     if outbound_email:  # ACME gets its documents by email instead of SFTP pickup
         acme = config / "partners/acme-retail.yaml"
@@ -88,12 +91,16 @@ def _start(tmp_path: Path, extra: str = "", *, outbound_email: bool = False) -> 
             acme.read_text().replace(old + "  folder: out\n", f"  type: email\n  to: {ACME}\n")
         )
     toml = tmp_path / "edigate.toml"
+    database = f'database_url = "{database_url}"\n' if database_url else ""
     toml.write_text(
-        'data_dir = "data"\nconfig_dir = "config"\n\n'
+        'data_dir = "data"\nconfig_dir = "config"\n' + database + "\n"
         "[worker]\npoll_seconds = 0.05\n\n"
         "[sftp]\nenabled = false\n\n" + extra
     )
     gateway = Gateway(load_config(toml, environ={}))
+    if database_url:  # the session's database: start from empty tables
+        with gateway.store.engine.begin() as conn:
+            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
     server = GatewayServer(gateway)
     server.start()
     return Running(gateway, server)
@@ -327,3 +334,79 @@ def test_credentials_named_but_missing_from_the_environment_are_a_config_error()
     with pytest.raises(DeliveryError) as info:
         EmailOutbound(config, ACME, environ={}).send(_outbound())
     assert not info.value.retryable and "NO_SUCH_USER" in str(info.value)
+
+
+#: Every kind of character a sender may hide in an attachment's name (RFC 2231 encoded):
+#: NUL, CR, LF, BEL, ESC, DEL, the C1 CSI (a terminal escape) and a right-to-left override.
+HOSTILE_NAME = "po%00-%0D%0A%07%1B%5B31m%7F%C2%9B%E2%80%AE4500012345.edi"
+
+
+@pytest.fixture
+def smtp_gateway_on_postgres(tmp_path: Path, postgres_url: str) -> Iterator[Running]:
+    running = _start(
+        tmp_path,
+        f'[smtp]\nenabled = true\nport = 0\naddresses = ["{US}"]\n',
+        database_url=postgres_url,
+    )
+    yield running
+    running.server.stop()
+    running.gateway.close()
+
+
+@pytest.mark.postgres
+def test_control_characters_in_attachment_names_never_reach_postgresql(
+    smtp_gateway_on_postgres: Running,
+) -> None:
+    running = smtp_gateway_on_postgres
+    isa = RETAILER.read_bytes()
+    raw = (
+        (
+            f"From: ACME EDI <{ACME}>\r\nTo: {US}\r\n"
+            "Subject: =?utf-8?q?order=00with=0Da=0Anul?=\r\n"
+            "Message-ID: <hostile@acme-retail.example>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="BB"\r\n\r\n'
+            "--BB\r\nContent-Type: application/edi-x12\r\n"
+            f"Content-Disposition: attachment; filename*=utf-8''{HOSTILE_NAME}\r\n\r\n"
+        ).encode()
+        + isa.replace(b"\n", b"\r\n")
+        + b"\r\n--BB--\r\n"
+    )
+    with smtplib.SMTP(*running.address, timeout=10) as client:
+        client.ehlo()
+        assert client.mail(ACME)[0] == 250
+        assert client.rcpt(US)[0] == 250
+        code, reply = client.data(raw)
+    # Stored (PostgreSQL would refuse a NUL in a text column: 451 and a retry loop before).
+    assert code == 250, reply
+    (doc,) = [d for d in running.documents() if d.parent_id is None]
+    assert doc.filename == "po-[31m4500012345.edi"
+    assert all(ch.isprintable() for ch in doc.filename)
+    orders = running.gateway.erp.outbox / "orders"
+    assert wait_until(
+        lambda: len(list(orders.glob("order-acme-retail-4500012345-*.json"))) == 1, 30
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("po\x00.edi", "po.edi"),
+        ("po\r\nX-Forged: 1.edi", "poX-Forged: 1.edi"),
+        ("\x1b]0;title\x07po.edi", "]0;titlepo.edi"),
+        ("po\x85\x9b.edi", "po.edi"),
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),
+        ("\x00..", None),
+        ("../../etc/\x00passwd", "passwd"),
+    ],
+)
+def test_attachment_names_lose_every_control_and_format_character(
+    name: str, expected: str | None
+) -> None:
+    encoded = urllib.parse.quote(name, safe="")  # RFC 2231: any byte can be sent
+    raw = (
+        "Content-Type: application/edi-x12\r\n"
+        f"Content-Disposition: attachment; filename*=utf-8''{encoded}\r\n\r\n"
+    ).encode() + RETAILER.read_bytes()
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    (found,), _ = find_documents(message)
+    assert found.filename == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -12,7 +13,10 @@ from pydantic import ValidationError
 from edigate.partners.loader import parse_yaml, validate
 from edigate.partners.profile import Envelope, PartnerProfile, SftpAccount, profile_problems
 from edigate.partners.sshkeys import fingerprint, parse_authorized_key
+from edigate.x12 import ErrorCode, ReaderLimits, TransactionSet, X12Reader
 from edigate.x12.separators import Separators
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def test_envelope_to_separators() -> None:
@@ -164,3 +168,49 @@ def test_isa_id_limits() -> None:
         _profile(identity={"production": {"qualifier": "ZZ", "id": "X" * 16, "gs": "X"}})
     with pytest.raises(ValidationError, match="qualifier"):
         _profile(identity={"production": {"qualifier": "zz", "id": "X", "gs": "X"}})
+
+
+def test_limits_default_to_the_readers_and_become_reader_limits() -> None:
+    assert _profile().reader_limits == ReaderLimits()
+    profile = _profile(limits={"max_segment_chars": 4096, "max_transaction_segments": 200})
+    assert profile.reader_limits == ReaderLimits(
+        max_segment_chars=4096, max_transaction_segments=200
+    )
+
+
+def test_limits_errors_name_the_line() -> None:
+    text = (
+        "id: p\nname: P\nack: {functional: none}\nmap: p\nlimits:\n"
+        "  max_segment_chars: 10\n  max_transaction_segments: lots\n  max_segments: 5\n"
+    )
+    _, errors = validate(PartnerProfile, parse_yaml(text, "partners/p.yaml"))
+    assert [str(e) for e in errors] == [
+        "partners/p.yaml:6: limits.max_segment_chars: input should be greater than or equal "
+        "to 1024 (got '10')",
+        "partners/p.yaml:7: limits.max_transaction_segments: input should be a valid integer, "
+        "unable to parse string as an integer (got 'lots')",
+        "partners/p.yaml:8: limits.max_segments: unknown key 'max_segments' "
+        "(did you mean 'max_segment_chars'?)",
+    ]
+
+
+def test_a_partners_transaction_limit_bounds_what_the_reader_keeps() -> None:
+    sample = (SAMPLES / "x12/850-004010-retailer.edi").read_bytes()  # 32 segments in its ST
+    strict = _profile(limits={"max_transaction_segments": 100})
+    lenient = _profile()
+    body = sample[sample.index(b"PO1*") : sample.index(b"CTT*")]
+    big = sample.replace(b"CTT*", body * 20 + b"CTT*", 1)  # about 200 segments
+    (kept,) = [
+        e
+        for e in X12Reader(big, limits=strict.reader_limits).events()
+        if isinstance(e, TransactionSet)
+    ]
+    assert ErrorCode.TRANSACTION_TOO_LARGE in [f.code for f in kept.findings]
+    assert len(kept.segments) == 101 and not kept.complete
+    (whole,) = [
+        e
+        for e in X12Reader(big, limits=lenient.reader_limits).events()
+        if isinstance(e, TransactionSet)
+    ]
+    assert ErrorCode.TRANSACTION_TOO_LARGE not in [f.code for f in whole.findings]
+    assert len(whole.segments) > 200

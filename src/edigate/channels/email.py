@@ -27,10 +27,10 @@ import email.policy
 import email.utils
 import logging
 import os
-import re
 import smtplib
 import socket
 import ssl
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
@@ -69,10 +69,18 @@ class Attachment:
 
 
 def _safe_name(name: str | None) -> str | None:
+    """The attachment's base name without folders or any control or format character.
+
+    A sender chooses the name: NUL (which PostgreSQL text refuses, so the store would fail
+    and the sender retry forever), CR/LF (forged log lines), ESC and C1 controls (terminal
+    escapes in ``docs list``), bidi overrides (``po\u202eide.exe``), and the surrogates that
+    undecodable bytes become are all dropped (Unicode categories Cc, Cf, Cs, Co, Cn).
+    """
     if not name:
         return None
     base = PureWindowsPath(PurePosixPath(name).name).name
-    base = re.sub(r"[\x00-\x1f\x7f]+", "", base).strip().strip(".")
+    base = "".join(ch for ch in base if not unicodedata.category(ch).startswith("C"))
+    base = base.strip().strip(".")
     return base[:200] or None
 
 

@@ -15,7 +15,6 @@ import base64
 import contextlib
 import hashlib
 import os
-import stat
 from pathlib import Path
 
 import paramiko
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..errors import ConfigError
 from ..fsutil import fsync_dir
+from ..secret_files import check_private_file
 
 
 def load_or_create_host_key(path: Path) -> paramiko.PKey:
@@ -35,13 +35,7 @@ def load_or_create_host_key(path: Path) -> paramiko.PKey:
     path = Path(path)
     if not path.exists():
         _create_ed25519(path)
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"host key is accessible by others (mode {stat.S_IMODE(mode):04o}); "
-            "run 'chmod 600' on it",
-            path=str(path),
-        )
+    check_private_file(path, "SFTP host key")
     try:
         return paramiko.PKey.from_path(path)
     except (paramiko.SSHException, OSError, ValueError) as exc:

@@ -44,6 +44,7 @@ import paramiko
 
 from ..errors import ConfigError, EdigateError
 from ..fsutil import is_hidden_or_partial
+from ..secret_files import check_private_file
 from ..store import Receipt
 from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
 from .events import Events, EventSink
@@ -168,6 +169,11 @@ def connect(endpoint: SftpEndpoint) -> SftpConnection:
     """Connect, verify the host key, then log in. Raises :class:`SftpConnectionError`."""
     known = KnownHostKey.parse(endpoint.known_host_key)
     where = endpoint.label
+    if endpoint.private_key_path is not None:  # before the partner sees us: it cannot heal
+        try:
+            check_private_file(endpoint.private_key_path, "SFTP client key")
+        except ConfigError as exc:
+            raise SftpConnectionError(f"{where}: {exc}", retryable=False) from exc
     try:
         sock = socket.create_connection((endpoint.host, endpoint.port), timeout=endpoint.timeout)
     except OSError as exc:

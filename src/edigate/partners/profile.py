@@ -25,6 +25,9 @@ Annotated example::
       email: {senders: [edi@acme-retail.example]}
     outbound: {type: sftp_pickup, folder: out}
     map: acme-retail                 # maps/acme-retail.yaml
+    limits:                          # reading their X12; omitted: the reader's defaults
+      max_segment_chars: 1048576     # a longer segment is skipped with a finding
+      max_transaction_segments: 500000   # a longer transaction is refused, counted only
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from ..x12.reader import ReaderLimits
 from ..x12.separators import Separators
 from .configbase import Text
 from .mapfile import Strict
@@ -271,6 +275,32 @@ Outbound = Annotated[
 ]
 
 
+_DEFAULT_LIMITS = ReaderLimits()
+
+
+class ReaderLimitSettings(Strict):
+    """How much of one partner's X12 the reader holds (memory bounds against hostile files).
+
+    Lower them for a partner known to send small documents; raise them (up to the caps
+    here) for one that really sends huge transactions. Omitted: the reader's defaults.
+    """
+
+    #: A segment longer than this is skipped with a finding (the rest of the file is read).
+    max_segment_chars: Annotated[int, Field(ge=1024, le=1 << 26)] = (
+        _DEFAULT_LIMITS.max_segment_chars
+    )
+    #: A transaction with more segments is refused (TRANSACTION_TOO_LARGE), only counted.
+    max_transaction_segments: Annotated[int, Field(ge=100, le=20_000_000)] = (
+        _DEFAULT_LIMITS.max_transaction_segments
+    )
+
+    def to_reader_limits(self) -> ReaderLimits:
+        return ReaderLimits(
+            max_segment_chars=self.max_segment_chars,
+            max_transaction_segments=self.max_transaction_segments,
+        )
+
+
 class PartnerProfile(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
     name: Text
@@ -281,6 +311,12 @@ class PartnerProfile(Strict):
     inbound: Inbound = Inbound()
     outbound: Outbound | None = None
     map: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    limits: ReaderLimitSettings = ReaderLimitSettings()
+
+    @property
+    def reader_limits(self) -> ReaderLimits:
+        """The X12 reader's bounds for this partner's files."""
+        return self.limits.to_reader_limits()
 
     @property
     def map_name(self) -> str:

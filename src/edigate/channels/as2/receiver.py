@@ -266,7 +266,10 @@ class As2Receiver:
                 content_type=unpacked.content_type,
                 layers=list(unpacked.layers),
             )
-            receipt = self.message_ids.seen(partner.partner_id, message_id)
+            try:
+                receipt = self.message_ids.seen(partner.partner_id, message_id)
+            except Exception as exc:  # the store is down: 503, the partner retries
+                return self._unavailable(message_id, exc)
             duplicate = receipt is not None
             if receipt is None:
                 inbound = Inbound(

@@ -1,0 +1,107 @@
+"""A full disk under the blob store: a 1 MiB tmpfs mounted as ``data/blobs``.
+
+``Store.receive()`` raises a clean ``StoreError``, an SFTP client's put fails, no row points
+at a missing or partial blob, no temp file is left; once space is freed, receiving works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from edigate.channels.base import store_handler
+from edigate.channels.sftp_auth import Account, StaticAccounts
+from edigate.channels.sftp_server import SftpServer
+from edigate.errors import StoreError
+from edigate.store import Document, Store
+
+from ..channels.conftest import make_ed25519
+from .harness import RETAILER, sftp_session
+
+SIZE = 1 << 20  # the volume: 1 MiB
+
+
+@contextlib.contextmanager
+def small_volume(folder: Path) -> Iterator[Path]:
+    folder.mkdir(parents=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or 'mount failed'})")
+    try:
+        yield folder
+    finally:
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def rows_and_blobs_agree(store: Store) -> list[str]:
+    """The names of the received documents, after checking each row's blob is whole."""
+    with store.session() as session:
+        docs = list(session.scalars(select(Document).order_by(Document.id)))
+        for doc in docs:
+            data = store.content(doc)
+            assert hashlib.sha256(data).hexdigest() == doc.blob_sha256 and len(data) == doc.size
+        return [doc.filename or "" for doc in docs]
+
+
+def leftovers(blobs: Path) -> list[Path]:
+    return [p for p in (blobs / "tmp").iterdir()]
+
+
+def test_a_full_blob_volume_refuses_cleanly_and_recovers(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with small_volume(data / "blobs") as blobs:
+        store = Store.open(data)
+        key = make_ed25519(tmp_path / "acme_key")
+        server = SftpServer(
+            root=tmp_path / "sftp",
+            host_key_path=tmp_path / "host_key",
+            accounts=StaticAccounts([Account("acme", "acme-retail", authorized_keys=(key.line,))]),
+            handler=store_handler(store),
+            port=0,
+        )
+        server.start()
+        try:
+            big = os.urandom(SIZE + 200_000)  # more than the whole volume
+            with pytest.raises(StoreError) as info:
+                store.receive(big, channel="test", filename="big.bin")
+            assert "No space left" in str(info.value) or "space" in str(info.value).lower()
+            with sftp_session(server.address[1], key.path) as sftp, pytest.raises(OSError):
+                sftp.putfo(io.BytesIO(big), "/in/big.edi")
+            assert rows_and_blobs_agree(store) == []  # nothing half-stored
+            assert leftovers(blobs) == []
+
+            # Fill what is left, so that even a small file does not fit.
+            filler = blobs / "filler"
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                with contextlib.suppress(OSError):
+                    while True:
+                        os.write(fd, b"\0" * 4096)
+            finally:
+                os.close(fd)
+            with pytest.raises(StoreError):
+                store.receive(RETAILER.read_bytes(), channel="test", filename="small.edi")
+            assert leftovers(blobs) == []
+
+            filler.unlink()  # space is freed: receiving works again
+            store.receive(RETAILER.read_bytes(), channel="test", filename="small.edi")
+            with sftp_session(server.address[1], key.path) as sftp:
+                sftp.putfo(io.BytesIO(RETAILER.read_bytes()), "/in/po.edi")
+            assert rows_and_blobs_agree(store) == ["small.edi", "po.edi"]
+            assert leftovers(blobs) == []
+        finally:
+            server.stop()
+            store.close()
