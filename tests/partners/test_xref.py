@@ -161,3 +161,18 @@ def test_sku_section_needs_exactly_one_source() -> None:
     assert [str(e) for e in errors] == [
         "maps/m.yaml:2: sku: give either 'file' (a CSV beside the map) or 'items', not both"
     ]
+
+
+def test_conflict_names_the_preferred_qualifier_first_and_padding_is_ignored(
+    tmp_path: Path,
+) -> None:
+    xref, _ = load(tmp_path)
+    # Sent UP first, VN second: VN is preferred (qualifiers: [VN, UP]) and named first.
+    res = xref.resolve([("UP", " 012345678912 "), ("VN", "WID-100  ")])
+    assert res.status == "conflict"
+    assert res.message == (
+        "item IDs name different SKUs: VN WID-100 -> WID-100-BLU, UP 012345678912 -> GAD-200-SS"
+    )
+    # Agreeing IDs: the answer is the preferred one's, whatever order they came in.
+    agreed = xref.resolve([("UP", "012345678905"), ("VN", "WID-100 ")])
+    assert agreed.sku == "WID-100-BLU" and agreed.matched == ItemId("VN", "WID-100")

@@ -26,7 +26,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal
 
 from .fields import DEFAULT_SCHEMA, FieldPath, Schema, get_value, is_missing, parse_path, set_value
@@ -175,7 +176,14 @@ class RuleEngine:
 
     def apply(self, document: Mapping[str, Any], flow: Flow = "inbound") -> Applied:
         """Run every rule for ``flow`` on a deep copy of ``document``."""
-        doc: dict[str, Any] = copy.deepcopy(dict(document))
+        return self.apply_in_place(copy.deepcopy(dict(document)), flow)
+
+    def apply_in_place(self, doc: dict[str, Any], flow: Flow = "inbound") -> Applied:
+        """Run every rule for ``flow`` on ``doc`` itself (``Applied.document`` is ``doc``).
+
+        For a caller that built ``doc`` for this call only: a deep copy of a whole order
+        costs more than everything the rules then do to it.
+        """
         issues: list[MapIssue] = []
         for table in self.codes:
             if flow in table.flows:
@@ -191,21 +199,48 @@ class RuleEngine:
                     _rule(rule, at)
         return Applied(doc, issues)
 
+    def touched_fields(self, flow: Flow = "inbound") -> tuple[frozenset[str], frozenset[str]]:
+        """The top-level order fields and line fields that ``flow`` may read or write.
+
+        A path only ever walks down from its first step, so a field named by no rule is
+        neither seen nor changed: the caller may leave it out of the document it passes
+        (and keep its already validated value).
+        """
+        paths: list[FieldPath] = []
+        for table in self.codes:
+            if flow in table.flows:
+                paths += (table.source, table.target)
+        paths += (path for path, _, _ in self.defaults)
+        for rule in self.rules:
+            if flow in rule.flows:
+                paths.append(rule.target)
+                if rule.source is not None:
+                    paths.append(rule.source)
+        order = frozenset(p.steps[0].name for p in paths if p.scope == "order" and p.steps)
+        line = frozenset(p.steps[0].name for p in paths if p.scope == "line" and p.steps)
+        return order, line
+
     def _scopes(
         self, path: FieldPath, doc: dict[str, Any], origin: str | None, issues: list[MapIssue]
     ) -> Iterator[_At]:
-        """Once for an order path; once per line (with its index) for a line path."""
+        """Once for an order path; once per line (with its index) for a line path.
+
+        For a line path one ``_At`` moves from line to line: it is used before the next is
+        asked for, and never kept.
+        """
+        at = _At(doc, None, None, origin, issues)
         if path.scope == "order":
-            yield _At(doc, None, None, origin, issues)
+            yield at
             return
         lines = doc.get(self.lines_field)
         if isinstance(lines, list):
             for index, line in enumerate(lines):
-                if isinstance(line, MutableMapping):
-                    yield _At(doc, line, index, origin, issues)
+                if type(line) is dict or isinstance(line, MutableMapping):
+                    at.line, at.index = line, index
+                    yield at
 
 
-@dataclass
+@dataclass(slots=True)
 class _At:
     """Where a rule is being applied: the order, the line (if any), and where to report."""
 
@@ -259,6 +294,10 @@ def _code(table: CodeTable, flow: Flow, at: _At) -> None:
             at.report("warning", "unknown_code", message, read)
 
 
+#: Values a copy rule may share instead of deep-copying (deepcopy rebuilds even a date).
+_IMMUTABLE = frozenset({str, int, float, bool, Decimal, date, datetime, time})
+
+
 def _rule(rule: ValueRuleSpec, at: _At) -> None:
     if rule.if_missing and not is_missing(at.get(rule.target)):
         return
@@ -270,7 +309,7 @@ def _rule(rule: ValueRuleSpec, at: _At) -> None:
     if is_missing(value):
         return
     if rule.kind == "copy":
-        at.put(rule.target, copy.deepcopy(value))
+        at.put(rule.target, value if type(value) in _IMMUTABLE else copy.deepcopy(value))
         return
     try:
         when = _as_date(value, rule.input_format)

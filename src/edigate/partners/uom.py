@@ -26,6 +26,12 @@ from .mapfile import UomSection
 
 #: Enough digits that an exact product or quotient is never rounded.
 _PRECISION = 60
+_TRAPS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+#: The default context at ``_PRECISION`` digits, with inexact results trapped: made once,
+#: as entering a ``localcontext`` for every quantity and price costs more than the sums.
+_EXACT = decimal.Context(prec=_PRECISION, traps=[*_TRAPS, decimal.Inexact, decimal.Rounded])
+#: The same, rounding half-even instead (for ``price_decimals``).
+_ROUNDING = decimal.Context(prec=_PRECISION, rounding=decimal.ROUND_HALF_EVEN, traps=_TRAPS)
 
 
 class Converted(NamedTuple):
@@ -95,7 +101,7 @@ class UomTable:
                 )
             return Converted(quantity, unit, unit_price)
         factor = conv.factor_for(sku)
-        new_quantity = _exact(lambda: quantity * factor)
+        new_quantity = _exact(_EXACT.multiply, quantity, factor)
         if new_quantity is None:
             raise UomError(
                 f"{quantity} x {factor} is too long to be exact", reason="fractional", unit=unit
@@ -127,7 +133,7 @@ class UomTable:
                 unit=partner_unit,
             )
         factor = conv.factor_for(sku)
-        new_quantity = _exact(lambda: quantity / factor)
+        new_quantity = _exact(_EXACT.divide, quantity, factor)
         if new_quantity is None:
             raise UomError(
                 f"{quantity} {unit} is not a whole number of {partner_unit} ({factor} {unit} each)",
@@ -152,7 +158,7 @@ class UomTable:
             )
 
     def _price(self, price: Decimal, factor: Decimal, *, divide: bool, unit: str) -> Decimal:
-        result = _exact(lambda: price / factor if divide else price * factor)
+        result = _exact(_EXACT.divide if divide else _EXACT.multiply, price, factor)
         if result is not None:
             return result
         if self.price_decimals is None:
@@ -161,19 +167,16 @@ class UomTable:
                 reason="inexact_price",
                 unit=unit,
             )
-        with decimal.localcontext(prec=_PRECISION) as ctx:
-            ctx.rounding = decimal.ROUND_HALF_EVEN
-            exact = price / factor if divide else price * factor
-            return exact.quantize(Decimal(1).scaleb(-self.price_decimals))
+        ctx = _ROUNDING
+        exact = ctx.divide(price, factor) if divide else ctx.multiply(price, factor)
+        return exact.quantize(ctx.scaleb(Decimal(1), -self.price_decimals), context=ctx)
 
 
-def _exact(compute: Callable[[], Decimal]) -> Decimal | None:
-    """Run ``compute`` with inexact results trapped; None when the result is not exact."""
-    with decimal.localcontext(prec=_PRECISION) as ctx:
-        ctx.traps[decimal.Inexact] = True
-        ctx.traps[decimal.Rounded] = True
-        try:
-            result = compute()
-        except (decimal.Inexact, decimal.Rounded):
-            return None
-    return result
+def _exact(
+    operation: Callable[[Decimal, Decimal], Decimal], a: Decimal, b: Decimal
+) -> Decimal | None:
+    """``operation(a, b)`` in :data:`_EXACT`; None when the result is not exact."""
+    try:
+        return operation(a, b)
+    except (decimal.Inexact, decimal.Rounded):
+        return None

@@ -94,6 +94,16 @@ class SkuXref:
                 if item.qualifier not in order:
                     order.append(item.qualifier)
         self.qualifiers: tuple[str, ...] = tuple(order)
+        self._rank = {q: i for i, q in enumerate(self.qualifiers)}
+        #: (qualifier, value) -> its qualifier's rank and the answer for it: built once,
+        #: looked up once per line.
+        self._found = {
+            (item.qualifier, item.value): (
+                self._rank[item.qualifier],
+                Resolution("found", entry.sku, item, "accept"),
+            )
+            for item, entry in self._by_id.items()
+        }
 
     def __len__(self) -> int:
         return len(self._by_sku)
@@ -107,29 +117,31 @@ class SkuXref:
         return self._unknown([item])
 
     def resolve(self, ids: Iterable[tuple[str, str]]) -> Resolution:
-        """Our SKU for a line carrying several IDs; all that are known must agree."""
-        items = [ItemId(q, v.strip()) for q, v in ids if v and v.strip()]
-        rank = {q: i for i, q in enumerate(self.qualifiers)}
-        known = sorted((i for i in items if i.qualifier in rank), key=lambda i: rank[i.qualifier])
-        found = [(item, self._by_id[item]) for item in known if item in self._by_id]
-        if not found:
-            return self._unknown(items)
-        skus = {entry.sku for _, entry in found}
-        if len(skus) > 1:
-            named = ", ".join(f"{item} -> {entry.sku}" for item, entry in found)
+        """Our SKU for a line carrying several IDs; all that are known must agree.
+
+        The answer is the known ID of the best-ranked qualifier (the first such on the line).
+        """
+        pairs = [(q, v.strip()) for q, v in ids if v and v.strip()]
+        found = self._found
+        hits = [hit for pair in pairs if (hit := found.get(pair)) is not None]
+        if not hits:
+            return self._unknown([ItemId(q, v) for q, v in pairs])
+        best = min(hits, key=_rank_of)[1]
+        if any(hit.sku != best.sku for _, hit in hits):
+            ordered = sorted(hits, key=_rank_of)
+            named = ", ".join(f"{hit.matched} -> {hit.sku}" for _, hit in ordered)
             action: Action = "reject_order" if self.unknown == "reject_order" else "reject_line"
             return Resolution(
                 "conflict", None, None, action, f"item IDs name different SKUs: {named}"
             )
-        item, entry = found[0]
-        return Resolution("found", entry.sku, item, "accept")
+        return best
 
     def to_partner(self, sku: str) -> list[ItemId]:
         """The partner's IDs for our SKU, preferred qualifier first; empty when unknown."""
         entry = self._by_sku.get(sku)
         if entry is None:
             return []
-        rank = {q: i for i, q in enumerate(self.qualifiers)}
+        rank = self._rank
         return sorted(entry.ids, key=lambda i: rank.get(i.qualifier, len(rank)))
 
     def _unknown(self, items: Sequence[ItemId]) -> Resolution:
@@ -141,6 +153,10 @@ class SkuXref:
             self.unknown,
             f"unknown item ({shown}): not in {self.source}",
         )
+
+
+def _rank_of(hit: tuple[int, Resolution]) -> int:
+    return hit[0]
 
 
 def build_xref(
