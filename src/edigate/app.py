@@ -78,6 +78,7 @@ class Gateway:
                 Direction.INBOUND,
                 self.inbound.process,
                 exclude_channels=(ERP_CHANNEL,),
+                process_batch=self.inbound.process_batch,
             ),
             Lane(
                 "erp",
@@ -92,6 +93,9 @@ class Gateway:
                 Direction.OUTBOUND,
                 self.dispatcher.process,
                 failed_status=Status.DELIVERY_FAILED,
+                # Each inbound document makes about three to deliver (order, 997, 855):
+                # claim as many per round, or deliveries fall behind the inbound lane.
+                batch=self.config.worker.batch * 3,
             ),
         ]
 

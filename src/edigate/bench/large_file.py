@@ -2,15 +2,18 @@
 processed by ``edigate worker --until-idle`` in a child process whose own peak RSS is taken
 from ``wait4``.
 
-The worker plans the whole file (every transaction validated, translated, mapped, its
-canonical JSON and auto-855 rendered) before one commit stores it all, then dispatches each
-order to the ERP outbox and each 855 to the partner. ``plan + commit`` is the time from the
-worker's launch to the file's ``processed`` event (it includes the worker's start-up,
-measured on its own as ``idle worker``); ``dispatch`` is from there to the last delivery.
+The worker streams the file: it plans and commits it in pieces of a few hundred
+transactions (each validated, translated, mapped, its canonical JSON and auto-855
+rendered, then committed with the file's progress), so its memory does not grow with the
+file; the 997 goes out with the last piece. It then dispatches each order to the ERP
+outbox and each 855 to the partner. ``plan + commit`` is the time from the worker's launch
+to the file's ``processed`` event (it includes the worker's start-up, measured on its own
+as ``idle worker``); ``dispatch`` is from there to the last delivery.
 
 ``phases`` (``--profile``, or ``python -m edigate.bench.child large-phases``) runs the same
-steps one by one in a child and reports time and RSS after each, what the plan holds, and
-with ``trace`` the top allocation sites of the plan (tracemalloc).
+steps one by one in a child and reports time and RSS after each, what a whole-file plan
+holds (``InboundProcessor.plan``: the file in one piece, as before streaming), and with
+``trace`` the top allocation sites of that plan (tracemalloc).
 """
 
 from __future__ import annotations
@@ -102,10 +105,10 @@ def run(
         )
         result.figures["RSS growth MB per input MB"] = slope
         result.notes.append(
-            "RSS grows with the file: the inbound pipeline plans the whole file in memory "
-            "(every transaction's plan, canonical JSON and 855) before one commit"
+            "RSS grows with the file: something holds the file's results in memory"
             if slope > 0.5
-            else "RSS stays about flat across file sizes"
+            else "RSS stays about flat across file sizes: the file is planned and committed "
+            "in pieces"
         )
     biggest = next((r for r in reversed(rss) if r["megabytes"] >= TARGET_LARGE_MB), None)
     if biggest is not None:

@@ -17,8 +17,8 @@ Runs (each on a fresh data dir and database):
   mtime.
 
 Latency = the order's ``delivered`` audit event minus the received row's ``created_at``
-(the folder run: minus the file's mtime). The worker polls every ``poll_seconds`` (0.5 s,
-the default) when idle, which a paced run at a low rate pays.
+(the folder run: minus the file's mtime). An idle worker waits ``poll_seconds`` (0.5 s, the
+default) or until ``receive()`` in the same process commits a file, which wakes it at once.
 """
 
 from __future__ import annotations

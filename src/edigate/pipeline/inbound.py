@@ -6,10 +6,22 @@ Two phases, so SQLite's single writer is held only briefly:
 1. **plan** (no database writes): stream the stored bytes; for each transaction run the
    validator with the partner's overlay, the 850 translator and the partner's map; feed the
    ack builder for the 997/999/TA1 verdicts; render the auto-855 bodies.
-2. **commit** (one transaction, fenced by the worker's claim): a child document per
+2. **commit** (a transaction fenced by the worker's claim): a child document per
    transaction (pointing into the parent's bytes), the canonical order and the acks as
    outbound documents enveloped with control numbers taken from the partner's sequences
    in this same transaction, and every state change with its audit event.
+
+The plan is cut into **pieces** of at most ``chunk_transactions`` transactions, so memory
+stays flat however large the file: each piece but the last is committed on its own, and
+records on the parent how far the file got (``meta["inbound_progress"]``: interchange and
+transaction reached, running counts). A worker that dies between pieces leaves that
+position committed; the next one replans the committed transactions only to feed the ack
+builder again (which keeps a small verdict per transaction), commits nothing twice, and
+sends the interchange's 997 once, with the interchange's last piece.
+
+Small files are committed several at a time (``process_batch``): one fenced transaction
+for the claimed documents' pieces, a savepoint per document (one that fails is retried
+alone, the others commit), and their blobs made durable together just before the commit.
 
 One bad transaction rejects only itself (its AK2 says so); the others go on. A partner's
 997/999 or TA1 is not translated but reconciled with what we sent (``reconcile.py``).
@@ -18,18 +30,20 @@ One bad transaction rejects only itself (its AK2 says so); the others go on. A p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from ..errors import StoreUnavailableError
 from ..model import Order, OrderAck
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store
+from ..store.schema import utcnow
 from ..translate import build_855, translate_850
 from ..x12 import (
     Finding,
@@ -50,7 +64,9 @@ from ..x12.acks import (
     group_segments,
     parse_acks,
 )
-from ..x12.events import Event
+from ..x12.acks.parse import ReceivedAcks
+from ..x12.reader import ReaderLimits
+from ..x12.writer import Element
 from .answers import answer_order
 from .detect import Format, detect_format
 from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_ta1_for_partner
@@ -60,6 +76,11 @@ from .reconcile import ACK_SETS, settle_group, settle_technical
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
 PROCESSED = (Status.TRANSLATED.value, Status.DELIVERED.value, Status.SPLIT.value)
+#: Transactions per committed piece of a file (and per multi-document commit).
+CHUNK_TRANSACTIONS = 500
+#: Rejected-transaction lines kept on a file's errors; more are counted in one last line.
+MAX_REJECTION_LINES = 1_000
+PROGRESS_KEY = "inbound_progress"
 
 
 @dataclass
@@ -76,7 +97,11 @@ class TxPlan:
     errors: list[dict[str, Any]] = field(default_factory=list)
     po_number: str | None = None
     order_json: bytes | None = None
+    #: The order's blob once written (before the commit's transaction, see _commit_pieces).
+    order_blob: BlobRef | None = None
     ack_855: OrderAck | None = None
+    #: The 855's segments between ST and SE, built while planning (not under the lock).
+    body_855: Sequence[Sequence[Element]] | None = None
     #: A partner's 997/999: what its AK1 group says (reconciled on commit).
     ack: GroupAck | None = None
 
@@ -92,6 +117,11 @@ class InterchangePlan:
     #: The partner's TA1s in this interchange, and whether it holds any ack to reconcile.
     technical: list[InterchangeAck] = field(default_factory=list)
     acks_in: bool = False
+    #: Its place in the file (0, 1, ...); whether its trailer (or the file's end) was read,
+    #: so its acks go out with this piece; whether this piece opens it (counts it once).
+    ordinal: int = 0
+    complete: bool = True
+    opening: bool = True
 
 
 @dataclass
@@ -101,6 +131,12 @@ class FilePlan:
     errors: list[dict[str, Any]] = field(default_factory=list)
     duplicate_of: int | None = None
     partner_file: PartnerFilePlan | None = None  # a CSV/XML file in the partner's format
+    #: The file's last piece: its commit settles the file's status.
+    final: bool = True
+
+    @property
+    def transaction_count(self) -> int:
+        return sum(len(ic.transactions) for ic in self.interchanges)
 
     @property
     def translated(self) -> int:
@@ -120,6 +156,39 @@ class Received:
     filename: str | None
     reprocess_of_id: int | None
     created_at: dt.datetime
+    #: Where an earlier worker's committed pieces got to (``meta["inbound_progress"]``).
+    progress: dict[str, Any] | None = None
+
+
+@dataclass
+class Progress:
+    """How far a file's committed pieces got, and the counts its final status needs."""
+
+    doc: int
+    interchange: int = 0  # interchanges before this one are fully committed
+    transaction: int = 0  # in that interchange, transactions before this index are
+    interchanges: int = 0
+    duplicates: int = 0
+    duplicate_of: int | None = None
+    translated: int = 0
+    rejected: int = 0
+    technical: bool = False
+    rejection_lines: int = 0
+
+    @classmethod
+    def of(cls, doc_id: int, meta: dict[str, Any] | None) -> Progress:
+        """The progress recorded for this document (a reprocess copies meta: ignore it)."""
+        found = (meta or {}).get(PROGRESS_KEY)
+        if not isinstance(found, dict) or found.get("doc") != doc_id:
+            return cls(doc_id)
+        return cls(**{k: v for k, v in found.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def started(self) -> bool:
+        return self.interchange > 0 or self.transaction > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 class InboundProcessor:
@@ -131,41 +200,205 @@ class InboundProcessor:
         registry: Callable[[], Registry],
         *,
         clock: Callable[[], dt.datetime] | None = None,
+        chunk_transactions: int = CHUNK_TRANSACTIONS,
     ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.chunk_transactions = chunk_transactions
 
     # ------------------------------------------------------------------ the lane
     def process(self, doc_id: int, worker: str) -> None:
-        with self.store.session() as session:
-            doc = self.store.get(session, doc_id)
-            received = Received(
-                doc.id,
-                BlobRef(doc.blob_sha256, doc.size),
-                doc.channel,
-                doc.partner_id,
-                doc.filename,
-                doc.reprocess_of_id,
-                doc.created_at,
+        """Process one document; raises what made it fail (the worker retries it)."""
+        failed = self.process_batch([doc_id], worker)
+        if doc_id in failed:
+            raise failed[doc_id]
+
+    def process_batch(self, doc_ids: list[int], worker: str) -> dict[int, Exception]:
+        """Process claimed documents, committing their results several at a time.
+
+        Returns the documents that failed, with why (nothing of theirs is committed beyond
+        their last recorded piece); the others are done, or were taken over by another
+        worker (their lease passed). ``StoreUnavailableError`` propagates: nothing more
+        can be recorded, and the leases bring the documents back.
+        """
+        failed: dict[int, Exception] = {}
+        ready: list[tuple[int, FilePlan]] = []
+        seen: set[tuple[str, ...]] = set()  # what this batch plans: see _Deferred
+        batch = self._load(doc_ids)
+        earlier = self._earlier(batch)
+        for received in batch:
+            try:
+                for piece in self.pieces(received, seen=seen, earlier=earlier):
+                    if piece.final:
+                        ready.append((received.id, piece))
+                        if sum(p.transaction_count for _, p in ready) >= self.chunk_transactions:
+                            failed.update(_failures(self._commit_pieces(ready, worker)))
+                            ready = []
+                        break
+                    # A piece of a large file: committed now, so memory stays flat.
+                    outcome = self._commit_pieces([(received.id, piece)], worker, alone=True)
+                    if outcome.get(received.id) is not None:
+                        failed.update(_failures(outcome))
+                        break
+                    if outcome:  # the claim was lost: another worker goes on
+                        break
+            except _Deferred:
+                # It may duplicate a document of this batch, not committed yet: it waits
+                # for the next round, when the duplicate check can see that one.
+                self.store.release(received.id, worker)
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:  # a planning failure is this document's alone
+                failed[received.id] = exc
+        if ready:
+            failed.update(_failures(self._commit_pieces(ready, worker)))
+        return failed
+
+    def _load(self, doc_ids: list[int]) -> list[Received]:
+        """The facts planning needs, for every document, in one short read transaction."""
+        with self.store.reading() as session:
+            rows = session.scalars(select(Document).where(Document.id.in_(doc_ids))).all()
+            found = {
+                doc.id: Received(
+                    doc.id,
+                    BlobRef(doc.blob_sha256, doc.size),
+                    doc.channel,
+                    doc.partner_id,
+                    doc.filename,
+                    doc.reprocess_of_id,
+                    doc.created_at,
+                    (doc.meta or {}).get(PROGRESS_KEY),
+                )
+                for doc in rows
+            }
+        return [found[i] for i in doc_ids if i in found]
+
+    def _commit_pieces(
+        self, items: list[tuple[int, FilePlan]], worker: str, *, alone: bool = False
+    ) -> dict[int, Exception | None]:
+        """Commit planned pieces in one transaction, each fenced by its document's claim.
+
+        Returns, by document, the exception that failed it, or None when its claim was lost;
+        documents absent from the result are committed. With several documents each commits
+        under a savepoint, so one that fails takes only itself back.
+        """
+        outcome: dict[int, Exception | None] = {}
+        # The orders' bytes need no control number: made durable before the transaction,
+        # so SQLite's write lock is not held for their fsyncs.
+        with self.store.blobs.group():
+            for _, piece in items:
+                for ic in piece.interchanges:
+                    for tx in ic.transactions:
+                        if tx.order_json is not None and tx.order_blob is None:
+                            tx.order_blob = self.store.blobs.put(tx.order_json)
+        try:
+            with (
+                self.store.claimed_many([i for i, _ in items], worker) as (session, held),
+                self.store.blobs.group(),
+            ):
+                for doc_id, piece in items:
+                    doc = held.get(doc_id)
+                    if doc is None:
+                        outcome[doc_id] = None  # the lease passed to another worker
+                        continue
+                    if alone or len(items) == 1:
+                        self.commit(session, doc, piece)
+                        continue
+                    try:
+                        with self.store.savepoint(session):
+                            self.commit(session, doc, piece)
+                    except StoreUnavailableError:
+                        raise
+                    except Exception as exc:
+                        outcome[doc_id] = exc
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:
+            if len(items) > 1:
+                # The commit itself failed: try each alone, so only the culprit fails.
+                for doc_id, piece in items:
+                    if doc_id not in outcome:
+                        outcome.update(self._commit_pieces([(doc_id, piece)], worker))
+                return outcome
+            return {items[0][0]: exc}
+        return outcome
+
+    def _earlier(self, batch: list[Received]) -> Earlier | None:
+        """What the batch's duplicate checks need, in one read instead of one per file:
+        the processed files with the same bytes, and the processed interchanges with the
+        same partner and ISA13 as each file's first interchange."""
+        registry = self.registry()
+        keys: set[tuple[str, str]] = set()
+        contents: set[str] = set()
+        windows: list[int] = []
+        for doc in batch:
+            if doc.reprocess_of_id is not None:
+                continue  # a reprocess is never a duplicate
+            contents.add(doc.blob.sha256)
+            header = self._first_header(doc)
+            if header is None:
+                continue
+            found = registry.identify(
+                isa=(header.sender.qualifier, header.sender.id, header.usage),
+                receiver=(header.receiver.qualifier, header.receiver.id),
             )
-        plan = self.plan(received)
-        with self.store.claimed(doc_id, worker) as held:
-            if held is None:
-                return  # the lease passed to another worker; it will do the work
-            session, doc = held
-            self.commit(session, doc, plan)
+            if found.partner is not None:
+                keys.add((found.partner.id, header.control_number))
+                windows.append(found.partner.profile.ack.duplicate_window_days)
+        known = [registry.get(d.partner_id) for d in batch if d.partner_id]
+        windows += [p.profile.ack.duplicate_window_days for p in known if p is not None]
+        if not windows:
+            return None
+        since = self.clock() - dt.timedelta(days=max(windows))
+        return Earlier.fetch(self.store, contents, keys, since)
+
+    def _first_header(self, doc: Received) -> InterchangeHeader | None:
+        """The file's first ISA, if it starts like X12 (reads only its first segments)."""
+        with self.store.blobs.open(doc.blob.sha256) as stream:
+            if detect_format(stream.read(4096)) is not Format.X12:
+                return None
+            stream.seek(0)
+            for event in X12Reader(stream).events():
+                if isinstance(event, InterchangeHeader):
+                    return event
+                if isinstance(event, TransactionSet):
+                    return None
+        return None
 
     # ------------------------------------------------------------------ phase 1
     def plan(self, doc: Received) -> FilePlan:
+        """The whole file's plan in one piece (for a file small enough to hold)."""
+        return next(self.pieces(doc, chunk=None))
+
+    def pieces(
+        self,
+        doc: Received,
+        *,
+        chunk: int | None = -1,
+        seen: set[tuple[str, ...]] | None = None,
+        earlier: Earlier | None = None,
+    ) -> Iterator[FilePlan]:
+        """The file's plan, in pieces of at most ``chunk`` transactions (None: one piece),
+        resuming after ``doc.progress``. The last piece has ``final`` set.
+
+        ``seen`` collects the contents and interchanges planned in one batch; a document
+        that repeats one raises ``_Deferred`` (the duplicate check cannot see it yet).
+        """
+        size = self.chunk_transactions if chunk == -1 else chunk
+        if seen is not None:
+            _remember(seen, ("content", doc.blob.sha256))
         with self.store.blobs.open(doc.blob.sha256) as stream:
             head = stream.read(4096)
         fmt = detect_format(head)
+        if fmt is Format.X12:
+            yield from self._x12_pieces(doc, fmt, size, seen, earlier)
+            return
         plan = FilePlan(fmt)
         if fmt in (Format.CSV, Format.XML):
             partner = self.registry().get(doc.partner_id) if doc.partner_id else None
             if partner is not None and doc.reprocess_of_id is None:
-                plan.duplicate_of = self._same_content(doc, partner)
+                plan.duplicate_of = self._same_content(doc, partner, earlier=earlier)
                 if plan.duplicate_of is not None:
                     plan.errors.append(
                         _error(
@@ -174,7 +407,8 @@ class InboundProcessor:
                             f"processed (document {plan.duplicate_of})",
                         )
                     )
-                    return plan
+                    yield plan
+                    return
             plan.partner_file = plan_partner_file(
                 self.registry(),
                 doc.partner_id,
@@ -183,64 +417,114 @@ class InboundProcessor:
                 fmt,
                 self.clock().date(),
             )
-            return plan
-        if fmt is not Format.X12:
-            plan.errors.append(
-                _error(
-                    "unsupported_format",
-                    f"{doc.filename or 'document'}: {fmt.value} documents are not translated; "
-                    "expected an X12 interchange (ISA), or a partner's CSV or XML orders",
-                )
+            yield plan
+            return
+        plan.errors.append(
+            _error(
+                "unsupported_format",
+                f"{doc.filename or 'document'}: {fmt.value} documents are not translated; "
+                "expected an X12 interchange (ISA), or a partner's CSV or XML orders",
             )
-            return plan
+        )
+        yield plan
+
+    def _x12_pieces(
+        self,
+        doc: Received,
+        fmt: Format,
+        size: int | None,
+        seen: set[tuple[str, ...]] | None = None,
+        earlier: Earlier | None = None,
+    ) -> Iterator[FilePlan]:
+        """Stream the interchanges: one event at a time, never a whole interchange held."""
         registry = self.registry()
+        # The partner the channel authenticated, if any, bounds what the reader holds.
+        known = registry.get(doc.partner_id) if doc.partner_id else None
+        limits = known.profile.reader_limits if known is not None else None
+        resume = Progress.of(doc.id, {PROGRESS_KEY: doc.progress} if doc.progress else None)
+        acks = _AckIndex(self.store, doc.blob.sha256, limits)
+        file_errors: list[dict[str, Any]] = []
+        plan = FilePlan(fmt, final=False)
+        ic: InterchangePlan | None = None  # the interchange being planned, if any
+        builder: AckBuilder | None = None
+        inside = False  # within an interchange (planned, rejected or already committed)
+        ordinal = -1
+        index = 0
         with self.store.blobs.open(doc.blob.sha256) as stream:
-            for item in _interchanges(X12Reader(stream).events()):
-                if isinstance(item, Finding):
-                    plan.errors.append(item.to_dict())
+            for event in X12Reader(stream, limits=limits).events():
+                if isinstance(event, InterchangeHeader):
+                    if ic is not None:
+                        ic.complete = True  # the previous one had no trailer
+                    ordinal += 1
+                    inside, ic, builder, index = True, None, None, 0
+                    if ordinal < resume.interchange:
+                        continue  # committed with its acks by an earlier worker
+                    ic = self._open_interchange(doc, registry, event, ordinal, earlier)
+                    if seen is not None and ic.partner is not None:
+                        _remember(seen, ("isa", ic.partner.id, event.control_number))
+                    ic.opening = not (ordinal == resume.interchange and resume.transaction)
+                    plan.interchanges.append(ic)
+                    if ic.partner is None or ic.duplicate_of is not None:
+                        ic = None  # rejected whole: its events are not looked at
+                    else:
+                        policy = ic.partner.profile.ack
+                        kind = None if policy.functional == "none" else policy.functional
+                        builder = AckBuilder(
+                            kind, CounterControlNumbers(), AckOptions(ta1=policy.ta1)
+                        )
+                        builder.feed(event, [])
                     continue
-                plan.interchanges.append(self._plan_interchange(doc, registry, item))
-        if not plan.interchanges and not plan.errors:
-            plan.errors.append(_error("empty", "no interchange in the document"))
-        if any(ic.acks_in for ic in plan.interchanges):
-            self._read_acks(doc, plan)
-        return plan
-
-    def _read_acks(self, doc: Received, plan: FilePlan) -> None:
-        """Parse the partner's 997/999/TA1 for reconciliation: one more read of the file,
-        only when it holds acks. Same reader, same bytes: interchanges come in the same
-        order, and each 997/999 is found by its ST02."""
-        with self.store.blobs.open(doc.blob.sha256) as stream:
-            received = parse_acks(stream)
-        noted: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
-        for finding in received.findings:
-            loc = finding.location
-            noted.setdefault((loc.interchange_control, loc.transaction_control), []).append(
-                finding.to_dict()
-            )
-        for ic, found in zip(plan.interchanges, received.interchanges, strict=False):
-            if not ic.acks_in or found.control_number != ic.header.control_number:
-                continue
-            ic.technical = list(found.technical)
-            groups: dict[str, list[GroupAck]] = {}
-            for group in found.groups:
-                groups.setdefault(group.ack_control_number, []).append(group)
-            for tx in ic.transactions:
-                if tx.set_id not in ACK_SETS:
+                if not inside:
+                    if isinstance(event, Finding):
+                        file_errors.append(event.to_dict())
                     continue
-                if groups.get(tx.control_number):
-                    tx.ack = groups[tx.control_number].pop(0)
-                else:
-                    tx.status = Status.REJECTED  # no AK1 to read: nothing it could settle
-                for problem in noted.get((ic.header.control_number, tx.control_number), []):
-                    if problem not in tx.errors:
-                        tx.errors.append(problem)
+                if ic is None or builder is None:
+                    if isinstance(event, InterchangeTrailer):
+                        inside = False
+                    continue
+                syntax: list[Finding] = []
+                if isinstance(event, TransactionSet):
+                    assert ic.partner is not None
+                    tx_plan, syntax = self._plan_transaction(ic.partner, event, index)
+                    if event.set_id in ACK_SETS:
+                        ic.acks_in = True
+                        acks.attach(ordinal, ic.header.control_number, tx_plan)
+                    if not (ordinal == resume.interchange and index < resume.transaction):
+                        ic.transactions.append(tx_plan)  # else: committed already
+                    index += 1
+                elif isinstance(event, TechnicalAck):
+                    ic.acks_in = True
+                output = builder.feed(event, syntax)
+                if output is not None:
+                    ic.acks = output
+                if isinstance(event, InterchangeTrailer):
+                    ic.complete = True
+                    if ic.acks_in:
+                        ic.technical = acks.technical(ordinal, ic.header.control_number)
+                    ic, builder, inside = None, None, False
+                elif size is not None and plan.transaction_count >= size:
+                    yield plan
+                    plan = FilePlan(fmt, final=False)
+                    ic = _continued(ic)
+                    plan.interchanges.append(ic)
+        if ic is not None:
+            ic.complete = True  # the file ended without its trailer
+        if ordinal < 0 and not file_errors:
+            file_errors.append(_error("empty", "no interchange in the document"))
+        plan.errors = file_errors
+        plan.final = True
+        yield plan
 
-    def _plan_interchange(
-        self, doc: Received, registry: Registry, events: list[Event]
+    def _open_interchange(
+        self,
+        doc: Received,
+        registry: Registry,
+        header: InterchangeHeader,
+        ordinal: int,
+        earlier: Earlier | None = None,
     ) -> InterchangePlan:
-        header = events[0]
-        assert isinstance(header, InterchangeHeader)
+        """Identify the partner and check for a duplicate; a rejected interchange is
+        complete at once."""
         found = registry.identify(
             isa=(header.sender.qualifier, header.sender.id, header.usage),
             receiver=(header.receiver.qualifier, header.receiver.id),
@@ -252,8 +536,11 @@ class InboundProcessor:
                 f"{found.seen} is {found.partner.id}, but it arrived on the {doc.channel} "
                 f"account of {doc.partner_id}"
             )
-        ic = InterchangePlan(header, found.partner if reason is None else None)
+        ic = InterchangePlan(
+            header, found.partner if reason is None else None, ordinal=ordinal, complete=False
+        )
         if ic.partner is None:
+            ic.complete = True
             ic.rejection.append(
                 _error(
                     "unknown_partner",
@@ -264,7 +551,7 @@ class InboundProcessor:
             return ic
         partner = ic.partner
         if doc.reprocess_of_id is None:
-            ic.duplicate_of = self._duplicate(doc, partner, header)
+            ic.duplicate_of = self._duplicate(doc, partner, header, earlier)
             if ic.duplicate_of is not None:
                 ic.rejection.append(
                     _error(
@@ -274,23 +561,7 @@ class InboundProcessor:
                         segment=header.position,
                     )
                 )
-                return ic
-        policy = partner.profile.ack
-        kind = None if policy.functional == "none" else policy.functional
-        builder = AckBuilder(kind, CounterControlNumbers(), AckOptions(ta1=policy.ta1))
-        index = 0
-        for event in events:
-            syntax: list[Finding] = []
-            if isinstance(event, TransactionSet):
-                tx_plan, syntax = self._plan_transaction(partner, event, index)
-                ic.transactions.append(tx_plan)
-                ic.acks_in = ic.acks_in or event.set_id in ACK_SETS
-                index += 1
-            elif isinstance(event, TechnicalAck):
-                ic.acks_in = True
-            output = builder.feed(event, syntax)
-            if output is not None:
-                ic.acks = output
+                ic.complete = True
         return ic
 
     def _plan_transaction(
@@ -345,12 +616,25 @@ class InboundProcessor:
             plan.order_json = mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
         if partner.profile.ack.po_ack == "auto":
             plan.ack_855 = answer_order(order, mapped, self.clock().date())
+            plan.body_855 = build_855(plan.ack_855, version=partner.profile.envelope.version)
         return plan, syntax
 
-    def _duplicate(self, doc: Received, partner: Partner, header: InterchangeHeader) -> int | None:
+    def _duplicate(
+        self,
+        doc: Received,
+        partner: Partner,
+        header: InterchangeHeader,
+        earlier: Earlier | None = None,
+    ) -> int | None:
         """An earlier, processed interchange with this ISA13 or these bytes, in the window."""
         since = self.clock() - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
-        with self.store.session() as session:
+        key = (partner.id, header.control_number)
+        if earlier is not None and key in earlier.interchange_keys:
+            found = earlier.interchange(key, doc.id, since)
+            if found is not None:
+                return found
+            return self._same_content(doc, partner, earlier=earlier)
+        with self.store.reading() as session:  # one short transaction for both questions
             same_isa = session.scalars(
                 select(Document.parent_id)
                 .where(
@@ -363,26 +647,37 @@ class InboundProcessor:
                 )
                 .limit(1)
             ).first()
-        if same_isa is not None:
-            return same_isa
-        return self._same_content(doc, partner)
+            if same_isa is not None:
+                return same_isa
+            return self._same_content(doc, partner, session)
 
-    def _same_content(self, doc: Received, partner: Partner) -> int | None:
+    def _same_content(
+        self,
+        doc: Received,
+        partner: Partner,
+        session: Session | None = None,
+        *,
+        earlier: Earlier | None = None,
+    ) -> int | None:
         """An earlier, processed file with exactly these bytes, in the partner's window."""
         since = self.clock() - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
-        with self.store.session() as session:
-            return session.scalars(
-                select(Document.id)
-                .where(
-                    Document.blob_sha256 == doc.blob.sha256,
-                    Document.id != doc.id,
-                    Document.parent_id.is_(None),
-                    Document.direction == Direction.INBOUND.value,
-                    Document.status.in_(PROCESSED),
-                    Document.created_at >= since,
-                )
-                .limit(1)
-            ).first()
+        if earlier is not None and doc.blob.sha256 in earlier.content_keys:
+            return earlier.content(doc.blob.sha256, doc.id, since)
+        if session is None:
+            with self.store.reading() as own:
+                return self._same_content(doc, partner, own)
+        return session.scalars(
+            select(Document.id)
+            .where(
+                Document.blob_sha256 == doc.blob.sha256,
+                Document.id != doc.id,
+                Document.parent_id.is_(None),
+                Document.direction == Direction.INBOUND.value,
+                Document.status.in_(PROCESSED),
+                Document.created_at >= since,
+            )
+            .limit(1)
+        ).first()
 
     # ------------------------------------------------------------------ phase 2
     def commit(self, session: Session, doc: Document, plan: FilePlan) -> None:
@@ -394,73 +689,126 @@ class InboundProcessor:
             doc.duplicate_of_id = plan.duplicate_of
             store.transition(session, doc, Status.DUPLICATE, "duplicate", errors=plan.errors)
             return
-        errors = list(plan.errors)
+        progress = Progress.of(doc.id, doc.meta)
+        # Errors of earlier pieces are on the document already; the file's own findings
+        # (outside any interchange) come first, with the last piece.
+        errors = list(doc.errors or []) if progress.started else []
         blob = BlobRef(doc.blob_sha256, doc.size)
-        duplicate_of = None
         for ic in plan.interchanges:
-            errors += ic.rejection
-            duplicate_of = duplicate_of or ic.duplicate_of
-            if ic.partner is None:
-                continue
-            partner = ic.partner
-            if doc.partner_id is None:
-                doc.partner_id = partner.id
-            doc.interchange_control = doc.interchange_control or ic.header.control_number
-            for tx in ic.transactions:
-                if tx.status is Status.REJECTED:
-                    errors.append(_rejection_summary(tx))
-                child = store.add_document(
-                    session,
-                    blob,
-                    direction=Direction.INBOUND,
-                    status=tx.status,
-                    channel=doc.channel,
-                    parent=doc,
-                    partner_id=partner.id,
-                    format="x12",
-                    doc_type=tx.set_id,
-                    filename=doc.filename,
-                    interchange_control=ic.header.control_number,
-                    group_control=tx.group_control,
-                    transaction_control=tx.control_number,
-                    po_number=tx.po_number,
-                    errors=tx.errors,
-                    meta={
-                        "segment": tx.position,
-                        "segment_count": tx.segment_count,
-                        "index": tx.index,
-                    },
-                )
-                if tx.order_json is not None:
-                    store.add_document(
-                        session,
-                        tx.order_json,
-                        direction=Direction.OUTBOUND,
-                        status=Status.CREATED,
-                        channel=ERP_CHANNEL,
-                        parent=child,
-                        format="json",
-                        doc_type="order",
-                        po_number=tx.po_number,
-                    )
-                if tx.ack_855 is not None:
-                    self._store_855(session, child, partner, ic.header, tx.ack_855)
-                if tx.ack is not None:
-                    settle_group(store, session, partner.id, tx.ack, child)
-            if ic.technical:
-                settle_technical(store, session, partner.id, ic.technical, doc)
-            self._store_acks(session, doc, partner, ic)
-        if plan.interchanges and all(ic.duplicate_of for ic in plan.interchanges):
-            doc.duplicate_of_id = duplicate_of
+            if ic.opening:
+                errors += ic.rejection
+                progress.interchanges += 1
+                if ic.duplicate_of is not None:
+                    progress.duplicates += 1
+                    progress.duplicate_of = progress.duplicate_of or ic.duplicate_of
+            progress.interchange, progress.transaction = ic.ordinal, 0
+            if ic.partner is not None:
+                self._commit_interchange(session, doc, blob, ic, progress, errors)
+            if ic.complete:
+                progress.interchange, progress.transaction = ic.ordinal + 1, 0
+        if not plan.final:
+            # Where the file got to, committed with the piece; the lease is renewed.
+            doc.meta = {**(doc.meta or {}), PROGRESS_KEY: progress.to_dict()}
+            doc.errors = errors
+            doc.claimed_at = doc.updated_at = utcnow()
+            store.audit(
+                session,
+                doc,
+                "piece_committed",
+                doc.status,
+                doc.status,
+                {
+                    "transactions": plan.transaction_count,
+                    "interchange": progress.interchange,
+                    "transaction": progress.transaction,
+                },
+            )
+            return
+        if PROGRESS_KEY in (doc.meta or {}):
+            doc.meta = {k: v for k, v in (doc.meta or {}).items() if k != PROGRESS_KEY}
+        errors = list(plan.errors) + errors
+        if progress.rejection_lines > MAX_REJECTION_LINES:
+            more = progress.rejection_lines - MAX_REJECTION_LINES
+            errors.append(_error("transaction_rejected", f"... and {more} more rejected"))
+        if progress.interchanges and progress.duplicates == progress.interchanges:
+            doc.duplicate_of_id = progress.duplicate_of
             store.transition(session, doc, Status.DUPLICATE, "duplicate", errors=errors)
             return
-        rejected = sum(
-            1 for ic in plan.interchanges for t in ic.transactions if t.status is Status.REJECTED
-        )
-        detail = {"translated": plan.translated, "rejected": rejected}
-        technical = any(ic.technical for ic in plan.interchanges if ic.partner is not None)
-        status = Status.TRANSLATED if plan.translated or technical else Status.REJECTED
+        detail = {"translated": progress.translated, "rejected": progress.rejected}
+        translated = progress.translated or progress.technical
+        status = Status.TRANSLATED if translated else Status.REJECTED
         store.transition(session, doc, status, "processed", detail=detail, errors=errors)
+
+    def _commit_interchange(
+        self,
+        session: Session,
+        doc: Document,
+        blob: BlobRef,
+        ic: InterchangePlan,
+        progress: Progress,
+        errors: list[dict[str, Any]],
+    ) -> None:
+        """This piece's share of one interchange: its transactions; its acks once complete."""
+        store = self.store
+        partner = ic.partner
+        assert partner is not None
+        for tx in ic.transactions:
+            if tx.status is Status.REJECTED:
+                progress.rejected += 1
+                progress.rejection_lines += 1
+                if progress.rejection_lines <= MAX_REJECTION_LINES:
+                    errors.append(_rejection_summary(tx))
+            elif tx.status is Status.TRANSLATED:
+                progress.translated += 1
+            child = store.add_document(
+                session,
+                blob,
+                direction=Direction.INBOUND,
+                status=tx.status,
+                channel=doc.channel,
+                parent=doc,
+                partner_id=partner.id,
+                format="x12",
+                doc_type=tx.set_id,
+                filename=doc.filename,
+                interchange_control=ic.header.control_number,
+                group_control=tx.group_control,
+                transaction_control=tx.control_number,
+                po_number=tx.po_number,
+                errors=tx.errors,
+                meta={
+                    "segment": tx.position,
+                    "segment_count": tx.segment_count,
+                    "index": tx.index,
+                },
+            )
+            progress.transaction = tx.index + 1
+            if tx.order_json is not None:
+                store.add_document(
+                    session,
+                    tx.order_blob or tx.order_json,
+                    direction=Direction.OUTBOUND,
+                    status=Status.CREATED,
+                    channel=ERP_CHANNEL,
+                    parent=child,
+                    format="json",
+                    doc_type="order",
+                    po_number=tx.po_number,
+                )
+            if tx.ack_855 is not None:
+                self._store_855(session, child, partner, ic.header, tx.ack_855, tx.body_855)
+            if tx.ack is not None:
+                settle_group(store, session, partner.id, tx.ack, child)
+        # Set after the children are flushed: written with the file's own update.
+        if doc.partner_id is None:
+            doc.partner_id = partner.id
+        doc.interchange_control = doc.interchange_control or ic.header.control_number
+        if not ic.complete:
+            return
+        if ic.technical:
+            progress.technical = True
+            settle_technical(store, session, partner.id, ic.technical, doc)
+        self._store_acks(session, doc, partner, ic)
 
     def _store_acks(
         self, session: Session, doc: Document, partner: Partner, ic: InterchangePlan
@@ -496,6 +844,7 @@ class InboundProcessor:
         partner: Partner,
         header: InterchangeHeader,
         ack: OrderAck,
+        body: Sequence[Sequence[Element]] | None = None,
     ) -> None:
         version = partner.profile.envelope.version
         usage = header.usage if header.usage in ("P", "T") else "P"
@@ -504,7 +853,7 @@ class InboundProcessor:
             session,
             partner,
             "PR",
-            [OutboundTransaction("855", build_855(ack, version=version))],
+            [OutboundTransaction("855", body or build_855(ack, version=version))],
             version=version,
             usage=usage,
         )
@@ -537,25 +886,164 @@ class InboundProcessor:
         )
 
 
-def _interchanges(events: Iterator[Event]) -> Iterator[list[Event] | Finding]:
-    """Group the reader's events by interchange (header .. trailer); file findings alone.
+@dataclass
+class Earlier:
+    """Processed inbound documents a batch's files might repeat, read once for the batch.
 
-    An interchange's events are small except its transactions, which the plan reduces as
-    it goes; the list holds one interchange at a time.
+    ``content_keys`` / ``interchange_keys`` are what was asked; a key not asked is checked
+    on its own. Rows are (document, created_at): files by their bytes, and by (partner,
+    ISA13) the files whose children carry that interchange.
     """
-    current: list[Event] | None = None
-    for event in events:
-        if isinstance(event, InterchangeHeader):
-            current = [event]
-        elif current is not None:
-            current.append(event)
-            if isinstance(event, InterchangeTrailer):
-                yield current
-                current = None
-        elif isinstance(event, Finding):
-            yield event
-    if current is not None:
-        yield current
+
+    content_keys: set[str]
+    interchange_keys: set[tuple[str, str]]
+    by_content: dict[str, list[tuple[int, dt.datetime]]] = field(default_factory=dict)
+    by_interchange: dict[tuple[str, str], list[tuple[int, dt.datetime]]] = field(
+        default_factory=dict
+    )
+
+    @classmethod
+    def fetch(
+        cls, store: Store, contents: set[str], keys: set[tuple[str, str]], since: dt.datetime
+    ) -> Earlier:
+        found = cls(set(contents), set(keys))
+        with store.reading() as session:
+            if contents:
+                for doc_id, sha, created in session.execute(
+                    select(Document.id, Document.blob_sha256, Document.created_at).where(
+                        Document.blob_sha256.in_(sorted(contents)),
+                        Document.parent_id.is_(None),
+                        Document.direction == Direction.INBOUND.value,
+                        Document.status.in_(PROCESSED),
+                        Document.created_at >= since,
+                    )
+                ):
+                    found.by_content.setdefault(sha, []).append((doc_id, _aware(created)))
+            if keys:
+                rows = session.execute(
+                    select(
+                        Document.partner_id,
+                        Document.interchange_control,
+                        Document.parent_id,
+                        func.max(Document.created_at),
+                    )
+                    .where(
+                        tuple_(Document.partner_id, Document.interchange_control).in_(sorted(keys)),
+                        Document.direction == Direction.INBOUND.value,
+                        Document.parent_id.is_not(None),
+                        Document.status.in_(PROCESSED),
+                        Document.created_at >= since,
+                    )
+                    .group_by(Document.partner_id, Document.interchange_control, Document.parent_id)
+                )
+                for partner_id, control, parent_id, created in rows:
+                    if partner_id is None or control is None or parent_id is None:
+                        continue  # the query excludes them; the types do not know
+                    found.by_interchange.setdefault((partner_id, control), []).append(
+                        (parent_id, _aware(created))
+                    )
+        return found
+
+    def content(self, sha256: str, doc_id: int, since: dt.datetime) -> int | None:
+        return _first(self.by_content.get(sha256, []), doc_id, since)
+
+    def interchange(self, key: tuple[str, str], doc_id: int, since: dt.datetime) -> int | None:
+        return _first(self.by_interchange.get(key, []), doc_id, since)
+
+
+def _first(rows: list[tuple[int, dt.datetime]], doc_id: int, since: dt.datetime) -> int | None:
+    after = _aware(since)
+    ids = [i for i, at in rows if i != doc_id and at >= after]
+    return min(ids) if ids else None
+
+
+def _aware(value: Any) -> dt.datetime:
+    """An aggregate's datetime: SQLite may hand back its stored text, naive UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class _Deferred(Exception):
+    """A document of a batch repeats the content or an interchange of an earlier one."""
+
+
+def _remember(seen: set[tuple[str, ...]], key: tuple[str, ...]) -> None:
+    if key in seen:
+        raise _Deferred(key)
+    seen.add(key)
+
+
+def _failures(outcome: dict[int, Exception | None]) -> dict[int, Exception]:
+    """The documents that failed (None marks a lost claim: not a failure)."""
+    return {doc_id: exc for doc_id, exc in outcome.items() if exc is not None}
+
+
+def _continued(ic: InterchangePlan) -> InterchangePlan:
+    """The rest of an interchange, in the next piece: same header and partner, no
+    transactions yet, already counted."""
+    return InterchangePlan(
+        ic.header,
+        ic.partner,
+        acks_in=ic.acks_in,
+        ordinal=ic.ordinal,
+        complete=False,
+        opening=False,
+    )
+
+
+class _AckIndex:
+    """The partner's 997/999/TA1 in a file, for reconciliation: parsed on first need (one
+    more read of the file, only when it holds acks). Same reader, same bytes: interchanges
+    come in the same order, and each 997/999 is found by its ST02."""
+
+    def __init__(self, store: Store, sha256: str, limits: ReaderLimits | None) -> None:
+        self.store = store
+        self.sha256 = sha256
+        self.limits = limits
+        self._parsed: ReceivedAcks | None = None
+        self._noted: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+        self._groups: tuple[int, dict[str, list[GroupAck]]] | None = None
+
+    def _received(self) -> ReceivedAcks:
+        if self._parsed is None:
+            with self.store.blobs.open(self.sha256) as stream:
+                self._parsed = parse_acks(stream, limits=self.limits)
+            for finding in self._parsed.findings:
+                loc = finding.location
+                key = (loc.interchange_control, loc.transaction_control)
+                self._noted.setdefault(key, []).append(finding.to_dict())
+        return self._parsed
+
+    def _interchange(self, ordinal: int, control: str) -> Any:
+        found = self._received().interchanges
+        if ordinal >= len(found) or found[ordinal].control_number != control:
+            return None
+        return found[ordinal]
+
+    def attach(self, ordinal: int, control: str, tx: TxPlan) -> None:
+        """Give a 997/999 transaction its AK1 group (or reject it: nothing to settle)."""
+        found = self._interchange(ordinal, control)
+        if found is None:
+            return
+        if self._groups is None or self._groups[0] != ordinal:
+            groups: dict[str, list[GroupAck]] = {}
+            for group in found.groups:
+                groups.setdefault(group.ack_control_number, []).append(group)
+            self._groups = (ordinal, groups)
+        groups = self._groups[1]
+        if groups.get(tx.control_number):
+            tx.ack = groups[tx.control_number].pop(0)
+        else:
+            tx.status = Status.REJECTED  # no AK1 to read: nothing it could settle
+        for problem in self._noted.get((control, tx.control_number), []):
+            if problem not in tx.errors:
+                tx.errors.append(problem)
+
+    def technical(self, ordinal: int, control: str) -> list[InterchangeAck]:
+        found = self._interchange(ordinal, control)
+        return list(found.technical) if found is not None else []
 
 
 def _rejection_summary(tx: TxPlan) -> dict[str, Any]:

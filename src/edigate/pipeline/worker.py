@@ -7,7 +7,13 @@ the document in hand is finished, nothing new is claimed).
 
 A processor returns normally when it committed its own result through
 ``store.claimed(doc_id, worker)``; any exception means "not done" and nothing it wrote in
-its transaction survives.
+its transaction survives. A lane may instead take its whole claimed batch at once
+(``process_batch``, so several documents share one commit); it returns the documents that
+failed, each recorded as a failed attempt like an exception from ``process``.
+
+An idle worker waits for ``poll_seconds`` or until ``receive()`` in this process commits a
+document (``store.wakeup``), whichever comes first: a file received by a channel beside the
+worker is picked up at once, not at the next poll.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from ..store import Direction, Status, Store
 log = logging.getLogger("edigate.worker")
 
 Processor = Callable[[int, str], None]
+#: (claimed ids, worker) -> the ids that failed, with why.
+BatchProcessor = Callable[[list[int], str], dict[int, Exception]]
 
 
 @dataclass
@@ -44,6 +52,10 @@ class Lane:
     #: Only documents of these channels (None: any) / never these channels.
     channels: Sequence[str] | None = None
     exclude_channels: Sequence[str] = ()
+    #: Takes the claimed batch at once instead of ``process`` per document.
+    process_batch: BatchProcessor | None = None
+    #: Documents claimed at once (None: the worker configuration's ``batch``).
+    batch: int | None = None
 
 
 @dataclass
@@ -88,6 +100,7 @@ class Worker:
     def stop(self, *_: object) -> None:
         """Finish the document in hand, then return from :meth:`run`."""
         self._stop.set()
+        self.store.wakeup.set()
 
     def install_signal_handlers(self) -> None:
         def handler(signum: int, _frame: FrameType | None) -> None:
@@ -99,6 +112,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim and process one batch per lane; returns how many documents were handled."""
+        self.store.wakeup.clear()  # what is received from now on wakes the next idle wait
         handled = self._run_periodic()
         for lane in self.lanes:
             if self._stop.is_set():
@@ -108,7 +122,7 @@ class Worker:
                     self.name,
                     lane.statuses,
                     direction=lane.direction,
-                    limit=self.config.batch,
+                    limit=lane.batch or self.config.batch,
                     lease_seconds=self.config.lease_seconds,
                     channels=lane.channels,
                     exclude_channels=lane.exclude_channels,
@@ -116,6 +130,14 @@ class Worker:
             except StoreUnavailableError as exc:
                 log.warning("database unavailable, will retry: %s", exc)
                 return handled
+            if lane.process_batch is not None and ids:
+                if self._stop.is_set():
+                    for doc_id in ids:
+                        self.store.release(doc_id, self.name)
+                    continue
+                self._process_batch(lane, ids)
+                handled += len(ids)
+                continue
             for doc_id in ids:
                 if self._stop.is_set():
                     self.store.release(doc_id, self.name)
@@ -134,7 +156,7 @@ class Worker:
             if handled == 0:
                 if until_idle:
                     break
-                self._stop.wait(self.config.poll_seconds)
+                self.store.wakeup.wait(self.config.poll_seconds)
         return self.stats
 
     def _run_periodic(self) -> int:
@@ -162,21 +184,45 @@ class Worker:
             log.warning("document %s: database unavailable: %s", doc_id, exc)
             return
         except Exception as exc:  # any failure is a failed attempt, retried
-            self.stats.failed += 1
-            detail = f"{type(exc).__name__}: {exc}"
-            log.error("document %s failed: %s\n%s", doc_id, detail, traceback.format_exc())
-            try:
-                self.store.fail(
-                    doc_id,
-                    self.name,
-                    detail,
-                    max_attempts=self.config.max_attempts,
-                    base_delay=self.config.backoff_seconds,
-                    failed_status=lane.failed_status,
-                )
-            except StoreUnavailableError:
-                log.warning("document %s: could not record the failure", doc_id)
+            self._failed(lane, doc_id, exc, traceback.format_exc())
             return
         self.stats.processed += 1
         self.stats.lanes[lane.name] = self.stats.lanes.get(lane.name, 0) + 1
         log.debug("document %s done in %.1f ms", doc_id, (time.perf_counter() - started) * 1e3)
+
+    def _process_batch(self, lane: Lane, ids: list[int]) -> None:
+        assert lane.process_batch is not None
+        started = time.perf_counter()
+        try:
+            failed = lane.process_batch(ids, self.name)
+        except StoreUnavailableError as exc:
+            log.warning("documents %s: database unavailable: %s", ids, exc)
+            return
+        except Exception as exc:  # the batch as a whole: each document failed an attempt
+            trace = traceback.format_exc()
+            for doc_id in ids:
+                self._failed(lane, doc_id, exc, trace)
+            return
+        for doc_id, error in failed.items():
+            self._failed(lane, doc_id, error, "".join(traceback.format_exception(error)))
+        done = len(ids) - len(failed)
+        self.stats.processed += done
+        self.stats.lanes[lane.name] = self.stats.lanes.get(lane.name, 0) + done
+        log.debug("%d documents done in %.1f ms", len(ids), (time.perf_counter() - started) * 1e3)
+
+    def _failed(self, lane: Lane, doc_id: int, exc: BaseException, trace: str) -> None:
+        """Record a failed attempt: retried with backoff, then dead."""
+        self.stats.failed += 1
+        detail = f"{type(exc).__name__}: {exc}"
+        log.error("document %s failed: %s\n%s", doc_id, detail, trace)
+        try:
+            self.store.fail(
+                doc_id,
+                self.name,
+                detail,
+                max_attempts=self.config.max_attempts,
+                base_delay=self.config.backoff_seconds,
+                failed_status=lane.failed_status,
+            )
+        except StoreUnavailableError:
+            log.warning("document %s: could not record the failure", doc_id)

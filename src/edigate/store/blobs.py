@@ -4,6 +4,12 @@ A blob is written to a temporary file, fsynced, renamed into place and its direc
 so after :meth:`BlobStore.put` returns the bytes survive a crash or power loss. Blobs are named
 by their SHA-256, so storing the same content twice costs nothing and a name never changes
 meaning. The database holds only the hash.
+
+Inside :meth:`BlobStore.group` puts are deferred: each blob is written to its temp file at
+once, and when the group closes every temp file is fsynced, renamed into place and each of
+their folders fsynced once. A worker committing many documents wraps its database
+transaction's blob writes in one group and closes it before the commit, so the rows still
+never name a blob that is not durable.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +36,14 @@ class BlobRef:
     size: int
 
 
+@dataclass
+class _Group:
+    """Blobs written to temp files, not yet durable: (temp path, final path) pairs."""
+
+    pending: list[tuple[str, Path]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+
+
 class BlobStore:
     """Blobs under ``root/ab/cd/<sha256>``; ``root/tmp`` holds writes in progress."""
 
@@ -36,6 +51,51 @@ class BlobStore:
         self.root = Path(root)
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Defer the fsyncs of this thread's puts to the end of the block (see the module
+        docstring). Leaving the block normally makes every blob durable; leaving it by an
+        exception deletes the temp files (no row may name them). Nested groups join the
+        outer one."""
+        if getattr(self._local, "group", None) is not None:
+            yield
+            return
+        group = _Group()
+        self._local.group = group
+        try:
+            yield
+        except BaseException:
+            self._local.group = None
+            _discard(group)
+            raise
+        self._local.group = None
+        self._settle(group)
+
+    def _settle(self, group: _Group) -> None:
+        folders: set[Path] = set()
+        try:
+            for tmp_name, _final in group.pending:
+                fd = os.open(tmp_name, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            for tmp_name, final in group.pending:
+                if final.exists():
+                    os.unlink(tmp_name)
+                    continue
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, final)
+                folders.add(final.parent)
+            for folder in sorted(folders):
+                fsync_dir(folder)
+        except OSError as exc:
+            _discard(group)
+            raise StoreError(
+                f"cannot store blobs under {self.root}: {exc.strerror or exc}"
+            ) from exc
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -46,6 +106,7 @@ class BlobStore:
         """Store bytes (or everything a binary stream yields) durably; returns hash and size."""
         digest = hashlib.sha256()
         size = 0
+        group: _Group | None = getattr(self._local, "group", None)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="blob-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -54,9 +115,17 @@ class BlobStore:
                     out.write(chunk)
                     size += len(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                if group is None:
+                    os.fsync(out.fileno())
             sha = digest.hexdigest()
             final = self.path(sha)
+            if group is not None:
+                if sha in group.names:
+                    os.unlink(tmp_name)
+                else:
+                    group.names.add(sha)
+                    group.pending.append((tmp_name, final))
+                return BlobRef(sha, size)
             if final.exists():
                 os.unlink(tmp_name)
             else:
@@ -84,6 +153,13 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+
+def _discard(group: _Group) -> None:
+    for tmp_name, _ in group.pending:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+    group.pending.clear()
 
 
 def _chunks(data: bytes | BinaryIO) -> Iterator[bytes]:

@@ -54,14 +54,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option of a connection that only reads (``Store.reading``).
+READ_ONLY = "edigate_read_only"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     """Take SQLite's write lock when a transaction starts, not at its first write.
 
     In WAL mode a read transaction cannot become a write transaction once another writer has
     committed (SQLITE_BUSY_SNAPSHOT, raised at once whatever the busy timeout); beginning
-    IMMEDIATE makes every transaction wait its turn instead.
+    IMMEDIATE makes every transaction wait its turn instead. A transaction that only reads
+    (``READ_ONLY``) begins DEFERRED: it never writes, and it does not queue behind, or
+    hold up, the writers.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> None:

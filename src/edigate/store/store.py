@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, and_, case, func, or_, select, update
+from sqlalchemy import Engine, and_, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StoreError, StoreUnavailableError
 from .blobs import BlobRef, BlobStore
-from .database import make_engine, migrate, sqlite_url
+from .database import READ_ONLY, make_engine, migrate, sqlite_url
 from .schema import AuditEvent, ControlSequence, Document, utcnow
 from .statuses import Direction, Status
 
@@ -60,6 +61,13 @@ class Store:
         self.blobs = blobs
         self.actor = actor
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+        event.listen(self._sessions, "before_commit", _write_sequences)
+        #: Set when ``receive()`` commits a document: a worker in this process waiting for
+        #: work wakes at once instead of at its next poll.
+        self.wakeup = threading.Event()
 
     @classmethod
     def open(cls, data_dir: Path | str, url: str | None = None, **kwargs: Any) -> Store:
@@ -82,6 +90,13 @@ class Store:
     def session(self) -> Iterator[Session]:
         """One database transaction: committed on success, rolled back on any error."""
         with _unavailable("use the database"), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it takes no write lock, so a worker's
+        lookups neither wait for nor delay a channel's ``receive()``. Never write in it."""
+        with _unavailable("read the database"), self._readers.begin() as session:
             yield session
 
     # ------------------------------------------------------------------ receiving
@@ -130,6 +145,7 @@ class Store:
             session.flush()
             self.audit(session, doc, "received", None, status, {"channel": channel})
             doc_id = doc.id
+        self.wakeup.set()
         return Receipt(doc_id, blob.sha256, blob.size, correlation)
 
     def add_document(
@@ -283,6 +299,51 @@ class Store:
             doc = session.execute(stmt).scalar_one_or_none()
             yield (session, doc) if doc is not None else None
 
+    @contextmanager
+    def claimed_many(
+        self, doc_ids: Sequence[int], worker: str
+    ) -> Iterator[tuple[Session, dict[int, Document]]]:
+        """One transaction over the documents this worker still holds, by id (one fenced
+        SELECT for all; those whose claim was lost are absent). Commit several documents'
+        results at once, each still fenced by its own claim.
+
+        Control numbers taken in this transaction are counted in memory after the first of
+        each sequence (which locks its row) and written once at commit."""
+        with self.session() as session:
+            session.info[_SEQUENCES] = None
+            held: dict[int, Document] = {}
+            if doc_ids:
+                stmt = (
+                    select(Document)
+                    .where(Document.id.in_(list(doc_ids)), Document.claimed_by == worker)
+                    .order_by(Document.id)
+                )
+                if self.engine.dialect.name == "postgresql":
+                    stmt = stmt.with_for_update()
+                held = {doc.id: doc for doc in session.execute(stmt).scalars()}
+            yield session, held
+
+    @contextmanager
+    def savepoint(self, session: Session) -> Iterator[None]:
+        """A savepoint for one document of a multi-document commit: an exception rolls
+        back that document's writes only (and propagates).
+
+        A sequence first taken inside a rolled-back savepoint lost its row lock with it
+        (PostgreSQL releases a subtransaction's locks): it is forgotten, so the next number
+        is taken, and locked, from the database again, never counted on from a number that
+        another worker may have taken meanwhile.
+        """
+        cache = _sequence_cache(session)
+        before = set(cache) if cache is not None else set()
+        try:
+            with session.begin_nested():
+                yield
+        except BaseException:
+            if cache is not None:
+                for key in set(cache) - before:
+                    del cache[key]
+            raise
+
     def release(self, doc_id: int, worker: str) -> None:
         with self.session() as session:
             session.execute(
@@ -339,8 +400,23 @@ class Store:
         """Take the next ISA13/GS06/ST02 for a partner inside the caller's transaction.
 
         The row stays locked until that transaction ends, so concurrent workers never share a
-        number; a rolled-back document gives its number back.
+        number; a rolled-back document gives its number back. In a :meth:`claimed_many`
+        transaction the first number of a sequence locks its row, the next ones are counted
+        in memory and the last is written when the transaction commits: a commit storing
+        many documents pays one statement per sequence, not one per number.
         """
+        cache = _sequence_cache(session)
+        key = (partner_id, kind)
+        if cache is not None and key in cache:
+            value = cache[key] % MAX_CONTROL_NUMBER + 1
+            cache[key] = value
+            return value
+        value = self._bump(session, partner_id, kind)
+        if cache is not None:
+            cache[key] = value
+        return value
+
+    def _bump(self, session: Session, partner_id: str, kind: str) -> int:
         bump = (
             update(ControlSequence)
             .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
@@ -369,19 +445,17 @@ class Store:
             raise StoreError(f"cannot reserve {count} control numbers")
         if count == 1:
             return self.next_control_number(session, partner_id, kind)
-        self.next_control_number(session, partner_id, kind)  # the row exists and is locked
-        bump = (
-            update(ControlSequence)
-            .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
-            .values(
-                value=case(
-                    (ControlSequence.value + count - 1 > MAX_CONTROL_NUMBER, count),
-                    else_=ControlSequence.value + count - 1,
-                )
+        first = self.next_control_number(session, partner_id, kind)  # the row is locked
+        last = count if first + count - 1 > MAX_CONTROL_NUMBER else first + count - 1
+        cache = _sequence_cache(session)
+        if cache is not None:
+            cache[(partner_id, kind)] = last
+        else:
+            session.execute(
+                update(ControlSequence)
+                .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
+                .values(value=last)
             )
-            .returning(ControlSequence.value)
-        )
-        last = int(session.execute(bump).scalar_one())
         return last - count + 1
 
     # ------------------------------------------------------------------ queries
@@ -391,6 +465,39 @@ class Store:
                 select(Document.status, func.count()).group_by(Document.status)
             ).all()
         return {status: count for status, count in rows}
+
+
+_SEQUENCES = "edigate_control_sequences"
+
+
+def _sequence_cache(session: Session) -> dict[tuple[str, str], int] | None:
+    """This transaction's control numbers taken so far, by (partner, kind); None when the
+    session does not count in memory (every number is then written at once)."""
+    if _SEQUENCES not in session.info:
+        return None
+    cache: dict[tuple[str, str], int] | None = session.info[_SEQUENCES]
+    if cache is None:
+        cache = session.info[_SEQUENCES] = {}
+    return cache
+
+
+def _write_sequences(session: Session) -> None:
+    """Before commit: write the last control number taken from each sequence."""
+    cache = session.info.get(_SEQUENCES)
+    if not cache or session.in_nested_transaction():  # a savepoint: the outer one writes
+        return
+    session.info[_SEQUENCES] = None
+    for (partner_id, kind), value in cache.items():
+        written = session.execute(
+            update(ControlSequence)
+            .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
+            .values(value=value)
+        )
+        if not written.rowcount:  # type: ignore[attr-defined]
+            # Its row was created under a savepoint that rolled back: create it again, so
+            # the numbers taken stay taken.
+            session.add(ControlSequence(partner_id=partner_id, kind=kind, value=value))
+            session.flush()
 
 
 @contextmanager
