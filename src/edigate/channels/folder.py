@@ -30,9 +30,9 @@ from typing import Any
 
 from ..fsutil import is_hidden_or_partial
 from ..store import Receipt
-from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
+from .base import Delivery, Handler, Inbound, Outbound
 from .events import Events, EventSink
-from .outfiles import place_file
+from .outfiles import FolderPlacer
 from .polling import PollLoop
 from .sftp_fs import check_partner_id
 
@@ -196,22 +196,17 @@ class FolderInbound:
         }
 
 
-class FolderOutbound:
+class FolderOutbound(FolderPlacer):
     """OutboundChannel: write documents into ``directory`` (``/<partner_id>/`` per partner)."""
 
     def __init__(self, directory: Path, *, per_partner: bool = True) -> None:
         self.directory = Path(directory)
         self.per_partner = per_partner
 
-    def send(self, document: Outbound) -> Delivery:
-        folder = self.directory
-        if self.per_partner:
-            try:
-                folder = folder / check_partner_id(document.partner_id)
-            except ValueError as exc:
-                raise DeliveryError(str(exc), retryable=False) from exc
-        path = place_file(folder, document)
-        return Delivery(f"written to {path}", meta={"path": str(path)})
+    def folder_for(self, document: Outbound) -> Path:
+        if not self.per_partner:
+            return self.directory
+        return self.directory / check_partner_id(document.partner_id)
 
-    def close(self) -> None:
-        pass
+    def delivered(self, path: Path) -> Delivery:
+        return Delivery(f"written to {path}", meta={"path": str(path)})

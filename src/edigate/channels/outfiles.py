@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..fsutil import atomic_write, fsync_dir, is_hidden_or_partial
-from .base import DeliveryError, Outbound
+from ..fsutil import fsync_dir, is_hidden_or_partial, write_synced_temp
+from .base import Delivery, DeliveryError, Outbound
 from .sftp_fs import PathRefused, check_name
 
 
@@ -41,26 +41,75 @@ def outbound_name(document: Outbound) -> str:
 
 def place_file(folder: Path, document: Outbound) -> Path:
     """Write ``document`` into ``folder`` complete or not at all; returns the final path."""
+    placed = place_files([(folder, document)])[0]
+    if isinstance(placed, DeliveryError):
+        raise placed
+    return placed
+
+
+def place_files(batch: Sequence[tuple[Path, Outbound]]) -> list[Path | DeliveryError]:
+    """:func:`place_file` for many documents, each into its folder: every file is written,
+    fsynced and linked under its name, then each folder is fsynced once for the batch.
+
+    Returns, per document, its final path (durable) or why it could not be placed.
+    """
+    results: list[Path | DeliveryError] = []
+    folders: dict[Path, list[int]] = {}
+    for folder, document in batch:
+        try:
+            if folder not in folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                folders[folder] = []
+            results.append(_place(folder, document))
+        except DeliveryError as exc:
+            results.append(exc)
+            continue
+        except OSError as exc:
+            results.append(_cannot_write(document, folder, exc))
+            continue
+        folders[folder].append(len(results) - 1)
+    for folder, indexes in folders.items():
+        if not indexes:
+            continue
+        try:
+            fsync_dir(folder)  # also for a name found in place: it may not be durable yet
+        except OSError as exc:
+            for index in indexes:
+                results[index] = _cannot_write(batch[index][1], folder, exc)
+    return results
+
+
+def _place(folder: Path, document: Outbound) -> Path:
+    """Link ``document`` into ``folder`` under its name (or its name with the document id);
+    the folder still needs an fsync."""
     name = outbound_name(document)
     stem, dot, suffix = name.rpartition(".")
     doc_id = document.document_id
     candidates = [name, f"{stem}.{doc_id}.{suffix}" if dot else f"{name}.{doc_id}"]
+    tmp: Path | None = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for candidate in candidates:
             target = folder / candidate
             if _same_content(target, document.data):
                 return target  # delivered before (a retry after a crash): nothing to do
-            if _write_new(target, document.data):
+            if tmp is None:
+                tmp = write_synced_temp(folder, candidate, document.data)
+            if _link_new(tmp, target):
                 return target
-    except OSError as exc:
-        raise DeliveryError(
-            f"document {doc_id}: cannot write into {folder}: {exc.strerror or exc}"
-        ) from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
     raise DeliveryError(
-        f"document {document.document_id}: {folder} already holds different files named "
+        f"document {doc_id}: {folder} already holds different files named "
         f"{' and '.join(candidates)}",
         retryable=True,  # the partner may pick them up
+    )
+
+
+def _cannot_write(document: Outbound, folder: Path, exc: OSError) -> DeliveryError:
+    return DeliveryError(
+        f"document {document.document_id}: cannot write into {folder}: {exc.strerror or exc}"
     )
 
 
@@ -71,28 +120,54 @@ def _same_content(path: Path, data: bytes) -> bool:
         return False
 
 
-def _write_new(path: Path, data: bytes) -> bool:
-    """Create ``path`` with ``data`` atomically; False if the name already exists."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _link_new(tmp: Path, path: Path) -> bool:
+    """Give the complete, fsynced ``tmp`` the name ``path``; False if the name is taken."""
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise
+        # No hard links on this file system: fall back to a rename (which could replace).
+        if path.exists():
             return False
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
-                raise
-            # No hard links on this file system: fall back to a plain atomic replace.
-            if path.exists():
-                return False
-            atomic_write(path, data)
-            return True
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    fsync_dir(path.parent)
+        os.rename(tmp, path)
     return True
+
+
+class FolderPlacer:
+    """An outbound channel that places documents in folders: subclasses say which folder a
+    document goes to and how its delivery reads; the batch logic lives here once."""
+
+    def folder_for(self, document: Outbound) -> Path:
+        """The folder of ``document``; ValueError when its partner id cannot name one."""
+        raise NotImplementedError
+
+    def delivered(self, path: Path) -> Delivery:
+        raise NotImplementedError
+
+    def send(self, document: Outbound) -> Delivery:
+        result = self.send_many([document])[0]
+        if isinstance(result, DeliveryError):
+            raise result
+        return result
+
+    def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]:
+        """Place a batch: every file fsynced, each folder fsynced once for the batch."""
+        results: list[Delivery | DeliveryError | None] = [None] * len(documents)
+        batch: list[tuple[Path, Outbound]] = []
+        positions: list[int] = []
+        for index, document in enumerate(documents):
+            try:
+                batch.append((self.folder_for(document), document))
+            except ValueError as exc:
+                results[index] = DeliveryError(str(exc), retryable=False)
+                continue
+            positions.append(index)
+        for index, placed in zip(positions, place_files(batch), strict=True):
+            results[index] = placed if isinstance(placed, DeliveryError) else self.delivered(placed)
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        pass

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from ..fsutil import is_hidden_or_partial
-from .base import Delivery, DeliveryError, Outbound
-from .outfiles import place_file
+from .base import Delivery, Outbound
+from .outfiles import FolderPlacer
 from .sftp_fs import PartnerTree
 
 log = logging.getLogger("edigate.sftp")
@@ -27,26 +27,21 @@ log = logging.getLogger("edigate.sftp")
 STALE_TEMP_SECONDS = 24 * 3600.0
 
 
-class SftpPickup:
+class SftpPickup(FolderPlacer):
     """OutboundChannel that drops documents into ``<root>/<partner_id>/out/``."""
 
     def __init__(self, root: Path, *, retention_days: float | None = None) -> None:
         self.root = Path(root)
         self.retention_days = retention_days
 
-    def send(self, document: Outbound) -> Delivery:
-        try:
-            tree = PartnerTree(self.root, document.partner_id)
-        except ValueError as exc:
-            raise DeliveryError(str(exc), retryable=False) from exc
-        path = place_file(tree.out_dir, document)
+    def folder_for(self, document: Outbound) -> Path:
+        return PartnerTree(self.root, document.partner_id).out_dir
+
+    def delivered(self, path: Path) -> Delivery:
         return Delivery(
             f"ready for pickup at /out/{path.name}",
             meta={"path": str(path), "pickup": f"/out/{path.name}"},
         )
-
-    def close(self) -> None:
-        pass
 
     def purge(self, *, now: float | None = None) -> list[Path]:
         """Delete pickup files older than the retention (and stale temp files); returns them."""

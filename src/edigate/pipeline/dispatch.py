@@ -9,13 +9,24 @@ A delivery is recorded only after the channel returned, so a crash in between de
 document again under the same name: the ERP folder and the pickup folder overwrite or keep
 one copy, never two. A retryable failure goes back to the worker's backoff; a definitive one
 (bad configuration, host key mismatch) makes the document ``dead`` at once.
+
+Documents are delivered in batches: the worker's call for one claimed document delivers it
+with the worker's other claimed outbound documents (its batch), writes every file of a
+folder channel (ERP outbox, pickup, folder) and fsyncs each file, then each folder once,
+and records all deliveries in one transaction, each row still fenced by its claim. The
+worker's later calls for the batch-mates only report how each went.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from ..channels.as2.asyncmdn import PendingMdnLog
 from ..channels.as2_binding import As2Outbound, apply_mdn_outcome
@@ -30,7 +41,8 @@ from ..partners import Partner, Registry
 from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
 from ..partners.profile import SftpPush as PushSettings
-from ..store import Document, Status, Store
+from ..store import PENDING_OUTBOUND, AuditEvent, Direction, Document, Status, Store
+from ..store.schema import utcnow
 from .erp import ErpFolder
 
 ERP_CHANNEL = "erp"
@@ -46,6 +58,31 @@ class Pending:
     doc_type: str | None
     filename: str
     parent_id: int | None
+    blob_sha256: str = ""
+
+    @classmethod
+    def of(cls, doc: Document) -> Pending:
+        return cls(
+            doc.id,
+            doc.channel,
+            doc.partner_id,
+            doc.doc_type,
+            file_name(doc),
+            doc.parent_id,
+            doc.blob_sha256,
+        )
+
+
+@runtime_checkable
+class BatchChannel(Protocol):
+    """A channel that takes a batch at once (folder channels: one folder fsync per batch)."""
+
+    def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]: ...
+
+
+#: Per document of a batch: None when settled (delivered, or failed for good and recorded),
+#: else the error the worker records as a failed attempt (retried with backoff).
+Outcomes = dict[int, Exception | None]
 
 
 class ErpChannel:
@@ -55,9 +92,25 @@ class ErpChannel:
         self.erp = erp
 
     def send(self, document: Outbound) -> Delivery:
-        kind = {"order": "orders"}.get(document.doc_type or "", document.doc_type or "other")
-        path = self.erp.deliver(kind, document.filename, document.data)
-        return Delivery(f"written to {path}", meta={"path": str(path)})
+        result = self.send_many([document])[0]
+        if isinstance(result, DeliveryError):
+            raise result
+        return result
+
+    def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]:
+        """Write a batch into the outbox: each file fsynced, each folder fsynced once."""
+        written = self.erp.deliver_many(
+            [(_erp_kind(d.doc_type), d.filename, d.data) for d in documents]
+        )
+        return [
+            Delivery(f"written to {path}", meta={"path": str(path)})
+            if isinstance(path, Path)
+            else DeliveryError(
+                f"document {document.document_id}: cannot write {document.filename!r} into the "
+                f"ERP outbox {self.erp.outbox}: {path.strerror or path}"
+            )
+            for document, path in zip(documents, written, strict=True)
+        ]
 
     def close(self) -> None:
         pass
@@ -183,59 +236,168 @@ class Routes:
 
 
 class Dispatcher:
-    """The worker lane that delivers outbound documents."""
+    """The worker lane that delivers outbound documents, a claimed batch at a time."""
 
-    def __init__(self, store: Store, routes: Routes, *, max_attempts: int = 8) -> None:
+    def __init__(
+        self, store: Store, routes: Routes, *, max_attempts: int = 8, batch: int = 100
+    ) -> None:
         self.store = store
         self.routes = routes
         self.max_attempts = max_attempts
+        self.batch = batch
+        self._lock = threading.Lock()
+        #: Per worker: the outcomes of its batch-mates, reported when it calls for them.
+        self._settled: dict[str, Outcomes] = {}
 
     def process(self, doc_id: int, worker: str) -> None:
-        with self.store.session() as session:
-            doc = self.store.get(session, doc_id)
-            pending = Pending(
-                doc.id, doc.channel, doc.partner_id, doc.doc_type, file_name(doc), doc.parent_id
-            )
-            data = self.store.content(doc)
-        try:
-            channel = self.routes.channel_for(pending)
-            delivery = channel.send(
-                Outbound(doc_id, pending.partner_id or "", pending.filename, data, pending.doc_type)
-            )
-        except DeliveryError as exc:
-            evidence = getattr(exc, "evidence", None)
-            if isinstance(evidence, bytes):  # a negative MDN: keep it for the operator
-                self._keep_evidence(doc_id, worker, evidence, str(exc))
-            if exc.retryable:
-                raise
-            self.store.fail(doc_id, worker, str(exc), max_attempts=0)
-            return
-        with self.store.claimed(doc_id, worker) as held:
-            if held is None:
+        """The lane's per-document call. The first call of a batch delivers ``doc_id``
+        together with the later documents the worker holds; a batch-mate's call returns
+        (or raises) what became of it."""
+        with self._lock:
+            settled = self._settled.get(worker, {})
+            if doc_id in settled:
+                outcome = settled.pop(doc_id)
+                if outcome is not None:
+                    raise outcome
                 return
-            session, doc = held
-            meta = dict(doc.meta or {})
-            meta["delivery"] = {"detail": delivery.detail, **delivery.meta}
-            doc.meta = meta
-            if delivery.evidence is not None:
-                proof = self.store.blobs.put(delivery.evidence)
-                meta["evidence_sha256"] = proof.sha256
-            final = Status.DELIVERED if pending.channel == ERP_CHANNEL else Status.SENT
-            self.store.transition(
-                session, doc, final, "delivered", detail={"detail": delivery.detail}
+            self._settled.pop(worker, None)  # leftovers of a batch the worker gave up
+        with self.store.session() as session:
+            pending = self._claimed(session, worker, from_id=doc_id)
+        if not pending or pending[0].id != doc_id:
+            return  # no longer ours: the worker that took the lease delivers it
+        outcomes = self.deliver(pending, worker)
+        lead = outcomes.pop(doc_id, None)
+        with self._lock:
+            self._settled[worker] = outcomes
+        if lead is not None:
+            raise lead
+
+    def process_batch(self, ids: list[int], worker: str) -> dict[int, Exception]:
+        """The lane's batch call (``Lane.process_batch``): deliver the documents ``ids`` the
+        worker holds; returns those whose attempt failed, for the worker to record. Those it
+        no longer holds are left to the worker that took them over."""
+        with self.store.session() as session:
+            pending = self._claimed(session, worker, ids=ids)
+        outcomes = self.deliver(pending, worker)
+        return {doc_id: exc for doc_id, exc in outcomes.items() if exc is not None}
+
+    def _claimed(
+        self,
+        session: Session,
+        worker: str,
+        *,
+        from_id: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[Pending]:
+        """The outbound documents ``worker`` holds: ``ids``, or from ``from_id`` on."""
+        stmt = select(Document).where(
+            Document.claimed_by == worker,
+            Document.direction == Direction.OUTBOUND.value,
+            Document.status.in_([s.value for s in PENDING_OUTBOUND]),
+        )
+        if ids is not None:
+            stmt = stmt.where(Document.id.in_(list(ids)))
+        if from_id is not None:
+            stmt = stmt.where(Document.id >= from_id).limit(self.batch)
+        return [Pending.of(doc) for doc in session.scalars(stmt.order_by(Document.id))]
+
+    def deliver(self, pending: Sequence[Pending], worker: str) -> Outcomes:
+        """Send each document over its channel (a batch per batch channel), then record
+        every delivery in one transaction."""
+        outcomes: Outcomes = {}
+        groups: dict[int, tuple[OutboundChannel, list[Outbound], list[Pending]]] = {}
+        for doc in pending:
+            try:
+                channel = self.routes.channel_for(doc)
+                data = self.store.blobs.get(doc.blob_sha256)
+            except DeliveryError as exc:
+                outcomes[doc.id] = self._failed(doc.id, worker, exc)
+                continue
+            except Exception as exc:  # a missing blob: the worker records the attempt
+                outcomes[doc.id] = exc
+                continue
+            _, outbounds, docs = groups.setdefault(id(channel), (channel, [], []))
+            outbounds.append(
+                Outbound(doc.id, doc.partner_id or "", doc.filename, data, doc.doc_type)
             )
-            if "as2_mdn" in meta:  # the async MDN came back before we got here
-                apply_mdn_outcome(self.store, session, doc, max_attempts=self.max_attempts)
-            if pending.channel == ERP_CHANNEL and pending.parent_id is not None:
-                parent = self.store.get(session, pending.parent_id)
-                if parent.status == Status.TRANSLATED.value:
-                    self.store.transition(
-                        session,
-                        parent,
-                        Status.DELIVERED,
-                        "delivered_to_erp",
-                        detail={"order": doc_id},
+            docs.append(doc)
+        delivered: list[tuple[Pending, Delivery]] = []
+        for channel, outbounds, docs in groups.values():
+            for doc, result in zip(docs, _send(channel, outbounds), strict=True):
+                if isinstance(result, Delivery):
+                    delivered.append((doc, result))
+                elif isinstance(result, DeliveryError):
+                    outcomes[doc.id] = self._failed(doc.id, worker, result)
+                else:
+                    outcomes[doc.id] = result
+        if delivered:
+            self._record(delivered, worker)
+            for doc, _ in delivered:
+                outcomes[doc.id] = None
+        return outcomes
+
+    def _failed(self, doc_id: int, worker: str, exc: DeliveryError) -> DeliveryError | None:
+        """Keep a negative MDN; a definitive failure is recorded now (dead), a retryable one
+        is returned for the worker to record with its backoff."""
+        evidence = getattr(exc, "evidence", None)
+        if isinstance(evidence, bytes):  # a negative MDN: keep it for the operator
+            self._keep_evidence(doc_id, worker, evidence, str(exc))
+        if exc.retryable:
+            return exc
+        self.store.fail(doc_id, worker, str(exc), max_attempts=0)
+        return None
+
+    def _record(self, delivered: Sequence[tuple[Pending, Delivery]], worker: str) -> None:
+        """One transaction for the batch; a row is updated only if ``worker`` still holds it.
+
+        Plain deliveries are recorded with a few bulk statements (:func:`record_deliveries`);
+        one with evidence or an AS2 MDN to settle goes through the ORM, one by one.
+        """
+        with self.store.session() as session:
+            held = held_by(session, self.store, [doc.id for doc, _ in delivered], worker)
+            plain: list[tuple[Pending, Delivery, Held]] = []
+            for pending, delivery in delivered:
+                row = held.get(pending.id)
+                if row is None:
+                    continue  # the lease passed to another worker: it records its own
+                if delivery.evidence is None and "as2_mdn" not in row.meta:
+                    plain.append((pending, delivery, row))
+                else:
+                    self._mark(session, self.store.get(session, pending.id), pending, delivery)
+            record_deliveries(
+                session,
+                self.store,
+                [
+                    Delivered(
+                        pending.id,
+                        row.status,
+                        Status.DELIVERED if pending.channel == ERP_CHANNEL else Status.SENT,
+                        {**row.meta, "delivery": {"detail": d.detail, **d.meta}},
+                        {"detail": d.detail},
                     )
+                    for pending, d, row in plain
+                ],
+                worker,
+            )
+            parents = {
+                p.parent_id: p.id
+                for p, _ in delivered
+                if p.channel == ERP_CHANNEL and p.parent_id is not None and p.id in held
+            }
+            orders_delivered(session, self.store, parents)
+
+    def _mark(self, session: Session, doc: Document, pending: Pending, delivery: Delivery) -> None:
+        """Record one delivery through the ORM (evidence to keep, an MDN to apply)."""
+        meta = dict(doc.meta or {})
+        meta["delivery"] = {"detail": delivery.detail, **delivery.meta}
+        doc.meta = meta
+        if delivery.evidence is not None:
+            proof = self.store.blobs.put(delivery.evidence)
+            meta["evidence_sha256"] = proof.sha256
+        final = Status.DELIVERED if pending.channel == ERP_CHANNEL else Status.SENT
+        self.store.transition(session, doc, final, "delivered", detail={"detail": delivery.detail})
+        if "as2_mdn" in meta:  # the async MDN came back before we got here
+            apply_mdn_outcome(self.store, session, doc, max_attempts=self.max_attempts)
 
     def _keep_evidence(self, doc_id: int, worker: str, evidence: bytes, error: str) -> None:
         proof = self.store.blobs.put(evidence)
@@ -249,6 +411,27 @@ class Dispatcher:
             doc.meta = meta
 
 
+def _send(channel: OutboundChannel, documents: Sequence[Outbound]) -> list[Delivery | Exception]:
+    """Each document's delivery or error: a batch channel takes them at once."""
+    if isinstance(channel, BatchChannel):
+        try:
+            return list(channel.send_many(documents))
+        except Exception as exc:  # the whole batch failed: each document's attempt failed
+            return [exc] * len(documents)
+    results: list[Delivery | Exception] = []
+    for document in documents:
+        try:
+            results.append(channel.send(document))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def _erp_kind(doc_type: str | None) -> str:
+    """The outbox folder of a document type: ``orders`` for orders."""
+    return {"order": "orders"}.get(doc_type or "", doc_type or "other")
+
+
 def file_name(doc: Document) -> str:
     """A stable, descriptive name: the same document always gets the same name."""
     kind = (doc.doc_type or "document").lower()
@@ -257,3 +440,124 @@ def file_name(doc: Document) -> str:
         return f"{kind}-{doc.partner_id or 'unknown'}-{key}-{doc.id}.json"
     suffix = ".edi" if doc.format == "x12" else f".{doc.format or 'dat'}"
     return f"{kind}-{doc.interchange_control or doc.id}-{doc.id}{suffix}"
+
+
+# --- recording deliveries in bulk (functions over the caller's session) -------------------------
+
+
+#: The tables themselves: bulk statements skip the ORM's per-object bookkeeping.
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+
+class Held(NamedTuple):
+    """A row the worker still holds: its status and meta before the delivery is recorded."""
+
+    status: str
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """One delivery to record: the row's new status and meta, and the audit detail."""
+
+    id: int
+    from_status: str
+    to_status: Status
+    meta: dict[str, Any]
+    detail: dict[str, Any]
+
+
+def held_by(session: Session, store: Store, ids: Sequence[int], worker: str) -> dict[int, Held]:
+    """The rows of ``ids`` that ``worker`` still holds (locked until commit on PostgreSQL,
+    so a worker whose lease was taken over cannot record them)."""
+    stmt = (
+        select(Document.id, Document.status, Document.meta)
+        .where(Document.id.in_(list(ids)), Document.claimed_by == worker)
+        .order_by(Document.id)
+    )
+    if store.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {row.id: Held(row.status, dict(row.meta or {})) for row in session.execute(stmt)}
+
+
+def record_deliveries(
+    session: Session, store: Store, delivered: Sequence[Delivered], worker: str
+) -> None:
+    """What :meth:`Store.transition` does per document, for a batch in two statements: the
+    rows (still fenced by ``claimed_by``) and their audit events."""
+    if not delivered:
+        return
+    table = _DOCUMENTS
+    now = utcnow()
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.claimed_by == bindparam("b_worker"))
+        .values(
+            status=bindparam("b_status"),
+            meta=bindparam("b_meta"),
+            updated_at=now,
+            claimed_by=None,
+            claimed_at=None,
+        ),
+        [
+            {"b_id": d.id, "b_worker": worker, "b_status": d.to_status.value, "b_meta": d.meta}
+            for d in delivered
+        ],
+    )
+    _audit(
+        session,
+        store,
+        [(d.id, "delivered", d.from_status, d.to_status.value, d.detail) for d in delivered],
+    )
+
+
+def orders_delivered(session: Session, store: Store, orders: dict[int, int]) -> None:
+    """Mark each translated parent (key) of an order delivered to the ERP (value) delivered."""
+    if not orders:
+        return
+    table = _DOCUMENTS
+    done = session.execute(
+        update(table)
+        .where(table.c.id.in_(sorted(orders)), table.c.status == Status.TRANSLATED.value)
+        .values(
+            status=Status.DELIVERED.value, updated_at=utcnow(), claimed_by=None, claimed_at=None
+        )
+        .returning(table.c.id)
+    ).scalars()
+    _audit(
+        session,
+        store,
+        [
+            (
+                parent,
+                "delivered_to_erp",
+                Status.TRANSLATED.value,
+                Status.DELIVERED.value,
+                {"order": orders[parent]},
+            )
+            for parent in sorted(done)
+        ],
+    )
+
+
+def _audit(
+    session: Session, store: Store, events: Sequence[tuple[int, str, str, str, dict[str, Any]]]
+) -> None:
+    """Audit events, as :meth:`Store.audit` writes them, in one statement."""
+    if not events:
+        return
+    session.execute(
+        insert(_AUDIT),
+        [
+            {
+                "document_id": doc_id,
+                "event": event,
+                "from_status": before,
+                "to_status": after,
+                "actor": store.actor,
+                "detail": detail,
+            }
+            for doc_id, event, before, after, detail in events
+        ],
+    )

@@ -20,11 +20,11 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsutil import atomic_write, is_hidden_or_partial
+from ..fsutil import atomic_write, atomic_write_many, is_hidden_or_partial
 
 INBOX_KINDS = ("acks", "shipments", "invoices")
 CLAIM_SUFFIX = ".taking"
@@ -68,6 +68,14 @@ class ErpFolder:
         path = self.outbox / kind / _safe_name(name)
         atomic_write(path, data)
         return path
+
+    def deliver_many(self, documents: Sequence[tuple[str, str, bytes]]) -> list[Path | OSError]:
+        """:meth:`deliver` for a batch of ``(kind, name, data)``: each file fsynced and
+        renamed into place, each outbox folder fsynced once. Per document: its path, durable
+        under its name, or the error."""
+        paths = [self.outbox / kind / _safe_name(name) for kind, name, _ in documents]
+        errors = atomic_write_many([(p, d[2]) for p, d in zip(paths, documents, strict=True)])
+        return [path if error is None else error for path, error in zip(paths, errors, strict=True)]
 
     def pending(self) -> Iterator[ErpFile]:
         """Complete ``*.json`` files waiting in the inbox folders (and their partner
