@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -136,16 +137,17 @@ def _link_new(tmp: Path, path: Path) -> bool:
     return True
 
 
-class FolderPlacer:
+class FolderPlacer(ABC):
     """An outbound channel that places documents in folders: subclasses say which folder a
     document goes to and how its delivery reads; the batch logic lives here once."""
 
+    @abstractmethod
     def folder_for(self, document: Outbound) -> Path:
         """The folder of ``document``; ValueError when its partner id cannot name one."""
-        raise NotImplementedError
 
+    @abstractmethod
     def delivered(self, path: Path) -> Delivery:
-        raise NotImplementedError
+        """The delivery record of a document placed (durably) at ``path``."""
 
     def send(self, document: Outbound) -> Delivery:
         result = self.send_many([document])[0]
@@ -169,5 +171,5 @@ class FolderPlacer:
             results[index] = placed if isinstance(placed, DeliveryError) else self.delivered(placed)
         return [r for r in results if r is not None]
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - nothing to release: each batch opens its own files
+        """Folders hold no connection between batches."""
