@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from ..app import Gateway
-from ..pipeline.operations import reprocess, resend, select_for_reprocess
+from ..key_checks import key_checks, require_keys
+from ..pipeline.operations import (
+    Attempt,
+    ReprocessRefused,
+    plan_reprocess,
+    reprocess,
+    resend,
+    select_for_reprocess,
+)
 from ..store.queries import DocumentFilter, parse_since
 from .context import pass_gateway
 
@@ -15,7 +23,12 @@ from .context import pass_gateway
 @click.option("--name", help="Worker name in claims and the audit trail.")
 @pass_gateway
 def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
-    """Claim and process pending documents (inbound and outbound) until stopped."""
+    """Claim and process pending documents (inbound and outbound) until stopped.
+
+    Like 'edigate serve', it first checks the sftp_push client keys its deliveries will use:
+    a missing or unreadable one stops it now, naming the partner and the file.
+    """
+    require_keys(key_checks(gateway.config, gateway.registry(), listeners=False))
     work = gateway.worker(name)
     if gateway.store.engine.dialect.name == "sqlite":
         gateway.store.release_claims()  # SQLite runs one worker: any claim is a dead one's
@@ -32,6 +45,13 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
 @click.option("--limit", type=int, default=1000, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Show what would run again; change nothing.")
 @click.option("--no-process", is_flag=True, help="Only queue the attempts for the worker.")
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="Run a partly committed large file from its first transaction: the orders, 855s "
+    "and 997s its committed pieces already sent are SENT AGAIN. Only when those orders "
+    "were withdrawn from the ERP.",
+)
 @pass_gateway
 def reprocess_command(
     gateway: Gateway,
@@ -42,8 +62,17 @@ def reprocess_command(
     limit: int,
     dry_run: bool,
     no_process: bool,
+    from_start: bool,
 ) -> None:
-    """Run stored documents again with today's profiles and maps, as new linked attempts."""
+    """Run stored documents again with today's profiles and maps, as new linked attempts.
+
+    A large file that went dead after some of its pieces (500 transactions each) were
+    committed is resumed: the new attempt skips the transactions whose orders are already
+    in the ERP outbox, and the interchange they belong to is still acknowledged by one 997
+    naming every transaction. A file the worker is still retrying is refused (it resumes by
+    itself); --from-start runs a dead one from the beginning instead, sending its committed
+    orders again. Refused documents are listed and make the exit status 1.
+    """
     ids = list(doc_ids)
     if status or partner or since:
         flt = DocumentFilter(
@@ -57,17 +86,41 @@ def reprocess_command(
         raise click.UsageError("name document IDs or select with --status/--partner/--since")
     if dry_run:
         click.echo(f"would reprocess {len(ids)} document(s): {' '.join(map(str, ids))}")
+        refused = 0
+        for doc_id in ids:
+            try:
+                committed = plan_reprocess(gateway.store, doc_id, from_start=from_start)
+            except ReprocessRefused as exc:
+                refused += 1
+                click.echo(f"document {doc_id}: refused: {exc}", err=True)
+                continue
+            if committed is not None:
+                click.echo(f"document {doc_id}: would resume: {committed.describe()}")
+        if refused:
+            raise click.ClickException(f"{refused} document(s) would be refused")
         return
-    attempts = []
+    attempts: list[Attempt] = []
+    refusals: list[str] = []
     with click.progressbar(ids, label="queueing", show_pos=True, file=None) as bar:
         for doc_id in bar:
-            attempts.append(reprocess(gateway.store, doc_id))
-    if not no_process:
+            try:
+                attempts.append(reprocess(gateway.store, doc_id, from_start=from_start))
+            except ReprocessRefused as exc:
+                refusals.append(f"document {doc_id}: refused: {exc}")
+    if attempts and not no_process:
         gateway.worker().run(until_idle=True)
     with gateway.store.session() as session:
         for attempt in attempts:
             doc = gateway.store.get(session, attempt.attempt)
             click.echo(f"document {attempt.original}: attempt {attempt.attempt} is {doc.status}")
+            if attempt.resumed is not None:
+                click.echo(f"  resumed: {attempt.resumed.describe()}")
+            if attempt.restarted is not None:
+                click.echo(f"  from the start, sending again: {attempt.restarted.describe()}")
+    for line in refusals:
+        click.echo(line, err=True)
+    if refusals:
+        raise click.ClickException(f"{len(refusals)} document(s) not reprocessed")
 
 
 @click.command("resend")

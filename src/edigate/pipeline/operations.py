@@ -3,23 +3,72 @@
 A reprocess is a new attempt linked to the original (``reprocess_of_id``): the stored bytes
 run again with today's profiles and maps. Nothing is deleted or overwritten; the original
 keeps its status and gains an audit event pointing at the new attempt.
+
+A large file that died after some of its pieces were committed (``meta["inbound_progress"]``,
+see ``inbound.py``) already put those pieces' orders in the ERP outbox and their 855s and
+completed interchanges' 997s in the partner's. Running it from the start would send them
+all again, so its reprocess **resumes**: the attempt carries the original's progress and
+commits only the transactions after it. The interchange that was cut short is still
+acknowledged once, by a 997 built from all of its transactions (the committed ones are read
+again only to feed the ack builder). ``from_start=True`` is the deliberate exception, for
+when the committed orders were wrong and have been withdrawn from the ERP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from ..errors import EdigateError
 from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import DocumentFilter
+from ..store.schema import AuditEvent
+from .inbound import ERP_CHANNEL, PROGRESS_KEY, Progress
+
+#: Where a resumed attempt started: the document whose progress it took over, and where.
+RESUMED_KEY = "resumed_from"
+#: An original in these states is still the worker's: it resumes from its progress itself.
+_IN_HAND = (Status.RECEIVED.value, Status.PROCESSING.value, Status.FAILED.value)
+
+
+class ReprocessRefused(EdigateError):
+    """Reprocessing this document now would send what was already sent (the message says
+    what was committed and what the operator can do)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What the pieces of a file committed before it stopped."""
+
+    doc: int
+    pieces: int
+    transactions: int  # split children of this document
+    orders: int  # their orders in the ERP outbox
+    interchange: int  # 0-based: interchanges before it are done, with their acks
+    transaction: int  # in that interchange, transactions before this index are committed
+    #: The document whose progress this one took over when it was itself a resumed attempt.
+    resumed_from: int | None = None
+
+    def describe(self) -> str:
+        took = f", after the pieces of document {self.resumed_from}" if self.resumed_from else ""
+        return (
+            f"{self.pieces} piece(s) of document {self.doc} were committed{took}: "
+            f"{self.transactions} transaction(s), {self.orders} order(s) already in the ERP "
+            f"outbox; the file stopped in interchange {self.interchange + 1} after its first "
+            f"{self.transaction} transaction(s)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
     original: int
     attempt: int
+    #: Set when the attempt resumes after the original's committed pieces.
+    resumed: Committed | None = None
+    #: Set when the operator restarted a partly committed file from the beginning.
+    restarted: Committed | None = None
 
 
 def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
@@ -34,14 +83,27 @@ def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
         return list(session.scalars(query.order_by(Document.id).limit(flt.limit)))
 
 
-def reprocess(store: Store, doc_id: int) -> Attempt:
-    """Queue the stored bytes of ``doc_id`` (or of its file, for a split child) again."""
+def plan_reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Committed | None:
+    """What ``reprocess`` would do, changing nothing: the committed pieces an attempt would
+    resume after (None: it runs from the start). Raises ReprocessRefused like ``reprocess``."""
+    with store.reading() as session:
+        return _decide(store, session, _top(store, session, doc_id), from_start)
+
+
+def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt:
+    """Queue the stored bytes of ``doc_id`` (or of its file, for a split child) again.
+
+    A file with committed pieces is resumed after them, unless ``from_start`` (its orders
+    are then sent again). Raises ReprocessRefused when that cannot be done safely.
+    """
     with store.session() as session:
-        doc = store.get(session, doc_id)
-        if doc.direction != Direction.INBOUND.value:
-            raise EdigateError(f"document {doc_id} is outbound: use 'edigate resend {doc_id}'")
-        while doc.parent_id is not None:
-            doc = store.get(session, doc.parent_id)
+        doc = _top(store, session, doc_id)
+        if store.engine.dialect.name == "postgresql":
+            # Two operators reprocessing one file: the second waits, then sees the first's
+            # attempt (SQLite's writer lock already serialises them).
+            session.execute(select(Document.id).where(Document.id == doc.id).with_for_update())
+        committed = _decide(store, session, doc, from_start)
+        meta = {k: v for k, v in (doc.meta or {}).items() if k not in (PROGRESS_KEY, RESUMED_KEY)}
         attempt = store.add_document(
             session,
             BlobRef(doc.blob_sha256, doc.size),
@@ -52,10 +114,34 @@ def reprocess(store: Store, doc_id: int) -> Attempt:
             filename=doc.filename,
             reprocess_of_id=doc.id,
             correlation_id=doc.correlation_id,
-            meta={**(doc.meta or {}), "reprocess_of": doc.id},
+            meta={**meta, "reprocess_of": doc.id},
         )
-        store.audit(session, doc, "reprocessed", doc.status, doc.status, {"attempt": attempt.id})
-        return Attempt(doc.id, attempt.id)
+        detail: dict[str, object] = {"attempt": attempt.id}
+        if committed is not None:
+            # The attempt's own progress: the inbound processor resumes it like a file
+            # whose worker died between pieces (the counts make its final status the
+            # file's; the earlier pieces' errors stay on it).
+            progress = Progress.of(doc.id, doc.meta)
+            progress.doc = attempt.id
+            attempt.meta = {
+                **(attempt.meta or {}),
+                PROGRESS_KEY: progress.to_dict(),
+                RESUMED_KEY: {
+                    "doc": doc.id,
+                    "interchange": committed.interchange,
+                    "transaction": committed.transaction,
+                },
+            }
+            attempt.errors = list(doc.errors or [])
+            attempt.interchange_control = doc.interchange_control
+            detail["resumed_after"] = _detail(committed)
+        restarted = None
+        if from_start:
+            restarted = _committed(session, doc) if _has_progress(doc) else None
+            if restarted is not None:
+                detail["from_start"] = _detail(restarted)
+        store.audit(session, doc, "reprocessed", doc.status, doc.status, detail)
+        return Attempt(doc.id, attempt.id, resumed=committed, restarted=restarted)
 
 
 def resend(store: Store, doc_id: int) -> None:
@@ -67,3 +153,101 @@ def resend(store: Store, doc_id: int) -> None:
         doc.attempts = 0
         doc.next_attempt_at = None
         store.transition(session, doc, Status.CREATED, "resend")
+
+
+def _top(store: Store, session: Session, doc_id: int) -> Document:
+    """The inbound file that ``doc_id`` is (or is a split child of)."""
+    doc = store.get(session, doc_id)
+    if doc.direction != Direction.INBOUND.value:
+        raise EdigateError(f"document {doc_id} is outbound: use 'edigate resend {doc_id}'")
+    while doc.parent_id is not None:
+        doc = store.get(session, doc.parent_id)
+    return doc
+
+
+def _has_progress(doc: Document) -> bool:
+    return Progress.of(doc.id, doc.meta).started
+
+
+def _decide(store: Store, session: Session, doc: Document, from_start: bool) -> Committed | None:
+    """None: run from the start; else the committed pieces to resume after. Refuses what
+    would process a committed transaction twice."""
+    if not _has_progress(doc):
+        return None  # nothing committed yet (or the file finished): the usual reprocess
+    committed = _committed(session, doc)
+    if doc.status in _IN_HAND:
+        raise ReprocessRefused(
+            f"document {doc.id} is {doc.status} and still in the worker's hands "
+            f"(attempt {doc.attempts or 0}): {committed.describe()}; the worker resumes it "
+            "from there by itself. Wait until it is done or dead, then reprocess it"
+        )
+    if from_start:
+        return None
+    taken = _resumed_by(session, doc.id)
+    if taken is not None:
+        attempt_id, status = taken
+        raise ReprocessRefused(
+            f"document {doc.id}: {committed.describe()}; the rest of the file was already "
+            f"handed to attempt {attempt_id} ({status}). Reprocess {attempt_id} instead, or "
+            f"'edigate reprocess --from-start {doc.id}' to run the whole file again (its "
+            "orders, 855s and 997s are sent again)"
+        )
+    return committed
+
+
+def _committed(session: Session, doc: Document) -> Committed:
+    progress = Progress.of(doc.id, doc.meta)
+    pieces = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.document_id == doc.id, AuditEvent.event == "piece_committed")
+    )
+    child = aliased(Document)
+    transactions = session.scalar(
+        select(func.count())
+        .select_from(Document)
+        .where(Document.parent_id == doc.id, Document.direction == Direction.INBOUND.value)
+    )
+    orders = session.scalar(
+        select(func.count())
+        .select_from(Document)
+        .join(child, Document.parent_id == child.id)
+        .where(
+            child.parent_id == doc.id,
+            Document.direction == Direction.OUTBOUND.value,
+            Document.channel == ERP_CHANNEL,
+        )
+    )
+    took = (doc.meta or {}).get(RESUMED_KEY)
+    return Committed(
+        doc.id,
+        int(pieces or 0),
+        int(transactions or 0),
+        int(orders or 0),
+        progress.interchange,
+        progress.transaction,
+        took.get("doc") if isinstance(took, dict) else None,
+    )
+
+
+def _resumed_by(session: Session, doc_id: int) -> tuple[int, str] | None:
+    """The attempt that took over this document's progress, if one did (and its status)."""
+    attempts = session.execute(
+        select(Document.id, Document.status, Document.meta)
+        .where(Document.reprocess_of_id == doc_id)
+        .order_by(Document.id)
+    )
+    for attempt_id, status, meta in attempts:
+        if isinstance(meta, dict) and (meta.get(RESUMED_KEY) or {}).get("doc") == doc_id:
+            return attempt_id, status
+    return None
+
+
+def _detail(committed: Committed) -> dict[str, int]:
+    return {
+        "pieces": committed.pieces,
+        "transactions": committed.transactions,
+        "orders": committed.orders,
+        "interchange": committed.interchange,
+        "transaction": committed.transaction,
+    }
