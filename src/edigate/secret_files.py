@@ -5,6 +5,8 @@ the SFTP host key, the ``sftp_push`` client key, AS2 private keys and PKCS#12 fi
 that others can read may already be copied; loading it silently would hide that.
 
     check_private_file(Path("config/as2/EDIGATE.key"), "AS2 private key")
+
+``check_readable_file`` is the startup half: the file is there and this process can read it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,28 @@ def check_private_file(path: Path, what: str) -> None:
             f"run 'chmod 600 {path}'",
             path=str(path),
         )
+
+
+def check_readable_file(path: Path, what: str) -> None:
+    """Raise ConfigError naming ``what`` and ``path`` unless it is a file this process can
+    read: ``serve`` checks the keys it will need at startup, so a missing or unreadable one
+    stops it at once instead of failing the first delivery or handshake."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{what} does not exist", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{what} cannot be read: {exc.strerror}", path=str(path)) from exc
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{what} is not a file", path=str(path))
+    try:
+        with open(path, "rb") as stream:
+            stream.read(1)
+    except OSError as exc:
+        raise ConfigError(
+            f"{what} cannot be read by this process (uid {os.getuid()}): {exc.strerror}",
+            path=str(path),
+        ) from exc
 
 
 def write_private_file(path: Path, data: bytes) -> None:

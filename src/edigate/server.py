@@ -31,7 +31,8 @@ from .channels.email import SmtpInbound
 from .channels.folder import FolderInbound
 from .channels.sftp_auth import Account, StaticAccounts
 from .channels.sftp_server import SftpServer
-from .errors import ConfigError, EdigateError
+from .errors import ConfigError, EdigateError, StoreUnavailableError
+from .key_checks import key_checks, require_keys
 from .partners import Registry
 from .pipeline.worker import Worker
 
@@ -103,6 +104,9 @@ class GatewayServer:
         for check in certificate_checks(registry):
             level = logging.ERROR if check.severity == "error" else logging.WARNING
             log.log(level, "certificate: %s", check)
+        require_keys(
+            key_checks(config, registry, deliveries=self.run_worker, listeners=self.run_channels)
+        )
         handler = store_handler(gw.store)
         # Outbound AS2 and email need what only the running gateway knows.
         pending = StorePendingMdns(gw.store)
@@ -184,7 +188,9 @@ class GatewayServer:
                 context.load_cert_chain(config.tls_certificate, config.tls_private_key)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(
-                    f"[as2] tls_certificate/tls_private_key cannot be used: {exc}"
+                    f"[as2] tls_certificate {config.tls_certificate} and tls_private_key "
+                    f"{config.tls_private_key} cannot be used together (is it the key of "
+                    f"that certificate?): {exc}"
                 ) from exc
         try:
             server = As2Server(
@@ -242,8 +248,32 @@ class GatewayServer:
         self._stopped.wait()
 
     def _event(self, kind: str, /, **fields: Any) -> None:
-        """Channel events become audit events (no document exists for a refused upload)."""
+        """Channel events become audit events (no document exists for a refused upload).
+
+        With the database down every login would otherwise print a traceback: an outage is
+        expected and already said elsewhere, so it is one warning line naming the event
+        (the channel's own log line, just before, holds its fields). Anything else is a
+        bug and keeps its traceback.
+        """
         try:
             self.gateway.store.record_event(kind, fields)
+        except StoreUnavailableError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            log.warning(
+                "could not record the %s event%s in the audit trail: %s",
+                kind,
+                _about(fields),
+                reason,
+            )
         except Exception:  # an audit write must never break a channel thread
             log.exception("could not record %s", kind)
+
+
+#: Event fields that say whose event it was, in the order they are named.
+_WHO = ("partner", "username", "as2_from", "as2_to", "message_id", "remote")
+
+
+def _about(fields: dict[str, Any]) -> str:
+    """`` (partner=acme, remote=10.0.0.7:51000)``: enough to find the channel's log line."""
+    named = [f"{key}={fields[key]}" for key in _WHO if fields.get(key) not in (None, "")]
+    return f" ({', '.join(named)})" if named else ""

@@ -223,7 +223,8 @@ def _login(transport: paramiko.Transport, endpoint: SftpEndpoint) -> None:
             key = paramiko.PKey.from_path(
                 endpoint.private_key_path, endpoint.private_key_passphrase
             )
-        except (paramiko.SSHException, OSError, ValueError) as exc:
+        except (paramiko.SSHException, OSError, ValueError, TypeError) as exc:
+            # TypeError: paramiko's answer to an encrypted OpenSSH key without a passphrase
             raise SftpConnectionError(
                 f"cannot load private key {endpoint.private_key_path}: {exc}", retryable=False
             ) from exc

@@ -22,7 +22,12 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 @click.option("--log-level", default="INFO", show_default=True)
 @pass_gateway
 def serve(gateway: Gateway, no_worker: bool, log_level: str) -> None:
-    """Run the channels (SFTP, watched folders), the worker and the dispatcher until SIGTERM."""
+    """Run the channels (SFTP, watched folders), the worker and the dispatcher until SIGTERM.
+
+    Before anything listens it checks the partner configuration and the private keys it
+    will need: each sftp_push client key (unless --no-worker) and the [as2] TLS key. A
+    missing, unreadable or encrypted one stops it with the partner or setting and the file.
+    """
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     server = GatewayServer(gateway, run_worker=not no_worker)
 

@@ -1,0 +1,269 @@
+"""``edigate serve`` (and ``edigate worker``) check the private keys they will need before
+anything listens: an ``sftp_push`` client key or the ``[as2]`` TLS key that is missing,
+unreadable, encrypted or not a key stops them with the partner or setting and the file,
+instead of failing the first delivery or handshake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import NameOID
+
+from edigate import secret_files
+from edigate.app import Gateway
+from edigate.cli.main import cli
+from edigate.config import load_config
+from edigate.errors import ConfigError
+from edigate.server import GatewayServer
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_LINE = "  # key_path omitted: we log in with the gateway's own client key.\n"
+KEY_LINE_NUMBER = 33  # in partners/globex-dist.yaml
+
+
+def _config_dir(tmp_path: Path, key_path: str | None) -> Path:
+    config_dir = tmp_path / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, config_dir / name)
+    if key_path is not None:
+        profile = config_dir / "partners/globex-dist.yaml"
+        text = profile.read_text()
+        assert KEY_LINE in text
+        profile.write_text(text.replace(KEY_LINE, f"  key_path: {key_path}\n"))
+    return config_dir
+
+
+def _client_key(path: Path, *, mode: int = 0o600, passphrase: bytes | None = None) -> Path:
+    """An ed25519 key in OpenSSH format, as ssh-keygen writes it."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    path.write_bytes(
+        ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, encryption
+        )
+    )
+    os.chmod(path, mode)
+    return path
+
+
+def _tls_pair(directory: Path, *, key_mode: int = 0o600) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gateway")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "tls.crt", directory / "tls.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(key_path, key_mode)
+    return cert_path, key_path
+
+
+def _gateway(tmp_path: Path, config_dir: Path, **overrides: Any) -> Gateway:
+    config = load_config(
+        None,
+        environ={},
+        data_dir=tmp_path / "data",
+        config_dir=config_dir,
+        sftp={"enabled": False},
+        **overrides,
+    )
+    return Gateway(config)
+
+
+@pytest.fixture
+def started() -> Iterator[list[GatewayServer]]:
+    """Servers a test started (when a check it expects is missing): stopped at the end."""
+    servers: list[GatewayServer] = []
+    yield servers
+    for server in servers:
+        server.stop()
+        server.gateway.close()
+
+
+def _start_fails(gateway: Gateway, started: list[GatewayServer], **kwargs: Any) -> str:
+    server = GatewayServer(gateway, **kwargs)
+    try:
+        server.start()
+    except ConfigError as exc:
+        assert server.worker is None and server.as2 is None  # nothing was started
+        gateway.close()
+        return str(exc)
+    started.append(server)
+    raise AssertionError("serve started with a key it cannot use")
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("group-readable", "accessible by group or others (mode 0640); run 'chmod 600"),
+        ("encrypted", "protected by a passphrase"),
+        ("garbage", "is not a private key that can be loaded"),
+        ("unreadable", "cannot be read by this process"),
+    ],
+)
+def test_a_bad_sftp_push_client_key_stops_serve_naming_the_partner_and_file(
+    tmp_path: Path,
+    started: list[GatewayServer],
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    expected: str,
+) -> None:
+    key = tmp_path / "globex_client_key"
+    if case == "group-readable":
+        _client_key(key, mode=0o640)
+    elif case == "encrypted":
+        _client_key(key, passphrase=b"secret")
+    elif case == "garbage":
+        key.write_text("not a key\n")
+        key.chmod(0o600)
+    else:
+        _client_key(key)
+        real_open = open
+
+        def denied(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if Path(path) == key:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(secret_files, "open", denied, raising=False)
+    gateway = _gateway(tmp_path, _config_dir(tmp_path, str(key)))
+
+    message = _start_fails(gateway, started, run_channels=False)
+
+    assert f"globex-dist.yaml:{KEY_LINE_NUMBER}:" in message
+    assert "outbound.key_path: partner globex-dist: sftp_push client key" in message
+    assert str(key) in message and expected in message
+
+
+def test_a_relative_key_path_deliveries_would_not_find_stops_serve(
+    tmp_path: Path, started: list[GatewayServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = _config_dir(tmp_path, "keys/globex_client_key")
+    (config_dir / "keys").mkdir()
+    _client_key(config_dir / "keys/globex_client_key")
+    monkeypatch.chdir(tmp_path)  # not the config dir: Path("keys/...") is not there
+    gateway = _gateway(tmp_path, config_dir)
+
+    message = _start_fails(gateway, started, run_channels=False)
+
+    assert "keys/globex_client_key is relative" in message
+    assert str(config_dir / "keys/globex_client_key") in message
+    assert "give an absolute path" in message
+
+
+def test_a_good_sftp_push_key_starts_and_no_key_at_all_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = _client_key(tmp_path / "globex_client_key")
+    gateway = _gateway(tmp_path, _config_dir(tmp_path, str(key)))
+    caplog.set_level(logging.WARNING, logger="edigate.serve")
+    server = GatewayServer(gateway, run_channels=False)
+    server.start()
+    server.stop()
+    gateway.close()
+    assert not [r for r in caplog.records if r.getMessage().startswith("key:")]
+
+    caplog.clear()
+    gateway = _gateway(tmp_path / "other", _config_dir(tmp_path / "other", None))
+    server = GatewayServer(gateway, run_channels=False)
+    server.start()
+    server.stop()
+    gateway.close()
+    (warning,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("key:")]
+    assert "partner globex-dist: sftp_push to edigate@127.0.0.1 names no key_path" in warning
+
+
+def test_channels_only_serve_leaves_the_delivery_keys_to_the_workers(
+    tmp_path: Path, started: list[GatewayServer]
+) -> None:
+    key = tmp_path / "globex_client_key"
+    key.write_text("not a key\n")
+    gateway = _gateway(tmp_path, _config_dir(tmp_path, str(key)))
+    server = GatewayServer(gateway, run_worker=False, run_channels=False)
+    server.start()  # no worker here: its deliveries are another process's
+    started.append(server)
+
+
+def test_edigate_worker_checks_the_delivery_keys_too(tmp_path: Path) -> None:
+    key = _client_key(tmp_path / "globex_client_key", mode=0o644)
+    config_dir = _config_dir(tmp_path, str(key))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--config-dir",
+            str(config_dir),
+            "worker",
+            "--until-idle",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "cannot start:" in result.output and "partner globex-dist" in result.output
+    assert f"chmod 600 {key}" in result.output
+
+
+@pytest.mark.parametrize("case", ["missing", "garbage"])
+def test_a_bad_as2_tls_key_stops_serve_naming_the_setting_and_file(
+    tmp_path: Path, started: list[GatewayServer], case: str
+) -> None:
+    cert, key = _tls_pair(tmp_path)
+    if case == "missing":
+        key.unlink()
+        expected = "the file does not exist"
+    else:
+        key.write_text("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+        expected = "not a PEM private key that can be loaded"
+    as2 = {"enabled": True, "port": 0, "tls_certificate": cert, "tls_private_key": key}
+    gateway = _gateway(tmp_path, _config_dir(tmp_path, None), as2=as2)
+
+    message = _start_fails(gateway, started, run_worker=False)
+
+    assert f"[as2] tls_private_key {key}: {expected}" in message
+
+
+def test_a_tls_key_others_can_read_is_a_warning_and_a_good_pair_serves(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cert, key = _tls_pair(tmp_path, key_mode=0o644)
+    as2 = {"enabled": True, "port": 0, "tls_certificate": cert, "tls_private_key": key}
+    gateway = _gateway(tmp_path, _config_dir(tmp_path, None), as2=as2)
+    caplog.set_level(logging.WARNING, logger="edigate.serve")
+    server = GatewayServer(gateway, run_worker=False)
+    server.start()
+    try:
+        assert server.as2 is not None and server.as2.url.startswith("https://")
+    finally:
+        server.stop()
+        gateway.close()
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("key:")]
+    assert any(f"[as2] tls_private_key {key}: the file is accessible" in w for w in warnings)
