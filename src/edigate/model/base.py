@@ -7,9 +7,9 @@ an error, not silently ignored data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -91,6 +91,48 @@ def constructor(cls: type[M]) -> Callable[..., M]:
     exec(compile("\n".join(code), f"<constructor {cls.__name__}>", "exec"), namespace)
     make: Callable[..., M] = namespace["make"]
     return make
+
+
+def rebuilt(instance: M, changes: Mapping[str, Any]) -> M:
+    """A copy of the validated ``instance`` with ``changes`` on top, without validating.
+
+    ``changes`` must hold values validated for their fields already (the partner map
+    validates only the fields it may touch; see ``partners.apply``). Gives what validating
+    the merged dump (None values left out) gives, the fields reported as set included (the
+    non-None ones and those changed), except that unchanged lists are shared, as their
+    items are: canonical models are never changed in place.
+    """
+    cls = type(instance)
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _shape(cls)
+    never_none, maybe_none = shape
+    values = instance.__dict__
+    data = values.copy()
+    data.update(changes)
+    fields_set = {k for k in maybe_none if values[k] is not None}
+    fields_set.update(never_none)
+    fields_set.update(changes)
+    copy = cls.__new__(cls)
+    _setattr(copy, "__dict__", data)
+    _setattr(copy, "__pydantic_fields_set__", fields_set)
+    _setattr(copy, "__pydantic_extra__", None)
+    _setattr(copy, "__pydantic_private__", None)
+    return copy
+
+
+_setattr = object.__setattr__
+_SHAPES: dict[type[BaseModel], tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _shape(cls: type[BaseModel]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(fields never None: lists from a default factory, fields that may be None)."""
+    never = frozenset(
+        name
+        for name, info in cls.model_fields.items()
+        if info.default_factory is not None and type(None) not in get_args(info.annotation)
+    )
+    return never, tuple(name for name in cls.model_fields if name not in never)
 
 
 def optional_in_schema(*names: str) -> Callable[[dict[str, Any]], None]:

@@ -21,14 +21,18 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Generic, TypeVar, cast
+from typing import Annotated, Any, Generic, NotRequired, TypeVar, cast
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from ..model import Invoice, Order, OrderAck, OrderLine, Shipment
+from ..model.base import Canonical, constructor, rebuilt
+from ..model.order import AsSent
 from .errors import UomError
 from .fields import FieldPath, get_value
 from .registry import Partner
@@ -85,6 +89,14 @@ def apply_inbound(order: Order, partner: Partner) -> MappedOrder:
     issues.extend(applied.issues)
     if applied.errors:
         return MappedOrder(None, issues, rejected)
+    touched = _touched_model(order_fields, line_fields)
+    if touched is not None:
+        try:  # validate only what the map may have changed, then lay it over the input
+            part = touched.validate_python(applied.document)
+        except ValidationError:
+            pass  # the whole order, below, reports it as it always has
+        else:
+            return MappedOrder(_laid_over(order, part, kept), issues, rejected)
     result = _merged(order, applied.document)
     result["lines"] = [
         _merged(order.lines[index], line) for index, line in zip(kept, lines, strict=True)
@@ -129,6 +141,77 @@ def _merged(model: BaseModel, changed: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+#: Order fields the Order's own before-validator reads (their code/name pairs are completed
+#: from each other): a map touching one of them needs the whole order validated again.
+_ORDER_CODED = frozenset({"purpose", "purpose_code", "order_type", "order_type_code"})
+#: The line fields :func:`_map_line` writes (SKU, unit conversion).
+_LINE_WRITES = frozenset({"sku", "as_sent", "quantity", "unit", "unit_price"})
+
+
+@functools.lru_cache(maxsize=64)
+def _touched_model(
+    order_fields: frozenset[str], line_fields: frozenset[str]
+) -> TypeAdapter[dict[str, Any]] | None:
+    """A validator of only the fields a map may change: the order's ``order_fields`` and
+    its ``lines``, each with ``line_fields`` and what the SKU and unit steps write.
+
+    Each field is declared as in Order / OrderLine (same type and constraints, same names,
+    so the same values and the same errors), but optional, in a TypedDict: validation gives
+    a dict of the fields the map's document holds, validated (no model instance is made
+    for a part that is laid over the input at once). None when the shortcut does not apply
+    (a model-level validator reads a touched field); then the whole order is validated.
+    """
+    if order_fields & _ORDER_CODED or not _only_validators(Order, {"_coded"}):
+        return None
+    if not _only_validators(OrderLine, set()):
+        return None
+    line = _optional_fields(OrderLine, line_fields | _LINE_WRITES, "TouchedLine")
+    if line is None:
+        return None
+    order = _optional_fields(Order, order_fields, "TouchedOrder", lines=list[line])  # type: ignore[valid-type]
+    return None if order is None else TypeAdapter(order)
+
+
+def _only_validators(model: type[BaseModel], names: set[str]) -> bool:
+    return set(model.__pydantic_decorators__.model_validators) <= names
+
+
+#: ``typing_extensions.TypedDict`` (pydantic needs it before Python 3.12), called with
+#: fields known only at run time.
+_TYPED_DICT: Any = TypedDict
+
+
+def _optional_fields(model: type[BaseModel], names: frozenset[str], label: str, **more: Any) -> Any:
+    """A TypedDict of ``model``'s fields ``names`` (plus ``more``), none of them required,
+    configured as the canonical models are (unknown keys refused)."""
+    fields: dict[str, Any] = {name: NotRequired[tp] for name, tp in more.items()}
+    for name in sorted(names):
+        info = model.model_fields.get(name)
+        if info is None or info.alias or info.validation_alias or info.discriminator:
+            return None
+        if model.__pydantic_decorators__.field_validators:
+            return None
+        tp: Any = info.annotation
+        if info.metadata:
+            tp = Annotated[(tp, *info.metadata)]
+        fields[name] = NotRequired[tp]
+    typed = _TYPED_DICT(label, fields)
+    typed.__pydantic_config__ = _CONFIG
+    return typed
+
+
+_CONFIG = ConfigDict(**Canonical.model_config)
+
+
+def _laid_over(order: Order, part: dict[str, Any], kept: list[int]) -> Order:
+    """``order`` with the validated ``part`` on top, line by line (``kept`` are the indexes
+    of the lines ``part["lines"]`` stand for)."""
+    part["lines"] = [
+        rebuilt(order.lines[index], line) for index, line in zip(kept, part["lines"], strict=True)
+    ]
+    return rebuilt(order, part)
+
+
 def _map_line(
     partner: Partner,
     index: int,
@@ -163,15 +246,20 @@ def _map_line(
         issues.append(_issue("error", "unit_conversion", str(exc), index=index))
         return str(exc), False
     if (converted.quantity, converted.unit, converted.unit_price) != (quantity, unit, price):
-        line["as_sent"] = {
-            k: v
-            for k, v in (("quantity", quantity), ("unit", unit), ("unit_price", price))
-            if v is not None
-        }
+        # Built, not validated: the values are the line's own, validated for the same types.
+        line["as_sent"] = _as_sent(
+            {"quantity", "unit"} if price is None else {"quantity", "unit", "unit_price"},
+            quantity=quantity,
+            unit=unit,
+            unit_price=price,
+        )
         line["quantity"], line["unit"] = converted.quantity, converted.unit
         if converted.unit_price is not None:
             line["unit_price"] = converted.unit_price
     return None, False
+
+
+_as_sent = constructor(AsSent)
 
 
 def _issue(

@@ -277,7 +277,12 @@ def _unknown(name: str, where: str, node: Obj, schema: Schema) -> str:
 
 def is_missing(value: Any) -> bool:
     """None, empty text and empty collections count as missing (defaults fill them)."""
-    return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
+    if value is None:
+        return True
+    kind = type(value)
+    if kind is str or kind is list or kind is dict:  # the usual cases, without isinstance
+        return not value
+    return isinstance(value, str | list | dict) and len(value) == 0
 
 
 def get_value(
@@ -286,7 +291,7 @@ def get_value(
     """Read ``path``; ``None`` where any step is absent."""
     current: Any = _root(path, order, line)
     for step in path.steps:
-        if not isinstance(current, Mapping):
+        if type(current) is not dict and not isinstance(current, Mapping):
             return None
         value = current.get(step.name)
         if step.index is not None:
@@ -337,7 +342,7 @@ def set_value(
                 current[step.name] = value
                 return
             nxt = current.get(step.name)
-            if not isinstance(nxt, MutableMapping):
+            if type(nxt) is not dict and not isinstance(nxt, MutableMapping):
                 nxt = {}
                 current[step.name] = nxt
             current = nxt
@@ -369,8 +374,12 @@ def _root(path: FieldPath, order: Any, line: Any) -> Any:
 def _find(items: Any, step: Step) -> Any:
     if not isinstance(items, list):
         return None
+    key_field, key = step.key_field, step.key
     for item in items:
-        if isinstance(item, MutableMapping) and item.get(step.key_field) == step.key:
+        if type(item) is dict:  # what a dump gives; other mappings take the slow test
+            if item.get(key_field) == key:
+                return item
+        elif isinstance(item, MutableMapping) and item.get(key_field) == key:
             return item
     return None
 

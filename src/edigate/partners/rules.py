@@ -194,7 +194,16 @@ class RuleEngine:
                 if is_missing(at.get(path)):
                     at.put(path, value)
         for rule in self.rules:
-            if flow in rule.flows:
+            if flow not in rule.flows:
+                continue
+            source = rule.source
+            if source is not None and source.scope == "order" and rule.target.scope == "line":
+                # An order value copied to every line: read once (a line rule writes only
+                # in the line, so it cannot change what the next line reads).
+                value = get_value(source, doc)
+                for at in self._scopes(rule.target, doc, rule.origin, issues):
+                    _rule(rule, at, value)
+            else:
                 for at in self._scopes(rule.target, doc, rule.origin, issues):
                     _rule(rule, at)
         return Applied(doc, issues)
@@ -298,14 +307,18 @@ def _code(table: CodeTable, flow: Flow, at: _At) -> None:
 _IMMUTABLE = frozenset({str, int, float, bool, Decimal, date, datetime, time})
 
 
-def _rule(rule: ValueRuleSpec, at: _At) -> None:
+_UNREAD: Any = object()
+
+
+def _rule(rule: ValueRuleSpec, at: _At, source: Any = _UNREAD) -> None:
+    """Apply one rule where ``at`` is; ``source`` is its source's value when read already."""
     if rule.if_missing and not is_missing(at.get(rule.target)):
         return
     if rule.kind == "value":
         at.put(rule.target, rule.value)
         return
     assert rule.source is not None
-    value = at.get(rule.source)
+    value = at.get(rule.source) if source is _UNREAD else source
     if is_missing(value):
         return
     if rule.kind == "copy":

@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -106,7 +107,8 @@ class UomTable:
             raise UomError(
                 f"{quantity} x {factor} is too long to be exact", reason="fractional", unit=unit
             )
-        self._whole(new_quantity, conv.internal_unit, f"{quantity} {unit} x {factor}")
+        if conv.internal_unit in self.integral and new_quantity != new_quantity.to_integral_value():
+            self._whole(new_quantity, conv.internal_unit, f"{quantity} {unit} x {factor}")
         price = (
             None if unit_price is None else self._price(unit_price, factor, divide=True, unit=unit)
         )
@@ -140,7 +142,8 @@ class UomTable:
                 reason="fractional",
                 unit=partner_unit,
             )
-        self._whole(new_quantity, partner_unit, f"{quantity} {unit} / {factor}")
+        if partner_unit in self.integral and new_quantity != new_quantity.to_integral_value():
+            self._whole(new_quantity, partner_unit, f"{quantity} {unit} / {factor}")
         price = (
             None
             if unit_price is None
@@ -169,7 +172,13 @@ class UomTable:
             )
         ctx = _ROUNDING
         exact = ctx.divide(price, factor) if divide else ctx.multiply(price, factor)
-        return exact.quantize(ctx.scaleb(Decimal(1), -self.price_decimals), context=ctx)
+        return exact.quantize(_quantum(self.price_decimals), context=ctx)
+
+
+@functools.lru_cache(maxsize=32)
+def _quantum(places: int) -> Decimal:
+    """``10 ** -places``, made once per number of places."""
+    return _ROUNDING.scaleb(Decimal(1), -places)
 
 
 def _exact(
