@@ -76,19 +76,26 @@ def _line(line: AckLine, out: list[Out]) -> None:
         if status.unit_price is not None:
             price = status.unit_price
             break
-    quantity = line.quantity
+    line_quantity = line.quantity
     unit = line.unit
-    po1: Out = [
-        "PO1",
-        line.line_number or "",
-        "" if quantity is None else fmt_decimal(quantity),
-        unit or "",
-        "" if price is None else fmt_decimal(price),
-        (line.price_basis or "") if price is not None else "",
-    ]
+    ordered = "" if line_quantity is None else fmt_decimal(line_quantity)
+    if price is None:
+        po1: Out = ["PO1", line.line_number or "", ordered, unit or "", "", ""]
+    else:
+        po1 = [
+            "PO1",
+            line.line_number or "",
+            ordered,
+            unit or "",
+            fmt_decimal(price),
+            line.price_basis or "",
+        ]
     for ident in line.identifiers:
-        po1 += (ident.qualifier, ident.value)
-    out.append(trimmed(po1))
+        po1.append(ident.qualifier)
+        po1.append(ident.value)
+    while not po1[-1] and len(po1) > 1:
+        po1.pop()
+    out.append(po1)
     for d in line.descriptions:
         out.append(pid_segment(d))
     if line.references:
@@ -101,7 +108,12 @@ def _line(line: AckLine, out: list[Out]) -> None:
         ack: Out = [
             "ACK",
             status.status_code,
-            "" if quantity is None else fmt_decimal(quantity),
+            # The auto-855 echoes the ordered quantity: its text is at hand.
+            ""
+            if quantity is None
+            else ordered
+            if quantity is line_quantity
+            else fmt_decimal(quantity),
             (status.unit or (unit if quantity is not None else None)) or "",
             "" if date is None else (status.date_qualifier or ""),
             "" if date is None else fmt_date(date),
@@ -110,7 +122,9 @@ def _line(line: AckLine, out: list[Out]) -> None:
             ack.append("")
             for ident in status.identifiers:
                 ack += (ident.qualifier, ident.value)
-        out.append(trimmed(ack))
+        while not ack[-1] and len(ack) > 1:
+            ack.pop()
+        out.append(ack)
     if line.notes:
         out += _notes(line.notes)
     if line.extra:

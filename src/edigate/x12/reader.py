@@ -446,6 +446,19 @@ class _Structure:
         set_id = els[1].strip() if len(els) > 1 else ""
         control = els[2].strip() if len(els) > 2 else ""
         tx = TransactionSet(set_id, control, [els], pos, isa, self.gs)
+        self.tx = tx
+        self.tx_segments = tx.segments
+        self.tx_dropped = 0
+        self.tx_empty = 0
+        # The usual ST: a 3-character ID, a new control number of 4 to 9, inside a group.
+        if (
+            len(set_id) == 3
+            and set_id.isalnum()
+            and 4 <= len(control) <= 9
+            and self.gs is not None
+            and self.tx_controls.add(control)
+        ):
+            return
         loc = Location(
             segment=pos,
             tag="ST",
@@ -472,7 +485,7 @@ class _Structure:
                     value=control,
                 )
             )
-        elif not self.tx_controls.add(control):
+        elif not self.tx_controls.add(control):  # the same answer when asked again
             tx.findings.append(
                 Finding(
                     ErrorCode.DUPLICATE_TRANSACTION_CONTROL_NUMBER,
@@ -489,10 +502,6 @@ class _Structure:
                     "ST outside a functional group: expected GS before it",
                 )
             )
-        self.tx = tx
-        self.tx_segments = tx.segments
-        self.tx_dropped = 0
-        self.tx_empty = 0
 
     def close_transaction(self, els: Segment, pos: int) -> None:
         tx = self.tx
@@ -505,6 +514,15 @@ class _Structure:
         segs.append(els)
         count = len(segs) + self.tx_dropped
         tx.segment_count = count
+        declared = els[1].strip() if len(els) > 1 else ""
+        if (
+            len(els) == 3
+            and els[2] == tx.control_number
+            and declared == str(count)
+            and not self.tx_empty
+        ):  # the usual SE: right count, right control number, nothing to report
+            self._emit_transaction()
+            return
         loc = Location(
             segment=pos,
             tag="SE",
@@ -513,7 +531,6 @@ class _Structure:
             group_control=tx.group.control_number if tx.group else None,
             transaction_control=tx.control_number,
         )
-        declared = els[1].strip() if len(els) > 1 else ""
         # Empty segments are reported on their own; a sender that did not count them is right.
         if declared not in (str(count), str(count - self.tx_empty)) and not (
             declared.isdigit() and int(declared) in (count, count - self.tx_empty)

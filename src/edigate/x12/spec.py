@@ -11,8 +11,10 @@ The specs are data (``edigate/x12/specs``), one directory per version family::
 :func:`load_transaction` turns the YAML into the frozen model below (cached), and
 :func:`compile_segment` turns a :class:`SegmentDef` into one Python function that answers
 "is this segment entirely valid?" with no interpretation left at run time: positions, lengths,
-code sets and syntax rules become straight-line code. The validator calls that function for
-every segment and only walks the definition (to say *what* is wrong) when it returns False.
+code sets and syntax rules become straight-line code, one variant per number of elements
+present (generated on first use), so absent elements cost nothing. The validator calls that
+function for every segment and only walks the definition (to say *what* is wrong) when it
+returns False.
 
 Usage::
 
@@ -739,8 +741,63 @@ def compile_segment(segment: SegmentDef, legacy_dates: bool = False) -> SegmentC
 
 @functools.lru_cache(maxsize=4096)
 def _compile_segment(segment: SegmentDef, legacy_dates: bool) -> SegmentCheck:
+    """A dispatcher on the number of elements present: each count gets a checker of its own
+    (generated on first use) that tests only the elements there are, without padding the
+    list to full length (an allocation per segment) and testing every absent one."""
     if segment.permissive:
         return _always_valid
+    full = len(segment.elements) + 1
+    variants: list[SegmentCheck] = []
+
+    def first_use(count: int) -> SegmentCheck:
+        def generate(els: Sequence[str], cs: str, rs: str) -> bool:
+            check = _variant(segment, legacy_dates, count)
+            variants[count] = check
+            return check(els, cs, rs)
+
+        return generate
+
+    variants.extend(first_use(count) for count in range(full + 1))
+    ns: dict[str, Any] = {"_v": variants}
+    code = "\n".join(
+        [
+            "def check(els, cs, rs):",
+            "    n = len(els)",
+            f"    if n > {full}:",
+            f"        if any(els[{full}:]): return False",
+            f"        return _v[{full}](els[:{full}], cs, rs)",
+            "    return _v[n](els, cs, rs)",
+        ]
+    )
+    exec(compile(code, f"<x12 segment {segment.tag}>", "exec"), ns)
+    return cast(SegmentCheck, ns["check"])
+
+
+def _variant(segment: SegmentDef, legacy_dates: bool, count: int) -> SegmentCheck:
+    """The checker of ``segment`` given exactly ``count`` elements (the tag included)."""
+    gen = _Gen(legacy_dates)
+    gen.emit(0, "def check(els, cs, rs):")
+    present = [u for u in segment.elements if u.position < count]
+    absent = [u for u in segment.elements if u.position >= count]
+    if any(u.mandatory for u in absent):
+        gen.emit(1, "return False")
+    else:
+        if present:
+            gen.emit(1, f"_, {', '.join(f'e{u.position}' for u in present)}, = els")
+        if absent:  # rules may name them
+            gen.emit(1, " = ".join(f"e{u.position}" for u in absent) + ' = ""')
+        for u in present:
+            gen.element(1, u, f"e{u.position}")
+        gen.rules(1, segment.rules, "e")
+        gen.emit(1, "return True")
+    code = "\n".join(gen.lines)
+    exec(compile(code, f"<x12 segment {segment.tag}/{count}>", "exec"), gen.ns)
+    return cast(SegmentCheck, gen.ns["check"])
+
+
+def _padded_check(segment: SegmentDef, legacy_dates: bool = False) -> SegmentCheck:
+    """The single-function checker (every element, list padded): the reference the
+    per-count checkers are tested against."""
     gen = _Gen(legacy_dates)
     n = len(segment.elements)
     gen.emit(0, "def check(els, cs, rs):")
@@ -798,6 +855,7 @@ class CompiledLoop:
     last_mandatory: int = -1
     requirements: tuple[SegmentRequirement, ...] = ()
     requirement_index: tuple[int, ...] = ()
+    requirement_tags: frozenset[str] = frozenset()
 
 
 UNBOUNDED = 1 << 62
@@ -864,6 +922,7 @@ def compile_loop(
     out.requirement_index = tuple(
         next(j for j, c in enumerate(out.children) if c.tag == req.tag) for req in loop.requirements
     )
+    out.requirement_tags = frozenset(req.tag for req in loop.requirements)
     return out
 
 

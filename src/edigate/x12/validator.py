@@ -43,6 +43,7 @@ from .overlay import Overlay, apply_overlay
 from .spec import (
     NO_SEPARATOR,
     NUMERIC_TYPES,
+    UNBOUNDED,
     CompiledChild,
     CompiledLoop,
     CompositeDef,
@@ -378,9 +379,13 @@ class TransactionValidator:
         counts = [0] * len(node.children)
         reqs = _req_counts(node)
         stack: list[tuple[CompiledLoop, int, list[int], list[int] | None]] = []
-        for i, els in enumerate(segments):
+        # The current loop's tables, reloaded whenever ``node`` changes.
+        forward, children = node.forward, node.children
+        i = -1
+        for els in segments:
+            i += 1
             tag = els[0]
-            j = node.forward[idx + 1].get(tag)
+            j = forward[idx + 1].get(tag)
             if j is None and stack:
                 # The common way a loop instance ends: the segment belongs to the enclosing
                 # loop (a new PO1 after the last segment of the previous PO1 loop).
@@ -391,20 +396,23 @@ class TransactionValidator:
                         report.close(node, idx, counts, reqs, i, is_root=False, ended=True)
                     stack.pop()
                     node, idx, counts, reqs, j = p_node, p_idx, p_counts, p_reqs, pj
-            if j is not None and (j != idx or counts[j] < node.children[j].max):
-                child = node.children[j]
+                    forward, children = node.forward, node.children
+            if j is not None and (j != idx or counts[j] < children[j].max):
+                child = children[j]
                 if j != idx:
                     if node.next_mandatory[idx + 1] < j:
                         report.gap(node, idx, j, counts, i)
                     idx = j
                 counts[j] += 1
-                if reqs is not None:
+                if reqs is not None and (tag in node.requirement_tags or j > reqs[-1]):
                     _count_req(node, reqs, els, j, i, report)
-                if child.loop is not None:
+                loop = child.loop
+                if loop is not None:
                     stack.append((node, idx, counts, reqs))
-                    node = child.loop
+                    node = loop
+                    forward, children = node.forward, node.children
                     idx = 0
-                    counts = [0] * len(node.children)
+                    counts = [0] * len(children)
                     counts[0] = 1
                     reqs = _req_counts(node)
                     if reqs is not None:
@@ -419,6 +427,7 @@ class TransactionValidator:
             if placed is None:
                 continue
             node, idx, counts, reqs = placed
+            forward, children = node.forward, node.children
         # End of the transaction: close every open loop.
         end = len(segments)
         ended_with_se = bool(segments) and segments[-1][0] == "SE"
@@ -558,19 +567,21 @@ class TransactionValidator:
         hash_values: list[str] = []
         level_values: list[str] = []
         level = ""
-        for i, els in enumerate(segments):
+        source_tag, source_element, hl_level = (
+            (ht.source_tag, ht.source_element, ht.hl_level) if ht is not None else ("", 0, None)
+        )
+        hits = [(i, els) for i, els in enumerate(segments) if els[0] in interesting]
+        for i, els in hits:
             tag = els[0]
-            if tag not in interesting:
-                continue
             counts[tag] = counts.get(tag, 0) + 1
             summary[tag] = (i, els)
             if tag == "HL":
                 hls.append((i, els))
                 level = els[3] if len(els) > 3 else ""
-            if ht is not None and tag == ht.source_tag:
-                value = els[ht.source_element] if ht.source_element < len(els) else ""
+            if tag == source_tag:
+                value = els[source_element] if source_element < len(els) else ""
                 hash_values.append(value)
-                if level == ht.hl_level:
+                if level == hl_level:
                     level_values.append(value)
         lc = spec.line_count
         if lc is not None and lc.segment in summary:
@@ -649,6 +660,10 @@ class TransactionValidator:
 def _hash_totals(values: list[str]) -> set[Decimal] | None:
     """Acceptable CTT02 values: the arithmetic sum, or the X12 digit sum (decimal points and
     signs ignored), each also truncated to its rightmost 10 digits. None if not summable."""
+    joined = "".join(values)
+    if joined.isdigit() and joined.isascii():  # whole numbers only: both sums are the same
+        digit_sum = sum(int(v) for v in values if v)
+        return {Decimal(digit_sum), Decimal(digit_sum % 10**_HASH_DIGITS)}
     total = Decimal(0)
     digit_sum = 0
     for v in values:
@@ -669,22 +684,36 @@ def _hash_totals(values: list[str]) -> set[Decimal] | None:
 
 
 def _req_counts(node: CompiledLoop) -> list[int] | None:
-    """Overlay requirement state of a loop instance: [count, checked] per requirement."""
-    return [0] * (2 * len(node.requirements)) if node.requirements else None
+    """Overlay requirement state of a loop instance: [count, checked] per requirement, then
+    the lowest position of a requirement not checked yet (see :func:`_count_req`)."""
+    if not node.requirements:
+        return None
+    return [0] * (2 * len(node.requirements)) + [min(node.requirement_index)]
 
 
 def _count_req(
     node: CompiledLoop, reqs: list[int], els: list[str], j: int, i: int, report: _Report
 ) -> None:
     """Count a segment toward the loop's overlay requirements; once the matcher is past the
-    required segment's position, report a shortfall right there."""
+    required segment's position, report a shortfall right there.
+
+    Callers skip the call unless the tag is a required one or ``j`` is past ``reqs[-1]``:
+    otherwise it would change nothing.
+    """
+    checked = False
     for k, req in enumerate(node.requirements):
         if els[0] == req.tag and all(p < len(els) and els[p] == v for p, v in req.where):
             reqs[2 * k] += 1
         if not reqs[2 * k + 1] and j > node.requirement_index[k]:
             reqs[2 * k + 1] = 1
+            checked = True
             if reqs[2 * k] < req.min_count:
                 report.requirement(node, k, i)
+    if checked:
+        reqs[-1] = min(
+            (at for k, at in enumerate(node.requirement_index) if not reqs[2 * k + 1]),
+            default=UNBOUNDED,
+        )
 
 
 class _Report:
@@ -697,20 +726,22 @@ class _Report:
         seps = tx.interchange.separators
         self.cs = seps.component
         self.rs = seps.repetition or NO_SEPARATOR
-        self.base = Location(
-            interchange_control=tx.interchange.control_number,
-            group_control=tx.group.control_number if tx.group is not None else None,
-            transaction_control=tx.control_number,
-        )
+        # The control numbers every finding carries (looked up only when there is one).
+        self._controls: tuple[str, str | None, str] | None = None
 
     def _loc(self, i: int, tag: str, **kw: Any) -> Location:
+        controls = self._controls
+        if controls is None:
+            tx = self.tx
+            group = tx.group.control_number if tx.group is not None else None
+            controls = self._controls = (tx.interchange.control_number, group, tx.control_number)
         return Location(
             segment=self.tx.position + i,
             tag=tag,
             segment_in_transaction=i + 1,
-            interchange_control=self.base.interchange_control,
-            group_control=self.base.group_control,
-            transaction_control=self.base.transaction_control,
+            interchange_control=controls[0],
+            group_control=controls[1],
+            transaction_control=controls[2],
             **kw,
         )
 

@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -82,9 +83,84 @@ class SegmentEncoder:
         delims = separators.delimiters()
         self._forbidden = "".join(delims) + LINE_BREAKS
         self._raw_forbidden = separators.element + separators.segment + LINE_BREAKS
+        # The fast path of encode() tests the joined text: every forbidden character but
+        # the element separator, which it counts instead (padded to fixed-size tuples so
+        # the tests unroll; a repeated character is only tested twice).
+        others = [c for c in self._forbidden if c != separators.element]
+        self._others = tuple((others + others[-1:] * 5)[:5])
+        raw_others = [c for c in self._raw_forbidden if c != separators.element]
+        self._raw_others = tuple((raw_others + raw_others[-1:] * 3)[:3])
+        self._tags: set[str] = set()  # tags encode() has accepted: checked once each
 
     def encode(self, segment: Sequence[Element], *, raw: bool = False) -> str:
-        """The segment's text, without terminator."""
+        """The segment's text, without terminator.
+
+        The usual segment is all simple values without a separator in them: joined and
+        tested in one go (a few C-level scans instead of one per value and character).
+        Anything else, or a value that breaks the segment, takes the element-by-element
+        path, which says exactly what is wrong.
+        """
+        es = self.seps.element
+        try:
+            text = es.join(segment)  # type: ignore[arg-type]
+        except TypeError:  # a composite, a repeat or a value of the wrong type
+            return self._encode(segment, raw)
+        if text.count(es) == len(segment) - 1 and segment[0] in self._tags:
+            if raw:
+                c1, c2, c3 = self._raw_others
+                if c1 not in text and c2 not in text and c3 not in text:
+                    return text
+            else:
+                c1, c2, c3, c4, c5 = self._others
+                if (
+                    c1 not in text
+                    and c2 not in text
+                    and c3 not in text
+                    and c4 not in text
+                    and c5 not in text
+                ):
+                    return text
+        return self._encode(segment, raw)
+
+    def encode_all(self, segments: Sequence[Sequence[Element]], raw: bool) -> list[str] | None:
+        """Each segment's text when all are simple values that :meth:`encode` would pass
+        as they are (tested in one go over the joined batch); else None."""
+        es = self.seps.element
+        try:
+            texts = [es.join(seg) for seg in segments]  # type: ignore[arg-type]
+        except TypeError:
+            return None
+        text = es.join(texts)
+        if text.count(es) != sum(map(len, segments)) - 1:
+            return None
+        if raw:
+            c1, c2, c3 = self._raw_others
+            if c1 in text or c2 in text or c3 in text:
+                return None
+        else:
+            c1, c2, c3, c4, c5 = self._others
+            if c1 in text or c2 in text or c3 in text or c4 in text or c5 in text:
+                return None
+        tags = self._tags
+        for seg in segments:
+            if seg[0] not in tags:
+                return None
+        return texts
+
+    def clean(self, text: str) -> bool:
+        """True when ``text`` holds no separator and no line break (a simple value may)."""
+        c1, c2, c3, c4, c5 = self._others
+        return (
+            self.seps.element not in text
+            and c1 not in text
+            and c2 not in text
+            and c3 not in text
+            and c4 not in text
+            and c5 not in text
+        )
+
+    def _encode(self, segment: Sequence[Element], raw: bool) -> str:
+        """Element by element: composites, repeats, and the exact error for a bad value."""
         seps = self.seps
         parts: list[str] = []
         tag = segment[0] if segment else ""
@@ -117,6 +193,8 @@ class SegmentEncoder:
                     segment=tag,
                     element=index,
                 )
+        if len(self._tags) < 4096:
+            self._tags.add(str(tag))
         return seps.element.join(parts)
 
     def _composite(self, components: Composite, tag: str, index: int) -> str:
@@ -149,7 +227,7 @@ class X12Writer:
         encoding: str = "utf-8",
     ) -> None:
         self.seps = separators or Separators()
-        self._encoder = SegmentEncoder(self.seps)
+        self._encoder = encoder_for(self.seps)
         self._stream = stream if stream is not None else io.BytesIO()
         self._encoding = encoding
         self._end = self.seps.segment + self.seps.suffix
@@ -168,11 +246,51 @@ class X12Writer:
             self._segment_count += 1
 
     def segments(self, segments: Iterable[Sequence[Element]], *, raw: bool = False) -> None:
-        for seg in segments:
-            self.segment(seg, raw=raw)
+        """Write segments as :meth:`segment` does, a batch per stream write.
+
+        What was encoded before a bad segment is written before its error propagates, so
+        the stream holds what one call per segment would have left there.
+        """
+        if isinstance(segments, list | tuple):
+            for start in range(0, len(segments), _BATCH):
+                batch = segments[start : start + _BATCH]
+                texts = self._encoder.encode_all(batch, raw)
+                if texts is None:  # something to compose or to refuse: one by one
+                    break
+                self._put_many(texts)
+            else:
+                return
+            segments = segments[start:]
+        encode = self._encoder.encode
+        texts = []
+        try:
+            for seg in segments:
+                texts.append(encode(seg, raw=raw))
+                if len(texts) >= _BATCH:
+                    self._put_many(texts)
+                    texts = []
+        finally:
+            if texts:
+                self._put_many(texts)
 
     def _put(self, text: str) -> None:
         self._stream.write((text + self._end).encode(self._encoding, "surrogateescape"))
+
+    def _put_many(self, texts: list[str]) -> None:
+        """Write and count encoded segments (one by one if one cannot be encoded to bytes)."""
+        end = self._end
+        counting = self._st_control is not None
+        try:
+            data = (end.join(texts) + end).encode(self._encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            for text in texts:  # raises at the segment that cannot be written, as segment()
+                self._put(text)
+                if counting:
+                    self._segment_count += 1
+            return  # pragma: no cover - the loop raised
+        self._stream.write(data)
+        if counting:
+            self._segment_count += len(texts)
 
     # ------------------------------------------------------------------ envelopes
     def begin_interchange(self, env: InterchangeEnvelope) -> None:
@@ -187,27 +305,49 @@ class X12Writer:
         seps = self.seps
         stamp = env.timestamp or _dt.datetime.now(_dt.UTC)
         repetition = seps.repetition if env.version >= "00402" and seps.repetition else "U"
+        auth, security, sender, receiver = env.authorization, env.security, env.sender, env.receiver
+        padded = [
+            auth[0].ljust(2),
+            auth[1].ljust(10),
+            security[0].ljust(2),
+            security[1].ljust(10),
+            sender.qualifier.ljust(2),
+            sender.id.ljust(15),
+            receiver.qualifier.ljust(2),
+            receiver.id.ljust(15),
+            env.version.ljust(5),
+            env.usage.ljust(1),
+        ]
+        if sum(map(len, padded)) != _ISA_PADDED:  # a value is too long: say which
+            padded = [
+                _fixed(auth[0], 2, "ISA01"),
+                _fixed(auth[1], 10, "ISA02"),
+                _fixed(security[0], 2, "ISA03"),
+                _fixed(security[1], 10, "ISA04"),
+                _fixed(sender.qualifier, 2, "ISA05"),
+                _fixed(sender.id, 15, "ISA06"),
+                _fixed(receiver.qualifier, 2, "ISA07"),
+                _fixed(receiver.id, 15, "ISA08"),
+                _fixed(env.version, 5, "ISA12"),
+            ]
+            _control(env.control_number, 9, "ISA13")  # its error comes first, as before
+            padded.append(_fixed(env.usage, 1, "ISA15"))
         fields = [
             "ISA",
-            _fixed(env.authorization[0], 2, "ISA01"),
-            _fixed(env.authorization[1], 10, "ISA02"),
-            _fixed(env.security[0], 2, "ISA03"),
-            _fixed(env.security[1], 10, "ISA04"),
-            _fixed(env.sender.qualifier, 2, "ISA05"),
-            _fixed(env.sender.id, 15, "ISA06"),
-            _fixed(env.receiver.qualifier, 2, "ISA07"),
-            _fixed(env.receiver.id, 15, "ISA08"),
-            stamp.strftime("%y%m%d"),
-            stamp.strftime("%H%M"),
+            *padded[:8],
+            _yymmdd(stamp),
+            _hhmm(stamp),
             repetition,
-            _fixed(env.version, 5, "ISA12"),
+            padded[8],
             _control(env.control_number, 9, "ISA13"),
             "1" if env.ack_requested else "0",
-            _fixed(env.usage, 1, "ISA15"),
+            padded[9],
         ]
-        for index, value in enumerate(fields[1:], start=1):
-            if index != 11:
-                self._encoder._check(value, "ISA", index, False)
+        encoder = self._encoder
+        if not encoder.clean("".join(fields[1:11]) + "".join(fields[12:])):
+            for index, value in enumerate(fields[1:], start=1):
+                if index != 11:
+                    encoder._check(value, "ISA", index, False)
         return seps.element.join(fields) + seps.element + seps.component
 
     def begin_group(self, env: GroupEnvelope) -> None:
@@ -225,8 +365,8 @@ class X12Writer:
                 env.functional_id,
                 env.sender,
                 env.receiver,
-                stamp.strftime("%Y%m%d"),
-                stamp.strftime("%H%M"),
+                _ccyymmdd(stamp),
+                _hhmm(stamp),
                 control,
                 env.agency,
                 env.version,
@@ -282,6 +422,37 @@ class X12Writer:
         return self._stream.getvalue()
 
 
+#: Total width of the padded ISA fields (ISA01-08, ISA12, ISA15).
+_ISA_PADDED = 2 + 10 + 2 + 10 + 2 + 15 + 2 + 15 + 5 + 1
+#: Segments encoded per stream write by :meth:`X12Writer.segments`.
+_BATCH = 512
+
+
+@functools.lru_cache(maxsize=64)
+def encoder_for(separators: Separators) -> SegmentEncoder:
+    """The shared encoder of a set of separators (every outbound envelope builds a writer)."""
+    return SegmentEncoder(separators)
+
+
+def _ccyymmdd(stamp: _dt.datetime) -> str:
+    """``strftime("%Y%m%d")`` without its cost (the same text for years 1000 to 9999)."""
+    if stamp.year < 1000:
+        return stamp.strftime("%Y%m%d")
+    return str(stamp.year) + _TWO[stamp.month] + _TWO[stamp.day]
+
+
+def _yymmdd(stamp: _dt.datetime) -> str:
+    return _TWO[stamp.year % 100] + _TWO[stamp.month] + _TWO[stamp.day]
+
+
+def _hhmm(stamp: _dt.datetime) -> str:
+    return _TWO[stamp.hour] + _TWO[stamp.minute]
+
+
+#: "00" to "99": two-digit fields by lookup (formatting is the slower part of an ISA).
+_TWO = tuple(f"{i:02d}" for i in range(100))
+
+
 def encode_segments(
     segments: Iterable[Sequence[Element]],
     separators: Separators,
@@ -290,7 +461,7 @@ def encode_segments(
     encoding: str = "utf-8",
 ) -> bytes:
     """Serialise segments as they are (ISA included, no counting): the reader's inverse."""
-    encoder = SegmentEncoder(separators)
+    encoder = encoder_for(separators)
     end = separators.segment + separators.suffix
     text = "".join(encoder.encode(seg, raw=raw) + end for seg in segments)
     return text.encode(encoding, "surrogateescape")
@@ -315,6 +486,8 @@ def _fixed(value: str, width: int, name: str) -> str:
 
 
 def _control(value: int | str, width: int, name: str) -> str:
+    if type(value) is int and 0 <= value <= 999_999_999:
+        return str(value).zfill(width)
     text = str(value)
     if not text.isdigit() or int(text) > 999_999_999:
         raise X12WriteError(f"{name} control number must be up to 9 digits, got {value!r}")

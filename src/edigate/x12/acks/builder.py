@@ -395,6 +395,8 @@ class AckBuilder:
         Undecodable bytes (read as lone surrogates) would be written back as the same bytes,
         and our own 997/999 would then fail validation (AK4-6, invalid character).
         """
+        if value.isalnum() and value.isascii():  # the usual ID or number: nothing to replace
+            return value[:limit]
         value = value.translate(self._table)
         if not value.isprintable():
             value = "".join(c if c.isprintable() else " " for c in value)
