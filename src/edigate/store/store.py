@@ -19,6 +19,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import uuid
@@ -28,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, and_, event, func, or_, select, update
+from sqlalchemy import Engine, Table, and_, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 
 from ..errors import StoreError, StoreUnavailableError
 from .blobs import BlobRef, BlobStore
@@ -41,6 +42,9 @@ from .schema import AuditEvent, ControlSequence, Document, utcnow
 from .statuses import Direction, Status
 
 MAX_CONTROL_NUMBER = 999_999_999
+#: How long a thread waits for its turn to write before going on to SQLite's own lock
+#: (which has the same busy timeout).
+WRITE_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,9 @@ class Store:
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         event.listen(self._sessions, "before_commit", _write_sequences)
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            _WriterTurns() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
         #: Set when ``receive()`` commits a document: a worker in this process waiting for
         #: work wakes at once instead of at its next poll.
         self.wakeup = threading.Event()
@@ -88,8 +95,14 @@ class Store:
     # ------------------------------------------------------------------ sessions
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One database transaction: committed on success, rolled back on any error."""
-        with _unavailable("use the database"), self._sessions.begin() as session:
+        """One database transaction: committed on success, rolled back on any error.
+
+        On SQLite the threads of this process take turns here, before SQLite's write lock:
+        a thread waiting for that lock polls it with sleeps that grow to 100 ms, so a
+        ``receive()`` queued behind the worker's commit would wait far longer than the
+        commit takes; this lock hands over the moment it is released. (Other processes
+        still meet at SQLite's lock.)"""
+        with self._writers, _unavailable("use the database"), self._sessions.begin() as session:
             yield session
 
     @contextmanager
@@ -162,9 +175,17 @@ class Store:
         """Create a document inside a running transaction (split children, outbound docs).
 
         ``data`` may be an existing blob (a split child points into its parent's bytes).
+
+        The row is inserted at once with a plain INSERT ... RETURNING (no ORM flush, which
+        would also push out everything else pending); the returned object is a persistent
+        member of ``session`` with every column set, so changing it later is saved as usual.
+        Its audit event waits in the session and is written with the others at the next
+        flush, in one statement.
         """
         blob = data if isinstance(data, BlobRef) else self.blobs.put(data)
-        doc = Document(
+        now = utcnow()
+        values: dict[str, Any] = dict.fromkeys(_DOCUMENT_COLUMNS)
+        values.update(
             direction=direction.value,
             status=status.value,
             channel=channel,
@@ -176,10 +197,19 @@ class Store:
             partner_id=fields.pop("partner_id", parent.partner_id if parent else None),
             attempts=0,
             meta=fields.pop("meta", {}),
-            **fields,
+            created_at=now,
+            updated_at=now,
         )
+        unknown = set(fields) - set(values)
+        if unknown:
+            raise TypeError(f"unknown document fields: {', '.join(sorted(unknown))}")
+        values.update(fields)
+        del values["id"]
+        doc_id = session.connection().execute(_INSERT_DOCUMENT, values).scalar_one()
+        doc = Document(id=doc_id, **values)
+        make_transient_to_detached(doc)
         session.add(doc)
-        session.flush()
+        session.info.setdefault(_ADDED, []).append(doc)
         self.audit(session, doc, "created", None, status, {"parent": doc.parent_id})
         return doc
 
@@ -193,15 +223,22 @@ class Store:
         to_status: Status | str | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        session.add(
-            AuditEvent(
-                document_id=doc.id,
-                event=event,
-                from_status=str(from_status) if from_status is not None else None,
-                to_status=str(to_status) if to_status is not None else None,
-                actor=self.actor,
-                detail=detail or {},
-            )
+        """Record an event of ``doc`` in the caller's transaction.
+
+        Events wait in the session and are inserted together (one executemany) before the
+        commit, before any ORM query in the session, and before a savepoint begins; a
+        rolled-back savepoint drops its own."""
+        pending: list[dict[str, Any]] = session.info.setdefault(_AUDITS, [])
+        pending.append(
+            {
+                "document_id": doc.id,
+                "at": utcnow(),
+                "event": event,
+                "from_status": str(from_status) if from_status is not None else None,
+                "to_status": str(to_status) if to_status is not None else None,
+                "actor": self.actor,
+                "detail": detail or {},
+            }
         )
 
     def record_event(self, event: str, detail: dict[str, Any]) -> None:
@@ -275,6 +312,8 @@ class Store:
         if exclude_channels:
             due = due.where(Document.channel.not_in(list(exclude_channels)))
         due = due.order_by(Document.id).limit(limit)
+        # Statements on the session's connection, here and below, run as plain SQL: the
+        # ORM's bulk UPDATE would first look for the rows among the session's objects.
         if self.engine.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         stmt = (
@@ -284,7 +323,7 @@ class Store:
             .returning(Document.id)
         )
         with self.session() as session:
-            ids = sorted(session.execute(stmt).scalars().all())
+            ids = sorted(session.connection().execute(stmt).scalars().all())
         return ids
 
     @contextmanager
@@ -335,6 +374,9 @@ class Store:
         """
         cache = _sequence_cache(session)
         before = set(cache) if cache is not None else set()
+        added: list[Document] = session.info.setdefault(_ADDED, [])
+        mark = len(added)
+        write_audits(session)
         try:
             with session.begin_nested():
                 yield
@@ -342,6 +384,13 @@ class Store:
             if cache is not None:
                 for key in set(cache) - before:
                     del cache[key]
+            # Rows inserted by add_document went with the savepoint: so do their objects
+            # (a later row may get the same id back on SQLite).
+            for doc in added[mark:]:
+                if doc in session:
+                    session.expunge(doc)
+            del added[mark:]
+            session.info.pop(_AUDITS, None)  # the savepoint's own: written before it began
             raise
 
     def release(self, doc_id: int, worker: str) -> None:
@@ -423,15 +472,15 @@ class Store:
             .values(value=ControlSequence.value % MAX_CONTROL_NUMBER + 1)
             .returning(ControlSequence.value)
         )
-        value = session.execute(bump).scalar_one_or_none()
+        value = session.connection().execute(bump).scalar_one_or_none()
         if value is None:
             insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-            session.execute(
+            session.connection().execute(
                 insert(ControlSequence)
                 .values(partner_id=partner_id, kind=kind, value=0)
                 .on_conflict_do_nothing()
             )
-            value = session.execute(bump).scalar_one()
+            value = session.connection().execute(bump).scalar_one()
         return int(value)
 
     def reserve_control_numbers(
@@ -451,7 +500,7 @@ class Store:
         if cache is not None:
             cache[(partner_id, kind)] = last
         else:
-            session.execute(
+            session.connection().execute(
                 update(ControlSequence)
                 .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
                 .values(value=last)
@@ -467,6 +516,15 @@ class Store:
         return {status: count for status, count in rows}
 
 
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_DOCUMENT_COLUMNS = tuple(column.key for column in _DOCUMENTS.columns)
+_INSERT_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+
+#: session.info key: audit events not inserted yet (see Store.audit).
+_AUDITS = "edigate_pending_audits"
+_AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
+#: session.info key: the documents add_document created in this transaction.
+_ADDED = "edigate_added_documents"
 _SEQUENCES = "edigate_control_sequences"
 
 
@@ -488,16 +546,58 @@ def _write_sequences(session: Session) -> None:
         return
     session.info[_SEQUENCES] = None
     for (partner_id, kind), value in cache.items():
-        written = session.execute(
+        written = session.connection().execute(
             update(ControlSequence)
             .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
             .values(value=value)
         )
-        if not written.rowcount:  # type: ignore[attr-defined]
+        if not written.rowcount:
             # Its row was created under a savepoint that rolled back: create it again, so
             # the numbers taken stay taken.
             session.add(ControlSequence(partner_id=partner_id, kind=kind, value=value))
             session.flush()
+
+
+class _WriterTurns:
+    """The turns of this process's threads at SQLite's write lock (see Store.session).
+
+    Re-entrant (a thread's nested transaction goes on to SQLite as before); a thread that
+    waited as long as SQLite's busy timeout goes on to SQLite's lock regardless, so this
+    never blocks where SQLite alone would not have, only orders who asks first.
+    """
+
+    def __init__(self, timeout: float = WRITE_WAIT_SECONDS) -> None:
+        self._lock = threading.RLock()
+        self._timeout = timeout
+        self._held = threading.local()
+
+    def __enter__(self) -> None:
+        held: list[bool] = self._held.__dict__.setdefault("stack", [])
+        held.append(self._lock.acquire(timeout=self._timeout))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._held.stack.pop():
+            self._lock.release()
+
+
+def write_audits(session: Session) -> None:
+    """Insert the audit events waiting in ``session`` (one statement)."""
+    pending = session.info.pop(_AUDITS, None)
+    if pending:
+        session.connection().execute(insert(_AUDIT_TABLE), pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _audits_before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        write_audits(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _audits_before_query(state: ORMExecuteState) -> None:
+    """Whatever the session runs next sees its own audit events."""
+    if _AUDITS in state.session.info:
+        write_audits(state.session)
 
 
 @contextmanager
