@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+#: fsyncs that wait at the same time (see fsync_many).
+PARALLEL_FSYNCS = 16
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -20,47 +27,62 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | None]:
-    """:func:`atomic_write` for a batch: each file is written, fsynced and renamed into
-    place, then each folder is fsynced once (a folder fsync costs as much as a file's, so a
-    batch into one folder pays it once, not once per file).
+    """:func:`atomic_write` for a batch: every file is written to its temp file, the temp
+    files are fsynced together (:func:`fsync_many`) and renamed into place, then each folder
+    is fsynced once (a folder fsync costs as much as a file's, so a batch into one folder
+    pays it once, not once per file).
 
     Returns, per item, None once the file is durable under its name, or the error.
     """
     errors: list[OSError | None] = [None] * len(items)
-    folders: dict[Path, list[int]] = {}
+    made: set[Path] = set()
+    temps: dict[int, Path] = {}
     for index, (path, data) in enumerate(items):
         folder = path.parent
         try:
-            if folder not in folders:
+            if folder not in made:
                 folder.mkdir(parents=True, exist_ok=True)
-            tmp = write_synced_temp(folder, path.name, data)
-            try:
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+                made.add(folder)
+            temps[index] = write_temp(folder, path.name, data)
         except OSError as exc:
             errors[index] = exc
-            continue
-        folders.setdefault(folder, []).append(index)
-    for folder, indexes in folders.items():
+    folders: dict[Path, list[int]] = {}
+    synced = fsync_many(list(temps.values()))
+    for (index, tmp), error in zip(temps.items(), synced, strict=True):
         try:
-            fsync_dir(folder)
+            if error is not None:
+                raise error
+            os.replace(tmp, items[index][0])
         except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            errors[index] = exc
+            continue
+        folders.setdefault(items[index][0].parent, []).append(index)
+    for indexes, error in zip(folders.values(), fsync_many(list(folders)), strict=True):
+        if error is not None:
             for index in indexes:
-                errors[index] = exc
+                errors[index] = error
     return errors
 
 
 def write_synced_temp(folder: Path, name: str, data: bytes) -> Path:
     """A hidden temp file ``.<name>.*.tmp`` in ``folder`` holding ``data``, fsynced: ready
     to be renamed or linked to its final name (in the same folder, so on the same disk)."""
+    tmp = write_temp(folder, name, data)
+    error = fsync_many([tmp])[0]
+    if error is not None:
+        tmp.unlink(missing_ok=True)
+        raise error
+    return tmp
+
+
+def write_temp(folder: Path, name: str, data: bytes) -> Path:
+    """:func:`write_synced_temp` without the fsync: the caller fsyncs a batch of them
+    together (:func:`fsync_many`) before renaming any into place."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -73,6 +95,35 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_many(paths: Sequence[Path | str]) -> list[OSError | None]:
+    """fsync each file or folder in ``paths``; per path, None once durable, or the error.
+
+    Several are fsynced at the same time, from a small thread pool: the file system
+    commits its journal once for all the fsyncs waiting on it, so a batch costs about one
+    fsync instead of one each (a single thread would wait for a commit per call). Each
+    path is still fsynced, and this returns only when all of them are done.
+    """
+    if len(paths) <= 1:
+        return [_fsync_path(path) for path in paths]
+    return list(_fsync_pool().map(_fsync_path, paths))
+
+
+def _fsync_path(path: Path | str) -> OSError | None:
+    try:
+        fsync_dir(Path(path))  # O_RDONLY then fsync: files and folders alike
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(PARALLEL_FSYNCS, thread_name_prefix="edigate-fsync")
+        return _pool
 
 
 def is_hidden_or_partial(path: Path) -> bool:

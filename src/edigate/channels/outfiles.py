@@ -1,10 +1,11 @@
 """Placing an outbound document in a folder someone else reads (SFTP pickup, folder out).
 
 The reader must never see a partial file, and a document must never silently replace
-another one that was not picked up yet. So the bytes go to a hidden temp file (fsynced),
-which is then hard-linked to its final name: the link appears complete, and fails if the
-name is taken (unlike a rename, which would overwrite). A name that is taken by the same
-bytes is a redelivery and succeeds; by other bytes, the document id is added to the name.
+another one that was not picked up yet. So the bytes go to a hidden temp file (fsynced;
+a batch's temp files together), which is then hard-linked to its final name: the link
+appears complete, and fails if the name is taken (unlike a rename, which would
+overwrite). A name that is taken by the same bytes is a redelivery and succeeds; by other
+bytes, the document id is added to the name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..fsutil import fsync_dir, is_hidden_or_partial, write_synced_temp
+from ..fsutil import fsync_many, is_hidden_or_partial, write_temp
 from .base import Delivery, DeliveryError, Outbound
 from .sftp_fs import PathRefused, check_name
 
@@ -50,57 +51,69 @@ def place_file(folder: Path, document: Outbound) -> Path:
 
 def place_files(batch: Sequence[tuple[Path, Outbound]]) -> list[Path | DeliveryError]:
     """:func:`place_file` for many documents, each into its folder: every file is written,
-    fsynced and linked under its name, then each folder is fsynced once for the batch.
+    the files are fsynced together (:func:`fsync_many`) and linked under their names, then
+    each folder is fsynced once for the batch.
 
     Returns, per document, its final path (durable) or why it could not be placed.
     """
-    results: list[Path | DeliveryError] = []
-    folders: dict[Path, list[int]] = {}
-    for folder, document in batch:
+    results: list[Path | DeliveryError | None] = [None] * len(batch)
+    made: set[Path] = set()
+    temps: dict[int, Path] = {}
+    for index, (folder, document) in enumerate(batch):
         try:
-            if folder not in folders:
+            if folder not in made:
                 folder.mkdir(parents=True, exist_ok=True)
-                folders[folder] = []
-            results.append(_place(folder, document))
+                made.add(folder)
+            name = outbound_name(document)
+            if _same_content(folder / name, document.data):
+                results[index] = folder / name  # delivered before (a retry after a crash)
+                continue
+            temps[index] = write_temp(folder, name, document.data)
         except DeliveryError as exc:
-            results.append(exc)
-            continue
+            results[index] = exc
         except OSError as exc:
-            results.append(_cannot_write(document, folder, exc))
-            continue
-        folders[folder].append(len(results) - 1)
-    for folder, indexes in folders.items():
-        if not indexes:
-            continue
-        try:
-            fsync_dir(folder)  # also for a name found in place: it may not be durable yet
-        except OSError as exc:
+            results[index] = _cannot_write(document, folder, exc)
+    try:
+        synced = fsync_many(list(temps.values()))
+        for (index, tmp), error in zip(temps.items(), synced, strict=True):
+            folder, document = batch[index]
+            try:
+                if error is not None:
+                    raise error
+                results[index] = _place(folder, document, tmp)
+            except DeliveryError as exc:
+                results[index] = exc
+            except OSError as exc:
+                results[index] = _cannot_write(document, folder, exc)
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    folders: dict[Path, list[int]] = {}
+    for index, placed in enumerate(results):
+        if isinstance(placed, Path):
+            folders.setdefault(batch[index][0], []).append(index)
+    # Also for a name found in place: it may not be durable yet.
+    for (folder, indexes), error in zip(folders.items(), fsync_many(list(folders)), strict=True):
+        if error is not None:
             for index in indexes:
-                results[index] = _cannot_write(batch[index][1], folder, exc)
-    return results
+                results[index] = _cannot_write(batch[index][1], folder, error)
+    return [r if r is not None else DeliveryError("not placed") for r in results]
 
 
-def _place(folder: Path, document: Outbound) -> Path:
-    """Link ``document`` into ``folder`` under its name (or its name with the document id);
-    the folder still needs an fsync."""
+def _place(folder: Path, document: Outbound, tmp: Path) -> Path:
+    """Link the fsynced ``tmp`` holding ``document`` into ``folder`` under its name (or its
+    name with the document id); the folder still needs an fsync."""
     name = outbound_name(document)
     stem, dot, suffix = name.rpartition(".")
     doc_id = document.document_id
     candidates = [name, f"{stem}.{doc_id}.{suffix}" if dot else f"{name}.{doc_id}"]
-    tmp: Path | None = None
-    try:
-        for candidate in candidates:
-            target = folder / candidate
-            if _same_content(target, document.data):
-                return target  # delivered before (a retry after a crash): nothing to do
-            if tmp is None:
-                tmp = write_synced_temp(folder, candidate, document.data)
-            if _link_new(tmp, target):
-                return target
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+    for candidate in candidates:
+        target = folder / candidate
+        if _same_content(target, document.data):
+            return target  # delivered before (a retry after a crash): nothing to do
+        if _link_new(tmp, target):
+            return target
     raise DeliveryError(
         f"document {doc_id}: {folder} already holds different files named "
         f"{' and '.join(candidates)}",

@@ -6,8 +6,9 @@ by their SHA-256, so storing the same content twice costs nothing and a name nev
 meaning. The database holds only the hash.
 
 Inside :meth:`BlobStore.group` puts are deferred: each blob is written to its temp file at
-once, and when the group closes every temp file is fsynced, renamed into place and each of
-their folders fsynced once. A worker committing many documents wraps its database
+once, and when the group closes every temp file is fsynced (all at the same time, so the
+file system commits its journal once for them), renamed into place and each of their
+folders fsynced once. A worker committing many documents wraps its database
 transaction's blob writes in one group and closes it before the commit, so the rows still
 never name a blob that is not durable.
 """
@@ -25,9 +26,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import StoreError
-from ..fsutil import fsync_dir
+from ..fsutil import fsync_dir, fsync_many
 
 CHUNK = 1 << 20
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +78,8 @@ class BlobStore:
     def _settle(self, group: _Group) -> None:
         folders: set[Path] = set()
         try:
-            for tmp_name, _final in group.pending:
-                fd = os.open(tmp_name, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            # Together (fsync_many): the journal commits once for the lot.
+            _raise_first(fsync_many([tmp_name for tmp_name, _ in group.pending]))
             for tmp_name, final in group.pending:
                 if final.exists():
                     os.unlink(tmp_name)
@@ -89,8 +87,7 @@ class BlobStore:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, final)
                 folders.add(final.parent)
-            for folder in sorted(folders):
-                fsync_dir(folder)
+            _raise_first(fsync_many(sorted(folders)))
         except OSError as exc:
             _discard(group)
             raise StoreError(
@@ -98,7 +95,7 @@ class BlobStore:
             ) from exc
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if len(sha256) != 64 or not _HEX.issuperset(sha256):
             raise StoreError(f"not a SHA-256 blob name: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
@@ -153,6 +150,12 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+
+def _raise_first(errors: list[OSError | None]) -> None:
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def _discard(group: _Group) -> None:
