@@ -93,6 +93,7 @@ class Gateway:
                 Direction.OUTBOUND,
                 self.dispatcher.process,
                 failed_status=Status.DELIVERY_FAILED,
+                process_batch=self.dispatcher.process_batch,
                 # Each inbound document makes about three to deliver (order, 997, 855):
                 # claim as many per round, or deliveries fall behind the inbound lane.
                 batch=self.config.worker.batch * 3,

@@ -20,8 +20,8 @@ builder again (which keeps a small verdict per transaction), commits nothing twi
 sends the interchange's 997 once, with the interchange's last piece.
 
 Small files are committed several at a time (``process_batch``): one fenced transaction
-for the claimed documents' pieces, a savepoint per document (one that fails is retried
-alone, the others commit), and their blobs made durable together just before the commit.
+for the claimed documents' pieces (when one fails, the others are committed again each
+alone), and their blobs made durable together just before the commit.
 
 One bad transaction rejects only itself (its AK2 says so); the others go on. A partner's
 997/999 or TA1 is not translated but reconciled with what we sent (``reconcile.py``).
@@ -280,8 +280,9 @@ class InboundProcessor:
         """Commit planned pieces in one transaction, each fenced by its document's claim.
 
         Returns, by document, the exception that failed it, or None when its claim was lost;
-        documents absent from the result are committed. With several documents each commits
-        under a savepoint, so one that fails takes only itself back.
+        documents absent from the result are committed. With several documents, one that
+        fails gives up the transaction and the others are committed again each alone (a
+        failure is rare: no savepoint per document is paid for on every commit).
         """
         outcome: dict[int, Exception | None] = {}
         # The orders' bytes need no control number: made durable before the transaction,
@@ -302,21 +303,19 @@ class InboundProcessor:
                     if doc is None:
                         outcome[doc_id] = None  # the lease passed to another worker
                         continue
-                    if alone or len(items) == 1:
-                        self.commit(session, doc, piece)
-                        continue
                     try:
-                        with self.store.savepoint(session):
-                            self.commit(session, doc, piece)
+                        self.commit(session, doc, piece)
                     except StoreUnavailableError:
                         raise
                     except Exception as exc:
-                        outcome[doc_id] = exc
+                        outcome[doc_id] = exc  # the culprit; the transaction is given up
+                        raise
         except StoreUnavailableError:
             raise
         except Exception as exc:
             if len(items) > 1:
-                # The commit itself failed: try each alone, so only the culprit fails.
+                # A document's commit, or the commit itself, failed: the others are tried
+                # again each alone, so only the culprit fails.
                 for doc_id, piece in items:
                     if doc_id not in outcome:
                         outcome.update(self._commit_pieces([(doc_id, piece)], worker))
