@@ -62,6 +62,7 @@ class Gateway:
             self.erp,
             self.registry,
             sftp_root=self.config.sftp_root,
+            client_key=self.config.sftp.client_key,
             smtp_out=self.config.smtp_out,
             pending_mdns=StorePendingMdns(self.store),
         )

@@ -83,6 +83,11 @@ class SftpConfig(BaseModel):
     host: str = Field("127.0.0.1", description="Listen address; localhost unless you open it.")
     port: int = Field(2222, ge=0, le=65535, description="0 picks a free port.")
     host_key: Path | None = Field(None, description="Defaults to <data_dir>/sftp_host_key.")
+    client_key: Path | None = Field(
+        None,
+        description="The gateway's own SSH client key, for sftp_push partners whose profile "
+        "names no key_path.",
+    )
 
 
 class FolderConfig(BaseModel):
@@ -240,9 +245,9 @@ def load_config(
             ),
             "sftp": config.sftp.model_copy(
                 update={
-                    "host_key": _resolve(base, config.sftp.host_key)
-                    if config.sftp.host_key
-                    else None
+                    key: _resolve(base, value)
+                    for key in ("host_key", "client_key")
+                    if (value := getattr(config.sftp, key)) is not None
                 }
             ),
             "folders": [

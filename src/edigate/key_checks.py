@@ -15,11 +15,11 @@ from typing import Literal
 import paramiko
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from .channels.as2_binding import config_dir_of
 from .config import As2Config, GatewayConfig
 from .errors import ConfigError
 from .partners import Partner, Registry
 from .partners.profile import SftpPush
+from .pipeline.dispatch import push_key_file
 from .secret_files import check_private_file, check_readable_file
 
 log = logging.getLogger("edigate.serve")
@@ -45,7 +45,7 @@ def key_checks(
     checks: list[KeyCheck] = []
     if deliveries:
         for partner in registry:
-            checks += _push_key_checks(partner)
+            checks += _push_key_checks(partner, config.sftp.client_key)
     if listeners and config.as2.enabled:
         checks += _tls_key_checks(config.as2)
     return checks
@@ -63,41 +63,25 @@ def require_keys(checks: list[KeyCheck]) -> None:
         raise ConfigError("cannot start:\n  " + "\n  ".join(errors))
 
 
-def push_key_file(partner: Partner) -> Path | None:
-    """The client key a delivery to this ``sftp_push`` partner opens: ``key_path`` as
-    ``pipeline/dispatch.py`` opens it today (``Path(key_path)``, so a relative path is
-    relative to the working directory). None: no key named."""
-    out = partner.profile.outbound
-    if not isinstance(out, SftpPush) or out.key_path is None:
-        return None
-    return Path(out.key_path)
-
-
-def _push_key_checks(partner: Partner) -> list[KeyCheck]:
+def _push_key_checks(partner: Partner, client_key: Path | None) -> list[KeyCheck]:
     out = partner.profile.outbound
     if not isinstance(out, SftpPush):
         return []
     source = partner.profile_source
-    loc = ("outbound", "key_path")
-    if out.key_path is None:
-        # The profile promises "the gateway's client key", which no setting provides yet:
-        # every delivery would fail. A warning, as the shipped example profile is written so.
+    path = push_key_file(partner, client_key)
+    if path is None:
+        # A warning: the shipped example profile relies on [sftp] client_key, which a
+        # gateway that never delivers to this partner need not set.
         message = (
             f"partner {partner.id}: sftp_push to {out.username}@{out.host} names no key_path "
-            "and the gateway has no client key: every delivery to it will fail"
+            "and edigate.toml sets no [sftp] client_key: every delivery to it will fail"
         )
         return [KeyCheck("warning", source.error(message, ("outbound",)))]
-    path = push_key_file(partner)
-    assert path is not None
-    what = f"partner {partner.id}: sftp_push client key"
-    documented = config_dir_of(partner) / out.key_path
-    if not path.is_absolute() and documented.resolve() != path.resolve():
-        message = (
-            f"{what} {out.key_path} is relative: the profile check found {documented}, "
-            f"but deliveries open {path.resolve()} (relative to the working directory); "
-            "give an absolute path"
-        )
-        return [KeyCheck("error", source.error(message, loc))]
+    loc: tuple[str, ...]
+    if out.key_path:
+        what, loc = f"partner {partner.id}: sftp_push client key", ("outbound", "key_path")
+    else:
+        what, loc = f"[sftp] client_key (for partner {partner.id})", ("outbound",)
     try:
         check_readable_file(path, "the file")
         check_private_file(path, "the file")

@@ -25,10 +25,12 @@ from edigate.app import Gateway
 from edigate.cli.main import cli
 from edigate.config import load_config
 from edigate.errors import ConfigError
+from edigate.key_checks import key_checks
+from edigate.pipeline.dispatch import push_key_file
 from edigate.server import GatewayServer
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY_LINE = "  # key_path omitted: we log in with the gateway's own client key.\n"
+KEY_LINE = "  # key_path omitted: we log in with the gateway's [sftp] client_key (edigate.toml).\n"
 KEY_LINE_NUMBER = 33  # in partners/globex-dist.yaml
 
 
@@ -164,20 +166,45 @@ def test_a_bad_sftp_push_client_key_stops_serve_naming_the_partner_and_file(
     assert str(key) in message and expected in message
 
 
-def test_a_relative_key_path_deliveries_would_not_find_stops_serve(
+def test_a_relative_key_path_is_the_config_dirs_for_the_check_and_the_delivery(
     tmp_path: Path, started: list[GatewayServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config_dir = _config_dir(tmp_path, "keys/globex_client_key")
     (config_dir / "keys").mkdir()
-    _client_key(config_dir / "keys/globex_client_key")
-    monkeypatch.chdir(tmp_path)  # not the config dir: Path("keys/...") is not there
+    key = config_dir / "keys/globex_client_key"
+    key.write_text("not a key\n")
+    key.chmod(0o600)
+    monkeypatch.chdir(tmp_path)  # not the config dir: the working directory plays no part
     gateway = _gateway(tmp_path, config_dir)
 
     message = _start_fails(gateway, started, run_channels=False)
 
-    assert "keys/globex_client_key is relative" in message
-    assert str(config_dir / "keys/globex_client_key") in message
-    assert "give an absolute path" in message
+    assert f"{key} is not a private key that can be loaded" in message
+    partner = gateway.registry().get("globex-dist")
+    assert partner is not None
+    assert push_key_file(partner, None) == key
+
+
+def test_the_gateway_client_key_serves_partners_without_key_path(tmp_path: Path) -> None:
+    key = _client_key(tmp_path / "edigate_client_key")
+    config = load_config(
+        None,
+        environ={},
+        data_dir=tmp_path / "data",
+        config_dir=_config_dir(tmp_path, None),
+        sftp={"enabled": False, "client_key": str(key)},
+    )
+    assert config.sftp.client_key == key
+    gateway = Gateway(config)
+    partner = gateway.registry().get("globex-dist")
+    assert partner is not None
+    assert push_key_file(partner, key) == key
+    assert key_checks(gateway.config, gateway.registry(), listeners=False) == []
+    key.chmod(0o644)
+    (check,) = key_checks(gateway.config, gateway.registry(), listeners=False)
+    assert check.severity == "error"
+    assert f"[sftp] client_key (for partner globex-dist) {key}" in str(check.problem)
+    gateway.close()
 
 
 def test_a_good_sftp_push_key_starts_and_no_key_at_all_is_a_warning(

@@ -203,7 +203,7 @@ def test_missing_sku_csv(config_copy: Path) -> None:
 def test_referenced_key_files_must_exist(config_copy: Path, edit: Edit) -> None:
     line = edit(
         config_copy / "partners/globex-dist.yaml",
-        "  # key_path omitted: we log in with the gateway's own client key.",
+        "  # key_path omitted: we log in with the gateway's [sftp] client_key (edigate.toml).",
         "  key_path: keys/globex_push",
     )
     problems = [str(p) for p in check_config(config_copy).problems]

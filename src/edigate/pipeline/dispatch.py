@@ -29,7 +29,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..channels.as2.asyncmdn import PendingMdnLog
-from ..channels.as2_binding import As2Outbound, apply_mdn_outcome
+from ..channels.as2_binding import As2Outbound, apply_mdn_outcome, config_dir_of
 from ..channels.base import Delivery, DeliveryError, Outbound, OutboundChannel
 from ..channels.email import EmailOutbound
 from ..channels.folder import FolderOutbound
@@ -114,6 +114,16 @@ class ErpChannel:
 
     def close(self) -> None:
         pass
+
+
+def push_key_file(partner: Partner, client_key: Path | None) -> Path | None:
+    """The SSH client key a delivery to this ``sftp_push`` partner logs in with: its
+    profile's ``key_path`` (relative to the config folder, like every profile path), else
+    the gateway's own ``[sftp] client_key``; None when neither is set."""
+    settings = partner.profile.outbound
+    if isinstance(settings, PushSettings) and settings.key_path:
+        return config_dir_of(partner) / settings.key_path
+    return client_key
 
 
 class Routes:
@@ -203,13 +213,12 @@ class Routes:
         if isinstance(settings, PushSettings):
             key = f"push:{partner.id}"
             if key not in self._cache:
-                key_path = settings.key_path or (str(self.client_key) if self.client_key else None)
                 endpoint = SftpEndpoint(
                     settings.host,
                     settings.username,
                     settings.host_key_fingerprint,
                     port=settings.port,
-                    private_key_path=Path(key_path) if key_path else None,
+                    private_key_path=push_key_file(partner, self.client_key),
                 )
                 self._cache[key] = SftpPush(endpoint, remote_dir=settings.folder)
             return self._cache[key]
