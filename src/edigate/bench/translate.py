@@ -29,6 +29,7 @@ STAMP = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
 
 def measure(path: str, config_dir: str, profile_dir: str | None = None) -> dict[str, Any]:
     """Runs in the child: the pass over ``path``; returns seconds per stage and counts."""
+    from ..model import erp_json
     from ..partners import load_registry
     from ..partners.apply import apply_inbound
     from ..pipeline.envelope import OutboundTransaction, write_envelope
@@ -83,7 +84,7 @@ def measure(path: str, config_dir: str, profile_dir: str | None = None) -> dict[
                 if order is not None:
                     mapped = apply_inbound(order, partner)
                     if mapped.order is not None:
-                        mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
+                        erp_json(mapped.order)
                         counts["mapped"] += 1
                     counts["map_errors"] += sum(1 for i in mapped.issues if i.severity == "error")
                     t4 = clock()

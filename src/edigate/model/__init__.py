@@ -44,7 +44,7 @@ from .common import (
     Terms,
 )
 from .invoice import Invoice, InvoiceLine, Totals
-from .jsonio import dump, dumps, load
+from .jsonio import dump, dumps, erp_json, load
 from .order import AdditionalItemDetail, AsSent, Order, OrderLine, Schedule, StoreQuantity
 from .order_ack import AckLine, LineStatus, OrderAck
 from .schema import MODELS, json_schema
@@ -102,6 +102,7 @@ __all__ = [
     "Totals",
     "dump",
     "dumps",
+    "erp_json",
     "gs1_check_digit",
     "json_schema",
     "load",

@@ -67,7 +67,9 @@ def constructor(cls: type[M]) -> Callable[..., M]:
                 raise TypeError(f"{cls.__name__}.{name}: default_factory takes data")
             namespace[f"_f_{name}"] = info.default_factory
             params.append(f"{name}=_MISSING")
-            items.append(f"{name!r}: _f_{name}() if {name} is _MISSING else {name}")
+            # A fresh list from a literal: what the factory ``list`` gives, without a call.
+            fresh = "[]" if info.default_factory is list else f"_f_{name}()"
+            items.append(f"{name!r}: {fresh} if {name} is _MISSING else {name}")
         elif info.is_required():
             params.append(name)
             items.append(f"{name!r}: {name}")

