@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..app import Gateway
+from ..heap import freeze_startup_heap
 from ..key_checks import key_checks, require_keys
 from ..pipeline.operations import (
     Attempt,
@@ -33,6 +34,8 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     if gateway.store.engine.dialect.name == "sqlite":
         gateway.store.release_claims()  # SQLite runs one worker: any claim is a dead one's
     work.install_signal_handlers()
+    gateway.registry()  # loaded now, so that it is frozen with the rest of startup
+    freeze_startup_heap()
     stats = work.run(until_idle=until_idle)
     click.echo(f"processed {stats.processed} document(s), {stats.failed} failed attempt(s)")
 
