@@ -262,7 +262,9 @@ class Store:
         detail: dict[str, Any] | None = None,
         errors: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Change a document's state and write the audit event, in the caller's transaction."""
+        """Change a document's state and write the audit event, in the caller's transaction.
+
+        :mod:`.transitions` does the same for a batch of held rows in a few statements."""
         before = doc.status
         doc.status = to_status.value
         doc.updated_at = utcnow()

@@ -1,0 +1,138 @@
+"""Bulk state changes: :meth:`Store.transition` and :meth:`Store.audit` for a batch of
+documents in a few statements over the caller's session.
+
+The rules are those of ``transition``: a row changes only while the worker still holds it
+(``claimed_by``), its claim is cleared, and every change gets its audit event. The
+dispatcher records a batch of deliveries with them; keeping them here, beside
+``transition``, keeps the status and audit rules in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from .schema import AuditEvent, Document, utcnow
+from .statuses import Status
+from .store import Store
+
+#: The tables themselves: bulk statements skip the ORM's per-object bookkeeping.
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+
+class Held(NamedTuple):
+    """A row the worker still holds: its status and meta before the delivery is recorded."""
+
+    status: str
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """One delivery to record: the row's new status and meta, and the audit detail."""
+
+    id: int
+    from_status: str
+    to_status: Status
+    meta: dict[str, Any]
+    detail: dict[str, Any]
+
+
+def held_by(session: Session, store: Store, ids: Sequence[int], worker: str) -> dict[int, Held]:
+    """The rows of ``ids`` that ``worker`` still holds (locked until commit on PostgreSQL,
+    so a worker whose lease was taken over cannot record them)."""
+    stmt = (
+        select(Document.id, Document.status, Document.meta)
+        .where(Document.id.in_(list(ids)), Document.claimed_by == worker)
+        .order_by(Document.id)
+    )
+    if store.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {row.id: Held(row.status, dict(row.meta or {})) for row in session.execute(stmt)}
+
+
+def record_deliveries(
+    session: Session, store: Store, delivered: Sequence[Delivered], worker: str
+) -> None:
+    """What :meth:`Store.transition` does per document, for a batch in two statements: the
+    rows (still fenced by ``claimed_by``) and their audit events."""
+    if not delivered:
+        return
+    table = _DOCUMENTS
+    now = utcnow()
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.claimed_by == bindparam("b_worker"))
+        .values(
+            status=bindparam("b_status"),
+            meta=bindparam("b_meta"),
+            updated_at=now,
+            claimed_by=None,
+            claimed_at=None,
+        ),
+        [
+            {"b_id": d.id, "b_worker": worker, "b_status": d.to_status.value, "b_meta": d.meta}
+            for d in delivered
+        ],
+    )
+    _audit(
+        session,
+        store,
+        [(d.id, "delivered", d.from_status, d.to_status.value, d.detail) for d in delivered],
+    )
+
+
+def orders_delivered(session: Session, store: Store, orders: dict[int, int]) -> None:
+    """Mark each translated parent (key) of an order delivered to the ERP (value) delivered."""
+    if not orders:
+        return
+    table = _DOCUMENTS
+    done = session.execute(
+        update(table)
+        .where(table.c.id.in_(sorted(orders)), table.c.status == Status.TRANSLATED.value)
+        .values(
+            status=Status.DELIVERED.value, updated_at=utcnow(), claimed_by=None, claimed_at=None
+        )
+        .returning(table.c.id)
+    ).scalars()
+    _audit(
+        session,
+        store,
+        [
+            (
+                parent,
+                "delivered_to_erp",
+                Status.TRANSLATED.value,
+                Status.DELIVERED.value,
+                {"order": orders[parent]},
+            )
+            for parent in sorted(done)
+        ],
+    )
+
+
+def _audit(
+    session: Session, store: Store, events: Sequence[tuple[int, str, str, str, dict[str, Any]]]
+) -> None:
+    """Audit events, as :meth:`Store.audit` writes them, in one statement."""
+    if not events:
+        return
+    session.execute(
+        insert(_AUDIT),
+        [
+            {
+                "document_id": doc_id,
+                "event": event,
+                "from_status": before,
+                "to_status": after,
+                "actor": store.actor,
+                "detail": detail,
+            }
+            for doc_id, event, before, after, detail in events
+        ],
+    )
