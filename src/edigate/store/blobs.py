@@ -84,8 +84,7 @@ class BlobStore:
                 if final.exists():
                     os.unlink(tmp_name)
                     continue
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp_name, final)
+                _replace(tmp_name, final)
                 folders.add(final.parent)
             _raise_first(fsync_many(sorted(folders)))
         except OSError as exc:
@@ -97,7 +96,7 @@ class BlobStore:
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or not _HEX.issuperset(sha256):
             raise StoreError(f"not a SHA-256 blob name: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root.joinpath(sha256[:2], sha256[2:4], sha256)
 
     def put(self, data: bytes | BinaryIO) -> BlobRef:
         """Store bytes (or everything a binary stream yields) durably; returns hash and size."""
@@ -126,8 +125,7 @@ class BlobStore:
             if final.exists():
                 os.unlink(tmp_name)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp_name, final)
+                _replace(tmp_name, final)
                 fsync_dir(final.parent)
             return BlobRef(sha, size)
         except OSError as exc:
@@ -150,6 +148,16 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+
+def _replace(tmp_name: str, final: Path) -> None:
+    """Rename a temp file to its blob name, making the folder only when it is missing (a
+    ``mkdir`` per blob on folders that nearly always exist costs more than the rename)."""
+    try:
+        os.replace(tmp_name, final)
+    except FileNotFoundError:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_name, final)
 
 
 def _raise_first(errors: list[OSError | None]) -> None:
