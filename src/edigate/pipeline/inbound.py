@@ -38,7 +38,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..errors import StoreUnavailableError
-from ..model import Order, OrderAck
+from ..model import Order, OrderAck, erp_json
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..partners.rules import MapIssue
@@ -612,7 +612,7 @@ class InboundProcessor:
         plan.errors += [_map_issue(i, order) for i in mapped.issues]
         if mapped.order is not None:
             plan.status = Status.TRANSLATED
-            plan.order_json = mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
+            plan.order_json = erp_json(mapped.order)
         if partner.profile.ack.po_ack == "auto":
             plan.ack_855 = answer_order(order, mapped, self.clock().date())
             plan.body_855 = build_855(plan.ack_855, version=partner.profile.envelope.version)

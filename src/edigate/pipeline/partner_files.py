@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..errors import EdigateError
 from ..formats import read_partner_orders, render_outbound
 from ..formats.issues import FormatIssue
-from ..model import Order
+from ..model import Order, erp_json
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..store import BlobRef, Direction, Document, Status, Store
@@ -106,7 +106,7 @@ def _plan_order(
     ]
     if mapped.order is not None:
         plan.status = Status.TRANSLATED
-        plan.order_json = mapped.order.model_dump_json(exclude_none=True, indent=2).encode()
+        plan.order_json = erp_json(mapped.order)
     if partner.profile.ack.po_ack == "auto":
         plan.answer = render_outbound(answer_order(order, mapped, today), partner)
     return plan
