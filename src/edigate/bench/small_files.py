@@ -125,6 +125,7 @@ def run(
     )
     for run_ in paced:
         tag = f"paced {run_['offered_per_s']:.0f}/s"
+        result.figures[f"{tag}: files/s received"] = run_["offered_achieved_per_s"]
         result.figures[f"{tag}: files/s done"] = run_["files_per_s"]
         result.figures[f"{tag}: latency p50 s"] = run_["latency_p50_s"]
         result.figures[f"{tag}: latency p99 s"] = run_["latency_p99_s"]
@@ -144,12 +145,15 @@ def run(
     )
     at_target = next((r for r in paced if r["offered_per_s"] == TARGET_SMALL_FILES_PER_S), None)
     if at_target is not None:
+        # The latency target holds only at that rate: when receive() cannot take files as
+        # fast as they are offered, the rate actually reached is what the p99 was measured at.
         p99 = at_target["latency_p99_s"]
+        reached = at_target["offered_achieved_per_s"]
         result.check(
-            "small files p99 at 300/s offered",
-            f"< {TARGET_SMALL_P99_S:.0f} s",
-            f"{p99:.2f} s",
-            p99 < TARGET_SMALL_P99_S,
+            "small files p99 at 300/s",
+            f"< {TARGET_SMALL_P99_S:.0f} s at {TARGET_SMALL_FILES_PER_S:.0f}/s",
+            f"{p99:.2f} s at {reached:.0f}/s received",
+            p99 < TARGET_SMALL_P99_S and reached >= 0.95 * TARGET_SMALL_FILES_PER_S,
         )
     result.notes.append(
         "burst latencies are queue time (all files offered at once); paced runs give latency "
