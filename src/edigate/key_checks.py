@@ -127,8 +127,6 @@ def _tls_key_checks(as2: As2Config) -> list[KeyCheck]:
         checks.append(KeyCheck("error", ConfigError(message)))
     try:
         check_private_file(key, "the file")
-    except ConfigError as exc:
-        # A warning for now, where other private keys are refused (secret_files.py): see
-        # docs/reliability.md section 8.
-        checks.append(KeyCheck("warning", ConfigError(f"{what}: {exc.detail}")))
+    except ConfigError as exc:  # refused like every other private key (secret_files.py)
+        checks.append(KeyCheck("error", ConfigError(f"{what}: {exc.detail}")))
     return checks

@@ -568,6 +568,7 @@ def _tls_identity(directory: Path, name: str) -> tuple[Path, Path]:
             serialization.NoEncryption(),
         )
     )
+    key_path.chmod(0o600)  # serve refuses a private key others can read
     return cert_path, key_path
 
 

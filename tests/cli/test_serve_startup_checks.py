@@ -278,19 +278,20 @@ def test_a_bad_as2_tls_key_stops_serve_naming_the_setting_and_file(
     assert f"[as2] tls_private_key {key}: {expected}" in message
 
 
-def test_a_tls_key_others_can_read_is_a_warning_and_a_good_pair_serves(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_a_tls_key_others_can_read_stops_serve_and_a_private_one_serves(
+    tmp_path: Path, started: list[GatewayServer]
 ) -> None:
     cert, key = _tls_pair(tmp_path, key_mode=0o644)
     as2 = {"enabled": True, "port": 0, "tls_certificate": cert, "tls_private_key": key}
     gateway = _gateway(tmp_path, _config_dir(tmp_path, None), as2=as2)
-    caplog.set_level(logging.WARNING, logger="edigate.serve")
+
+    message = _start_fails(gateway, started, run_worker=False)
+
+    assert f"[as2] tls_private_key {key}: the file is accessible by group or others" in message
+    assert f"chmod 600 {key}" in message
+    key.chmod(0o600)
+    gateway = _gateway(tmp_path, _config_dir(tmp_path / "again", None), as2=as2)
     server = GatewayServer(gateway, run_worker=False)
     server.start()
-    try:
-        assert server.as2 is not None and server.as2.url.startswith("https://")
-    finally:
-        server.stop()
-        gateway.close()
-    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("key:")]
-    assert any(f"[as2] tls_private_key {key}: the file is accessible" in w for w in warnings)
+    started.append(server)
+    assert server.as2 is not None and server.as2.url.startswith("https://")
