@@ -65,20 +65,10 @@ def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | Non
     return errors
 
 
-def write_synced_temp(folder: Path, name: str, data: bytes) -> Path:
-    """A hidden temp file ``.<name>.*.tmp`` in ``folder`` holding ``data``, fsynced: ready
-    to be renamed or linked to its final name (in the same folder, so on the same disk)."""
-    tmp = write_temp(folder, name, data)
-    error = fsync_many([tmp])[0]
-    if error is not None:
-        tmp.unlink(missing_ok=True)
-        raise error
-    return tmp
-
-
 def write_temp(folder: Path, name: str, data: bytes) -> Path:
-    """:func:`write_synced_temp` without the fsync: the caller fsyncs a batch of them
-    together (:func:`fsync_many`) before renaming any into place."""
+    """A hidden temp file ``.<name>.*.tmp`` in ``folder`` holding ``data``, not yet
+    fsynced: the caller fsyncs a batch of them together (:func:`fsync_many`) before
+    renaming or linking any to its final name (in the same folder, so on the same disk)."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:

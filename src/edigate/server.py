@@ -258,7 +258,8 @@ class GatewayServer:
         try:
             self.gateway.store.record_event(kind, fields)
         except StoreUnavailableError as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = str(exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
             log.warning(
                 "could not record the %s event%s in the audit trail: %s",
                 kind,

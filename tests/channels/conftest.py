@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import socket
 import threading
 import time
@@ -12,8 +14,11 @@ from typing import Any
 
 import paramiko
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import NameOID
 
 from edigate.channels.base import Handler, store_handler
 from edigate.channels.sftp_auth import Account, AuthThrottle, StaticAccounts
@@ -68,6 +73,41 @@ def make_ed25519(path: Path) -> KeyPair:
     path.chmod(0o600)
     key = paramiko.PKey.from_path(path)
     return KeyPair(path, key, f"{key.get_name()} {key.get_base64()} test@edigate")
+
+
+def make_tls_identity(
+    directory: Path, name: str = "tls", *, key_mode: int = 0o600
+) -> tuple[Path, Path]:
+    """A self-signed TLS server certificate for 127.0.0.1 and its key, as PEM files
+    ``<name>.crt`` and ``<name>.key`` (the key with mode ``key_mode``)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(key_mode)
+    return cert_path, key_path
 
 
 @pytest.fixture(scope="session")

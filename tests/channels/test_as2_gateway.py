@@ -4,7 +4,6 @@ and a profile) exchanges signed and encrypted messages with the gateway over rea
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import shutil
 import ssl
@@ -18,9 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from sqlalchemy import select, text
 
 from edigate.app import Gateway
@@ -48,7 +46,7 @@ from edigate.store import AuditEvent, Direction, Document, Status, Store
 from edigate.x12.acks import parse_acks
 
 from .as2.conftest import Recorder
-from .conftest import free_port, wait_until
+from .conftest import free_port, make_tls_identity, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_ID, THEIR_ID = "EDIGATE-AS2", "NEWCO-AS2"
@@ -540,41 +538,9 @@ def test_async_mdn_state_lives_in_the_outbound_document(any_store: Store) -> Non
         assert any_store.blobs.get(kept.meta["evidence_sha256"]) == b"the MDN"
 
 
-def _tls_identity(directory: Path, name: str) -> tuple[Path, Path]:
-    """A TLS server certificate for 127.0.0.1 (self-signed) and its key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)  # serve refuses a private key others can read
-    return cert_path, key_path
-
-
 def test_https_both_ways_with_the_partners_own_tls_certificate(site: Site) -> None:
-    ours_crt, ours_key = _tls_identity(site.root, "gateway-tls")
-    theirs_crt, theirs_key = _tls_identity(site.root, "newco-tls")
+    ours_crt, ours_key = make_tls_identity(site.root, "gateway-tls")
+    theirs_crt, theirs_key = make_tls_identity(site.root, "newco-tls")
     toml = site.root / "edigate.toml"
     toml.write_text(
         toml.read_text() + f'tls_certificate = "{ours_crt}"\ntls_private_key = "{ours_key}"\n'

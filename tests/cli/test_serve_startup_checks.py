@@ -5,7 +5,6 @@ instead of failing the first delivery or handshake."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import shutil
@@ -15,10 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edigate import secret_files
 from edigate.app import Gateway
@@ -28,6 +25,8 @@ from edigate.errors import ConfigError
 from edigate.key_checks import key_checks
 from edigate.pipeline.dispatch import push_key_file
 from edigate.server import GatewayServer
+
+from ..channels.conftest import make_tls_identity
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_LINE = "  # key_path omitted: we log in with the gateway's [sftp] client_key (edigate.toml).\n"
@@ -60,33 +59,6 @@ def _client_key(path: Path, *, mode: int = 0o600, passphrase: bytes | None = Non
     )
     os.chmod(path, mode)
     return path
-
-
-def _tls_pair(directory: Path, *, key_mode: int = 0o600) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gateway")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "tls.crt", directory / "tls.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    os.chmod(key_path, key_mode)
-    return cert_path, key_path
 
 
 def _gateway(tmp_path: Path, config_dir: Path, **overrides: Any) -> Gateway:
@@ -263,7 +235,7 @@ def test_edigate_worker_checks_the_delivery_keys_too(tmp_path: Path) -> None:
 def test_a_bad_as2_tls_key_stops_serve_naming_the_setting_and_file(
     tmp_path: Path, started: list[GatewayServer], case: str
 ) -> None:
-    cert, key = _tls_pair(tmp_path)
+    cert, key = make_tls_identity(tmp_path)
     if case == "missing":
         key.unlink()
         expected = "the file does not exist"
@@ -281,7 +253,7 @@ def test_a_bad_as2_tls_key_stops_serve_naming_the_setting_and_file(
 def test_a_tls_key_others_can_read_stops_serve_and_a_private_one_serves(
     tmp_path: Path, started: list[GatewayServer]
 ) -> None:
-    cert, key = _tls_pair(tmp_path, key_mode=0o644)
+    cert, key = make_tls_identity(tmp_path, key_mode=0o644)
     as2 = {"enabled": True, "port": 0, "tls_certificate": cert, "tls_private_key": key}
     gateway = _gateway(tmp_path, _config_dir(tmp_path, None), as2=as2)
 

@@ -84,8 +84,7 @@ def test_a_batch_reaches_the_erp_and_the_pickup_with_one_folder_fsync_each(
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", counting_fsync)
-    for doc_id in ids:  # the worker's per-document calls: the first delivers the batch
-        gateway.dispatcher.process(doc_id, "w1")
+    gateway.dispatcher.process_batch(ids, "w1")  # the worker's call for its claimed batch
     monkeypatch.setattr(os, "fsync", real_fsync)
 
     assert synced.count("file") == 12  # every file is durable before it is recorded
@@ -119,7 +118,7 @@ def test_a_document_whose_claim_was_taken_over_is_not_recorded(gateway: Gateway)
     taken = made[1][1]
     with gateway.store.session() as session:  # w1's lease expired; w2 holds the order now
         session.execute(update(Document).where(Document.id == taken).values(claimed_by="w2"))
-    gateway.dispatcher.process(ids[0], "w1")
+    gateway.dispatcher.process_batch(ids, "w1")
     statuses = _statuses(gateway)
     assert statuses[taken] == "created"  # w2 will deliver and record it
     assert statuses[made[1][0]] == "translated"
@@ -128,7 +127,7 @@ def test_a_document_whose_claim_was_taken_over_is_not_recorded(gateway: Gateway)
     assert _statuses(gateway)[taken] == "created"
 
 
-def test_a_failing_batch_mate_is_reported_on_its_own_call(gateway: Gateway) -> None:
+def test_a_failing_batch_mate_is_reported_alone(gateway: Gateway) -> None:
     made = _orders(gateway, 3)
     busy = gateway.config.sftp_root / "acme-retail/out"
     busy.mkdir(parents=True)
@@ -136,12 +135,11 @@ def test_a_failing_batch_mate_is_reported_on_its_own_call(gateway: Gateway) -> N
     for taken in (name, name.replace(".edi", f".{made[1][2]}.edi")):
         (busy / taken).write_bytes(b"another document, not picked up yet")
     ids = _claim(gateway, "w1")
-    for doc_id in ids:
-        if doc_id == made[1][2]:
-            with pytest.raises(Exception, match="already holds different files"):
-                gateway.dispatcher.process(doc_id, "w1")
-        else:
-            gateway.dispatcher.process(doc_id, "w1")
+    failed = gateway.dispatcher.process_batch(ids, "w1")
+    assert list(failed) == [made[1][2]]
+    assert "already holds different files" in str(failed[made[1][2]])
+    with pytest.raises(Exception, match="already holds different files"):
+        gateway.dispatcher.process(made[1][2], "w1")  # the per-document call raises it
     statuses = _statuses(gateway)
     assert statuses[made[1][2]] == "created"  # still claimed: the worker records the attempt
     assert statuses[made[0][2]] == statuses[made[2][2]] == "sent"
@@ -165,7 +163,7 @@ def test_a_crash_after_writing_redelivers_under_the_same_names(gateway: Gateway)
 
     gateway.dispatcher._record = crash  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
-        gateway.dispatcher.process(ids[0], "w1")
+        gateway.dispatcher.process_batch(ids, "w1")
     gateway.dispatcher._record = real  # type: ignore[method-assign]
     outbox = gateway.config.erp_root / "outbox/orders"
     first = sorted(p.name for p in outbox.iterdir())

@@ -207,19 +207,9 @@ def test_a_worker_that_dies_before_committing_leaves_nothing_half_done(
 
 def _received(gw: Gateway, doc_id: int):  # type: ignore[no-untyped-def]
     from edigate.pipeline.inbound import Received
-    from edigate.store import BlobRef
 
     with gw.store.session() as session:
-        doc = gw.store.get(session, doc_id)
-        return Received(
-            doc.id,
-            BlobRef(doc.blob_sha256, doc.size),
-            doc.channel,
-            doc.partner_id,
-            doc.filename,
-            doc.reprocess_of_id,
-            doc.created_at,
-        )
+        return Received.of(gw.store.get(session, doc_id))
 
 
 def test_a_line_the_map_rejects_is_left_out_and_acknowledged_ir(gateway: Gateway) -> None:

@@ -176,7 +176,7 @@ def phases(
     from ..app import Gateway
     from ..config import load_config
     from ..pipeline.inbound import Received
-    from ..store import PENDING_INBOUND, BlobRef, Direction
+    from ..store import PENDING_INBOUND, Direction
     from .measure import Profiler
 
     out: dict[str, Any] = {"rss_start_mb": proc_status_mb("VmRSS")}
@@ -193,15 +193,7 @@ def phases(
     assert ids == [receipt.document_id], ids
     with store.session() as session:
         doc = store.get(session, receipt.document_id)
-        received = Received(
-            doc.id,
-            BlobRef(doc.blob_sha256, doc.size),
-            doc.channel,
-            doc.partner_id,
-            doc.filename,
-            doc.reprocess_of_id,
-            doc.created_at,
-        )
+        received = Received.of(doc)
     if trace:
         tracemalloc.start(8)
     profile_root = Path(profile_dir) if profile_dir else None

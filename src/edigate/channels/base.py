@@ -12,9 +12,9 @@ Outbound: ``channel.send(Outbound) -> Delivery`` plus ``close()``; a failed deli
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import EdigateError
 from ..store import Receipt, Store
@@ -82,6 +82,21 @@ class OutboundChannel(Protocol):
     def send(self, document: Outbound) -> Delivery: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchChannel(Protocol):
+    """A channel that takes a batch at once (folder channels: one folder fsync per batch)."""
+
+    def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]: ...
+
+
+def send_one(channel: BatchChannel, document: Outbound) -> Delivery:
+    """``send`` of a batch channel: a batch of one, its failure raised."""
+    result = channel.send_many([document])[0]
+    if isinstance(result, DeliveryError):
+        raise result
+    return result
 
 
 class MemoryChannel:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..fsutil import fsync_many, is_hidden_or_partial, write_temp
-from .base import Delivery, DeliveryError, Outbound
+from .base import Delivery, DeliveryError, Outbound, send_one
 from .sftp_fs import PathRefused, check_name
 
 
@@ -163,10 +163,7 @@ class FolderPlacer(ABC):
         """The delivery record of a document placed (durably) at ``path``."""
 
     def send(self, document: Outbound) -> Delivery:
-        result = self.send_many([document])[0]
-        if isinstance(result, DeliveryError):
-            raise result
-        return result
+        return send_one(self, document)
 
     def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]:
         """Place a batch: every file fsynced, each folder fsynced once for the batch."""

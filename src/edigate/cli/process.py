@@ -34,8 +34,7 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     if gateway.store.engine.dialect.name == "sqlite":
         gateway.store.release_claims()  # SQLite runs one worker: any claim is a dead one's
     work.install_signal_handlers()
-    gateway.registry()  # loaded now, so that it is frozen with the rest of startup
-    freeze_startup_heap()
+    freeze_startup_heap()  # after the checks above loaded the partner registry
     stats = work.run(until_idle=until_idle)
     click.echo(f"processed {stats.processed} document(s), {stats.failed} failed attempt(s)")
 

@@ -10,27 +10,31 @@ document again under the same name: the ERP folder and the pickup folder overwri
 one copy, never two. A retryable failure goes back to the worker's backoff; a definitive one
 (bad configuration, host key mismatch) makes the document ``dead`` at once.
 
-Documents are delivered in batches: the worker's call for one claimed document delivers it
-with the worker's other claimed outbound documents (its batch), writes every file of a
-folder channel (ERP outbox, pickup, folder) and fsyncs each file, then each folder once,
-and records all deliveries in one transaction, each row still fenced by its claim. The
-worker's later calls for the batch-mates only report how each went.
+Documents are delivered in batches: the worker hands over its claimed outbound documents
+(``process_batch``), every file of a folder channel (ERP outbox, pickup, folder) is written
+and fsynced, then each folder once, and all deliveries are recorded in one transaction,
+each row still fenced by its claim. The failed attempts go back to the worker.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..channels.as2.asyncmdn import PendingMdnLog
 from ..channels.as2_binding import As2Outbound, apply_mdn_outcome, config_dir_of
-from ..channels.base import Delivery, DeliveryError, Outbound, OutboundChannel
+from ..channels.base import (
+    BatchChannel,
+    Delivery,
+    DeliveryError,
+    Outbound,
+    OutboundChannel,
+    send_one,
+)
 from ..channels.email import EmailOutbound
 from ..channels.folder import FolderOutbound
 from ..channels.sftp_client import SftpEndpoint, SftpPush
@@ -73,13 +77,6 @@ class Pending:
         )
 
 
-@runtime_checkable
-class BatchChannel(Protocol):
-    """A channel that takes a batch at once (folder channels: one folder fsync per batch)."""
-
-    def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]: ...
-
-
 #: Per document of a batch: None when settled (delivered, or failed for good and recorded),
 #: else the error the worker records as a failed attempt (retried with backoff).
 Outcomes = dict[int, Exception | None]
@@ -92,10 +89,7 @@ class ErpChannel:
         self.erp = erp
 
     def send(self, document: Outbound) -> Delivery:
-        result = self.send_many([document])[0]
-        if isinstance(result, DeliveryError):
-            raise result
-        return result
+        return send_one(self, document)
 
     def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]:
         """Write a batch into the outbox: each file fsynced, each folder fsynced once."""
@@ -247,67 +241,35 @@ class Routes:
 class Dispatcher:
     """The worker lane that delivers outbound documents, a claimed batch at a time."""
 
-    def __init__(
-        self, store: Store, routes: Routes, *, max_attempts: int = 8, batch: int = 100
-    ) -> None:
+    def __init__(self, store: Store, routes: Routes, *, max_attempts: int = 8) -> None:
         self.store = store
         self.routes = routes
         self.max_attempts = max_attempts
-        self.batch = batch
-        self._lock = threading.Lock()
-        #: Per worker: the outcomes of its batch-mates, reported when it calls for them.
-        self._settled: dict[str, Outcomes] = {}
 
     def process(self, doc_id: int, worker: str) -> None:
-        """The lane's per-document call. The first call of a batch delivers ``doc_id``
-        together with the later documents the worker holds; a batch-mate's call returns
-        (or raises) what became of it."""
-        with self._lock:
-            settled = self._settled.get(worker, {})
-            if doc_id in settled:
-                outcome = settled.pop(doc_id)
-                if outcome is not None:
-                    raise outcome
-                return
-            self._settled.pop(worker, None)  # leftovers of a batch the worker gave up
-        with self.store.session() as session:
-            pending = self._claimed(session, worker, from_id=doc_id)
-        if not pending or pending[0].id != doc_id:
-            return  # no longer ours: the worker that took the lease delivers it
-        outcomes = self.deliver(pending, worker)
-        lead = outcomes.pop(doc_id, None)
-        with self._lock:
-            self._settled[worker] = outcomes
-        if lead is not None:
-            raise lead
+        """The lane's per-document call: deliver ``doc_id`` alone; its failed attempt is
+        raised for the worker to record (batches go through :meth:`process_batch`)."""
+        failed = self.process_batch([doc_id], worker)
+        if doc_id in failed:
+            raise failed[doc_id]
 
     def process_batch(self, ids: list[int], worker: str) -> dict[int, Exception]:
         """The lane's batch call (``Lane.process_batch``): deliver the documents ``ids`` the
         worker holds; returns those whose attempt failed, for the worker to record. Those it
         no longer holds are left to the worker that took them over."""
         with self.store.reading() as session:  # a read: the claims are committed
-            pending = self._claimed(session, worker, ids=ids)
+            pending = self._claimed(session, worker, ids)
         outcomes = self.deliver(pending, worker)
         return {doc_id: exc for doc_id, exc in outcomes.items() if exc is not None}
 
-    def _claimed(
-        self,
-        session: Session,
-        worker: str,
-        *,
-        from_id: int | None = None,
-        ids: Sequence[int] | None = None,
-    ) -> list[Pending]:
-        """The outbound documents ``worker`` holds: ``ids``, or from ``from_id`` on."""
+    def _claimed(self, session: Session, worker: str, ids: Sequence[int]) -> list[Pending]:
+        """Those of the outbound documents ``ids`` that ``worker`` still holds."""
         stmt = select(Document).where(
+            Document.id.in_(list(ids)),
             Document.claimed_by == worker,
             Document.direction == Direction.OUTBOUND.value,
             Document.status.in_([s.value for s in PENDING_OUTBOUND]),
         )
-        if ids is not None:
-            stmt = stmt.where(Document.id.in_(list(ids)))
-        if from_id is not None:
-            stmt = stmt.where(Document.id >= from_id).limit(self.batch)
         return [Pending.of(doc) for doc in session.scalars(stmt.order_by(Document.id))]
 
     def deliver(self, pending: Sequence[Pending], worker: str) -> Outcomes:

@@ -159,6 +159,19 @@ class Received:
     #: Where an earlier worker's committed pieces got to (``meta["inbound_progress"]``).
     progress: dict[str, Any] | None = None
 
+    @classmethod
+    def of(cls, doc: Document) -> Received:
+        return cls(
+            doc.id,
+            BlobRef(doc.blob_sha256, doc.size),
+            doc.channel,
+            doc.partner_id,
+            doc.filename,
+            doc.reprocess_of_id,
+            doc.created_at,
+            (doc.meta or {}).get(PROGRESS_KEY),
+        )
+
 
 @dataclass
 class Progress:
@@ -259,19 +272,7 @@ class InboundProcessor:
         """The facts planning needs, for every document, in one short read transaction."""
         with self.store.reading() as session:
             rows = session.scalars(select(Document).where(Document.id.in_(doc_ids))).all()
-            found = {
-                doc.id: Received(
-                    doc.id,
-                    BlobRef(doc.blob_sha256, doc.size),
-                    doc.channel,
-                    doc.partner_id,
-                    doc.filename,
-                    doc.reprocess_of_id,
-                    doc.created_at,
-                    (doc.meta or {}).get(PROGRESS_KEY),
-                )
-                for doc in rows
-            }
+            found = {doc.id: Received.of(doc) for doc in rows}
         return [found[i] for i in doc_ids if i in found]
 
     def _commit_pieces(
