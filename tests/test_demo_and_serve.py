@@ -66,7 +66,7 @@ def test_the_demo_receives_partner_files_and_they_get_their_acks(tmp_path: Path)
         assert received.channel == "as2" and received.meta is not None
         assert received.meta["layers"] == ["encrypted", "signed"]
         assert ack.channel == "as2" and ack.status == "sent" and ack.meta is not None
-        proof = store.blobs.get(ack.meta["evidence_sha256"])
+        proof = store.blob_bytes(ack.meta["evidence_sha256"])
     finally:
         store.close()
     globex_cert = load_certificates(tmp_path / "demo/partner-keys/as2/GLOBEXDIST.crt")

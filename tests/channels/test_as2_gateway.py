@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from edigate.app import Gateway
 from edigate.channels.as2 import (
@@ -45,6 +45,7 @@ from edigate.server import GatewayServer
 from edigate.store import AuditEvent, Direction, Document, Status, Store
 from edigate.x12.acks import parse_acks
 
+from ..postgres import empty_tables
 from .as2.conftest import Recorder
 from .conftest import free_port, make_tls_identity, wait_until
 
@@ -285,7 +286,7 @@ def test_a_signed_encrypted_850_in_and_our_997_and_855_back_over_as2(site: Site)
     newco_cert = _cert(site.keys.theirs / f"{THEIR_ID}.crt")
     for doc in (d for d in _documents(gateway) if d.direction == "out" and d.channel == "as2"):
         assert doc.meta is not None
-        proof = gateway.store.blobs.get(doc.meta["evidence_sha256"])
+        proof = gateway.store.blob_bytes(doc.meta["evidence_sha256"])
         receipt = parse_mdn(parse_entity(proof), [newco_cert])
         assert receipt.signed and receipt.positive
         assert receipt.mic == doc.meta["delivery"]["mic"]
@@ -376,7 +377,7 @@ def test_a_negative_mdn_for_our_997_makes_it_dead_with_the_mdn_kept(site: Site) 
     for doc in dead():
         assert "insufficient-message-security" in (doc.last_error or "")
         assert doc.meta is not None
-        mdn = parse_entity(gateway.store.blobs.get(doc.meta["rejection_evidence_sha256"]))
+        mdn = parse_entity(gateway.store.blob_bytes(doc.meta["rejection_evidence_sha256"]))
         assert not parse_mdn(mdn, [_cert(site.keys.theirs / f"{THEIR_ID}.crt")]).positive
     assert site.partner_inbox.stored == []
 
@@ -401,7 +402,7 @@ def test_async_mdns_for_what_we_send_settle_the_documents_in_the_store(site: Sit
         assert doc.meta["delivery"]["mdn"] == "pending"
         assert doc.meta["as2_mdn"]["delivered"] is True
         mdn = parse_mdn(
-            parse_entity(gateway.store.blobs.get(doc.meta["evidence_sha256"])), [newco_cert]
+            parse_entity(gateway.store.blob_bytes(doc.meta["evidence_sha256"])), [newco_cert]
         )
         assert mdn.positive and mdn.mic == doc.meta["as2_pending"]["mics"]["sha256"]
     assert len(_events(gateway, "mdn_received")) == 3
@@ -459,8 +460,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     store = Store.open(tmp_path / "data", url)
     if url:
-        with store.engine.begin() as conn:
-            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+        empty_tables(store.engine)
     yield store
     store.close()
 
@@ -535,7 +535,7 @@ def test_async_mdn_state_lives_in_the_outbound_document(any_store: Store) -> Non
         assert retried.last_error == "negative MDN: processed/error: x"
         kept = any_store.get(session, custom)
         assert kept.status == "sent" and kept.meta is not None
-        assert any_store.blobs.get(kept.meta["evidence_sha256"]) == b"the MDN"
+        assert any_store.blob_bytes(kept.meta["evidence_sha256"]) == b"the MDN"
 
 
 def test_https_both_ways_with_the_partners_own_tls_certificate(site: Site) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from edigate.app import Gateway
 from edigate.channels.base import DeliveryError, Outbound
@@ -26,6 +26,7 @@ from edigate.server import GatewayServer
 from edigate.store import AuditEvent, Document
 from edigate.x12.acks import parse_acks
 
+from ..postgres import empty_tables
 from .conftest import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +100,7 @@ def _start(
     )
     gateway = Gateway(load_config(toml, environ={}))
     if database_url:  # the session's database: start from empty tables
-        with gateway.store.engine.begin() as conn:
-            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+        empty_tables(gateway.store.engine)
     server = GatewayServer(gateway)
     server.start()
     return Running(gateway, server)

@@ -1,7 +1,8 @@
 """A full disk under the blob store: a 1 MiB tmpfs mounted as ``data/blobs``.
 
-``Store.receive()`` raises a clean ``StoreError``, an SFTP client's put fails, no row points
-at a missing or partial blob, no temp file is left; once space is freed, receiving works.
+``Store.receive()`` raises a clean ``StoreError`` for a file that needs the volume, an SFTP
+client's put fails, no row points at a missing or partial blob, no temp file is left; a small
+file (kept in the database) is still received; once space is freed, receiving works.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from edigate.channels.sftp_auth import Account, StaticAccounts
 from edigate.channels.sftp_server import SftpServer
 from edigate.errors import StoreError
 from edigate.store import Document, Store
+from edigate.store.inline_blobs import INLINE_MAX
 
 from ..channels.conftest import make_ed25519
 from .harness import RETAILER, sftp_session
@@ -92,15 +94,21 @@ def test_a_full_blob_volume_refuses_cleanly_and_recovers(tmp_path: Path) -> None
                         os.write(fd, b"\0" * 4096)
             finally:
                 os.close(fd)
+            # A file too large for the database needs the blob volume: refused.
+            medium = RETAILER.read_bytes() * (INLINE_MAX // len(RETAILER.read_bytes()) + 1)
+            assert len(medium) > INLINE_MAX
             with pytest.raises(StoreError):
-                store.receive(RETAILER.read_bytes(), channel="test", filename="small.edi")
+                store.receive(medium, channel="test", filename="medium.edi")
             assert leftovers(blobs) == []
+            # A small one is kept in the database with its row: the full volume is no matter.
+            store.receive(RETAILER.read_bytes(), channel="test", filename="small.edi")
+            assert not any(blobs.glob("*/*/*")), "a small document went to the blob volume"
 
             filler.unlink()  # space is freed: receiving works again
-            store.receive(RETAILER.read_bytes(), channel="test", filename="small.edi")
+            store.receive(medium, channel="test", filename="medium.edi")
             with sftp_session(server.address[1], key.path) as sftp:
                 sftp.putfo(io.BytesIO(RETAILER.read_bytes()), "/in/po.edi")
-            assert rows_and_blobs_agree(store) == ["small.edi", "po.edi"]
+            assert rows_and_blobs_agree(store) == ["small.edi", "medium.edi", "po.edi"]
             assert leftovers(blobs) == []
         finally:
             server.stop()

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from edigate.app import Gateway
 from edigate.config import load_config
+
+from ..postgres import empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,6 @@ def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gateway]
     )
     gw = Gateway(config)
     if url:
-        with gw.store.engine.begin() as conn:
-            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+        empty_tables(gw.store.engine)
     yield gw
     gw.close()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from edigate.app import Gateway
 from edigate.channels.as2.mime import build_entity
@@ -22,6 +22,7 @@ from edigate.config import load_config
 from edigate.formats import read_partner_orders
 from edigate.store import Document, Status
 
+from ..postgres import empty_tables
 from . import targets
 from .conftest import receive
 
@@ -59,8 +60,7 @@ def any_gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gate
     )
     gw = Gateway(config)
     if url:
-        with gw.store.engine.begin() as conn:
-            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+        empty_tables(gw.store.engine)
     yield gw
     gw.close()
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from edigate.store import Store
+
+from ..postgres import empty_tables
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -18,7 +19,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     else:
         url = request.getfixturevalue("postgres_url")
         st = Store.open(tmp_path / "data", url)
-        with st.engine.begin() as conn:  # each test starts empty
-            conn.execute(text("TRUNCATE documents, audit_events, control_sequences CASCADE"))
+        empty_tables(st.engine)  # each test starts empty
     yield st
     st.close()

@@ -146,7 +146,7 @@ def test_documents_added_in_a_batch_commit_keep_their_blobs(store: Store) -> Non
             )
             for doc in held.values()
         ]
-    assert [store.blobs.get(o.blob_sha256) for o in outs] == [b"order %d" % i for i in ids]
+    assert [store.blob_bytes(o.blob_sha256) for o in outs] == [b"order %d" % i for i in ids]
 
 
 def test_a_reading_transaction_does_not_wait_for_a_writer(store: Store) -> None:

@@ -436,11 +436,11 @@ class StorePendingMdns:
             )
 
     def settle(self, message_id: str, outcome: MdnOutcome) -> bool:
-        proof = self.store.blobs.put(outcome.evidence)
         with self.store.session() as session:
             doc = self._find(session, message_id)
             if doc is None or "as2_mdn" in (doc.meta or {}):
                 return False
+            proof = self.store.put_blob(session, outcome.evidence)
             meta = copy.deepcopy(doc.meta or {})
             meta["as2_mdn"] = {
                 "message_id": message_id,
@@ -468,7 +468,7 @@ class StorePendingMdns:
                 delivered=bool(mdn["delivered"]),
                 detail=str(mdn["detail"]),
                 retryable=bool(mdn["retryable"]),
-                evidence=self.store.blobs.get(mdn["evidence_sha256"]),
+                evidence=self.store.blob_bytes(mdn["evidence_sha256"]),
                 disposition=mdn.get("disposition"),
             )
 

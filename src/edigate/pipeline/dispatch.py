@@ -40,7 +40,7 @@ from ..channels.folder import FolderOutbound
 from ..channels.sftp_client import SftpEndpoint, SftpPush
 from ..channels.sftp_pickup import SftpPickup
 from ..config import SmtpOutConfig
-from ..errors import EdigateError
+from ..errors import EdigateError, StoreError
 from ..partners import Partner, Registry
 from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
@@ -277,10 +277,13 @@ class Dispatcher:
         every delivery in one transaction."""
         outcomes: Outcomes = {}
         groups: dict[int, tuple[OutboundChannel, list[Outbound], list[Pending]]] = {}
+        contents = self.store.blobs_bytes(doc.blob_sha256 for doc in pending)
         for doc in pending:
             try:
                 channel = self.routes.channel_for(doc)
-                data = self.store.blobs.get(doc.blob_sha256)
+                data = contents.get(doc.blob_sha256)
+                if data is None:
+                    raise StoreError(f"blob {doc.blob_sha256} of document {doc.id} is missing")
             except DeliveryError as exc:
                 outcomes[doc.id] = self._failed(doc.id, worker, exc)
                 continue
@@ -363,7 +366,7 @@ class Dispatcher:
         meta["delivery"] = {"detail": delivery.detail, **delivery.meta}
         doc.meta = meta
         if delivery.evidence is not None:
-            proof = self.store.blobs.put(delivery.evidence)
+            proof = self.store.put_blob(session, delivery.evidence)
             meta["evidence_sha256"] = proof.sha256
         final = Status.DELIVERED if pending.channel == ERP_CHANNEL else Status.SENT
         self.store.transition(session, doc, final, "delivered", detail={"detail": delivery.detail})
@@ -371,11 +374,11 @@ class Dispatcher:
             apply_mdn_outcome(self.store, session, doc, max_attempts=self.max_attempts)
 
     def _keep_evidence(self, doc_id: int, worker: str, evidence: bytes, error: str) -> None:
-        proof = self.store.blobs.put(evidence)
         with self.store.claimed(doc_id, worker) as held:
             if held is None:
                 return
-            _session, doc = held
+            session, doc = held
+            proof = self.store.put_blob(session, evidence)
             meta = dict(doc.meta or {})
             meta["rejection_evidence_sha256"] = proof.sha256
             meta["rejection"] = error

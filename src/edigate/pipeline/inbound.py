@@ -30,9 +30,10 @@ One bad transaction rejects only itself (its AK2 says so); the others go on. A p
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -42,7 +43,8 @@ from ..model import Order, OrderAck, erp_json
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..partners.rules import MapIssue
-from ..store import BlobRef, Direction, Document, Status, Store
+from ..store import BlobRef, Direction, Document, Status, Store, inline_blobs
+from ..store.inline_blobs import INLINE_MAX
 from ..store.schema import utcnow
 from ..translate import build_855, translate_850
 from ..x12 import (
@@ -158,9 +160,12 @@ class Received:
     created_at: dt.datetime
     #: Where an earlier worker's committed pieces got to (``meta["inbound_progress"]``).
     progress: dict[str, Any] | None = None
+    #: The bytes, when the store keeps them in the database (read with the row): a small
+    #: file is then read from memory, however many times planning looks at it.
+    content: bytes | None = None
 
     @classmethod
-    def of(cls, doc: Document) -> Received:
+    def of(cls, doc: Document, content: bytes | None = None) -> Received:
         return cls(
             doc.id,
             BlobRef(doc.blob_sha256, doc.size),
@@ -170,7 +175,18 @@ class Received:
             doc.reprocess_of_id,
             doc.created_at,
             (doc.meta or {}).get(PROGRESS_KEY),
+            content,
         )
+
+    def open(self, store: Store) -> BinaryIO:
+        """The document's bytes as a stream (a large file is read from its file)."""
+        if self.content is not None:
+            return io.BytesIO(self.content)
+        return store.open_blob(self.blob.sha256)
+
+    def read(self, store: Store) -> bytes:
+        """The document's bytes, whole (for formats read whole: a partner's CSV or XML)."""
+        return self.content if self.content is not None else store.blob_bytes(self.blob.sha256)
 
 
 @dataclass
@@ -272,7 +288,8 @@ class InboundProcessor:
         """The facts planning needs, for every document, in one short read transaction."""
         with self.store.reading() as session:
             rows = session.scalars(select(Document).where(Document.id.in_(doc_ids))).all()
-            found = {doc.id: Received.of(doc) for doc in rows}
+            contents = inline_blobs.read_many(session, (doc.blob_sha256 for doc in rows))
+            found = {doc.id: Received.of(doc, contents.get(doc.blob_sha256)) for doc in rows}
         return [found[i] for i in doc_ids if i in found]
 
     def _commit_pieces(
@@ -286,14 +303,16 @@ class InboundProcessor:
         failure is rare: no savepoint per document is paid for on every commit).
         """
         outcome: dict[int, Exception | None] = {}
-        # The orders' bytes need no control number: made durable before the transaction,
-        # so SQLite's write lock is not held for their fsyncs.
+        # An order too large for the database is written to the blob store before the
+        # transaction, so SQLite's write lock is not held for its fsyncs; the others are
+        # inserted with their rows.
         with self.store.blobs.group():
             for _, piece in items:
                 for ic in piece.interchanges:
                     for tx in ic.transactions:
-                        if tx.order_json is not None and tx.order_blob is None:
-                            tx.order_blob = self.store.blobs.put(tx.order_json)
+                        order = tx.order_json
+                        if order is not None and tx.order_blob is None and len(order) > INLINE_MAX:
+                            tx.order_blob = self.store.blobs.put(order)
         try:
             with (
                 self.store.claimed_many([i for i, _ in items], worker) as (session, held),
@@ -355,7 +374,7 @@ class InboundProcessor:
 
     def _first_header(self, doc: Received) -> InterchangeHeader | None:
         """The file's first ISA, if it starts like X12 (reads only its first segments)."""
-        with self.store.blobs.open(doc.blob.sha256) as stream:
+        with doc.open(self.store) as stream:
             if detect_format(stream.read(4096)) is not Format.X12:
                 return None
             stream.seek(0)
@@ -388,7 +407,7 @@ class InboundProcessor:
         size = self.chunk_transactions if chunk == -1 else chunk
         if seen is not None:
             _remember(seen, ("content", doc.blob.sha256))
-        with self.store.blobs.open(doc.blob.sha256) as stream:
+        with doc.open(self.store) as stream:
             head = stream.read(4096)
         fmt = detect_format(head)
         if fmt is Format.X12:
@@ -413,7 +432,7 @@ class InboundProcessor:
                 self.registry(),
                 doc.partner_id,
                 doc.filename,
-                self.store.blobs.get(doc.blob.sha256),
+                doc.read(self.store),
                 fmt,
                 self.clock().date(),
             )
@@ -442,7 +461,7 @@ class InboundProcessor:
         known = registry.get(doc.partner_id) if doc.partner_id else None
         limits = known.profile.reader_limits if known is not None else None
         resume = Progress.of(doc.id, {PROGRESS_KEY: doc.progress} if doc.progress else None)
-        acks = _AckIndex(self.store, doc.blob.sha256, limits)
+        acks = _AckIndex(self.store, doc, limits)
         file_errors: list[dict[str, Any]] = []
         plan = FilePlan(fmt, final=False)
         ic: InterchangePlan | None = None  # the interchange being planned, if any
@@ -450,7 +469,7 @@ class InboundProcessor:
         inside = False  # within an interchange (planned, rejected or already committed)
         ordinal = -1
         index = 0
-        with self.store.blobs.open(doc.blob.sha256) as stream:
+        with doc.open(self.store) as stream:
             for event in X12Reader(stream, limits=limits).events():
                 if isinstance(event, InterchangeHeader):
                     if ic is not None:
@@ -998,9 +1017,9 @@ class _AckIndex:
     more read of the file, only when it holds acks). Same reader, same bytes: interchanges
     come in the same order, and each 997/999 is found by its ST02."""
 
-    def __init__(self, store: Store, sha256: str, limits: ReaderLimits | None) -> None:
+    def __init__(self, store: Store, doc: Received, limits: ReaderLimits | None) -> None:
         self.store = store
-        self.sha256 = sha256
+        self.doc = doc
         self.limits = limits
         self._parsed: ReceivedAcks | None = None
         self._noted: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
@@ -1008,7 +1027,7 @@ class _AckIndex:
 
     def _received(self) -> ReceivedAcks:
         if self._parsed is None:
-            with self.store.blobs.open(self.sha256) as stream:
+            with self.doc.open(self.store) as stream:
                 self._parsed = parse_acks(stream, limits=self.limits)
             for finding in self._parsed.findings:
                 loc = finding.location

@@ -98,15 +98,17 @@ class BlobStore:
             raise StoreError(f"not a SHA-256 blob name: {sha256!r}")
         return self.root.joinpath(sha256[:2], sha256[2:4], sha256)
 
-    def put(self, data: bytes | BinaryIO) -> BlobRef:
-        """Store bytes (or everything a binary stream yields) durably; returns hash and size."""
+    def put(self, data: bytes | BinaryIO, *, head: bytes = b"") -> BlobRef:
+        """Store bytes (or everything a binary stream yields) durably; returns hash and size.
+
+        ``head``: bytes already read from the stream, stored before the rest."""
         digest = hashlib.sha256()
         size = 0
         group: _Group | None = getattr(self._local, "group", None)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="blob-")
         try:
             with os.fdopen(fd, "wb") as out:
-                for chunk in _chunks(data):
+                for chunk in _chunks(data, head):
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
@@ -173,7 +175,9 @@ def _discard(group: _Group) -> None:
     group.pending.clear()
 
 
-def _chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
+def _chunks(data: bytes | BinaryIO, head: bytes = b"") -> Iterator[bytes]:
+    if head:
+        yield head
     if isinstance(data, bytes | bytearray | memoryview):
         yield bytes(data)
         return

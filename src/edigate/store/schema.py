@@ -1,4 +1,5 @@
-"""The database tables. Metadata only: document bytes live in the blob store.
+"""The database tables: metadata, and the bytes of small documents (``blob_data``; larger
+ones live in the file blob store, see ``store/inline_blobs.py``).
 
 Changing a table means a new Alembic revision in ``store/migrations/versions``.
 """
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -121,3 +123,13 @@ class ControlSequence(Base):
     partner_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class BlobData(Base):
+    """The bytes of a small blob, by SHA-256, committed in the same transaction as the row
+    that names it (see ``store/inline_blobs.py``). Content-addressed, never changed."""
+
+    __tablename__ = "blob_data"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

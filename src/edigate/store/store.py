@@ -1,8 +1,9 @@
 """The document store: the one place where documents become durable and change state.
 
-``receive()`` is the single entry point of every channel: it writes the bytes to the blob
-store (fsynced), inserts the row and its first audit event, commits, and only then returns.
-A channel may tell the sender "accepted" only after that.
+``receive()`` is the single entry point of every channel: it inserts the row, its first audit
+event and, for a small document, its bytes (``inline_blobs.py``; a larger one is written to
+the blob store and fsynced first), commits, and only then returns. A channel may tell the
+sender "accepted" only after that.
 
 Work is claimed with one atomic ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
 RETURNING id`` (SKIP LOCKED on PostgreSQL; SQLite serialises writers), with a lease so a
@@ -21,9 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 
 from ..errors import StoreError, StoreUnavailableError
+from . import inline_blobs
 from .blobs import BlobRef, BlobStore
 from .database import READ_ONLY, make_engine, migrate, sqlite_url
 from .schema import AuditEvent, ControlSequence, Document, utcnow
@@ -80,7 +83,8 @@ class Store:
     def open(cls, data_dir: Path | str, url: str | None = None, **kwargs: Any) -> Store:
         """Open (and migrate) the store: SQLite under ``data_dir`` unless ``url`` is given.
 
-        Blobs always live under ``data_dir/blobs`` (a shared path when workers scale out).
+        Small blobs live in the database; larger ones under ``data_dir/blobs`` (a shared
+        path when workers on several hosts receive or process large files).
         """
         data = Path(data_dir)
         data.mkdir(parents=True, exist_ok=True)
@@ -134,9 +138,13 @@ class Store:
 
         The business keys are known up front for documents from the ERP (its JSON says them).
         """
-        blob = self.blobs.put(data)
+        # A large file is streamed to the blob store and fsynced before the transaction, so
+        # SQLite's write lock is not held for it; a small one is inserted with its row.
+        staged = inline_blobs.stage(data, self.blobs)
+        blob = staged.ref
         correlation = correlation_id or uuid.uuid4().hex
         with self.session() as session:
+            inline_blobs.pend(session, staged)
             doc = Document(
                 direction=direction.value,
                 status=status.value,
@@ -182,7 +190,7 @@ class Store:
         Its audit event waits in the session and is written with the others at the next
         flush, in one statement.
         """
-        blob = data if isinstance(data, BlobRef) else self.blobs.put(data)
+        blob = data if isinstance(data, BlobRef) else self.put_blob(session, data)
         now = utcnow()
         values: dict[str, Any] = dict.fromkeys(_DOCUMENT_COLUMNS)
         values.update(
@@ -280,8 +288,47 @@ class Store:
             raise StoreError(f"no document {doc_id}")
         return doc
 
+    # ------------------------------------------------------------------ bytes
+    def put_blob(self, session: Session, data: bytes | BinaryIO) -> BlobRef:
+        """Store bytes for a row of ``session``'s transaction: a small blob is inserted with
+        it (durable at its commit), a larger one written to the blob store (durable before
+        the commit; see ``BlobStore.group``)."""
+        staged = inline_blobs.stage(data, self.blobs)
+        inline_blobs.pend(session, staged)
+        return staged.ref
+
+    def blob_bytes(self, sha256: str) -> bytes:
+        """A blob's bytes, wherever it is kept. Raises StoreError when it is nowhere."""
+        try:
+            return self.blobs.get(sha256)
+        except StoreError:
+            pass
+        with self.reading() as session:
+            data = inline_blobs.read(session, sha256)
+        if data is None:
+            raise StoreError(f"blob {sha256} is missing from the database and {self.blobs.root}")
+        return bytes(data)
+
+    def blobs_bytes(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The bytes of each of ``shas`` that is kept anywhere (one query for those in the
+        database); a missing one is left out."""
+        wanted = set(shas)
+        with self.reading() as session:
+            found = inline_blobs.read_many(session, wanted)
+        for sha in wanted - found.keys():
+            with contextlib.suppress(StoreError):
+                found[sha] = self.blobs.get(sha)
+        return found
+
+    def open_blob(self, sha256: str) -> BinaryIO:
+        """A binary stream of a blob: a large one is read from its file, not held whole."""
+        try:
+            return self.blobs.open(sha256)
+        except StoreError:
+            return io.BytesIO(self.blob_bytes(sha256))
+
     def content(self, doc: Document) -> bytes:
-        return self.blobs.get(doc.blob_sha256)
+        return self.blob_bytes(doc.blob_sha256)
 
     # ------------------------------------------------------------------ work queue
     def claim(
@@ -378,7 +425,7 @@ class Store:
         before = set(cache) if cache is not None else set()
         added: list[Document] = session.info.setdefault(_ADDED, [])
         mark = len(added)
-        write_audits(session)
+        write_pending(session)
         try:
             with session.begin_nested():
                 yield
@@ -393,6 +440,7 @@ class Store:
                     session.expunge(doc)
             del added[mark:]
             session.info.pop(_AUDITS, None)  # the savepoint's own: written before it began
+            inline_blobs.drop_pending(session)
             raise
 
     def release(self, doc_id: int, worker: str) -> None:
@@ -582,24 +630,26 @@ class _WriterTurns:
             self._lock.release()
 
 
-def write_audits(session: Session) -> None:
-    """Insert the audit events waiting in ``session`` (one statement)."""
+def write_pending(session: Session) -> None:
+    """Insert the blobs and the audit events waiting in ``session`` (a statement each)."""
+    inline_blobs.write_pending(session)
     pending = session.info.pop(_AUDITS, None)
     if pending:
         session.connection().execute(insert(_AUDIT_TABLE), pending)
 
 
 @event.listens_for(Session, "before_commit")
-def _audits_before_commit(session: Session) -> None:
+def _pending_before_commit(session: Session) -> None:
     if not session.in_nested_transaction():
-        write_audits(session)
+        write_pending(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _audits_before_query(state: ORMExecuteState) -> None:
-    """Whatever the session runs next sees its own audit events."""
-    if _AUDITS in state.session.info:
-        write_audits(state.session)
+def _pending_before_query(state: ORMExecuteState) -> None:
+    """Whatever the session runs next sees its own audit events and blobs."""
+    info = state.session.info
+    if _AUDITS in info or inline_blobs.has_pending(state.session):
+        write_pending(state.session)
 
 
 @contextmanager
