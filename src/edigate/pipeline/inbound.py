@@ -803,7 +803,7 @@ class InboundProcessor:
             )
             progress.transaction = tx.index + 1
             if tx.order_json is not None:
-                store.add_document(
+                store.add_leaf(
                     session,
                     tx.order_blob or tx.order_json,
                     direction=Direction.OUTBOUND,
@@ -886,9 +886,9 @@ class InboundProcessor:
         doc_type: str,
         enveloped: Enveloped,
         po_number: str | None = None,
-    ) -> Document:
+    ) -> None:
         """Store what we send, with its ISA13/GS06/ST02: a partner's ack names them."""
-        return self.store.add_document(
+        self.store.add_leaf(
             session,
             enveloped.data,
             direction=Direction.OUTBOUND,

@@ -141,7 +141,7 @@ def commit_partner_file(
             meta={"index": order.index},
         )
         if order.order_json is not None:
-            store.add_document(
+            store.add_leaf(
                 session,
                 order.order_json,
                 direction=Direction.OUTBOUND,
@@ -154,7 +154,7 @@ def commit_partner_file(
             )
         if order.answer is not None and partner is not None:
             data, suffix = order.answer
-            store.add_document(
+            store.add_leaf(
                 session,
                 data,
                 direction=Direction.OUTBOUND,
