@@ -259,3 +259,37 @@ def test_a_csv_file_without_a_partner_is_refused_with_the_reason(gateway: Gatewa
     assert doc.status == "rejected"
     assert "names no sender" in doc.errors[0]["message"]
     assert erp_orders(gateway) == []
+
+
+def test_reprocess_of_a_file_no_channel_partner_named_checks_each_interchange_on_its_own(
+    gateway: Gateway,
+) -> None:
+    """A watched folder names no partner: the file's partner_id is filled in from its first
+    interchange (ACME) when processed; the attempt must not take that for the account the
+    file came in on, or Globex's interchange in it would be refused as ACME's."""
+    from edigate.pipeline.operations import reprocess
+
+    skus = gateway.config.config_dir / "maps/acme-retail-skus.csv"
+    good = skus.read_text()
+    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
+    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
+    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
+    gateway._registry.check_every = 0
+
+    doc_id = receive(gateway, RETAILER.read_bytes() + globex_850(), channel="folder")
+    first = {(d.partner_id, d.status) for d in by_type(gateway, "850")}
+    assert first == {("acme-retail", "rejected"), ("globex-dist", "delivered")}
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, doc_id).partner_id == "acme-retail"  # filled in
+
+    skus.write_text(good)
+    attempt = reprocess(gateway.store, doc_id)
+    gateway.worker("test").run(until_idle=True)
+    with gateway.store.session() as session:
+        new = gateway.store.get(session, attempt.attempt)
+        assert new.errors in (None, []), new.errors
+        children = list(session.scalars(select(Document).where(Document.parent_id == new.id)))
+    assert {(c.partner_id, c.status) for c in children if c.doc_type == "850"} == {
+        ("acme-retail", "delivered"),
+        ("globex-dist", "delivered"),
+    }

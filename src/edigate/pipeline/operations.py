@@ -110,7 +110,7 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
             direction=Direction.INBOUND,
             status=Status.RECEIVED,
             channel=doc.channel,
-            partner_id=doc.partner_id,
+            partner_id=_channel_partner(store, session, doc),
             filename=doc.filename,
             reprocess_of_id=doc.id,
             correlation_id=doc.correlation_id,
@@ -163,6 +163,29 @@ def _top(store: Store, session: Session, doc_id: int) -> Document:
     while doc.parent_id is not None:
         doc = store.get(session, doc.parent_id)
     return doc
+
+
+def _channel_partner(store: Store, session: Session, doc: Document) -> str | None:
+    """The partner the channel authenticated when the file (or the original it is an
+    attempt of) came in: None for a folder or a mailbox that names none.
+
+    Not ``doc.partner_id``: processing fills that in from the file's first interchange, and
+    an attempt carrying it would check another partner's interchanges in the same file
+    against that partner's account, and refuse them. Files received before the receipt
+    recorded the partner fall back to ``partner_id``.
+    """
+    while doc.reprocess_of_id is not None:
+        doc = store.get(session, doc.reprocess_of_id)
+    detail = session.scalar(
+        select(AuditEvent.detail)
+        .where(AuditEvent.document_id == doc.id, AuditEvent.event == "received")
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+    if isinstance(detail, dict) and "partner" in detail:
+        partner: str | None = detail["partner"]
+        return partner
+    return doc.partner_id
 
 
 def _has_progress(doc: Document) -> bool:

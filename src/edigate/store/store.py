@@ -164,7 +164,11 @@ class Store:
             )
             session.add(doc)
             session.flush()
-            self.audit(session, doc, "received", None, status, {"channel": channel})
+            # The partner the channel authenticated, if any: processing may later fill in
+            # partner_id from the file's first interchange, and a reprocess must not take
+            # that for the account the file came in on (see pipeline/operations.py).
+            detail = {"channel": channel, "partner": partner_id}
+            self.audit(session, doc, "received", None, status, detail)
             doc_id = doc.id
         self.wakeup.set()
         return Receipt(doc_id, blob.sha256, blob.size, correlation)
