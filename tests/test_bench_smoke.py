@@ -63,15 +63,32 @@ def test_translate_maps_every_po_and_acknowledges_each(report: BenchReport) -> N
 def test_small_files_reach_the_outbox_with_a_997_each(report: BenchReport) -> None:
     result = scenario(report, "small-files")
     files = SMOKE.small_files + SMOKE.folder_files + 2 * SMOKE.paced_files
+    split = SMOKE.small_files + 2 * SMOKE.paced_files
     assert result.counts == {
         "orders in outbox": files,
         "997s stored": files,
         "files": files,
+        "2 processes: orders in outbox": split,
+        "2 processes: 997s stored": split,
+        "2 processes: files": split,
     }
     burst = result.runs[0]
     assert burst["finished"] and burst["files"] == SMOKE.small_files
     # Every file was received once and its order found by the latency query.
     assert burst["fsyncs_per_file"] > 0 and burst["commits_per_file"] > 0
+
+
+def test_small_files_also_run_with_the_worker_in_its_own_process(report: BenchReport) -> None:
+    result = scenario(report, "small-files")
+    split = [r for r in result.runs if r.get("configuration", "").startswith("2 processes")]
+    (burst,) = [r for r in split if not r["paced"]]
+    assert burst["finished"] and burst["files"] == SMOKE.small_files
+    assert burst["orders"] == burst["acks_997"] == SMOKE.small_files
+    # The worker was a process of its own, stopped by SIGTERM after the run.
+    assert burst["worker_cpu_s"] > 0 and burst["worker_rss_mb"] > 0
+    # The target is checked on one configuration, named in the measured text.
+    (check,) = [c for c in result.checks if c.name == "small files/s (SQLite)"]
+    assert check.measured.endswith(("(1 process)", "(2 processes)"))
 
 
 def test_outbound_sends_one_856_per_shipment_with_its_own_control_number(

@@ -6,7 +6,8 @@ figures back from the store: the database timestamps (``created_at``, audit ``at
 same UTC wall clock in every process, so latencies can be measured across processes.
 
 Instruments observe without changing the product: :class:`Instruments` counts ``os.fsync``
-calls (and their time) and SQL commits and statements in this process.
+calls (and their time) and SQL commits and statements in this process; a :class:`Child`
+(an ``edigate worker`` process) has its own CPU time and peak RSS read by ``wait4``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -182,7 +184,7 @@ def utcnow() -> dt.datetime:
 
 def tally(store: Store) -> dict[str, int]:
     """Documents by ``direction/doc_type/status`` (e.g. ``out/order/delivered``)."""
-    with store.session() as session:
+    with store.reading() as session:
         rows = session.execute(
             select(Document.direction, Document.doc_type, Document.status, func.count()).group_by(
                 Document.direction, Document.doc_type, Document.status
@@ -213,7 +215,7 @@ def order_deliveries(store: Store, channel: str) -> list[tuple[str, dt.datetime,
     order = aliased(Document)
     child = aliased(Document)
     received = aliased(Document)
-    with store.session() as session:
+    with store.reading() as session:
         rows = session.execute(
             select(received.filename, received.created_at, AuditEvent.at)
             .join(child, child.parent_id == received.id)
@@ -231,7 +233,7 @@ def order_deliveries(store: Store, channel: str) -> list[tuple[str, dt.datetime,
 
 def last_created(store: Store, doc_type: str) -> dt.datetime | None:
     """When the newest document of ``doc_type`` was stored."""
-    with store.session() as session:
+    with store.reading() as session:
         value = session.execute(
             select(func.max(Document.created_at)).where(Document.doc_type == doc_type)
         ).scalar()
@@ -239,7 +241,7 @@ def last_created(store: Store, doc_type: str) -> dt.datetime | None:
 
 
 def last_event(store: Store, *events: str, since: dt.datetime | None = None) -> dt.datetime | None:
-    with store.session() as session:
+    with store.reading() as session:
         stmt = select(func.max(AuditEvent.at)).where(AuditEvent.event.in_(events))
         if since is not None:
             stmt = stmt.where(AuditEvent.at >= since)
@@ -248,7 +250,7 @@ def last_event(store: Store, *events: str, since: dt.datetime | None = None) -> 
 
 
 def first_event(store: Store, *events: str, since: dt.datetime | None = None) -> dt.datetime | None:
-    with store.session() as session:
+    with store.reading() as session:
         stmt = select(func.min(AuditEvent.at)).where(AuditEvent.event.in_(events))
         if since is not None:
             stmt = stmt.where(AuditEvent.at >= since)
@@ -347,3 +349,68 @@ def _wait4(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
             proc.returncode = os.waitstatus_to_exitcode(status)
             raise EdigateError(f"{' '.join(proc.args)} ran over {timeout:.0f} s and was killed")  # type: ignore[arg-type]
         time.sleep(0.05)
+
+
+@dataclass
+class Child:
+    """A worker process whose own rusage is read by ``wait4``."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    returncode: int | None = None
+    cpu_seconds: float = 0.0
+    max_rss_mb: float = 0.0
+
+    @classmethod
+    def launch(cls, command: list[str], log: Path) -> Child:
+        with log.open("wb") as out, open(os.devnull, "rb") as stdin:
+            proc = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=subprocess.STDOUT)
+        return cls(proc, log)
+
+    def poll(self) -> bool:
+        """True while running; collects the rusage once it ended."""
+        if self.returncode is not None:
+            return False
+        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self.proc.returncode = self.returncode
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.max_rss_mb = usage.ru_maxrss / 1024
+        return False
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.poll():
+            if time.monotonic() > deadline:
+                self.proc.kill()
+            time.sleep(0.05)
+
+    def stop(self, timeout: float) -> None:
+        """SIGTERM (``edigate worker`` finishes the document in hand and exits), then wait."""
+        if self.poll():
+            self.proc.send_signal(signal.SIGTERM)
+        self.wait(timeout)
+
+    def tail(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+
+
+# ------------------------------------------------------------------------ the machine
+def cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The machine's CPU use between two :func:`cpu_times` (100 % = every core busy)."""
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1]) * 100

@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import EdigateError
 from . import DEFAULT_POSTGRES
 from .common import (
+    Child,
     Progress,
     Workspace,
+    busy_percent,
+    cpu_times,
     edigate_command,
     first_event,
     inbound_done,
@@ -123,10 +124,10 @@ def one_run(ws: Workspace, files: int, workers: int, progress: Progress) -> dict
                 progress(f"{label} (receiving)", i, files)
         receive_s = time.perf_counter() - start
         launched = utcnow()
-        cpu_before = _cpu_times()
+        cpu_before = cpu_times()
         with CpuSampler() as sampler:
             procs = [
-                _Child.launch(
+                Child.launch(
                     edigate_command(ws.toml, "worker", "--until-idle", "--name", f"bench-{i}"),
                     ws.root / f"worker-{i}.log",
                 )
@@ -145,7 +146,7 @@ def one_run(ws: Workspace, files: int, workers: int, progress: Progress) -> dict
             finally:
                 for p in procs:
                     p.wait(timeout=120)
-        cpu_after = _cpu_times()
+        cpu_after = cpu_times()
         failed = [p for p in procs if p.returncode != 0]
         if failed:
             raise EdigateError(f"worker exited {failed[0].returncode}: {failed[0].tail()}")
@@ -159,7 +160,7 @@ def one_run(ws: Workspace, files: int, workers: int, progress: Progress) -> dict
         gateway.close()
     wall = (end - launched).total_seconds()
     span = (end - first).total_seconds() if first else wall
-    busy = _busy_percent(cpu_before, cpu_after)
+    busy = busy_percent(cpu_before, cpu_after)
     return {
         "workers": workers,
         "files": files,
@@ -179,65 +180,8 @@ def one_run(ws: Workspace, files: int, workers: int, progress: Progress) -> dict
     }
 
 
-@dataclass
-class _Child:
-    """A worker process whose own rusage is read by ``wait4``."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-    returncode: int | None = None
-    cpu_seconds: float = 0.0
-    max_rss_mb: float = 0.0
-
-    @classmethod
-    def launch(cls, command: list[str], log: Path) -> _Child:
-        with log.open("wb") as out, open(os.devnull, "rb") as stdin:
-            proc = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=subprocess.STDOUT)
-        return cls(proc, log)
-
-    def poll(self) -> bool:
-        """True while running; collects the rusage once it ended."""
-        if self.returncode is not None:
-            return False
-        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
-        if pid == 0:
-            return True
-        self.returncode = os.waitstatus_to_exitcode(status)
-        self.proc.returncode = self.returncode
-        self.cpu_seconds = usage.ru_utime + usage.ru_stime
-        self.max_rss_mb = usage.ru_maxrss / 1024
-        return False
-
-    def wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.poll():
-            if time.monotonic() > deadline:
-                self.proc.kill()
-            time.sleep(0.05)
-
-    def tail(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-
-
 def _shown(seconds: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:.1f}" for name, value in list(seconds.items())[:4])
-
-
-def _cpu_times() -> tuple[int, int] | None:
-    """(busy, total) jiffies of the whole machine."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            fields = [int(v) for v in stat.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields) - idle, sum(fields)
-
-
-def _busy_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
-    if before is None or after is None or after[1] == before[1]:
-        return None
-    return (after[0] - before[0]) / (after[1] - before[1]) * 100
 
 
 def _unreachable(url: str) -> str | None:
