@@ -381,10 +381,15 @@ class TransactionValidator:
         stack: list[tuple[CompiledLoop, int, list[int], list[int] | None]] = []
         # The current loop's tables, reloaded whenever ``node`` changes.
         forward, children = node.forward, node.children
+        # Segments the transaction totals read (CTT, PO1, HL ...), noted on the way.
+        total_tags = self._total_tags
+        hits: list[tuple[int, list[str]]] = []
         i = -1
         for els in segments:
             i += 1
             tag = els[0]
+            if tag in total_tags:
+                hits.append((i, els))
             j = forward[idx + 1].get(tag)
             if j is None and stack:
                 # The common way a loop instance ends: the segment belongs to the enclosing
@@ -414,7 +419,7 @@ class TransactionValidator:
                     idx = 0
                     counts = [0] * len(children)
                     counts[0] = 1
-                    reqs = _req_counts(node)
+                    reqs = _req_counts(node) if node.requirements else None  # a call saved
                     if reqs is not None:
                         _count_req(node, reqs, els, 0, i, report)
                 if not child.check(els, cs, rs):
@@ -437,8 +442,8 @@ class TransactionValidator:
             if not stack:
                 break
             node, idx, counts, reqs = stack.pop()
-        if self._total_tags:
-            self._totals(segments, report)
+        if hits:
+            self._totals(hits, report)
         return report.findings
 
     def _place(
@@ -557,9 +562,9 @@ class TransactionValidator:
             )
 
     # ---------------------------------------------------------------- transaction totals
-    def _totals(self, segments: list[list[str]], report: _Report) -> None:
+    def _totals(self, hits: list[tuple[int, list[str]]], report: _Report) -> None:
+        """Line count, hash total and HL numbering, from the segments with those tags."""
         spec = self.spec
-        interesting = self._total_tags
         counts: dict[str, int] = {}
         hls: list[tuple[int, list[str]]] = []
         summary: dict[str, tuple[int, list[str]]] = {}
@@ -570,7 +575,6 @@ class TransactionValidator:
         source_tag, source_element, hl_level = (
             (ht.source_tag, ht.source_element, ht.hl_level) if ht is not None else ("", 0, None)
         )
-        hits = [(i, els) for i, els in enumerate(segments) if els[0] in interesting]
         for i, els in hits:
             tag = els[0]
             counts[tag] = counts.get(tag, 0) + 1
@@ -662,7 +666,7 @@ def _hash_totals(values: list[str]) -> set[Decimal] | None:
     signs ignored), each also truncated to its rightmost 10 digits. None if not summable."""
     joined = "".join(values)
     if joined.isdigit() and joined.isascii():  # whole numbers only: both sums are the same
-        digit_sum = sum(int(v) for v in values if v)
+        digit_sum = sum(map(int, filter(None, values)))
         return {Decimal(digit_sum), Decimal(digit_sum % 10**_HASH_DIGITS)}
     total = Decimal(0)
     digit_sum = 0
