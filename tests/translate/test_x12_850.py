@@ -178,6 +178,35 @@ def test_po1_without_optional_values() -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["0", "7", "007", "999", "1000", "2.50", "2.", ".5", "1E2", "12.000"]
+)
+def test_numbers_are_the_decimal_their_text_gives(text: str) -> None:
+    """Small whole numbers come from a table, the rest are parsed: either way the value is
+    ``Decimal(text)`` with its exponent (2.50 stays 2.50, 007 is 7), and a count is ``int``."""
+    whole = text.isdigit()
+    o = ok(
+        [
+            *HEADER,
+            f"PO1*1*{text}*EA*{text}",
+            f"PO4*{text if whole else 1}*{text}*EA",
+            f"SDQ*EA*92*0001*{text}",
+        ]
+    )
+    line = o.lines[0]
+    assert line.pack is not None
+    for value in (line.quantity, line.unit_price, line.pack.size, line.distribution[0].quantity):
+        assert isinstance(value, Decimal) and str(value) == str(Decimal(text))
+    assert line.pack.pack == (int(text) if whole else 1)
+
+
+def test_a_last_location_without_its_quantity_keeps_the_sdq() -> None:
+    o = ok([*HEADER, LINE, "SDQ*EA*92*0001*4*0002"])
+    (line,) = o.lines
+    assert [(d.location, d.quantity) for d in line.distribution] == [("0001", 4)]
+    assert [(r.tag, r.partial) for r in line.extra] == [("SDQ", True)]
+
+
+@pytest.mark.parametrize(
     ("body", "code", "where"),
     [
         ([*HEADER, "PO1*1*TEN*EA*2.50"], ErrorCode.INVALID_CHARACTER, "segment 5 PO102"),

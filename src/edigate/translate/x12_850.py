@@ -275,6 +275,16 @@ FIELD_ELEMENTS.update(
     }
 )
 
+#: A test (on a variable, by name) that passes the common ``R`` values without the regex:
+#: unsigned ASCII digits with at most one decimal point, all of which :data:`NUMBER` takes.
+#: Whole numbers (quantities) are decided by the first ``isdigit``; prices by the second.
+PLAIN_NUMBER = "(({0}.isdigit() or {0}.replace('.', '', 1).isdigit()) and {0}.isascii())"
+
+#: The whole numbers most quantities and pack sizes are, by their text, already converted:
+#: a dict lookup instead of a parse. Decimals are immutable, so orders may share them.
+SMALL_DECIMALS = {str(k): Decimal(k) for k in range(1000)}
+SMALL_INTS = {str(k): k for k in range(1000)}
+
 FieldsFn = Callable[["_Reader850", int, Seg], Data]
 #: Segments whose fields are merged into a dict made earlier (the order, the address):
 #: their own dict is dropped, so it is not noted as a source (its id may be reused).
@@ -302,14 +312,20 @@ def compile_fields(tag: str, spec: Spec) -> FieldsFn:
         if kind == TEXT:
             code.append(f"        out[{key}] = v")
         elif kind == DEC:
-            code.append("        if (v.isdigit() and v.isascii()) or _NUMBER(v):")
+            code.append("        d = _DECIMALS.get(v)")
+            code.append("        if d is not None:")
+            code.append(f"            out[{key}] = d")
+            code.append(f"        elif {PLAIN_NUMBER.format('v')} or _NUMBER(v):")
             code.append(f"            out[{key}] = _Decimal(v)")
             code.append("        else:")
             code.append(f"            out[{key}] = r.ctx.decimal(i, s, {k})")
         elif kind == N2:
             code.append(f"        out[{key}] = r.ctx.implied(i, s, {k})")
         elif kind == COUNT:
-            code.append("        if v.isdigit() and v.isascii():")
+            code.append("        c = _INTS.get(v)")
+            code.append("        if c is not None:")
+            code.append(f"            out[{key}] = c")
+            code.append("        elif v.isdigit() and v.isascii():")
             code.append(f"            out[{key}] = int(v)")
             code.append("        else:")
             code.append(f"            out[{key}] = r.ctx.count(i, s, {k})")
@@ -319,7 +335,13 @@ def compile_fields(tag: str, spec: Spec) -> FieldsFn:
         else:
             code.append(f"        out[{key}] = r.ctx.time(i, s, {k})")
     code.append("    return out")
-    namespace: dict[str, Any] = {"_Decimal": Decimal, "_NUMBER": NUMBER, "_date": parse_date}
+    namespace: dict[str, Any] = {
+        "_Decimal": Decimal,
+        "_DECIMALS": SMALL_DECIMALS,
+        "_INTS": SMALL_INTS,
+        "_NUMBER": NUMBER,
+        "_date": parse_date,
+    }
     exec(compile("\n".join(code), f"<850 fields {tag}>", "exec"), namespace)
     fields: FieldsFn = namespace["fields"]
     return fields
@@ -715,7 +737,16 @@ def _n2(r: _Reader850, i: int, s: Seg) -> None:
     if r.party is None:
         r.keep(i, s)
         return
-    r.party.setdefault("additional_names", []).extend(v for v in (s[1], s[2]) if v)
+    names = r.party.setdefault("additional_names", [])
+    _append_present(names, s[1], s[2])
+
+
+def _append_present(values: list[str], first: str, second: str) -> None:
+    """N201/N202 names, N301/N302 address lines: those sent (no generator: two at most)."""
+    if first:
+        values.append(first)
+    if second:
+        values.append(second)
 
 
 def _address(r: _Reader850, i: int, tag: str) -> Data:
@@ -732,7 +763,7 @@ def _n3(r: _Reader850, i: int, s: Seg) -> None:
     if r.party is None:
         r.keep(i, s)
         return
-    _address(r, i, "N3")["lines"].extend(v for v in (s[1], s[2]) if v)
+    _append_present(_address(r, i, "N3")["lines"], s[1], s[2])
 
 
 def _n4(r: _Reader850, i: int, s: Seg) -> None:
@@ -810,28 +841,31 @@ def _sdq(r: _Reader850, i: int, s: Seg) -> None:
     if n < 3:
         s = s + _PAD[: 3 - n]
         n = 3
-    ctx = r.ctx
     unit = s[1]
     qualifier = s[2]
-    dist = line.setdefault("distribution", [])
-    odd = n > 23 and any(s[23:])
-    for k in range(3, min(n, 23), 2):
+    sources = r.sources
+    dist = line.get("distribution")
+    if dist is None:
+        dist = line["distribution"] = []
+    end = n if n < 23 else 23  # SDQ03/04 ... SDQ21/22
+    odd = (n > 23 and any(s[23:])) or (end % 2 == 0 and bool(s[end - 1]))
+    for k in range(3, end - 1, 2):
         location = s[k]
-        quantity = s[k + 1] if k + 1 < n else ""
+        quantity = s[k + 1]
         if not location or not quantity:
             odd = odd or bool(location or quantity)
             continue
-        item: Data = {
-            "location_qualifier": qualifier,
-            "location": location,
-            "quantity": Decimal(quantity)
-            if (quantity.isdigit() and quantity.isascii()) or NUMBER(quantity)
-            else ctx.decimal(i, s, k + 1),
-        }
+        value = SMALL_DECIMALS.get(quantity)
+        if value is None:
+            if (quantity.isdigit() and quantity.isascii()) or NUMBER(quantity):
+                value = Decimal(quantity)
+            else:
+                value = r.ctx.decimal(i, s, k + 1)
+        item: Data = {"location_qualifier": qualifier, "location": location, "quantity": value}
         if unit:
             item["unit"] = unit
-        if r.sources is not None:
-            r.sources[id(item)] = (i, "SDQ")
+        if sources is not None:
+            sources[id(item)] = (i, "SDQ")
         dist.append(item)
     if odd:
         r.keep(i, s, partial=True)

@@ -115,10 +115,12 @@ def _line(line: AckLine, out: list[Out]) -> None:
             if quantity is line_quantity
             else fmt_decimal(quantity),
             (status.unit or (unit if quantity is not None else None)) or "",
-            "" if date is None else (status.date_qualifier or ""),
-            "" if date is None else fmt_date(date),
         ]
+        if date is not None:
+            ack += (status.date_qualifier or "", fmt_date(date))
         if status.identifiers:
+            if date is None:
+                ack += ("", "")
             ack.append("")
             for ident in status.identifiers:
                 ack += (ident.qualifier, ident.value)

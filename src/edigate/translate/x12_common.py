@@ -373,6 +373,8 @@ def fmt_decimal(value: Decimal) -> str:
     if "E" in text or "e" in text:
         text = format(value, "f")
     if "." in text:
+        if text[-1] not in "0.":  # a price such as 12.95: nothing to strip
+            return text
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"
@@ -464,25 +466,21 @@ def per_segment(c: Contact) -> Out:
 
 
 def party_segments(p: Party) -> list[Out]:
-    """The N1 loop: N1, N2, N3, N4, REF, PER (and the party's extra segments as sent)."""
+    """The N1 loop: N1, N2, N3, N4, REF, PER (and the party's extra segments as sent).
+
+    Written out rather than through :func:`seg`: every document has a few parties.
+    """
     ident = p.identifiers[0] if p.identifiers else None
-    out = [
-        trimmed(
-            [
-                "N1",
-                p.role_code,
-                p.name or "",
-                ident.qualifier if ident else "",
-                ident.value if ident else "",
-            ]
-        )
-    ]
-    for i in range(0, len(p.additional_names), 2):
-        out.append(seg("N2", *p.additional_names[i : i + 2]))
+    n1: Out = ["N1", p.role_code, p.name or ""]
+    if ident is not None:
+        n1 += (ident.qualifier, ident.value)
+    out = [trimmed(n1)]
+    if p.additional_names:
+        out += _two_per_segment("N2", p.additional_names)
     a = p.address
     if a is not None:
-        for i in range(0, len(a.lines), 2):
-            out.append(seg("N3", *a.lines[i : i + 2]))
+        if a.lines:
+            out += _two_per_segment("N3", a.lines)
         if a.city or a.state or a.postal_code or a.country:
             n4: Out = [
                 "N4",
@@ -498,6 +496,17 @@ def party_segments(p: Party) -> list[Out]:
         out += [ref_segment(r) for r in p.references]
     if p.contacts:
         out += [per_segment(c) for c in p.contacts]
+    return out
+
+
+def _two_per_segment(tag: str, values: Sequence[str]) -> list[Out]:
+    """``tag`` segments holding two of ``values`` each (N2 names, N3 address lines)."""
+    out: list[Out] = []
+    for i in range(0, len(values), 2):
+        segment: Out = [tag, *values[i : i + 2]]
+        while len(segment) > 1 and not segment[-1]:
+            segment.pop()
+        out.append(segment)
     return out
 
 
@@ -524,9 +533,10 @@ def sac_segment(ac: AllowanceCharge) -> Out:
 
 
 def pid_segment(d: Description) -> Out:
-    return trimmed(
-        ["PID", d.type, d.characteristic or "", d.agency or "", d.code or "", d.text or ""]
-    )
+    out: Out = ["PID", d.type, d.characteristic or "", d.agency or "", d.code or "", d.text or ""]
+    while not out[-1] and len(out) > 1:  # trimmed(), inline: one per line of every document
+        out.pop()
+    return out
 
 
 def po4_segment(p: PackDetail) -> Out:
