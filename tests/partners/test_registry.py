@@ -181,13 +181,15 @@ def test_check_errors_across_files(config_copy: Path, edit: Edit) -> None:
     with (d / "maps/acme-retail-skus.csv").open("a") as f:
         f.write("CLP-050-XX,CLP-050,,again\n")
     problems = [str(p).replace(f"{d}/", "") for p in check_config(d).problems]
+    acme_lines = (d / "partners/acme-retail.yaml").read_text().splitlines()
+    acme_user_line = next(i for i, ln in enumerate(acme_lines, 1) if "username: acme" in ln)
     assert problems == [
         "maps/acme-retail-skus.csv:5: duplicate partner item VN CLP-050 (first on line 4, "
         "SKU CLP-050-ST)",
         f"partners/acme-retail.yaml:{id_line}: id: id 'acme' differs from the file name",
         f"partners/globex-dist.yaml:{map_line}: map: map maps/globex.yaml not found",
         f"partners/initech-csv.yaml:{user_line}: inbound.sftp.username: SFTP username 'acme' "
-        "is also claimed by acme (partners/acme-retail.yaml:25)",
+        f"is also claimed by acme (partners/acme-retail.yaml:{acme_user_line})",
     ]
 
 

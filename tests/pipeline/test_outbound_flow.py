@@ -162,6 +162,23 @@ def test_an_invoice_becomes_an_810_with_its_total(gateway: Gateway) -> None:
     assert ["TDS", "77650"] in tx.segments  # 216.00 + 482.50 + 78.00, in cents
 
 
+def test_a_partner_in_testing_gets_what_the_erp_sends_as_test_interchanges(
+    gateway: Gateway,
+) -> None:
+    acme_order(gateway)
+    profile = gateway.config.config_dir / "partners/acme-retail.yaml"
+    profile.write_text(profile.read_text().replace("  usage: P ", "  usage: T "))
+    gateway._registry.check_every = 0  # see the edit at once
+    drop(gateway, "invoices", INVOICE)
+    run(gateway)
+    (invoice,) = sent(gateway, "810")
+    data = out_file(gateway, invoice)
+    isa = data.split(b"~")[0].split(b"*")
+    assert isa[15] == b"T"
+    assert isa[8].strip() == b"ACMETEST"  # their test identity, from the profile
+    assert b"GS*IN*EDIGATEDIST*ACMETEST*" in data
+
+
 def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
     gateway: Gateway,
 ) -> None:

@@ -141,6 +141,10 @@ class Envelope(Strict):
     version: Literal["004010", "005010"] = "004010"
     separators: SeparatorSettings = SeparatorSettings()
     newline: Literal["none", "lf", "crlf"] = "lf"
+    #: ISA15 of what the ERP sends them (855/856/810): T while a partner is being tested
+    #: (with the test identities, where the profile has them). Acknowledgements of their
+    #: files echo the ISA15 of the file instead.
+    usage: Literal["P", "T"] = "P"
 
     @model_validator(mode="after")
     def _check(self) -> Envelope:

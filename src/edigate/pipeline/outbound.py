@@ -244,6 +244,7 @@ class OutboundProcessor:
                 plan.functional_id,
                 [OutboundTransaction(plan.doc_type, plan.body)],
                 version=plan.version,
+                usage=partner.profile.envelope.usage,
                 timestamp=self.clock(),
             )
             data = enveloped.data
