@@ -116,7 +116,11 @@ def describe(partner: Partner) -> dict[str, Any]:
         },
         "outbound": None if out is None else out.model_dump(),
         "ack": profile.ack.model_dump(by_alias=True),
-        "envelope": {"version": profile.envelope.version, "newline": profile.envelope.newline},
+        "envelope": {
+            "version": profile.envelope.version,
+            "newline": profile.envelope.newline,
+            "usage": profile.envelope.usage,
+        },
         "map": {
             "name": profile.map,
             "format": partner.map.format,
