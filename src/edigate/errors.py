@@ -13,7 +13,8 @@ Exceptions are for the unrecoverable. Problems found *in documents* are data
     ├── PartnerError                  (edigate.partners) a document's partner cannot be decided
     │   └── UnknownPartnerError       no partner claims the sender ID that was seen
     └── StoreError                    the document store cannot do what was asked
-        └── StoreUnavailableError     the database or blob store cannot be reached or written
+        ├── StoreUnavailableError     the database or blob store cannot be reached or written
+        └── StoreConflictError        a concurrent transaction won (deadlock): try again now
 
 Errors from libraries (paramiko, SQLAlchemy, lxml, ...) are wrapped at the boundary with
 ``raise SomeEdigateError(...) from exc`` so callers only catch this tree.
@@ -64,6 +65,11 @@ class InputError(EdigateError):
 
 class StoreError(EdigateError):
     """The document store failed; nothing was half-written (see ``edigate.store``)."""
+
+
+class StoreConflictError(StoreError):
+    """PostgreSQL gave up this transaction for a concurrent one (a deadlock, a serialization
+    failure): nothing of it was kept, and trying again at once is expected to work."""
 
 
 class StoreUnavailableError(StoreError):

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import func, select, text
 
-from edigate.errors import StoreError
-from edigate.store import Direction, Status, Store, make_engine
+from edigate.errors import StoreConflictError, StoreError
+from edigate.store import BlobStore, Direction, Status, Store, make_engine, sqlite_url
+from edigate.store.database import MIGRATIONS
 from edigate.store.inline_blobs import INLINE_MAX
 from edigate.store.schema import BlobData
+from edigate.store.store import write_pending
+
+from ..postgres import empty_tables
 
 
 def rows(store: Store) -> dict[str, bytes]:
@@ -133,3 +141,112 @@ def test_a_blob_kept_nowhere_is_a_clear_error(store: Store) -> None:
     missing = "ab" * 32
     with pytest.raises(StoreError, match=f"blob {missing} is missing from the database"):
         store.blob_bytes(missing)
+
+
+def test_a_database_of_the_first_revision_keeps_its_file_blobs_readable(tmp_path: Path) -> None:
+    """An existing 0001 store (every blob a file) upgrades in place; its documents' bytes are
+    read from their files, new small ones go to the database; a downgrade that would lose
+    those is refused."""
+    data = tmp_path / "data"
+    data.mkdir()
+    engine = make_engine(sqlite_url(data))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    engine.dispose()
+    old = BlobStore(data / "blobs").put(b"stored by the first revision")
+
+    store = Store.open(data)
+    try:
+        assert store.blob_bytes(old.sha256, old.size) == b"stored by the first revision"
+        assert store.open_blob(old.sha256, old.size).read() == b"stored by the first revision"
+        new = store.receive(b"received after the upgrade", channel="x")
+        assert set(rows(store)) == {new.sha256}
+    finally:
+        store.close()
+
+    engine = make_engine(sqlite_url(data))
+    try:
+        with pytest.raises(RuntimeError, match="holds the bytes of 1 blob"), engine.begin() as c:
+            config.attributes["connection"] = c
+            command.downgrade(config, "0001")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
+                ("0002",)
+            ]
+    finally:
+        engine.dispose()
+
+
+class Trickle(io.RawIOBase):
+    """A raw stream giving at most 1,000 bytes a read, as a pipe or a socket may."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        part = self.data[self.at : self.at + min(len(buffer), 1000)]
+        buffer[: len(part)] = part
+        self.at += len(part)
+        return len(part)
+
+
+@pytest.mark.parametrize("size", [5_000, INLINE_MAX + 5_000])
+def test_a_stream_of_short_reads_is_stored_whole(store: Store, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"end"
+    receipt = store.receive(Trickle(data), channel="pipe")  # type: ignore[arg-type]
+    assert receipt.size == len(data)
+    assert store.blob_bytes(receipt.sha256, receipt.size) == data
+
+
+def test_a_deadlock_between_two_transactions_is_a_conflict_to_retry_not_an_outage(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two PostgreSQL transactions store the same two contents in opposite order, each
+    flushing one before the other: the server breaks the cycle by failing one. That one is a
+    StoreConflictError (try again now), not StoreUnavailableError (wait for the database);
+    the other commits."""
+    store = Store.open(tmp_path / "data", postgres_url)
+    empty_tables(store.engine)
+    parent = store.receive(b"parent", channel="x").document_id
+    first_done = [threading.Event(), threading.Event()]
+    outcome: dict[int, str] = {}
+
+    def worker(me: int, first: bytes, second: bytes) -> None:
+        try:
+            with store.session() as session:
+                assert store.get(session, parent).status == "received"
+                store.put_blob(session, first)
+                write_pending(session)
+                first_done[me].set()
+                first_done[1 - me].wait(10)
+                store.put_blob(session, second)
+                write_pending(session)  # waits for the other: one of the two is failed
+            outcome[me] = "committed"
+        except StoreConflictError:
+            outcome[me] = "conflict"
+        except Exception as exc:  # what else it was is the failure
+            outcome[me] = f"{type(exc).__name__}: {exc}"
+        finally:
+            first_done[me].set()
+
+    x, y = b"content X " * 10, b"content Y " * 10
+    threads = [
+        threading.Thread(target=worker, args=(0, x, y)),
+        threading.Thread(target=worker, args=(1, y, x)),
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted(outcome.values()) == ["committed", "conflict"]
+        assert set(rows(store)) >= {hashlib.sha256(x).hexdigest(), hashlib.sha256(y).hexdigest()}
+    finally:
+        store.close()

@@ -4,7 +4,7 @@ would have written, audit events included, and leave with a rolled-back savepoin
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from edigate.store import AuditEvent, Direction, Document, Status, Store
@@ -47,6 +47,45 @@ def test_leaves_are_rows_with_their_created_events_in_the_order_added(store: Sto
         assert row.partner_id == "acme" and row.correlation_id == parent.correlation_id
         assert row.direction == "out" and row.status == "created" and row.attempts == 0
     assert events == [(r.id, "created", "created") for r in sorted(rows, key=lambda r: r.id)]
+
+
+def test_leaves_of_several_parents_are_one_insert_each_row_with_its_own_parent(
+    store: Store,
+) -> None:
+    files = [store.receive(b"file %d" % n, channel="sftp").document_id for n in range(3)]
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO DOCUMENTS"):
+            statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        with store.session() as session:
+            parents = [store.get(session, doc_id) for doc_id in files]
+            for n in range(12):  # interleaved: 0, 1, 2, 0, 1, 2, ...
+                parent = parents[n % 3]
+                leaf(store, session, parent, b"leaf %d of %d" % (n, parent.id), f"PO{n}")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1
+
+    with store.reading() as session:
+        rows = session.scalars(select(Document).where(Document.parent_id.in_(files))).all()
+        parents_in_audit = dict(
+            session.execute(
+                select(AuditEvent.document_id, AuditEvent.detail).where(
+                    AuditEvent.document_id.in_([r.id for r in rows])
+                )
+            ).all()
+        )
+    assert len(rows) == 12
+    for row in rows:
+        n = int(row.po_number.removeprefix("PO"))
+        assert row.parent_id == files[n % 3]
+        assert store.content(row) == b"leaf %d of %d" % (n, row.parent_id)
+        assert parents_in_audit[row.id] == {"parent": row.parent_id}
+    assert [r.po_number for r in sorted(rows, key=lambda r: r.id)] == [f"PO{n}" for n in range(12)]
 
 
 def test_a_query_in_the_transaction_sees_the_leaves_added_before_it(store: Store) -> None:

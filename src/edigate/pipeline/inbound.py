@@ -182,11 +182,13 @@ class Received:
         """The document's bytes as a stream (a large file is read from its file)."""
         if self.content is not None:
             return io.BytesIO(self.content)
-        return store.open_blob(self.blob.sha256)
+        return store.open_blob(self.blob.sha256, self.blob.size)
 
     def read(self, store: Store) -> bytes:
         """The document's bytes, whole (for formats read whole: a partner's CSV or XML)."""
-        return self.content if self.content is not None else store.blob_bytes(self.blob.sha256)
+        if self.content is not None:
+            return self.content
+        return store.blob_bytes(self.blob.sha256, self.blob.size)
 
 
 @dataclass

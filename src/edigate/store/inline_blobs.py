@@ -53,10 +53,24 @@ def stage(data: bytes | BinaryIO, files: BlobStore) -> Staged:
             small = bytes(data)
             return Staged(BlobRef(hashlib.sha256(small).hexdigest(), len(small)), small)
         return Staged(files.put(data), None)
-    head = data.read(INLINE_MAX + 1)
+    head = _read_up_to(data, INLINE_MAX + 1)
     if len(head) <= INLINE_MAX:
         return Staged(BlobRef(hashlib.sha256(head).hexdigest(), len(head)), head)
     return Staged(files.put(data, head=head), None)
+
+
+def _read_up_to(stream: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes: fewer only at the end of the stream (a raw stream, a pipe or a
+    socket may return fewer from one read long before its end)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = stream.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def pend(session: Session, staged: Staged) -> None:
@@ -72,7 +86,10 @@ def write_pending(session: Session) -> None:
         connection = session.connection()
         insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         statement = insert(_TABLE).on_conflict_do_nothing(index_elements=["sha256"])
-        connection.execute(statement, [{"sha256": k, "data": v} for k, v in pending.items()])
+        # In the order of their keys: two PostgreSQL transactions storing the same contents
+        # then wait for each other in one order, never in a cycle (a deadlock).
+        rows = [{"sha256": k, "data": v} for k, v in sorted(pending.items())]
+        connection.execute(statement, rows)
 
 
 def drop_pending(session: Session) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 
-from ..errors import StoreError, StoreUnavailableError
+from ..errors import StoreConflictError, StoreError, StoreUnavailableError
 from . import inline_blobs
 from .blobs import BlobRef, BlobStore
 from .database import READ_ONLY, make_engine, migrate, sqlite_url
@@ -328,17 +328,25 @@ class Store:
         inline_blobs.pend(session, staged)
         return staged.ref
 
-    def blob_bytes(self, sha256: str) -> bytes:
-        """A blob's bytes, wherever it is kept. Raises StoreError when it is nowhere."""
-        try:
-            return self.blobs.get(sha256)
-        except StoreError:
-            pass
+    def blob_bytes(self, sha256: str, size: int | None = None) -> bytes:
+        """A blob's bytes, wherever it is kept. Raises StoreError when it is nowhere.
+
+        ``size`` (the row's) says where to look first: a small blob is in the database,
+        unless it was written before migration 0002 (then it is a file); a large one is a
+        file. Looking in the right place first spares a failed open per read (a network
+        round trip on a shared data_dir)."""
+        small = size is not None and size <= inline_blobs.INLINE_MAX
+        if not small:
+            with contextlib.suppress(StoreError):
+                return self.blobs.get(sha256)
         with self.reading() as session:
             data = inline_blobs.read(session, sha256)
-        if data is None:
-            raise StoreError(f"blob {sha256} is missing from the database and {self.blobs.root}")
-        return bytes(data)
+        if data is not None:
+            return bytes(data)
+        if small:
+            with contextlib.suppress(StoreError):
+                return self.blobs.get(sha256)
+        raise StoreError(f"blob {sha256} is missing from the database and {self.blobs.root}")
 
     def blobs_bytes(self, shas: Iterable[str]) -> dict[str, bytes]:
         """The bytes of each of ``shas`` that is kept anywhere (one query for those in the
@@ -351,15 +359,17 @@ class Store:
                 found[sha] = self.blobs.get(sha)
         return found
 
-    def open_blob(self, sha256: str) -> BinaryIO:
+    def open_blob(self, sha256: str, size: int | None = None) -> BinaryIO:
         """A binary stream of a blob: a large one is read from its file, not held whole."""
+        if size is not None and size <= inline_blobs.INLINE_MAX:
+            return io.BytesIO(self.blob_bytes(sha256, size))
         try:
             return self.blobs.open(sha256)
         except StoreError:
             return io.BytesIO(self.blob_bytes(sha256))
 
     def content(self, doc: Document) -> bytes:
-        return self.blob_bytes(doc.blob_sha256)
+        return self.blob_bytes(doc.blob_sha256, doc.size)
 
     # ------------------------------------------------------------------ work queue
     def claim(
@@ -601,8 +611,10 @@ class Store:
 _DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
 _DOCUMENT_COLUMNS = tuple(column.key for column in _DOCUMENTS.columns)
 _INSERT_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
-#: Many rows in one statement, their ids returned in the order of the rows.
+#: Many rows in one statement, their ids returned in the order of the rows (PostgreSQL).
 _INSERT_DOCUMENTS = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id, sort_by_parameter_order=True)
+#: Rows per multi-row INSERT on SQLite: 30 columns each, well under its 32,766 parameters.
+_ROWS_PER_INSERT = 200
 
 #: session.info key: audit events not inserted yet (see Store.audit).
 _AUDITS = "edigate_pending_audits"
@@ -692,8 +704,7 @@ def write_pending(session: Session) -> None:
     inline_blobs.write_pending(session)
     leaves: list[tuple[dict[str, Any], str]] | None = session.info.pop(_LEAVES, None)
     if leaves:
-        rows = [values for values, _ in leaves]
-        ids = session.connection().execute(_INSERT_DOCUMENTS, rows).scalars().all()
+        ids = _insert_documents(session, [values for values, _ in leaves])
         audits: list[dict[str, Any]] = session.info.setdefault(_AUDITS, [])
         for doc_id, (values, actor) in zip(ids, leaves, strict=True):
             created = values["created_at"]
@@ -704,6 +715,23 @@ def write_pending(session: Session) -> None:
     pending = session.info.pop(_AUDITS, None)
     if pending:
         session.connection().execute(insert(_AUDIT_TABLE), pending)
+
+
+def _insert_documents(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert document rows; their ids, in the order of ``rows``."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return list(connection.execute(_INSERT_DOCUMENTS, rows).scalars())
+    # On SQLite, sort_by_parameter_order makes SQLAlchemy send one INSERT per row. A
+    # multi-row INSERT ... VALUES is one statement, and SQLite gives its rows ascending
+    # INTEGER PRIMARY KEY ids in VALUES order (under its write lock): sorted, the ids are
+    # the rows' own, in order.
+    ids: list[int] = []
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        statement = insert(_DOCUMENTS).values(chunk).returning(_DOCUMENTS.c.id)
+        ids += sorted(connection.execute(statement).scalars())
+    return ids
 
 
 @event.listens_for(Session, "before_commit")
@@ -722,10 +750,14 @@ def _pending_before_query(state: ORMExecuteState) -> None:
 
 @contextmanager
 def _unavailable(action: str) -> Iterator[None]:
-    """Map driver-level connection failures into StoreUnavailableError."""
+    """Map driver-level connection failures into StoreUnavailableError (and a lost race
+    with another transaction into StoreConflictError)."""
     try:
         yield
     except OperationalError as exc:
+        if str(getattr(exc.orig, "sqlstate", "") or "").startswith("40"):
+            # Class 40, transaction rollback: another transaction won, the server is fine.
+            raise StoreConflictError(f"cannot {action}: {exc.orig}") from exc
         raise StoreUnavailableError(f"cannot {action}: {exc.orig}") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
