@@ -110,9 +110,8 @@ def _place(folder: Path, document: Outbound, tmp: Path) -> Path:
     candidates = [name, f"{stem}.{doc_id}.{suffix}" if dot else f"{name}.{doc_id}"]
     for candidate in candidates:
         target = folder / candidate
-        if _same_content(target, document.data):
-            return target  # delivered before (a retry after a crash): nothing to do
-        if _link_new(tmp, target):
+        # A name taken by the same bytes: delivered before (a retry after a crash).
+        if _link_new(tmp, target) or _same_content(target, document.data):
             return target
     raise DeliveryError(
         f"document {doc_id}: {folder} already holds different files named "

@@ -44,7 +44,6 @@ from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store, inline_blobs
-from ..store.inline_blobs import INLINE_MAX
 from ..store.schema import utcnow
 from ..translate import build_855, translate_850
 from ..x12 import (
@@ -268,7 +267,7 @@ class InboundProcessor:
                             ready = []
                         break
                     # A piece of a large file: committed now, so memory stays flat.
-                    outcome = self._commit_pieces([(received.id, piece)], worker, alone=True)
+                    outcome = self._commit_pieces([(received.id, piece)], worker)
                     if outcome.get(received.id) is not None:
                         failed.update(_failures(outcome))
                         break
@@ -295,7 +294,7 @@ class InboundProcessor:
         return [found[i] for i in doc_ids if i in found]
 
     def _commit_pieces(
-        self, items: list[tuple[int, FilePlan]], worker: str, *, alone: bool = False
+        self, items: list[tuple[int, FilePlan]], worker: str
     ) -> dict[int, Exception | None]:
         """Commit planned pieces in one transaction, each fenced by its document's claim.
 
@@ -312,9 +311,8 @@ class InboundProcessor:
             for _, piece in items:
                 for ic in piece.interchanges:
                     for tx in ic.transactions:
-                        order = tx.order_json
-                        if order is not None and tx.order_blob is None and len(order) > INLINE_MAX:
-                            tx.order_blob = self.store.blobs.put(order)
+                        if tx.order_json is not None and tx.order_blob is None:
+                            tx.order_blob = self.store.put_large_blob(tx.order_json)
         try:
             with (
                 self.store.claimed_many([i for i, _ in items], worker) as (session, held),

@@ -264,20 +264,28 @@ class Store:
     def audit(
         self,
         session: Session,
-        doc: Document,
+        doc: Document | int,
         event: str,
         from_status: Status | str | None,
         to_status: Status | str | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Record an event of ``doc`` in the caller's transaction.
+        """Record an event of ``doc`` (a row, or its id) in the caller's transaction.
 
         Events wait in the session and are inserted together (one executemany) before the
         commit, before any ORM query in the session, and before a savepoint begins; a
         rolled-back savepoint drops its own."""
         pending: list[dict[str, Any]] = session.info.setdefault(_AUDITS, [])
         pending.append(
-            _audit_row(doc.id, utcnow(), event, from_status, to_status, self.actor, detail)
+            _audit_row(
+                doc if isinstance(doc, int) else doc.id,
+                utcnow(),
+                event,
+                from_status,
+                to_status,
+                self.actor,
+                detail,
+            )
         )
 
     def record_event(self, event: str, detail: dict[str, Any]) -> None:
@@ -328,6 +336,12 @@ class Store:
         inline_blobs.pend(session, staged)
         return staged.ref
 
+    def put_large_blob(self, data: bytes) -> BlobRef | None:
+        """Write ``data`` to the blob store now when it is too large for the database (so
+        a caller can do it before its transaction, and SQLite's write lock is not held for
+        the fsyncs); None for small data, which goes in with its row."""
+        return self.blobs.put(data) if len(data) > inline_blobs.INLINE_MAX else None
+
     def blob_bytes(self, sha256: str, size: int | None = None) -> bytes:
         """A blob's bytes, wherever it is kept. Raises StoreError when it is nowhere.
 
@@ -339,14 +353,21 @@ class Store:
         if not small:
             with contextlib.suppress(StoreError):
                 return self.blobs.get(sha256)
-        with self.reading() as session:
-            data = inline_blobs.read(session, sha256)
+        data = self._database_bytes(sha256)
         if data is not None:
-            return bytes(data)
+            return data
         if small:
             with contextlib.suppress(StoreError):
                 return self.blobs.get(sha256)
-        raise StoreError(f"blob {sha256} is missing from the database and {self.blobs.root}")
+        raise self._missing(sha256)
+
+    def _missing(self, sha256: str) -> StoreError:
+        return StoreError(f"blob {sha256} is missing from the database and {self.blobs.root}")
+
+    def _database_bytes(self, sha256: str) -> bytes | None:
+        with self.reading() as session:
+            data = inline_blobs.read(session, sha256)
+        return None if data is None else bytes(data)
 
     def blobs_bytes(self, shas: Iterable[str]) -> dict[str, bytes]:
         """The bytes of each of ``shas`` that is kept anywhere (one query for those in the
@@ -366,7 +387,10 @@ class Store:
         try:
             return self.blobs.open(sha256)
         except StoreError:
-            return io.BytesIO(self.blob_bytes(sha256))
+            data = self._database_bytes(sha256)  # the file was looked for already
+        if data is None:
+            raise self._missing(sha256)
+        return io.BytesIO(data)
 
     def content(self, doc: Document) -> bytes:
         return self.blob_bytes(doc.blob_sha256, doc.size)

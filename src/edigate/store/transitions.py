@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from .schema import AuditEvent, Document, utcnow
+from .schema import Document, utcnow
 from .statuses import Status
 from .store import Store
 
-#: The tables themselves: bulk statements skip the ORM's per-object bookkeeping.
+#: The table itself: bulk statements skip the ORM's per-object bookkeeping.
 _DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
-_AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 class Held(NamedTuple):
@@ -119,20 +118,7 @@ def orders_delivered(session: Session, store: Store, orders: dict[int, int]) -> 
 def _audit(
     session: Session, store: Store, events: Sequence[tuple[int, str, str, str, dict[str, Any]]]
 ) -> None:
-    """Audit events, as :meth:`Store.audit` writes them, in one statement."""
-    if not events:
-        return
-    session.execute(
-        insert(_AUDIT),
-        [
-            {
-                "document_id": doc_id,
-                "event": event,
-                "from_status": before,
-                "to_status": after,
-                "actor": store.actor,
-                "detail": detail,
-            }
-            for doc_id, event, before, after, detail in events
-        ],
-    )
+    """Audit events, through :meth:`Store.audit`: they wait in the session with the others
+    and are inserted together before the commit."""
+    for doc_id, event, before, after, detail in events:
+        store.audit(session, doc_id, event, before, after, detail)
