@@ -144,3 +144,34 @@ def test_the_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
 def test_an_unknown_scenario_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown scenario 'nope'"):
         run_bench("smoke", only=("nope",))
+
+
+def _paced(offered: float, received: float, done: float, p99: float) -> dict[str, float]:
+    return {
+        "offered_per_s": offered,
+        "offered_achieved_per_s": received,
+        "files_per_s": done,
+        "latency_p99_s": p99,
+    }
+
+
+@pytest.mark.parametrize(
+    ("received", "done", "p99", "met"),
+    [
+        (300.0, 296.0, 0.4, True),
+        (300.0, 240.0, 0.9, False),  # the worker fell behind: the short run's p99 hides it
+        (250.0, 250.0, 0.4, False),  # receive() could not take 300/s
+        (300.0, 300.0, 1.2, False),
+    ],
+)
+def test_the_latency_target_is_met_only_at_the_rate_received_and_done(
+    received: float, done: float, p99: float, met: bool
+) -> None:
+    from edigate.bench.small_files import SINGLE, _check_targets
+
+    result = ScenarioResult("small-files", "t")
+    burst = {"files_per_s": 320.0}
+    _check_targets(result, {SINGLE: [burst, _paced(300.0, received, done, p99)]})
+    latency = next(c for c in result.checks if c.name == "small files p99 at 300/s")
+    assert latency.met is met
+    assert f"{done:.0f}/s done" in latency.measured

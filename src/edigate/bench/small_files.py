@@ -275,15 +275,18 @@ def _check_targets(result: ScenarioResult, runs: dict[Setup, list[dict[str, Any]
         (r for r in chosen[1:] if r["offered_per_s"] == TARGET_SMALL_FILES_PER_S), None
     )
     if at_target is not None:
-        # The latency target holds only at that rate: when receive() cannot take files as
-        # fast as they are offered, the rate actually reached is what the p99 was measured at.
+        # The latency target holds only at that rate, received and done: when receive()
+        # cannot take files as fast as they are offered, or the worker falls behind (a
+        # short run's p99 then hides a queue that would grow for as long as the load
+        # lasts), the target is not met, whatever the p99 of the run.
         p99 = at_target["latency_p99_s"]
         reached = at_target["offered_achieved_per_s"]
+        done = at_target["files_per_s"]
         result.check(
             "small files p99 at 300/s",
             f"< {TARGET_SMALL_P99_S:.0f} s at {TARGET_SMALL_FILES_PER_S:.0f}/s",
-            f"{p99:.2f} s at {reached:.0f}/s received ({setup.name})",
-            p99 < TARGET_SMALL_P99_S and reached >= 0.95 * TARGET_SMALL_FILES_PER_S,
+            f"{p99:.2f} s, {reached:.0f}/s received, {done:.0f}/s done ({setup.name})",
+            p99 < TARGET_SMALL_P99_S and min(reached, done) >= 0.95 * TARGET_SMALL_FILES_PER_S,
         )
 
 
