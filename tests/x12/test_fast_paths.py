@@ -296,3 +296,34 @@ def test_per_count_checkers_agree_with_the_padded_checker() -> None:
                 els = els[: rng.randrange(0, len(els) + 1)]
                 for cs, rs in ((">", "^"), (">", NO_SEPARATOR)):
                     assert fast(els, cs, rs) == reference(els, cs, rs), (seg.tag, els)
+
+
+def _strptime_accepts(value: str, fmt: str, width: int) -> bool:
+    if not (len(value) == width and value.isdigit() and value.isascii()):
+        return False
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def test_isa_date_check_accepts_exactly_what_strptime_does() -> None:
+    """Every YYMMDD with month 00-13 and day 00-32 (the leap days of each century too),
+    and odd widths and digits: ISA09's check agrees with ``strptime("%y%m%d")``."""
+    from edigate.x12.isa import _valid_yymmdd
+
+    values = [f"{y:02d}{m:02d}{d:02d}" for y in range(100) for m in range(14) for d in range(33)]
+    values += ["", "26112", "2611233", "26ab23", "\uff12\uff16\uff11\uff11\uff12\uff13"]
+    wrong = [v for v in values if _valid_yymmdd(v) != _strptime_accepts(v, "%y%m%d", 6)]
+    assert wrong == []
+    assert _valid_yymmdd("000229") and not _valid_yymmdd("690229")  # 2000 yes, 1969 no
+
+
+def test_isa_time_check_accepts_exactly_what_strptime_does() -> None:
+    from edigate.x12.isa import _valid_hhmm
+
+    values = [f"{h:02d}{m:02d}" for h in range(30) for m in range(70)]
+    values += ["", "930", "09300", "9:30", "\uff10\uff19\uff13\uff10"]
+    wrong = [v for v in values if _valid_hhmm(v) != _strptime_accepts(v, "%H%M", 4)]
+    assert wrong == []

@@ -229,9 +229,9 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
         field_finding(ErrorCode.INVALID_RECEIVER_QUALIFIER, 7, "ISA07 must be a 2-character code")
     if not values[8]:
         field_finding(ErrorCode.INVALID_RECEIVER_ID, 8, "ISA08 receiver ID is empty")
-    if not _valid_date(values[9], "%y%m%d"):
+    if not _valid_yymmdd(values[9]):
         field_finding(ErrorCode.INVALID_INTERCHANGE_DATE, 9, "ISA09 must be a date YYMMDD")
-    if not _valid_date(values[10], "%H%M"):
+    if not _valid_hhmm(values[10]):
         field_finding(ErrorCode.INVALID_INTERCHANGE_TIME, 10, "ISA10 must be a time HHMM")
     if not (len(values[12]) == 5 and values[12].isdigit()):
         field_finding(
@@ -260,13 +260,23 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
     )
 
 
-def _valid_date(value: str, fmt: str) -> bool:
-    """A date or time in exactly the width of ``fmt`` (strptime alone takes "930" for 0930)."""
-    width = len(_dt.datetime(2000, 1, 1).strftime(fmt))
-    if not (value.isdigit() and value.isascii() and len(value) == width):
+def _digits(value: str, width: int) -> bool:
+    return len(value) == width and value.isdigit() and value.isascii()
+
+
+def _valid_yymmdd(value: str) -> bool:
+    """ISA09: six digits naming a real day. The century is strptime's (00-68 are 20xx,
+    69-99 19xx), which decides only whether 00 has a 29 February: it has, as 2000."""
+    if not _digits(value, 6):
         return False
+    yy = int(value[:2])
     try:
-        _dt.datetime.strptime(value, fmt)
+        _dt.date(2000 + yy if yy < 69 else 1900 + yy, int(value[2:4]), int(value[4:]))
     except ValueError:
         return False
     return True
+
+
+def _valid_hhmm(value: str) -> bool:
+    """ISA10: four digits, 0000 to 2359."""
+    return _digits(value, 4) and int(value[:2]) < 24 and int(value[2:]) < 60
