@@ -47,7 +47,7 @@ from ..app import Gateway
 from ..channels.base import store_handler
 from ..channels.folder import FolderInbound
 from ..errors import EdigateError
-from ..heap import freeze_startup_heap
+from ..heap import prepare_long_running_heap
 from ..store import Store
 from .common import (
     Child,
@@ -355,7 +355,7 @@ class WorkerThread:
 
     def __init__(self, gateway: Gateway, name: str, profiler: Profiler | None) -> None:
         gateway.worker("warmup").run(until_idle=True)
-        freeze_startup_heap()  # as edigate serve does once started (see heap.py)
+        prepare_long_running_heap()  # as edigate serve does once started (see heap.py)
         self.worker = gateway.worker(name)
         target = profiler.wrap(self.worker.run) if profiler else self.worker.run
         self.thread = threading.Thread(target=target, name="bench-worker", daemon=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..app import Gateway
-from ..heap import freeze_startup_heap
+from ..heap import prepare_long_running_heap
 from ..key_checks import key_checks, require_keys
 from ..pipeline.operations import (
     Attempt,
@@ -34,7 +34,7 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     if gateway.store.engine.dialect.name == "sqlite":
         gateway.store.release_claims()  # SQLite runs one worker: any claim is a dead one's
     work.install_signal_handlers()
-    freeze_startup_heap()  # after the checks above loaded the partner registry
+    prepare_long_running_heap()  # after the checks above loaded the partner registry
     stats = work.run(until_idle=until_idle)
     click.echo(f"processed {stats.processed} document(s), {stats.failed} failed attempt(s)")
 

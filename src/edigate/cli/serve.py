@@ -11,7 +11,7 @@ import click
 
 from ..app import Gateway
 from ..demo import run_demo
-from ..heap import freeze_startup_heap
+from ..heap import prepare_long_running_heap
 from ..server import GatewayServer
 from .context import pass_gateway
 
@@ -39,7 +39,7 @@ def serve(gateway: Gateway, no_worker: bool, log_level: str) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     server.start()
-    frozen = freeze_startup_heap()
+    frozen = prepare_long_running_heap()
     logging.getLogger("edigate.serve").debug("%d startup objects frozen", frozen)
     server.wait()
 
