@@ -53,33 +53,6 @@ def test_an_added_document_changed_later_in_its_transaction_is_saved(store: Stor
     assert _events(store, parent) == ["received", "processed"]
 
 
-def test_a_rolled_back_savepoint_takes_its_documents_and_events_only(store: Store) -> None:
-    parent = store.receive(b"parent", channel="cli").document_id
-    with store.session() as session:
-        doc = store.get(session, parent)
-        kept = store.add_document(
-            session, b"kept", direction=Direction.OUTBOUND, status=Status.CREATED, channel="erp"
-        )
-        with pytest.raises(RuntimeError), store.savepoint(session):
-            gone = store.add_document(
-                session, b"gone", direction=Direction.OUTBOUND, status=Status.CREATED, channel="x"
-            )
-            store.transition(session, doc, Status.REJECTED, "rejected")
-            raise RuntimeError("this document fails")
-        assert gone not in session
-        # The id may come back (SQLite reuses it): the session takes the new row.
-        again = store.add_document(
-            session, b"again", direction=Direction.OUTBOUND, status=Status.CREATED, channel="y"
-        )
-    with store.reading() as session:
-        channels = sorted(
-            session.scalars(select(Document.channel).where(Document.id != parent)).all()
-        )
-    assert channels == ["erp", "y"]
-    assert _events(store, parent) == ["received"]
-    assert _events(store, kept.id) == _events(store, again.id) == ["created"]
-
-
 def test_fsync_many_fsyncs_each_path_and_reports_each_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

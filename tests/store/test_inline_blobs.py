@@ -104,32 +104,6 @@ def test_a_rolled_back_transaction_keeps_no_bytes(store: Store) -> None:
     assert set(rows(store)) == {receipt.sha256}
 
 
-def test_a_rolled_back_savepoint_drops_only_its_own_bytes(store: Store) -> None:
-    receipt = store.receive(b"parent", channel="a")
-    with store.session() as session:
-        doc = store.get(session, receipt.document_id)
-        kept = store.add_document(
-            session,
-            b"kept",
-            direction=Direction.OUTBOUND,
-            status=Status.CREATED,
-            channel="erp",
-            parent=doc,
-        )
-        with pytest.raises(RuntimeError), store.savepoint(session):
-            store.add_document(
-                session,
-                b"dropped",
-                direction=Direction.OUTBOUND,
-                status=Status.CREATED,
-                channel="erp",
-                parent=doc,
-            )
-            raise RuntimeError("this document failed")
-    assert set(rows(store)) == {receipt.sha256, kept.blob_sha256}
-    assert store.content(kept) == b"kept"
-
-
 def test_blobs_kept_as_files_before_the_database_held_any_are_still_read(store: Store) -> None:
     old = store.blobs.put(b"written by an earlier version")
     assert store.blob_bytes(old.sha256) == b"written by an earlier version"

@@ -1,9 +1,8 @@
 """``Store.add_leaf``: rows written together at the next flush are the rows ``add_document``
-would have written, audit events included, and leave with a rolled-back savepoint."""
+would have written, audit events included."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -95,18 +94,3 @@ def test_a_query_in_the_transaction_sees_the_leaves_added_before_it(store: Store
         leaf(store, session, parent, b"order", "PO9")
         found = session.scalars(select(Document.po_number).where(Document.parent_id == parent.id))
         assert list(found) == ["PO9"]
-
-
-def test_a_rolled_back_savepoint_takes_its_leaves_with_it(store: Store) -> None:
-    receipt = store.receive(b"the file", channel="sftp")
-    with store.session() as session:
-        parent = store.get(session, receipt.document_id)
-        leaf(store, session, parent, b"kept", "KEPT")
-        with pytest.raises(RuntimeError), store.savepoint(session):
-            leaf(store, session, parent, b"dropped", "DROPPED")
-            raise RuntimeError("this document failed")
-    with store.reading() as session:
-        kept = session.scalars(
-            select(Document.po_number).where(Document.parent_id == receipt.document_id)
-        ).all()
-    assert kept == ["KEPT"]

@@ -9,7 +9,7 @@ too, and workers on other hosts read them without a shared folder. Larger blobs 
 streamed and never held whole (``blobs.py``).
 
 The bytes wait in the session (like the audit events) and are inserted together, in one
-statement, before the commit, a savepoint or any ORM query. Same content, same row.
+statement, before the commit or any ORM query. Same content, same row.
 """
 
 from __future__ import annotations
@@ -90,11 +90,6 @@ def write_pending(session: Session) -> None:
         # then wait for each other in one order, never in a cycle (a deadlock).
         rows = [{"sha256": k, "data": v} for k, v in sorted(pending.items())]
         connection.execute(statement, rows)
-
-
-def drop_pending(session: Session) -> None:
-    """Forget the bytes of a rolled-back savepoint (its rows are gone too)."""
-    session.info.pop(_PENDING, None)
 
 
 def has_pending(session: Session) -> bool:

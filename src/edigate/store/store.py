@@ -199,7 +199,6 @@ class Store:
         doc = Document(id=doc_id, **values)
         make_transient_to_detached(doc)
         session.add(doc)
-        session.info.setdefault(_ADDED, []).append(doc)
         self.audit(session, doc, "created", None, status, {"parent": doc.parent_id})
         return doc
 
@@ -216,7 +215,7 @@ class Store:
     ) -> None:
         """:meth:`add_document` for a row that nothing in the transaction refers to again
         (an order for the ERP, a 997, an 855): it waits in the session and is inserted with
-        the others, in one statement, before the commit, a savepoint or any ORM query.
+        the others, in one statement, before the commit or any ORM query.
 
         Why: a statement and an ORM object of its own cost about three quarters of
         ``add_document``, and a worker's batch stores three such rows per file.
@@ -273,8 +272,7 @@ class Store:
         """Record an event of ``doc`` (a row, or its id) in the caller's transaction.
 
         Events wait in the session and are inserted together (one executemany) before the
-        commit, before any ORM query in the session, and before a savepoint begins; a
-        rolled-back savepoint drops its own."""
+        commit and before any ORM query in the session."""
         pending: list[dict[str, Any]] = session.info.setdefault(_AUDITS, [])
         pending.append(
             _audit_row(
@@ -476,39 +474,6 @@ class Store:
                 held = {doc.id: doc for doc in session.execute(stmt).scalars()}
             yield session, held
 
-    @contextmanager
-    def savepoint(self, session: Session) -> Iterator[None]:
-        """A savepoint for one document of a multi-document commit: an exception rolls
-        back that document's writes only (and propagates).
-
-        A sequence first taken inside a rolled-back savepoint lost its row lock with it
-        (PostgreSQL releases a subtransaction's locks): it is forgotten, so the next number
-        is taken, and locked, from the database again, never counted on from a number that
-        another worker may have taken meanwhile.
-        """
-        cache = _sequence_cache(session)
-        before = set(cache) if cache is not None else set()
-        added: list[Document] = session.info.setdefault(_ADDED, [])
-        mark = len(added)
-        write_pending(session)
-        try:
-            with session.begin_nested():
-                yield
-        except BaseException:
-            if cache is not None:
-                for key in set(cache) - before:
-                    del cache[key]
-            # Rows inserted by add_document went with the savepoint: so do their objects
-            # (a later row may get the same id back on SQLite).
-            for doc in added[mark:]:
-                if doc in session:
-                    session.expunge(doc)
-            del added[mark:]
-            session.info.pop(_AUDITS, None)  # the savepoint's own: written before it began
-            session.info.pop(_LEAVES, None)
-            inline_blobs.drop_pending(session)
-            raise
-
     def release(self, doc_id: int, worker: str) -> None:
         with self.session() as session:
             session.execute(
@@ -641,8 +606,6 @@ _INSERT_DOCUMENTS = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id, sort_by_parame
 #: session.info key: audit events not inserted yet (see Store.audit).
 _AUDITS = "edigate_pending_audits"
 _AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
-#: session.info key: the documents add_document created in this transaction.
-_ADDED = "edigate_added_documents"
 #: session.info key: rows add_leaf keeps for the next write, with the actor of each.
 _LEAVES = "edigate_pending_leaves"
 _SEQUENCES = "edigate_control_sequences"
@@ -672,8 +635,8 @@ def _write_sequences(session: Session) -> None:
             .values(value=value)
         )
         if not written.rowcount:
-            # Its row was created under a savepoint that rolled back: create it again, so
-            # the numbers taken stay taken.
+            # Its row is gone (made under a savepoint of the caller's that rolled back):
+            # create it again, so the numbers taken stay taken.
             session.add(ControlSequence(partner_id=partner_id, kind=kind, value=value))
             session.flush()
 
