@@ -94,3 +94,43 @@ def test_a_query_in_the_transaction_sees_the_leaves_added_before_it(store: Store
         leaf(store, session, parent, b"order", "PO9")
         found = session.scalars(select(Document.po_number).where(Document.parent_id == parent.id))
         assert list(found) == ["PO9"]
+
+
+def test_thousands_of_leaves_in_one_transaction_each_get_their_own_id(store: Store) -> None:
+    """More rows than one multi-row INSERT takes (SQLite's limit on bound parameters splits
+    them into several statements): each row's id is still its own, and so is its event
+    (which names the row's parent: the leaves alternate between two)."""
+    files = [store.receive(b"big file %d" % n, channel="sftp").document_id for n in range(2)]
+    count = 2500
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO DOCUMENTS"):
+            statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        with store.session() as session:
+            parents = [store.get(session, doc_id) for doc_id in files]
+            for n in range(count):
+                leaf(store, session, parents[n % 2], b"order %d" % n, f"PO{n}")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    if store.engine.dialect.name == "sqlite":
+        assert len(statements) > 1  # the case this test is about
+    with store.reading() as session:
+        rows = session.scalars(select(Document).where(Document.parent_id.in_(files))).all()
+        events = dict(
+            session.execute(
+                select(AuditEvent.document_id, AuditEvent.detail).where(
+                    AuditEvent.document_id.in_([r.id for r in rows])
+                )
+            ).all()
+        )
+    by_id = sorted(rows, key=lambda r: r.id)
+    assert [r.po_number for r in by_id] == [f"PO{n}" for n in range(count)]
+    for row in by_id:
+        n = int(row.po_number.removeprefix("PO"))
+        assert row.parent_id == files[n % 2]
+        assert store.content(row) == b"order %d" % n
+        assert events[row.id] == {"parent": row.parent_id}
