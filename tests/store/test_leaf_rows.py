@@ -48,10 +48,9 @@ def test_leaves_are_rows_with_their_created_events_in_the_order_added(store: Sto
     assert events == [(r.id, "created", "created") for r in sorted(rows, key=lambda r: r.id)]
 
 
-def test_leaves_of_several_parents_are_one_insert_each_row_with_its_own_parent(
-    store: Store,
-) -> None:
-    files = [store.receive(b"file %d" % n, channel="sftp").document_id for n in range(3)]
+def add_interleaved(store: Store, files: list[int], count: int) -> list[str]:
+    """Add ``count`` leaves in one transaction, their parents ``files`` in turn (0, 1, 2,
+    0, 1, 2, ...); returns the INSERT INTO documents statements that were sent."""
     statements: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
@@ -62,13 +61,16 @@ def test_leaves_of_several_parents_are_one_insert_each_row_with_its_own_parent(
     try:
         with store.session() as session:
             parents = [store.get(session, doc_id) for doc_id in files]
-            for n in range(12):  # interleaved: 0, 1, 2, 0, 1, 2, ...
-                parent = parents[n % 3]
+            for n in range(count):
+                parent = parents[n % len(files)]
                 leaf(store, session, parent, b"leaf %d of %d" % (n, parent.id), f"PO{n}")
     finally:
         event.remove(store.engine, "before_cursor_execute", seen)
-    assert len(statements) == 1
+    return statements
 
+
+def assert_each_row_is_its_own(store: Store, files: list[int], count: int) -> None:
+    """Every leaf is a row in the order added, with its own parent, bytes and event."""
     with store.reading() as session:
         rows = session.scalars(select(Document).where(Document.parent_id.in_(files))).all()
         parents_in_audit = dict(
@@ -78,13 +80,21 @@ def test_leaves_of_several_parents_are_one_insert_each_row_with_its_own_parent(
                 )
             ).all()
         )
-    assert len(rows) == 12
-    for row in rows:
+    by_id = sorted(rows, key=lambda r: r.id)
+    assert [r.po_number for r in by_id] == [f"PO{n}" for n in range(count)]
+    for row in by_id:
         n = int(row.po_number.removeprefix("PO"))
-        assert row.parent_id == files[n % 3]
+        assert row.parent_id == files[n % len(files)]
         assert store.content(row) == b"leaf %d of %d" % (n, row.parent_id)
         assert parents_in_audit[row.id] == {"parent": row.parent_id}
-    assert [r.po_number for r in sorted(rows, key=lambda r: r.id)] == [f"PO{n}" for n in range(12)]
+
+
+def test_leaves_of_several_parents_are_one_insert_each_row_with_its_own_parent(
+    store: Store,
+) -> None:
+    files = [store.receive(b"file %d" % n, channel="sftp").document_id for n in range(3)]
+    assert len(add_interleaved(store, files, 12)) == 1
+    assert_each_row_is_its_own(store, files, 12)
 
 
 def test_a_query_in_the_transaction_sees_the_leaves_added_before_it(store: Store) -> None:
@@ -101,36 +111,7 @@ def test_thousands_of_leaves_in_one_transaction_each_get_their_own_id(store: Sto
     them into several statements): each row's id is still its own, and so is its event
     (which names the row's parent: the leaves alternate between two)."""
     files = [store.receive(b"big file %d" % n, channel="sftp").document_id for n in range(2)]
-    count = 2500
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO DOCUMENTS"):
-            statements.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", seen)
-    try:
-        with store.session() as session:
-            parents = [store.get(session, doc_id) for doc_id in files]
-            for n in range(count):
-                leaf(store, session, parents[n % 2], b"order %d" % n, f"PO{n}")
-    finally:
-        event.remove(store.engine, "before_cursor_execute", seen)
+    statements = add_interleaved(store, files, 2500)
     if store.engine.dialect.name == "sqlite":
         assert len(statements) > 1  # the case this test is about
-    with store.reading() as session:
-        rows = session.scalars(select(Document).where(Document.parent_id.in_(files))).all()
-        events = dict(
-            session.execute(
-                select(AuditEvent.document_id, AuditEvent.detail).where(
-                    AuditEvent.document_id.in_([r.id for r in rows])
-                )
-            ).all()
-        )
-    by_id = sorted(rows, key=lambda r: r.id)
-    assert [r.po_number for r in by_id] == [f"PO{n}" for n in range(count)]
-    for row in by_id:
-        n = int(row.po_number.removeprefix("PO"))
-        assert row.parent_id == files[n % 2]
-        assert store.content(row) == b"order %d" % n
-        assert events[row.id] == {"parent": row.parent_id}
+    assert_each_row_is_its_own(store, files, 2500)
