@@ -100,3 +100,40 @@ def test_detect_csv_with_quoted_delimiters() -> None:
         b'\xef\xbb\xbfPO,Item,Description,Qty\r\nA1,X,"Widget, blue",2\r\nA1,Y,"Clip, steel",3\r\n'
     )
     assert detect_format(head) is Format.CSV
+
+
+def test_a_failed_batch_is_let_go_without_waiting_for_the_collector(store: Store) -> None:
+    """A batch processor that keeps a failure in a dict of its own frame makes a reference
+    cycle (exception, traceback, frame, dict); once the failure is recorded the worker
+    breaks it, so the batch is freed at once, not at a collection (rare, see heap.py)."""
+    import gc
+    import weakref
+
+    ids = [store.receive(b"d%d" % i, channel="cli").document_id for i in range(2)]
+
+    class Batch:
+        """Stands for what a batch holds: plans, models, bytes."""
+
+    held: list[weakref.ref[Batch]] = []
+
+    def process_batch(doc_ids: list[int], _worker: str) -> dict[int, Exception]:
+        batch = Batch()
+        held.append(weakref.ref(batch))
+        outcome: dict[int, Exception] = {}
+        try:
+            raise ValueError("commit failed")
+        except ValueError as exc:
+            outcome[doc_ids[0]] = exc
+        return outcome
+
+    batch_lane = Lane(
+        "inbound", PENDING_INBOUND, Direction.INBOUND, lambda *_: None, process_batch=process_batch
+    )
+    gc.disable()
+    try:
+        Worker(store, [batch_lane], WorkerConfig(backoff_seconds=60)).run_once()
+        assert len(held) == 1 and held[0]() is None
+    finally:
+        gc.enable()
+    with store.session() as session:
+        assert store.get(session, ids[0]).last_error == "ValueError: commit failed"

@@ -226,3 +226,8 @@ class Worker:
             )
         except StoreUnavailableError:
             log.warning("document %s: could not record the failure", doc_id)
+        # Written down: let go of its frames now. A processor that keeps the exception in a
+        # dict of its frame (the inbound lane's outcome of a batch) makes a reference cycle
+        # that holds the whole batch until the collector's next run, which a long-running
+        # worker makes rare (heap.py).
+        exc.__traceback__ = None
