@@ -3,6 +3,7 @@ would have written, audit events included."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -115,3 +116,26 @@ def test_thousands_of_leaves_in_one_transaction_each_get_their_own_id(store: Sto
     if store.engine.dialect.name == "sqlite":
         assert len(statements) > 1  # the case this test is about
     assert_each_row_is_its_own(store, files, 2500)
+
+
+def test_ids_that_sqlite_would_return_out_of_row_order_stop_the_commit() -> None:
+    """SQLite gives a multi-row INSERT's ids in VALUES order by behaviour, not by promise:
+    were that to change, the rows' returned parents and contents no longer match them in
+    id order, and the insert is refused instead of giving rows each other's ids."""
+    from types import SimpleNamespace
+
+    from edigate.errors import StoreError
+    from edigate.store.store import _insert_documents
+
+    rows = [{"parent_id": 1, "blob_sha256": "aa"}, {"parent_id": 1, "blob_sha256": "bb"}]
+
+    def session_returning(returned: list[tuple[int, int, str]]) -> Session:
+        result = SimpleNamespace(all=lambda: returned)
+        connection = SimpleNamespace(
+            dialect=SimpleNamespace(name="sqlite"), execute=lambda _stmt, _rows: result
+        )
+        return SimpleNamespace(connection=lambda: connection)  # type: ignore[return-value]
+
+    assert _insert_documents(session_returning([(8, 1, "bb"), (7, 1, "aa")]), rows) == [7, 8]
+    with pytest.raises(StoreError, match="out of row order"):
+        _insert_documents(session_returning([(7, 1, "bb"), (8, 1, "aa")]), rows)

@@ -602,6 +602,10 @@ _DOCUMENT_COLUMNS = tuple(column.key for column in _DOCUMENTS.columns)
 _INSERT_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
 #: Many rows in one statement, their ids returned in the order of the rows (PostgreSQL).
 _INSERT_DOCUMENTS = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id, sort_by_parameter_order=True)
+#: Many rows, each id returned with what tells its row apart (SQLite: see _insert_documents).
+_INSERT_DOCUMENTS_CHECKED = insert(_DOCUMENTS).returning(
+    _DOCUMENTS.c.id, _DOCUMENTS.c.parent_id, _DOCUMENTS.c.blob_sha256
+)
 
 #: session.info key: audit events not inserted yet (see Store.audit).
 _AUDITS = "edigate_pending_audits"
@@ -625,7 +629,7 @@ def _sequence_cache(session: Session) -> dict[tuple[str, str], int] | None:
 def _write_sequences(session: Session) -> None:
     """Before commit: write the last control number taken from each sequence."""
     cache = session.info.get(_SEQUENCES)
-    if not cache or session.in_nested_transaction():  # a savepoint: the outer one writes
+    if not cache:
         return
     session.info[_SEQUENCES] = None
     for (partner_id, kind), value in cache.items():
@@ -634,11 +638,8 @@ def _write_sequences(session: Session) -> None:
             .where(ControlSequence.partner_id == partner_id, ControlSequence.kind == kind)
             .values(value=value)
         )
-        if not written.rowcount:
-            # Its row is gone (made under a savepoint of the caller's that rolled back):
-            # create it again, so the numbers taken stay taken.
-            session.add(ControlSequence(partner_id=partner_id, kind=kind, value=value))
-            session.flush()
+        if not written.rowcount:  # taken from it in this transaction, so it is there
+            raise StoreError(f"control number sequence {partner_id}/{kind} vanished")
 
 
 class _WriterTurns:
@@ -712,14 +713,19 @@ def _insert_documents(session: Session, rows: list[dict[str, Any]]) -> list[int]
     # (compiled once and cached, unlike ``insert().values(rows)``, whose compilation cost
     # about 0.3 ms per row), in the order of the rows, one after the other. SQLite gives a
     # statement's rows ascending INTEGER PRIMARY KEY ids in VALUES order (under its write
-    # lock), and each statement's above the last: sorted, the ids are the rows' own.
-    return sorted(connection.execute(_INSERT_DOCUMENT, rows).scalars())
+    # lock), and each statement's above the last: sorted, the ids are the rows' own. That
+    # order is SQLite's behaviour, not its promise: each row's parent and content, returned
+    # with its id, are checked, so a change would stop the commit instead of mixing rows.
+    returned = sorted(connection.execute(_INSERT_DOCUMENTS_CHECKED, rows).all())
+    for (_, parent_id, sha256), row in zip(returned, rows, strict=True):
+        if parent_id != row["parent_id"] or sha256 != row["blob_sha256"]:
+            raise StoreError("SQLite returned the new documents' ids out of row order")
+    return [doc_id for doc_id, _, _ in returned]
 
 
 @event.listens_for(Session, "before_commit")
 def _pending_before_commit(session: Session) -> None:
-    if not session.in_nested_transaction():
-        write_pending(session)
+    write_pending(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
