@@ -47,6 +47,19 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+def steady_rate(times: list[float]) -> float:
+    """Events per second between the 10th and the 90th percentile of their ``times``
+    (seconds): the rate kept up, without the run's start nor the tail of its last
+    events' latency (which ``count / total time`` counts in). 0 for fewer than 10 times
+    or none apart."""
+    ordered = sorted(times)
+    if len(ordered) < 10:
+        return 0.0
+    low, high = len(ordered) // 10, len(ordered) * 9 // 10
+    span = ordered[high] - ordered[low]
+    return (high - low) / span if span > 0 else 0.0
+
+
 def pin_one_cpu() -> int | None:
     """Run this process on one CPU (the lowest allowed); returns it, None if unsupported."""
     if not hasattr(os, "sched_setaffinity"):
