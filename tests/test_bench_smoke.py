@@ -80,11 +80,24 @@ def test_small_files_reach_the_outbox_with_a_997_each(report: BenchReport) -> No
         "2 processes: orders in outbox": split,
         "2 processes: 997s stored": split,
         "2 processes: files": split,
+        "worker alone: orders in outbox": SMOKE.small_files,
+        "worker alone: 997s stored": SMOKE.small_files,
+        "worker alone: files": SMOKE.small_files,
     }
     burst = result.runs[0]
     assert burst["finished"] and burst["files"] == SMOKE.small_files
     # Every file was received once and its order found by the latency query.
     assert burst["fsyncs_per_file"] > 0 and burst["commits_per_file"] > 0
+
+
+def test_small_files_measure_the_worker_alone_on_a_backlog(report: BenchReport) -> None:
+    result = scenario(report, "small-files")
+    backlog = result.runs[-1]
+    assert backlog["orders"] == backlog["acks_997"] == backlog["files"] == SMOKE.small_files
+    assert backlog["user_ms_per_file"] > 0 and backlog["files_per_s"] > 0
+    user, kernel = result.figures["worker alone: CPU ms per file (user / kernel)"].split(" / ")
+    assert float(user) == round(backlog["user_ms_per_file"], 1)
+    assert float(kernel) == round(backlog["system_ms_per_file"], 1)
 
 
 def test_small_files_also_run_with_the_worker_in_its_own_process(report: BenchReport) -> None:

@@ -311,13 +311,16 @@ class ChildRun:
     seconds: float
     max_rss_mb: float
     output: str
+    #: CPU seconds of the child itself, in user space and in the kernel (wait4).
+    user_s: float = 0.0
+    system_s: float = 0.0
 
 
 def run_measured(
     command: list[str], *, timeout: float, env: dict[str, str] | None = None
 ) -> ChildRun:
-    """Run ``command`` to its end; its own peak RSS comes from ``wait4`` (not RUSAGE_CHILDREN,
-    which is the maximum over every child ever waited for)."""
+    """Run ``command`` to its end; its own peak RSS and CPU come from ``wait4`` (not
+    RUSAGE_CHILDREN, whose RSS is the maximum over every child ever waited for)."""
     start = time.perf_counter()
     with open(os.devnull, "rb") as stdin, _captured() as out:
         proc = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -325,7 +328,14 @@ def run_measured(
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     seconds = time.perf_counter() - start
-    return ChildRun(os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss / 1024, text)
+    return ChildRun(
+        os.waitstatus_to_exitcode(status),
+        seconds,
+        usage.ru_maxrss / 1024,
+        text,
+        usage.ru_utime,
+        usage.ru_stime,
+    )
 
 
 @contextlib.contextmanager

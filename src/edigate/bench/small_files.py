@@ -23,6 +23,10 @@ Runs (each on a fresh data dir and database; burst and paced in both configurati
 * ``folder``: files dropped in a watched folder first (``FolderInbound``, settle 0 s, poll
   0.1 s, so the channel's own cost is measured, not a settle time): latency from the file's
   mtime.
+* ``worker alone``: every file received first, then ``edigate worker --until-idle`` in a
+  process of its own (``backlog_run``): its files/s and CPU per file, user and kernel, with
+  its start-up taken off. Nothing shares the cores with it, so this moves least from run
+  to run; the kernel's share is mostly creating the three output files of each file.
 
 Latency = the order's ``delivered`` audit event minus the received row's ``created_at``
 (the folder run: minus the file's mtime). An idle worker thread waits ``poll_seconds`` (0.5 s,
@@ -62,6 +66,7 @@ from .common import (
     last_event,
     no_progress,
     order_deliveries,
+    run_measured,
     utcnow,
     wait_for,
 )
@@ -72,6 +77,8 @@ from .sizes import BOTS_FILES_PER_S, TARGET_SMALL_FILES_PER_S, TARGET_SMALL_P99_
 
 WARMUP = 3
 CHANNEL = "bench"
+#: Names the figures of the worker meeting a backlog alone (backlog_run).
+BACKLOG_PREFIX = "worker alone: "
 #: ``[worker] poll_seconds`` of the worker process (the default is 0.5 s): its idle wait is
 #: latency that no wakeup shortens; a claim query every 0.1 s costs an idle worker little.
 SPLIT_POLL_SECONDS = 0.1
@@ -128,7 +135,8 @@ def run(
         label="small files: folder",
         progress=progress,
     )
-    result.runs += [*single, *split, folder]
+    backlog = backlog_run(Workspace(work / "backlog", config_dir), size.small_files, progress)
+    result.runs += [*single, *split, folder, backlog]
     result.seconds = time.perf_counter() - start
 
     _single_figures(result, single[0])
@@ -137,7 +145,12 @@ def run(
     result.figures["folder files/s"] = folder["files_per_s"]
     result.figures["folder latency p50 s (from mtime)"] = folder["latency_p50_s"]
     result.figures["folder latency p99 s (from mtime)"] = folder["latency_p99_s"]
-    result.counts = _counts([*single, folder]) | _counts(split, SPLIT.prefix)
+    _backlog_figures(result, backlog)
+    result.counts = (
+        _counts([*single, folder])
+        | _counts(split, SPLIT.prefix)
+        | _counts([backlog], BACKLOG_PREFIX)
+    )
     _check_targets(result, {SINGLE: single, SPLIT: split})
     result.notes.append(
         "burst latencies are queue time (all files offered at once); paced runs give latency "
@@ -251,6 +264,55 @@ def _split_figures(result: ScenarioResult, runs: list[dict[str, Any]]) -> None:
         }
     )
     _paced_figures(result, SPLIT, paced)
+
+
+def backlog_run(ws: Workspace, files: int, progress: Progress = no_progress) -> dict[str, Any]:
+    """The worker alone, as it meets a backlog: ``files`` received first, then ``edigate
+    worker --until-idle`` in a process of its own. Its CPU (from wait4) less an idle run's
+    (start-up: imports, the partner registry), per file: the steadiest figure here, as no
+    channel shares the cores with it."""
+    command = edigate_command(ws.toml, "worker", "--until-idle")
+    idle = run_measured(command, timeout=120)
+    if idle.returncode != 0:
+        raise EdigateError(f"bench: the idle worker failed:\n{idle.output[-2000:]}")
+    gateway = ws.gateway()
+    try:
+        for i, (name, data) in enumerate(single_po_files(files)):
+            gateway.store.receive(data, channel=CHANNEL, filename=name)
+            if i % 100 == 0:
+                progress("small files: worker alone (receiving)", i, files)
+    finally:
+        gateway.close()
+    progress("small files: worker alone (working)", 0, files)
+    run = run_measured(command, timeout=max(300.0, files * 0.5))
+    if run.returncode != 0:
+        raise EdigateError(f"bench: edigate worker failed:\n{run.output[-2000:]}")
+    gateway = ws.gateway()
+    try:
+        orders, acks = inbound_done(gateway.store)
+    finally:
+        gateway.close()
+    seconds = max(run.seconds - idle.seconds, 1e-9)
+    return {
+        "files": files,
+        "orders": orders,
+        "acks_997": acks,
+        "seconds": seconds,
+        "files_per_s": files / seconds,
+        "user_ms_per_file": max(0.0, run.user_s - idle.user_s) / max(files, 1) * 1e3,
+        "system_ms_per_file": max(0.0, run.system_s - idle.system_s) / max(files, 1) * 1e3,
+        "startup_s": idle.seconds,
+        "rss_mb": run.max_rss_mb,
+    }
+
+
+def _backlog_figures(result: ScenarioResult, backlog: dict[str, Any]) -> None:
+    p = BACKLOG_PREFIX
+    user, system = backlog["user_ms_per_file"], backlog["system_ms_per_file"]
+    result.figures[f"{p}files/s"] = backlog["files_per_s"]
+    result.figures[f"{p}CPU ms per file (user / kernel)"] = f"{user:.1f} / {system:.1f}"
+    result.figures[f"{p}start-up s (taken off)"] = backlog["startup_s"]
+    result.figures[f"{p}peak RSS MB"] = backlog["rss_mb"]
 
 
 def _counts(runs: list[dict[str, Any]], prefix: str = "") -> dict[str, int]:
