@@ -13,9 +13,18 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from edigate.errors import StoreConflictError, StoreError
-from edigate.store import BlobStore, Direction, Status, Store, make_engine, sqlite_url
+from edigate.store import (
+    BlobStore,
+    Direction,
+    Document,
+    Status,
+    Store,
+    make_engine,
+    sqlite_url,
+)
 from edigate.store.database import MIGRATIONS
 from edigate.store.inline_blobs import INLINE_MAX
 from edigate.store.schema import BlobData
@@ -71,20 +80,24 @@ def test_the_limit_decides_between_database_and_file(store: Store) -> None:
     }
 
 
+def add_child(store: Store, session: Session, parent: Document, data: bytes) -> None:
+    store.add_document(
+        session,
+        data,
+        direction=Direction.OUTBOUND,
+        status=Status.CREATED,
+        channel="erp",
+        parent=parent,
+    )
+
+
 def test_same_content_twice_is_one_row(store: Store) -> None:
     first = store.receive(b"same bytes", channel="a")
     second = store.receive(b"same bytes", channel="b")
     assert first.sha256 == second.sha256 and first.document_id != second.document_id
     with store.session() as session:
         doc = store.get(session, first.document_id)
-        store.add_document(
-            session,
-            b"same bytes",
-            direction=Direction.OUTBOUND,
-            status=Status.CREATED,
-            channel="erp",
-            parent=doc,
-        )
+        add_child(store, session, doc, b"same bytes")
     assert rows(store) == {first.sha256: b"same bytes"}
 
 
@@ -92,14 +105,7 @@ def test_a_rolled_back_transaction_keeps_no_bytes(store: Store) -> None:
     receipt = store.receive(b"parent", channel="a")
     with pytest.raises(RuntimeError), store.session() as session:
         doc = store.get(session, receipt.document_id)
-        store.add_document(
-            session,
-            b"never committed",
-            direction=Direction.OUTBOUND,
-            status=Status.CREATED,
-            channel="erp",
-            parent=doc,
-        )
+        add_child(store, session, doc, b"never committed")
         raise RuntimeError("the worker failed")
     assert set(rows(store)) == {receipt.sha256}
 

@@ -338,6 +338,14 @@ def run_measured(
     )
 
 
+def require_ok(run: ChildRun, what: str) -> None:
+    """Stop the benchmark, with the end of its output, when ``what`` (a child) failed."""
+    if run.returncode != 0:
+        from ..errors import EdigateError
+
+        raise EdigateError(f"benchmark {what} failed:\n{run.output[-3000:]}")
+
+
 @contextlib.contextmanager
 def _captured() -> Iterator[Any]:
     import tempfile

@@ -31,6 +31,7 @@ from .common import (
     first_event,
     last_event,
     no_progress,
+    require_ok,
     run_measured,
     tally,
     utcnow,
@@ -58,7 +59,7 @@ def run(
     start = time.perf_counter()
     idle_ws = Workspace(work / "idle", config_dir)
     idle = run_measured(edigate_command(idle_ws.toml, "worker", "--until-idle"), timeout=120)
-    _require(idle.returncode == 0, "idle worker", idle.output)
+    require_ok(idle, "idle worker")
     result.figures["idle worker: seconds"] = idle.seconds
     result.figures["idle worker: peak RSS MB"] = idle.max_rss_mb
     total = len(size.large_mb)
@@ -138,7 +139,7 @@ def one_file(ws: Workspace, megabytes: float) -> dict[str, Any]:
         edigate_command(ws.toml, "worker", "--until-idle", "--name", "bench-large"),
         timeout=max(600.0, orders * 0.1),
     )
-    _require(child.returncode == 0, "worker", child.output)
+    require_ok(child, "worker")
     gateway = ws.gateway()
     try:
         tallied = tally(gateway.store)
@@ -263,10 +264,3 @@ def _ours(traceback: Any) -> str:
         if "/edigate/" in frame.filename and "/bench/" not in frame.filename:
             return f"{frame.filename.rsplit('/edigate/', 1)[-1]}:{frame.lineno}"
     return "-"
-
-
-def _require(ok: bool, what: str, output: str) -> None:
-    if not ok:
-        from ..errors import EdigateError
-
-        raise EdigateError(f"benchmark {what} failed:\n{output[-3000:]}")

@@ -66,6 +66,7 @@ from .common import (
     last_event,
     no_progress,
     order_deliveries,
+    require_ok,
     run_measured,
     utcnow,
     wait_for,
@@ -273,8 +274,7 @@ def backlog_run(ws: Workspace, files: int, progress: Progress = no_progress) -> 
     channel shares the cores with it."""
     command = edigate_command(ws.toml, "worker", "--until-idle")
     idle = run_measured(command, timeout=120)
-    if idle.returncode != 0:
-        raise EdigateError(f"bench: the idle worker failed:\n{idle.output[-2000:]}")
+    require_ok(idle, "idle worker")
     gateway = ws.gateway()
     try:
         for i, (name, data) in enumerate(single_po_files(files)):
@@ -285,8 +285,7 @@ def backlog_run(ws: Workspace, files: int, progress: Progress = no_progress) -> 
         gateway.close()
     progress("small files: worker alone (working)", 0, files)
     run = run_measured(command, timeout=max(300.0, files * 0.5))
-    if run.returncode != 0:
-        raise EdigateError(f"bench: edigate worker failed:\n{run.output[-2000:]}")
+    require_ok(run, "worker on the backlog")
     gateway = ws.gateway()
     try:
         orders, acks = inbound_done(gateway.store)

@@ -128,7 +128,9 @@ class OutboundProcessor:
         if partner is None:
             return _reject(f"{shown}: partner {doc.partner_id} is not configured")
         try:
-            parsed = read_erp_document(self.store.blob_bytes(doc.blob.sha256), kind, shown)
+            parsed = read_erp_document(
+                self.store.blob_bytes(doc.blob.sha256, doc.blob.size), kind, shown
+            )
         except ErpInputError as exc:
             return _reject(str(exc), code="erp.invalid")
         document = parsed.document

@@ -346,8 +346,9 @@ class Store:
         ``size`` (the row's) says where to look first: a small blob is in the database,
         unless it was written before migration 0002 (then it is a file); a large one is a
         file. Looking in the right place first spares a failed open per read (a network
-        round trip on a shared data_dir)."""
-        small = size is not None and size <= inline_blobs.INLINE_MAX
+        round trip on a shared data_dir). Without a size, the database first: most blobs
+        are small."""
+        small = size is None or size <= inline_blobs.INLINE_MAX
         if not small:
             with contextlib.suppress(StoreError):
                 return self.blobs.get(sha256)
