@@ -150,9 +150,8 @@ class GatewayServer:
                 self.folders.append(watcher)
                 log.info("watching %s for %s", folder.path, folder.partner or "any partner")
         if self.run_worker:
-            if gw.store.engine.dialect.name == "sqlite":
-                gw.store.release_claims()  # one process owns a SQLite store
             self.worker = gw.worker()
+            self.worker.release_dead_claims()
             self._worker_thread = threading.Thread(
                 target=self.worker.run, name="edigate-worker", daemon=True
             )

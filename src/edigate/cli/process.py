@@ -21,18 +21,24 @@ from .context import pass_gateway
 
 @click.command()
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is left to do.")
-@click.option("--name", help="Worker name in claims and the audit trail.")
+@click.option(
+    "--name",
+    help="Worker name in claims and the audit trail (default host:pid:tag); unique per worker.",
+)
 @pass_gateway
 def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     """Claim and process pending documents (inbound and outbound) until stopped.
+
+    Several may run on one database (on SQLite, on its host). At start it takes back the
+    claims of this host's dead workers and of its own --name; other claims wait out their
+    lease ([worker] lease_seconds).
 
     Like 'edigate serve', it first checks the sftp_push client keys its deliveries will use:
     a missing or unreadable one stops it now, naming the partner and the file.
     """
     require_keys(key_checks(gateway.config, gateway.registry(), listeners=False))
     work = gateway.worker(name)
-    if gateway.store.engine.dialect.name == "sqlite":
-        gateway.store.release_claims()  # SQLite runs one worker: any claim is a dead one's
+    work.release_dead_claims()
     work.install_signal_handlers()
     prepare_long_running_heap()  # after the checks above loaded the partner registry
     stats = work.run(until_idle=until_idle)

@@ -19,9 +19,7 @@ worker is picked up at once, not at the next poll.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 import traceback
@@ -32,6 +30,7 @@ from types import FrameType
 from ..config import WorkerConfig
 from ..errors import StoreUnavailableError
 from ..store import Direction, Status, Store
+from .claims import default_worker_name, release_dead_claims
 
 log = logging.getLogger("edigate.worker")
 
@@ -93,9 +92,17 @@ class Worker:
         self.lanes = list(lanes)
         self.periodic = list(periodic)
         self.config = config or WorkerConfig()
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xFFFF:x}"
+        self.name = name or default_worker_name(id(self))
         self.stats = WorkerStats()
         self._stop = threading.Event()
+
+    def release_dead_claims(self) -> int:
+        """Before the first claim on SQLite (one host): free the claims of this host's dead
+        workers and of this worker's own name (see ``pipeline.claims``). PostgreSQL's
+        workers may run on hosts whose processes this one cannot see: leases free theirs."""
+        if self.store.engine.dialect.name != "sqlite":
+            return 0
+        return release_dead_claims(self.store, self.name)
 
     def stop(self, *_: object) -> None:
         """Finish the document in hand, then return from :meth:`run`."""

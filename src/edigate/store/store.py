@@ -483,12 +483,24 @@ class Store:
                 .values(claimed_by=None, claimed_at=None)
             )
 
-    def release_claims(self) -> int:
-        """Free every claim: for a single-worker store (SQLite) starting up after a crash."""
+    def claim_holders(self) -> list[str]:
+        """The workers holding a claim now (live or not: their leases say nothing here)."""
+        with self.reading() as session:
+            return list(
+                session.scalars(
+                    select(Document.claimed_by).where(Document.claimed_by.is_not(None)).distinct()
+                )
+            )
+
+    def release_claims(self, holders: Sequence[str]) -> int:
+        """Free the claims of ``holders``, workers known to be gone: their documents are due
+        again at once instead of when their leases pass."""
+        if not holders:
+            return 0
         with self.session() as session:
             result = session.execute(
                 update(Document)
-                .where(Document.claimed_by.is_not(None))
+                .where(Document.claimed_by.in_(list(holders)))
                 .values(claimed_by=None, claimed_at=None)
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

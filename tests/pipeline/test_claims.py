@@ -1,0 +1,166 @@
+"""Several workers on one database: a starting worker frees the claims of dead workers of
+its host (and its own name's), never those of a live one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from edigate.app import Gateway
+from edigate.config import load_config
+from edigate.pipeline.claims import default_worker_name, holder_is_gone
+from edigate.store import Document, Status
+
+from .test_crash import RETAILER, ROOT, edigate, many_orders
+
+HOST = socket.gethostname()
+
+
+@pytest.fixture
+def gone_pid() -> int:
+    """The pid of a process that ran and was reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(timeout=30)
+    return proc.pid
+
+
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """The pid of a process that runs for the whole test."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    yield proc.pid
+    proc.kill()
+    proc.wait(timeout=30)
+
+
+def test_a_dead_worker_of_this_host_and_the_workers_own_name_are_gone(
+    gone_pid: int, live_pid: int
+) -> None:
+    assert holder_is_gone(f"{HOST}:{gone_pid}:1a2b", "me", HOST)
+    assert holder_is_gone("w1", "w1", HOST)  # the same worker, restarted under its name
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        "{host}:{live}:1a2b",  # a live process of this host
+        "other-host:{gone}:1a2b",  # another host's processes cannot be seen from here
+        "w2",  # a named worker: its lease frees it
+        "{host}:x{gone}:1a2b",  # not a pid
+        "{host}:{gone}",  # not a default name
+    ],
+)
+def test_a_live_named_or_foreign_worker_is_not_gone(
+    holder: str, gone_pid: int, live_pid: int
+) -> None:
+    name = holder.format(host=HOST, live=live_pid, gone=gone_pid)
+    assert not holder_is_gone(name, "me", HOST)
+
+
+def test_the_default_worker_name_says_host_and_pid() -> None:
+    host, pid, tag = default_worker_name(0x1234ABCD).split(":")
+    assert (host, pid, tag) == (HOST, str(os.getpid()), "abcd")
+
+
+def _claim_as(gateway: Gateway, holders: list[str]) -> list[int]:
+    """One received document claimed by each of ``holders``; their ids."""
+    ids = []
+    for n, holder in enumerate(holders):
+        doc = gateway.store.receive(RETAILER.read_bytes() + b" " * n, channel="cli")
+        with gateway.store.session() as session:
+            session.execute(
+                update(Document)
+                .where(Document.id == doc.document_id)
+                .values(claimed_by=holder, claimed_at=Document.created_at)
+            )
+        ids.append(doc.document_id)
+    return ids
+
+
+def _holders(gateway: Gateway, ids: list[int]) -> list[str | None]:
+    with gateway.store.session() as session:
+        return [gateway.store.get(session, i).claimed_by for i in ids]
+
+
+def test_a_starting_worker_frees_only_dead_claims_on_sqlite_and_none_on_postgres(
+    gateway: Gateway, gone_pid: int, live_pid: int
+) -> None:
+    holders = [f"{HOST}:{gone_pid}:1", f"{HOST}:{live_pid}:2", "other-host:1:3", "w1", "w2"]
+    ids = _claim_as(gateway, holders)
+    freed = gateway.worker("w1").release_dead_claims()
+    if gateway.store.engine.dialect.name == "sqlite":
+        assert freed == 2
+        assert _holders(gateway, ids) == [None, holders[1], holders[2], None, "w2"]
+    else:  # workers on other hosts share the database: only leases free claims
+        assert freed == 0
+        assert _holders(gateway, ids) == holders
+
+
+def _workspace(tmp_path: Path) -> None:
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, tmp_path / "config" / name)
+
+
+def _gateway(tmp_path: Path) -> Gateway:
+    return Gateway(
+        load_config(None, environ={}, data_dir=tmp_path / "data", config_dir=tmp_path / "config")
+    )
+
+
+def test_edigate_worker_leaves_a_live_workers_claim_alone(tmp_path: Path, live_pid: int) -> None:
+    """The regression: a worker starting on SQLite used to free every claim, so a second
+    worker took over documents the first was working on."""
+    _workspace(tmp_path)
+    gateway = _gateway(tmp_path)
+    try:
+        live = f"{HOST}:{live_pid}:1"
+        held, dead = _claim_as(gateway, [live, f"{HOST}:999999999:2"])
+    finally:
+        gateway.close()
+    done = subprocess.run(
+        edigate(tmp_path, "worker", "--until-idle"), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    gateway = _gateway(tmp_path)
+    try:
+        with gateway.store.session() as session:
+            kept, freed = gateway.store.get(session, held), gateway.store.get(session, dead)
+            assert (kept.status, kept.claimed_by) == (Status.RECEIVED.value, live)
+            assert (freed.status, freed.claimed_by) == (Status.TRANSLATED.value, None)
+    finally:
+        gateway.close()
+
+
+def test_two_worker_processes_share_a_sqlite_store_and_deliver_each_order_once(
+    tmp_path: Path,
+) -> None:
+    _workspace(tmp_path)
+    files = [tmp_path / f"po-{n}.edi" for n in range(6)]
+    for n, path in enumerate(files):
+        path.write_bytes(many_orders(20, n).replace(b"000004211", f"00000421{n}".encode()))
+    subprocess.run(
+        edigate(tmp_path, "receive", "--no-process", *map(str, files)), check=True, timeout=120
+    )
+    workers = [
+        subprocess.Popen(
+            edigate(tmp_path, "worker", "--until-idle", "--name", f"w{n}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    orders = sorted((tmp_path / "data/erp/outbox/orders").glob("*.json"))
+    po_numbers = [json.loads(p.read_text())["po_number"] for p in orders]
+    assert len(po_numbers) == 120 and len(set(po_numbers)) == 120
