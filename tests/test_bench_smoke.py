@@ -80,6 +80,9 @@ def test_small_files_reach_the_outbox_with_a_997_each(report: BenchReport) -> No
         "2 processes: orders in outbox": split,
         "2 processes: 997s stored": split,
         "2 processes: files": split,
+        "3 processes: orders in outbox": split,
+        "3 processes: 997s stored": split,
+        "3 processes: files": split,
         "worker alone: orders in outbox": SMOKE.small_files,
         "worker alone: 997s stored": SMOKE.small_files,
         "worker alone: files": SMOKE.small_files,
@@ -102,17 +105,20 @@ def test_small_files_measure_the_worker_alone_on_a_backlog(report: BenchReport) 
     assert float(kernel) == round(backlog["system_ms_per_file"], 1)
 
 
-def test_small_files_also_run_with_the_worker_in_its_own_process(report: BenchReport) -> None:
+@pytest.mark.parametrize("configuration", ["2 processes", "3 processes"])
+def test_small_files_also_run_with_workers_in_processes_of_their_own(
+    report: BenchReport, configuration: str
+) -> None:
     result = scenario(report, "small-files")
-    split = [r for r in result.runs if r.get("configuration", "").startswith("2 processes")]
+    split = [r for r in result.runs if r.get("configuration", "").startswith(configuration)]
     (burst,) = [r for r in split if not r["paced"]]
     assert burst["finished"] and burst["files"] == SMOKE.small_files
     assert burst["orders"] == burst["acks_997"] == SMOKE.small_files
-    # The worker was a process of its own, stopped by SIGTERM after the run.
+    # The workers were processes of their own, stopped by SIGTERM after the run.
     assert burst["worker_cpu_s"] > 0 and burst["worker_rss_mb"] > 0
     # The target is checked on one configuration, named in the measured text.
     (check,) = [c for c in result.checks if c.name == "small files/s (SQLite)"]
-    assert check.measured.endswith(("(1 process)", "(2 processes)"))
+    assert check.measured.endswith(("(1 process)", "(2 processes)", "(3 processes)"))
 
 
 def test_outbound_sends_one_856_per_shipment_with_its_own_control_number(

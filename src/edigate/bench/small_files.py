@@ -94,17 +94,27 @@ class Setup:
     label: str
     prefix: str
     folder: str
-    worker_process: bool
+    #: Worker processes beside the channels; 0: the worker is a thread of serve.
+    worker_processes: int
 
 
-SINGLE = Setup("1 process", "1 process (edigate serve)", "", "", worker_process=False)
+SINGLE = Setup("1 process", "1 process (edigate serve)", "", "", worker_processes=0)
 SPLIT = Setup(
     "2 processes",
     "2 processes (serve --no-worker + edigate worker)",
     "2 processes: ",
     "split-",
-    worker_process=True,
+    worker_processes=1,
 )
+TWO_WORKERS = Setup(
+    "3 processes",
+    "3 processes (serve --no-worker + 2 edigate workers)",
+    "3 processes: ",
+    "split2-",
+    worker_processes=2,
+)
+#: The configurations with worker processes, whose figures have the same shape.
+SPLIT_SETUPS = (SPLIT, TWO_WORKERS)
 
 
 def run(
@@ -128,7 +138,7 @@ def run(
     start = time.perf_counter()
     profiler = Profiler(profile_dir, "small-files-worker")
     single = setup_runs(SINGLE, size, work, config_dir, progress, profiler)
-    split = setup_runs(SPLIT, size, work, config_dir, progress, None)
+    splits = {s: setup_runs(s, size, work, config_dir, progress, None) for s in SPLIT_SETUPS}
     folder = inbound_run(
         Workspace(work / "folder", config_dir),
         size.folder_files,
@@ -137,32 +147,32 @@ def run(
         progress=progress,
     )
     backlog = backlog_run(Workspace(work / "backlog", config_dir), size.small_files, progress)
-    result.runs += [*single, *split, folder, backlog]
+    result.runs += [*single, *(r for runs in splits.values() for r in runs), folder, backlog]
     result.seconds = time.perf_counter() - start
 
     _single_figures(result, single[0])
     _paced_figures(result, SINGLE, single[1:])
-    _split_figures(result, split)
+    for setup, runs in splits.items():
+        _split_figures(result, setup, runs)
     result.figures["folder files/s"] = folder["files_per_s"]
     result.figures["folder latency p50 s (from mtime)"] = folder["latency_p50_s"]
     result.figures["folder latency p99 s (from mtime)"] = folder["latency_p99_s"]
     _backlog_figures(result, backlog)
-    result.counts = (
-        _counts([*single, folder])
-        | _counts(split, SPLIT.prefix)
-        | _counts([backlog], BACKLOG_PREFIX)
-    )
-    _check_targets(result, {SINGLE: single, SPLIT: split})
+    result.counts = _counts([*single, folder]) | _counts([backlog], BACKLOG_PREFIX)
+    for setup, runs in splits.items():
+        result.counts |= _counts(runs, setup.prefix)
+    _check_targets(result, {SINGLE: single, **splits})
     result.notes.append(
         "burst latencies are queue time (all files offered at once); paced runs give latency "
         "at a rate; 1 process: the worker thread shares the GIL with the channel, as in "
         "edigate serve"
     )
     result.notes.append(
-        f"{SPLIT.label}: receive() in the harness as the channels of serve --no-worker, the "
-        f"worker a separate process on the same SQLite data dir, [worker] poll_seconds = "
-        f"{SPLIT_POLL_SECONDS:g}; the two meet at SQLite's write lock (busy timeout), which "
-        "shows in its receive() times; paced 70 % is of its own burst rate"
+        f"{SPLIT.label} and {TWO_WORKERS.label}: receive() in the harness as the channels of "
+        "serve --no-worker, each worker a separate process on the same SQLite data dir, "
+        f"[worker] poll_seconds = {SPLIT_POLL_SECONDS:g}; they meet at SQLite's write lock "
+        "(busy timeout), which shows in the receive() times; paced 70 % is of the "
+        "configuration's own burst rate"
     )
     return result
 
@@ -176,13 +186,13 @@ def setup_runs(
     profiler: Profiler | None,
 ) -> list[dict[str, Any]]:
     """The burst run, then the paced runs (300/s and 70 % of the burst rate) of ``setup``."""
-    poll = SPLIT_POLL_SECONDS if setup.worker_process else None
+    poll = SPLIT_POLL_SECONDS if setup.worker_processes else None
     tag = f"small files{', ' + setup.name if setup.prefix else ''}"
     burst = inbound_run(
         Workspace(work / f"{setup.folder}burst", config_dir, poll_seconds=poll),
         size.small_files,
         label=f"{tag}: burst",
-        worker_process=setup.worker_process,
+        worker_processes=setup.worker_processes,
         progress=progress,
         profiler=profiler,
     )
@@ -197,7 +207,7 @@ def setup_runs(
                     size.paced_files,
                     rate=rate,
                     label=f"{tag}: paced {rate:g}/s",
-                    worker_process=setup.worker_process,
+                    worker_processes=setup.worker_processes,
                     progress=progress,
                 )
             )
@@ -240,17 +250,22 @@ def _paced_figures(result: ScenarioResult, setup: Setup, paced: list[dict[str, A
         result.figures[f"{tag}: files/s done, steady (10-90 %)"] = run_["steady_done_per_s"]
         result.figures[f"{tag}: latency p50 s"] = run_["latency_p50_s"]
         result.figures[f"{tag}: latency p99 s"] = run_["latency_p99_s"]
-        if setup.worker_process:
+        if setup.worker_processes:
             result.figures[f"{tag}: receive() p99 ms"] = run_["receive_p99_ms"]
 
 
-def _split_figures(result: ScenarioResult, runs: list[dict[str, Any]]) -> None:
+def _split_figures(result: ScenarioResult, setup: Setup, runs: list[dict[str, Any]]) -> None:
     burst, paced = runs[0], runs[1:]
-    p = SPLIT.prefix
+    p = setup.prefix
     n = max(burst["files"], 1)
+    workers = (
+        "edigate worker"
+        if setup.worker_processes == 1
+        else (f"{setup.worker_processes} x edigate worker")
+    )
     result.figures.update(
         {
-            f"{p}configuration": "edigate serve --no-worker + edigate worker, same SQLite",
+            f"{p}configuration": f"edigate serve --no-worker + {workers}, same SQLite",
             f"{p}burst files/s": burst["files_per_s"],
             f"{p}burst latency p50 s (queue)": burst["latency_p50_s"],
             f"{p}burst latency p99 s (queue)": burst["latency_p99_s"],
@@ -264,7 +279,7 @@ def _split_figures(result: ScenarioResult, runs: list[dict[str, Any]]) -> None:
             f"{p}worker process peak RSS MB": burst["worker_rss_mb"],
         }
     )
-    _paced_figures(result, SPLIT, paced)
+    _paced_figures(result, setup, paced)
 
 
 def backlog_run(ws: Workspace, files: int, progress: Progress = no_progress) -> dict[str, Any]:
@@ -361,7 +376,7 @@ def inbound_run(
     label: str,
     rate: float | None = None,
     via: str = "receive",
-    worker_process: bool = False,
+    worker_processes: int = 0,
     progress: Progress = no_progress,
     profiler: Profiler | None = None,
 ) -> dict[str, Any]:
@@ -374,8 +389,8 @@ def inbound_run(
         for name, data in single_po_files(WARMUP, seed=99, first_control=900_000_000):
             store.receive(data, channel="warmup", filename=name)
         runner: WorkerRunner
-        if worker_process:
-            runner = WorkerProcess(ws, store, f"bench-{via}", label, progress)
+        if worker_processes:
+            runner = WorkerProcesses(ws, store, f"bench-{via}", worker_processes, label, progress)
         else:
             runner = WorkerThread(gateway, f"bench-{via}", profiler)
         batch = list(single_po_files(files))
@@ -436,16 +451,21 @@ class WorkerThread:
         return {}
 
 
-class WorkerProcess:
-    """``edigate worker`` in a process of its own on the workspace's data dir, launched now
-    and ready once it processed the warm-up files (imports done, caches warm), so its
-    start-up is not measured. It polls the database; SIGTERM stops it."""
+class WorkerProcesses:
+    """``count`` ``edigate worker`` processes of their own on the workspace's data dir,
+    launched now and ready once they processed the warm-up files (imports done, caches
+    warm), so their start-up is not measured. They poll the database; SIGTERM stops them."""
 
     def __init__(
-        self, ws: Workspace, store: Store, name: str, label: str, progress: Progress
+        self, ws: Workspace, store: Store, name: str, count: int, label: str, progress: Progress
     ) -> None:
-        command = edigate_command(ws.toml, "worker", "--name", name)
-        self.child = Child.launch(command, ws.root / f"{name}.log")
+        self.children = [
+            Child.launch(
+                edigate_command(ws.toml, "worker", "--name", f"{name}-{n}"),
+                ws.root / f"{name}-{n}.log",
+            )
+            for n in range(1, count + 1)
+        ]
         ready = wait_for(
             lambda: (min(inbound_done(store)), WARMUP),
             WARMUP,
@@ -453,29 +473,36 @@ class WorkerProcess:
             progress=progress,
             timeout=120.0,
             interval=0.05,
-            alive=self.child.poll,
+            alive=self.alive,
         )
         if not ready:
-            self.child.stop(timeout=30)
-            raise EdigateError(f"edigate worker did not start: {self.child.tail()}")
-        self.cpu_at_start = _child_cpu_seconds(self.child.proc.pid)
+            self.stop_all()
+            raise EdigateError(f"edigate worker did not start: {self._tails()}")
+        self.cpu_at_start = sum(_child_cpu_seconds(c.proc.pid) for c in self.children)
 
     def start(self) -> None:
         """Already running: the sender only starts."""
 
     def alive(self) -> bool:
-        return self.child.poll()
+        """True while every worker runs (one that died would stall the run)."""
+        return all([child.poll() for child in self.children])
+
+    def stop_all(self) -> None:
+        for child in self.children:
+            child.stop(timeout=60)
 
     def stop(self) -> dict[str, Any]:
-        self.child.stop(timeout=60)
-        if self.child.returncode != 0:
-            raise EdigateError(
-                f"edigate worker exited {self.child.returncode}: {self.child.tail()}"
-            )
+        self.stop_all()
+        failed = [c for c in self.children if c.returncode != 0]
+        if failed:
+            raise EdigateError(f"edigate worker exited {failed[0].returncode}: {failed[0].tail()}")
         return {
-            "worker_cpu_s": self.child.cpu_seconds - self.cpu_at_start,
-            "worker_rss_mb": self.child.max_rss_mb,
+            "worker_cpu_s": sum(c.cpu_seconds for c in self.children) - self.cpu_at_start,
+            "worker_rss_mb": max(c.max_rss_mb for c in self.children),
         }
+
+    def _tails(self) -> str:
+        return "\n".join(child.tail() for child in self.children)
 
 
 def _process_cpu_seconds() -> float:
