@@ -67,6 +67,12 @@ class WorkerConfig(BaseModel):
     #: all its documents (about 15 % less worker CPU per small file than 20); a busy
     #: worker's commit then holds SQLite's write lock for some tens of milliseconds.
     batch: int = Field(50, ge=1, description="Documents claimed and committed together.")
+    processes: int = Field(
+        0,
+        ge=0,
+        description="edigate serve: run the worker as this many processes beside the channels "
+        "(0: a thread of serve, about one core in all).",
+    )
 
 
 class ErpConfig(BaseModel):

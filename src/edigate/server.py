@@ -2,7 +2,8 @@
 
 :class:`GatewayServer` starts what the configuration enables: the partners' SFTP server
 (accounts from the partner profiles), watched folders, and a worker thread running every
-lane (inbound processing, outbound delivery). ``stop()`` finishes the document in hand,
+lane (inbound processing, outbound delivery), or, with ``worker_processes``, that many
+supervised worker processes (``worker_processes.py``). ``stop()`` finishes the document in hand,
 refuses new connections, and discards unfinished uploads, which were never acknowledged, so
 nothing in flight is lost: its sender sees the failure and sends again.
 """
@@ -35,6 +36,8 @@ from .errors import ConfigError, EdigateError, StoreUnavailableError
 from .key_checks import key_checks, require_keys
 from .partners import Registry
 from .pipeline.worker import Worker
+from .wakeups import WorkerWakers
+from .worker_processes import WorkerProcesses
 
 log = logging.getLogger("edigate.serve")
 
@@ -85,10 +88,18 @@ class GatewayServer:
         *,
         run_worker: bool = True,
         run_channels: bool = True,
+        worker_processes: int | None = None,
+        log_level: str = "INFO",
     ) -> None:
         self.gateway = gateway
         self.run_worker = run_worker
         self.run_channels = run_channels
+        #: None: ``[worker] processes`` of the configuration.
+        self.worker_processes = (
+            gateway.config.worker.processes if worker_processes is None else worker_processes
+        )
+        self.log_level = log_level
+        self.processes: WorkerProcesses | None = None
         self.sftp: SftpServer | None = None
         self.as2: As2Server | None = None
         self.smtp: SmtpInbound | None = None
@@ -149,7 +160,14 @@ class GatewayServer:
                 watcher.start()
                 self.folders.append(watcher)
                 log.info("watching %s for %s", folder.path, folder.partner or "any partner")
-        if self.run_worker:
+        if self.run_worker and self.worker_processes > 0:
+            wakers = WorkerWakers()
+            gw.store.wakeup = wakers  # receive() here wakes the worker processes
+            self.processes = WorkerProcesses(
+                gw.config, self.worker_processes, wakers, log_level=self.log_level
+            )
+            self.processes.start()
+        elif self.run_worker:
             self.worker = gw.worker()
             self.worker.release_dead_claims()
             self._worker_thread = threading.Thread(
@@ -241,6 +259,8 @@ class GatewayServer:
             self.worker.stop()
         if self._worker_thread is not None:
             self._worker_thread.join(timeout=60)
+        if self.processes is not None:
+            self.processes.stop()
         log.info("stopped")
 
     def wait(self) -> None:

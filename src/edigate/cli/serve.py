@@ -13,24 +13,39 @@ from ..app import Gateway
 from ..demo import run_demo
 from ..heap import prepare_long_running_heap
 from ..server import GatewayServer
+from ..worker_processes import LOG_FORMAT
 from .context import pass_gateway
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 @click.command()
 @click.option("--no-worker", is_flag=True, help="Channels only; run 'edigate worker' elsewhere.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Run the worker as N processes beside the channels (default: [worker] processes, "
+    "0: a thread of serve).",
+)
 @click.option("--log-level", default="INFO", show_default=True)
 @pass_gateway
-def serve(gateway: Gateway, no_worker: bool, log_level: str) -> None:
+def serve(gateway: Gateway, no_worker: bool, workers: int | None, log_level: str) -> None:
     """Run the channels (SFTP, watched folders), the worker and the dispatcher until SIGTERM.
 
-    Before anything listens it checks the partner configuration and the private keys it
-    will need: each sftp_push client key (unless --no-worker) and the [as2] TLS key. A
-    missing, unreadable or encrypted one stops it with the partner or setting and the file.
+    The worker is a thread of this process (about one core in all) or, with --workers N,
+    N processes that serve supervises (restarted if one dies). Before anything listens it
+    checks the partner configuration and the private keys it will need: each sftp_push
+    client key (unless --no-worker) and the [as2] TLS key. A missing, unreadable or
+    encrypted one stops it with the partner or setting and the file.
     """
+    if no_worker and workers:
+        raise click.UsageError("--no-worker and --workers exclude each other")
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    server = GatewayServer(gateway, run_worker=not no_worker)
+    server = GatewayServer(
+        gateway,
+        run_worker=not no_worker,
+        worker_processes=workers,
+        log_level=log_level.upper(),
+    )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("edigate.serve").info("signal %s: stopping", signum)

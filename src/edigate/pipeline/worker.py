@@ -11,9 +11,10 @@ its transaction survives. A lane may instead take its whole claimed batch at onc
 (``process_batch``, so several documents share one commit); it returns the documents that
 failed, each recorded as a failed attempt like an exception from ``process``.
 
-An idle worker waits for ``poll_seconds`` or until ``receive()`` in this process commits a
-document (``store.wakeup``), whichever comes first: a file received by a channel beside the
-worker is picked up at once, not at the next poll.
+An idle worker waits for ``poll_seconds`` or until ``receive()`` in this process (or, for
+the worker processes of ``serve --workers``, in serve) commits a document (``store.wakeup``,
+see ``wakeups.py``), whichever comes first: a file received by a channel beside the worker
+is picked up at once, not at the next poll.
 """
 
 from __future__ import annotations

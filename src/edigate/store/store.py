@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 
 from ..errors import StoreConflictError, StoreError, StoreUnavailableError
+from ..wakeups import Wakeup
 from . import inline_blobs
 from .blobs import BlobRef, BlobStore
 from .database import READ_ONLY, make_engine, migrate, sqlite_url
@@ -77,7 +78,7 @@ class Store:
         )
         #: Set when ``receive()`` commits a document: a worker in this process waiting for
         #: work wakes at once instead of at its next poll.
-        self.wakeup = threading.Event()
+        self.wakeup: Wakeup = threading.Event()
 
     @classmethod
     def open(cls, data_dir: Path | str, url: str | None = None, **kwargs: Any) -> Store:

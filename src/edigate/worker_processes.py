@@ -1,0 +1,175 @@
+"""``edigate serve --workers N``: the worker as N processes beside the channels.
+
+One process runs Python on one core at a time, so ``edigate serve`` with its worker thread
+uses about one core. With ``--workers N`` the channels stay in serve and N ``edigate
+worker`` processes (spawned, each with the gateway's configuration) translate and deliver
+on the other cores. They claim their documents from the shared database as separate
+workers do (leases, fenced commits), so nothing here divides the work.
+
+serve supervises them: a worker that exits unexpectedly is logged and started again (after
+1 s, doubling to a minute while it keeps failing); a new worker frees the claims its dead
+predecessor left (``pipeline.claims``). A ``receive()`` in serve wakes them at once through
+a pipe to each (``wakeups.py``), as it wakes the worker thread. On stop they get SIGTERM,
+finish the document in hand and exit; a worker whose serve died (``kill -9``) sees its pipe
+close and stops the same way, so a restarted serve does not run beside orphans.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
+from typing import Any
+
+from .config import GatewayConfig
+from .wakeups import PipeWakeup, WorkerWakers
+
+log = logging.getLogger("edigate.serve")
+
+#: How often serve looks at its workers.
+CHECK_SECONDS = 1.0
+FIRST_RESTART_SECONDS = 1.0
+MAX_RESTART_SECONDS = 60.0
+#: A worker that ran this long before it died is restarted without the longer delays.
+HEALTHY_SECONDS = 60.0
+STOP_SECONDS = 60.0
+#: The log line format of serve and its workers.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def worker_main(reader: Connection, config: GatewayConfig, log_level: str, log_format: str) -> None:
+    """A worker process: as ``edigate worker``, woken by serve's ``receive()``."""
+    from .app import Gateway
+    from .heap import prepare_long_running_heap
+
+    logging.basicConfig(level=log_level, format=log_format)
+    gateway = Gateway(config)
+    try:
+        worker = gateway.worker()
+
+        def serve_gone() -> None:
+            log.warning("serve is gone: worker %s stops after the document in hand", worker.name)
+            worker.stop()
+
+        wakeup = PipeWakeup(reader, serve_gone)
+        gateway.store.wakeup = wakeup
+        worker.install_signal_handlers()
+        worker.release_dead_claims()
+        prepare_long_running_heap()
+        log.info("worker %s running", worker.name)
+        stats = worker.run()
+        log.info("worker %s stopped: %d document(s) processed", worker.name, stats.processed)
+        wakeup.close()
+    finally:
+        gateway.close()
+
+
+@dataclass
+class _Slot:
+    number: int
+    process: SpawnProcess | None = None
+    started: float = 0.0
+    delay: float = FIRST_RESTART_SECONDS
+    restart_at: float | None = None
+    restarts: int = 0
+
+
+@dataclass
+class WorkerProcesses:
+    """``count`` supervised worker processes running ``config``'s lanes."""
+
+    config: GatewayConfig
+    count: int
+    wakers: WorkerWakers
+    log_level: str = "INFO"
+    log_format: str = LOG_FORMAT
+    _slots: list[_Slot] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _supervisor: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._slots = [_Slot(n) for n in range(1, self.count + 1)]
+        for slot in self._slots:
+            self._launch(slot)
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="edigate-workers", daemon=True
+        )
+        self._supervisor.start()
+
+    @property
+    def pids(self) -> list[int | None]:
+        """The running workers' process ids (None for a slot waiting to restart)."""
+        with self._lock:
+            return [
+                s.process.pid if s.process is not None and s.process.is_alive() else None
+                for s in self._slots
+            ]
+
+    @property
+    def restarts(self) -> int:
+        with self._lock:
+            return sum(s.restarts for s in self._slots)
+
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """SIGTERM every worker, wait for each to finish its document, kill the late."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=CHECK_SECONDS * 5)
+        with self._lock:
+            running = [s.process for s in self._slots if s.process is not None]
+        for process in running:
+            if process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in running:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                log.error("worker pid %s did not stop in %.0f s: killed", process.pid, timeout)
+                process.kill()
+                process.join(5)
+        self.wakers.close()
+
+    def _launch(self, slot: _Slot) -> None:
+        reader = self.wakers.pipe_for(slot.number)
+        context = multiprocessing.get_context("spawn")
+        args: tuple[Any, ...] = (reader, self.config, self.log_level, self.log_format)
+        process = context.Process(
+            target=worker_main, args=args, name=f"edigate-worker-{slot.number}"
+        )
+        try:
+            process.start()
+        finally:
+            reader.close()  # the worker has its own copy now
+        with self._lock:
+            slot.process, slot.started, slot.restart_at = process, time.monotonic(), None
+        log.info("worker process %d started (pid %s)", slot.number, process.pid)
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(CHECK_SECONDS):
+            now = time.monotonic()
+            for slot in self._slots:
+                process = slot.process
+                if slot.restart_at is not None:
+                    if now >= slot.restart_at and not self._stopping.is_set():
+                        self._launch(slot)
+                    continue
+                if process is None or process.is_alive():
+                    continue
+                if now - slot.started >= HEALTHY_SECONDS:
+                    slot.delay = FIRST_RESTART_SECONDS
+                log.warning(
+                    "worker process %d (pid %s) exited with %s: restarting in %.0f s",
+                    slot.number,
+                    process.pid,
+                    process.exitcode,
+                    slot.delay,
+                )
+                with self._lock:
+                    slot.restart_at = now + slot.delay
+                    slot.restarts += 1
+                slot.delay = min(slot.delay * 2, MAX_RESTART_SECONDS)

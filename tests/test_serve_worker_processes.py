@@ -1,0 +1,167 @@
+"""``edigate serve --workers N`` as a real process: the worker runs as N supervised
+processes, a dead one is started again, and none outlives serve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from edigate.demo import prepare, project_root
+
+from .test_demo_and_serve import _listening, _listening_port
+
+SAMPLE = project_root() / "samples/x12/850-004010-retailer.edi"
+
+
+def _serve(toml: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "edigate", "--config", str(toml), "serve", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _worker_pids(proc: subprocess.Popen[str], count: int) -> list[int]:
+    return [
+        int(_listening(proc, rf"worker process {n} started \(pid (\d+)\)")[0])
+        for n in range(1, count + 1)
+    ]
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by serve) does not run.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_until(condition, seconds: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _upload_and_wait_for_acks(tmp_path: Path, port: int, name: str) -> list[str]:
+    """Upload the sample PO as ``name`` over SFTP; the pickup folder once its 997 and 855
+    are there (or after a minute)."""
+    transport = paramiko.Transport(("127.0.0.1", port))
+    try:
+        key = paramiko.Ed25519Key(filename=str(tmp_path / "gw/partner-keys/acme-retail.key"))
+        transport.connect(username="acme", pkey=key)
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        assert sftp is not None
+        before = set(sftp.listdir("/out"))
+        sftp.put(str(SAMPLE), f"/in/{name}")
+        names: list[str] = []
+
+        def answered() -> bool:
+            nonlocal names
+            names = [n for n in sftp.listdir("/out") if n not in before]
+            return any(n.startswith("997") for n in names) and any(
+                n.startswith("855") for n in names
+            )
+
+        _wait_until(answered)
+        sftp.close()
+        return names
+    finally:
+        transport.close()
+
+
+def test_serve_with_worker_processes_processes_uploads_and_stops_them_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    toml.write_text(toml.read_text().replace("[worker]\n", "[worker]\nprocesses = 2\n", 1))
+    proc = _serve(toml)  # the count comes from [worker] processes
+    try:
+        port = _listening_port(proc)
+        pids = _worker_pids(proc, 2)
+        assert all(_runs(pid) for pid in pids) and os.getpid() not in pids
+        names = _upload_and_wait_for_acks(tmp_path, port, "po.edi")
+        assert any(n.startswith("997") for n in names), names
+        assert any(n.startswith("855") for n in names), names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    assert err.count("stopped: ") == 2, err  # each worker finished and said so
+    assert not any(_runs(pid) for pid in pids)
+    orders = list((tmp_path / "gw/data/erp/outbox/orders").glob("*.json"))
+    assert len(orders) == 1
+
+
+def test_a_worker_process_that_dies_is_started_again(tmp_path: Path) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    proc = _serve(toml, "--workers", "1")
+    try:
+        port = _listening_port(proc)
+        (first,) = _worker_pids(proc, 1)
+        os.kill(first, signal.SIGKILL)
+        (again,) = _listening(proc, r"worker process 1 \(pid (\d+)\) exited with -9: restarting")
+        assert int(again) == first
+        (second,) = _worker_pids(proc, 1)
+        assert second != first and _runs(second)
+        names = _upload_and_wait_for_acks(tmp_path, port, "after-restart.edi")
+        assert any(n.startswith("997") for n in names), names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+
+
+def test_worker_processes_stop_when_serve_is_killed(tmp_path: Path) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    proc = _serve(toml, "--workers", "2")
+    try:
+        _listening_port(proc)
+        pids = _worker_pids(proc, 2)
+        proc.kill()
+        proc.wait(timeout=30)
+        # Orphans see their serve gone within a second and stop after the document in hand.
+        assert _wait_until(lambda: not any(_runs(pid) for pid in pids), 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+
+
+def test_no_worker_and_workers_exclude_each_other(tmp_path: Path) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    command = [sys.executable, "-m", "edigate", "--config", str(toml), "serve"]
+    done = subprocess.run(
+        [*command, "--no-worker", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--no-worker and --workers exclude each other" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_workers_must_be_a_count(tmp_path: Path, value: str) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    done = subprocess.run(
+        [sys.executable, "-m", "edigate", "--config", str(toml), "serve", "--workers", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--workers" in done.stderr
