@@ -1,13 +1,15 @@
-"""Scenario ``small-files``: single-PO acme-retail files end to end on SQLite, in the two
-configurations a user can run on the embedded database:
+"""Scenario ``small-files``: single-PO acme-retail files end to end on SQLite, in three
+configurations of ``edigate serve`` on the embedded database:
 
 * ``1 process``: ``edigate serve``, the worker in a thread beside the channels (one GIL,
   so about one core);
-* ``2 processes``: ``edigate serve --no-worker`` (the channels; here ``receive()`` in the
-  harness) and ``edigate worker`` on the same data dir, each on a core. They meet at
-  SQLite's write lock (busy timeout); the worker process polls the database every
-  ``[worker] poll_seconds`` (``SPLIT_POLL_SECONDS`` here), as ``receive()`` in another
-  process cannot wake it.
+* ``2 processes``: ``edigate serve --workers 1``: the channels (here ``receive()`` in the
+  harness) and one worker process on the same data dir, each on a core;
+* ``3 processes``: ``edigate serve --workers 2``: two worker processes. They and the
+  channels meet at SQLite's write lock (busy timeout).
+
+The worker processes are serve's own (``worker_processes.WorkerProcesses``), woken by the
+harness's ``receive()`` through their pipes as serve's channels wake them.
 
 Each file is received (``Store.receive``: blob fsynced, row committed) and then processed by
 the worker: validate, translate, map, the canonical order delivered to the ERP outbox, a
@@ -29,8 +31,9 @@ Runs (each on a fresh data dir and database; burst and paced in both configurati
   to run; the kernel's share is mostly creating the three output files of each file.
 
 Latency = the order's ``delivered`` audit event minus the received row's ``created_at``
-(the folder run: minus the file's mtime). An idle worker thread waits ``poll_seconds`` (0.5 s,
-the default) or until ``receive()`` in the same process commits a file, which wakes it at once.
+(the folder run: minus the file's mtime). An idle worker, thread or process, waits
+``poll_seconds`` (0.5 s, the default) or until ``receive()`` commits a file, which wakes it
+at once.
 The targets are checked on the configuration with the higher burst throughput, named in the
 measured text.
 """
@@ -53,8 +56,9 @@ from ..channels.folder import FolderInbound
 from ..errors import EdigateError
 from ..heap import prepare_long_running_heap
 from ..store import Store
+from ..wakeups import WorkerWakers
+from ..worker_processes import WorkerProcesses
 from .common import (
-    Child,
     Instruments,
     Progress,
     Workspace,
@@ -80,9 +84,6 @@ WARMUP = 3
 CHANNEL = "bench"
 #: Names the figures of the worker meeting a backlog alone (backlog_run).
 BACKLOG_PREFIX = "worker alone: "
-#: ``[worker] poll_seconds`` of the worker process (the default is 0.5 s): its idle wait is
-#: latency that no wakeup shortens; a claim query every 0.1 s costs an idle worker little.
-SPLIT_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -99,20 +100,8 @@ class Setup:
 
 
 SINGLE = Setup("1 process", "1 process (edigate serve)", "", "", worker_processes=0)
-SPLIT = Setup(
-    "2 processes",
-    "2 processes (serve --no-worker + edigate worker)",
-    "2 processes: ",
-    "split-",
-    worker_processes=1,
-)
-TWO_WORKERS = Setup(
-    "3 processes",
-    "3 processes (serve --no-worker + 2 edigate workers)",
-    "3 processes: ",
-    "split2-",
-    worker_processes=2,
-)
+SPLIT = Setup("2 processes", "2 processes (serve --workers 1)", "2 processes: ", "split-", 1)
+TWO_WORKERS = Setup("3 processes", "3 processes (serve --workers 2)", "3 processes: ", "split2-", 2)
 #: The configurations with worker processes, whose figures have the same shape.
 SPLIT_SETUPS = (SPLIT, TWO_WORKERS)
 
@@ -132,7 +121,6 @@ def run(
             "files": size.small_files,
             "paced_files": size.paced_files,
             "folder_files": size.folder_files,
-            "split_poll_seconds": SPLIT_POLL_SECONDS,
         },
     )
     start = time.perf_counter()
@@ -168,11 +156,10 @@ def run(
         "edigate serve"
     )
     result.notes.append(
-        f"{SPLIT.label} and {TWO_WORKERS.label}: receive() in the harness as the channels of "
-        "serve --no-worker, each worker a separate process on the same SQLite data dir, "
-        f"[worker] poll_seconds = {SPLIT_POLL_SECONDS:g}; they meet at SQLite's write lock "
-        "(busy timeout), which shows in the receive() times; paced 70 % is of the "
-        "configuration's own burst rate"
+        f"{SPLIT.label} and {TWO_WORKERS.label}: receive() in the harness as serve's "
+        "channels, the worker processes serve's own, on the same SQLite data dir; they meet "
+        "at SQLite's write lock (busy timeout), which shows in the receive() times; paced "
+        "70 % is of the configuration's own burst rate"
     )
     return result
 
@@ -186,10 +173,9 @@ def setup_runs(
     profiler: Profiler | None,
 ) -> list[dict[str, Any]]:
     """The burst run, then the paced runs (300/s and 70 % of the burst rate) of ``setup``."""
-    poll = SPLIT_POLL_SECONDS if setup.worker_processes else None
     tag = f"small files{', ' + setup.name if setup.prefix else ''}"
     burst = inbound_run(
-        Workspace(work / f"{setup.folder}burst", config_dir, poll_seconds=poll),
+        Workspace(work / f"{setup.folder}burst", config_dir),
         size.small_files,
         label=f"{tag}: burst",
         worker_processes=setup.worker_processes,
@@ -201,9 +187,7 @@ def setup_runs(
         for rate in [TARGET_SMALL_FILES_PER_S, round(burst["files_per_s"] * 0.7, 1)]:
             runs.append(
                 inbound_run(
-                    Workspace(
-                        work / f"{setup.folder}paced-{rate:g}", config_dir, poll_seconds=poll
-                    ),
+                    Workspace(work / f"{setup.folder}paced-{rate:g}", config_dir),
                     size.paced_files,
                     rate=rate,
                     label=f"{tag}: paced {rate:g}/s",
@@ -258,14 +242,9 @@ def _split_figures(result: ScenarioResult, setup: Setup, runs: list[dict[str, An
     burst, paced = runs[0], runs[1:]
     p = setup.prefix
     n = max(burst["files"], 1)
-    workers = (
-        "edigate worker"
-        if setup.worker_processes == 1
-        else (f"{setup.worker_processes} x edigate worker")
-    )
     result.figures.update(
         {
-            f"{p}configuration": f"edigate serve --no-worker + {workers}, same SQLite",
+            f"{p}configuration": f"edigate serve --workers {setup.worker_processes}, SQLite",
             f"{p}burst files/s": burst["files_per_s"],
             f"{p}burst latency p50 s (queue)": burst["latency_p50_s"],
             f"{p}burst latency p99 s (queue)": burst["latency_p99_s"],
@@ -390,7 +369,7 @@ def inbound_run(
             store.receive(data, channel="warmup", filename=name)
         runner: WorkerRunner
         if worker_processes:
-            runner = WorkerProcesses(ws, store, f"bench-{via}", worker_processes, label, progress)
+            runner = ServeWorkers(gateway, worker_processes, label, progress)
         else:
             runner = WorkerThread(gateway, f"bench-{via}", profiler)
         batch = list(single_po_files(files))
@@ -451,58 +430,68 @@ class WorkerThread:
         return {}
 
 
-class WorkerProcesses:
-    """``count`` ``edigate worker`` processes of their own on the workspace's data dir,
-    launched now and ready once they processed the warm-up files (imports done, caches
-    warm), so their start-up is not measured. They poll the database; SIGTERM stops them."""
+class ServeWorkers:
+    """The worker processes of ``edigate serve --workers count`` (``worker_processes``), woken
+    by this harness's ``receive()`` as by serve's channels; ready once they processed the
+    warm-up files (imports done, caches warm), so their start-up is not measured."""
 
-    def __init__(
-        self, ws: Workspace, store: Store, name: str, count: int, label: str, progress: Progress
-    ) -> None:
-        self.children = [
-            Child.launch(
-                edigate_command(ws.toml, "worker", "--name", f"{name}-{n}"),
-                ws.root / f"{name}-{n}.log",
-            )
-            for n in range(1, count + 1)
-        ]
+    def __init__(self, gateway: Gateway, count: int, label: str, progress: Progress) -> None:
+        wakers = WorkerWakers()
+        gateway.store.wakeup = wakers
+        self.cpu_before = _children_cpu_seconds()
+        self.processes = WorkerProcesses(gateway.config, count, wakers, log_level="WARNING")
+        self.processes.start()
         ready = wait_for(
-            lambda: (min(inbound_done(store)), WARMUP),
+            lambda: (min(inbound_done(gateway.store)), WARMUP),
             WARMUP,
-            label=f"{label} (worker starting)",
+            label=f"{label} (workers starting)",
             progress=progress,
             timeout=120.0,
             interval=0.05,
             alive=self.alive,
         )
         if not ready:
-            self.stop_all()
-            raise EdigateError(f"edigate worker did not start: {self._tails()}")
-        self.cpu_at_start = sum(_child_cpu_seconds(c.proc.pid) for c in self.children)
+            self.processes.stop()
+            raise EdigateError(f"{label}: the worker processes did not start")
+        self.cpu_at_start = sum(_child_cpu_seconds(pid) for pid in self._pids())
+
+    def _pids(self) -> list[int]:
+        return [pid for pid in self.processes.pids if pid is not None]
 
     def start(self) -> None:
         """Already running: the sender only starts."""
 
     def alive(self) -> bool:
-        """True while every worker runs (one that died would stall the run)."""
-        return all([child.poll() for child in self.children])
-
-    def stop_all(self) -> None:
-        for child in self.children:
-            child.stop(timeout=60)
+        """True while every worker runs as started (a restart would stall or skew the run)."""
+        return len(self._pids()) == self.processes.count and not self.processes.restarts
 
     def stop(self) -> dict[str, Any]:
-        self.stop_all()
-        failed = [c for c in self.children if c.returncode != 0]
-        if failed:
-            raise EdigateError(f"edigate worker exited {failed[0].returncode}: {failed[0].tail()}")
+        rss = max((_peak_rss_mb(pid) for pid in self._pids()), default=0.0)
+        self.processes.stop()
+        if self.processes.restarts:
+            raise EdigateError(f"{self.processes.restarts} worker process(es) died in the run")
         return {
-            "worker_cpu_s": sum(c.cpu_seconds for c in self.children) - self.cpu_at_start,
-            "worker_rss_mb": max(c.max_rss_mb for c in self.children),
+            "worker_cpu_s": _children_cpu_seconds() - self.cpu_before - self.cpu_at_start,
+            "worker_rss_mb": rss,
         }
 
-    def _tails(self) -> str:
-        return "\n".join(child.tail() for child in self.children)
+
+def _children_cpu_seconds() -> float:
+    """CPU (user + system) of every child this process has reaped so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """A running process's peak RSS (VmHWM), from /proc; 0 if unreadable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _process_cpu_seconds() -> float:
