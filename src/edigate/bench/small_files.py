@@ -438,7 +438,7 @@ class ServeWorkers:
     def __init__(self, gateway: Gateway, count: int, label: str, progress: Progress) -> None:
         wakers = WorkerWakers()
         gateway.store.wakeup = wakers
-        self.cpu_before = _children_cpu_seconds()
+        self.cpu_before = _process_cpu_seconds(resource.RUSAGE_CHILDREN)
         self.processes = WorkerProcesses(gateway.config, count, wakers, log_level="WARNING")
         self.processes.start()
         ready = wait_for(
@@ -470,16 +470,8 @@ class ServeWorkers:
         self.processes.stop()
         if self.processes.restarts:
             raise EdigateError(f"{self.processes.restarts} worker process(es) died in the run")
-        return {
-            "worker_cpu_s": _children_cpu_seconds() - self.cpu_before - self.cpu_at_start,
-            "worker_rss_mb": rss,
-        }
-
-
-def _children_cpu_seconds() -> float:
-    """CPU (user + system) of every child this process has reaped so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+        spent = _process_cpu_seconds(resource.RUSAGE_CHILDREN) - self.cpu_before
+        return {"worker_cpu_s": spent - self.cpu_at_start, "worker_rss_mb": rss}
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -494,8 +486,10 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _process_cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU (user + system) of this process, or with RUSAGE_CHILDREN of every child it has
+    reaped so far."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
