@@ -94,10 +94,8 @@ class GatewayServer:
         self.gateway = gateway
         self.run_worker = run_worker
         self.run_channels = run_channels
-        #: None: ``[worker] processes`` of the configuration.
-        self.worker_processes = (
-            gateway.config.worker.processes if worker_processes is None else worker_processes
-        )
+        #: None: ``[worker] processes`` of the configuration (read by ``start``).
+        self.worker_processes = worker_processes
         self.log_level = log_level
         self.processes: WorkerProcesses | None = None
         self.sftp: SftpServer | None = None
@@ -160,12 +158,13 @@ class GatewayServer:
                 watcher.start()
                 self.folders.append(watcher)
                 log.info("watching %s for %s", folder.path, folder.partner or "any partner")
-        if self.run_worker and self.worker_processes > 0:
+        processes = self.worker_processes
+        if processes is None:
+            processes = config.worker.processes
+        if self.run_worker and processes > 0:
             wakers = WorkerWakers()
             gw.store.wakeup = wakers  # receive() here wakes the worker processes
-            self.processes = WorkerProcesses(
-                gw.config, self.worker_processes, wakers, log_level=self.log_level
-            )
+            self.processes = WorkerProcesses(config, processes, wakers, log_level=self.log_level)
             self.processes.start()
         elif self.run_worker:
             self.worker = gw.worker()
