@@ -20,11 +20,12 @@ from .test_demo_and_serve import _listening, _listening_port
 SAMPLE = project_root() / "samples/x12/850-004010-retailer.edi"
 
 
-def _serve(toml: Path, *args: str) -> subprocess.Popen[str]:
+def _serve(toml: Path, *args: str, session: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "edigate", "--config", str(toml), "serve", *args],
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=session,
     )
 
 
@@ -142,6 +143,27 @@ def test_worker_processes_stop_when_serve_is_killed(tmp_path: Path) -> None:
         proc.communicate(timeout=30)
 
 
+def test_ctrl_c_stops_serve_and_its_workers_without_restarting_them(tmp_path: Path) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the workers stop on their own
+    while serve stops its channels, and serve must not start them again."""
+    toml = prepare(tmp_path / "gw", project_root())
+    proc = _serve(toml, "--workers", "2", session=True)
+    try:
+        _listening_port(proc)
+        pids = _worker_pids(proc, 2)
+        _listening(proc, r"worker \S+ running")
+        _listening(proc, r"worker \S+ running")
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "restarting" not in err and "started (pid" not in err, err
+    assert not any(_runs(pid) for pid in pids)
+
+
 def test_no_worker_and_workers_exclude_each_other(tmp_path: Path) -> None:
     toml = prepare(tmp_path / "gw", project_root())
     command = [sys.executable, "-m", "edigate", "--config", str(toml), "serve"]
@@ -165,3 +187,22 @@ def test_workers_must_be_a_count(tmp_path: Path, value: str) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "--workers" in done.stderr
+
+
+def test_a_worker_that_exits_once_serve_is_stopping_stays_down(tmp_path: Path) -> None:
+    from edigate.config import load_config
+    from edigate.wakeups import WorkerWakers
+    from edigate.worker_processes import CHECK_SECONDS, FIRST_RESTART_SECONDS, WorkerProcesses
+
+    config = load_config(None, environ={}, data_dir=tmp_path / "data", config_dir=project_root())
+    workers = WorkerProcesses(config, 1, WorkerWakers(), log_level="WARNING")
+    workers.start()
+    try:
+        (pid,) = workers.pids
+        assert pid is not None
+        workers.stop_restarting()
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(2 * CHECK_SECONDS + FIRST_RESTART_SECONDS + 0.5)
+        assert workers.pids == [None] and workers.restarts == 0
+    finally:
+        workers.stop(timeout=30)

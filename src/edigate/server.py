@@ -246,6 +246,8 @@ class GatewayServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.processes is not None:
+            self.processes.stop_restarting()
         if self.sftp is not None:
             self.sftp.stop()
         if self.as2 is not None:

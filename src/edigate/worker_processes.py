@@ -115,6 +115,11 @@ class WorkerProcesses:
         with self._lock:
             return sum(s.restarts for s in self._slots)
 
+    def stop_restarting(self) -> None:
+        """From now on a worker that exits stays down (serve is stopping: a Ctrl-C reaches
+        the workers too, and they must not be started again meanwhile)."""
+        self._stopping.set()
+
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """SIGTERM every worker, wait for each to finish its document, kill the late."""
         self._stopping.set()
@@ -151,25 +156,34 @@ class WorkerProcesses:
 
     def _supervise(self) -> None:
         while not self._stopping.wait(CHECK_SECONDS):
-            now = time.monotonic()
             for slot in self._slots:
-                process = slot.process
-                if slot.restart_at is not None:
-                    if now >= slot.restart_at and not self._stopping.is_set():
-                        self._launch(slot)
-                    continue
-                if process is None or process.is_alive():
-                    continue
-                if now - slot.started >= HEALTHY_SECONDS:
-                    slot.delay = FIRST_RESTART_SECONDS
-                log.warning(
-                    "worker process %d (pid %s) exited with %s: restarting in %.0f s",
-                    slot.number,
-                    process.pid,
-                    process.exitcode,
-                    slot.delay,
-                )
-                with self._lock:
-                    slot.restart_at = now + slot.delay
-                    slot.restarts += 1
-                slot.delay = min(slot.delay * 2, MAX_RESTART_SECONDS)
+                try:
+                    self._check(slot, time.monotonic())
+                except Exception:  # e.g. no process could be started: try again later
+                    log.exception("worker process %d could not be started", slot.number)
+                    with self._lock:
+                        slot.restart_at = time.monotonic() + slot.delay
+                    slot.delay = min(slot.delay * 2, MAX_RESTART_SECONDS)
+
+    def _check(self, slot: _Slot, now: float) -> None:
+        """Start the slot's worker again when it is due, or note that it died."""
+        process = slot.process
+        if slot.restart_at is not None:
+            if now >= slot.restart_at and not self._stopping.is_set():
+                self._launch(slot)
+            return
+        if process is None or process.is_alive() or self._stopping.is_set():
+            return
+        if now - slot.started >= HEALTHY_SECONDS:
+            slot.delay = FIRST_RESTART_SECONDS
+        log.warning(
+            "worker process %d (pid %s) exited with %s: restarting in %.0f s",
+            slot.number,
+            process.pid,
+            process.exitcode,
+            slot.delay,
+        )
+        with self._lock:
+            slot.restart_at = now + slot.delay
+            slot.restarts += 1
+        slot.delay = min(slot.delay * 2, MAX_RESTART_SECONDS)
