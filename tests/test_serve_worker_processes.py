@@ -206,3 +206,24 @@ def test_a_worker_that_exits_once_serve_is_stopping_stays_down(tmp_path: Path) -
         assert workers.pids == [None] and workers.restarts == 0
     finally:
         workers.stop(timeout=30)
+
+
+def test_a_server_stopped_before_it_starts_its_workers_starts_none(tmp_path: Path) -> None:
+    """A SIGTERM while serve starts: stop() may come first; no worker may start after it
+    (one would be left running, and serve could not exit)."""
+    from edigate.app import Gateway
+    from edigate.config import load_config
+    from edigate.server import GatewayServer
+
+    config = load_config(None, environ={}, data_dir=tmp_path / "data", config_dir=project_root())
+    gateway = Gateway(config)
+    try:
+        server = GatewayServer(gateway, run_channels=False, worker_processes=2)
+        server.stop()
+        server.start()
+        server.wait()  # returns at once: stop() was asked for
+        assert server.processes is not None
+        assert server.processes.pids == [None, None]
+        server.stop()
+    finally:
+        gateway.close()

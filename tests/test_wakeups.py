@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from edigate.wakeups import PipeWakeup, WorkerWakers
 
 
@@ -72,3 +74,10 @@ def test_a_restarted_worker_gets_a_new_pipe_and_the_old_one_is_closed() -> None:
     wakers.close()
     first.close()
     second.close()
+
+
+def test_no_pipe_is_made_once_serve_closed_them() -> None:
+    wakers = WorkerWakers()
+    wakers.close()
+    with pytest.raises(RuntimeError, match="serve is stopping"):
+        wakers.pipe_for(1)

@@ -105,6 +105,7 @@ class GatewayServer:
         self.worker: Worker | None = None
         self._worker_thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._stop_requested = threading.Event()
 
     def start(self) -> None:
         gw = self.gateway
@@ -165,6 +166,8 @@ class GatewayServer:
             wakers = WorkerWakers()
             gw.store.wakeup = wakers  # receive() here wakes the worker processes
             self.processes = WorkerProcesses(config, processes, wakers, log_level=self.log_level)
+            if self._stopped.is_set():
+                self.processes.stop_restarting()  # stopped before they existed: none start
             self.processes.start()
         elif self.run_worker:
             self.worker = gw.worker()
@@ -246,6 +249,7 @@ class GatewayServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self._stop_requested.set()
         if self.processes is not None:
             self.processes.stop_restarting()
         if self.sftp is not None:
@@ -264,8 +268,15 @@ class GatewayServer:
             self.processes.stop()
         log.info("stopped")
 
+    def request_stop(self) -> None:
+        """For a signal handler: :meth:`wait` returns, and its caller calls :meth:`stop`.
+        Stopping inside the handler could run in the middle of :meth:`start` (a signal
+        while the workers launch) and miss what start() does next."""
+        self._stop_requested.set()
+
     def wait(self) -> None:
-        self._stopped.wait()
+        """Until :meth:`request_stop` or :meth:`stop`."""
+        self._stop_requested.wait()
 
     def _event(self, kind: str, /, **fields: Any) -> None:
         """Channel events become audit events (no document exists for a refused upload).

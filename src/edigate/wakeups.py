@@ -35,26 +35,32 @@ class WorkerWakers:
 
     def __init__(self) -> None:
         self._writers: dict[int, Connection] = {}
+        self._closed = False
+        # Held while writing too: a pipe end closed meanwhile could give its descriptor
+        # number to a file opened next (a blob, the database), which the byte would hit.
         self._lock = threading.Lock()
 
     def pipe_for(self, slot: int) -> Connection:
         """A new pipe for the worker of ``slot`` (its predecessor's is closed); the read
-        end, for the worker process."""
+        end, for the worker process. RuntimeError once closed (serve is stopping)."""
         reader, writer = _pipe()
         os.set_blocking(writer.fileno(), False)
         with self._lock:
+            if self._closed:
+                reader.close()
+                writer.close()
+                raise RuntimeError("the worker pipes are closed: serve is stopping")
             old = self._writers.pop(slot, None)
             self._writers[slot] = writer
-        if old is not None:
-            old.close()
+            if old is not None:
+                old.close()
         return reader
 
     def set(self) -> None:
         with self._lock:
-            writers = list(self._writers.values())
-        for writer in writers:
-            with contextlib.suppress(OSError):  # full (a wake is pending) or reader gone
-                os.write(writer.fileno(), b"\0")
+            for writer in self._writers.values():
+                with contextlib.suppress(OSError):  # full (a wake is pending) or reader gone
+                    os.write(writer.fileno(), b"\0")
 
     def clear(self) -> None:
         """Nothing to clear on this side: each worker clears its own pipe."""
@@ -65,9 +71,10 @@ class WorkerWakers:
 
     def close(self) -> None:
         with self._lock:
-            writers, self._writers = list(self._writers.values()), {}
-        for writer in writers:
-            writer.close()
+            self._closed = True
+            for writer in self._writers.values():
+                writer.close()
+            self._writers = {}
 
 
 class PipeWakeup:

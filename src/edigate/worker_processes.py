@@ -93,6 +93,7 @@ class WorkerProcesses:
     _supervisor: threading.Thread | None = None
 
     def start(self) -> None:
+        """Launch the workers (none once stopping) and their supervisor."""
         self._slots = [_Slot(n) for n in range(1, self.count + 1)]
         for slot in self._slots:
             self._launch(slot)
@@ -140,17 +141,23 @@ class WorkerProcesses:
         self.wakers.close()
 
     def _launch(self, slot: _Slot) -> None:
-        reader = self.wakers.pipe_for(slot.number)
+        """Start the slot's worker, unless stopping. Under the lock, so stop() sees every
+        worker started (one it missed would keep serve from exiting)."""
         context = multiprocessing.get_context("spawn")
-        args: tuple[Any, ...] = (reader, self.config, self.log_level, self.log_format)
-        process = context.Process(
-            target=worker_main, args=args, name=f"edigate-worker-{slot.number}"
-        )
-        try:
-            process.start()
-        finally:
-            reader.close()  # the worker has its own copy now
         with self._lock:
+            if self._stopping.is_set():
+                return
+            reader = self.wakers.pipe_for(slot.number)
+            args: tuple[Any, ...] = (reader, self.config, self.log_level, self.log_format)
+            # Daemonic: should serve exit without stop() (an error in start()), the exit
+            # handler of multiprocessing sends them SIGTERM instead of waiting for them.
+            process = context.Process(
+                target=worker_main, args=args, name=f"edigate-worker-{slot.number}", daemon=True
+            )
+            try:
+                process.start()
+            finally:
+                reader.close()  # the worker has its own copy now
             slot.process, slot.started, slot.restart_at = process, time.monotonic(), None
         log.info("worker process %d started (pid %s)", slot.number, process.pid)
 

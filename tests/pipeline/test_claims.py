@@ -17,12 +17,19 @@ from sqlalchemy import update
 
 from edigate.app import Gateway
 from edigate.config import load_config
-from edigate.pipeline.claims import default_worker_name, holder_is_gone
+from edigate.pipeline.claims import Here, default_worker_name, holder_is_gone, register
 from edigate.store import Document, Status
 
 from .test_crash import RETAILER, ROOT, edigate, many_orders
 
 HOST = socket.gethostname()
+HERE = Here.now()
+NS = HERE.namespace
+
+
+def name_of(pid: int | str, tag: str = "1a2b", host: str = HOST, ns: str = NS) -> str:
+    """A default worker name (``host:pidns:pid:tag``)."""
+    return f"{host}:{ns}:{pid}:{tag}"
 
 
 @pytest.fixture
@@ -45,30 +52,40 @@ def live_pid() -> Iterator[int]:
 def test_a_dead_worker_of_this_host_and_the_workers_own_name_are_gone(
     gone_pid: int, live_pid: int
 ) -> None:
-    assert holder_is_gone(f"{HOST}:{gone_pid}:1a2b", "me", HOST)
-    assert holder_is_gone("w1", "w1", HOST)  # the same worker, restarted under its name
+    assert NS != "0", "this machine shows no PID namespace (/proc/self/ns/pid)"
+    assert holder_is_gone(name_of(gone_pid), "me", HERE)
+    assert holder_is_gone("w1", "w1", HERE)  # the same worker, restarted under its name
 
 
 @pytest.mark.parametrize(
     "holder",
     [
-        "{host}:{live}:1a2b",  # a live process of this host
-        "other-host:{gone}:1a2b",  # another host's processes cannot be seen from here
+        "{host}:{ns}:{live}:1a2b",  # a live process of this host
+        "other-host:{ns}:{gone}:1a2b",  # another host's processes cannot be seen from here
+        "{host}:1{ns}:{gone}:1a2b",  # nor another container's (PID namespace)
         "w2",  # a named worker: its lease frees it
-        "{host}:x{gone}:1a2b",  # not a pid
-        "{host}:{gone}",  # not a default name
+        "{host}:{ns}:x{gone}:1a2b",  # not a pid
+        "{host}:{gone}:1a2b",  # not a default name (the format before PID namespaces)
     ],
 )
 def test_a_live_named_or_foreign_worker_is_not_gone(
     holder: str, gone_pid: int, live_pid: int
 ) -> None:
-    name = holder.format(host=HOST, live=live_pid, gone=gone_pid)
-    assert not holder_is_gone(name, "me", HOST)
+    name = holder.format(host=HOST, ns=NS, live=live_pid, gone=gone_pid)
+    assert not holder_is_gone(name, "me", HERE)
 
 
-def test_the_default_worker_name_says_host_and_pid() -> None:
-    host, pid, tag = default_worker_name(0x1234ABCD).split(":")
-    assert (host, pid, tag) == (HOST, str(os.getpid()), "abcd")
+def test_a_worker_of_this_process_is_not_gone_but_an_earlier_process_with_its_pid_is() -> None:
+    """A container's pid 1 restarted has the pid of the serve that died: its old workers'
+    claims are free, those of workers living in this process are not."""
+    mine = name_of(os.getpid(), "beef")
+    register(mine)
+    assert not holder_is_gone(mine, "me", HERE)
+    assert holder_is_gone(name_of(os.getpid(), "dead"), "me", HERE)
+
+
+def test_the_default_worker_name_says_host_namespace_and_pid() -> None:
+    assert default_worker_name(0x1234ABCD) == name_of(os.getpid(), "abcd")
 
 
 def _claim_as(gateway: Gateway, holders: list[str]) -> list[int]:
@@ -94,7 +111,7 @@ def _holders(gateway: Gateway, ids: list[int]) -> list[str | None]:
 def test_a_starting_worker_frees_only_dead_claims_on_sqlite_and_none_on_postgres(
     gateway: Gateway, gone_pid: int, live_pid: int
 ) -> None:
-    holders = [f"{HOST}:{gone_pid}:1", f"{HOST}:{live_pid}:2", "other-host:1:3", "w1", "w2"]
+    holders = [name_of(gone_pid, "1"), name_of(live_pid, "2"), "other-host:1:1:3", "w1", "w2"]
     ids = _claim_as(gateway, holders)
     freed = gateway.worker("w1").release_dead_claims()
     if gateway.store.engine.dialect.name == "sqlite":
@@ -122,8 +139,8 @@ def test_edigate_worker_leaves_a_live_workers_claim_alone(tmp_path: Path, live_p
     _workspace(tmp_path)
     gateway = _gateway(tmp_path)
     try:
-        live = f"{HOST}:{live_pid}:1"
-        held, dead = _claim_as(gateway, [live, f"{HOST}:999999999:2"])
+        live = name_of(live_pid, "1")
+        held, dead = _claim_as(gateway, [live, name_of(999_999_999, "2")])
     finally:
         gateway.close()
     done = subprocess.run(

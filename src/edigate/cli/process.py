@@ -23,7 +23,8 @@ from .context import pass_gateway
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is left to do.")
 @click.option(
     "--name",
-    help="Worker name in claims and the audit trail (default host:pid:tag); unique per worker.",
+    help="Worker name in claims and the audit trail (default host:pidns:pid:tag); one per "
+    "worker, stable across restarts to take its claims back at once.",
 )
 @pass_gateway
 def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:

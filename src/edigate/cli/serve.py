@@ -49,7 +49,7 @@ def serve(gateway: Gateway, no_worker: bool, workers: int | None, log_level: str
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("edigate.serve").info("signal %s: stopping", signum)
-        server.stop()
+        server.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -57,6 +57,7 @@ def serve(gateway: Gateway, no_worker: bool, workers: int | None, log_level: str
     frozen = prepare_long_running_heap()
     logging.getLogger("edigate.serve").debug("%d startup objects frozen", frozen)
     server.wait()
+    server.stop()
 
 
 @click.command()

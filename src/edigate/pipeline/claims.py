@@ -2,41 +2,83 @@
 
 A worker that dies (kill -9, a crash, a power cut) leaves its claims behind; another worker
 retakes them when their lease passes (``[worker] lease_seconds``, 5 minutes by default). On
-one host that wait is not needed: a claim whose holder is this worker's own name (the same
-worker restarted) or a default-named worker of this host whose process is gone is dead
-for sure. Claims of live processes, of other hosts and of named workers are left to their
-leases, so several workers can share one database (SQLite on one host included) without
-one taking back what another is working on.
+one host that wait is not needed for a claim whose holder is this worker's own name (the
+same worker restarted), or a default-named worker of this host and PID namespace whose
+process is gone: it is dead for sure. Claims of live processes, of other hosts or
+containers (another PID namespace: its pids mean nothing here) and of named workers are left
+to their leases, so several workers can share one database (SQLite on one host included)
+without one taking back what another is working on. A worker restarted in a new container
+takes its claims back at once only under a stable ``--name``.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
+from dataclasses import dataclass
 
 from ..store import Store
 
+#: The names of the workers created in this process (see :func:`holder_is_gone`).
+_LIVE: set[str] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Here:
+    """Where this process runs: what a default worker name records."""
+
+    host: str
+    namespace: str  # the PID namespace's inode, "0" when unknown
+    pid: int
+
+    @classmethod
+    def now(cls) -> Here:
+        try:
+            link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+            namespace = "".join(c for c in link if c.isdigit()) or "0"
+        except OSError:
+            namespace = "0"
+        return cls(socket.gethostname(), namespace, os.getpid())
+
 
 def default_worker_name(tag: int) -> str:
-    """``host:pid:tag``: a worker name that says where its process runs."""
-    return f"{socket.gethostname()}:{os.getpid()}:{tag & 0xFFFF:x}"
+    """``host:pidns:pid:tag``: a worker name that says where its process runs."""
+    here = Here.now()
+    return f"{here.host}:{here.namespace}:{here.pid}:{tag & 0xFFFF:x}"
 
 
-def holder_is_gone(holder: str, me: str, host: str | None = None) -> bool:
-    """True when ``holder`` is ``me`` (restarted) or a default-named worker of ``host`` (this
-    host by default) whose process no longer runs."""
+def register(name: str) -> None:
+    """Note a worker of this process (its claims are never another's to take back)."""
+    with _LIVE_LOCK:
+        _LIVE.add(name)
+
+
+def holder_is_gone(holder: str, me: str, here: Here | None = None) -> bool:
+    """True when ``holder`` is ``me`` (restarted) or a default-named worker of this host and
+    PID namespace whose process no longer runs (or, with this process's pid, is not one of
+    this process's workers: an earlier process with the same pid, such as a container's
+    pid 1 after a restart)."""
     if holder == me:
         return True
+    here = here or Here.now()
     parts = holder.split(":")
-    if len(parts) != 3 or parts[0] != (host or socket.gethostname()) or not parts[1].isdigit():
+    if len(parts) != 4 or here.namespace == "0":
         return False
-    return not _process_runs(int(parts[1]))
+    host, namespace, pid = parts[0], parts[1], parts[2]
+    if (host, namespace) != (here.host, here.namespace) or not pid.isdigit():
+        return False
+    if int(pid) == here.pid:
+        with _LIVE_LOCK:
+            return holder not in _LIVE
+    return not _process_runs(int(pid))
 
 
 def release_dead_claims(store: Store, me: str) -> int:
     """Free the claims of the workers :func:`holder_is_gone` says are gone; how many."""
-    host = socket.gethostname()
-    gone = [holder for holder in store.claim_holders() if holder_is_gone(holder, me, host)]
+    here = Here.now()
+    gone = [holder for holder in store.claim_holders() if holder_is_gone(holder, me, here)]
     return store.release_claims(gone)
 
 

@@ -31,7 +31,7 @@ from types import FrameType
 from ..config import WorkerConfig
 from ..errors import StoreUnavailableError
 from ..store import Direction, Status, Store
-from .claims import default_worker_name, release_dead_claims
+from .claims import default_worker_name, register, release_dead_claims
 
 log = logging.getLogger("edigate.worker")
 
@@ -94,6 +94,7 @@ class Worker:
         self.periodic = list(periodic)
         self.config = config or WorkerConfig()
         self.name = name or default_worker_name(id(self))
+        register(self.name)
         self.stats = WorkerStats()
         self._stop = threading.Event()
 
