@@ -12,6 +12,7 @@ which tells its workers it is gone (they stop instead of running on as orphans).
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import select
 import threading
@@ -96,28 +97,28 @@ class PipeWakeup:
             os.write(self._own_write, b"\0")
 
     def clear(self) -> None:
-        self._drain(self._reader.fileno())
-        self._drain(self._own_read)
+        for fd in self._watched():
+            self._drain(fd)
 
     def wait(self, timeout: float | None = None) -> bool:
-        fds = [self._own_read] if self.gone else [self._reader.fileno(), self._own_read]
-        ready, _, _ = select.select(fds, [], [], timeout)
-        if self._reader.fileno() in ready and not self.gone:
-            self._drain(self._reader.fileno())
+        ready, _, _ = select.select(self._watched(), [], [], timeout)
+        if self._reader.fileno() in ready:
+            self._drain(self._reader.fileno())  # else the pipe would stay ready
         return bool(ready)
 
+    def _watched(self) -> list[int]:
+        """serve's pipe until it closed (it would then be ready for ever), and our own."""
+        return [self._own_read] if self.gone else [self._reader.fileno(), self._own_read]
+
     def _drain(self, fd: int) -> None:
-        if fd == self._reader.fileno() and self.gone:
-            return
         while True:
             try:
                 data = os.read(fd, 4096)
             except BlockingIOError:
                 return
-            if not data:  # end of file: every writer, so serve, is gone
-                if fd == self._reader.fileno():
-                    self.gone = True
-                    self._on_gone()
+            if not data:  # end of file: only serve's pipe closes (we hold our own writer)
+                self.gone = True
+                self._on_gone()
                 return
 
     def close(self) -> None:
@@ -128,7 +129,5 @@ class PipeWakeup:
 
 def _pipe() -> tuple[Connection, Connection]:
     """A one-way pipe whose read end a spawned process can be given."""
-    import multiprocessing
-
     reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
     return reader, writer

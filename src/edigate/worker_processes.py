@@ -44,7 +44,6 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 def worker_main(reader: Connection, config: GatewayConfig, log_level: str, log_format: str) -> None:
     """A worker process: as ``edigate worker``, woken by serve's ``receive()``."""
     from .app import Gateway
-    from .heap import prepare_long_running_heap
 
     logging.basicConfig(level=log_level, format=log_format)
     gateway = Gateway(config)
@@ -57,11 +56,8 @@ def worker_main(reader: Connection, config: GatewayConfig, log_level: str, log_f
 
         wakeup = PipeWakeup(reader, serve_gone)
         gateway.store.wakeup = wakeup
-        worker.install_signal_handlers()
-        worker.release_dead_claims()
-        prepare_long_running_heap()
         log.info("worker %s running", worker.name)
-        stats = worker.run()
+        stats = worker.run_process()
         log.info("worker %s stopped: %d document(s) processed", worker.name, stats.processed)
         wakeup.close()
     finally:

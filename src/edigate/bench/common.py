@@ -66,7 +66,6 @@ class Workspace:
     root: Path
     source: Path
     database_url: str | None = None
-    poll_seconds: float | None = None
     sftp_port: int | None = None
 
     def __post_init__(self) -> None:
@@ -78,8 +77,6 @@ class Workspace:
         lines = [f'data_dir = "{self.data_dir}"', f'config_dir = "{config}"']
         if self.database_url:
             lines.append(f'database_url = "{self.database_url}"')
-        if self.poll_seconds is not None:
-            lines += ["", "[worker]", f"poll_seconds = {self.poll_seconds}"]
         lines += ["", "[sftp]", 'host = "127.0.0.1"', f"port = {self.sftp_port or 0}"]
         enabled = "true" if self.sftp_port is not None else "false"
         lines.append(f"enabled = {enabled}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..app import Gateway
-from ..heap import prepare_long_running_heap
 from ..key_checks import key_checks, require_keys
 from ..pipeline.operations import (
     Attempt,
@@ -37,12 +36,9 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     Like 'edigate serve', it first checks the sftp_push client keys its deliveries will use:
     a missing or unreadable one stops it now, naming the partner and the file.
     """
+    # The checks load the partner registry: the long-running heap is set up after them.
     require_keys(key_checks(gateway.config, gateway.registry(), listeners=False))
-    work = gateway.worker(name)
-    work.release_dead_claims()
-    work.install_signal_handlers()
-    prepare_long_running_heap()  # after the checks above loaded the partner registry
-    stats = work.run(until_idle=until_idle)
+    stats = gateway.worker(name).run_process(until_idle=until_idle)
     click.echo(f"processed {stats.processed} document(s), {stats.failed} failed attempt(s)")
 
 

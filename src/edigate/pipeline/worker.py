@@ -30,6 +30,7 @@ from types import FrameType
 
 from ..config import WorkerConfig
 from ..errors import StoreUnavailableError
+from ..heap import prepare_long_running_heap
 from ..store import Direction, Status, Store
 from .claims import default_worker_name, register, release_dead_claims
 
@@ -105,6 +106,16 @@ class Worker:
         if self.store.engine.dialect.name != "sqlite":
             return 0
         return release_dead_claims(self.store, self.name)
+
+    def run_process(self, *, until_idle: bool = False) -> WorkerStats:
+        """:meth:`run` as its process's main loop (``edigate worker``, serve's worker
+        processes): dead workers' claims taken back, SIGTERM/SIGINT finish the document in
+        hand, the collector set for a long run (``heap.py``; call it once the startup
+        objects, the partner registry among them, are loaded)."""
+        self.release_dead_claims()
+        self.install_signal_handlers()
+        prepare_long_running_heap()
+        return self.run(until_idle=until_idle)
 
     def stop(self, *_: object) -> None:
         """Finish the document in hand, then return from :meth:`run`."""
