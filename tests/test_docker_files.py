@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from edigate.cli.main import cli
+from edigate.cli.process import WORKER_NAME
 from edigate.config import load_config
 
 DOCKER = Path(__file__).resolve().parents[1] / "docker"
@@ -37,6 +38,11 @@ def test_compose_matches_the_container_config() -> None:
         f"{env['POSTGRES_DB']}"
     )
     assert gateway["depends_on"]["db"]["condition"] == "service_healthy"
+    # restart: unless-stopped gives a new PID namespace: only a stable name takes claims back.
+    command = gateway["command"]
+    assert command[:2] == ["edigate", "serve"] and gateway["restart"] == "unless-stopped"
+    name = command[command.index("--name") + 1]
+    assert WORKER_NAME.convert(name, None, None) == name
 
 
 def test_dockerfile_runs_as_a_user_with_a_healthcheck() -> None:

@@ -227,3 +227,60 @@ def test_a_server_stopped_before_it_starts_its_workers_starts_none(tmp_path: Pat
         server.stop()
     finally:
         gateway.close()
+
+
+@pytest.mark.parametrize(("workers", "predecessor"), [("0", "gw"), ("2", "gw/2")])
+def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
+    tmp_path: Path, workers: str, predecessor: str
+) -> None:
+    """serve --name gw: its worker is gw (its processes gw/1, gw/2). Restarted, even in a new
+    container, it frees what its dead predecessor held instead of waiting 5 minutes for the
+    lease; another gateway's claim stays that gateway's."""
+    from edigate.app import Gateway
+    from edigate.config import load_config
+    from edigate.store import Status
+
+    from .pipeline.test_claims import _claim_as, _holders
+
+    toml = prepare(tmp_path / "gw", project_root())
+    gateway = Gateway(load_config(toml, environ={}))
+    try:
+        ours, theirs = _claim_as(gateway, [predecessor, "other-gateway/1"])
+    finally:
+        gateway.close()
+    proc = _serve(toml, "--workers", workers, "--name", "gw")
+    try:
+        _listening_port(proc)
+        named = {_listening(proc, r"worker (\S+) running")[0] for _ in range(max(int(workers), 1))}
+        assert named == ({"gw"} if workers == "0" else {"gw/1", "gw/2"})
+        gateway = Gateway(load_config(toml, environ={}))
+        try:
+
+            def status(doc_id: int) -> str:
+                with gateway.store.session() as session:
+                    return gateway.store.get(session, doc_id).status
+
+            # Well inside the 300 s lease: only the freed claim can explain it.
+            assert _wait_until(lambda: status(ours) == Status.TRANSLATED.value, 60)
+            assert status(theirs) == Status.RECEIVED.value
+            assert _holders(gateway, [theirs]) == ["other-gateway/1"]
+        finally:
+            gateway.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+
+
+@pytest.mark.parametrize("name", ["host:1:2:3", "-gw", "a b", "x" * 91])
+def test_a_worker_name_is_checked(tmp_path: Path, name: str) -> None:
+    toml = prepare(tmp_path / "gw", project_root())
+    for command in (["serve", "--name", name], ["worker", "--until-idle", "--name", name]):
+        done = subprocess.run(
+            [sys.executable, "-m", "edigate", "--config", str(toml), *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, (command, done.stderr)
+        assert "expected 1 to 90 letters, digits and . _ @ / -" in done.stderr

@@ -89,6 +89,7 @@ class GatewayServer:
         run_worker: bool = True,
         run_channels: bool = True,
         worker_processes: int | None = None,
+        worker_name: str | None = None,
         log_level: str = "INFO",
     ) -> None:
         self.gateway = gateway
@@ -96,6 +97,8 @@ class GatewayServer:
         self.run_channels = run_channels
         #: None: ``[worker] processes`` of the configuration (read by ``start``).
         self.worker_processes = worker_processes
+        #: The worker's stable name (processes: ``NAME/1`` ...); None: host:pidns:pid:tag.
+        self.worker_name = worker_name
         self.log_level = log_level
         self.processes: WorkerProcesses | None = None
         self.sftp: SftpServer | None = None
@@ -165,12 +168,14 @@ class GatewayServer:
         if self.run_worker and processes > 0:
             wakers = WorkerWakers()
             gw.store.wakeup = wakers  # receive() here wakes the worker processes
-            self.processes = WorkerProcesses(config, processes, wakers, log_level=self.log_level)
+            self.processes = WorkerProcesses(
+                config, processes, wakers, name=self.worker_name, log_level=self.log_level
+            )
             if self._stopped.is_set():
                 self.processes.stop_restarting()  # stopped before they existed: none start
             self.processes.start()
         elif self.run_worker:
-            self.worker = gw.worker()
+            self.worker = gw.worker(self.worker_name)
             self.worker.release_dead_claims()
             self._worker_thread = threading.Thread(
                 target=self.worker.run, name="edigate-worker", daemon=True

@@ -8,10 +8,12 @@ workers do (leases, fenced commits), so nothing here divides the work.
 
 serve supervises them: a worker that exits unexpectedly is logged and started again (after
 1 s, doubling to a minute while it keeps failing); a new worker frees the claims its dead
-predecessor left (``pipeline.claims``). A ``receive()`` in serve wakes them at once through
-a pipe to each (``wakeups.py``), as it wakes the worker thread. On stop they get SIGTERM,
-finish the document in hand and exit; a worker whose serve died (``kill -9``) sees its pipe
-close and stops the same way, so a restarted serve does not run beside orphans.
+predecessor left (``pipeline.claims``). With ``serve --name NAME`` they are ``NAME/1`` ...
+``NAME/N``, so that holds across a restart of serve, in a new container or on PostgreSQL
+too. A ``receive()`` in serve wakes them at once through a pipe to each (``wakeups.py``),
+as it wakes the worker thread. On stop they get SIGTERM, finish the document in hand and
+exit; a worker whose serve died (``kill -9``) sees its pipe close and stops the same way, so
+a restarted serve does not run beside orphans.
 """
 
 from __future__ import annotations
@@ -41,14 +43,20 @@ STOP_SECONDS = 60.0
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
-def worker_main(reader: Connection, config: GatewayConfig, log_level: str, log_format: str) -> None:
-    """A worker process: as ``edigate worker``, woken by serve's ``receive()``."""
+def worker_main(
+    reader: Connection,
+    config: GatewayConfig,
+    name: str | None,
+    log_level: str,
+    log_format: str,
+) -> None:
+    """A worker process: as ``edigate worker [--name NAME]``, woken by serve's ``receive()``."""
     from .app import Gateway
 
     logging.basicConfig(level=log_level, format=log_format)
     gateway = Gateway(config)
     try:
-        worker = gateway.worker()
+        worker = gateway.worker(name)
 
         def serve_gone() -> None:
             log.warning("serve is gone: worker %s stops after the document in hand", worker.name)
@@ -81,6 +89,9 @@ class WorkerProcesses:
     config: GatewayConfig
     count: int
     wakers: WorkerWakers
+    #: serve --name: the workers are ``NAME/1`` ... ``NAME/N``, so a restarted serve (or a
+    #: restarted slot) takes back its predecessor's claims at once; None: default names.
+    name: str | None = None
     log_level: str = "INFO"
     log_format: str = LOG_FORMAT
     _slots: list[_Slot] = field(default_factory=list)
@@ -144,7 +155,8 @@ class WorkerProcesses:
             if self._stopping.is_set():
                 return
             reader = self.wakers.pipe_for(slot.number)
-            args: tuple[Any, ...] = (reader, self.config, self.log_level, self.log_format)
+            name = None if self.name is None else f"{self.name}/{slot.number}"
+            args: tuple[Any, ...] = (reader, self.config, name, self.log_level, self.log_format)
             # Daemonic: should serve exit without stop() (an error in start()), the exit
             # handler of multiprocessing sends them SIGTERM instead of waiting for them.
             process = context.Process(

@@ -108,7 +108,7 @@ def _holders(gateway: Gateway, ids: list[int]) -> list[str | None]:
         return [gateway.store.get(session, i).claimed_by for i in ids]
 
 
-def test_a_starting_worker_frees_only_dead_claims_on_sqlite_and_none_on_postgres(
+def test_a_starting_worker_frees_only_dead_claims_on_sqlite_and_its_own_on_postgres(
     gateway: Gateway, gone_pid: int, live_pid: int
 ) -> None:
     holders = [name_of(gone_pid, "1"), name_of(live_pid, "2"), "other-host:1:1:3", "w1", "w2"]
@@ -117,9 +117,9 @@ def test_a_starting_worker_frees_only_dead_claims_on_sqlite_and_none_on_postgres
     if gateway.store.engine.dialect.name == "sqlite":
         assert freed == 2
         assert _holders(gateway, ids) == [None, holders[1], holders[2], None, "w2"]
-    else:  # workers on other hosts share the database: only leases free claims
-        assert freed == 0
-        assert _holders(gateway, ids) == holders
+    else:  # workers on other hosts share the database: only its own name, by name
+        assert freed == 1
+        assert _holders(gateway, ids) == [*holders[:3], None, "w2"]
 
 
 def _workspace(tmp_path: Path) -> None:

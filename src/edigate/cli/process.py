@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import click
 
 from ..app import Gateway
@@ -18,10 +21,34 @@ from ..store.queries import DocumentFilter, parse_since
 from .context import pass_gateway
 
 
+class WorkerNameType(click.ParamType):  # type: ignore[type-arg]
+    """A worker name as given: what a claim records (``claimed_by``, 100 characters, room
+    left for serve's ``/N``). No colons: those mark default names (``host:pidns:pid:tag``),
+    which a starting worker judges by their process."""
+
+    name = "NAME"
+    PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,89}")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not self.PATTERN.fullmatch(text):
+            self.fail(
+                f"{text!r}: expected 1 to 90 letters, digits and . _ @ / - (starting with a "
+                "letter or digit)",
+                param,
+                ctx,
+            )
+        return text
+
+
+WORKER_NAME = WorkerNameType()
+
+
 @click.command()
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is left to do.")
 @click.option(
     "--name",
+    type=WORKER_NAME,
     help="Worker name in claims and the audit trail (default host:pidns:pid:tag); one per "
     "worker, stable across restarts to take its claims back at once.",
 )

@@ -15,6 +15,7 @@ from ..heap import prepare_long_running_heap
 from ..server import GatewayServer
 from ..worker_processes import LOG_FORMAT
 from .context import pass_gateway
+from .process import WORKER_NAME
 
 
 @click.command()
@@ -26,9 +27,18 @@ from .context import pass_gateway
     help="Run the worker as N processes beside the channels (default: [worker] processes, "
     "0: a thread of serve).",
 )
+@click.option(
+    "--name",
+    type=WORKER_NAME,
+    help="A stable name for this gateway's worker (its processes: NAME/1 ... NAME/N), one per "
+    "gateway: after a restart, even in a new container or on PostgreSQL, it takes its claims "
+    "back at once instead of waiting out their lease (default host:pidns:pid:tag).",
+)
 @click.option("--log-level", default="INFO", show_default=True)
 @pass_gateway
-def serve(gateway: Gateway, no_worker: bool, workers: int | None, log_level: str) -> None:
+def serve(
+    gateway: Gateway, no_worker: bool, workers: int | None, name: str | None, log_level: str
+) -> None:
     """Run the channels (SFTP, watched folders), the worker and the dispatcher until SIGTERM.
 
     The worker is a thread of this process (about one core in all) or, with --workers N,
@@ -44,6 +54,7 @@ def serve(gateway: Gateway, no_worker: bool, workers: int | None, log_level: str
         gateway,
         run_worker=not no_worker,
         worker_processes=workers,
+        worker_name=name,
         log_level=log_level.upper(),
     )
 

@@ -8,7 +8,9 @@ process is gone: it is dead for sure. Claims of live processes, of other hosts o
 containers (another PID namespace: its pids mean nothing here) and of named workers are left
 to their leases, so several workers can share one database (SQLite on one host included)
 without one taking back what another is working on. A worker restarted in a new container
-takes its claims back at once only under a stable ``--name``.
+takes its claims back at once only under a stable name (``edigate worker --name``,
+``edigate serve --name``), which also holds on PostgreSQL, where a starting worker frees
+its own name's claims and no others.
 """
 
 from __future__ import annotations

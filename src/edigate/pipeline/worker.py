@@ -100,11 +100,12 @@ class Worker:
         self._stop = threading.Event()
 
     def release_dead_claims(self) -> int:
-        """Before the first claim on SQLite (one host): free the claims of this host's dead
-        workers and of this worker's own name (see ``pipeline.claims``). PostgreSQL's
-        workers may run on hosts whose processes this one cannot see: leases free theirs."""
+        """Before the first claim: free the claims of this worker's own name (its
+        predecessor's: a name is one worker's) and, on SQLite (one host), of this host's
+        dead workers (see ``pipeline.claims``). PostgreSQL's other workers may run on hosts
+        whose processes this one cannot see: leases free theirs."""
         if self.store.engine.dialect.name != "sqlite":
-            return 0
+            return self.store.release_claims([self.name])
         return release_dead_claims(self.store, self.name)
 
     def run_process(self, *, until_idle: bool = False) -> WorkerStats:
