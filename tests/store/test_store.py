@@ -240,3 +240,20 @@ def test_a_block_wraps_to_one_instead_of_passing_the_maximum(store: Store) -> No
     assert first == 1
     with store.session() as session:
         assert store.next_control_number(session, "acme", "st") == 5
+
+
+def test_sqlite_connections_read_through_a_bounded_memory_map(tmp_path: Path) -> None:
+    """Every pooled connection maps the database (cheap re-reads after another process's
+    commit), within the bound that keeps mapped pages from growing RSS without limit."""
+    from edigate.store.database import MMAP_BYTES
+
+    store = Store.open(tmp_path / "data")
+    try:
+        with store.reading() as one, store.session() as two:
+            sizes = [
+                s.connection().exec_driver_sql("PRAGMA mmap_size").scalar() for s in (one, two)
+            ]
+    finally:
+        store.close()
+    assert sizes == [MMAP_BYTES, MMAP_BYTES]
+    assert 0 < MMAP_BYTES <= 64 * 1024 * 1024
