@@ -164,17 +164,24 @@ def test_ctrl_c_stops_serve_and_its_workers_without_restarting_them(tmp_path: Pa
     assert not any(_runs(pid) for pid in pids)
 
 
-def test_no_worker_and_workers_exclude_each_other(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--workers", "2"], "--no-worker and --workers exclude each other"),
+        (["--name", "gw"], "--name names serve's worker: it has none with --no-worker"),
+    ],
+)
+def test_no_worker_refuses_worker_options(tmp_path: Path, option: list[str], message: str) -> None:
     toml = prepare(tmp_path / "gw", project_root())
     command = [sys.executable, "-m", "edigate", "--config", str(toml), "serve"]
     done = subprocess.run(
-        [*command, "--no-worker", "--workers", "2"],
+        [*command, "--no-worker", *option],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 2
-    assert "--no-worker and --workers exclude each other" in done.stderr
+    assert message in done.stderr
 
 
 @pytest.mark.parametrize("value", ["-1", "two"])
@@ -229,13 +236,18 @@ def test_a_server_stopped_before_it_starts_its_workers_starts_none(tmp_path: Pat
         gateway.close()
 
 
-@pytest.mark.parametrize(("workers", "predecessor"), [("0", "gw"), ("2", "gw/2")])
+@pytest.mark.parametrize(
+    ("workers", "predecessor"),
+    [("0", "gw"), ("2", "gw/2"), ("2", "gw/3"), ("0", "gw/1")],
+    ids=["thread", "process", "more-processes-before", "processes-before"],
+)
 def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
     tmp_path: Path, workers: str, predecessor: str
 ) -> None:
     """serve --name gw: its worker is gw (its processes gw/1, gw/2). Restarted, even in a new
-    container, it frees what its dead predecessor held instead of waiting 5 minutes for the
-    lease; another gateway's claim stays that gateway's."""
+    container or with another worker count, it frees what its dead predecessor held instead
+    of waiting 5 minutes for the lease; another gateway's claim stays that gateway's, even
+    one whose name starts the same."""
     from edigate.app import Gateway
     from edigate.config import load_config
     from edigate.store import Status
@@ -245,7 +257,7 @@ def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
     toml = prepare(tmp_path / "gw", project_root())
     gateway = Gateway(load_config(toml, environ={}))
     try:
-        ours, theirs = _claim_as(gateway, [predecessor, "other-gateway/1"])
+        ours, theirs, alike = _claim_as(gateway, [predecessor, "other-gateway/1", "gw2/1"])
     finally:
         gateway.close()
     proc = _serve(toml, "--workers", workers, "--name", "gw")
@@ -262,8 +274,8 @@ def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
 
             # Well inside the 300 s lease: only the freed claim can explain it.
             assert _wait_until(lambda: status(ours) == Status.TRANSLATED.value, 60)
-            assert status(theirs) == Status.RECEIVED.value
-            assert _holders(gateway, [theirs]) == ["other-gateway/1"]
+            assert [status(theirs), status(alike)] == [Status.RECEIVED.value] * 2
+            assert _holders(gateway, [theirs, alike]) == ["other-gateway/1", "gw2/1"]
         finally:
             gateway.close()
     finally:

@@ -35,6 +35,7 @@ from .channels.sftp_server import SftpServer
 from .errors import ConfigError, EdigateError, StoreUnavailableError
 from .key_checks import key_checks, require_keys
 from .partners import Registry
+from .pipeline.claims import release_gateway_claims
 from .pipeline.worker import Worker
 from .wakeups import WorkerWakers
 from .worker_processes import WorkerProcesses
@@ -165,6 +166,10 @@ class GatewayServer:
         processes = self.worker_processes
         if processes is None:
             processes = config.worker.processes
+        if self.run_worker and self.worker_name is not None:
+            freed = release_gateway_claims(gw.store, self.worker_name)
+            if freed:
+                log.info("took back %d document(s) a previous %s held", freed, self.worker_name)
         if self.run_worker and processes > 0:
             wakers = WorkerWakers()
             gw.store.wakeup = wakers  # receive() here wakes the worker processes

@@ -31,8 +31,9 @@ from .process import WORKER_NAME
     "--name",
     type=WORKER_NAME,
     help="A stable name for this gateway's worker (its processes: NAME/1 ... NAME/N), one per "
-    "gateway: after a restart, even in a new container or on PostgreSQL, it takes its claims "
-    "back at once instead of waiting out their lease (default host:pidns:pid:tag).",
+    "gateway: after a restart, even in a new container, with another worker count or on "
+    "PostgreSQL, it takes back at once what NAME and NAME/* held instead of waiting out their "
+    "lease (default host:pidns:pid:tag).",
 )
 @click.option("--log-level", default="INFO", show_default=True)
 @pass_gateway
@@ -49,6 +50,8 @@ def serve(
     """
     if no_worker and workers:
         raise click.UsageError("--no-worker and --workers exclude each other")
+    if no_worker and name:
+        raise click.UsageError("--name names serve's worker: it has none with --no-worker")
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     server = GatewayServer(
         gateway,

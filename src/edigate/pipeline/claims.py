@@ -84,6 +84,15 @@ def release_dead_claims(store: Store, me: str) -> int:
     return store.release_claims(gone)
 
 
+def release_gateway_claims(store: Store, name: str) -> int:
+    """Free what a predecessor of ``edigate serve --name NAME`` held: NAME (its worker
+    thread) and NAME/1, NAME/2 ... (its worker processes), whatever its worker count was.
+    Called before serve starts its own workers, so none of them is live yet."""
+    prefix = name + "/"
+    mine = [h for h in store.claim_holders() if h == name or h.startswith(prefix)]
+    return store.release_claims(mine)
+
+
 def _process_runs(pid: int) -> bool:
     if pid <= 0:
         return False
