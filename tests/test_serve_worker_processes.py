@@ -95,6 +95,9 @@ def test_serve_with_worker_processes_processes_uploads_and_stops_them_on_sigterm
         port = _listening_port(proc)
         pids = _worker_pids(proc, 2)
         assert all(_runs(pid) for pid in pids) and os.getpid() not in pids
+        # Both running (a spawned worker still importing when SIGTERM comes just exits).
+        _listening(proc, r"worker \S+ running")
+        _listening(proc, r"worker \S+ running")
         names = _upload_and_wait_for_acks(tmp_path, port, "po.edi")
         assert any(n.startswith("997") for n in names), names
         assert any(n.startswith("855") for n in names), names
@@ -284,7 +287,7 @@ def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
     assert proc.returncode == 0, err
 
 
-@pytest.mark.parametrize("name", ["host:1:2:3", "-gw", "a b", "x" * 91])
+@pytest.mark.parametrize("name", ["host:1:2:3", "-gw", "a b", "gw/1", "x" * 91])
 def test_a_worker_name_is_checked(tmp_path: Path, name: str) -> None:
     toml = prepare(tmp_path / "gw", project_root())
     for command in (["serve", "--name", name], ["worker", "--until-idle", "--name", name]):
@@ -295,4 +298,35 @@ def test_a_worker_name_is_checked(tmp_path: Path, name: str) -> None:
             timeout=60,
         )
         assert done.returncode == 2, (command, done.stderr)
-        assert "expected 1 to 90 letters, digits and . _ @ / -" in done.stderr
+        assert "expected 1 to 90 letters, digits and . _ @ -" in done.stderr
+
+
+def test_a_serve_whose_name_is_in_use_waits_for_it_and_still_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """Another live process holds the name (a second gateway given the same --name): the
+    worker does not take its claims, says why, and serve still stops when asked."""
+    from edigate.app import Gateway
+    from edigate.config import load_config
+    from edigate.pipeline.name_locks import name_lock
+
+    toml = prepare(tmp_path / "gw", project_root())
+    gateway = Gateway(load_config(toml, environ={}))
+    try:
+        held = name_lock(gateway.store, "gw")
+        assert held.try_acquire()
+        proc = _serve(toml, "--name", "gw")
+        try:
+            _listening_port(proc)
+            _listening(proc, r"worker name gw is held by a live process")
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "worker gw running" not in err
+    finally:
+        held.release()
+        gateway.close()

@@ -180,13 +180,18 @@ class GatewayServer:
                 self.processes.stop_restarting()  # stopped before they existed: none start
             self.processes.start()
         elif self.run_worker:
-            self.worker = gw.worker(self.worker_name)
-            self.worker.release_dead_claims()
-            self._worker_thread = threading.Thread(
-                target=self.worker.run, name="edigate-worker", daemon=True
-            )
+            worker = self.worker = gw.worker(self.worker_name)
+
+            def run() -> None:
+                # In the thread: a named worker may wait for its name (name_locks), and
+                # serve must answer SIGTERM meanwhile.
+                worker.release_dead_claims()
+                if not worker.stopping:
+                    log.info("worker %s running", worker.name)
+                    worker.run()
+
+            self._worker_thread = threading.Thread(target=run, name="edigate-worker", daemon=True)
             self._worker_thread.start()
-            log.info("worker %s running", self.worker.name)
 
     def _start_smtp(self, handler: Handler) -> None:
         config = self.gateway.config.smtp

@@ -10,10 +10,12 @@ serve supervises them: a worker that exits unexpectedly is logged and started ag
 1 s, doubling to a minute while it keeps failing); a new worker frees the claims its dead
 predecessor left (``pipeline.claims``). With ``serve --name NAME`` they are ``NAME/1`` ...
 ``NAME/N``, so that holds across a restart of serve, in a new container or on PostgreSQL
-too. A ``receive()`` in serve wakes them at once through a pipe to each (``wakeups.py``),
-as it wakes the worker thread. On stop they get SIGTERM, finish the document in hand and
-exit; a worker whose serve died (``kill -9``) sees its pipe close and stops the same way, so
-a restarted serve does not run beside orphans.
+too; a name is one live process's (``pipeline.name_locks``), so a new ``NAME/1`` waits
+until an old one left behind by a killed serve has finished its batch. A ``receive()`` in
+serve wakes them at once through a pipe to each (``wakeups.py``), as it wakes the worker
+thread. On stop they get SIGTERM, finish the document in hand and exit; a worker whose
+serve died (``kill -9``) sees its pipe close and stops the same way, after the batch in
+hand, so orphans do not outlive it for long.
 """
 
 from __future__ import annotations

@@ -181,3 +181,43 @@ def test_two_worker_processes_share_a_sqlite_store_and_deliver_each_order_once(
     orders = sorted((tmp_path / "data/erp/outbox/orders").glob("*.json"))
     po_numbers = [json.loads(p.read_text())["po_number"] for p in orders]
     assert len(po_numbers) == 120 and len(set(po_numbers)) == 120
+
+
+def test_a_named_worker_takes_its_claims_back_only_once_no_live_process_holds_its_name(
+    gateway: Gateway,
+) -> None:
+    """The name's holder might be a worker of a serve killed a moment ago, still finishing
+    its batch: its claims are not the successor's until it has stopped."""
+    import threading
+
+    from edigate.pipeline.name_locks import name_lock
+
+    (held,) = _claim_as(gateway, ["w1"])
+    alive = name_lock(gateway.store, "w1")
+    assert alive.try_acquire()  # "another process" (flock: another open file) holds w1
+    successor = gateway.worker("w1")
+    freed: list[int] = []
+    waiting = threading.Thread(target=lambda: freed.append(successor.release_dead_claims()))
+    waiting.start()
+    try:
+        waiting.join(1.5)
+        assert waiting.is_alive() and _holders(gateway, [held]) == ["w1"]
+    finally:
+        alive.release()  # it stopped
+    waiting.join(10)
+    assert freed == [1] and _holders(gateway, [held]) == [None]
+
+
+def test_serve_takes_back_only_the_names_no_live_process_holds(gateway: Gateway) -> None:
+    from edigate.pipeline.claims import release_gateway_claims
+    from edigate.pipeline.name_locks import name_lock
+
+    ids = _claim_as(gateway, ["gw", "gw/1", "gw/2", "gw2/1"])
+    alive = name_lock(gateway.store, "gw/1")
+    assert alive.try_acquire()
+    try:
+        assert release_gateway_claims(gateway.store, "gw") == 2
+    finally:
+        alive.release()
+    assert _holders(gateway, ids) == [None, "gw/1", None, "gw2/1"]
+    assert name_lock(gateway.store, "gw/2").try_acquire()  # none left held

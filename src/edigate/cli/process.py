@@ -24,16 +24,17 @@ from .context import pass_gateway
 class WorkerNameType(click.ParamType):  # type: ignore[type-arg]
     """A worker name as given: what a claim records (``claimed_by``, 100 characters, room
     left for serve's ``/N``). No colons: those mark default names (``host:pidns:pid:tag``),
-    which a starting worker judges by their process."""
+    which a starting worker judges by their process. No slashes: ``NAME/N`` are the names
+    of ``serve --name NAME``'s worker processes, which serve alone takes back."""
 
     name = "NAME"
-    PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,89}")
+    PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,89}")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
         if not self.PATTERN.fullmatch(text):
             self.fail(
-                f"{text!r}: expected 1 to 90 letters, digits and . _ @ / - (starting with a "
+                f"{text!r}: expected 1 to 90 letters, digits and . _ @ - (starting with a "
                 "letter or digit)",
                 param,
                 ctx,

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 
 from ..store import Store
+from .name_locks import name_lock
 
 #: The names of the workers created in this process (see :func:`holder_is_gone`).
 _LIVE: set[str] = set()
@@ -87,10 +88,20 @@ def release_dead_claims(store: Store, me: str) -> int:
 def release_gateway_claims(store: Store, name: str) -> int:
     """Free what a predecessor of ``edigate serve --name NAME`` held: NAME (its worker
     thread) and NAME/1, NAME/2 ... (its worker processes), whatever its worker count was.
-    Called before serve starts its own workers, so none of them is live yet."""
+    Called before serve starts its own workers; a name a live process still holds (a worker
+    of a serve killed a moment ago, finishing its batch) keeps its claims (``name_locks``)."""
     prefix = name + "/"
-    mine = [h for h in store.claim_holders() if h == name or h.startswith(prefix)]
-    return store.release_claims(mine)
+    freed = 0
+    for holder in store.claim_holders():
+        if holder != name and not holder.startswith(prefix):
+            continue
+        lock = name_lock(store, holder)
+        if lock.try_acquire():
+            try:
+                freed += store.release_claims([holder])
+            finally:
+                lock.release()
+    return freed
 
 
 def _process_runs(pid: int) -> bool:

@@ -33,6 +33,7 @@ from ..errors import StoreUnavailableError
 from ..heap import prepare_long_running_heap
 from ..store import Direction, Status, Store
 from .claims import default_worker_name, register, release_dead_claims
+from .name_locks import NAME_WAIT_SECONDS, name_lock
 
 log = logging.getLogger("edigate.worker")
 
@@ -96,6 +97,8 @@ class Worker:
         self.config = config or WorkerConfig()
         self.name = name or default_worker_name(id(self))
         register(self.name)
+        #: A name given is stable, so it must be one live worker's (``name_locks``).
+        self._name_lock = name_lock(store, name) if name else None
         self.stats = WorkerStats()
         self._stop = threading.Event()
 
@@ -103,10 +106,33 @@ class Worker:
         """Before the first claim: free the claims of this worker's own name (its
         predecessor's: a name is one worker's) and, on SQLite (one host), of this host's
         dead workers (see ``pipeline.claims``). PostgreSQL's other workers may run on hosts
-        whose processes this one cannot see: leases free theirs."""
+        whose processes this one cannot see: leases free theirs.
+
+        A named worker first waits until no live process holds its name (a previous
+        serve's worker finishing its batch, another gateway started with the same name):
+        until then the name's claims are not its predecessor's to take."""
+        if not self._hold_name():
+            return 0
         if self.store.engine.dialect.name != "sqlite":
             return self.store.release_claims([self.name])
         return release_dead_claims(self.store, self.name)
+
+    def _hold_name(self) -> bool:
+        """Take this worker's name lock, waiting while a live process holds it; False if
+        asked to stop meanwhile."""
+        lock = self._name_lock
+        if lock is None or lock.try_acquire():
+            return True
+        log.warning(
+            "worker name %s is held by a live process (%s): waiting until it stops",
+            self.name,
+            lock.path,
+        )
+        while not lock.try_acquire():
+            if self._stop.wait(NAME_WAIT_SECONDS):
+                return False
+        log.info("worker name %s is free now", self.name)
+        return True
 
     def run_process(self, *, until_idle: bool = False) -> WorkerStats:
         """:meth:`run` as its process's main loop (``edigate worker``, serve's worker
@@ -117,6 +143,11 @@ class Worker:
         self.install_signal_handlers()
         prepare_long_running_heap()
         return self.run(until_idle=until_idle)
+
+    @property
+    def stopping(self) -> bool:
+        """:meth:`stop` was called (perhaps while it waited for its name)."""
+        return self._stop.is_set()
 
     def stop(self, *_: object) -> None:
         """Finish the document in hand, then return from :meth:`run`."""
@@ -178,6 +209,8 @@ class Worker:
                 if until_idle:
                     break
                 self.store.wakeup.wait(self.config.poll_seconds)
+        if self._stop.is_set() and self._name_lock is not None:
+            self._name_lock.release()  # stopped for good: a successor may take the name
         return self.stats
 
     def _run_periodic(self) -> int:
