@@ -26,10 +26,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def proc_status_mb(key: str) -> float | None:
-    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process from /proc, in MiB."""
+def proc_status_mb(key: str, pid: int | str = "self") -> float | None:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process (or of running ``pid``) from
+    /proc, in MiB; None when unreadable."""
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024

@@ -76,7 +76,7 @@ from .common import (
     wait_for,
 )
 from .generate import single_po_files
-from .measure import Profiler, peak_rss_mb, percentile, steady_rate
+from .measure import Profiler, peak_rss_mb, percentile, proc_status_mb, steady_rate
 from .results import ScenarioResult
 from .sizes import BOTS_FILES_PER_S, TARGET_SMALL_FILES_PER_S, TARGET_SMALL_P99_S, Size
 
@@ -466,24 +466,12 @@ class ServeWorkers:
         return len(self._pids()) == self.processes.count and not self.processes.restarts
 
     def stop(self) -> dict[str, Any]:
-        rss = max((_peak_rss_mb(pid) for pid in self._pids()), default=0.0)
+        rss = max((proc_status_mb("VmHWM", pid) or 0.0 for pid in self._pids()), default=0.0)
         self.processes.stop()
         if self.processes.restarts:
             raise EdigateError(f"{self.processes.restarts} worker process(es) died in the run")
         spent = _process_cpu_seconds(resource.RUSAGE_CHILDREN) - self.cpu_before
         return {"worker_cpu_s": spent - self.cpu_at_start, "worker_rss_mb": rss}
-
-
-def _peak_rss_mb(pid: int) -> float:
-    """A running process's peak RSS (VmHWM), from /proc; 0 if unreadable."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
 
 
 def _process_cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:

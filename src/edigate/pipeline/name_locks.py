@@ -36,10 +36,6 @@ class NameLock:
         self.path = folder / f"{quote(name, safe='')}.lock"
         self._fd: int | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def try_acquire(self) -> bool:
         """Take the lock if no live process holds it (True), else False at once."""
         if self._fd is not None:
