@@ -167,12 +167,17 @@ def _listening_port(proc: subprocess.Popen[str]) -> int:
     return int(port)
 
 
-def _listening(proc: subprocess.Popen[str], pattern: str) -> tuple[str, ...]:
-    """Read serve's log until a line matches ``pattern``; return the match's groups."""
+def _listening(
+    proc: subprocess.Popen[str], pattern: str, seen: list[str] | None = None
+) -> tuple[str, ...]:
+    """Read serve's log until a line matches ``pattern``; return the match's groups.
+    The lines read are added to ``seen`` when given."""
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
+        if seen is not None:
+            seen.append(line)
         match = re.search(pattern, line)
         if match:
             return match.groups()

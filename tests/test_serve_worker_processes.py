@@ -301,11 +301,13 @@ def test_a_worker_name_is_checked(tmp_path: Path, name: str) -> None:
         assert "expected 1 to 90 letters, digits and . _ @ -" in done.stderr
 
 
+@pytest.mark.parametrize(("workers", "held_name"), [(None, "gw"), ("1", "gw/1")])
 def test_a_serve_whose_name_is_in_use_waits_for_it_and_still_stops_on_sigterm(
-    tmp_path: Path,
+    tmp_path: Path, workers: str | None, held_name: str
 ) -> None:
     """Another live process holds the name (a second gateway given the same --name): the
-    worker does not take its claims, says why, and serve still stops when asked."""
+    worker, a thread or a process, does not take its claims, says why, does not say it
+    runs, and serve still stops when asked."""
     from edigate.app import Gateway
     from edigate.config import load_config
     from edigate.pipeline.name_locks import name_lock
@@ -313,20 +315,22 @@ def test_a_serve_whose_name_is_in_use_waits_for_it_and_still_stops_on_sigterm(
     toml = prepare(tmp_path / "gw", project_root())
     gateway = Gateway(load_config(toml, environ={}))
     try:
-        held = name_lock(gateway.store, "gw")
+        held = name_lock(gateway.store, held_name)
         assert held.try_acquire()
-        proc = _serve(toml, "--name", "gw")
+        proc = _serve(toml, "--name", "gw", *(("--workers", workers) if workers else ()))
+        seen: list[str] = []
         try:
-            _listening_port(proc)
-            _listening(proc, r"worker name gw is held by a live process")
+            _listening(proc, r"sftp listening", seen)
+            _listening(proc, rf"worker name {held_name} is held by a live process", seen)
             proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=60)
+            _, rest = proc.communicate(timeout=60)
+            err = "".join(seen) + rest
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate(timeout=30)
         assert proc.returncode == 0, err
-        assert "worker gw running" not in err
+        assert f"worker {held_name} running" not in err
     finally:
         held.release()
         gateway.close()

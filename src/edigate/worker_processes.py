@@ -66,7 +66,6 @@ def worker_main(
 
         wakeup = PipeWakeup(reader, serve_gone)
         gateway.store.wakeup = wakeup
-        log.info("worker %s running", worker.name)
         stats = worker.run_process()
         log.info("worker %s stopped: %d document(s) processed", worker.name, stats.processed)
         wakeup.close()

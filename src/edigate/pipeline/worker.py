@@ -139,8 +139,11 @@ class Worker:
         processes): dead workers' claims taken back, SIGTERM/SIGINT finish the document in
         hand, the collector set for a long run (``heap.py``; call it once the startup
         objects, the partner registry among them, are loaded)."""
+        self.install_signal_handlers()  # first: a wait for the name must answer SIGTERM
         self.release_dead_claims()
-        self.install_signal_handlers()
+        if self.stopping:
+            return self.stats
+        log.info("worker %s running", self.name)
         prepare_long_running_heap()
         return self.run(until_idle=until_idle)
 
