@@ -51,10 +51,13 @@ def test_reprocess_resumes_a_dead_partial_file_then_refuses_a_second_time(
     assert code == 0, out
     assert "is translated" in out and "resumed: 3 piece(s)" in out
 
-    code, out = run(tmp_path, "reprocess", "--status", "dead")
+    code, out = run(tmp_path, "reprocess", str(doc_id))
     assert code == 1
     assert f"document {doc_id}: refused:" in out and "--from-start" in out
     assert "1 document(s) not reprocessed" in out
+    # A selection takes each file's latest attempt: the dead original is not chosen again.
+    code, out = run(tmp_path, "reprocess", "--status", "dead")
+    assert code == 0 and "no document matches" in out, out
 
     gateway = Gateway(config)
     try:

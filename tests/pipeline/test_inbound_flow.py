@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from edigate.app import Gateway
+from edigate.pipeline.operations import ReprocessRefused
 from edigate.store import Document, Status
 from edigate.x12.acks import parse_acks
 
@@ -284,12 +286,51 @@ def test_reprocess_of_a_file_no_channel_partner_named_checks_each_interchange_on
 
     skus.write_text(good)
     attempt = reprocess(gateway.store, doc_id)
+    assert attempt.skipped == 1  # Globex's order reached the ERP the first time
     gateway.worker("test").run(until_idle=True)
     with gateway.store.session() as session:
         new = gateway.store.get(session, attempt.attempt)
-        assert new.errors in (None, []), new.errors
+        assert new.errors in (None, []), new.errors  # Globex's interchange was not refused
+        assert new.status == "translated"
         children = list(session.scalars(select(Document).where(Document.parent_id == new.id)))
     assert {(c.partner_id, c.status) for c in children if c.doc_type == "850"} == {
         ("acme-retail", "delivered"),
-        ("globex-dist", "delivered"),
     }
+    # Each order is in the ERP outbox once; Globex gets no second 999 for its interchange,
+    # ACME new acks for the interchange that ran again.
+    pos = sorted(o["po_number"] for o in erp_orders(gateway))
+    assert pos == sorted({*pos}) and len(pos) == 2
+    assert {(c.partner_id, c.doc_type) for c in children if c.direction == "out"} == {
+        ("acme-retail", "997"),
+        ("acme-retail", "TA1"),  # the sample asks for one (ISA14=1)
+    }
+    # Nothing is left to deliver: a third run is refused, naming both orders.
+    with pytest.raises(ReprocessRefused, match="every transaction's order"):
+        reprocess(gateway.store, attempt.attempt)
+
+
+def test_reprocess_refuses_an_original_already_reprocessed_and_a_delivered_file(
+    gateway: Gateway,
+) -> None:
+    """Running again what reached the ERP would deliver it twice: refused, saying what to
+    do instead; the selection by status takes each file's latest attempt only."""
+    from edigate.pipeline.operations import reprocess, select_for_reprocess
+    from edigate.store.queries import DocumentFilter
+
+    delivered = receive(gateway, RETAILER.read_bytes())
+    with pytest.raises(ReprocessRefused, match=r"PO 4500012345.*--from-start"):
+        reprocess(gateway.store, delivered)
+    (child,) = by_type(gateway, "850")
+    with pytest.raises(ReprocessRefused, match=f"document {delivered}: every"):
+        reprocess(gateway.store, child.id)  # a child runs its file: the same refusal
+    assert len(erp_orders(gateway)) == 1
+
+    bad = receive(gateway, b"ISA*00*garbage~")
+    assert select_for_reprocess(gateway.store, DocumentFilter()) == [bad]
+    first = reprocess(gateway.store, bad)
+    gateway.worker("test").run(until_idle=True)
+    with pytest.raises(ReprocessRefused, match=f"attempt {first.attempt} is rejected"):
+        reprocess(gateway.store, bad)
+    assert select_for_reprocess(gateway.store, DocumentFilter()) == [first.attempt]
+    again = reprocess(gateway.store, bad, from_start=True)  # on purpose: allowed
+    assert again.attempt > first.attempt

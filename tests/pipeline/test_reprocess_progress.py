@@ -102,7 +102,11 @@ def test_reprocess_of_a_dead_file_resumes_after_its_committed_pieces(
     message = str(refused.value)
     assert f"document {doc_id}" in message and f"attempt {attempt.attempt}" in message
     assert "3 piece(s)" in message and "--from-start" in message
-    assert plan_reprocess(gateway.store, attempt.attempt) is None  # it finished: as usual
+    # The attempt finished, its orders in the ERP outbox: running it again would send them
+    # twice, so only --from-start does.
+    with pytest.raises(ReprocessRefused, match="every transaction's order is in the ERP outbox"):
+        plan_reprocess(gateway.store, attempt.attempt)
+    assert plan_reprocess(gateway.store, attempt.attempt, from_start=True) == (None, 0)
 
 
 def test_a_file_the_worker_still_retries_is_refused_naming_its_pieces(
@@ -153,7 +157,7 @@ def test_a_dead_file_without_committed_pieces_runs_from_the_start(
     gateway.worker("first").run(until_idle=True)
     monkeypatch.undo()
     assert _doc(gateway, doc_id).status == "dead"
-    assert plan_reprocess(gateway.store, doc_id) is None
+    assert plan_reprocess(gateway.store, doc_id) == (None, 0)
     attempt = reprocess(gateway.store, doc_id)
     assert attempt.resumed is None
     gateway.worker("second").run(until_idle=True)
@@ -171,8 +175,8 @@ def test_an_attempt_that_dies_before_its_first_piece_is_resumed_from_the_same_pl
     monkeypatch.undo()
     assert _doc(gateway, first.attempt).status == "dead"
 
-    again = plan_reprocess(gateway.store, first.attempt)
-    assert again is not None and (again.interchange, again.transaction) == (1, 3)
+    again, skipped = plan_reprocess(gateway.store, first.attempt)
+    assert again is not None and skipped == 0 and (again.interchange, again.transaction) == (1, 3)
     assert again.pieces == 0 and again.resumed_from == doc_id
     assert f"after the pieces of document {doc_id}" in again.describe()
     second = reprocess(gateway.store, first.attempt)

@@ -81,9 +81,9 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
 @click.option(
     "--from-start",
     is_flag=True,
-    help="Run a partly committed large file from its first transaction: the orders, 855s "
-    "and 997s its committed pieces already sent are SENT AGAIN. Only when those orders "
-    "were withdrawn from the ERP.",
+    help="Run the whole file again: the orders, 855s and 997s it (or its committed pieces, "
+    "for a dead large file) already sent are SENT AGAIN. Only when those orders were "
+    "withdrawn from the ERP.",
 )
 @pass_gateway
 def reprocess_command(
@@ -99,12 +99,16 @@ def reprocess_command(
 ) -> None:
     """Run stored documents again with today's profiles and maps, as new linked attempts.
 
-    A large file that went dead after some of its pieces (500 transactions each) were
-    committed is resumed: the new attempt skips the transactions whose orders are already
-    in the ERP outbox, and the interchange they belong to is still acknowledged by one 997
-    naming every transaction. A file the worker is still retrying is refused (it resumes by
-    itself); --from-start runs a dead one from the beginning instead, sending its committed
-    orders again. Refused documents are listed and make the exit status 1.
+    Transactions whose orders an earlier run of the file put in the ERP outbox are not
+    delivered again; a file with nothing left to deliver, or an original already
+    reprocessed (run its latest attempt), is refused. A selection without --status takes
+    the rejected and dead files. A large file that went dead after some of its pieces
+    (500 transactions each) were committed is resumed: the new attempt skips the
+    transactions whose orders are already in the ERP outbox, and the interchange they
+    belong to is still acknowledged by one 997 naming every transaction. A file the worker
+    is still retrying is refused (it resumes by itself); --from-start runs a file from the
+    beginning instead, sending what it sent before again. Refused documents are listed and
+    make the exit status 1.
     """
     ids = list(doc_ids)
     if status or partner or since:
@@ -114,7 +118,14 @@ def reprocess_command(
             since=parse_since(since) if since else None,
             limit=limit,
         )
-        ids += select_for_reprocess(gateway.store, flt)
+        selected = select_for_reprocess(gateway.store, flt)
+        if not selected and not ids:
+            click.echo(
+                "no document matches (a file reprocessed already is represented by its "
+                "latest attempt; without --status, only rejected and dead files are chosen)"
+            )
+            return
+        ids += selected
     if not ids:
         raise click.UsageError("name document IDs or select with --status/--partner/--since")
     if dry_run:
@@ -122,13 +133,15 @@ def reprocess_command(
         refused = 0
         for doc_id in ids:
             try:
-                committed = plan_reprocess(gateway.store, doc_id, from_start=from_start)
+                committed, skipped = plan_reprocess(gateway.store, doc_id, from_start=from_start)
             except ReprocessRefused as exc:
                 refused += 1
                 click.echo(f"document {doc_id}: refused: {exc}", err=True)
                 continue
             if committed is not None:
                 click.echo(f"document {doc_id}: would resume: {committed.describe()}")
+            if skipped:
+                click.echo(f"document {doc_id}: would not send again: {_skipped(skipped)}")
         if refused:
             raise click.ClickException(f"{refused} document(s) would be refused")
         return
@@ -150,10 +163,19 @@ def reprocess_command(
                 click.echo(f"  resumed: {attempt.resumed.describe()}")
             if attempt.restarted is not None:
                 click.echo(f"  from the start, sending again: {attempt.restarted.describe()}")
+            if attempt.skipped:
+                click.echo(f"  not sent again: {_skipped(attempt.skipped)}")
     for line in refusals:
         click.echo(line, err=True)
     if refusals:
         raise click.ClickException(f"{len(refusals)} document(s) not reprocessed")
+
+
+def _skipped(count: int) -> str:
+    return (
+        f"{count} transaction(s) whose orders an earlier run put in the ERP outbox "
+        "(acknowledged with the rest, not delivered twice)"
+    )
 
 
 @click.command("resend")

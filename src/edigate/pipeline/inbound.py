@@ -82,6 +82,8 @@ CHUNK_TRANSACTIONS = 500
 #: Rejected-transaction lines kept on a file's errors; more are counted in one last line.
 MAX_REJECTION_LINES = 1_000
 PROGRESS_KEY = "inbound_progress"
+#: A reprocess attempt's meta: the transactions earlier attempts delivered (``Received``).
+DELIVERED_KEY = "delivered_before"
 
 
 @dataclass
@@ -146,6 +148,12 @@ class FilePlan:
         )
 
 
+def delivered_before(meta: dict[str, Any] | None) -> frozenset[tuple[str, int]]:
+    """The (ISA13, index) pairs of ``meta[DELIVERED_KEY]`` (see :class:`Received`)."""
+    pairs = (meta or {}).get(DELIVERED_KEY) or []
+    return frozenset((str(isa13), int(index)) for isa13, index in pairs)
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """The facts of a received document that processing needs (read before planning)."""
@@ -159,6 +167,9 @@ class Received:
     created_at: dt.datetime
     #: Where an earlier worker's committed pieces got to (``meta["inbound_progress"]``).
     progress: dict[str, Any] | None = None
+    #: A reprocess attempt's transactions whose orders an earlier attempt of the file put in
+    #: the ERP outbox, as (ISA13, index in the interchange): fed to the acks, not sent again.
+    delivered: frozenset[tuple[str, int]] = frozenset()
     #: The bytes, when the store keeps them in the database (read with the row): a small
     #: file is then read from memory, however many times planning looks at it.
     content: bytes | None = None
@@ -174,7 +185,8 @@ class Received:
             doc.reprocess_of_id,
             doc.created_at,
             (doc.meta or {}).get(PROGRESS_KEY),
-            content,
+            content=content,
+            delivered=delivered_before(doc.meta),
         )
 
     def open(self, store: Store) -> BinaryIO:
@@ -469,6 +481,9 @@ class InboundProcessor:
         inside = False  # within an interchange (planned, rejected or already committed)
         ordinal = -1
         index = 0
+        # This interchange's transactions taken in this run, and those an earlier attempt
+        # delivered: one that only repeats delivered ones sends no acks again.
+        fresh = skipped = 0
         with doc.open(self.store) as stream:
             for event in X12Reader(stream, limits=limits).events():
                 if isinstance(event, InterchangeHeader):
@@ -476,6 +491,7 @@ class InboundProcessor:
                         ic.complete = True  # the previous one had no trailer
                     ordinal += 1
                     inside, ic, builder, index = True, None, None, 0
+                    fresh = skipped = 0
                     if ordinal < resume.interchange:
                         continue  # committed with its acks by an earlier worker
                     ic = self._open_interchange(doc, registry, event, ordinal, earlier)
@@ -508,8 +524,13 @@ class InboundProcessor:
                     if event.set_id in ACK_SETS:
                         ic.acks_in = True
                         acks.attach(ordinal, ic.header.control_number, tx_plan)
-                    if not (ordinal == resume.interchange and index < resume.transaction):
-                        ic.transactions.append(tx_plan)  # else: committed already
+                    if ordinal == resume.interchange and index < resume.transaction:
+                        pass  # committed already
+                    elif (ic.header.control_number, index) in doc.delivered:
+                        skipped += 1  # its order reached the ERP from an earlier attempt
+                    else:
+                        ic.transactions.append(tx_plan)
+                        fresh += 1
                     index += 1
                 elif isinstance(event, TechnicalAck):
                     ic.acks_in = True
@@ -518,6 +539,8 @@ class InboundProcessor:
                     ic.acks = output
                 if isinstance(event, InterchangeTrailer):
                     ic.complete = True
+                    if skipped and not fresh:
+                        ic.acks = None  # acknowledged when its orders were delivered
                     if ic.acks_in:
                         ic.technical = acks.technical(ordinal, ic.header.control_number)
                     ic, builder, inside = None, None, False

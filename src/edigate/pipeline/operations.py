@@ -25,12 +25,14 @@ from ..errors import EdigateError
 from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import DocumentFilter
 from ..store.schema import AuditEvent
-from .inbound import ERP_CHANNEL, PROGRESS_KEY, Progress
+from .inbound import DELIVERED_KEY, ERP_CHANNEL, PROGRESS_KEY, Progress
 
 #: Where a resumed attempt started: the document whose progress it took over, and where.
 RESUMED_KEY = "resumed_from"
 #: An original in these states is still the worker's: it resumes from its progress itself.
 _IN_HAND = (Status.RECEIVED.value, Status.PROCESSING.value, Status.FAILED.value)
+#: What a selection by partner or age reprocesses when it names no status.
+PROBLEM_STATUSES = (Status.REJECTED.value, Status.DEAD.value)
 
 
 class ReprocessRefused(EdigateError):
@@ -69,25 +71,42 @@ class Attempt:
     resumed: Committed | None = None
     #: Set when the operator restarted a partly committed file from the beginning.
     restarted: Committed | None = None
+    #: Transactions acknowledged again but not sent again: their orders reached the ERP
+    #: from an earlier run of the file.
+    skipped: int = 0
 
 
 def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
     """Top-level inbound documents matching the filter (children are reprocessed via their
-    file: the whole interchange runs again)."""
+    file: the whole interchange runs again), each the latest attempt of its file: an
+    original that was reprocessed already is represented by its attempt. Without a status
+    in the filter, only files that ended rejected or dead are chosen."""
+    later = aliased(Document)
+    superseded = select(later.id).where(later.reprocess_of_id == Document.id).exists()
     with store.session() as session:
         query = flt.apply(
             select(Document.id).where(
-                Document.direction == Direction.INBOUND.value, Document.parent_id.is_(None)
+                Document.direction == Direction.INBOUND.value,
+                Document.parent_id.is_(None),
+                ~superseded,
             )
         )
+        if not flt.status:
+            query = query.where(Document.status.in_(PROBLEM_STATUSES))
         return list(session.scalars(query.order_by(Document.id).limit(flt.limit)))
 
 
-def plan_reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Committed | None:
+def plan_reprocess(
+    store: Store, doc_id: int, *, from_start: bool = False
+) -> tuple[Committed | None, int]:
     """What ``reprocess`` would do, changing nothing: the committed pieces an attempt would
-    resume after (None: it runs from the start). Raises ReprocessRefused like ``reprocess``."""
+    resume after (None: it runs from the start) and how many transactions it would not
+    send again (their orders are in the ERP outbox). Raises ReprocessRefused like
+    ``reprocess``."""
     with store.reading() as session:
-        return _decide(store, session, _top(store, session, doc_id), from_start)
+        doc = _top(store, session, doc_id)
+        committed = _decide(store, session, doc, from_start)
+        return committed, len(_skips(session, doc, committed, from_start))
 
 
 def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt:
@@ -103,7 +122,14 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
             # attempt (SQLite's writer lock already serialises them).
             session.execute(select(Document.id).where(Document.id == doc.id).with_for_update())
         committed = _decide(store, session, doc, from_start)
-        meta = {k: v for k, v in (doc.meta or {}).items() if k not in (PROGRESS_KEY, RESUMED_KEY)}
+        skip = _skips(session, doc, committed, from_start)
+        meta = {
+            k: v
+            for k, v in (doc.meta or {}).items()
+            if k not in (PROGRESS_KEY, RESUMED_KEY, DELIVERED_KEY)
+        }
+        if skip:
+            meta[DELIVERED_KEY] = [list(pair) for pair in skip]
         attempt = store.add_document(
             session,
             BlobRef(doc.blob_sha256, doc.size),
@@ -140,8 +166,12 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
             restarted = _committed(session, doc) if _has_progress(doc) else None
             if restarted is not None:
                 detail["from_start"] = _detail(restarted)
+        if skip:
+            detail["skipped_delivered"] = len(skip)
         store.audit(session, doc, "reprocessed", doc.status, doc.status, detail)
-        return Attempt(doc.id, attempt.id, resumed=committed, restarted=restarted)
+        return Attempt(
+            doc.id, attempt.id, resumed=committed, restarted=restarted, skipped=len(skip)
+        )
 
 
 def resend(store: Store, doc_id: int) -> None:
@@ -192,11 +222,21 @@ def _has_progress(doc: Document) -> bool:
     return Progress.of(doc.id, doc.meta).started
 
 
+def _skips(
+    session: Session, doc: Document, committed: Committed | None, from_start: bool
+) -> list[tuple[str, int]]:
+    """The transactions an attempt must not send again (see ``_rerun_plan``): none when it
+    resumes (the resume point covers them) or runs from the start on purpose."""
+    if from_start or committed is not None or _has_progress(doc):
+        return []
+    return _rerun_plan(session, doc)
+
+
 def _decide(store: Store, session: Session, doc: Document, from_start: bool) -> Committed | None:
     """None: run from the start; else the committed pieces to resume after. Refuses what
     would process a committed transaction twice."""
     if not _has_progress(doc):
-        return None  # nothing committed yet (or the file finished): the usual reprocess
+        return None  # nothing committed yet, or the file finished: the usual reprocess
     committed = _committed(session, doc)
     if doc.status in _IN_HAND:
         raise ReprocessRefused(
@@ -216,6 +256,91 @@ def _decide(store: Store, session: Session, doc: Document, from_start: bool) -> 
             "orders, 855s and 997s are sent again)"
         )
     return committed
+
+
+def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
+    """For a finished file: the X12 transactions whose orders this file (or an earlier
+    attempt of it) put in the ERP outbox, which the new attempt acknowledges with the rest
+    but does not send again. Refuses a file the worker still has, an original that was
+    reprocessed already (its latest attempt is the one to run), and a file with nothing
+    left to deliver or whose delivered orders cannot be told apart (a CSV or XML file)."""
+    if doc.status in _IN_HAND:
+        raise ReprocessRefused(
+            f"document {doc.id} is {doc.status}: the worker still has it and retries it by "
+            "itself. Wait until it is done or dead, then reprocess it"
+        )
+    later = session.execute(
+        select(Document.id, Document.status)
+        .where(Document.reprocess_of_id == doc.id)
+        .order_by(Document.id.desc())
+        .limit(1)
+    ).first()
+    if later is not None:
+        attempt_id, status = later
+        raise ReprocessRefused(
+            f"document {doc.id} was reprocessed already: its attempt {attempt_id} is {status}. "
+            f"Reprocess {attempt_id} instead (or use --from-start to run {doc.id} once more, "
+            "sending again whatever it and its attempts sent)"
+        )
+    chain = _earlier_runs(session, doc)
+    leaf = aliased(Document)
+    has_order = (
+        select(leaf.id)
+        .where(
+            leaf.parent_id == Document.id,
+            leaf.direction == Direction.OUTBOUND.value,
+            leaf.channel == ERP_CHANNEL,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Document.format, Document.interchange_control, Document.meta, Document.po_number)
+        .where(
+            Document.parent_id.in_(chain),
+            Document.direction == Direction.INBOUND.value,
+            has_order,
+        )
+        .order_by(Document.id)
+    ).all()
+    delivered: set[tuple[str, int]] = set()
+    orders: list[str] = []
+    for fmt, isa13, meta, po_number in rows:
+        orders.append(po_number or "?")
+        index = (meta or {}).get("index")
+        if fmt != "x12" or isa13 is None or index is None:
+            raise ReprocessRefused(
+                f"document {doc.id} already put order(s) in the ERP outbox (PO "
+                f"{', '.join(orders[:5])} ...); running it again would deliver them a second "
+                "time. Use --from-start only if those orders were withdrawn from the ERP"
+            )
+        delivered.add((isa13, int(index)))
+    if delivered and _all_delivered(session, chain, delivered):
+        raise ReprocessRefused(
+            f"document {doc.id}: every transaction's order is in the ERP outbox already "
+            f"(PO {', '.join(orders[:5])}{' ...' if len(orders) > 5 else ''}); nothing to "
+            "run again. Use --from-start only if those orders were withdrawn from the ERP"
+        )
+    return sorted(delivered)
+
+
+def _earlier_runs(session: Session, doc: Document) -> list[int]:
+    """``doc`` and every document it is an attempt of (each earlier run of its bytes)."""
+    chain = [doc.id]
+    previous = doc.reprocess_of_id
+    while previous is not None and previous not in chain:
+        chain.append(previous)
+        previous = session.scalar(select(Document.reprocess_of_id).where(Document.id == previous))
+    return chain
+
+
+def _all_delivered(session: Session, chain: list[int], delivered: set[tuple[str, int]]) -> bool:
+    """Whether every transaction these runs recorded is among the ``delivered`` ones."""
+    rows = session.execute(
+        select(Document.interchange_control, Document.meta).where(
+            Document.parent_id.in_(chain), Document.direction == Direction.INBOUND.value
+        )
+    ).all()
+    return all((isa13, (meta or {}).get("index")) in delivered for isa13, meta in rows)
 
 
 def _committed(session: Session, doc: Document) -> Committed:
