@@ -334,3 +334,36 @@ def test_reprocess_refuses_an_original_already_reprocessed_and_a_delivered_file(
     assert select_for_reprocess(gateway.store, DocumentFilter()) == [first.attempt]
     again = reprocess(gateway.store, bad, from_start=True)  # on purpose: allowed
     assert again.attempt > first.attempt
+
+
+def _acks_sent(gw: Gateway, kind: str) -> list[str]:
+    """The text of each ``kind`` (997, TA1) stored for the partner."""
+    return [gw.store.blob_bytes(d.blob_sha256, d.size).decode() for d in by_type(gw, kind)]
+
+
+def test_a_group_our_997_rejects_is_not_delivered(gateway: Gateway) -> None:
+    """GE02 does not match GS06: the 997 says AK9 R (code 4), so the partner will send the
+    group again; delivering its order now would make the resend a second order."""
+    data = RETAILER.read_bytes().replace(b"GE*1*4211", b"GE*1*4299")
+    doc_id = receive(gateway, data)
+    assert erp_orders(gateway) == [] and by_type(gateway, "855") == []
+    (child,) = by_type(gateway, "850")
+    assert child.status == "rejected" and child.po_number == "4500012345"
+    (error,) = [e for e in child.errors if e["code"] == "envelope_rejected"]
+    assert "functional group 4211 was rejected by our 997 (AK9 R 4)" in error["message"]
+    (ack,) = _acks_sent(gateway, "997")
+    assert "AK9*R*1*1*1*4" in ack
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, doc_id).status == "rejected"
+
+
+def test_an_interchange_our_ta1_rejects_is_not_delivered(gateway: Gateway) -> None:
+    """IEA02 does not match ISA13 and the partner asked for a TA1 (ISA14=1): TA104 R."""
+    data = RETAILER.read_bytes().replace(b"IEA*1*000004211", b"IEA*1*000004299")
+    receive(gateway, data)
+    (ta1,) = _acks_sent(gateway, "TA1")
+    assert "*R*001" in ta1
+    assert erp_orders(gateway) == [] and by_type(gateway, "855") == []
+    (child,) = by_type(gateway, "850")
+    assert child.status == "rejected"
+    assert any("rejected by our TA1 (TA105 001)" in e["message"] for e in child.errors)

@@ -537,6 +537,7 @@ class InboundProcessor:
                 output = builder.feed(event, syntax)
                 if output is not None:
                     ic.acks = output
+                    _reject_what_the_acks_reject(ic, output)
                 if isinstance(event, InterchangeTrailer):
                     ic.complete = True
                     if skipped and not fresh:
@@ -1086,6 +1087,40 @@ class _AckIndex:
     def technical(self, ordinal: int, control: str) -> list[InterchangeAck]:
         found = self._interchange(ordinal, control)
         return list(found.technical) if found is not None else []
+
+
+def _reject_what_the_acks_reject(ic: InterchangePlan, output: AckOutput) -> None:
+    """A transaction in a group our 997/999 rejects (AK9 R: a GE count or control number
+    that does not match), or in an interchange our TA1 rejects (TA104 R, sent), is not
+    delivered: the partner was told to send it again, and a resend would be a second
+    order. Its 855 is dropped with it. (Transactions an earlier piece of a large
+    interchange committed are delivered already; the acks still say what was wrong.)"""
+    rejected_groups = {g.control_number: g for g in output.groups if g.status == "R"}
+    interchange_rejected = output.technical is not None and output.ta1.status == "R"
+    if not rejected_groups and not interchange_rejected:
+        return
+    for tx in ic.transactions:
+        if tx.status is Status.REJECTED or tx.ack is not None:
+            continue
+        if interchange_rejected:
+            why = (
+                f"the interchange was rejected by our TA1 (TA105 {output.ta1.note_code}): "
+                "the partner is asked to send it again"
+            )
+        elif tx.group_control in rejected_groups:
+            codes = " ".join(rejected_groups[tx.group_control].codes)
+            why = (
+                f"its functional group {tx.group_control} was rejected by our "
+                f"{rejected_groups[tx.group_control].kind} (AK9 R {codes}): the partner is "
+                "asked to send it again"
+            )
+        else:
+            continue
+        tx.status = Status.REJECTED
+        tx.errors.append(_error("envelope_rejected", why, segment=tx.position))
+        tx.order_json = None
+        tx.ack_855 = None
+        tx.body_855 = None
 
 
 def _rejection_summary(tx: TxPlan) -> dict[str, Any]:
