@@ -5,7 +5,9 @@ its transactions (ST01, ST02). Our outbound documents record those numbers, so t
 lands on the document it is about: AK5/IK5 ``A`` or ``E`` makes it ``acknowledged``, a
 rejection makes it ``ack_rejected`` with the partner's AK3/AK4 errors as its errors. A TA1
 ``R`` rejects every document of the interchange it names. An ack about something we never
-sent is a warning on the ack itself, not a failure: partners do send stray acks.
+sent is a warning on the ack itself, not a failure: partners do send stray acks. Each code
+is described by its X12 meaning (:mod:`edigate.x12.acks.codes`), not by our ``ErrorCode``,
+where two finding kinds share AK5 ``5``.
 
 Settling runs inside the transaction that stores the inbound ack (see ``inbound.py``), so
 the ack and its effects commit together. :func:`mark_overdue` is the other half: documents
@@ -30,7 +32,8 @@ from ..partners import Registry
 from ..partners.profile import AckPolicy
 from ..store import Direction, Document, Status, Store
 from ..x12.acks import ACCEPTED_CODES, GroupAck, InterchangeAck, TransactionAck
-from ..x12.findings import ErrorCode, Level
+from ..x12.acks.codes import meaning as x12_meaning
+from ..x12.findings import Level
 
 #: Functional ID (GS01) of each set we send: an AK101 must name the same.
 FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
@@ -38,7 +41,6 @@ FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA
 ACK_SETS = frozenset({"997", "999"})
 #: The documents a partner is expected to acknowledge.
 EXPECTING_ACK = ("855", "856", "810")
-_DESCRIPTIONS = {(code.level, code.x12): code.description for code in ErrorCode}
 
 
 def settle_group(
@@ -154,7 +156,7 @@ def settle_technical(
             )
             continue
         note = ta.note_code or ""
-        meaning = _DESCRIPTIONS.get((Level.INTERCHANGE, note), "no reason given")
+        meaning = x12_meaning(Level.INTERCHANGE, note) or "no reason given"
         for doc in docs:
             entry: dict[str, Any] = {
                 "document": doc.id,
@@ -326,7 +328,7 @@ def _rejection(
     name = f"{tx.set_id} {tx.control_number}" if tx else f"group {group.control_number}"
     if tx is not None:
         for seg in tx.segment_errors:
-            meaning = _DESCRIPTIONS.get((Level.SEGMENT, seg.code or ""), "segment error")
+            meaning = x12_meaning(Level.SEGMENT, seg.code or "") or "segment error"
             errors.append(
                 {
                     **base,
@@ -339,7 +341,7 @@ def _rejection(
                 }
             )
             for el in seg.elements:
-                meaning = _DESCRIPTIONS.get((Level.ELEMENT, el.code), "element error")
+                meaning = x12_meaning(Level.ELEMENT, el.code) or "element error"
                 where = f"{seg.tag}{el.position:02d}" if el.position else seg.tag
                 if el.component:
                     where += f"-{el.component}"
@@ -359,7 +361,7 @@ def _rejection(
                     }
                 )
         for code in tx.codes:
-            meaning = _DESCRIPTIONS.get((Level.TRANSACTION, code), "transaction error")
+            meaning = x12_meaning(Level.TRANSACTION, code) or "transaction error"
             errors.append(
                 {
                     **base,
@@ -369,7 +371,7 @@ def _rejection(
             )
     if not errors:
         for code in group.codes:
-            meaning = _DESCRIPTIONS.get((Level.GROUP, code), "group error")
+            meaning = x12_meaning(Level.GROUP, code) or "group error"
             errors.append(
                 {
                     **base,
