@@ -367,3 +367,13 @@ def test_an_interchange_our_ta1_rejects_is_not_delivered(gateway: Gateway) -> No
     (child,) = by_type(gateway, "850")
     assert child.status == "rejected"
     assert any("rejected by our TA1 (TA105 001)" in e["message"] for e in child.errors)
+
+
+def test_an_850_rejected_by_validation_can_be_found_by_its_po_number(gateway: Gateway) -> None:
+    """The order was never built (DTM02 is no date), but BEG03 is on the row: an operator
+    asked about PO 4500012345 finds the rejected transaction."""
+    data = RETAILER.read_bytes().replace(b"DTM*002*", b"DTM*002*2026130", 1)
+    receive(gateway, data)
+    (child,) = by_type(gateway, "850")
+    assert child.status == "rejected" and child.po_number == "4500012345"
+    assert any(e.get("segment") and "date" in e["message"] for e in child.errors)

@@ -46,6 +46,7 @@ from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store, inline_blobs
 from ..store.schema import utcnow
 from ..translate import build_855, translate_850
+from ..translate.x12_850 import po_number_of
 from ..x12 import (
     Finding,
     InterchangeHeader,
@@ -649,6 +650,7 @@ class InboundProcessor:
         found = tx.findings + syntax
         plan.errors = [f.to_dict() for f in found]
         if any(f.is_error for f in found) or result.document is None:
+            plan.po_number = po_number_of(tx)  # to find the rejected order by its PO
             return plan, syntax
         order = result.document
         plan.po_number = order.po_number

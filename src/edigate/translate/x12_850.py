@@ -370,6 +370,16 @@ def translate_850(tx: TransactionSet) -> Translation[Order]:
     return _Reader850(tx).run()
 
 
+def po_number_of(tx: TransactionSet) -> str | None:
+    """BEG03 as sent, read even when the 850 has errors (so a rejected order can still be
+    found by its PO number); None without a BEG or a BEG03."""
+    for seg in tx.segments:
+        if seg[0] == "BEG":
+            value = seg[3].strip() if len(seg) > 3 else ""
+            return value or None
+    return None
+
+
 def iter_orders(source: Source) -> Iterator[Translation[Order]]:
     """Translate every 850 in ``source`` (other transaction sets are skipped)."""
     for event in X12Reader(source).events():
