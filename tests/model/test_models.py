@@ -260,6 +260,35 @@ def test_invoice_allowances_must_state_positive_amounts() -> None:
         Invoice.model_validate(data)
 
 
+@pytest.mark.parametrize("where", ["invoice", "line"])
+def test_invoice_taxes_must_state_their_amount(where: str) -> None:
+    """TXI*ST**7.5 alone would be left out of TDS: the ERP must state the tax it bills."""
+    data = invoice()
+    rate_only = {"type_code": "ST", "percent": "7.5"}
+    if where == "invoice":
+        data["taxes"] = [rate_only]
+        loc = "taxes.0"
+    else:
+        data["lines"][0]["taxes"] = [rate_only]
+        loc = "lines.0.taxes.0"
+    with pytest.raises(ValidationError) as exc:
+        Invoice.model_validate(data)
+    assert messages(exc) == (
+        f"{loc}: Value error, tax ST has no amount (percent 7.5 is given); an invoice must "
+        "state the tax it bills (TXI02 amount) so TDS reconciles"
+    )
+
+
+def test_invoice_schema_requires_a_tax_amount() -> None:
+    for mode in ("validation", "serialization"):
+        defs = json_schema("invoice", mode)["$defs"]
+        tax = defs["InvoiceTax"]
+        assert tax["required"] == ["type_code", "amount"]
+        assert defs["InvoiceLine"]["properties"]["taxes"]["items"] == {"$ref": "#/$defs/InvoiceTax"}
+    # An order's TXI may still carry a rate alone (it is what the buyer sent).
+    assert "amount" not in json_schema("order")["$defs"]["Tax"].get("required", [])
+
+
 def test_invoice_needs_lines() -> None:
     with pytest.raises(ValidationError, match="at least 1 item"):
         Invoice.model_validate(invoice(lines=[], total_amount=None))

@@ -3,7 +3,8 @@
 The total must reconcile: lines (quantity x price, each rounded to the cent) + charges -
 allowances + tax. An invoice whose stated total disagrees is refused with the arithmetic
 spelled out, because a partner's accounts-payable system will refuse it later, and later
-is more expensive.
+is more expensive. For the same reason every tax, allowance and charge that changes the
+total must state its amount: a rate alone would leave the arithmetic to the partner.
 """
 
 from __future__ import annotations
@@ -60,6 +61,28 @@ def net_of(acs: list[AllowanceCharge]) -> tuple[Decimal, Decimal]:
     return charges, allowances
 
 
+class InvoiceTax(Tax):
+    """TXI on an invoice: the amount is required, as the ERP must state the tax it bills.
+
+    A rate alone (``TXI*ST**7.5``) would leave the tax out of TDS and the partner to work it
+    out on a base we never stated; state ``amount`` 0 for an exempt tax.
+    """
+
+    amount: Amount = Field(description="TXI02, required on an invoice (0 when exempt)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_amount(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("amount") is None:
+            rate = data.get("percent")
+            given = f" (percent {rate} is given)" if rate is not None else ""
+            raise ValueError(
+                f"tax {data.get('type_code')} has no amount{given}; an invoice must state the "
+                "tax it bills (TXI02 amount) so TDS reconciles"
+            )
+        return data
+
+
 class InvoiceLine(ItemIds, Canonical):
     """An IT1 loop: what was invoiced, how many, at what price."""
 
@@ -75,7 +98,7 @@ class InvoiceLine(ItemIds, Canonical):
     references: list[Reference] = Field(default_factory=list)
     dates: list[DateRef] = Field(default_factory=list)
     allowances_charges: list[AllowanceCharge] = Field(default_factory=list, description="SAC")
-    taxes: list[Tax] = Field(default_factory=list, description="TXI")
+    taxes: list[InvoiceTax] = Field(default_factory=list, description="TXI")
 
     @property
     def extended_amount(self) -> Decimal:
@@ -116,7 +139,7 @@ class Invoice(Canonical):
     allowances_charges: list[AllowanceCharge] = Field(
         default_factory=list, description="summary SAC"
     )
-    taxes: list[Tax] = Field(default_factory=list, description="summary TXI")
+    taxes: list[InvoiceTax] = Field(default_factory=list, description="summary TXI")
     carrier: Carrier | None = Field(None, description="CAD (summary carrier detail)")
     shipped_weight: NonNegative | None = Field(None, description="ISS03")
     weight_unit: Code | None = Field(None, description="ISS04")
@@ -176,10 +199,10 @@ class Invoice(Canonical):
             charges += c
             allowances += a
         for t in self.taxes:
-            tax += t.amount or 0
+            tax += t.amount
         for ln in self.lines:
             for t in ln.taxes:
-                tax += t.amount or 0
+                tax += t.amount
         lines, charges = cents(lines), cents(charges)
         allowances, tax = cents(allowances), cents(tax)
         return Totals(
