@@ -199,6 +199,23 @@ def test_shipment_consistency() -> None:
         Shipment.model_validate(empty)
 
 
+@pytest.mark.parametrize("quantity", ["0", "0.000", "-1"])
+def test_a_shipped_item_must_ship_something(quantity: str) -> None:
+    data = shipment()
+    data["orders"][0]["tares"][0]["packs"][0]["items"][0]["quantity"] = quantity
+    with pytest.raises(ValidationError) as exc:
+        Shipment.model_validate(data)
+    assert messages(exc) == (
+        "orders.0.tares.0.packs.0.items.0.quantity: Value error, SN102 (units shipped) must "
+        f"be more than 0, got {quantity}; leave out an item that did not ship"
+    )
+
+
+def test_shipment_schema_says_a_shipped_quantity_is_positive() -> None:
+    item = json_schema("shipment")["$defs"]["ShipmentItem"]["properties"]["quantity"]
+    assert item["exclusiveMinimum"] == 0
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.text(alphabet="0123456789", min_size=17, max_size=17), st.integers(0, 16), st.integers(1, 9)

@@ -114,6 +114,25 @@ def test_856_lading_quantity_defaults_to_the_pack_count() -> None:
     assert td1[2] == "4"
 
 
+def test_856_refuses_an_item_shipped_as_zero() -> None:
+    """The model refuses SN102 0; the writer too, for a copy made without validation."""
+    shipment: Shipment = sample("shipment-cartons.json")
+    order = shipment.orders[0]
+    pack = order.packs[0]
+    item = pack.items[0].model_copy(update={"quantity": Decimal(0)})
+    zero = shipment.model_copy(
+        update={
+            "orders": [
+                order.model_copy(
+                    update={"packs": [pack.model_copy(update={"items": [item]}), *order.packs[1:]]}
+                )
+            ]
+        }
+    )
+    with pytest.raises(X12Error, match=r"line .*: SN102 \(units shipped\) must be more than 0"):
+        build_856(zero)
+
+
 # --------------------------------------------------------------------------- 810
 def test_810_tds_reconciles_from_the_segments_alone() -> None:
     invoice: Invoice = sample("invoice.json")

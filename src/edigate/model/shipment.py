@@ -8,6 +8,7 @@ here so a label misprint is caught before the partner's receiving dock finds it.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -51,13 +52,31 @@ def _check_sscc(value: str) -> str:
 SSCC = Annotated[str, BeforeValidator(_strip_ai), AfterValidator(_check_sscc)]
 
 
+def _check_shipped(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError(
+            f"SN102 (units shipped) must be more than 0, got {value}; leave out an item that "
+            "did not ship"
+        )
+    return value
+
+
+#: Units shipped on an item line: more than 0, since an 856 item line says "this shipped"
+#: (the model has no "shipped as zero" line; a cancelled or backordered line is not on it).
+Shipped = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, json_schema_extra={"exclusiveMinimum": 0}),
+    AfterValidator(_check_shipped),
+]
+
+
 class ShipmentItem(ItemIds, Canonical):
     """An item level (HL I): LIN identifiers, SN1 quantities, PID descriptions."""
 
     line_number: Text | None = Field(None, description="LIN01 / SN101: the PO line")
     sku: Text | None = Field(None, description="our internal SKU (the ERP's item number)")
     identifiers: list[Identifier] = Field(default_factory=list, description="LIN pairs")
-    quantity: NonNegative = Field(description="SN102 units shipped")
+    quantity: Shipped = Field(description="SN102 units shipped, more than 0")
     unit: Code = Field(description="SN103")
     ordered_quantity: NonNegative | None = Field(None, description="SN105")
     ordered_unit: Code | None = Field(None, description="SN106")

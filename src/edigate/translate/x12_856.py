@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+from ..errors import X12Error
 from ..model.shipment import Pack, Shipment, ShipmentItem, ShipmentOrder, Tare
 from ..x12.separators import Separators
 from ..x12.writer import GroupEnvelope, InterchangeEnvelope
@@ -166,6 +167,11 @@ class _Hierarchy:
             self._item(item, me)
 
     def _item(self, item: ShipmentItem, parent: int) -> None:
+        if item.quantity <= 0:  # the model refuses it; a model_copy() does not validate
+            raise X12Error(
+                f"856 {self.shipment.shipment_id} line {item.line_number or item.sku}: SN102 "
+                f"(units shipped) must be more than 0, got {item.quantity}"
+            )
         self.hl(parent, "I", False)
         self.units += item.quantity
         ordered_unit = item.ordered_unit or (
