@@ -92,3 +92,22 @@ def test_every_malformed_corpus_file_yields_an_error(corpus_dir: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["x12", "validate", str(tmp_path / "missing.edi")])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"  \r\n\n", b"\xef\xbb\xbf\n"], ids=["empty", "blank", "bom"]
+)
+@pytest.mark.parametrize("command", ["validate", "inspect"])
+def test_a_file_without_an_interchange_is_an_error(
+    tmp_path: Path, command: str, data: bytes
+) -> None:
+    path = tmp_path / "empty.edi"
+    path.write_bytes(data)
+    result = CliRunner().invoke(cli, ["x12", command, str(path)])
+    assert result.exit_code == 1, result.output
+    assert str(path) in result.output and "1 error(s)" in result.output
+    assert "no interchange: expected an ISA interchange header" in result.output
+    result = CliRunner().invoke(cli, ["x12", command, str(path), "--json"])
+    assert result.exit_code == 1
+    (error,) = json.loads(result.output)["errors"]
+    assert (error["code"], error["severity"]) == ("FILE", "error")

@@ -140,3 +140,13 @@ def test_usage_errors() -> None:
     unknown = run("nobody", "samples/csv/initech-orders.csv")
     assert unknown.exit_code == 1
     assert "no partner 'nobody' in the config (known: acme-retail, contoso-cxml" in unknown.output
+
+
+@pytest.mark.parametrize("data", [b"", b" \n\n"], ids=["empty", "blank"])
+def test_an_x12_sample_without_an_interchange_fails(tmp_path: Path, data: bytes) -> None:
+    sample = tmp_path / "empty.edi"
+    sample.write_bytes(data)
+    result = run("acme-retail", str(sample))
+    assert result.exit_code == 1, result.output
+    assert "no interchange: expected an ISA interchange header" in result.output
+    assert result.output.endswith(f"{sample}: 0 order(s), 1 issue(s)\n")

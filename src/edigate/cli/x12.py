@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..x12.check import acknowledge_file, check_file, default_ack_kind
+from ..x12.check import acknowledge_file, blank_file_finding, check_file, default_ack_kind
 from ..x12.findings import Finding
 from ..x12.summary import has_errors, summarize
 
@@ -27,6 +27,8 @@ def inspect(file: Path, as_json: bool) -> None:
     Exit status: 0 without errors, 1 when the file has errors, 2 for usage errors.
     """
     summary = summarize(file)
+    if not summary["interchanges"] and not summary["errors"]:  # empty: no event to report
+        summary["errors"].append(blank_file_finding().to_dict())
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:

@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import EdigateError, InputError
 from ..model.jsonio import dump
 from ..model.order import Order
+from ..x12.check import blank_file_finding
 from ..x12.events import InterchangeHeader, TransactionSet
 from ..x12.findings import Finding
 from ..x12.reader import X12Reader
@@ -202,7 +203,9 @@ def _x12_orders(
 ) -> list[Order]:
     orders: list[Order] = []
     refused = False
+    blank = True
     for event in X12Reader(data).events():
+        blank = False
         if isinstance(event, Finding):
             issues.append(f"read: {event}")
         elif isinstance(event, InterchangeHeader):
@@ -212,6 +215,8 @@ def _x12_orders(
             order = _transaction(partner, event, issues)
             if order is not None:
                 orders.append(order)
+    if blank:
+        issues.append(f"read: {blank_file_finding()}")
     return orders
 
 

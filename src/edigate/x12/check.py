@@ -17,7 +17,7 @@ from .events import (
     InterchangeTrailer,
     TransactionSet,
 )
-from .findings import Finding
+from .findings import ErrorCode, Finding, Location
 from .overlay import Overlay
 from .reader import X12Reader
 from .validator import validate_transaction
@@ -58,8 +58,20 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
             result.findings.extend(event.findings)
         elif isinstance(event, Finding):
             result.findings.append(event)
+    if not result.interchanges and not result.findings:
+        result.findings.append(blank_file_finding())
     result.findings.sort(key=lambda f: (f.location.segment or 0, f.location.element or 0))
     return result
+
+
+def blank_file_finding() -> Finding:
+    """The error of a file with nothing but blanks in it: the reader yields no event for
+    one, and a file without an interchange is an error, as ``receive`` rejects it."""
+    return Finding(
+        ErrorCode.NO_INTERCHANGE,
+        Location(),
+        "no interchange: expected an ISA interchange header, found an empty or blank file",
+    )
 
 
 def default_ack_kind(check: FileCheck) -> str:
