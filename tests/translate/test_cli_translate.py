@@ -166,3 +166,38 @@ def test_warnings_alone_exit_zero(runner: CliRunner, tmp_path: Path) -> None:
     assert "0 error(s), 1 warning(s)" in result.stderr
     assert "warning: segment 4 BEG05: [AK4-6]" in result.stderr
     assert json.loads(result.stdout)[0]["po_date"] == "2026-11-20"
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "found"),
+    [
+        (b"po,sku,qty\n1,WID-100,3\n", " line 1", "'po,sku,qty'"),
+        (b"\n\nhello world\n", " line 3", "'hello world'"),
+        (b"", "", "an empty or blank file"),
+        (b" \r\n\t\n", "", "an empty or blank file"),
+        (b"\x89PNG\r\n\x1a\n\xff\xfe", " byte 1", "bytes that are not UTF-8"),
+    ],
+    ids=["csv", "text", "empty", "blank", "binary"],
+)
+def test_neither_x12_nor_json_says_what_was_expected(
+    runner: CliRunner, tmp_path: Path, data: bytes, where: str, found: str
+) -> None:
+    path = tmp_path / "orders.txt"
+    path.write_bytes(data)
+    for target in ("canonical", "855"):
+        result = runner.invoke(translate, [str(path), "--to", target])
+        assert result.exit_code == 1
+        assert result.stdout == ""  # no "[]": nothing was read
+        assert result.stderr == (
+            f"Error: {path}{where}: expected an X12 interchange (starting with ISA) or "
+            f"canonical JSON, found {found}\n"
+        )
+
+
+def test_an_850_with_validation_errors_exits_1(runner: CliRunner) -> None:
+    result = runner.invoke(
+        translate, [str(SAMPLES / "demo" / "acme-retail-850-errors.edi"), "--to", "canonical"]
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == []
+    assert "DTM02 is not a date" in result.stderr

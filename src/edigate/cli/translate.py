@@ -104,14 +104,7 @@ def translate(
                 )
         else:
             findings = []
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                text = ""
-                errors = [DocumentError(0, "", f"neither X12 nor UTF-8 JSON: {exc.reason}")]
-                documents = []
-            else:
-                documents, errors = documents_from_json(text, target)
+            documents, errors = documents_from_json(_json_text(file, data), target)
         if target == "canonical":
             output = _canonical(documents, jsonl).encode("utf-8")
         else:
@@ -126,6 +119,26 @@ def translate(
             sys.stdout.buffer.flush()
     failed = _report(file, findings, errors)
     raise SystemExit(1 if failed else 0)
+
+
+def _json_text(file: Path, data: bytes) -> str:
+    """The text of a file that is not X12, when it can be canonical JSON (an object, an
+    array or JSON Lines); else stop naming the file and what was expected."""
+    expected = "expected an X12 interchange (starting with ISA) or canonical JSON"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{file} byte {exc.start + 1}: {expected}, found bytes that are not UTF-8"
+        ) from exc
+    start = text.lstrip()
+    if not start:
+        raise click.ClickException(f"{file}: {expected}, found an empty or blank file")
+    if start[0] not in "{[":
+        line = text[: len(text) - len(start)].count("\n") + 1
+        found = start.splitlines()[0][:40]
+        raise click.ClickException(f"{file} line {line}: {expected}, found {found!r}")
+    return text
 
 
 def _canonical(documents: list[Document], jsonl: bool) -> str:
