@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
+from edigate.cli.docs import render_outcome
 from edigate.cli.main import cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples/x12/850-004010-retailer.edi"
@@ -53,3 +56,119 @@ def test_errors_are_clean_messages_with_exit_1(tmp_path: Path) -> None:
     assert code == 1 and "no document 42" in out
     code, out = run(tmp_path, "docs", "list", "--since", "soon")
     assert code == 1 and "expected a duration" in out
+
+
+# --- receive: refuse a broken config, unknown partners; exit 1 when a document fails ----------
+
+ROOT = SAMPLE.parents[2]
+ERRORS = ROOT / "samples/demo/acme-retail-850-errors.edi"
+
+
+def config_copy(tmp_path: Path) -> Path:
+    config = tmp_path / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, config / name)
+    return config
+
+
+def receive(tmp_path: Path, config: Path, *args: str) -> tuple[int, str]:
+    return run(tmp_path, "--config-dir", str(config), "receive", *args)
+
+
+def stored(tmp_path: Path, config: Path) -> list[dict[str, Any]]:
+    code, out = run(tmp_path, "--config-dir", str(config), "docs", "list", "--json")
+    assert code == 0, out
+    rows: list[dict[str, Any]] = json.loads(out)
+    return rows
+
+
+def test_receive_refuses_a_broken_partner_config_before_storing(tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    profile = config / "partners/acme-retail.yaml"
+    text = profile.read_text()
+    assert 'functional: "997"' in text
+    profile.write_text(text.replace('functional: "997"', 'functional: "998"'))
+    line = text[: text.index('functional: "997"')].count("\n") + 1
+
+    code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "acme-retail")
+    assert code == 2, out
+    assert "nothing received" in out
+    assert f"{profile}:{line}: ack.functional: input should be '997', '999' or 'none'" in out
+    assert "Traceback" not in out and "document 1" not in out
+    assert stored(tmp_path, config) == []
+
+
+def test_receive_refuses_an_unknown_partner(tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "nobody")
+    assert code == 2, out
+    assert "no partner 'nobody' in the config" in out
+    assert "known: acme-retail, contoso-cxml, globex-dist, initech-csv" in out
+    assert stored(tmp_path, config) == []
+
+
+def test_receive_exits_1_unless_every_document_went_through(tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(SAMPLE))
+    assert code == 0, out
+    assert "document 1: translated" in out
+
+    code, out = receive(tmp_path, config, str(SAMPLE))  # the same interchange again
+    assert code == 1, out
+    assert ": duplicate" in out and "was already processed" in out
+
+    code, out = receive(tmp_path, config, str(ERRORS), str(SAMPLE.with_name("nothing.edi")))
+    assert code == 2  # a missing file is a usage error: nothing stored
+    code, out = receive(tmp_path, config, str(ERRORS))
+    assert code == 1, out
+    assert ": rejected" in out
+    # Every reason, not only the first one the file's summary line carries.
+    assert "REF with REF01=DP is required in the header by the partner overlay" in out
+    assert "DTM02 (Date) '20261304' is not a valid date (CCYYMMDD)" in out
+
+    code, out = run(tmp_path, "receive", "--help")
+    assert code == 0 and "Exit status: 0" in out and "1 when any was" in out
+
+
+def test_receive_shows_the_first_errors_then_how_many_more() -> None:
+    errors = [
+        {"code": "AK4-8", "message": f"bad date {n}", "segment": n, "severity": "error"}
+        for n in range(1, 14)
+    ]
+    warning = {"code": "map.unknown_item", "message": "unknown item", "severity": "warning"}
+    child = {"id": 2, "direction": "in", "type": "850", "status": "rejected", "po_number": None}
+    detail = {"id": 1, "status": "rejected", "errors": [], "children": [child]}
+    text = render_outcome(detail, {2: [*errors, warning]})
+    assert "    error: segment 10: bad date 10" in text
+    assert "bad date 11" not in text and "unknown item" not in text
+    assert text.endswith("    ... and 3 more (edigate docs show)")
+
+
+# --- docs list / show: a typo in an enum option; errors apart from warnings ----------------------
+
+
+def test_docs_list_refuses_an_unknown_status(tmp_path: Path) -> None:
+    code, out = run(tmp_path, "docs", "list", "--status", "rejectd")
+    assert code == 2, out
+    assert "'rejectd' is not one of" in out and "'rejected'" in out and "'dead'" in out
+    code, out = run(tmp_path, "docs", "list", "--direction", "inbound")
+    assert code == 2 and "'in'" in out
+
+
+def test_docs_count_warnings_apart_from_errors(tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(ROOT / "samples/demo/globex-dist-850.edi"))
+    assert code == 0, out
+    (order,) = [r for r in stored(tmp_path, config) if r["type"] == "850"]
+    assert order["status"] == "delivered"
+    assert (order["errors"], order["warnings"]) == (0, 5)
+
+    code, out = run(tmp_path, "docs", "list", "--type", "850")
+    header, row = out.splitlines()
+    assert header.split()[-3:] == ["ERRORS", "WARNINGS", "FILENAME"]
+    assert row.split()[-3:] == ["0", "5", "globex-dist-850.edi"]
+
+    code, out = run(tmp_path, "docs", "show", str(order["id"]))
+    assert code == 0, out
+    assert "errors (0):\nwarnings (5):\n" in out
+    assert "[map.unknown_item] unknown item (VP HX-1420-BX" in out

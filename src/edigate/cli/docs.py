@@ -10,9 +10,31 @@ from typing import Any
 import click
 
 from ..app import Gateway
-from ..store.queries import DocumentFilter, document_detail, list_documents, parse_since, stats
+from ..errors import ConfigError
+from ..key_checks import key_checks
+from ..store import Direction, Status
+from ..store.queries import (
+    DocumentFilter,
+    document_detail,
+    is_error,
+    list_documents,
+    parse_since,
+    stats,
+)
 from .context import pass_gateway
 from .table import render_table
+
+#: How a received file ends well: processed, its transactions translated or delivered.
+SUCCEEDED = (Status.TRANSLATED.value, Status.DELIVERED.value, Status.SPLIT.value)
+#: Errors shown per document in ``receive``'s summary; ``docs show`` has them all.
+SHOWN_ERRORS = 10
+
+
+class ConfigRefused(click.ClickException):
+    """The configuration is broken: nothing is stored. Exit 2, as a usage error, so a
+    script tells it from exit 1, a document that was stored but did not go through."""
+
+    exit_code = 2
 
 
 @click.command()
@@ -23,7 +45,16 @@ from .table import render_table
 def receive(
     gateway: Gateway, files: tuple[str, ...], partner: str | None, no_process: bool
 ) -> None:
-    """Store FILES durably as received documents, as a channel would, then process them."""
+    """Store FILES durably as received documents, as a channel would, then process them.
+
+    The partner configuration (and the private keys deliveries need) is checked first:
+    with a problem in it, nothing is stored.
+
+    Exit status: 0 when every file ended translated and every transaction in it
+    translated or delivered (with --no-process: stored); 1 when any was rejected, failed
+    or a duplicate; 2 for usage errors, an unknown --partner or a broken configuration.
+    """
+    _check_config(gateway, partner, deliveries=not no_process)
     receipts = []
     for name in files:
         path = Path(name)
@@ -36,23 +67,82 @@ def receive(
     if no_process:
         return
     gateway.worker().run(until_idle=True)
+    succeeded = True
     with gateway.store.session() as session:
         for receipt in receipts:
             detail = document_detail(session, gateway.store.get(session, receipt.document_id))
-            click.echo(render_outcome(detail))
+            inbound = [c for c in detail["children"] if c["direction"] == Direction.INBOUND]
+            errors = {c["id"]: gateway.store.get(session, c["id"]).errors or [] for c in inbound}
+            click.echo(render_outcome(detail, errors))
+            succeeded &= detail["status"] in SUCCEEDED
+            succeeded &= all(c["status"] in SUCCEEDED for c in inbound)
+    if not succeeded:
+        raise SystemExit(1)
 
 
-def render_outcome(detail: dict[str, Any]) -> str:
-    """One line per document and its children: what became of a received file."""
+def _check_config(gateway: Gateway, partner: str | None, *, deliveries: bool) -> None:
+    """Refuse before storing, as ``serve`` and ``worker`` refuse to start: a broken
+    profile or map would fail every document, a missing push key every delivery."""
+    try:
+        registry = gateway.registry()
+        checks = key_checks(gateway.config, registry, deliveries=deliveries, listeners=False)
+    except ConfigError as exc:
+        message = f"nothing received: the partner configuration is broken:\n{exc}"
+        raise ConfigRefused(message) from exc
+    problems = [str(c.problem) for c in checks if c.severity == "error"]
+    if problems:
+        raise ConfigRefused("nothing received: " + "\n".join(problems))
+    if partner is not None and registry.get(partner) is None:
+        known = ", ".join(sorted(registry.partners)) or "none"
+        raise click.BadParameter(
+            f"no partner {partner!r} in the config (known: {known})", param_hint="'--partner'"
+        )
+
+
+def render_outcome(
+    detail: dict[str, Any], child_errors: dict[int, list[dict[str, Any]]] | None = None
+) -> str:
+    """What became of a received file: its status and errors, then each child's.
+
+    The file's own errors summarise each rejected transaction by its first reason; the
+    transaction's entries (``child_errors``, by document id) give every reason.
+    """
+    child_errors = child_errors or {}
     lines = [f"document {detail['id']}: {detail['status']}"]
-    for err in detail["errors"]:
-        lines.append(f"  error: {err.get('message', '')}")
+    if detail["status"] == Status.FAILED and detail.get("last_error"):
+        lines.append(f"  error: {detail['last_error']}")
+    own = detail["errors"]
+    if child_errors:  # the children's own entries replace the one-line summaries
+        own = [e for e in own if e.get("code") != "transaction_rejected"]
+    lines += _error_lines(own, "  ")
     for child in detail["children"]:
         lines.append(
             f"  {child['direction']:3} {child['type'] or '-':6} {child['status']:12} "
             f"{child['po_number'] or ''} (document {child['id']})"
         )
+        lines += _error_lines(child_errors.get(child["id"], []), "    ")
     return "\n".join(lines)
+
+
+def _error_lines(entries: list[dict[str, Any]], indent: str) -> list[str]:
+    """The error entries (not warnings), the first SHOWN_ERRORS of them."""
+    errors = [e for e in entries if is_error(e)]
+    lines = [f"{indent}error: {_where(e)}{e.get('message', '')}" for e in errors]
+    if len(lines) > SHOWN_ERRORS:
+        more = len(lines) - SHOWN_ERRORS
+        lines = [*lines[:SHOWN_ERRORS], f"{indent}... and {more} more (edigate docs show)"]
+    return lines
+
+
+def _where(entry: dict[str, Any]) -> str:
+    if entry.get("segment"):
+        where = f"segment {entry['segment']}"
+        if entry.get("element"):
+            where += f" element {entry['element']}"
+        return where + ": "
+    if entry.get("line"):
+        return f"line {entry['line']}: "
+    return ""
 
 
 @click.group()
@@ -62,9 +152,11 @@ def docs() -> None:
 
 @docs.command("list")
 @click.option("--partner", help="Only this partner.")
-@click.option("--status", help="Only this status (received, rejected, translated, dead, ...).")
+@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--type", "doc_type", help="Only this type (interchange, 850, 997, 855, ...).")
-@click.option("--direction", type=click.Choice(["in", "out"]), help="Inbound or outbound.")
+@click.option(
+    "--direction", type=click.Choice([d.value for d in Direction]), help="Inbound or outbound."
+)
 @click.option("--since", help="Window: 30m, 2h, 7d or an ISO date.")
 @click.option("--po", "po_number", help="PO (or invoice or shipment) number.")
 @click.option("--limit", type=int, default=100, show_default=True)
@@ -97,7 +189,7 @@ def list_command(
         click.echo(json.dumps(rows, indent=2))
         return
     columns = ["id", "created_at", "direction", "partner", "type", "status", "po_number"]
-    columns += ["errors", "filename"]
+    columns += ["errors", "warnings", "filename"]
     click.echo(render_table(rows, columns))
 
 
@@ -146,18 +238,12 @@ def render_detail(detail: dict[str, Any]) -> str:
         value = detail.get(key)
         if value not in (None, "", []):
             lines.append(f"  {key:20} {value}")
-    errors = detail["errors"]
-    lines.append(f"errors ({len(errors)}):")
-    for err in errors:
-        if err.get("segment"):
-            where = f"segment {err['segment']}"
-            if err.get("element"):
-                where += f" element {err['element']}"
-        elif err.get("line"):
-            where = f"line {err['line']}"
-        else:
-            where = "document"
-        lines.append(f"  {where}: [{err.get('code', '')}] {err.get('message', '')}")
+    for title, wanted in (("errors", True), ("warnings", False)):
+        entries = [e for e in detail["errors"] if is_error(e) is wanted]
+        lines.append(f"{title} ({len(entries)}):")
+        for entry in entries:
+            where = _where(entry) or "document: "
+            lines.append(f"  {where}[{entry.get('code', '')}] {entry.get('message', '')}")
     if detail["children"]:
         lines.append("children:")
         for child in detail["children"]:

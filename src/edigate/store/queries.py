@@ -81,9 +81,15 @@ def summary(doc: Document) -> dict[str, Any]:
         "po_number": doc.po_number,
         "filename": doc.filename,
         "interchange_control": doc.interchange_control,
-        "errors": len(doc.errors or []),
+        "errors": sum(1 for e in doc.errors or [] if is_error(e)),
+        "warnings": sum(1 for e in doc.errors or [] if not is_error(e)),
         "parent_id": doc.parent_id,
     }
+
+
+def is_error(entry: dict[str, Any]) -> bool:
+    """Stored entries are errors and warnings alike; one without a severity is an error."""
+    return bool(entry.get("severity", "error") == "error")
 
 
 def list_documents(session: Session, flt: DocumentFilter) -> list[dict[str, Any]]:
