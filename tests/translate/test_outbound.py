@@ -106,12 +106,43 @@ def test_856_writes_sscc_with_the_application_identifier() -> None:
     assert td1[1:3] == ["PLT94", "2"]
 
 
-def test_856_lading_quantity_defaults_to_the_pack_count() -> None:
+def shipment_td1(shipment: Shipment) -> list[str]:
+    td1 = next(s for s in build_856(shipment) if s[0] == "TD1")
+    return [str(e) for e in td1[1:3]]
+
+
+def test_856_lading_quantity_defaults_to_the_pallet_count() -> None:
+    """Two pallets of two cartons each: the carrier handles 2 pieces, not 4."""
     shipment: Shipment = sample("shipment-pallets.json").model_copy(
         update={"lading_quantity": None}
     )
-    td1 = next(s for s in build_856(shipment) if s[0] == "TD1")
-    assert td1[2] == "4"
+    assert shipment_td1(shipment) == ["PLT94", "2"]
+    bare = shipment.model_copy(update={"packaging_code": None})
+    assert shipment_td1(bare) == ["PLT94", "2"]  # the code the pallets share
+
+
+def test_856_lading_quantity_counts_pallets_plus_loose_cartons() -> None:
+    pallets: Shipment = sample("shipment-pallets.json")
+    (order,) = pallets.orders
+    loose = order.tares[0].packs[0]
+    mixed = pallets.model_copy(
+        update={
+            "lading_quantity": None,
+            "packaging_code": None,
+            "orders": [order.model_copy(update={"tares": order.tares[1:], "packs": [loose]})],
+        }
+    )
+    assert shipment_td1(mixed) == ["", "2"]  # 1 pallet + 1 carton: no one code claims both
+    stated = mixed.model_copy(update={"packaging_code": "MIX"})
+    assert shipment_td1(stated) == ["MIX", "2"]  # what the ERP says is kept
+
+
+def test_856_lading_quantity_counts_cartons_without_pallets() -> None:
+    cartons: Shipment = sample("shipment-cartons.json")
+    counted = cartons.model_copy(update={"lading_quantity": None})
+    assert shipment_td1(counted) == ["CTN25", "2"]
+    bare = counted.model_copy(update={"packaging_code": None})
+    assert shipment_td1(bare) == ["", "2"]  # its cartons state no code either
 
 
 def test_856_refuses_an_item_shipped_as_zero() -> None:

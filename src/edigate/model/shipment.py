@@ -162,9 +162,19 @@ class Shipment(Canonical):
     bill_of_lading: Text | None = Field(None, description="REF*BM")
     pro_number: Text | None = Field(None, description="REF*CN")
     tracking_numbers: list[Text] = Field(default_factory=list, description="REF*2I")
-    packaging_code: Code | None = Field(None, description="TD101, e.g. CTN25")
+    packaging_code: Code | None = Field(
+        None,
+        description=(
+            "TD101, e.g. PLT94 or CTN25. When both it and lading_quantity are absent, the "
+            "packaging code the outermost packages share (none if they differ)"
+        ),
+    )
     lading_quantity: Count | None = Field(
-        None, description="TD102; defaults to the number of packs when written"
+        None,
+        description=(
+            "TD102; defaults to the outermost packages when written: the tares (pallets) "
+            "plus the packs (cartons) not on a tare"
+        ),
     )
     gross_weight: NonNegative | None = Field(None, description="TD1 G")
     net_weight: NonNegative | None = Field(None, description="TD1 N")
@@ -178,6 +188,14 @@ class Shipment(Canonical):
     @classmethod
     def _coded(cls, data: Any) -> Any:
         return fill_coded(data, "purpose", "purpose_code", PURPOSE_CODES, Purpose.OTHER, "00")
+
+    def outermost_packages(self) -> list[Tare | Pack]:
+        """What the carrier counts (TD102): each order's tares, then its packs not on one."""
+        out: list[Tare | Pack] = []
+        for order in self.orders:
+            out += order.tares
+            out += order.packs
+        return out
 
     @model_validator(mode="after")
     def _consistent(self) -> Shipment:

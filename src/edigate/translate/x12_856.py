@@ -5,6 +5,10 @@ Order, Packaging, Item): ``S`` -> ``O`` -> optional ``T`` (tare, pallet) -> ``P`
 carton) -> ``I`` (item). Without tares it is S/O/P/I. HL01 numbers the levels from 1 in
 the order written, HL02 names the parent, HL04 says whether children follow.
 
+The shipment's TD1 counts what the carrier handles: the outermost packages, i.e. pallets
+plus cartons not on a pallet (``Shipment.outermost_packages``), unless the ERP states
+``lading_quantity``; TD101 is then their common packaging code when the ERP gives none.
+
 Inside each HL loop segments follow the standard's order (LIN, SN1, PRF, PO4, PID, TD1,
 TD5, TD3, REF, MAN, DTM, FOB, N1). CTT01 is the number of HL segments and CTT02 the hash
 total of the SN102 quantities, as the VICS guideline asks.
@@ -91,13 +95,16 @@ class _Hierarchy:
     def _shipment_level(self) -> None:
         sh = self.shipment
         out = self.out
-        lading = sh.lading_quantity
+        packaging, lading = sh.packaging_code, sh.lading_quantity
         if lading is None:
-            lading = sum(len(o.all_packs()) for o in sh.orders)
+            outermost = sh.outermost_packages()
+            lading = len(outermost)
+            if packaging is None:
+                packaging = _common_code(outermost)
         out.append(
             seg(
                 "TD1",
-                opt(sh.packaging_code),
+                opt(packaging),
                 str(lading),
                 "",
                 "",
@@ -195,6 +202,13 @@ class _Hierarchy:
             self.out.append(po4_segment(item.pack))
         self.out += [pid_segment(d) for d in item.descriptions]
         self.out += [ref_segment(r) for r in item.references]
+
+
+def _common_code(packages: list[Tare | Pack]) -> str | None:
+    """The packaging code all ``packages`` share (TD101 for their count), else None: a
+    mixed load (pallets and loose cartons, or CTN25 and BOX25) has no one code to claim."""
+    codes = {p.packaging_code for p in packages}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def _td1(packaging_code: str | None, weight: Decimal | None, unit: str) -> Out:
