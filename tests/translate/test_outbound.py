@@ -21,6 +21,7 @@ from edigate.translate.x12_common import (
     fmt_decimal,
     fmt_n2,
     parse_party_id,
+    x12_ascii,
 )
 from edigate.x12 import Finding, TransactionSet, X12Reader
 
@@ -211,6 +212,73 @@ def test_810_carrier_needs_scac_or_routing() -> None:
     )
     with pytest.raises(X12Error, match="CAD04 or CAD05"):
         build_810(bad)
+
+
+# --------------------------------------------------------------------------- character set
+def test_856_writes_names_in_the_x12_character_set(caplog: pytest.LogCaptureFixture) -> None:
+    """Names and addresses are written in their ASCII form, and the change is logged."""
+    shipment: Shipment = sample("shipment-pallets.json")
+    ship_from = shipment.parties[0].model_copy(update={"name": "ÉDIGATE DISTRIBUTIÖN “X”"})
+    accented = shipment.model_copy(update={"parties": [ship_from, *shipment.parties[1:]]})
+    with caplog.at_level("WARNING", logger="edigate.translate"):
+        data = write_856([accented], timestamp=STAMP)
+    assert data.isascii()
+    (tx,) = read_back(data)
+    assert ["N1", "SF", 'EDIGATE DISTRIBUTION "X"', "91", "EDG-0042"] in tx.segments
+    assert "856 ASN-26-004417: segment 13 N102 'ÉDIGATE DISTRIBUTIÖN “X”' written as" in caplog.text
+
+
+def test_856_refuses_an_identifier_outside_the_character_set() -> None:
+    shipment: Shipment = sample("shipment-pallets.json")
+    order = shipment.orders[0].model_copy(update={"po_number": "NW-2026-11880É"})
+    with pytest.raises(X12WriteError) as exc:
+        build_856(shipment.model_copy(update={"orders": [order]}))
+    assert str(exc.value) == (
+        "856 ASN-26-004417: segment 20 PRF01 value 'NW-2026-11880É' has 'É' (U+00C9), outside "
+        "the X12 extended character set (printable ASCII); an identifier or code is never "
+        "transliterated, so correct it at the source"
+    )
+    assert (exc.value.segment, exc.value.element) == ("PRF", 1)
+
+
+def test_810_refuses_a_sku_and_transliterates_a_description() -> None:
+    invoice: Invoice = sample("invoice.json")
+    line, rest = invoice.lines[0], invoice.lines[1:]
+    ident = line.identifiers[0].model_copy(update={"value": "HX–1420"})  # en dash
+    bad_sku = line.model_copy(update={"identifiers": [ident]})
+    with pytest.raises(X12WriteError, match=r"IT107 value 'HX–1420' has '–' \(U\+2013\)"):
+        build_810(invoice.model_copy(update={"lines": [bad_sku, *rest]}))
+    text = line.descriptions[0].model_copy(update={"text": "Schraube ½” – Größe"})
+    described = line.model_copy(update={"descriptions": [text]})
+    segments = build_810(invoice.model_copy(update={"lines": [described, *rest]}))
+    assert ["PID", "F", "", "", "", 'Schraube 1/2" - Grosse'] in segments
+
+
+def test_free_text_without_an_ascii_form_is_refused() -> None:
+    shipment: Shipment = sample("shipment-pallets.json")
+    ship_to = shipment.parties[1].model_copy(update={"name": "東京"})
+    with pytest.raises(X12WriteError, match=r"N102 value '東京' has '東' \(U\+6771\).*no ASCII"):
+        build_856(shipment.model_copy(update={"parties": [shipment.parties[0], ship_to]}))
+
+
+def test_a_control_character_in_free_text_is_refused_not_dropped() -> None:
+    shipment: Shipment = sample("shipment-pallets.json")
+    ship_to = shipment.parties[1].model_copy(update={"name": "NORTHWIND\x1b[31m DC"})
+    with pytest.raises(X12WriteError, match=r"has '\\x1b' \(U\+001B\).*corrupt data"):
+        build_856(shipment.model_copy(update={"parties": [shipment.parties[0], ship_to]}))
+
+
+@pytest.mark.parametrize(
+    ("text", "ascii_form"),
+    [
+        ("ÉDIGATE DISTRIBUTIÖN “X”", 'EDIGATE DISTRIBUTION "X"'),
+        ("O’Brien‘s — Ærø Straße", "O'Brien's - AEro Strasse"),
+        ("Łódź\tNo\u00a01", "Lodz No 1"),
+        ("東京 Tower", " Tower"),
+    ],
+)
+def test_x12_ascii_is_deterministic(text: str, ascii_form: str) -> None:
+    assert x12_ascii(text) == ascii_form
 
 
 # --------------------------------------------------------------------------- 855

@@ -4,6 +4,8 @@ Header: BIG, NTE, CUR, REF, N1 loops, ITD, DTM, FOB. Each line: IT1, TXI, PID, P
 DTM, SAC. Summary: TDS (the total in cents, N2: lines + charges - allowances + tax, as the
 model reconciled it), TXI, CAD (carrier), SAC, ISS (units shipped when every line shares
 one unit; the weight when given), CTT (number of IT1 segments, hash total of IT102).
+Every value is checked against the X12 extended character set
+(:func:`~.x12_common.x12_text`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .x12_common import (
     seg,
     txi_segment,
     write_documents,
+    x12_text,
 )
 
 
@@ -110,7 +113,7 @@ def build_810(invoice: Invoice, *, version: str = "004010") -> list[Out]:
             )
         )
     out.append(seg("CTT", str(len(inv.lines)), fmt_decimal(quantity_total)))
-    return out
+    return x12_text(out, f"810 {inv.invoice_number}")
 
 
 def _line(line: InvoiceLine) -> list[Out]:

@@ -11,7 +11,8 @@ plus cartons not on a pallet (``Shipment.outermost_packages``), unless the ERP s
 
 Inside each HL loop segments follow the standard's order (LIN, SN1, PRF, PO4, PID, TD1,
 TD5, TD3, REF, MAN, DTM, FOB, N1). CTT01 is the number of HL segments and CTT02 the hash
-total of the SN102 quantities, as the VICS guideline asks.
+total of the SN102 quantities, as the VICS guideline asks. Every value is checked against
+the X12 extended character set (:func:`~.x12_common.x12_text`).
 """
 
 from __future__ import annotations
@@ -42,13 +43,14 @@ from .x12_common import (
     seg,
     td5_segment,
     write_documents,
+    x12_text,
 )
 
 
 def build_856(shipment: Shipment, *, version: str = "004010") -> list[Out]:
     """The 856's segments between ST and SE."""
     isa_version(version)
-    return _Hierarchy(shipment).build()
+    return x12_text(_Hierarchy(shipment).build(), f"856 {shipment.shipment_id}")
 
 
 class _Hierarchy:

@@ -10,7 +10,9 @@ the X12 text out (``R`` without exponent, ``N2`` as implied cents).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import X12Error
+from ..errors import X12Error, X12WriteError
 from ..model.codes import INDICATOR_LETTERS
 from ..model.common import (
     FOB,
@@ -41,7 +43,7 @@ from ..x12.events import PartyId, TransactionSet
 from ..x12.findings import ErrorCode, Finding, Location, Severity
 from ..x12.reader import components
 from ..x12.separators import Separators
-from ..x12.writer import Element, GroupEnvelope, InterchangeEnvelope, X12Writer, trim
+from ..x12.writer import Composite, Element, GroupEnvelope, InterchangeEnvelope, X12Writer, trim
 
 T = TypeVar("T")
 Out = list[Element]
@@ -356,6 +358,157 @@ _PYDANTIC_CODES = {
     "value_error": ErrorCode.CONDITIONAL_ELEMENT_MISSING,
     "date_from_datetime_parsing": ErrorCode.INVALID_DATE,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# outbound text: the X12 extended character set
+#: Elements that hold names, addresses and free text, where an accent or a curly quote may be
+#: written in its ASCII form: N1 name, N2 names, N3 address lines, N4 city, PER contact name,
+#: PID description, NTE/MSG text, REF description, SAC/ITD descriptions, TD5/CAD routing, FOB
+#: location. Anything else (IDs, PO numbers, SKUs, codes) is refused instead: a changed
+#: identifier would name something else.
+FREE_TEXT = frozenset(
+    {
+        ("N1", 2),
+        ("N2", 1),
+        ("N2", 2),
+        ("N3", 1),
+        ("N3", 2),
+        ("N4", 1),
+        ("PER", 2),
+        ("PID", 5),
+        ("NTE", 2),
+        ("MSG", 1),
+        ("REF", 3),
+        ("SAC", 15),
+        ("ITD", 12),
+        ("TD5", 5),
+        ("CAD", 5),
+        ("FOB", 3),
+    }
+)
+#: ASCII forms NFKD does not give: typographic quotes and dashes, letters that are not a base
+#: letter plus accents (ß, Æ, Ø, Ł ...), the fraction slash of a decomposed ½.
+_ASCII_FORMS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2044": "/",
+        "\u00df": "ss",
+        "\u00c6": "AE",
+        "\u00e6": "ae",
+        "\u0152": "OE",
+        "\u0153": "oe",
+        "\u00d8": "O",
+        "\u00f8": "o",
+        "\u0141": "L",
+        "\u0142": "l",
+        "\u0110": "D",
+        "\u0111": "d",
+        "\u00de": "TH",
+        "\u00fe": "th",
+        "\u0131": "i",
+        "\t": " ",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+log = logging.getLogger("edigate.translate")
+
+
+def x12_ascii(value: str) -> str:
+    """``value`` in the X12 extended character set (printable ASCII), deterministically:
+    NFKD (``É`` -> ``E`` + accent, ``½`` -> ``1⁄2``), then the table above, then whatever is
+    still outside is dropped."""
+    text = unicodedata.normalize("NFKD", value).translate(_ASCII_FORMS)
+    return "".join(ch for ch in text if " " <= ch <= "~")
+
+
+def x12_text(segments: list[Out], document: str) -> list[Out]:
+    """``segments`` with every value in the X12 extended character set, checked in place.
+
+    Our writer would otherwise put UTF-8 bytes on the wire, which a partner's translator
+    reads as garbage or rejects. Names, addresses and descriptions (:data:`FREE_TEXT`) are
+    written in their ASCII form (``ÉDIGATE DISTRIBUTIÖN “X”`` -> ``EDIGATE DISTRIBUTION
+    "X"``), with a warning in the log; any other value is refused with an
+    :class:`X12WriteError` naming ``document``, the segment, the element and the character.
+    """
+    for position, segment in enumerate(segments, start=2):  # ST is segment 1
+        for index in range(1, len(segment)):
+            element = segment[index]
+            if element.__class__ is str and element.isascii() and element.isprintable():
+                continue  # the usual case
+            if isinstance(element, list):  # repetitions
+                segment[index] = [_value(r, document, position, segment, index) for r in element]
+            else:
+                segment[index] = _value(element, document, position, segment, index)
+    return segments
+
+
+def _value(
+    value: str | Composite, document: str, position: int, segment: Out, index: int
+) -> str | Composite:
+    """One value checked: a simple element or each component of a composite."""
+    if isinstance(value, str):
+        if value.isascii() and value.isprintable():
+            return value
+        return _text(value, document, position, segment, index, None)
+    return tuple(
+        c if c.isascii() and c.isprintable() else _text(c, document, position, segment, index, n)
+        for n, c in enumerate(value, start=1)
+    )
+
+
+def _text(
+    value: str, document: str, position: int, segment: Out, index: int, component: int | None
+) -> str:
+    """``value``'s ASCII form if it is free text that has one; else an X12WriteError."""
+    tag = str(segment[0])
+    where = f"{tag}{index:02d}" + (f"-{component}" if component else "")
+    bad = next(ch for ch in value if not (" " <= ch <= "~"))
+    control = next(
+        (c for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None
+    )
+    if (tag, index) not in FREE_TEXT or component is not None:
+        reason = "an identifier or code is never transliterated, so correct it at the source"
+    elif control is not None:
+        bad, reason = control, "a control character is corrupt data, not text"
+    else:
+        written = x12_ascii(value)
+        if written.strip():
+            log.warning(
+                "%s: segment %d %s %r written as %r (X12 extended character set)",
+                document,
+                position,
+                where,
+                value,
+                written,
+            )
+            return written
+        reason = "it has no ASCII form"
+    raise X12WriteError(
+        f"{document}: segment {position} {where} value {value!r} has {bad!r} "
+        f"(U+{ord(bad):04X}), outside the X12 extended character set (printable ASCII); "
+        f"{reason}",
+        segment=tag,
+        element=index,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
