@@ -98,11 +98,21 @@ def test_small_files_measure_the_worker_alone_on_a_backlog(report: BenchReport) 
     backlog = result.runs[-1]
     assert backlog["orders"] == backlog["acks_997"] == backlog["files"] == SMOKE.small_files
     # Timings are not asserted (at this size, start-up varies more than the work costs):
-    # only that the figures are there and say what the run measured.
-    assert backlog["user_ms_per_file"] >= 0 and backlog["system_ms_per_file"] >= 0
-    user, kernel = result.figures["worker alone: CPU ms per file (user / kernel)"].split(" / ")
-    assert float(user) == round(backlog["user_ms_per_file"], 1)
-    assert float(kernel) == round(backlog["system_ms_per_file"], 1)
+    # only that the figures are there and say what the run measured. A dozen files take a
+    # fraction of the start-up's own variation: the rate is not measurable, never absurd.
+    rate = result.figures["worker alone: files/s"]
+    cpu = result.figures["worker alone: CPU ms per file (user / kernel)"]
+    whole = backlog["whole_run_files_per_s"]
+    assert whole is not None and 0 < whole < SMOKE.small_files / 0.1
+    if rate is None or cpu is None:
+        assert any(n.startswith("worker alone: files/s and CPU") for n in result.notes)
+    if rate is not None:
+        assert 0 < rate <= SMOKE.small_files / 0.25  # never over a remainder under 0.25 s
+    if cpu is not None:
+        assert isinstance(cpu, str)
+        user, kernel = cpu.split(" / ")
+        assert float(user) == round(backlog["user_ms_per_file"], 1)
+        assert float(kernel) == round(backlog["system_ms_per_file"], 1)
 
 
 @pytest.mark.parametrize("configuration", ["2 processes", "3 processes"])

@@ -134,6 +134,8 @@ def render(report: BenchReport) -> str:
 
 
 def _fmt(value: Figure) -> str:
+    if value is None:
+        return "-"  # not measured: a note of the scenario says why
     if isinstance(value, float):
         if abs(value) >= 100:
             return f"{value:,.0f}"

@@ -39,7 +39,7 @@ from .common import (
     wait_for,
 )
 from .generate import single_po_files
-from .measure import CpuSampler
+from .measure import MIN_MEASURED_S, CpuSampler
 from .results import ScenarioResult
 from .sizes import TARGET_SPEEDUP_2, Size
 
@@ -88,7 +88,7 @@ def run(
         result.figures[f"{tag}: files/s (wall)"] = r["files_per_s_wall"]
         result.figures[f"{tag}: machine CPU %"] = r["cpu_busy_percent"]
         result.figures[f"{tag}: CPU s by process"] = _shown(r["cpu_seconds_by_process"])
-        if one is not None:
+        if one is not None and r["files_per_s"] and one["files_per_s"]:
             r["speedup"] = r["files_per_s"] / one["files_per_s"]
             result.figures[f"{tag}: speed-up"] = r["speedup"]
     result.figures["postgresql receive() files/s"] = pg[0]["receive_per_s"] if pg else None
@@ -103,6 +103,12 @@ def run(
             f"{two['speedup']:.2f}x",
             two["speedup"] >= TARGET_SPEEDUP_2,
         )
+    if any(r["files_per_s"] is None for r in result.runs):
+        result.notes.append(
+            "files/s -: every file was done within "
+            f"{MIN_MEASURED_S:g} s of the first (one batch), too short a span to measure; "
+            "files/s (wall) counts the start-up in"
+        )
     cpus = os.cpu_count() or 1
     result.notes.append(
         f"{cpus} CPU(s): the workers, PostgreSQL and the harness share them; a run whose "
@@ -110,6 +116,15 @@ def run(
     )
     result.seconds = time.perf_counter() - start
     return result
+
+
+def span_rates(files: int, wall: float, span: float) -> dict[str, float | None]:
+    """files/s over ``span`` (start-up left out) and over ``wall``; None for a time too short
+    to measure (a span from the first batch's commit can be ~0 when one batch held all)."""
+    return {
+        "files_per_s": files / span if span >= MIN_MEASURED_S else None,
+        "files_per_s_wall": files / wall if wall >= MIN_MEASURED_S else None,
+    }
 
 
 def one_run(ws: Workspace, files: int, workers: int, progress: Progress) -> dict[str, Any]:
@@ -171,8 +186,7 @@ def one_run(ws: Workspace, files: int, workers: int, progress: Progress) -> dict
         "receive_per_s": files / receive_s,
         "wall_s": wall,
         "span_s": span,
-        "files_per_s": files / span if span > 0 else 0.0,
-        "files_per_s_wall": files / wall if wall > 0 else 0.0,
+        **span_rates(files, wall, span),
         "cpu_busy_percent": busy,
         "cpu_seconds_by_process": sampler.seconds(),
         "worker_cpu_s": sum(p.cpu_seconds for p in procs),

@@ -105,7 +105,7 @@ def run(
     latencies = [(d - r).total_seconds() for _, r, d in rows]
     result.figures.update(
         {
-            "files/s end to end": n / elapsed,
+            "files/s end to end": n / elapsed if elapsed > 0 else None,
             "seconds": elapsed,
             "upload files/s (client)": client["uploaded"] / client["seconds"],
             "upload p50 ms (put until stored)": client["put_p50_ms"],

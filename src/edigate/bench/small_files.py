@@ -59,6 +59,7 @@ from ..store import Store
 from ..wakeups import WorkerWakers
 from ..worker_processes import WorkerProcesses
 from .common import (
+    ChildRun,
     Instruments,
     Progress,
     Workspace,
@@ -76,7 +77,14 @@ from .common import (
     wait_for,
 )
 from .generate import single_po_files
-from .measure import Profiler, peak_rss_mb, percentile, proc_status_mb, steady_rate
+from .measure import (
+    Profiler,
+    less_startup,
+    peak_rss_mb,
+    percentile,
+    proc_status_mb,
+    steady_rate,
+)
 from .results import ScenarioResult
 from .sizes import BOTS_FILES_PER_S, TARGET_SMALL_FILES_PER_S, TARGET_SMALL_P99_S, Size
 
@@ -285,15 +293,28 @@ def backlog_run(ws: Workspace, files: int, progress: Progress = no_progress) -> 
         orders, acks = inbound_done(gateway.store)
     finally:
         gateway.close()
-    seconds = max(run.seconds - idle.seconds, 1e-9)
+    return {"orders": orders, "acks_997": acks, **backlog_figures(files, run, idle)}
+
+
+def backlog_figures(files: int, run: ChildRun, idle: ChildRun) -> dict[str, Any]:
+    """The worker's figures on ``files`` with the ``idle`` run's start-up taken off; None
+    where what is left is too short to measure (``less_startup``: a smoke run's dozen files
+    take a fraction of the start-up's own variation)."""
+    seconds = less_startup(run.seconds, idle.seconds)
+    cpu = less_startup(run.user_s + run.system_s, idle.user_s + idle.system_s)
+    n = max(files, 1)
     return {
         "files": files,
-        "orders": orders,
-        "acks_997": acks,
         "seconds": seconds,
-        "files_per_s": files / seconds,
-        "user_ms_per_file": max(0.0, run.user_s - idle.user_s) / max(files, 1) * 1e3,
-        "system_ms_per_file": max(0.0, run.system_s - idle.system_s) / max(files, 1) * 1e3,
+        "files_per_s": files / seconds if seconds is not None else None,
+        "whole_run_s": run.seconds,
+        "whole_run_files_per_s": files / run.seconds if run.seconds > 0 else None,
+        "user_ms_per_file": (
+            max(0.0, run.user_s - idle.user_s) / n * 1e3 if cpu is not None else None
+        ),
+        "system_ms_per_file": (
+            max(0.0, run.system_s - idle.system_s) / n * 1e3 if cpu is not None else None
+        ),
         "startup_s": idle.seconds,
         "rss_mb": run.max_rss_mb,
     }
@@ -302,10 +323,20 @@ def backlog_run(ws: Workspace, files: int, progress: Progress = no_progress) -> 
 def _backlog_figures(result: ScenarioResult, backlog: dict[str, Any]) -> None:
     p = BACKLOG_PREFIX
     user, system = backlog["user_ms_per_file"], backlog["system_ms_per_file"]
+    cpu = f"{user:.1f} / {system:.1f}" if user is not None and system is not None else None
     result.figures[f"{p}files/s"] = backlog["files_per_s"]
-    result.figures[f"{p}CPU ms per file (user / kernel)"] = f"{user:.1f} / {system:.1f}"
+    result.figures[f"{p}CPU ms per file (user / kernel)"] = cpu
     result.figures[f"{p}start-up s (taken off)"] = backlog["startup_s"]
     result.figures[f"{p}peak RSS MB"] = backlog["rss_mb"]
+    if backlog["files_per_s"] is None or cpu is None:
+        whole = backlog["whole_run_files_per_s"]
+        result.notes.append(
+            f"worker alone: files/s and CPU per file not measured (-): the run was too short "
+            f"once its start-up is taken off ({backlog['whole_run_s']:.2f} s in all, start-up "
+            f"{backlog['startup_s']:.2f} s), so what is left is mostly start-up's own "
+            f"variation; {whole or 0:.2f} files/s over the whole run, start-up included; "
+            "run a larger --size to measure the worker alone"
+        )
 
 
 def _counts(runs: list[dict[str, Any]], prefix: str = "") -> dict[str, int]:

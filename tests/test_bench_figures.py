@@ -1,0 +1,90 @@
+"""The bench's figures are honest at any size: a rate is never a count divided by a
+near-zero or negative time, and a figure that could not be measured shows as ``-`` in the
+table and ``null`` in the JSON, with a note saying why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edigate.bench.common import ChildRun
+from edigate.bench.measure import less_startup
+from edigate.bench.results import BenchReport, ScenarioResult, render
+from edigate.bench.small_files import BACKLOG_PREFIX, _backlog_figures, backlog_figures
+
+
+def _child(seconds: float, user: float, system: float) -> ChildRun:
+    return ChildRun(0, seconds, 80.0, "", user, system)
+
+
+def _report(result: ScenarioResult) -> BenchReport:
+    report = BenchReport("smoke", {"cpus": 2, "python": "3", "edigate": "0", "commit": "c"}, "")
+    report.scenarios.append(result)
+    return report
+
+
+def test_a_backlog_run_as_short_as_its_start_up_has_no_worker_alone_rate() -> None:
+    """The smoke run's case: 12 files take ~60 ms of a ~2 s run; taking the start-up off
+    left ~0 s, and the table said 12,000,000,000 files/s."""
+    idle = _child(2.000, 1.50, 0.20)
+    run = _child(2.000 - 1e-12, 1.52, 0.19)
+    figures = backlog_figures(12, run, idle)
+    assert figures["files_per_s"] is None
+    assert figures["seconds"] is None
+    assert figures["user_ms_per_file"] is None and figures["system_ms_per_file"] is None
+    assert figures["whole_run_files_per_s"] == pytest.approx(6.0)
+
+    result = ScenarioResult("small-files", "t")
+    _backlog_figures(result, figures)
+    assert result.figures[f"{BACKLOG_PREFIX}files/s"] is None
+    assert result.figures[f"{BACKLOG_PREFIX}CPU ms per file (user / kernel)"] is None
+    (note,) = [n for n in result.notes if n.startswith("worker alone")]
+    assert "too short" in note and "6.00 files/s over the whole run" in note
+
+    table = render(_report(result))
+    line = next(ln for ln in table.splitlines() if f"{BACKLOG_PREFIX}files/s" in ln)
+    assert line.split()[-1] == "-"
+    assert "12,000" not in table and "None" not in table
+    data = json.loads(_report(result).to_json())
+    assert data["scenarios"][0]["figures"][f"{BACKLOG_PREFIX}files/s"] is None
+
+
+def test_a_backlog_run_well_past_its_start_up_is_measured_without_it() -> None:
+    idle = _child(2.0, 1.5, 0.2)
+    run = _child(12.0, 9.5, 2.2)
+    figures = backlog_figures(2_000, run, idle)
+    assert figures["seconds"] == pytest.approx(10.0)
+    assert figures["files_per_s"] == pytest.approx(200.0)
+    assert figures["user_ms_per_file"] == pytest.approx(4.0)
+    assert figures["system_ms_per_file"] == pytest.approx(1.0)
+    result = ScenarioResult("small-files", "t")
+    _backlog_figures(result, figures)
+    assert result.figures[f"{BACKLOG_PREFIX}CPU ms per file (user / kernel)"] == "4.0 / 1.0"
+    assert not [n for n in result.notes if n.startswith("worker alone")]
+
+
+@pytest.mark.parametrize(
+    ("total", "startup", "left"),
+    [
+        (12.0, 2.0, 10.0),
+        (3.0, 2.0, 1.0),  # half the start-up or more: measured
+        (2.9, 2.0, None),  # less: mostly start-up's own variation
+        (2.0, 2.0, None),
+        (1.5, 2.0, None),  # negative
+        (0.2, 0.0, None),  # under the floor, whatever the start-up
+    ],
+)
+def test_less_startup_refuses_a_remainder_start_up_variation_could_make(
+    total: float, startup: float, left: float | None
+) -> None:
+    found = less_startup(total, startup)
+    assert found == (pytest.approx(left) if left is not None else None)
+
+
+def test_scale_out_has_no_rate_over_a_span_of_one_batch() -> None:
+    """The span starts at the first batch's commit: with every file in that batch it is ~0."""
+    from edigate.bench.scale_out import span_rates
+
+    assert span_rates(200, 3.0, 1e-6) == {"files_per_s": None, "files_per_s_wall": 200 / 3.0}
+    assert span_rates(200, 3.0, 2.0) == {"files_per_s": 100.0, "files_per_s_wall": 200 / 3.0}
