@@ -182,3 +182,71 @@ def test_pickup_rejects_unsafe_partner_ids_and_purges_old_files(tmp_path: Path) 
     removed = pickup.purge(now=now)
     assert sorted(p.name for p in removed) == [".crash.tmp", "old.edi"]
     assert [p.name for p in out.iterdir()] == ["new.edi"]
+
+
+def test_a_missing_watched_folder_is_created_at_start_and_said_once(
+    tmp_path: Path, store: Store, events: Events, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``[[folders]] path = "drop/acme"`` with no such folder: mkdir -p, one info line,
+    never a FileNotFoundError traceback every round."""
+    folder = tmp_path / "drop" / "acme"
+    inbound = FolderInbound(folder, store_handler(store), settle_seconds=0, on_event=events)
+    with caplog.at_level("DEBUG"):
+        assert inbound.poll_once() == []
+        assert inbound.poll_once() == []
+    assert folder.is_dir()
+    assert [f["folder"] for f in events.of("folder_created")] == [str(folder)]
+    assert not [r for r in caplog.records if r.exc_info or r.levelname == "ERROR"]
+    (folder / "po.edi").write_bytes(b"ISA*00*")
+    inbound.poll_once()
+    assert len(inbound.poll_once()) == 1
+
+
+def test_a_folder_that_cannot_be_created_is_one_error_line_until_it_recovers(
+    tmp_path: Path, store: Store, events: Events, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The parent is a file: one error naming the folder and why, no traceback; quiet
+    retries; again only when the reason changes, and one line when it recovers."""
+    parent = tmp_path / "drop"
+    parent.write_text("not a folder")
+    folder = parent / "acme"
+    inbound = FolderInbound(folder, store_handler(store), settle_seconds=0, on_event=events)
+    with caplog.at_level("DEBUG", logger="edigate"):
+        for _ in range(3):
+            assert inbound.poll_once() == []
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert str(folder) in errors[0].getMessage()
+    assert "Not a directory" in errors[0].getMessage()
+    (unavailable,) = events.of("folder_unavailable")
+    assert unavailable["folder"] == str(folder)
+
+    parent.unlink()
+    parent.mkdir(mode=0o500)  # now a folder, but not writable: another reason
+    try:
+        if os.geteuid() != 0:  # root writes anywhere
+            for _ in range(2):
+                inbound.poll_once()
+            assert len(events.of("folder_unavailable")) == 2
+            assert "Permission denied" in events.of("folder_unavailable")[1]["error"]
+    finally:
+        parent.chmod(0o700)
+    inbound.poll_once()
+    inbound.poll_once()
+    assert folder.is_dir()
+    assert len(events.of("folder_created")) == 1
+    assert len(events.of("folder_unavailable")) == (2 if os.geteuid() != 0 else 1)
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_missing_folder_is_created_when_the_watcher_starts(
+    tmp_path: Path, store: Store, events: Events
+) -> None:
+    folder = tmp_path / "in" / "acme"
+    inbound = FolderInbound(folder, store_handler(store), interval=60, on_event=events)
+    inbound.start()
+    try:
+        assert folder.is_dir()  # before start() returned, not in a later round
+        assert len(events.of("folder_created")) == 1
+    finally:
+        inbound.stop()

@@ -8,6 +8,11 @@ moved to the archive folder (or deleted); if the handler fails, it stays for the
 Outbound, a document is written complete under its final name, never replacing another
 file (see :mod:`.outfiles`).
 
+A watched folder that does not exist is created (``mkdir -p``, one info line), as edigate
+creates its other folders. One that cannot be (permissions, a parent that is a file) or
+cannot be read is one error line naming it and why, without a traceback; the rounds go on
+retrying quietly and log again only when the reason changes or the folder is back.
+
 Usage::
 
     inbound = FolderInbound(Path("drop/acme"), store_handler(store), partner_id="acme")
@@ -17,6 +22,7 @@ Usage::
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import logging
 import os
@@ -81,8 +87,10 @@ class FolderInbound:
         self._clock = clock
         self._looks: dict[str, _Look] = {}
         self._stored: dict[str, Signature] = {}  # stored, but not yet archived
+        self._problem: str | None = None  # why the folder is unusable, as last logged
 
     def start(self) -> None:
+        self._ready()  # created (or its problem logged) before serve says it is watching
         self.loop.start()
 
     def stop(self) -> None:
@@ -91,7 +99,13 @@ class FolderInbound:
     def poll_once(self) -> list[Receipt]:
         """Look at the folder; take every file that has been stable for the settle time."""
         now = self._clock()
-        current = self._scan()
+        if not self._ready():
+            return []
+        try:
+            current = self._scan()
+        except OSError as exc:  # removed, or made unreadable, since _ready()
+            self._unusable(exc)
+            return []
         for gone in set(self._looks) - set(current):
             del self._looks[gone]
         receipts = []
@@ -109,6 +123,36 @@ class FolderInbound:
             if receipt is not None:
                 receipts.append(receipt)
         return receipts
+
+    def _ready(self) -> bool:
+        """Make sure the folder exists (create it if not); False, logged, if it cannot."""
+        try:
+            created = _make_folder(self.directory)
+        except OSError as exc:
+            self._unusable(exc)
+            return False
+        if created:
+            self.events.emit("folder_created", logging.INFO, **self._fields())
+        elif self._problem is not None:
+            self.events.emit("folder_available", logging.INFO, **self._fields())
+        self._problem = None
+        return True
+
+    def _unusable(self, exc: OSError) -> None:
+        """Log why the folder cannot be used, once per reason: a round every few seconds
+        must not repeat it (nor print a traceback for what is a setup problem)."""
+        reason = exc.strerror or str(exc)
+        if exc.filename is not None and str(exc.filename) != str(self.directory):
+            reason = f"{reason}: {exc.filename}"
+        if reason != self._problem:
+            self.events.emit(
+                "folder_unavailable",
+                logging.ERROR,
+                **self._fields(),
+                error=reason,
+                retry_seconds=self.loop.interval,
+            )
+        self._problem = reason
 
     def _scan(self) -> dict[str, Signature]:
         found = {}
@@ -194,6 +238,19 @@ class FolderInbound:
             "folder": str(self.directory),
             **extra,
         }
+
+
+def _make_folder(path: Path) -> bool:
+    """``mkdir -p path``; True if this call created it. A file in its place is an error."""
+    if path.is_dir():
+        return False
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        if path.is_dir():
+            return False  # created by someone else meanwhile
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(path)) from None
+    return True
 
 
 class FolderOutbound(FolderPlacer):
