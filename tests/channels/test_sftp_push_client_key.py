@@ -1,5 +1,6 @@
 """A partner reached by ``sftp_push`` with no ``key_path`` in its profile: deliveries log in
-with the gateway's own ``[sftp] client_key`` (the shipped globex-dist profile relies on it)."""
+with the gateway's own ``[sftp] client_key`` (as the sftp_push alternative shown in the
+shipped globex-dist profile does)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from edigate.channels.sftp_server import SftpServer
 from edigate.config import load_config
 from edigate.store import Direction, Document, Store
 
+from ..example_profiles import with_sftp_push_example
 from .conftest import make_ed25519
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +57,7 @@ def test_a_push_without_key_path_logs_in_with_the_gateway_client_key(
         config_dir = tmp_path / "config"
         for name in ("partners", "maps"):
             shutil.copytree(ROOT / name, config_dir / name)
-        profile_path = config_dir / "partners/globex-dist.yaml"
+        profile_path = with_sftp_push_example(config_dir)
         profile = yaml.safe_load(profile_path.read_text())
         assert "key_path" not in profile["outbound"]
         profile["outbound"].update(

@@ -27,22 +27,28 @@ from edigate.pipeline.dispatch import push_key_file
 from edigate.server import GatewayServer
 
 from ..channels.conftest import make_tls_identity
+from ..example_profiles import GLOBEX, with_sftp_push_example
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_LINE = "  # key_path omitted: we log in with the gateway's [sftp] client_key (edigate.toml).\n"
-KEY_LINE_NUMBER = 33  # in partners/globex-dist.yaml
 
 
 def _config_dir(tmp_path: Path, key_path: str | None) -> Path:
+    """The examples, globex-dist pushing by SFTP (the alternative its profile shows)."""
     config_dir = tmp_path / "config"
     for name in ("partners", "maps"):
         shutil.copytree(ROOT / name, config_dir / name)
+    profile = with_sftp_push_example(config_dir)
     if key_path is not None:
-        profile = config_dir / "partners/globex-dist.yaml"
         text = profile.read_text()
         assert KEY_LINE in text
         profile.write_text(text.replace(KEY_LINE, f"  key_path: {key_path}\n"))
     return config_dir
+
+
+def _key_line_number(config_dir: Path) -> int:
+    lines = (config_dir / GLOBEX).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith("  key_path:"))
 
 
 def _client_key(path: Path, *, mode: int = 0o600, passphrase: bytes | None = None) -> Path:
@@ -129,11 +135,12 @@ def test_a_bad_sftp_push_client_key_stops_serve_naming_the_partner_and_file(
             return real_open(path, *args, **kwargs)
 
         monkeypatch.setattr(secret_files, "open", denied, raising=False)
-    gateway = _gateway(tmp_path, _config_dir(tmp_path, str(key)))
+    config_dir = _config_dir(tmp_path, str(key))
+    gateway = _gateway(tmp_path, config_dir)
 
     message = _start_fails(gateway, started, run_channels=False)
 
-    assert f"globex-dist.yaml:{KEY_LINE_NUMBER}:" in message
+    assert f"globex-dist.yaml:{_key_line_number(config_dir)}:" in message
     assert "outbound.key_path: partner globex-dist: sftp_push client key" in message
     assert str(key) in message and expected in message
 

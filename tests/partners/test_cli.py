@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from edigate.cli.partners import partners
 from edigate.partners.passwords import verify_password
 
+from ..example_profiles import with_sftp_push_example
+
 Edit = Callable[[Path, str, str], int]
 
 
@@ -74,7 +76,7 @@ def test_list_table(example_dir: Path) -> None:
     assert "sftp acme (1 key(s)), email (1)" in acme
     assert "sftp_pickup out/" in acme and "997, TA1 on_request, 855 auto" in acme
     assert acme.endswith("acme-retail (x12)")
-    assert "(same, ISA15=T)" in globex and "sftp_push edigate@127.0.0.1:2222" in globex
+    assert "(same, ISA15=T)" in globex and "email edi@globex.example" in globex
     assert "999, TA1 on_error, 855 erp" in globex
     assert initech.split()[:3] == ["initech-csv", "-", "-"]
     assert "sftp initech (password)" in initech and initech.endswith("initech-csv (csv)")
@@ -103,7 +105,7 @@ def test_list_json(example_dir: Path) -> None:
     assert acme["inbound"]["sftp"]["keys"][0].startswith("SHA256:")
     assert acme["map"] == {"name": "acme-retail", "format": "x12", "skus": 3}
     assert rows["globex-dist"]["identity"]["test_same_as_production"] is True
-    assert rows["globex-dist"]["outbound"]["host_key_fingerprint"].startswith("SHA256:EXAMPLE")
+    assert rows["globex-dist"]["outbound"]["to"] == "edi@globex.example"
     assert rows["initech-csv"]["identity"] is None
     assert rows["initech-csv"]["inbound"]["sftp"]["password"] is True
 
@@ -121,3 +123,13 @@ def test_hash_password() -> None:
     assert result.exit_code == 0, result.output
     encoded = result.output.strip().splitlines()[-1]
     assert verify_password("pw-123", encoded)
+
+
+def test_list_shows_an_sftp_push_partner_and_its_pinned_host_key(config_copy: Path) -> None:
+    with_sftp_push_example(config_copy)
+    table = CliRunner().invoke(partners, ["list", str(config_copy)])
+    assert table.exit_code == 0, table.output
+    assert "sftp_push edigate@127.0.0.1:2222" in table.output
+    result = CliRunner().invoke(partners, ["list", "--json", "--config-dir", str(config_copy)])
+    rows = {row["id"]: row for row in json.loads(result.output)}
+    assert rows["globex-dist"]["outbound"]["host_key_fingerprint"].startswith("SHA256:EXAMPLE")

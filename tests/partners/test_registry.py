@@ -13,6 +13,8 @@ from edigate.partners.errors import ConfigErrors
 from edigate.partners.registry import Registry
 from edigate.x12 import InterchangeHeader, X12Reader
 
+from ..example_profiles import with_sftp_push_example
+
 Edit = Callable[[Path, str, str], int]
 
 
@@ -203,6 +205,7 @@ def test_missing_sku_csv(config_copy: Path) -> None:
 
 
 def test_referenced_key_files_must_exist(config_copy: Path, edit: Edit) -> None:
+    with_sftp_push_example(config_copy)  # globex-dist pushing by SFTP, as its profile shows
     line = edit(
         config_copy / "partners/globex-dist.yaml",
         "  # key_path omitted: we log in with the gateway's [sftp] client_key (edigate.toml).",
