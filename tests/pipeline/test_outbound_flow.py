@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from edigate.app import Gateway
@@ -160,6 +161,36 @@ def test_an_invoice_becomes_an_810_with_its_total(gateway: Gateway) -> None:
         ["3", "24", "EA", "3.25", "PE"],
     ]
     assert ["TDS", "77650"] in tx.segments  # 216.00 + 482.50 + 78.00, in cents
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "doc_type", "what"),
+    [
+        ("invoices", INVOICE, "810", "invoice INV-26-009230"),
+        ("shipments", SHIPMENT, "856", "ship notice"),
+    ],
+)
+def test_an_invoice_or_asn_number_sent_already_is_held_unless_it_replaces(
+    gateway: Gateway, kind: str, source: Path, doc_type: str, what: str
+) -> None:
+    """The ERP drops the same invoice again under another name: a second original 810 with
+    a known number would be refused by the retailer's AP, or paid twice. It is held as a
+    duplicate, saying how to send it again; a replacement (purpose 05) goes out."""
+    acme_order(gateway)
+    drop(gateway, kind, source)
+    drop(gateway, kind, source, name="again.json")
+    run(gateway)
+    (first,) = sent(gateway, doc_type)
+    held = [d for d in erp_docs(gateway) if d.status == "duplicate"]
+    assert len(held) == 1, [(d.filename, d.status) for d in erp_docs(gateway)]
+    (error,) = [e for e in held[0].errors if e["code"] == "erp.duplicate"]
+    assert what in error["message"] and f"edigate resend {first.id}" in error["message"]
+
+    data = json.loads(source.read_text())
+    data["purpose_code"] = "05"
+    drop(gateway, kind, json.dumps(data), name="replacement.json")
+    run(gateway)
+    assert len(sent(gateway, doc_type)) == 2
 
 
 def test_a_partner_in_testing_gets_what_the_erp_sends_as_test_interchanges(

@@ -81,6 +81,8 @@ class OutboundPlan:
     po_number: str | None = None
     invoice_number: str | None = None
     shipment_id: str | None = None
+    #: BIG08/BSN01 says it replaces an earlier document (not "00" original).
+    replaces: bool = False
 
 
 class OutboundProcessor:
@@ -140,6 +142,7 @@ class OutboundProcessor:
             po_number=parsed.po_numbers[0] if parsed.po_numbers else None,
             invoice_number=parsed.invoice_number,
             shipment_id=parsed.shipment_id,
+            replaces=getattr(document, "purpose_code", "00") != "00",
         )
         refusal = _refusal(partner, doc_type, set_id)
         if refusal is not None:
@@ -232,6 +235,12 @@ class OutboundProcessor:
             )
             return
         partner = plan.partner
+        earlier = _sent_before(session, partner.id, plan)
+        if earlier is not None:
+            store.transition(
+                session, doc, Status.DUPLICATE, "duplicate", errors=[*plan.errors, earlier]
+            )
+            return
         keys: dict[str, Any] = {
             "po_number": plan.po_number,
             "invoice_number": plan.invoice_number,
@@ -279,6 +288,42 @@ class OutboundProcessor:
             detail={"outbound": out.id, "type": plan.doc_type},
             errors=plan.errors,
         )
+
+
+def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[str, Any] | None:
+    """The error that holds an original invoice or ship notice whose number this partner
+    was sent already: retail AP systems reject a second invoice with a number they know, or
+    pay it twice. Sending one again is ``edigate resend``; a correction says it replaces
+    (BIG08 / BSN01 not 00). Checked in the commit, so two workers serialise on it
+    (SQLite's write lock)."""
+    if plan.replaces or plan.doc_type not in ("810", "856"):
+        return None
+    field, number, what = (
+        (Document.invoice_number, plan.invoice_number, "invoice")
+        if plan.doc_type == "810"
+        else (Document.shipment_id, plan.shipment_id, "ship notice")
+    )
+    if not number:
+        return None
+    query = select(Document.id, Document.status).where(
+        Document.partner_id == partner_id,
+        Document.direction == Direction.OUTBOUND.value,
+        Document.doc_type == plan.doc_type,
+        field == number,
+        Document.status != Status.DEAD.value,
+    )
+    if plan.po_number is not None:
+        query = query.where(Document.po_number == plan.po_number)  # the indexed column
+    row = session.execute(query.order_by(Document.id).limit(1)).first()
+    if row is None:
+        return None
+    earlier_id, status = row
+    return _error(
+        "erp.duplicate",
+        f"{what} {number} was already sent to {partner_id} as document {earlier_id} "
+        f"({status}); this one is held, not sent. To send that document again: 'edigate "
+        f"resend {earlier_id}'; for a corrected {what}, set purpose_code 05 (replace)",
+    )
 
 
 def stored_orders(
