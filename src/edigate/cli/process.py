@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import click
@@ -147,8 +148,10 @@ def reprocess_command(
         return
     attempts: list[Attempt] = []
     refusals: list[str] = []
-    with click.progressbar(ids, label="queueing", show_pos=True, file=None) as bar:
-        for doc_id in bar:
+    # A bar only for a person watching a long selection (a script's output stays clean).
+    shown = len(ids) > 20 and sys.stderr.isatty()
+    with click.progressbar(ids, label="queueing", show_pos=True, file=sys.stderr) as bar:
+        for doc_id in bar if shown else ids:
             try:
                 attempts.append(reprocess(gateway.store, doc_id, from_start=from_start))
             except ReprocessRefused as exc:
