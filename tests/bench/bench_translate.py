@@ -74,7 +74,7 @@ def run(path: Path, validate: Validate | None) -> dict[str, float]:
         order = result.document
         if order is None:
             raise SystemExit(f"PO {event.control_number} did not translate: {result.findings}")
-        ack_segments += len(build_855(auto_ack(order, ack_date=ACK_DATE)))
+        ack_segments += len(build_855(auto_ack(order, ack_date=ACK_DATE), echo=True))
         t4 = clock()
         stages["validate"] += t2 - t1
         stages["order"] += t3 - t2

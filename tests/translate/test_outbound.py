@@ -228,6 +228,20 @@ def test_856_writes_names_in_the_x12_character_set(caplog: pytest.LogCaptureFixt
     assert "856 ASN-26-004417: segment 13 N102 'ÉDIGATE DISTRIBUTIÖN “X”' written as" in caplog.text
 
 
+def test_855_from_the_erp_is_checked_and_the_automatic_echo_is_written_as_sent() -> None:
+    """An ERP 855 with an accented party name is written in ASCII and one with an accented
+    PO number is refused; the automatic 855 echoes the partner's own values as it sent them."""
+    ack: OrderAck = sample("order-ack-changes.json")
+    assert ack.parties, "the sample names parties"
+    party = ack.parties[0].model_copy(update={"name": "MÜLLER GMBH"})
+    accented = ack.model_copy(update={"parties": [party, *ack.parties[1:]]})
+    names = [seg[2] for seg in build_855(accented) if seg[0] == "N1"]
+    assert "MULLER GMBH" in names
+    assert "MÜLLER GMBH" in [seg[2] for seg in build_855(accented, echo=True) if seg[0] == "N1"]
+    with pytest.raises(X12WriteError, match=r"BAK03 value '4500012345É' has 'É'"):
+        build_855(ack.model_copy(update={"po_number": "4500012345É"}))
+
+
 def test_856_refuses_an_identifier_outside_the_character_set() -> None:
     shipment: Shipment = sample("shipment-pallets.json")
     order = shipment.orders[0].model_copy(update={"po_number": "NW-2026-11880É"})

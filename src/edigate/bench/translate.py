@@ -92,7 +92,7 @@ def measure(path: str, config_dir: str, profile_dir: str | None = None) -> dict[
                     write_envelope(
                         partner,
                         "PR",
-                        [OutboundTransaction("855", build_855(ack, version=version))],
+                        [OutboundTransaction("855", build_855(ack, version=version, echo=True))],
                         isa13=isa13,
                         gs06=isa13,
                         first_st=isa13,

@@ -661,7 +661,9 @@ class InboundProcessor:
             plan.order_json = erp_json(mapped.order)
         if partner.profile.ack.po_ack == "auto":
             plan.ack_855 = answer_order(order, mapped, self.clock().date())
-            plan.body_855 = build_855(plan.ack_855, version=partner.profile.envelope.version)
+            plan.body_855 = build_855(
+                plan.ack_855, version=partner.profile.envelope.version, echo=True
+            )
         return plan, syntax
 
     def _duplicate(
@@ -898,7 +900,7 @@ class InboundProcessor:
             session,
             partner,
             "PR",
-            [OutboundTransaction("855", body or build_855(ack, version=version))],
+            [OutboundTransaction("855", body or build_855(ack, version=version, echo=True))],
             version=version,
             usage=usage,
         )

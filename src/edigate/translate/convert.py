@@ -197,7 +197,9 @@ def to_x12(documents: Sequence[Document], target: str, outbound: Outbound) -> by
                 f"document {index} is {type(doc).__name__}; an {target} is written from {kinds}"
             )
         if isinstance(doc, Order):
-            bodies.append(build_855(auto_ack(doc, ack_date=stamp.date()), version=outbound.version))
+            bodies.append(
+                build_855(auto_ack(doc, ack_date=stamp.date()), version=outbound.version, echo=True)
+            )
         elif isinstance(doc, OrderAck):
             bodies.append(build_855(doc, version=outbound.version))
         elif isinstance(doc, Shipment):

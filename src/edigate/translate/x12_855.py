@@ -29,11 +29,21 @@ from .x12_common import (
     seg,
     trimmed,
     write_documents,
+    x12_text,
 )
 
 
-def build_855(ack: OrderAck, *, version: str = "004010") -> list[Out]:
-    """The 855's segments between ST and SE."""
+def build_855(ack: OrderAck, *, version: str = "004010", echo: bool = False) -> list[Out]:
+    """The 855's segments between ST and SE, every value in the X12 extended character set
+    (:func:`~.x12_common.x12_text`). ``echo``: the values are the partner's own, from the
+    order it sent (the automatic 855), so they are written as sent, unchecked: the check
+    costs as much again as the build on the inbound hot path, and the partner reads what
+    it wrote."""
+    out = _segments(ack, version)
+    return out if echo else x12_text(out, f"855 {ack.po_number}")
+
+
+def _segments(ack: OrderAck, version: str) -> list[Out]:
     isa_version(version)  # refuse versions we do not write
     out: list[Out] = [
         trimmed(
