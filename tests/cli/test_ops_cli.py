@@ -51,7 +51,32 @@ def test_receive_then_find_and_show(tmp_path: Path) -> None:
     ]
 
 
+def test_commands_about_stored_documents_need_a_database_and_do_not_create_one(
+    tmp_path: Path,
+) -> None:
+    """Run in the wrong folder, 'docs list' would create an empty database and find nothing:
+    it says where it looked instead, as do docs show, stats, reprocess and resend."""
+    for args in (
+        ("docs", "list"),
+        ("docs", "show", "1"),
+        ("stats",),
+        ("reprocess", "--status", "rejected"),
+        ("resend", "1"),
+    ):
+        code, out = run(tmp_path, *args)
+        assert code == 1, (args, out)
+        assert f"no edigate database at {tmp_path / 'data' / 'edigate.db'}" in out, (args, out)
+        assert "--config, --data-dir or --database-url" in out
+    assert not (tmp_path / "data" / "edigate.db").exists()
+    code, out = run(tmp_path, "receive", "--no-process", str(SAMPLE), "--partner", "acme-retail")
+    assert code == 0, out
+    code, out = run(tmp_path, "docs", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
 def test_errors_are_clean_messages_with_exit_1(tmp_path: Path) -> None:
+    code, out = run(tmp_path, "receive", "--no-process", str(SAMPLE), "--partner", "acme-retail")
+    assert code == 0, out
     code, out = run(tmp_path, "docs", "show", "42")
     assert code == 1 and "no document 42" in out
     code, out = run(tmp_path, "docs", "list", "--since", "soon")
@@ -75,6 +100,11 @@ def receive(tmp_path: Path, config: Path, *args: str) -> tuple[int, str]:
     return run(tmp_path, "--config-dir", str(config), "receive", *args)
 
 
+def nothing_stored(tmp_path: Path, config: Path) -> bool:
+    """No database was made, or it holds no document."""
+    return not (tmp_path / "data/edigate.db").exists() or stored(tmp_path, config) == []
+
+
 def stored(tmp_path: Path, config: Path) -> list[dict[str, Any]]:
     code, out = run(tmp_path, "--config-dir", str(config), "docs", "list", "--json")
     assert code == 0, out
@@ -95,7 +125,7 @@ def test_receive_refuses_a_broken_partner_config_before_storing(tmp_path: Path) 
     assert "nothing received" in out
     assert f"{profile}:{line}: ack.functional: input should be '997', '999' or 'none'" in out
     assert "Traceback" not in out and "document 1" not in out
-    assert stored(tmp_path, config) == []
+    assert nothing_stored(tmp_path, config)
 
 
 def test_receive_refuses_an_unknown_partner(tmp_path: Path) -> None:
@@ -104,7 +134,7 @@ def test_receive_refuses_an_unknown_partner(tmp_path: Path) -> None:
     assert code == 2, out
     assert "no partner 'nobody' in the config" in out
     assert "known: acme-retail, contoso-cxml, globex-dist, initech-csv" in out
-    assert stored(tmp_path, config) == []
+    assert nothing_stored(tmp_path, config)
 
 
 def test_receive_exits_1_unless_every_document_went_through(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import click
 from ..app import Gateway
 from ..config import load_config
 from ..errors import EdigateError
+from ..store.database import DATABASE_FILE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,9 +35,20 @@ class CliState:
         self.config_path = config
         self._gateway: Gateway | None = None
 
-    def gateway(self) -> Gateway:
+    def gateway(self, *, existing: bool = False) -> Gateway:
+        """The Gateway; ``existing``: refuse to create a new embedded database, for commands
+        that only look at (or act on) documents a gateway already stored."""
         if self._gateway is None:
-            self._gateway = Gateway(load_config(self.config_path, **self.options))
+            config = load_config(self.config_path, **self.options)
+            if existing and config.database_url is None:
+                database = Path(config.data_dir) / DATABASE_FILE
+                if not database.exists():
+                    raise EdigateError(
+                        f"no edigate database at {database}: run this in the gateway's folder "
+                        "(beside its edigate.toml), or give --config, --data-dir or "
+                        "--database-url"
+                    )
+            self._gateway = Gateway(config)
         return self._gateway
 
     def close(self) -> None:
@@ -75,7 +87,17 @@ def global_options(func: F) -> F:
 
 def pass_gateway(func: F) -> F:
     """Give the command the Gateway as first argument; turn EdigateError into exit 1."""
+    return _passing(func, existing=False)
 
+
+def pass_existing_gateway(func: F) -> F:
+    """:func:`pass_gateway` for commands about stored documents (docs, stats, reprocess,
+    resend): run in the wrong folder, they would create an empty database and report
+    nothing found, so a missing embedded database is an error instead."""
+    return _passing(func, existing=True)
+
+
+def _passing(func: F, *, existing: bool) -> F:
     @wraps(func)
     @click.pass_context
     def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
@@ -84,7 +106,7 @@ def pass_gateway(func: F) -> F:
             state = CliState(None, None, None, None)
             ctx.call_on_close(state.close)
         try:
-            return ctx.invoke(func, state.gateway(), *args, **kwargs)
+            return ctx.invoke(func, state.gateway(existing=existing), *args, **kwargs)
         except EdigateError as exc:
             raise click.ClickException(str(exc)) from exc
 

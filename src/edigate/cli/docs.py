@@ -21,7 +21,7 @@ from ..store.queries import (
     parse_since,
     stats,
 )
-from .context import pass_gateway
+from .context import pass_existing_gateway, pass_gateway
 from .table import render_table
 
 #: How a received file ends well: processed, its transactions translated or delivered.
@@ -161,7 +161,7 @@ def docs() -> None:
 @click.option("--po", "po_number", help="PO (or invoice or shipment) number.")
 @click.option("--limit", type=int, default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_gateway
+@pass_existing_gateway
 def list_command(
     gateway: Gateway,
     partner: str | None,
@@ -197,7 +197,7 @@ def list_command(
 @click.argument("doc_id", type=int)
 @click.option("--raw", is_flag=True, help="Print the stored bytes instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_gateway
+@pass_existing_gateway
 def show(gateway: Gateway, doc_id: int, raw: bool, as_json: bool) -> None:
     """Show one document: metadata, errors with positions, audit trail, lineage."""
     with gateway.store.session() as session:
@@ -261,7 +261,7 @@ def render_detail(detail: dict[str, Any]) -> str:
 @click.command("stats")
 @click.option("--since", default="24h", show_default=True, help="Window: 30m, 2h, 7d, ...")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_gateway
+@pass_existing_gateway
 def stats_command(gateway: Gateway, since: str, as_json: bool) -> None:
     """Counts by partner, type and status over a window."""
     with gateway.store.session() as session:

@@ -19,7 +19,7 @@ from ..pipeline.operations import (
     select_for_reprocess,
 )
 from ..store.queries import DocumentFilter, parse_since
-from .context import pass_gateway
+from .context import pass_existing_gateway, pass_gateway
 
 
 class WorkerNameType(click.ParamType):  # type: ignore[type-arg]
@@ -86,7 +86,7 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     "for a dead large file) already sent are SENT AGAIN. Only when those orders were "
     "withdrawn from the ERP.",
 )
-@pass_gateway
+@pass_existing_gateway
 def reprocess_command(
     gateway: Gateway,
     doc_ids: tuple[int, ...],
@@ -184,7 +184,7 @@ def _skipped(count: int) -> str:
 @click.command("resend")
 @click.argument("doc_ids", nargs=-1, type=int, required=True)
 @click.option("--no-process", is_flag=True, help="Only queue them for the worker.")
-@pass_gateway
+@pass_existing_gateway
 def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool) -> None:
     """Deliver outbound documents again."""
     for doc_id in doc_ids:

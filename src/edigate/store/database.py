@@ -38,8 +38,12 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+#: The embedded database's file in the data directory.
+DATABASE_FILE = "edigate.db"
+
+
 def sqlite_url(data_dir: Path | str) -> str:
-    return f"sqlite:///{Path(data_dir).resolve() / 'edigate.db'}"
+    return f"sqlite:///{Path(data_dir).resolve() / DATABASE_FILE}"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
