@@ -191,11 +191,21 @@ def test_loop_over_max() -> None:
 def test_unknown_segment_does_not_lose_the_place() -> None:
     body = [*GOOD_850[:2], "ZZZ*1*2", *GOOD_850[2:]]
     f = only(findings_of(body))
-    assert f.code is ErrorCode.SEGMENT_NOT_IN_SET
-    assert f.code.x12 == "6"
+    # ZZZ is no X12 segment at all: AK304 1, not 6 (which says "a segment, not of this set").
+    assert f.code is ErrorCode.UNRECOGNIZED_SEGMENT
+    assert f.code.x12 == "1"
     at(f, 3)
     assert f.value == "ZZZ"
     # REF, PER ... after it still match: no further findings at all.
+
+
+def test_segment_of_another_set_is_not_in_the_set() -> None:
+    body = [*GOOD_850[:2], "CLM*A37YH556*500***11:B:1", *GOOD_850[2:]]  # an 837 segment
+    f = only(findings_of(body))
+    assert f.code is ErrorCode.SEGMENT_NOT_IN_SET
+    assert f.code.x12 == "6"
+    at(f, 3)
+    assert f.value == "CLM"
 
 
 def test_segment_of_the_set_in_the_wrong_place_is_unexpected() -> None:

@@ -3,6 +3,7 @@
 The specs are data (``edigate/x12/specs``), one directory per version family::
 
     specs/codes.yaml              code lists by data element number, shared by the families
+    specs/directory.yaml          the X12 segment IDs (to tell AK304 1 from 6)
     specs/004010/elements.yaml    data element dictionary and composites
     specs/004010/segments.yaml    segment definitions, shared by every transaction set
     specs/004010/850.yaml         one file per transaction set: loops, usage, repeats, checks
@@ -438,6 +439,26 @@ def _segment_def(
     if not uses and not permissive:
         raise SpecError(f"{where}: no elements (mark it permissive: true)", path=str(path))
     return SegmentDef(tag, str(raw.get("name", "")), uses, rules, permissive)
+
+
+def segment_directory(root: Path | None = None) -> frozenset[str]:
+    """Every tag known as an X12 segment ID: ``specs/directory.yaml`` plus the segments the
+    families define. Tells "not in this set" (AK304 6) from "not a segment" (AK304 1)."""
+    return _segment_directory(root or _spec_root())
+
+
+@functools.lru_cache(maxsize=8)
+def _segment_directory(root: Path) -> frozenset[str]:
+    path = root / "directory.yaml"
+    listed = _read_yaml(path).get("segments") if path.exists() else []
+    if not isinstance(listed, list) or not all(
+        isinstance(t, str) and re.fullmatch(r"[A-Z][A-Z0-9]{1,2}", t) for t in listed
+    ):
+        raise SpecError("segments: expected a list of 2-3 character tags", path=str(path))
+    tags = set(listed)
+    for family in (p.parent.name for p in root.glob("*/segments.yaml")):
+        tags.update(_raw_family(root, family)[2])
+    return frozenset(tags)
 
 
 def available_sets(family: str, root: Path | None = None) -> frozenset[str]:

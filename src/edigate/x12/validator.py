@@ -3,8 +3,9 @@
 One pass over the segments drives a state machine over the compiled loop tree
 (:func:`edigate.x12.spec.compile_loop`): each segment is placed at the first position it can
 take at or after the current one, in the current loop or, failing that, in an enclosing loop.
-A segment that fits nowhere is reported (unrecognized, not in the set, unexpected or out of
-sequence) and the machine stays where it was, so one stray segment costs one finding.
+A segment that fits nowhere is reported (unrecognized: no X12 segment ID at all, see
+``specs/directory.yaml``; not in the set; unexpected; or out of sequence) and the machine
+stays where it was, so one stray segment costs one finding.
 Placed segments run their compiled element check; only when it fails is the definition walked
 to say which element is wrong and why.
 
@@ -58,6 +59,7 @@ from .spec import (
     load_transaction,
     numeric_digits,
     real_digits,
+    segment_directory,
     valid_date,
     valid_time,
 )
@@ -543,7 +545,15 @@ class TransactionValidator:
                     loop,
                 )
                 return
-        if tag in self.spec.vocabulary:
+        if tag not in self.spec.vocabulary and tag not in segment_directory():
+            report.segment(
+                ErrorCode.UNRECOGNIZED_SEGMENT,
+                i,
+                tag,
+                f"{tag} is not an X12 segment ID",
+                loop,
+            )
+        elif tag in self.spec.vocabulary:
             report.segment(
                 ErrorCode.UNEXPECTED_SEGMENT,
                 i,
