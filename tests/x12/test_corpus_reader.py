@@ -134,7 +134,8 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         "real: GS06 is placeholder text '44 (Group Control Number)', so GE02 '44' differs",
     ),
     "x12-other/oopfactory__Steinmart_Example1.txt": (
-        [("TA1-001", 31, 2, "e")], "real: IEA02 00000000 (8 digits) vs ISA13 000000001",
+        [("TA1-007", 1, 7, "e"), ("TA1-001", 31, 2, "e")],
+        "real: ISA07 XX is no I05 qualifier; IEA02 00000000 (8 digits) vs ISA13 000000001",
     ),
     "x12-other/oopfactory__UnicodeExample.txt": (
         [("AK5-2", 6, None, "e"), ("AK9-3", 6, None, "e"), ("TA1-023", 6, None, "e")],

@@ -311,19 +311,19 @@ def _strptime_accepts(value: str, fmt: str, width: int) -> bool:
 def test_isa_date_check_accepts_exactly_what_strptime_does() -> None:
     """Every YYMMDD with month 00-13 and day 00-32 (the leap days of each century too),
     and odd widths and digits: ISA09's check agrees with ``strptime("%y%m%d")``."""
-    from edigate.x12.isa import _valid_yymmdd
+    from edigate.x12.isa import valid_yymmdd
 
     values = [f"{y:02d}{m:02d}{d:02d}" for y in range(100) for m in range(14) for d in range(33)]
     values += ["", "26112", "2611233", "26ab23", "\uff12\uff16\uff11\uff11\uff12\uff13"]
-    wrong = [v for v in values if _valid_yymmdd(v) != _strptime_accepts(v, "%y%m%d", 6)]
+    wrong = [v for v in values if valid_yymmdd(v) != _strptime_accepts(v, "%y%m%d", 6)]
     assert wrong == []
-    assert _valid_yymmdd("000229") and not _valid_yymmdd("690229")  # 2000 yes, 1969 no
+    assert valid_yymmdd("000229") and not valid_yymmdd("690229")  # 2000 yes, 1969 no
 
 
 def test_isa_time_check_accepts_exactly_what_strptime_does() -> None:
-    from edigate.x12.isa import _valid_hhmm
+    from edigate.x12.isa import valid_hhmm
 
     values = [f"{h:02d}{m:02d}" for h in range(30) for m in range(70)]
     values += ["", "930", "09300", "9:30", "\uff10\uff19\uff13\uff10"]
-    wrong = [v for v in values if _valid_hhmm(v) != _strptime_accepts(v, "%H%M", 4)]
+    wrong = [v for v in values if valid_hhmm(v) != _strptime_accepts(v, "%H%M", 4)]
     assert wrong == []

@@ -29,6 +29,12 @@ ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 
 _PAD = " \u00a0"  # space and no-break space
 
+#: ISA05/ISA07 (data element I05, interchange ID qualifier): the codes of 004010 and 005010
+#: together, so a qualifier valid in either is never rejected. ZZ is "mutually defined".
+INTERCHANGE_ID_QUALIFIERS = frozenset(
+    [f"{n:02d}" for n in (1, 2, 3, 4, *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"]
+)
+
 #: Stands in for a missing ISA16: a control character no real data carries.
 NO_COMPONENT = "\x1f"
 
@@ -221,17 +227,21 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
         field_finding(ErrorCode.INVALID_AUTHORIZATION_QUALIFIER, 1, "ISA01 must be 00 to 06")
     if values[3] not in ("00", "01"):
         field_finding(ErrorCode.INVALID_SECURITY_QUALIFIER, 3, "ISA03 must be 00 or 01")
-    if not values[5] or len(values[5]) > 2:
-        field_finding(ErrorCode.INVALID_SENDER_QUALIFIER, 5, "ISA05 must be a 2-character code")
+    if values[5] not in INTERCHANGE_ID_QUALIFIERS:
+        field_finding(
+            ErrorCode.INVALID_SENDER_QUALIFIER, 5, "ISA05 is not an interchange ID qualifier"
+        )
     if not values[6]:
         field_finding(ErrorCode.INVALID_SENDER_ID, 6, "ISA06 sender ID is empty")
-    if not values[7] or len(values[7]) > 2:
-        field_finding(ErrorCode.INVALID_RECEIVER_QUALIFIER, 7, "ISA07 must be a 2-character code")
+    if values[7] not in INTERCHANGE_ID_QUALIFIERS:
+        field_finding(
+            ErrorCode.INVALID_RECEIVER_QUALIFIER, 7, "ISA07 is not an interchange ID qualifier"
+        )
     if not values[8]:
         field_finding(ErrorCode.INVALID_RECEIVER_ID, 8, "ISA08 receiver ID is empty")
-    if not _valid_yymmdd(values[9]):
+    if not valid_yymmdd(values[9]):
         field_finding(ErrorCode.INVALID_INTERCHANGE_DATE, 9, "ISA09 must be a date YYMMDD")
-    if not _valid_hhmm(values[10]):
+    if not valid_hhmm(values[10]):
         field_finding(ErrorCode.INVALID_INTERCHANGE_TIME, 10, "ISA10 must be a time HHMM")
     if not (len(values[12]) == 5 and values[12].isdigit()):
         field_finding(
@@ -264,7 +274,7 @@ def _digits(value: str, width: int) -> bool:
     return len(value) == width and value.isdigit() and value.isascii()
 
 
-def _valid_yymmdd(value: str) -> bool:
+def valid_yymmdd(value: str) -> bool:
     """ISA09: six digits naming a real day. The century is strptime's (00-68 are 20xx,
     69-99 19xx), which decides only whether 00 has a 29 February: it has, as 2000."""
     if not _digits(value, 6):
@@ -277,6 +287,6 @@ def _valid_yymmdd(value: str) -> bool:
     return True
 
 
-def _valid_hhmm(value: str) -> bool:
+def valid_hhmm(value: str) -> bool:
     """ISA10: four digits, 0000 to 2359."""
     return _digits(value, 4) and int(value[:2]) < 24 and int(value[2:]) < 60

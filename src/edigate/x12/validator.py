@@ -73,16 +73,19 @@ _HASH_DIGITS = 10
 
 
 # ------------------------------------------------------------------------ version mapping
+#: The GS08 versions (version and release) with specs of their own: validated exactly. A
+#: receiver that supports only these passes them as ``AckOptions(versions=...)``.
+SPEC_VERSIONS = frozenset({"004010", "005010"})
+
+
 @functools.lru_cache(maxsize=256)
 def spec_version(version: str) -> tuple[str, bool, bool]:
     """``(family, legacy_dates, exact)`` for a GS08 version such as ``004010VICS``."""
     digits = version.strip()[:6]
     if not (len(digits) == 6 and digits.isdigit()):
         return "004010", True, False
-    if digits == "004010":
-        return "004010", False, True
-    if digits == "005010":
-        return "005010", False, True
+    if digits in SPEC_VERSIONS:
+        return digits, False, True
     if digits >= "005000":
         return "005010", False, False
     if digits >= "004000":

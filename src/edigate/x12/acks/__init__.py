@@ -14,7 +14,9 @@ Parse what a partner sent back::
 Decisions, in short (details in :mod:`.assess` and :mod:`.builder`): errors reject (R),
 warnings never do (E, "accepted, errors noted", with the warnings listed); a 999 is
 ``005010X231A1`` in GS08 and ST03 under ISA12 ``00501``, a 997 ``004010`` under ``00401``;
-the TA1 travels in its own interchange, sent on interchange errors or when ISA14 is 1.
+the TA1 travels in its own interchange, sent on interchange errors or when ISA14 is 1. A
+duplicate interchange is the caller's finding: ``builder.duplicate_interchange(header)``
+gives its TA1 (025). ``AckOptions(versions=SPEC_VERSIONS)`` rejects other GS08 versions.
 """
 
 from .acknowledge import Acknowledgements, acknowledge, salvage_isas

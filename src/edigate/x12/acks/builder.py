@@ -37,7 +37,7 @@ from ..events import (
     TransactionSet,
 )
 from ..findings import ErrorCode, Finding, Level, Location
-from ..isa import NO_COMPONENT
+from ..isa import INTERCHANGE_ID_QUALIFIERS, NO_COMPONENT, valid_hhmm, valid_yymmdd
 from ..separators import LINE_BREAKS, Separators
 from ..writer import GroupEnvelope, InterchangeEnvelope, X12Writer
 from .assess import assess_transaction, dedupe
@@ -75,6 +75,12 @@ class AckOptions:
     and dropped for 00401); ``usage`` (ISA15) defaults to the inbound ISA15; the versions to
     :data:`VERSIONS`. ``note_warnings`` lists warnings in AK3/AK4 with status E; when False
     they are left out and the status is A.
+
+    ``versions`` are the GS08 versions the receiver supports, compared on the version and
+    release (the first six characters: ``004010VICS`` is ``004010``). A group under another
+    is rejected with AK905 2. None, the default, supports every version: the validator
+    checks one it has no spec for against the nearest family (see
+    :func:`edigate.x12.validator.spec_version`), so rejecting is the receiver's choice.
     """
 
     separators: Separators | None = None
@@ -84,6 +90,7 @@ class AckOptions:
     ta1: Ta1Policy = "on_error_or_request"
     note_warnings: bool = True
     timestamp: _dt.datetime | None = None
+    versions: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -199,7 +206,18 @@ class AckBuilder:
             raise X12Error("start_group: no interchange was started")
         if self._group is not None:
             raise X12Error("start_group: the previous group was not ended")
-        self._group = _OpenGroup(header, skip=header.functional_id == "FA")
+        group = self._group = _OpenGroup(header, skip=header.functional_id == "FA")
+        versions = self.options.versions
+        if versions is not None and header.version.strip()[:6] not in versions:
+            group.escalated.append(
+                Finding(
+                    ErrorCode.GROUP_VERSION_NOT_SUPPORTED,
+                    Location(segment=header.position, tag="GS", element=8),
+                    f"GS08 version {header.version!r} is not supported "
+                    f"(supported: {', '.join(sorted(versions))})",
+                    value=header.version,
+                )
+            )
 
     def transaction(
         self, tx: TransactionSet, findings: Sequence[Finding] = ()
@@ -332,10 +350,11 @@ class AckBuilder:
         else:
             status, note = "A", "000"
         control = header.control_number
+        date, time = self._sent_at(header)
         ta1 = InterchangeAck(
             control.zfill(9) if control.isdigit() else self._clean(control, 9),
-            self._clean(header.date, 6),
-            self._clean(header.time, 4),
+            date,
+            time,
             status,
             note,
         )
@@ -354,6 +373,34 @@ class AckBuilder:
         self._groups = []
         self._pending = []
         return out
+
+    def duplicate_interchange(self, header: InterchangeHeader, seen: str = "") -> AckOutput:
+        """The TA1 for an interchange whose ISA13 was processed before (TA105 025, R).
+
+        Only the caller can tell a duplicate (it needs a store of what was received), so it
+        asks here instead of feeding the events: nothing inside is acknowledged again, so no
+        997/999 comes with it. The TA1 policy applies as to any interchange error. ``seen``
+        says where it was seen first, for the finding's message.
+        """
+        finding = Finding(
+            ErrorCode.DUPLICATE_INTERCHANGE,
+            Location(
+                segment=header.position,
+                tag="ISA",
+                element=13,
+                interchange_control=header.control_number,
+            ),
+            f"interchange {header.control_number} was received before"
+            + (f" ({seen})" if seen else ""),
+            value=header.control_number,
+        )
+        kind, self.kind = self.kind, None  # nothing inside is acknowledged
+        try:
+            self.start_interchange(header)
+            trailer = InterchangeTrailer(header, None, header.position, 0)
+            return self.end_interchange(trailer, [finding])
+        finally:
+            self.kind = kind
 
     def unreadable_interchange(
         self, elements: Sequence[str], findings: Iterable[Finding], position: int = 0
@@ -402,6 +449,20 @@ class AckBuilder:
             value = "".join(c if c.isprintable() else " " for c in value)
         return value[:limit].rstrip()
 
+    def _sent_at(self, header: InterchangeHeader) -> tuple[str, str]:
+        """TA102/TA103: ISA09/ISA10 as sent when each is a valid date/time, else our own.
+
+        Both are DT/TM elements, so echoing ``261340`` would make the TA1 itself invalid
+        (pyx12 flags it, and a strict translator may drop the TA1 before reading TA105). The
+        partner matches a TA1 by TA101, its control number; TA105 014/015 tells it the date
+        or time was bad, and ours (when the ack was built, as in our ISA09/ISA10) is the
+        nearest true value.
+        """
+        stamp = self.options.timestamp or _dt.datetime.now(_dt.UTC)
+        date = header.date if valid_yymmdd(header.date) else stamp.strftime("%y%m%d")
+        time = header.time if valid_hhmm(header.time) else stamp.strftime("%H%M")
+        return date, time
+
     def _group_version(self, header: GroupHeader) -> str:
         """AK103 (required in the 999): GS08, else the version the ISA12 implies."""
         return self._clean(header.version, 12) or self._clean(header.interchange.version, 5) + "0"
@@ -420,7 +481,14 @@ class AckBuilder:
         )
 
     def _party(self, party: PartyId) -> PartyId:
-        return PartyId(self._clean(party.qualifier, 2) or "ZZ", self._clean(party.id, 15))
+        """The inbound party for our envelope, its ID as sent (so the ack can be routed back).
+
+        A qualifier that is no I05 code (the TA1 may be saying exactly that, 005/007) becomes
+        ZZ, "mutually defined", valid with any ID: echoed, it would make our own ack invalid.
+        A partner profile that knows the right qualifier re-envelopes the ack with it.
+        """
+        qualifier = party.qualifier if party.qualifier in INTERCHANGE_ID_QUALIFIERS else "ZZ"
+        return PartyId(qualifier, self._clean(party.id, 15))
 
     def _open_fa_group(self, inbound: GroupHeader) -> X12Writer:
         writer = self._writer
