@@ -6,8 +6,13 @@ from an Order (acknowledged automatically) or an OrderAck, an 856 from a Shipmen
 from an Invoice, in one interchange with the "no partner" envelope unless ``--sender``,
 ``--receiver`` and ``--version`` say otherwise.
 
+X12 written is read back through our own validator, as the ERP path does before it sends
+(:func:`~edigate.pipeline.outbound.check_written`): a partner would reject what it rejects
+(an overlong BSN02, a name past N102's 60 characters), so then nothing is written.
+
 Problems are printed to stderr like ``x12 inspect`` prints them (segment, element, code,
-message). Exit status: 0 without errors, 1 with errors, 2 for usage errors.
+message); those of the X12 written name its transaction (ST02) and the segment in it.
+Exit status: 0 without errors, 1 with errors, 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import click
 
 from ..errors import EdigateError
 from ..model.jsonio import dump
+from ..partners import Partner
+from ..pipeline.outbound import check_written
 from ..translate.convert import (
     Document,
     DocumentError,
@@ -34,6 +43,8 @@ from ..translate.x12_common import parse_party_id
 from ..x12.findings import Finding
 
 TIMESTAMP_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+#: check_written reads a partner's validation overlays only; the "no partner" envelope has none.
+NO_PARTNER = cast(Partner, SimpleNamespace(overlays={}))
 
 
 @click.command("translate")
@@ -111,13 +122,16 @@ def translate(
             output = to_x12(documents, target, outbound) if documents else b""
     except EdigateError as exc:
         raise click.ClickException(str(exc)) from exc
+    written = check_written(output, NO_PARTNER) if output and target != "canonical" else []
+    if any(f.is_error for f in written):
+        output = b""  # what a partner would reject is not written at all
     if output:
         if out is not None:
             out.write_bytes(output)
         else:
             sys.stdout.buffer.write(output)
             sys.stdout.buffer.flush()
-    failed = _report(file, findings, errors)
+    failed = _report(file, findings, errors, target, written)
     raise SystemExit(1 if failed else 0)
 
 
@@ -147,24 +161,61 @@ def _canonical(documents: list[Document], jsonl: bool) -> str:
     return json.dumps([dump(d) for d in documents], indent=2, ensure_ascii=False) + "\n"
 
 
-def _report(file: Path, findings: list[Finding], errors: list[DocumentError]) -> bool:
-    """Print problems to stderr as ``x12 inspect`` does; True when any is an error."""
-    n_errors = sum(1 for f in findings if f.is_error) + len(errors)
-    n_warnings = sum(1 for f in findings if not f.is_error)
-    if not findings and not errors:
+def _report(
+    file: Path,
+    findings: list[Finding],
+    errors: list[DocumentError],
+    target: str,
+    written: list[Finding],
+) -> bool:
+    """Print problems to stderr as ``x12 inspect`` does; True when any is an error.
+
+    ``findings`` are the input's, ``written`` the validator's on the X12 written (``target``).
+    """
+    rejected = sum(1 for f in written if f.is_error)
+    n_errors = sum(1 for f in findings if f.is_error) + len(errors) + rejected
+    n_warnings = sum(1 for f in findings if not f.is_error) + len(written) - rejected
+    if not findings and not errors and not written:
         return False
     lines = [f"{file}: {n_errors} error(s), {n_warnings} warning(s)"]
-    for finding in findings:
-        item = finding.to_dict()
-        where = f"segment {item['segment']}" if item["segment"] is not None else "file"
-        tag = finding.location.tag
-        if tag:
-            where += f" {tag}"
-            if finding.location.element is not None:
-                where += f"{finding.location.element:02d}"
-        mark = "error" if finding.is_error else "warning"
-        lines.append(f"  {mark}: {where}: [{item['code']}] {finding.message}")
-    for error in errors:
-        lines.append(f"  error: {error}")
+    lines += [_line(f, _where(f)) for f in findings]
+    lines += [f"  error: {error}" for error in errors]
+    lines += [_line(f, f"the {target} written, {_where_written(f)}") for f in written]
+    if rejected:
+        lines.append(f"  error: nothing written: our validator rejects the {target}")
     click.echo("\n".join(lines), err=True)
     return n_errors > 0
+
+
+def _line(finding: Finding, where: str) -> str:
+    mark = "error" if finding.is_error else "warning"
+    return f"  {mark}: {where}: [{finding.code.label}] {finding.message}"
+
+
+def _element(finding: Finding) -> str:
+    """``BSN02``: the tag and element position, as far as the finding has them."""
+    location = finding.location
+    if not location.tag:
+        return ""
+    element = f"{location.element:02d}" if location.element is not None else ""
+    return f" {location.tag}{element}"
+
+
+def _where(finding: Finding) -> str:
+    """Where in the input file: ``segment 5 PO102``."""
+    segment = finding.location.segment
+    return ("file" if segment is None else f"segment {segment}") + _element(finding)
+
+
+def _where_written(finding: Finding) -> str:
+    """Where in the X12 written, which the user does not get to see: the transaction (ST02)
+    and the segment in it (ST is 1), else the segment in the interchange."""
+    location = finding.location
+    transaction, in_transaction = location.transaction_control, location.segment_in_transaction
+    if transaction and in_transaction is not None:
+        where = f"transaction {transaction} segment {in_transaction}"
+    elif location.segment is not None:
+        where = f"interchange segment {location.segment}"
+    else:
+        where = "interchange"
+    return where + _element(finding)
