@@ -377,3 +377,18 @@ def test_an_850_rejected_by_validation_can_be_found_by_its_po_number(gateway: Ga
     (child,) = by_type(gateway, "850")
     assert child.status == "rejected" and child.po_number == "4500012345"
     assert any(e.get("segment") and "date" in e["message"] for e in child.errors)
+
+
+def test_an_interchange_number_seen_before_gets_a_ta1_025(gateway: Gateway) -> None:
+    """The same ISA13 with other content: a duplicate, not processed, and (the sample asks
+    for a TA1, ISA14=1) told so with TA105 025; no 997 for what was not looked at."""
+    receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
+    reused = RETAILER.read_bytes().replace(b"4500012345", b"4500012399")
+    second = receive(gateway, reused, partner_id="acme-retail")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, second).status == "duplicate"
+    acks = [d for d in by_type(gateway, "TA1") if d.parent_id == second]
+    (ta1,) = [gateway.store.blob_bytes(d.blob_sha256, d.size).decode() for d in acks]
+    assert "TA1*000004211*" in ta1 and "*R*025" in ta1
+    assert [d for d in by_type(gateway, "997") if d.parent_id == second] == []
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]

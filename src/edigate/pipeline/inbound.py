@@ -501,6 +501,12 @@ class InboundProcessor:
                     ic.opening = not (ordinal == resume.interchange and resume.transaction)
                     plan.interchanges.append(ic)
                     if ic.partner is None or ic.duplicate_of is not None:
+                        if ic.partner is not None:  # a duplicate: TA1 R 025, by its policy
+                            ic.acks = AckBuilder(
+                                None,
+                                CounterControlNumbers(),
+                                AckOptions(ta1=ic.partner.profile.ack.ta1),
+                            ).duplicate_interchange(event, f"document {ic.duplicate_of}")
                         ic = None  # rejected whole: its events are not looked at
                     else:
                         policy = ic.partner.profile.ack

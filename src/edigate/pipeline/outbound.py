@@ -356,15 +356,17 @@ def stored_orders(
     return found
 
 
-def check_written(data: bytes, partner: Partner) -> list[Finding]:
-    """Every finding our reader and validator (with the partner's overlay) have on ``data``."""
+def check_written(data: bytes, partner: Partner | None) -> list[Finding]:
+    """Every finding our reader and validator (with the partner's overlay, if a partner is
+    given) have on ``data``."""
+    overlays = partner.overlays if partner is not None else {}
     findings: list[Finding] = []
     for event in X12Reader(data).events():
         if isinstance(event, Finding):
             findings.append(event)
         elif isinstance(event, TransactionSet):
             findings += event.findings
-            findings += validate_transaction(event, partner.overlays.get(event.set_id))
+            findings += validate_transaction(event, overlays.get(event.set_id))
         elif not isinstance(event, TechnicalAck):
             findings += event.findings
     return findings
