@@ -392,3 +392,20 @@ def test_an_interchange_number_seen_before_gets_a_ta1_025(gateway: Gateway) -> N
     assert "TA1*000004211*" in ta1 and "*R*025" in ta1
     assert [d for d in by_type(gateway, "997") if d.parent_id == second] == []
     assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+
+
+def test_a_file_that_repeats_its_own_interchange_is_processed_once_not_deferred_forever(
+    gateway: Gateway,
+) -> None:
+    """The same interchange twice in one file (a partner's system appending a resend):
+    the worker deferred the file for itself, round after round, forever. The first copy is
+    processed; the second is a duplicate, told with TA1 025; the order reaches the ERP once."""
+    doc_id = gateway.store.receive(RETAILER.read_bytes() * 2, channel="cli").document_id
+    gateway.worker("test").run(until_idle=True, max_seconds=30)
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+        assert doc.status == "translated", doc.status
+        assert any("appears again in this file" in e["message"] for e in doc.errors)
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+    (ta1_dup,) = [text for text in _acks_sent(gateway, "TA1") if "*R*025" in text]
+    assert "TA1*000004211*" in ta1_dup

@@ -267,7 +267,7 @@ class InboundProcessor:
         """
         failed: dict[int, Exception] = {}
         ready: list[tuple[int, FilePlan]] = []
-        seen: set[tuple[str, ...]] = set()  # what this batch plans: see _Deferred
+        seen: dict[tuple[str, ...], int] = {}  # what this batch plans, by whom: _Deferred
         batch = self._load(doc_ids)
         earlier = self._earlier(batch)
         for received in batch:
@@ -408,7 +408,7 @@ class InboundProcessor:
         doc: Received,
         *,
         chunk: int | None = -1,
-        seen: set[tuple[str, ...]] | None = None,
+        seen: dict[tuple[str, ...], int] | None = None,
         earlier: Earlier | None = None,
     ) -> Iterator[FilePlan]:
         """The file's plan, in pieces of at most ``chunk`` transactions (None: one piece),
@@ -419,7 +419,7 @@ class InboundProcessor:
         """
         size = self.chunk_transactions if chunk == -1 else chunk
         if seen is not None:
-            _remember(seen, ("content", doc.blob.sha256))
+            _remember(seen, ("content", doc.blob.sha256), doc.id)
         with doc.open(self.store) as stream:
             head = stream.read(4096)
         fmt = detect_format(head)
@@ -465,7 +465,7 @@ class InboundProcessor:
         doc: Received,
         fmt: Format,
         size: int | None,
-        seen: set[tuple[str, ...]] | None = None,
+        seen: dict[tuple[str, ...], int] | None = None,
         earlier: Earlier | None = None,
     ) -> Iterator[FilePlan]:
         """Stream the interchanges: one event at a time, never a whole interchange held."""
@@ -485,6 +485,8 @@ class InboundProcessor:
         # This interchange's transactions taken in this run, and those an earlier attempt
         # delivered: one that only repeats delivered ones sends no acks again.
         fresh = skipped = 0
+        # The interchanges opened in this file (partner, ISA13) -> the ISA's segment.
+        opened: dict[tuple[str, ...], int] = {}
         with doc.open(self.store) as stream:
             for event in X12Reader(stream, limits=limits).events():
                 if isinstance(event, InterchangeHeader):
@@ -496,8 +498,13 @@ class InboundProcessor:
                     if ordinal < resume.interchange:
                         continue  # committed with its acks by an earlier worker
                     ic = self._open_interchange(doc, registry, event, ordinal, earlier)
-                    if seen is not None and ic.partner is not None:
-                        _remember(seen, ("isa", ic.partner.id, event.control_number))
+                    if ic.partner is not None:
+                        key = ("isa", ic.partner.id, event.control_number)
+                        if seen is not None:
+                            _remember(seen, key, doc.id)
+                        if key in opened and ic.duplicate_of is None:
+                            _again_in_file(ic, doc.id, opened[key])
+                        opened.setdefault(key, event.position)
                     ic.opening = not (ordinal == resume.interchange and resume.transaction)
                     plan.interchanges.append(ic)
                     if ic.partner is None or ic.duplicate_of is not None:
@@ -1022,10 +1029,28 @@ class _Deferred(Exception):
     """A document of a batch repeats the content or an interchange of an earlier one."""
 
 
-def _remember(seen: set[tuple[str, ...]], key: tuple[str, ...]) -> None:
-    if key in seen:
+def _remember(seen: dict[tuple[str, ...], int], key: tuple[str, ...], doc_id: int) -> None:
+    """Note that ``doc_id`` plans ``key``; another document planning it waits (a file that
+    repeats its own interchange is handled by :func:`_again_in_file`, never deferred: it
+    would wait for itself forever)."""
+    owner = seen.setdefault(key, doc_id)
+    if owner != doc_id:
         raise _Deferred(key)
-    seen.add(key)
+
+
+def _again_in_file(ic: InterchangePlan, doc_id: int, first: int) -> None:
+    """An interchange whose ISA13 came earlier in the same file: a duplicate, not looked at
+    (the partner gets TA1 025 by its policy; the first one is processed)."""
+    ic.duplicate_of = doc_id
+    ic.complete = True
+    ic.rejection.append(
+        _error(
+            "duplicate_interchange",
+            f"interchange {ic.header.control_number} appears again in this file (first at "
+            f"segment {first}); only the first is processed",
+            segment=ic.header.position,
+        )
+    )
 
 
 def _failures(outcome: dict[int, Exception | None]) -> dict[int, Exception]:
