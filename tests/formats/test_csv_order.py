@@ -123,6 +123,35 @@ def test_bad_quantity_rejects_its_order_only() -> None:
     assert len(result.orders[0].lines) == 2
 
 
+def test_a_ragged_row_rejects_its_order_only_naming_the_line() -> None:
+    """A cut-off row (and a run-on one) would put cells in the wrong fields: its order is
+    refused at that line; the other orders go on."""
+    text = (
+        "PO,Date,Item,Qty,Price\n"
+        "P1,2026-01-05,A,1,2.00\n"
+        "P2,2026-01-06,B,2,2.00\n"
+        "P2,2026-01-06,C\n"
+        "P3,2026-01-07,D,4,2.00,extra\n"
+    )
+    result = read_csv_orders(text.encode(), csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        "line 4: 3 field(s), but the header has 5",
+        "line 5: 6 field(s), but the header has 5",
+    ]
+    assert sorted(result.rejected) == ["P2", "P3"]
+    assert [o.po_number for o in result.orders] == ["P1"]
+
+
+def test_an_order_without_lines_is_refused() -> None:
+    """Rows with the order's fields only (no item, no quantity) make no order to deliver."""
+    text = "PO,Date,Item,Qty,Price\nP1,2026-01-05,A,1,2.00\nP2,2026-01-06,,,\n"
+    result = read_csv_orders(text.encode(), csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        "line 3: the order has no lines: at least one line is required"
+    ]
+    assert result.rejected == ["P2"] and [o.po_number for o in result.orders] == ["P1"]
+
+
 def test_decimal_comma_hint_and_bad_date() -> None:
     text = 'PO,Date,Item,Qty,Price\nP1,2026-02-30,A,"1,5",2.00\n'
     result = read_csv_orders(text, csv_layout(BASIC))
@@ -256,3 +285,10 @@ def test_encodings(encoding: str) -> None:
     data = "PO,Date,Item,Qty,Price\nP1,2026-01-05,Ü-1,1,1\n".encode(encoding)
     (order,) = read_csv_orders(data, layout).orders
     assert order.lines[0].vendor_part_number == "Ü-1"
+
+
+def test_a_cancellation_may_name_no_line() -> None:
+    layout = csv_layout(BASIC + "    order.purpose_code: Purpose\n")
+    text = "PO,Date,Item,Qty,Price,Purpose\nP1,2026-01-05,,,,01\nP2,2026-01-05,,,,00\n"
+    result = read_csv_orders(text.encode(), layout)
+    assert [o.po_number for o in result.orders] == ["P1"] and result.rejected == ["P2"]

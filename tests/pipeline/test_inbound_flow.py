@@ -409,3 +409,24 @@ def test_a_file_that_repeats_its_own_interchange_is_processed_once_not_deferred_
     assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
     (ta1_dup,) = [text for text in _acks_sent(gateway, "TA1") if "*R*025" in text]
     assert "TA1*000004211*" in ta1_dup
+
+
+def test_a_partner_csv_with_a_ragged_first_row_is_read_and_only_that_order_refused(
+    gateway: Gateway,
+) -> None:
+    """A cut-off row among the first lines made the file unrecognisable as CSV: the whole
+    file was refused without a line. The channel named a CSV partner, so its reader runs:
+    the cut-off row's order is refused at its line, the other order is delivered."""
+    lines = (ROOT / "samples/csv/initech-orders.csv").read_text(encoding="utf-8-sig").splitlines()
+    header, first = lines[0], lines[1]
+    data = "\n".join([header, first, "IN-9-51,03/02/2026,,Truncated Row", ""]).encode()
+    doc_id = receive(gateway, data, partner_id="initech-csv", channel="sftp", filename="r.csv")
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["IN-26-1001"]
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+        children = list(session.scalars(select(Document).where(Document.parent_id == doc_id)))
+    rejected = [c for c in children if c.direction == "in" and c.status == "rejected"]
+    assert [c.po_number for c in rejected] == ["IN-9-51"]
+    messages = [e["message"] for e in rejected[0].errors]
+    assert any("4 field(s), but the header has 13" in m for m in messages), messages
+    assert doc.status == "translated"

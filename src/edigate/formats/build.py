@@ -29,6 +29,11 @@ def control_character(text: str) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
+#: Purposes whose orders must carry lines: an original and a replacement say what to ship;
+#: a cancellation (01, cXML delete 03) or a header change (04) may name no line.
+LINES_REQUIRED = ("00", "05")
+
+
 class OrderBuilder:
     """Values for one order (``key``: its PO number or group key) and its lines."""
 
@@ -112,6 +117,10 @@ class OrderBuilder:
 
     def finish(self, *, number_lines: bool = False) -> Order | None:
         """The validated Order, or None (with issues) when anything is wrong."""
+        purpose = str(self.order.get("purpose_code") or "00").strip()
+        if not self.lines and not self.has_errors and purpose in LINES_REQUIRED:
+            # An order with nothing to ship would reach the ERP as an empty order.
+            self.issue(self.line, "the order has no lines: at least one line is required")
         if self.has_errors:
             return None
         data = dict(self.order)

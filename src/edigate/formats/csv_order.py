@@ -107,7 +107,8 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
                 used = {c.index for c in columns} | {key_index}
                 if layout.header:
                     continue
-            if layout.unmapped == "warn":
+            ragged = bool(header) and len(cells) != len(header)
+            if layout.unmapped == "warn" and not ragged:
                 for index, cell in enumerate(cells):
                     if cell and index not in used:
                         filled.setdefault(index, line)
@@ -126,6 +127,11 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
             builder = builders.get(key)
             if builder is None:
                 builder = builders[key] = OrderBuilder(key, line)
+            if ragged:
+                # A cut-off or run-on row: its cells would land in the wrong fields. Its
+                # order is refused; the file's other orders go on.
+                builder.issue(line, f"{len(cells)} field(s), but the header has {len(header)}")
+                continue
             _read_row(builder, columns, cells, line)
     except csv.Error as exc:
         return ReadResult(

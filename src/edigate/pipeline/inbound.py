@@ -426,6 +426,8 @@ class InboundProcessor:
         if fmt is Format.X12:
             yield from self._x12_pieces(doc, fmt, size, seen, earlier)
             return
+        if fmt is Format.UNKNOWN:
+            fmt = self._partner_format(doc)
         plan = FilePlan(fmt)
         if fmt in (Format.CSV, Format.XML):
             partner = self.registry().get(doc.partner_id) if doc.partner_id else None
@@ -459,6 +461,14 @@ class InboundProcessor:
             )
         )
         yield plan
+
+    def _partner_format(self, doc: Received) -> Format:
+        """What the partner the channel named sends, when the bytes did not say (a CSV
+        file whose first rows are ragged): its reader then names the bad line."""
+        partner = self.registry().get(doc.partner_id) if doc.partner_id else None
+        if partner is not None and partner.map.format == Format.CSV.value:
+            return Format.CSV
+        return Format.UNKNOWN
 
     def _x12_pieces(
         self,
