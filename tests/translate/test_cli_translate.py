@@ -87,7 +87,10 @@ def test_x12_errors_are_reported_like_inspect(runner: CliRunner, tmp_path: Path)
     assert result.exit_code == 1
     assert json.loads(result.stdout) == []
     assert f"{path}: 1 error(s), 0 warning(s)" in result.stderr
-    assert "  error: segment 5 PO102: [AK4-6] PO102 must be a number, got 'TEN'" in result.stderr
+    assert (
+        "  error: segment 5 PO102: [AK4-6] PO102 (Quantity Ordered) 'TEN' is not a decimal number"
+        in result.stderr
+    )
 
 
 def test_json_errors_name_the_document_and_path(runner: CliRunner, tmp_path: Path) -> None:
@@ -159,13 +162,40 @@ def test_canonical_json_in_is_validated_and_normalised(runner: CliRunner) -> Non
 
 
 def test_warnings_alone_exit_zero(runner: CliRunner, tmp_path: Path) -> None:
+    """ISA11 'U' in a 00501 interchange is only a warning (read without a repetition
+    separator): the order is written, exit 0."""
+    path = tmp_path / "u-in-5010.edi"
+    data = interchange(["BEG*00*SA*P1**20261120", "PO1*1*1*EA*1"])
+    path.write_bytes(data.replace(b"*U*00401*", b"*U*00501*").replace(b"*X*004010", b"*X*005010"))
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 0, result.stderr
+    assert "0 error(s), 1 warning(s)" in result.stderr
+    assert "warning: segment 1 ISA11: [TA1-016]" in result.stderr
+    assert json.loads(result.stdout)[0]["po_date"] == "2026-11-20"
+
+
+def test_a_padded_date_is_an_error_as_in_the_gateway(runner: CliRunner, tmp_path: Path) -> None:
+    """BEG05 '20261120 ' is nine characters: x12 validate and the gateway reject it, and
+    translate no longer writes an order for it."""
     path = tmp_path / "padded.edi"
     path.write_bytes(interchange(["BEG*00*SA*P1**20261120 ", "PO1*1*1*EA*1"]))
     result = runner.invoke(translate, [str(path), "--to", "canonical"])
-    assert result.exit_code == 0
-    assert "0 error(s), 1 warning(s)" in result.stderr
-    assert "warning: segment 4 BEG05: [AK4-6]" in result.stderr
-    assert json.loads(result.stdout)[0]["po_date"] == "2026-11-20"
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == []
+    assert "error: segment 4 BEG05: [AK4-8] BEG05 (Date) '20261120 ' is not a valid date" in (
+        result.stderr
+    )
+
+
+def test_an_850_the_validator_rejects_gives_no_order(runner: CliRunner, tmp_path: Path) -> None:
+    """No PO1 loop (the 850 spec requires one): translate said nothing and wrote an order
+    without lines; now it reports what x12 validate reports."""
+    path = tmp_path / "nolines.edi"
+    path.write_bytes(interchange(["BEG*00*SA*P1**20261120", "CTT*0"]))
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == []
+    assert "PO1" in result.stderr and "error:" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -200,4 +230,4 @@ def test_an_850_with_validation_errors_exits_1(runner: CliRunner) -> None:
     )
     assert result.exit_code == 1
     assert json.loads(result.stdout) == []
-    assert "DTM02 is not a date" in result.stderr
+    assert "DTM02 (Date) '20261304' is not a valid date (CCYYMMDD)" in result.stderr

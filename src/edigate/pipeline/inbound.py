@@ -45,8 +45,8 @@ from ..partners.apply import apply_inbound
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store, inline_blobs
 from ..store.schema import utcnow
-from ..translate import build_855, translate_850
-from ..translate.x12_850 import po_number_of
+from ..translate import build_855
+from ..translate.x12_850 import checked_850, po_number_of
 from ..x12 import (
     Finding,
     InterchangeHeader,
@@ -645,6 +645,8 @@ class InboundProcessor:
             tx.group.control_number if tx.group else None,
             Status.REJECTED,
         )
+        if tx.set_id == "850":
+            return self._plan_850(plan, partner, tx)
         syntax = validate_transaction(tx, partner.overlays.get(tx.set_id))
         found = tx.findings + syntax
         if tx.set_id in ACK_SETS:
@@ -652,24 +654,20 @@ class InboundProcessor:
             plan.errors = [f.to_dict() for f in found]
             plan.status = Status.TRANSLATED
             return plan, syntax
-        if tx.set_id != "850":
-            plan.errors = [f.to_dict() for f in found]
-            plan.errors.append(
-                _error(
-                    "not_translated",
-                    f"transaction set {tx.set_id} is not translated inbound (only 850)",
-                    segment=tx.position,
-                )
+        plan.errors = [f.to_dict() for f in found]
+        plan.errors.append(
+            _error(
+                "not_translated",
+                f"transaction set {tx.set_id} is not translated inbound (only 850)",
+                segment=tx.position,
             )
-            return plan, syntax
-        result = translate_850(tx)
-        # The translator re-checks what it converts; report a position only once.
-        named = {(f.location.segment, f.location.element) for f in syntax}
-        syntax += [
-            f
-            for f in result.findings
-            if (f.location.segment, f.location.element) not in named or not f.is_error
-        ]
+        )
+        return plan, syntax
+
+    def _plan_850(
+        self, plan: TxPlan, partner: Partner, tx: TransactionSet
+    ) -> tuple[TxPlan, list[Finding]]:
+        result, syntax = checked_850(tx, partner.overlays.get(tx.set_id))
         found = tx.findings + syntax
         plan.errors = [f.to_dict() for f in found]
         if any(f.is_error for f in found) or result.document is None:

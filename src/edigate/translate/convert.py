@@ -33,7 +33,7 @@ from ..x12.findings import ErrorCode, Finding, Location
 from ..x12.reader import Source, X12Reader
 from .auto_ack import auto_ack
 from .x12_810 import build_810
-from .x12_850 import translate_850
+from .x12_850 import checked_850
 from .x12_855 import build_855
 from .x12_856 import build_856
 from .x12_common import (
@@ -102,9 +102,12 @@ def orders_from_x12(source: Source) -> Inbound:
         if isinstance(event, TransactionSet):
             result.findings += event.findings
             if event.set_id == "850":
-                translation = translate_850(event)
-                result.findings += translation.findings
-                if translation.document is not None:
+                # Validated as the gateway does: an 850 the gateway would reject (a missing
+                # PO1 loop, a wrong CTT count) gives its errors, not an order.
+                translation, found = checked_850(event)
+                result.findings += found
+                clean = not any(f.is_error for f in [*event.findings, *found])
+                if translation.document is not None and clean:
                     result.orders.append(translation.document)
             else:
                 result.findings.append(

@@ -37,8 +37,10 @@ from pydantic import ValidationError
 
 from ..model.order import Order
 from ..x12.events import TransactionSet
-from ..x12.findings import ErrorCode
+from ..x12.findings import ErrorCode, Finding
+from ..x12.overlay import Overlay
 from ..x12.reader import Source, X12Reader, components
+from ..x12.validator import validate_transaction
 from .x12_common import (
     NUMBER,
     Context,
@@ -368,6 +370,25 @@ _COMMS = {"TE": "phone", "FX": "fax", "EM": "email"}
 def translate_850(tx: TransactionSet) -> Translation[Order]:
     """The Order an 850 transaction carries, with findings for what could not be read."""
     return _Reader850(tx).run()
+
+
+def checked_850(
+    tx: TransactionSet, overlay: Overlay | None = None
+) -> tuple[Translation[Order], list[Finding]]:
+    """Validate ``tx`` against the 850 spec (and a partner's ``overlay``), then translate
+    it. Returns the translation and the findings to report beside the reader's
+    (``tx.findings``): the validator's, and the translator's at positions the validator did
+    not name already (it re-checks what it converts). The Order is to be used only when
+    none of ``tx.findings`` and these is an error."""
+    syntax = validate_transaction(tx, overlay)
+    result = translate_850(tx)
+    named = {(f.location.segment, f.location.element) for f in syntax}
+    syntax += [
+        f
+        for f in result.findings
+        if (f.location.segment, f.location.element) not in named or not f.is_error
+    ]
+    return result, syntax
 
 
 def po_number_of(tx: TransactionSet) -> str | None:
