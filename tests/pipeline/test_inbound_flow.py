@@ -430,3 +430,27 @@ def test_a_partner_csv_with_a_ragged_first_row_is_read_and_only_that_order_refus
     messages = [e["message"] for e in rejected[0].errors]
     assert any("4 field(s), but the header has 13" in m for m in messages), messages
     assert doc.status == "translated"
+
+
+def test_envelope_errors_are_on_the_file_record(gateway: Gateway) -> None:
+    """IEA02 does not match ISA13: the TA1 says R 001, and 'docs show' says why too."""
+    data = RETAILER.read_bytes().replace(b"IEA*1*000004211", b"IEA*1*000004299")
+    doc_id = receive(gateway, data)
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+    assert any(
+        e.get("segment") and "IEA02" in e["message"] and e.get("severity") == "error"
+        for e in doc.errors
+    ), doc.errors
+
+
+def test_an_empty_segment_is_reported_where_it_is_not_as_a_model_error(
+    gateway: Gateway,
+) -> None:
+    data = RETAILER.read_bytes().replace(b"~\nREF*DP", b"~\n~\nREF*DP", 1)
+    assert data != RETAILER.read_bytes()
+    receive(gateway, data)
+    (child,) = by_type(gateway, "850")
+    messages = " ".join(e["message"] for e in child.errors)
+    assert "should match pattern" not in messages and "extra.0" not in messages, messages
+    assert child.status == "rejected"

@@ -561,6 +561,8 @@ class InboundProcessor:
                 output = builder.feed(event, syntax)
                 if output is not None:
                     ic.acks = output
+                    # The envelope's own errors (what a TA1 R says), on the file's record.
+                    ic.rejection += [f.to_dict() for f in output.findings if f.is_error]
                     _reject_what_the_acks_reject(ic, output)
                 if isinstance(event, InterchangeTrailer):
                     ic.complete = True

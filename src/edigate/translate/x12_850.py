@@ -466,6 +466,8 @@ class _Reader850:
                 elif scope is N1_LOOP and tag not in PARTY_PLACED:
                     self.keep(index, seg)
                     continue
+            if not tag:
+                continue  # an empty segment: the reader reported it at its position
             entry = self.handlers.get(tag)
             if entry is None:
                 self.keep(index, seg)
