@@ -82,6 +82,8 @@ def test_stop_finishes_the_current_document_and_releases_the_rest(store: Store) 
         (b"\xef\xbb\xbfISA|00|", Format.X12),
         (b"\r\n  ISA\x1d00", Format.X12),
         ("ISA*00*".encode("utf-16-le"), Format.X12),
+        ("ISA*00*".encode("utf-16-be"), Format.X12),
+        (b"\x00" * 100 + b"ISA*00*  ", Format.X12),  # NUL padding is not UTF-16
         (b"\xc9\xe2\xc1\\\xf0\xf0", Format.X12),
         (b"UNA:+.? 'UNB+UNOC", Format.EDIFACT),
         (b'<?xml version="1.0"?><cXML/>', Format.XML),

@@ -21,7 +21,11 @@ class Format(enum.StrEnum):
 def detect_format(head: bytes) -> Format:
     """Classify a document by its first few KiB (BOMs, UTF-16 and EBCDIC X12 included)."""
     data = head[:_SNIFF]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 3 and data[1] == 0):
+    # UTF-16 without a BOM: every other byte NUL, from the first character on (not a run of
+    # NUL padding before an ASCII ISA, which the strip below takes away).
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(data) > 3 and (data[0] == 0) != (data[1] == 0)
+    ):
         data = _from_utf16(data)
     text = data.lstrip(b"\xef\xbb\xbf").lstrip(b" \t\r\n\x00")
     if text.startswith(b"ISA") and len(text) > 3 and not chr(text[3]).isalnum():
@@ -40,7 +44,11 @@ def detect_format(head: bytes) -> Format:
 
 
 def _from_utf16(data: bytes) -> bytes:
-    for codec in ("utf-16", "utf-16-le"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codecs: tuple[str, ...] = ("utf-16",)  # the BOM says which
+    else:
+        codecs = ("utf-16-be",) if data[0] == 0 else ("utf-16-le",)
+    for codec in codecs:
         try:
             return data[: len(data) // 2 * 2].decode(codec).encode("utf-8", "replace")
         except UnicodeDecodeError:

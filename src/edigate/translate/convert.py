@@ -91,7 +91,7 @@ class Inbound:
 
 def looks_like_x12(data: bytes) -> bool:
     """True when the data starts (after a BOM and blanks) with an ISA, ASCII or EBCDIC."""
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n\x00")
     return head.startswith((b"ISA", b"\xc9\xe2\xc1"))
 
 
