@@ -65,7 +65,10 @@ def test_a_one_gigabyte_line_is_skipped_with_a_finding_in_bounded_memory() -> No
     assert result["bytes"] > ONE_GB
     (tx,) = result["transactions"]
     assert tx["findings"] == [ErrorCode.INVALID_INTERCHANGE_CONTENT.name]
-    assert "segment longer than 1048576 characters without a terminator" in tx["messages"][0]
+    assert (
+        "segment longer than 1048576 characters (the reader's limit per segment): skipped up "
+        "to its terminator" in tx["messages"][0]
+    )
     # The segments around it survive, and the SE count (which counts the skipped one) agrees.
     assert tx["count"] == 4 and tx["complete"]
     assert result["other_findings"] == []

@@ -677,3 +677,13 @@ def test_overlay_compiles_once_per_object() -> None:
 def test_overlay_mistakes_are_config_errors(overlay: Overlay, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         validator_for("850", "004010", overlay)
+
+
+def test_a_nul_in_an_element_is_a_control_character_not_a_repetition() -> None:
+    """004010 has no repetition separator; the validator's stand-in for none is NUL, so a
+    NUL in the data was reported as 'holds repetitions' (AK4-12, written as AK4*...*3)."""
+    body = [s.replace("PER*BD*DANA", "PER*BD*DA\x00NA") for s in GOOD_850]
+    (finding,) = validate_transaction(transaction(body))
+    assert finding.code is ErrorCode.INVALID_CHARACTER
+    assert (finding.location.tag, finding.location.element) == ("PER", 2)
+    assert "control or undecodable character" in finding.message

@@ -867,8 +867,8 @@ class _Structure:
         finding = Finding(
             ErrorCode.INVALID_INTERCHANGE_CONTENT,
             Location(segment=pos),
-            f"segment longer than {self.limits.max_segment_chars} characters without a "
-            "terminator; skipped",
+            f"segment longer than {self.limits.max_segment_chars} characters (the reader's "
+            "limit per segment): skipped up to its terminator",
         )
         if self.tx is not None and self.tx_segments is not None:
             self.tx_segments.append([""])

@@ -111,7 +111,9 @@ def segment_problems(
                 out.append(_missing(tag, use, p, None))
             continue
         reps = [value]
-        if rs in value:
+        # Without a repetition separator, rs is NO_SEPARATOR (NUL): a NUL in the data is a
+        # control character, checked with the value below, not a repetition.
+        if rs in value and rs != NO_SEPARATOR:
             if use.repeat == 1:
                 out.append(
                     (
