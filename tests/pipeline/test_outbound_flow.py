@@ -94,7 +94,10 @@ def test_an_erp_ack_reaches_acme_as_an_855_in_its_own_ids_units_and_prices(
     auto, ours = sent(gateway, "855")  # the automatic 855, then the ERP's
     assert ours.parent_id == erp.id and ours.status == "sent"
     data = out_file(gateway, ours)
-    assert b"BAK*00*AC*4500012345*20261120****SO-26-55120*20261121~" in data
+    # ACME had the automatic 855 for this PO already: the ERP's is its replacement.
+    assert b"BAK*05*AC*4500012345*20261120****SO-26-55120*20261121~" in data
+    assert [e["code"] for e in erp.errors if e["severity"] == "warning"] == ["erp.replaces"]
+    assert f"document {auto.id}" in erp.errors[0]["message"]
     assert b"PO1*1*10*CA*54*PE*UP*012345678905*VN*WID-100*IN*A-100200~" in data
     assert b"ACK*IA*4*CA*068*20261126~ACK*IB*6*CA*068*20261210~" in data.replace(b"\n", b"")
     # 30 EA at 16.0833 goes back as ACME's own 5 CA at 96.50 (not 96.4998).
@@ -340,3 +343,20 @@ def test_a_claimed_file_is_taken_by_one_poller_and_given_back_if_it_dies(tmp_pat
     assert erp.release_stale(300) == 0  # still fresh
     assert erp.release_stale(300, now=first.path.stat().st_mtime + 10**10) == 1
     assert [p.path for p in erp.pending()] == [path]
+
+
+def test_an_erp_855_is_an_original_first_and_a_replacement_after(gateway: Gateway) -> None:
+    """Without automatic 855s, the ERP's first 855 for a PO is the original (BAK01 00); a
+    second one for the same PO replaces it (BAK01 05), as the buyer's system expects."""
+    profile = gateway.config.config_dir / "partners/acme-retail.yaml"
+    profile.write_text(profile.read_text().replace('"855": auto', '"855": erp'))
+    gateway._registry.check_every = 0
+    acme_order(gateway)
+    assert sent(gateway, "855") == []
+    drop(gateway, "acks", ACK)
+    run(gateway)
+    drop(gateway, "acks", ACK, name="again.json")
+    run(gateway)
+    first, second = sent(gateway, "855")
+    assert b"BAK*00*AC*4500012345*" in out_file(gateway, first)
+    assert b"BAK*05*AC*4500012345*" in out_file(gateway, second)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
 from ..model import Invoice, Order, OrderAck, Shipment
+from ..model.codes import Purpose
 from ..partners import Partner, Registry
 from ..partners.apply import apply_outbound
 from ..partners.rules import MapIssue
@@ -148,17 +149,10 @@ class OutboundProcessor:
         if refusal is not None:
             plan.errors.append(_error("erp.not_sent", f"{shown}: {refusal}"))
             return plan
-        if isinstance(document, OrderAck) and partner.profile.ack.po_ack == "auto":
-            plan.errors.append(
-                _error(
-                    "erp.also_automatic",
-                    f"{partner.id} also gets an automatic 855 for each order; this one from "
-                    "the ERP is sent as well",
-                    severity="warning",
-                )
-            )
         with self.store.session() as session:
             orders = stored_orders(self.store, session, partner.id, parsed.po_numbers)
+            if isinstance(document, OrderAck):
+                document = _as_replacement(session, partner.id, document, plan)
         mapped = apply_outbound(document, partner, orders)
         plan.errors += [_map_issue(i, shown) for i in mapped.issues]
         if mapped.document is None:
@@ -288,6 +282,40 @@ class OutboundProcessor:
             detail={"outbound": out.id, "type": plan.doc_type},
             errors=plan.errors,
         )
+
+
+def _as_replacement(
+    session: Session, partner_id: str, ack: OrderAck, plan: OutboundPlan
+) -> OrderAck:
+    """An original 855 for a PO the partner already has an 855 for (the automatic one, or
+    an earlier one from the ERP) goes out as a replacement (BAK01 05): a second original
+    for one PO is a duplicate to the buyer's system, which refuses it or keeps the first.
+    The ERP's ack is the whole current answer, which is what a replacement says."""
+    if ack.purpose_code != "00":
+        return ack
+    earlier = session.scalar(
+        select(Document.id)
+        .where(
+            Document.partner_id == partner_id,
+            Document.direction == Direction.OUTBOUND.value,
+            Document.doc_type == "855",
+            Document.po_number == ack.po_number,
+            Document.status != Status.DEAD.value,
+        )
+        .order_by(Document.id)
+        .limit(1)
+    )
+    if earlier is None:
+        return ack
+    plan.errors.append(
+        _error(
+            "erp.replaces",
+            f"{partner_id} was sent an 855 for PO {ack.po_number} already (document "
+            f"{earlier}); this one goes out as its replacement (BAK01 05)",
+            severity="warning",
+        )
+    )
+    return ack.model_copy(update={"purpose_code": "05", "purpose": Purpose.REPLACE})
 
 
 def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[str, Any] | None:
