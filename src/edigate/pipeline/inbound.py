@@ -517,21 +517,19 @@ class InboundProcessor:
                         opened.setdefault(key, event.position)
                     ic.opening = not (ordinal == resume.interchange and resume.transaction)
                     plan.interchanges.append(ic)
-                    if ic.partner is None or ic.duplicate_of is not None:
-                        if ic.partner is not None:  # a duplicate: TA1 R 025, by its policy
-                            ic.acks = AckBuilder(
-                                None,
-                                CounterControlNumbers(),
-                                AckOptions(ta1=ic.partner.profile.ack.ta1),
-                            ).duplicate_interchange(event, f"document {ic.duplicate_of}")
+                    if ic.partner is None:
                         ic = None  # rejected whole: its events are not looked at
-                    else:
-                        policy = ic.partner.profile.ack
-                        kind = None if policy.functional == "none" else policy.functional
-                        builder = AckBuilder(
-                            kind, CounterControlNumbers(), AckOptions(ta1=policy.ta1)
-                        )
+                        continue
+                    policy = ic.partner.profile.ack
+                    kind = None if policy.functional == "none" else policy.functional
+                    builder = AckBuilder(kind, CounterControlNumbers(), AckOptions(ta1=policy.ta1))
+                    if ic.duplicate_of is None:
                         builder.feed(event, [])
+                    else:  # not looked at either; a TA1 R 025, by the partner's policy
+                        ic.acks = builder.duplicate_interchange(
+                            event, f"document {ic.duplicate_of}"
+                        )
+                        ic, builder = None, None
                     continue
                 if not inside:
                     if isinstance(event, Finding):

@@ -17,6 +17,7 @@ when the committed orders were wrong and have been withdrawn from the ERP.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -106,7 +107,7 @@ def plan_reprocess(
     with store.reading() as session:
         doc = _top(store, session, doc_id)
         committed = _decide(store, session, doc, from_start)
-        return committed, len(_skips(session, doc, committed, from_start))
+        return committed, len(_skips(session, doc, from_start))
 
 
 def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt:
@@ -122,7 +123,7 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
             # attempt (SQLite's writer lock already serialises them).
             session.execute(select(Document.id).where(Document.id == doc.id).with_for_update())
         committed = _decide(store, session, doc, from_start)
-        skip = _skips(session, doc, committed, from_start)
+        skip = _skips(session, doc, from_start)
         meta = {
             k: v
             for k, v in (doc.meta or {}).items()
@@ -222,12 +223,10 @@ def _has_progress(doc: Document) -> bool:
     return Progress.of(doc.id, doc.meta).started
 
 
-def _skips(
-    session: Session, doc: Document, committed: Committed | None, from_start: bool
-) -> list[tuple[str, int]]:
+def _skips(session: Session, doc: Document, from_start: bool) -> list[tuple[str, int]]:
     """The transactions an attempt must not send again (see ``_rerun_plan``): none when it
     resumes (the resume point covers them) or runs from the start on purpose."""
-    if from_start or committed is not None or _has_progress(doc):
+    if from_start or _has_progress(doc):
         return []
     return _rerun_plan(session, doc)
 
@@ -293,20 +292,27 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
         )
         .exists()
     )
+    # Every transaction these runs recorded, and whether its order reached the ERP outbox.
     rows = session.execute(
-        select(Document.format, Document.interchange_control, Document.meta, Document.po_number)
-        .where(
-            Document.parent_id.in_(chain),
-            Document.direction == Direction.INBOUND.value,
+        select(
+            Document.format,
+            Document.interchange_control,
+            Document.meta,
+            Document.po_number,
             has_order,
         )
+        .where(Document.parent_id.in_(chain), Document.direction == Direction.INBOUND.value)
         .order_by(Document.id)
     ).all()
     delivered: set[tuple[str, int]] = set()
+    undelivered: set[tuple[str | None, Any]] = set()
     orders: list[str] = []
-    for fmt, isa13, meta, po_number in rows:
-        orders.append(po_number or "?")
+    for fmt, isa13, meta, po_number, ordered in rows:
         index = (meta or {}).get("index")
+        if not ordered:
+            undelivered.add((isa13, index))
+            continue
+        orders.append(po_number or "?")
         if fmt != "x12" or isa13 is None or index is None:
             raise ReprocessRefused(
                 f"document {doc.id} already put order(s) in the ERP outbox (PO "
@@ -314,7 +320,7 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
                 "time. Use --from-start only if those orders were withdrawn from the ERP"
             )
         delivered.add((isa13, int(index)))
-    if delivered and _all_delivered(session, chain, delivered):
+    if delivered and not undelivered - delivered:
         raise ReprocessRefused(
             f"document {doc.id}: every transaction's order is in the ERP outbox already "
             f"(PO {', '.join(orders[:5])}{' ...' if len(orders) > 5 else ''}); nothing to "
@@ -331,16 +337,6 @@ def _earlier_runs(session: Session, doc: Document) -> list[int]:
         chain.append(previous)
         previous = session.scalar(select(Document.reprocess_of_id).where(Document.id == previous))
     return chain
-
-
-def _all_delivered(session: Session, chain: list[int], delivered: set[tuple[str, int]]) -> bool:
-    """Whether every transaction these runs recorded is among the ``delivered`` ones."""
-    rows = session.execute(
-        select(Document.interchange_control, Document.meta).where(
-            Document.parent_id.in_(chain), Document.direction == Direction.INBOUND.value
-        )
-    ).all()
-    return all((isa13, (meta or {}).get("index")) in delivered for isa13, meta in rows)
 
 
 def _committed(session: Session, doc: Document) -> Committed:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
@@ -293,20 +293,10 @@ def _as_replacement(
     The ERP's ack is the whole current answer, which is what a replacement says."""
     if ack.purpose_code != "00":
         return ack
-    earlier = session.scalar(
-        select(Document.id)
-        .where(
-            Document.partner_id == partner_id,
-            Document.direction == Direction.OUTBOUND.value,
-            Document.doc_type == "855",
-            Document.po_number == ack.po_number,
-            Document.status != Status.DEAD.value,
-        )
-        .order_by(Document.id)
-        .limit(1)
-    )
-    if earlier is None:
+    found = _earlier_sent(session, partner_id, "855", ack.po_number)
+    if found is None:
         return ack
+    earlier, _ = found
     plan.errors.append(
         _error(
             "erp.replaces",
@@ -333,16 +323,7 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     )
     if not number:
         return None
-    query = select(Document.id, Document.status).where(
-        Document.partner_id == partner_id,
-        Document.direction == Direction.OUTBOUND.value,
-        Document.doc_type == plan.doc_type,
-        field == number,
-        Document.status != Status.DEAD.value,
-    )
-    if plan.po_number is not None:
-        query = query.where(Document.po_number == plan.po_number)  # the indexed column
-    row = session.execute(query.order_by(Document.id).limit(1)).first()
+    row = _earlier_sent(session, partner_id, plan.doc_type, plan.po_number, field == number)
     if row is None:
         return None
     earlier_id, status = row
@@ -352,6 +333,28 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
         f"({status}); this one is held, not sent. To send that document again: 'edigate "
         f"resend {earlier_id}'; for a corrected {what}, set purpose_code 05 (replace)",
     )
+
+
+def _earlier_sent(
+    session: Session,
+    partner_id: str,
+    doc_type: str,
+    po_number: str | None,
+    *more: ColumnElement[bool],
+) -> tuple[int, str] | None:
+    """The first ``doc_type`` this partner was sent (or is being sent: any status but dead)
+    for ``po_number`` (the indexed column; None: any PO), with ``more`` conditions."""
+    query = select(Document.id, Document.status).where(
+        Document.partner_id == partner_id,
+        Document.direction == Direction.OUTBOUND.value,
+        Document.doc_type == doc_type,
+        Document.status != Status.DEAD.value,
+        *more,
+    )
+    if po_number is not None:
+        query = query.where(Document.po_number == po_number)
+    row = session.execute(query.order_by(Document.id).limit(1)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def stored_orders(
