@@ -66,6 +66,38 @@ def test_claim_gives_each_document_to_one_worker(store: Store) -> None:
     assert store.claim("w3", PENDING_INBOUND) == []
 
 
+def test_an_idle_claim_on_sqlite_does_not_wait_for_the_write_lock(tmp_path: Path) -> None:
+    """A worker woken for a file another worker took, or polling an empty lane, must not
+    queue behind a writer (a channel's receive(), the other worker's commit)."""
+    import sqlite3
+
+    store = Store.open(tmp_path / "data")
+    try:
+        holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process is writing
+        claimed: list[list[int]] = []
+        idle = threading.Thread(target=lambda: claimed.append(store.claim("w", PENDING_INBOUND)))
+        idle.start()
+        idle.join(timeout=5)
+        finished_while_locked = not idle.is_alive()
+        holder.execute("ROLLBACK")
+        idle.join(timeout=60)
+        assert finished_while_locked and claimed == [[]]
+        # With work due, the claim does take the lock (and so waits for it).
+        doc_id = store.receive(b"doc", channel="cli").document_id
+        holder.execute("BEGIN IMMEDIATE")
+        busy = threading.Thread(target=lambda: claimed.append(store.claim("w", PENDING_INBOUND)))
+        busy.start()
+        busy.join(timeout=1)
+        waited = busy.is_alive()
+        holder.execute("ROLLBACK")
+        busy.join(timeout=60)
+        assert waited and claimed[-1] == [doc_id]
+        holder.close()
+    finally:
+        store.close()
+
+
 def test_an_expired_lease_is_claimed_again_and_the_old_worker_is_fenced(store: Store) -> None:
     doc_id = store.receive(b"doc", channel="cli").document_id
     assert store.claim("crashed", PENDING_INBOUND) == [doc_id]

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, Table, and_, event, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -79,6 +79,7 @@ class Store:
         #: Set when ``receive()`` commits a document: a worker in this process waiting for
         #: work wakes at once instead of at its next poll.
         self.wakeup: Wakeup = threading.Event()
+        self._claims: dict[tuple[Any, ...], _ClaimStatements] = {}
 
     @classmethod
     def open(cls, data_dir: Path | str, url: str | None = None, **kwargs: Any) -> Store:
@@ -413,31 +414,33 @@ class Store:
         documents are inbound too, but another lane processes them).
         """
         now = utcnow()
-        stale = now - dt.timedelta(seconds=lease_seconds)
-        due = select(Document.id).where(
-            Document.status.in_([s.value for s in statuses]),
-            or_(Document.next_attempt_at.is_(None), Document.next_attempt_at <= now),
-            or_(Document.claimed_at.is_(None), Document.claimed_at < stale),
+        params: dict[str, Any] = {
+            "now": now,
+            "stale": now - dt.timedelta(seconds=lease_seconds),
+            "worker": worker,
+        }
+        shape = (
+            tuple(statuses),
+            direction,
+            None if channels is None else tuple(channels),
+            tuple(exclude_channels),
+            limit,
         )
-        if direction is not None:
-            due = due.where(Document.direction == direction.value)
-        if channels is not None:
-            due = due.where(Document.channel.in_(list(channels)))
-        if exclude_channels:
-            due = due.where(Document.channel.not_in(list(exclude_channels)))
-        due = due.order_by(Document.id).limit(limit)
-        # Statements on the session's connection, here and below, run as plain SQL: the
-        # ORM's bulk UPDATE would first look for the rows among the session's objects.
-        if self.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            update(Document)
-            .where(Document.id.in_(due.scalar_subquery()))
-            .values(claimed_by=worker, claimed_at=now)
-            .returning(Document.id)
-        )
+        claims = self._claims.get(shape)
+        if claims is None:
+            claims = self._claims[shape] = _claim_statements(self.engine.dialect.name, *shape)
+        if claims.peek is not None:
+            # SQLite: look first, without the write lock. An idle worker (or one woken
+            # for a file another worker took) then costs one read, not a write
+            # transaction per lane that every receive() would queue behind. What the
+            # peek saw may be claimed by another worker meanwhile: the UPDATE decides.
+            with self.reading() as session:
+                if session.connection().execute(claims.peek, params).first() is None:
+                    return []
+        # Statements on the session's connection run as plain SQL: the ORM's bulk UPDATE
+        # would first look for the rows among the session's objects.
         with self.session() as session:
-            ids = sorted(session.connection().execute(stmt).scalars().all())
+            ids = sorted(session.connection().execute(claims.claim, params).scalars().all())
         return ids
 
     @contextmanager
@@ -621,7 +624,55 @@ _INSERT_DOCUMENTS_CHECKED = insert(_DOCUMENTS).returning(
     _DOCUMENTS.c.id, _DOCUMENTS.c.parent_id, _DOCUMENTS.c.blob_sha256
 )
 
+
 #: session.info key: audit events not inserted yet (see Store.audit).
+@dataclass(frozen=True, slots=True)
+class _ClaimStatements:
+    """A lane's claim, built once: ``peek`` (SQLite only) asks whether anything is due
+    without taking the write lock; ``claim`` marks the due documents claimed."""
+
+    peek: Any
+    claim: Any
+
+
+def _claim_statements(
+    dialect: str,
+    statuses: tuple[Status, ...],
+    direction: Direction | None,
+    channels: tuple[str, ...] | None,
+    exclude_channels: tuple[str, ...],
+    limit: int,
+) -> _ClaimStatements:
+    """The statements of one claim shape, with ``now``, ``stale`` and ``worker`` as
+    parameters: one UPDATE over the due ids (SKIP LOCKED on PostgreSQL; SQLite's writers
+    take turns anyway, so the subquery sees what the worker before committed)."""
+    due_now = [
+        Document.status.in_([s.value for s in statuses]),
+        or_(Document.next_attempt_at.is_(None), Document.next_attempt_at <= bindparam("now")),
+        or_(Document.claimed_at.is_(None), Document.claimed_at < bindparam("stale")),
+    ]
+    if direction is not None:
+        due_now.append(Document.direction == direction.value)
+    if channels is not None:
+        due_now.append(Document.channel.in_(list(channels)))
+    if exclude_channels:
+        due_now.append(Document.channel.not_in(list(exclude_channels)))
+    due = select(Document.id).where(*due_now)
+    chosen = due.order_by(Document.id).limit(limit)
+    peek = None
+    if dialect == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    else:
+        peek = due.limit(1)
+    claim = (
+        update(Document)
+        .where(Document.id.in_(chosen.scalar_subquery()))
+        .values(claimed_by=bindparam("worker"), claimed_at=bindparam("now"))
+        .returning(Document.id)
+    )
+    return _ClaimStatements(peek, claim)
+
+
 _AUDITS = "edigate_pending_audits"
 _AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
 #: session.info key: rows add_leaf keeps for the next write, with the actor of each.
