@@ -196,6 +196,37 @@ def test_an_invoice_or_asn_number_sent_already_is_held_unless_it_replaces(
     assert len(sent(gateway, doc_type)) == 2
 
 
+def test_two_workers_with_the_same_invoice_at_once_send_it_once(gateway: Gateway) -> None:
+    """Two workers (on PostgreSQL, two hosts) commit the same invoice number at the same
+    moment: the second one's check waits for the first one's commit and holds its copy."""
+    import threading
+
+    from edigate.pipeline.erp_inbox import ERP_CHANNEL
+    from edigate.store import PENDING_INBOUND
+
+    acme_order(gateway)
+    drop(gateway, "invoices", INVOICE)
+    drop(gateway, "invoices", INVOICE, name="again.json")
+    assert gateway.erp_inbox.poll() == 2
+    store, outbound = gateway.store, gateway.outbound
+    (first,) = store.claim("a", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
+    (second,) = store.claim("b", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
+    plan = outbound.plan(outbound.received(first))
+    b_done = threading.Event()
+    b = threading.Thread(target=lambda: (outbound.process(second, "b"), b_done.set()))
+    with store.claimed(first, "a") as held:
+        assert held is not None
+        outbound.commit(*held, plan)  # checked and added, not committed yet
+        b.start()
+        # Worker b's commit must wait for this one (it would otherwise send a second 810).
+        assert not b_done.wait(timeout=1.0)
+    b.join(timeout=60)
+    assert b_done.is_set()
+    assert len(sent(gateway, "810")) == 1
+    statuses = {d.id: d.status for d in erp_docs(gateway)}
+    assert statuses[second] == "duplicate", statuses
+
+
 def test_a_partner_in_testing_gets_what_the_erp_sends_as_test_interchanges(
     gateway: Gateway,
 ) -> None:

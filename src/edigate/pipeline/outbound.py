@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
@@ -102,9 +102,18 @@ class OutboundProcessor:
 
     # ------------------------------------------------------------------ the lane
     def process(self, doc_id: int, worker: str) -> None:
-        with self.store.session() as session:
+        plan = self.plan(self.received(doc_id))
+        with self.store.claimed(doc_id, worker) as held:
+            if held is None:
+                return  # the lease passed to another worker; it will do the work
+            session, doc = held
+            self.commit(session, doc, plan)
+
+    def received(self, doc_id: int) -> ErpReceived:
+        """What planning needs of the ERP's document, read in a short transaction."""
+        with self.store.reading() as session:
             doc = self.store.get(session, doc_id)
-            received = ErpReceived(
+            return ErpReceived(
                 doc.id,
                 BlobRef(doc.blob_sha256, doc.size),
                 doc.partner_id,
@@ -112,12 +121,6 @@ class OutboundProcessor:
                 doc.filename,
                 dict(doc.meta or {}),
             )
-        plan = self.plan(received)
-        with self.store.claimed(doc_id, worker) as held:
-            if held is None:
-                return  # the lease passed to another worker; it will do the work
-            session, doc = held
-            self.commit(session, doc, plan)
 
     # ------------------------------------------------------------------ phase 1
     def plan(self, doc: ErpReceived) -> OutboundPlan:
@@ -312,8 +315,9 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     """The error that holds an original invoice or ship notice whose number this partner
     was sent already: retail AP systems reject a second invoice with a number they know, or
     pay it twice. Sending one again is ``edigate resend``; a correction says it replaces
-    (BIG08 / BSN01 not 00). Checked in the commit, so two workers serialise on it
-    (SQLite's write lock)."""
+    (BIG08 / BSN01 not 00). Checked in the commit, so two workers take turns on it:
+    SQLite's write lock, or on PostgreSQL a lock on the number held until the commit,
+    after which the second worker's check sees the first one's document."""
     if plan.replaces or plan.doc_type not in ("810", "856"):
         return None
     field, number, what = (
@@ -323,6 +327,9 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     )
     if not number:
         return None
+    if session.get_bind().dialect.name == "postgresql":
+        key = f"edigate sent {partner_id} {plan.doc_type} {number}"
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     row = _earlier_sent(session, partner_id, plan.doc_type, plan.po_number, field == number)
     if row is None:
         return None
