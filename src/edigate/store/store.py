@@ -6,8 +6,10 @@ the blob store and fsynced first), commits, and only then returns. A channel may
 sender "accepted" only after that.
 
 Work is claimed with one atomic ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
-RETURNING id`` (SKIP LOCKED on PostgreSQL; SQLite serialises writers), with a lease so a
-worker killed mid-document gives the document back when its lease expires. Finishing a
+RETURNING id`` (SKIP LOCKED on PostgreSQL; SQLite serialises writers, and there a worker
+first asks in a read whether anything is due, so an idle one never queues for the write
+lock), with a lease so a worker killed mid-document gives the document back when its
+lease expires. Finishing a
 document is fenced by the claim: a worker whose lease was taken over cannot commit twice.
 
 Usage::
