@@ -9,8 +9,8 @@ Work is claimed with one atomic ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE 
 RETURNING id`` (SKIP LOCKED on PostgreSQL; SQLite serialises writers, and there a worker
 first asks in a read whether anything is due, so an idle one never queues for the write
 lock), with a lease so a worker killed mid-document gives the document back when its
-lease expires. Finishing a
-document is fenced by the claim: a worker whose lease was taken over cannot commit twice.
+lease expires. Finishing a document is fenced by the claim: a worker whose lease was taken
+over cannot commit twice.
 
 Usage::
 
@@ -33,7 +33,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, Table, and_, bindparam, event, func, insert, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -622,14 +635,13 @@ _INSERT_DOCUMENTS_CHECKED = insert(_DOCUMENTS).returning(
 )
 
 
-#: session.info key: audit events not inserted yet (see Store.audit).
 @dataclass(frozen=True, slots=True)
 class _ClaimStatements:
     """A lane's claim, built once: ``peek`` (SQLite only) asks whether anything is due
     without taking the write lock; ``claim`` marks the due documents claimed."""
 
-    peek: Any
-    claim: Any
+    peek: Select[int] | None
+    claim: Update
 
 
 def _claim_statements(
@@ -656,7 +668,7 @@ def _claim_statements(
         due_now.append(Document.channel.not_in(list(exclude_channels)))
     due = select(Document.id).where(*due_now)
     chosen = due.order_by(Document.id).limit(limit)
-    peek = None
+    peek: Select[int] | None = None
     if dialect == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)
     else:
@@ -670,6 +682,7 @@ def _claim_statements(
     return _ClaimStatements(peek, claim)
 
 
+#: session.info key: audit events not inserted yet (see Store.audit).
 _AUDITS = "edigate_pending_audits"
 _AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
 #: session.info key: rows add_leaf keeps for the next write, with the actor of each.
