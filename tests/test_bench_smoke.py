@@ -145,9 +145,13 @@ def test_outbound_sends_one_856_per_shipment_with_its_own_control_number(
 
 
 def test_sftp_uploads_are_all_processed(report: BenchReport) -> None:
+    """In one process (edigate serve) and with the worker as two processes."""
     result = scenario(report, "sftp")
     n = SMOKE.sftp_files
-    assert result.counts == {"uploaded": n, "orders in outbox": n, "997s stored": n}
+    counts = {"uploaded": n, "orders in outbox": n, "997s stored": n}
+    with_workers = {f"serve --workers 2: {k}": v for k, v in counts.items()}
+    assert result.counts == {**counts, **with_workers}
+    assert result.figures["serve --workers 2: files/s end to end"] > 0
 
 
 def test_the_large_file_is_processed_by_a_worker_process(report: BenchReport) -> None:
