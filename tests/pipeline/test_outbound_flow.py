@@ -196,6 +196,34 @@ def test_an_invoice_or_asn_number_sent_already_is_held_unless_it_replaces(
     assert len(sent(gateway, doc_type)) == 2
 
 
+def test_a_csv_partners_invoice_number_sent_already_is_held_too(gateway: Gateway) -> None:
+    """The duplicate guard is not X12's alone: Initech gets its invoices as CSV files."""
+    csv_order = (ROOT / "samples/csv/initech-orders.csv").read_bytes()
+    gateway.store.receive(csv_order, channel="sftp", partner_id="initech-csv")
+    run(gateway)
+    invoice = json.loads(INVOICE.read_text())
+    invoice.update(
+        po_number="IN-26-1001",
+        po_date="2026-03-02",
+        lines=[
+            {
+                "line_number": "1",
+                "identifiers": [{"qualifier": "BP", "value": "INI-1001"}],
+                "quantity": "24",
+                "unit": "EA",
+                "unit_price": "4.50",
+            }
+        ],
+        total_amount="108.00",
+    )
+    drop(gateway, "invoices", json.dumps(invoice), name="first.json")
+    drop(gateway, "invoices", json.dumps(invoice), name="again.json")
+    run(gateway)
+    assert len(sent(gateway, "invoice")) == 1, rejected(gateway)
+    (held,) = [d for d in erp_docs(gateway) if d.status == "duplicate"]
+    assert any(e["code"] == "erp.duplicate" for e in held.errors)
+
+
 def test_two_workers_with_the_same_invoice_at_once_send_it_once(gateway: Gateway) -> None:
     """Two workers (on PostgreSQL, two hosts) commit the same invoice number at the same
     moment: the second one's check waits for the first one's commit and holds its copy."""

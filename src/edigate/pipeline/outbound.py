@@ -311,6 +311,11 @@ def _as_replacement(
     return ack.model_copy(update={"purpose_code": "05", "purpose": Purpose.REPLACE})
 
 
+#: The documents a partner must not get twice under one number: the X12 set, or the kind
+#: a templated (CSV, cXML) partner's document is stored as.
+_NUMBERED = {"810": "invoice", "invoice": "invoice", "856": "shipment", "shipment": "shipment"}
+
+
 def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[str, Any] | None:
     """The error that holds an original invoice or ship notice whose number this partner
     was sent already: retail AP systems reject a second invoice with a number they know, or
@@ -318,19 +323,21 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     (BIG08 / BSN01 not 00). Checked in the commit, so two workers take turns on it:
     SQLite's write lock, or on PostgreSQL a lock on the number held until the commit,
     after which the second worker's check sees the first one's document."""
-    if plan.replaces or plan.doc_type not in ("810", "856"):
+    doc_type = plan.doc_type
+    kind = None if doc_type is None else _NUMBERED.get(doc_type)
+    if plan.replaces or doc_type is None or kind is None:
         return None
     field, number, what = (
         (Document.invoice_number, plan.invoice_number, "invoice")
-        if plan.doc_type == "810"
+        if kind == "invoice"
         else (Document.shipment_id, plan.shipment_id, "ship notice")
     )
     if not number:
         return None
     if session.get_bind().dialect.name == "postgresql":
-        key = f"edigate sent {partner_id} {plan.doc_type} {number}"
+        key = f"edigate sent {partner_id} {doc_type} {number}"
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    row = _earlier_sent(session, partner_id, plan.doc_type, plan.po_number, field == number)
+    row = _earlier_sent(session, partner_id, doc_type, plan.po_number, field == number)
     if row is None:
         return None
     earlier_id, status = row
