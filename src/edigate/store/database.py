@@ -55,6 +55,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    # READ COMMITTED, PostgreSQL's default, said here because the store relies on it: a
+    # check made after taking a lock (an advisory lock, a sequence row) must see what the
+    # transaction that held the lock before committed (pipeline/outbound.py).
+    kwargs.setdefault("isolation_level", "READ COMMITTED")
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
