@@ -255,6 +255,53 @@ def test_two_workers_with_the_same_invoice_at_once_send_it_once(gateway: Gateway
     assert statuses[second] == "duplicate", statuses
 
 
+def test_two_workers_with_an_855_for_one_po_at_once_send_one_original(
+    gateway: Gateway,
+) -> None:
+    """ACME takes its 855s from the ERP; two acks for one PO reach two workers at once.
+    Both were planned as originals; the one committed second goes out as the replacement
+    (BAK01 05), or the buyer's system would see two originals for one PO."""
+    import threading
+
+    from edigate.pipeline.erp_inbox import ERP_CHANNEL
+    from edigate.store import PENDING_INBOUND
+
+    profile = gateway.config.config_dir / "partners/acme-retail.yaml"
+    profile.write_text(profile.read_text().replace('"855": auto ', '"855": erp  '))
+    gateway._registry.check_every = 0
+    acme_order(gateway)
+    assert sent(gateway, "855") == []  # no automatic 855 for this partner
+    drop(gateway, "acks", ACK)
+    drop(gateway, "acks", ACK, name="again.json")
+    assert gateway.erp_inbox.poll() == 2
+    store, outbound = gateway.store, gateway.outbound
+    (first,) = store.claim("a", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
+    (second,) = store.claim("b", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
+    plans = [outbound.plan(outbound.received(doc_id)) for doc_id in (first, second)]
+    assert all(p.body is not None and p.body[0][1] == "00" for p in plans)  # both originals
+    b_done = threading.Event()
+
+    def worker_b() -> None:
+        with store.claimed(second, "b") as held:
+            assert held is not None
+            outbound.commit(*held, plans[1])
+        b_done.set()
+
+    b = threading.Thread(target=worker_b)
+    with store.claimed(first, "a") as held:
+        assert held is not None
+        outbound.commit(*held, plans[0])
+        b.start()
+        assert not b_done.wait(timeout=1.0)  # b waits for a's commit
+    b.join(timeout=60)
+    assert b_done.is_set()
+    run(gateway)  # deliver both to ACME's out folder
+    purposes = sorted(out_file(gateway, d).split(b"BAK*")[1][:2] for d in sent(gateway, "855"))
+    assert purposes == [b"00", b"05"]
+    (replacement,) = [d for d in erp_docs(gateway) if d.id == second]
+    assert any(e["code"] == "erp.replaces" for e in replacement.errors)
+
+
 def test_a_partner_in_testing_gets_what_the_erp_sends_as_test_interchanges(
     gateway: Gateway,
 ) -> None:

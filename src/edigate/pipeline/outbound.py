@@ -245,12 +245,13 @@ class OutboundProcessor:
         }
         if plan.body is not None:
             assert plan.doc_type is not None and plan.functional_id is not None
+            body = _as_late_replacement(session, partner.id, plan)
             enveloped = write_for_partner(
                 store,
                 session,
                 partner,
                 plan.functional_id,
-                [OutboundTransaction(plan.doc_type, plan.body)],
+                [OutboundTransaction(plan.doc_type, body)],
                 version=plan.version,
                 usage=partner.profile.envelope.usage,
                 timestamp=self.clock(),
@@ -299,16 +300,47 @@ def _as_replacement(
     found = _earlier_sent(session, partner_id, "855", ack.po_number)
     if found is None:
         return ack
-    earlier, _ = found
-    plan.errors.append(
-        _error(
-            "erp.replaces",
-            f"{partner_id} was sent an 855 for PO {ack.po_number} already (document "
-            f"{earlier}); this one goes out as its replacement (BAK01 05)",
-            severity="warning",
-        )
-    )
+    plan.errors.append(_replaces(partner_id, ack.po_number, found[0]))
     return ack.model_copy(update={"purpose_code": "05", "purpose": Purpose.REPLACE})
+
+
+def _as_late_replacement(
+    session: Session, partner_id: str, plan: OutboundPlan
+) -> Sequence[Sequence[Element]]:
+    """The X12 855's segments, as a replacement after all (BAK01 05) when its PO got an 855
+    after this one was planned: another worker's, committed meanwhile. Checked in the
+    commit, taking turns with that worker as the invoice check does."""
+    body = plan.body
+    assert body is not None
+    po_number = plan.po_number
+    bak = body[0] if body else ()
+    if plan.doc_type != "855" or po_number is None or list(bak[:2]) != ["BAK", "00"]:
+        return body
+    _take_turns(session, partner_id, "855", po_number)
+    found = _earlier_sent(session, partner_id, "855", po_number)
+    if found is None:
+        return body
+    plan.errors.append(_replaces(partner_id, po_number, found[0]))
+    return [["BAK", "05", *bak[2:]], *body[1:]]
+
+
+def _replaces(partner_id: str, po_number: str, earlier: int) -> dict[str, Any]:
+    return _error(
+        "erp.replaces",
+        f"{partner_id} was sent an 855 for PO {po_number} already (document "
+        f"{earlier}); this one goes out as its replacement (BAK01 05)",
+        severity="warning",
+    )
+
+
+def _take_turns(session: Session, partner_id: str, doc_type: str, number: str) -> None:
+    """On PostgreSQL, a lock on (partner, type, number) held until the commit: a second
+    worker checking the same number waits for it, then sees what the first one stored.
+    (SQLite's write lock already makes committing workers take turns.) A transaction
+    takes at most one: each commits one ERP document."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = f"edigate sent {partner_id} {doc_type} {number}"
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 #: The documents a partner must not get twice under one number: the X12 set, or the kind
@@ -334,9 +366,7 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     )
     if not number:
         return None
-    if session.get_bind().dialect.name == "postgresql":
-        key = f"edigate sent {partner_id} {doc_type} {number}"
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    _take_turns(session, partner_id, doc_type, number)
     row = _earlier_sent(session, partner_id, doc_type, plan.po_number, field == number)
     if row is None:
         return None
