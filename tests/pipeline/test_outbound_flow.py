@@ -229,16 +229,9 @@ def test_two_workers_with_the_same_invoice_at_once_send_it_once(gateway: Gateway
     moment: the second one's check waits for the first one's commit and holds its copy."""
     import threading
 
-    from edigate.pipeline.erp_inbox import ERP_CHANNEL
-    from edigate.store import PENDING_INBOUND
-
     acme_order(gateway)
-    drop(gateway, "invoices", INVOICE)
-    drop(gateway, "invoices", INVOICE, name="again.json")
-    assert gateway.erp_inbox.poll() == 2
+    first, second = _twice_for_two_workers(gateway, "invoices", INVOICE)
     store, outbound = gateway.store, gateway.outbound
-    (first,) = store.claim("a", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
-    (second,) = store.claim("b", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
     plan = outbound.plan(outbound.received(first))
     b_done = threading.Event()
     b = threading.Thread(target=lambda: (outbound.process(second, "b"), b_done.set()))
@@ -263,20 +256,13 @@ def test_two_workers_with_an_855_for_one_po_at_once_send_one_original(
     (BAK01 05), or the buyer's system would see two originals for one PO."""
     import threading
 
-    from edigate.pipeline.erp_inbox import ERP_CHANNEL
-    from edigate.store import PENDING_INBOUND
-
     profile = gateway.config.config_dir / "partners/acme-retail.yaml"
     profile.write_text(profile.read_text().replace('"855": auto ', '"855": erp  '))
     gateway._registry.check_every = 0
     acme_order(gateway)
     assert sent(gateway, "855") == []  # no automatic 855 for this partner
-    drop(gateway, "acks", ACK)
-    drop(gateway, "acks", ACK, name="again.json")
-    assert gateway.erp_inbox.poll() == 2
+    first, second = _twice_for_two_workers(gateway, "acks", ACK)
     store, outbound = gateway.store, gateway.outbound
-    (first,) = store.claim("a", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
-    (second,) = store.claim("b", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
     plans = [outbound.plan(outbound.received(doc_id)) for doc_id in (first, second)]
     assert all(p.body is not None and p.body[0][1] == "00" for p in plans)  # both originals
     b_done = threading.Event()
@@ -300,6 +286,19 @@ def test_two_workers_with_an_855_for_one_po_at_once_send_one_original(
     assert purposes == [b"00", b"05"]
     (replacement,) = [d for d in erp_docs(gateway) if d.id == second]
     assert any(e["code"] == "erp.replaces" for e in replacement.errors)
+
+
+def _twice_for_two_workers(gw: Gateway, kind: str, source: Path) -> tuple[int, int]:
+    """The ERP drops ``source`` twice; worker "a" claims the first copy, "b" the second."""
+    from edigate.pipeline.erp_inbox import ERP_CHANNEL
+    from edigate.store import PENDING_INBOUND
+
+    drop(gw, kind, source)
+    drop(gw, kind, source, name="again.json")
+    assert gw.erp_inbox.poll() == 2
+    (first,) = gw.store.claim("a", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
+    (second,) = gw.store.claim("b", PENDING_INBOUND, limit=1, channels=(ERP_CHANNEL,))
+    return first, second
 
 
 def test_a_partner_in_testing_gets_what_the_erp_sends_as_test_interchanges(
