@@ -68,7 +68,7 @@ def receive(
         return
     gateway.worker().run(until_idle=True)
     succeeded = True
-    with gateway.store.session() as session:
+    with gateway.store.reading() as session:
         for receipt in receipts:
             detail = document_detail(session, gateway.store.get(session, receipt.document_id))
             inbound = [c for c in detail["children"] if c["direction"] == Direction.INBOUND]

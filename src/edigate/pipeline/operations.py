@@ -84,7 +84,7 @@ def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
     in the filter, only files that ended rejected or dead are chosen."""
     later = aliased(Document)
     superseded = select(later.id).where(later.reprocess_of_id == Document.id).exists()
-    with store.session() as session:
+    with store.reading() as session:
         query = flt.apply(
             select(Document.id).where(
                 Document.direction == Direction.INBOUND.value,

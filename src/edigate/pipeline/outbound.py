@@ -152,7 +152,7 @@ class OutboundProcessor:
         if refusal is not None:
             plan.errors.append(_error("erp.not_sent", f"{shown}: {refusal}"))
             return plan
-        with self.store.session() as session:
+        with self.store.reading() as session:  # planning only reads: no write lock
             orders = stored_orders(self.store, session, partner.id, parsed.po_numbers)
             if isinstance(document, OrderAck):
                 document = _as_replacement(session, partner.id, document, plan)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import threading
 import uuid
@@ -94,7 +95,6 @@ class Store:
         #: Set when ``receive()`` commits a document: a worker in this process waiting for
         #: work wakes at once instead of at its next poll.
         self.wakeup: Wakeup = threading.Event()
-        self._claims: dict[tuple[Any, ...], _ClaimStatements] = {}
 
     @classmethod
     def open(cls, data_dir: Path | str, url: str | None = None, **kwargs: Any) -> Store:
@@ -429,16 +429,14 @@ class Store:
             "stale": now - dt.timedelta(seconds=lease_seconds),
             "worker": worker,
         }
-        shape = (
+        claims = _claim_statements(
+            self.engine.dialect.name,
             tuple(statuses),
             direction,
             None if channels is None else tuple(channels),
             tuple(exclude_channels),
             limit,
         )
-        claims = self._claims.get(shape)
-        if claims is None:
-            claims = self._claims[shape] = _claim_statements(self.engine.dialect.name, *shape)
         if claims.peek is not None:
             # SQLite: look first, without the write lock. An idle worker (or one woken
             # for a file another worker took) then costs one read, not a write
@@ -644,6 +642,7 @@ class _ClaimStatements:
     claim: Update
 
 
+@functools.lru_cache(maxsize=64)
 def _claim_statements(
     dialect: str,
     statuses: tuple[Status, ...],
@@ -652,9 +651,10 @@ def _claim_statements(
     exclude_channels: tuple[str, ...],
     limit: int,
 ) -> _ClaimStatements:
-    """The statements of one claim shape, with ``now``, ``stale`` and ``worker`` as
-    parameters: one UPDATE over the due ids (SKIP LOCKED on PostgreSQL; SQLite's writers
-    take turns anyway, so the subquery sees what the worker before committed)."""
+    """The statements of one claim shape, built once (a lane claims with the same shape
+    every round), with ``now``, ``stale`` and ``worker`` as parameters: one UPDATE over the
+    due ids (SKIP LOCKED on PostgreSQL; SQLite's writers take turns anyway, so the subquery
+    sees what the worker before committed)."""
     due_now = [
         Document.status.in_([s.value for s in statuses]),
         or_(Document.next_attempt_at.is_(None), Document.next_attempt_at <= bindparam("now")),
