@@ -196,6 +196,32 @@ def test_an_invoice_or_asn_number_sent_already_is_held_unless_it_replaces(
     assert len(sent(gateway, doc_type)) == 2
 
 
+def test_an_invoice_number_sent_already_on_another_po_is_held_too(gateway: Gateway) -> None:
+    """An invoice number is the partner's AP's key whichever PO it bills: the ERP reusing
+    INV-26-009230 for another order is held, and the error names the earlier PO."""
+    acme_order(gateway)
+    drop(gateway, "invoices", INVOICE)
+    other_po = json.loads(INVOICE.read_text())
+    other_po["po_number"] = "4500099999"
+    # Another PO than any ACME sent: the folder names the partner.
+    drop(gateway, "invoices/acme-retail", json.dumps(other_po), name="other-po.json")
+    run(gateway)
+    (first,) = sent(gateway, "810")
+    assert first.po_number == "4500012345"
+    (held,) = [d for d in erp_docs(gateway) if d.status == "duplicate"]
+    (error,) = [e for e in held.errors if e["code"] == "erp.duplicate"]
+    assert f"as document {first.id} (" in error["message"]
+    assert "for PO 4500012345" in error["message"]
+
+    other_po["invoice_number"] = "INV-26-009231"
+    drop(gateway, "invoices/acme-retail", json.dumps(other_po), name="renumbered.json")
+    run(gateway)
+    assert sorted(d.invoice_number for d in sent(gateway, "810")) == [
+        "INV-26-009230",
+        "INV-26-009231",
+    ]
+
+
 def test_a_csv_partners_invoice_number_sent_already_is_held_too(gateway: Gateway) -> None:
     """The duplicate guard is not X12's alone: Initech gets its invoices as CSV files."""
     csv_order = (ROOT / "samples/csv/initech-orders.csv").read_bytes()

@@ -367,15 +367,18 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     if not number:
         return None
     _take_turns(session, partner_id, doc_type, number)
-    row = _earlier_sent(session, partner_id, doc_type, plan.po_number, field == number)
+    # Any PO: the partner's AP knows the number, whichever order it came with.
+    row = _earlier_sent(session, partner_id, doc_type, None, field == number)
     if row is None:
         return None
-    earlier_id, status = row
+    earlier_id, status, earlier_po = row
+    po = "" if earlier_po in (None, plan.po_number) else f", for PO {earlier_po}"
     return _error(
         "erp.duplicate",
         f"{what} {number} was already sent to {partner_id} as document {earlier_id} "
-        f"({status}); this one is held, not sent. To send that document again: 'edigate "
-        f"resend {earlier_id}'; for a corrected {what}, set purpose_code 05 (replace)",
+        f"({status}{po}); this one is held, not sent. To send that document again: "
+        f"'edigate resend {earlier_id}'; for a corrected {what}, set purpose_code 05 "
+        "(replace)",
     )
 
 
@@ -385,10 +388,11 @@ def _earlier_sent(
     doc_type: str,
     po_number: str | None,
     *more: ColumnElement[bool],
-) -> tuple[int, str] | None:
+) -> tuple[int, str, str | None] | None:
     """The first ``doc_type`` this partner was sent (or is being sent: any status but dead)
-    for ``po_number`` (the indexed column; None: any PO), with ``more`` conditions."""
-    query = select(Document.id, Document.status).where(
+    for ``po_number`` (None: any PO), with ``more`` conditions: its id, status and PO.
+    (Indexed: the PO number, and the partner's invoice numbers and shipment IDs.)"""
+    query = select(Document.id, Document.status, Document.po_number).where(
         Document.partner_id == partner_id,
         Document.direction == Direction.OUTBOUND.value,
         Document.doc_type == doc_type,
@@ -398,7 +402,7 @@ def _earlier_sent(
     if po_number is not None:
         query = query.where(Document.po_number == po_number)
     row = session.execute(query.order_by(Document.id).limit(1)).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def stored_orders(

@@ -93,6 +93,8 @@ class Document(Base):
         Index("ix_documents_interchange", "partner_id", "interchange_control"),
         Index("ix_documents_blob", "blob_sha256"),
         Index("ix_documents_po", "po_number"),
+        Index("ix_documents_invoice", "partner_id", "invoice_number"),
+        Index("ix_documents_shipment", "partner_id", "shipment_id"),
         Index("ix_documents_parent", "parent_id"),
         Index("ix_documents_correlation", "correlation_id"),
     )
