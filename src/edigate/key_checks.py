@@ -15,11 +15,11 @@ from typing import Literal
 import paramiko
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from .channels.sftp_binding import sftp_key_file
 from .config import As2Config, GatewayConfig
 from .errors import ConfigError
 from .partners import Partner, Registry
-from .partners.profile import SftpPush
-from .pipeline.dispatch import push_key_file
+from .partners.profile import SftpPush, SftpRemote
 from .secret_files import check_private_file, check_readable_file
 
 log = logging.getLogger("edigate.serve")
@@ -37,15 +37,19 @@ def key_checks(
     config: GatewayConfig, registry: Registry, *, deliveries: bool = True, listeners: bool = True
 ) -> list[KeyCheck]:
     """The private keys this process will need, checked now rather than at the first
-    delivery or handshake: each ``sftp_push`` partner's client key (``deliveries``: this
-    process runs a worker) and the AS2 endpoint's TLS key (``listeners``, AS2 enabled).
+    delivery, poll or handshake: each ``sftp_push`` partner's client key (``deliveries``:
+    this process runs a worker), each ``sftp_poll`` partner's and the AS2 endpoint's TLS
+    key (``listeners``: this process runs the channels).
 
     An error stops ``serve`` (see :func:`require_keys`); a warning is logged.
     """
     checks: list[KeyCheck] = []
-    if deliveries:
-        for partner in registry:
-            checks += _push_key_checks(partner, config.sftp.client_key)
+    for partner in registry:
+        out, poll = partner.profile.outbound, partner.profile.inbound.sftp_poll
+        if deliveries and isinstance(out, SftpPush):
+            checks += _sftp_key_checks(partner, out, "outbound", config.sftp.client_key)
+        if listeners and poll is not None:
+            checks += _sftp_key_checks(partner, poll, "inbound.sftp_poll", config.sftp.client_key)
     if listeners and config.as2.enabled:
         checks += _tls_key_checks(config.as2)
     return checks
@@ -63,25 +67,32 @@ def require_keys(checks: list[KeyCheck]) -> None:
         raise ConfigError("cannot start:\n  " + "\n  ".join(errors))
 
 
-def _push_key_checks(partner: Partner, client_key: Path | None) -> list[KeyCheck]:
-    out = partner.profile.outbound
-    if not isinstance(out, SftpPush):
-        return []
+def _sftp_key_checks(
+    partner: Partner, settings: SftpRemote, where: str, client_key: Path | None
+) -> list[KeyCheck]:
+    """The key we log in to ``partner``'s server with, for ``where``: ``outbound`` (an
+    sftp_push delivery) or ``inbound.sftp_poll`` (fetching their files)."""
     source = partner.profile_source
-    path = push_key_file(partner, client_key)
+    path = sftp_key_file(partner, settings, client_key)
+    at = tuple(where.split("."))
+    channel, towards, failing = (
+        ("sftp_push", "to", "every delivery to it")
+        if where == "outbound"
+        else ("sftp_poll", "of", "every poll of it")
+    )
     if path is None:
         # A warning: the shipped example profile relies on [sftp] client_key, which a
         # gateway that never delivers to this partner need not set.
         message = (
-            f"partner {partner.id}: sftp_push to {out.username}@{out.host} names no key_path "
-            "and edigate.toml sets no [sftp] client_key: every delivery to it will fail"
+            f"partner {partner.id}: {channel} {towards} {settings.username}@{settings.host} "
+            f"names no key_path and edigate.toml sets no [sftp] client_key: {failing} will fail"
         )
-        return [KeyCheck("warning", source.error(message, ("outbound",)))]
+        return [KeyCheck("warning", source.error(message, at))]
     loc: tuple[str, ...]
-    if out.key_path:
-        what, loc = f"partner {partner.id}: sftp_push client key", ("outbound", "key_path")
+    if settings.key_path:
+        what, loc = f"partner {partner.id}: {channel} client key", (*at, "key_path")
     else:
-        what, loc = f"[sftp] client_key (for partner {partner.id})", ("outbound",)
+        what, loc = f"[sftp] client_key (for partner {partner.id})", at
     try:
         check_readable_file(path, "the file")
         check_private_file(path, "the file")
@@ -91,7 +102,7 @@ def _push_key_checks(partner: Partner, client_key: Path | None) -> list[KeyCheck
     try:
         paramiko.PKey.from_path(path)
     except (paramiko.PasswordRequiredException, TypeError):  # TypeError: OpenSSH format
-        message = f"{what} {path} is protected by a passphrase, which deliveries cannot give"
+        message = f"{what} {path} is protected by a passphrase, which edigate cannot give"
         return [KeyCheck("error", source.error(message, loc))]
     except (paramiko.SSHException, OSError, ValueError) as exc:
         message = f"{what} {path} is not a private key that can be loaded: {exc}"

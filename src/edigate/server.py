@@ -31,6 +31,7 @@ from .channels.base import Handler, store_handler
 from .channels.email import SmtpInbound
 from .channels.folder import FolderInbound
 from .channels.sftp_auth import Account, StaticAccounts
+from .channels.sftp_binding import PartnerSftpPolls
 from .channels.sftp_server import SftpServer
 from .errors import ConfigError, EdigateError, StoreUnavailableError
 from .key_checks import key_checks, require_keys
@@ -106,6 +107,7 @@ class GatewayServer:
         self.as2: As2Server | None = None
         self.smtp: SmtpInbound | None = None
         self.folders: list[FolderInbound] = []
+        self.sftp_polls: PartnerSftpPolls | None = None
         self.worker: Worker | None = None
         self._worker_thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -163,6 +165,10 @@ class GatewayServer:
                 watcher.start()
                 self.folders.append(watcher)
                 log.info("watching %s for %s", folder.path, folder.partner or "any partner")
+            self.sftp_polls = PartnerSftpPolls(
+                gw.registry, handler, client_key=config.sftp.client_key, on_event=self._event
+            )
+            self.sftp_polls.start()
         processes = self.worker_processes
         if processes is None:
             processes = config.worker.processes
@@ -275,6 +281,8 @@ class GatewayServer:
             self.smtp.stop()
         for watcher in self.folders:
             watcher.stop()
+        if self.sftp_polls is not None:
+            self.sftp_polls.stop()
         if self.worker is not None:
             self.worker.stop()
         if self._worker_thread is not None:

@@ -19,11 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edigate import secret_files
 from edigate.app import Gateway
+from edigate.channels.sftp_binding import sftp_key_file
 from edigate.cli.main import cli
 from edigate.config import load_config
 from edigate.errors import ConfigError
 from edigate.key_checks import key_checks
-from edigate.pipeline.dispatch import push_key_file
+from edigate.partners.profile import SftpPush
 from edigate.server import GatewayServer
 
 from ..channels.conftest import make_tls_identity
@@ -161,7 +162,8 @@ def test_a_relative_key_path_is_the_config_dirs_for_the_check_and_the_delivery(
     assert f"{key} is not a private key that can be loaded" in message
     partner = gateway.registry().get("globex-dist")
     assert partner is not None
-    assert push_key_file(partner, None) == key
+    assert isinstance(partner.profile.outbound, SftpPush)
+    assert sftp_key_file(partner, partner.profile.outbound, None) == key
 
 
 def test_the_gateway_client_key_serves_partners_without_key_path(tmp_path: Path) -> None:
@@ -177,7 +179,8 @@ def test_the_gateway_client_key_serves_partners_without_key_path(tmp_path: Path)
     gateway = Gateway(config)
     partner = gateway.registry().get("globex-dist")
     assert partner is not None
-    assert push_key_file(partner, key) == key
+    assert isinstance(partner.profile.outbound, SftpPush)
+    assert sftp_key_file(partner, partner.profile.outbound, key) == key
     assert key_checks(gateway.config, gateway.registry(), listeners=False) == []
     key.chmod(0o644)
     (check,) = key_checks(gateway.config, gateway.registry(), listeners=False)

@@ -133,3 +133,18 @@ def test_list_shows_an_sftp_push_partner_and_its_pinned_host_key(config_copy: Pa
     result = CliRunner().invoke(partners, ["list", "--json", "--config-dir", str(config_copy)])
     rows = {row["id"]: row for row in json.loads(result.output)}
     assert rows["globex-dist"]["outbound"]["host_key_fingerprint"].startswith("SHA256:EXAMPLE")
+
+
+def test_list_shows_a_partner_we_poll(config_copy: Path, edit: Edit) -> None:
+    poll = (
+        "inbound:\n  sftp_poll: {host: sftp.acme.example, username: vendor981, folder: outbound,"
+        ' host_key_fingerprint: "SHA256:' + "A" * 43 + '", interval_seconds: 300}\n'
+    )
+    edit(config_copy / "partners/acme-retail.yaml", "inbound:\n", poll)
+    result = CliRunner().invoke(partners, ["list", str(config_copy)])
+    assert result.exit_code == 0, result.output
+    (acme,) = [line for line in result.output.splitlines() if line.startswith("acme-retail")]
+    assert "sftp_poll vendor981@sftp.acme.example:22/outbound every 300 s" in acme
+    result = CliRunner().invoke(partners, ["list", "--json", str(config_copy)])
+    (row,) = [r for r in json.loads(result.output) if r["id"] == "acme-retail"]
+    assert row["inbound"]["sftp_poll"]["folder"] == "outbound"

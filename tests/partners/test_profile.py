@@ -214,3 +214,16 @@ def test_a_partners_transaction_limit_bounds_what_the_reader_keeps() -> None:
     ]
     assert ErrorCode.TRANSACTION_TOO_LARGE not in [f.code for f in whole.findings]
     assert len(whole.segments) > 200
+
+
+def test_inbound_sftp_poll_pins_the_host_key_and_keeps_its_timings_sane() -> None:
+    poll = {"host": "sftp.acme.example", "username": "vendor981"}
+    fingerprint = "SHA256:" + "A" * 43
+    p = _profile(inbound={"sftp_poll": {**poll, "host_key_fingerprint": fingerprint}})
+    assert p.inbound.sftp_poll is not None
+    assert (p.inbound.sftp_poll.folder, p.inbound.sftp_poll.interval_seconds) == (".", 60)
+    with pytest.raises(ValidationError, match="host_key_fingerprint"):
+        _profile(inbound={"sftp_poll": poll})  # never learned on first contact
+    for bad in ({"interval_seconds": 0}, {"settle_seconds": -1}, {"port": 0}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            _profile(inbound={"sftp_poll": {**poll, "host_key_fingerprint": fingerprint, **bad}})

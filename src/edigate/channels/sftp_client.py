@@ -342,7 +342,7 @@ class SftpPoller:
         self.settle_seconds = settle_seconds
         self.channel = channel
         self.events = Events(log, on_event)
-        self.loop = PollLoop(self.poll_once, interval, f"sftp-poll {endpoint.label}")
+        self.loop = PollLoop(self._round, interval, f"sftp-poll {endpoint.label}")
         self._stored: set[tuple[str, int, int]] = set()  # stored, but not yet removed remotely
 
     def start(self) -> None:
@@ -350,6 +350,19 @@ class SftpPoller:
 
     def stop(self) -> None:
         self.loop.stop()
+
+    def _round(self) -> None:
+        """One round of the background loop. A server that cannot be reached was reported
+        (``poll_failed``); one that fails while listing (a folder that does not exist, a
+        dropped connection) is reported here, once a round, without a traceback."""
+        try:
+            self.poll_once()
+        except SftpConnectionError:
+            pass
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            self.events.emit(
+                "poll_failed", logging.WARNING, **self._fields(), error=f"{self.remote_dir}: {exc}"
+            )
 
     def poll_once(self) -> list[Receipt]:
         """One round; raises SftpConnectionError when the server cannot be reached."""

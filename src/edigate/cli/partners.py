@@ -111,6 +111,7 @@ def describe(partner: Partner) -> dict[str, Any]:
                 "keys": [parse_authorized_key(k).fingerprint for k in sftp.public_keys],
                 "password": sftp.password_hash is not None,
             },
+            "sftp_poll": None if inbound.sftp_poll is None else inbound.sftp_poll.model_dump(),
             "as2": None if inbound.as2 is None else inbound.as2.model_dump(),
             "email": [] if inbound.email is None else list(inbound.email.senders),
         },
@@ -179,6 +180,10 @@ def _inbound(inbound: dict[str, Any]) -> str:
         how = [f"{len(sftp['keys'])} key(s)"] if sftp["keys"] else []
         how += ["password"] if sftp["password"] else []
         parts.append(f"sftp {sftp['username']} ({', '.join(how)})")
+    poll = inbound["sftp_poll"]
+    if poll is not None:
+        where = f"{poll['username']}@{poll['host']}:{poll['port']}/{poll['folder']}"
+        parts.append(f"sftp_poll {where} every {poll['interval_seconds']:g} s")
     if inbound["as2"] is not None:
         parts.append(f"as2 {inbound['as2']['partner_id']}")
     if inbound["email"]:

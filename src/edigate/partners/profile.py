@@ -21,6 +21,8 @@ Annotated example::
     ack: {functional: "997", ta1: on_error, "855": auto, duplicate_window_days: 30}
     inbound:
       sftp: {username: acme, public_keys: ["ssh-ed25519 AAAA... acme"]}
+      sftp_poll: {host: sftp.acme.example, username: vendor981, folder: outbound,
+                  host_key_fingerprint: "SHA256:...", interval_seconds: 60}
       as2: {partner_id: ACME, our_id: EDIGATE, partner_certificate: certs/acme.pem}
       email: {senders: [edi@acme-retail.example]}
     outbound: {type: sftp_pickup, folder: out}
@@ -212,8 +214,33 @@ class EmailInbound(Strict):
     senders: Annotated[list[Email], Field(min_length=1)]
 
 
+class SftpRemote(Strict):
+    """A login to the partner's own SFTP server; its host key must be pinned."""
+
+    host: Text
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    username: Text
+    #: Our private key file (relative to the config dir); omitted: the gateway's client key.
+    key_path: Text | None = None
+    host_key_fingerprint: Annotated[str, AfterValidator(_fingerprint)]
+
+
+class SftpPoll(SftpRemote):
+    """We fetch the partner's files from a folder on its SFTP server, every
+    ``interval_seconds``. A file is taken when its size and time held still for
+    ``settle_seconds`` and its name is final (no dotfile, ``.tmp``, ``.part``) and matches
+    ``pattern``; it is removed there (or moved into ``archive_folder``) only once stored."""
+
+    folder: Text = "."
+    pattern: Text = "*"
+    archive_folder: Text | None = None
+    interval_seconds: Annotated[float, Field(ge=1, le=86400)] = 60.0
+    settle_seconds: Annotated[float, Field(ge=0, le=600)] = 1.0
+
+
 class Inbound(Strict):
     sftp: SftpAccount | None = None
+    sftp_poll: SftpPoll | None = None
     as2: As2Identity | None = None
     email: EmailInbound | None = None
 
@@ -225,16 +252,10 @@ class SftpPickup(Strict):
     folder: Annotated[str, AfterValidator(_relative)] = "out"
 
 
-class SftpPush(Strict):
-    """We upload to the partner's SFTP server; its host key must be pinned."""
+class SftpPush(SftpRemote):
+    """We upload to the partner's SFTP server."""
 
     type: Literal["sftp_push"]
-    host: Text
-    port: Annotated[int, Field(ge=1, le=65535)] = 22
-    username: Text
-    #: Our private key file (relative to the config dir); omitted: the gateway's client key.
-    key_path: Text | None = None
-    host_key_fingerprint: Annotated[str, AfterValidator(_fingerprint)]
     folder: Text = "."
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..channels.as2.asyncmdn import PendingMdnLog
-from ..channels.as2_binding import As2Outbound, apply_mdn_outcome, config_dir_of
+from ..channels.as2_binding import As2Outbound, apply_mdn_outcome
 from ..channels.base import (
     BatchChannel,
     Delivery,
@@ -37,7 +37,8 @@ from ..channels.base import (
 )
 from ..channels.email import EmailOutbound
 from ..channels.folder import FolderOutbound
-from ..channels.sftp_client import SftpEndpoint, SftpPush
+from ..channels.sftp_binding import sftp_endpoint
+from ..channels.sftp_client import SftpPush
 from ..channels.sftp_pickup import SftpPickup
 from ..config import SmtpOutConfig
 from ..errors import EdigateError, StoreError
@@ -108,16 +109,6 @@ class ErpChannel:
 
     def close(self) -> None:
         pass
-
-
-def push_key_file(partner: Partner, client_key: Path | None) -> Path | None:
-    """The SSH client key a delivery to this ``sftp_push`` partner logs in with: its
-    profile's ``key_path`` (relative to the config folder, like every profile path), else
-    the gateway's own ``[sftp] client_key``; None when neither is set."""
-    settings = partner.profile.outbound
-    if isinstance(settings, PushSettings) and settings.key_path:
-        return config_dir_of(partner) / settings.key_path
-    return client_key
 
 
 class Routes:
@@ -207,13 +198,7 @@ class Routes:
         if isinstance(settings, PushSettings):
             key = f"push:{partner.id}"
             if key not in self._cache:
-                endpoint = SftpEndpoint(
-                    settings.host,
-                    settings.username,
-                    settings.host_key_fingerprint,
-                    port=settings.port,
-                    private_key_path=push_key_file(partner, self.client_key),
-                )
+                endpoint = sftp_endpoint(partner, settings, self.client_key)
                 self._cache[key] = SftpPush(endpoint, remote_dir=settings.folder)
             return self._cache[key]
         if isinstance(settings, As2Out):
