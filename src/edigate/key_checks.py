@@ -75,19 +75,18 @@ def _sftp_key_checks(
     source = partner.profile_source
     path = sftp_key_file(partner, settings, client_key)
     at = tuple(where.split("."))
-    channel, towards, failing = (
-        ("sftp_push", "to", "every delivery to it")
-        if where == "outbound"
-        else ("sftp_poll", "of", "every poll of it")
-    )
+    push = where == "outbound"
+    channel = "sftp_push" if push else "sftp_poll"
     if path is None:
-        # A warning: the shipped example profile relies on [sftp] client_key, which a
-        # gateway that never delivers to this partner need not set.
+        # For a push, a warning: the shipped example profile relies on [sftp] client_key,
+        # which a gateway that never delivers to this partner need not set. A poll would
+        # start now and never log in: an error.
+        towards, failing = ("to", "every delivery to it") if push else ("of", "it")
         message = (
             f"partner {partner.id}: {channel} {towards} {settings.username}@{settings.host} "
             f"names no key_path and edigate.toml sets no [sftp] client_key: {failing} will fail"
         )
-        return [KeyCheck("warning", source.error(message, at))]
+        return [KeyCheck("warning" if push else "error", source.error(message, at))]
     loc: tuple[str, ...]
     if settings.key_path:
         what, loc = f"partner {partner.id}: {channel} client key", (*at, "key_path")

@@ -4,7 +4,11 @@ as ACME's and processes them; the file leaves their server only once stored."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +19,7 @@ from sqlalchemy import select
 from edigate.app import Gateway
 from edigate.channels.base import store_handler
 from edigate.channels.sftp_auth import Account, StaticAccounts
+from edigate.channels.sftp_binding import PartnerSftpPolls
 from edigate.channels.sftp_server import SftpServer
 from edigate.config import load_config
 from edigate.errors import ConfigError
@@ -189,5 +194,76 @@ def test_serve_refuses_to_start_when_the_poll_key_is_missing(setup: Setup) -> No
         server.stop()
         gateway.close()
     message = str(refused.value)
+    assert re.search(r"partners/acme-retail\.yaml:\d+: inbound\.sftp_poll\.key_path: ", message)
     assert "partner acme-retail: sftp_poll client key" in message
-    assert "keys/nothing_here" in message and "inbound.sftp_poll.key_path" in message
+    assert "keys/nothing_here" in message
+
+
+def test_serve_refuses_to_start_a_poll_with_no_key_at_all(setup: Setup) -> None:
+    setup.profile(setup.poll_block(key_path=None))
+    gateway = setup.gateway()  # and edigate.toml sets no [sftp] client_key
+    server = GatewayServer(gateway)
+    try:
+        with pytest.raises(ConfigError) as refused:
+            server.start()
+    finally:
+        server.stop()
+        gateway.close()
+    message = str(refused.value)
+    assert re.search(r"partners/acme-retail\.yaml:\d+: inbound\.sftp_poll: ", message)
+    assert "sftp_poll of vendor981@127.0.0.1 names no key_path" in message
+    assert "no [sftp] client_key" in message
+
+
+def test_serve_stops_every_poller_thread(setup: Setup) -> None:
+    setup.profile(setup.poll_block())
+    gateway = setup.gateway()
+    server = GatewayServer(gateway)
+    server.start()
+    try:
+        assert server.sftp_polls is not None and server.sftp_polls.threads_alive == 1
+    finally:
+        server.stop()
+        gateway.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("sftp-poll")]
+
+
+def test_a_changed_partner_gets_no_second_poller_while_the_first_is_in_a_round(
+    setup: Setup, store: Store
+) -> None:
+    """The old poller is stuck connecting (their server takes its time to answer): its
+    successor starts only once it has ended, never beside it on the same folder."""
+    stall = socket.socket()
+    stall.bind(("127.0.0.1", 0))
+    stall.listen()
+    held: list[socket.socket] = []
+
+    def answer_slowly() -> None:
+        while True:
+            try:
+                conn, _ = stall.accept()
+            except OSError:
+                return
+            held.append(conn)
+            time.sleep(1.5)
+            conn.close()
+
+    threading.Thread(target=answer_slowly, daemon=True).start()
+    setup.profile(setup.poll_block(port=stall.getsockname()[1]))
+    gateway = setup.gateway()
+    gateway._registry.check_every = 0
+    polls = PartnerSftpPolls(gateway.registry, store_handler(store), check_every=60)
+    try:
+        polls.start()
+        assert polls.partners == ["acme-retail"]
+        time.sleep(0.2)  # its first round is connecting now
+        setup.profile(setup.poll_block(port=stall.getsockname()[1], interval_seconds=2))
+        polls.sync()
+        assert polls.partners == [] and polls.threads_alive == 1  # the old one, ending
+        assert wait_until(lambda: (polls.sync(), polls.partners)[1] == ["acme-retail"], 10)
+        assert polls.threads_alive == 1
+    finally:
+        polls.stop()
+        stall.close()
+        gateway.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("sftp-poll")]

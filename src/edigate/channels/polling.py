@@ -44,10 +44,35 @@ class PollLoop:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the round in progress (a file being stored is finished first)."""
+        self.request_stop()
+        self.join(timeout)
+
+    def request_stop(self) -> None:
+        """Ask the loop to end after its round, without waiting (see :meth:`join`)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` for the thread to end; True once it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
             self._thread = None
+        return True
+
+    @property
+    def alive(self) -> bool:
+        """The thread is still running (a round may be in progress after a stop request)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def pause(self, seconds: float) -> bool:
+        """Sleep inside a round, ending early on a stop request; True when asked to stop."""
+        return self._stop.wait(seconds)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     def __enter__(self) -> PollLoop:
         self.start()

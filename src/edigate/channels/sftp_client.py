@@ -332,6 +332,7 @@ class SftpPoller:
         interval: float = 60.0,
         on_event: EventSink | None = None,
         channel: str = "sftp_poll",
+        stored: set[tuple[str, int, int]] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.handler = handler
@@ -343,7 +344,8 @@ class SftpPoller:
         self.channel = channel
         self.events = Events(log, on_event)
         self.loop = PollLoop(self._round, interval, f"sftp-poll {endpoint.label}")
-        self._stored: set[tuple[str, int, int]] = set()  # stored, but not yet removed remotely
+        # Stored, but not yet removed remotely (shared with a poller that replaces this one).
+        self._stored: set[tuple[str, int, int]] = set() if stored is None else stored
 
     def start(self) -> None:
         self.loop.start()
@@ -375,11 +377,13 @@ class SftpPoller:
             first = self._look(conn)
             if not first:
                 return []
-            if self.settle_seconds > 0:
-                time.sleep(self.settle_seconds)
+            if self.settle_seconds > 0 and self.loop.pause(self.settle_seconds):
+                return []  # stopping: the files wait for the next poller
             second = self._look(conn)
             receipts = []
             for name, sig in sorted(first.items()):
+                if self.loop.stopping:
+                    break
                 receipt = self._take(conn, name, sig, second.get(name))
                 if receipt is not None:
                     receipts.append(receipt)
