@@ -15,11 +15,12 @@ from typing import Literal
 import paramiko
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from .channels.as2_binding import config_dir_of, load_our_private_key
 from .channels.sftp_binding import sftp_key_file
 from .config import As2Config, GatewayConfig
 from .errors import ConfigError
 from .partners import Partner, Registry
-from .partners.profile import SftpPush, SftpRemote
+from .partners.profile import As2Out, SftpPush, SftpRemote
 from .secret_files import check_private_file, check_readable_file
 
 log = logging.getLogger("edigate.serve")
@@ -39,7 +40,8 @@ def key_checks(
     """The private keys this process will need, checked now rather than at the first
     delivery, poll or handshake: each ``sftp_push`` partner's client key (``deliveries``:
     this process runs a worker), each ``sftp_poll`` partner's and the AS2 endpoint's TLS
-    key (``listeners``: this process runs the channels).
+    key (``listeners``: this process runs the channels), and our AS2 private key toward
+    each AS2 partner (either: it decrypts what they send and signs what we send).
 
     An error stops ``serve`` (see :func:`require_keys`); a warning is logged.
     """
@@ -50,6 +52,8 @@ def key_checks(
             checks += _sftp_key_checks(partner, out, "outbound", config.sftp.client_key)
         if listeners and poll is not None:
             checks += _sftp_key_checks(partner, poll, "inbound.sftp_poll", config.sftp.client_key)
+        if (listeners and config.as2.enabled) or (deliveries and isinstance(out, As2Out)):
+            checks += _as2_key_checks(partner)
     if listeners and config.as2.enabled:
         checks += _tls_key_checks(config.as2)
     return checks
@@ -106,6 +110,23 @@ def _sftp_key_checks(
     except (paramiko.SSHException, OSError, ValueError) as exc:
         message = f"{what} {path} is not a private key that can be loaded: {exc}"
         return [KeyCheck("error", source.error(message, loc))]
+    return []
+
+
+def _as2_key_checks(partner: Partner) -> list[KeyCheck]:
+    """Our AS2 private key toward ``partner`` (it decrypts their messages and signs our
+    MDNs and messages): unreadable, not a key, or readable by others stops the process,
+    as one shared by every AS2 partner would fail them all."""
+    ids = partner.profile.inbound.as2
+    if ids is None or not ids.our_private_key:
+        return []
+    path = config_dir_of(partner) / ids.our_private_key
+    try:
+        load_our_private_key(path)
+    except ConfigError as exc:
+        message = f"partner {partner.id}: our AS2 private key {path}: {exc.detail}"
+        loc = ("inbound", "as2", "our_private_key")
+        return [KeyCheck("error", partner.profile_source.error(message, loc))]
     return []
 
 

@@ -15,6 +15,7 @@ from edigate.channels.sftp_client import SftpConnectionError, SftpEndpoint, conn
 from edigate.config import load_config
 from edigate.demo import prepare, project_root
 from edigate.errors import ConfigError
+from edigate.key_checks import key_checks, require_keys
 from edigate.secret_files import check_private_file, write_private_file
 
 
@@ -79,8 +80,17 @@ def test_an_as2_private_key_readable_by_others_is_refused_at_its_profile_line(
         # At startup, serve logs it among the certificate checks (as an error).
         errors = [str(c) for c in certificate_checks(gateway.registry()) if c.severity == "error"]
         assert any(f"chmod 600 {key}" in e for e in errors), errors
+        # And refuses to start: every AS2 partner sharing this key would fail.
+        (check,) = key_checks(gateway.config, gateway.registry(), deliveries=False)
+        assert check.severity == "error"
+        assert "globex-dist.yaml:" in str(check.problem)
+        assert "inbound.as2.our_private_key" in str(check.problem)
+        assert f"our AS2 private key {key}" in str(check.problem)
+        with pytest.raises(ConfigError, match=f"chmod 600 {key}"):
+            require_keys([check])
     finally:
         key.chmod(0o600)
+    assert key_checks(gateway.config, gateway.registry(), deliveries=False) == []
 
 
 def test_an_sftp_push_key_readable_by_others_is_refused_before_connecting(

@@ -98,7 +98,7 @@ def _stamp(path: Path | None) -> tuple[str, int, int] | None:
     return (str(path), st.st_mtime_ns, st.st_size)
 
 
-def _load_private_key(path: Path) -> rsa.RSAPrivateKey:
+def load_our_private_key(path: Path) -> rsa.RSAPrivateKey:
     """Our AS2 private key, refused when group or others can read the file."""
     check_private_file(path, "AS2 private key")
     return load_private_key(path)
@@ -130,7 +130,7 @@ def build_as2_partner(partner: Partner) -> As2Partner:
         except ConfigError as exc:
             raise source.error(f"{path}: {exc.detail}", ("inbound", "as2", key)) from exc
 
-    our_key: rsa.RSAPrivateKey = load("our_private_key", _load_private_key)
+    our_key: rsa.RSAPrivateKey = load("our_private_key", load_our_private_key)
     our_cert: x509.Certificate = load("our_certificate", lambda p: load_certificates(p)[0])
     if not check_key_matches(our_key, our_cert):
         raise source.error(
@@ -621,7 +621,7 @@ def certificate_checks(
             continue
         loc = ("inbound", "as2", "our_private_key")
         try:
-            our_key = _load_private_key(key_path)
+            our_key = load_our_private_key(key_path)
         except ConfigError as exc:
             checks.append(CertCheck("error", source.error(f"{key_path}: {exc.detail}", loc)))
             continue
