@@ -94,8 +94,14 @@ class SftpConfig(BaseModel):
     host_key: Path | None = Field(None, description="Defaults to <data_dir>/sftp_host_key.")
     client_key: Path | None = Field(
         None,
-        description="The gateway's own SSH client key, for sftp_push partners whose profile "
-        "names no key_path.",
+        description="The gateway's own SSH client key, for sftp_push and sftp_poll partners "
+        "whose profile names no key_path.",
+    )
+    retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="Delete files a partner left in its out/ folder for longer than this "
+        "(checked hourly by serve); unset: they stay until the partner deletes them.",
     )
 
 
@@ -108,6 +114,15 @@ class FolderConfig(BaseModel):
     partner: str | None = None
     settle_seconds: float = Field(2.0, ge=0)
     interval: float = Field(2.0, gt=0)
+    pattern: str = Field("*", description="Only names matching this are taken (case-sensitive).")
+    archive: Path | None = Field(None, description="Where taken files go; <path>/archive.")
+    delete: bool = Field(False, description="Delete taken files (once stored) instead.")
+
+    @model_validator(mode="after")
+    def _archive_or_delete(self) -> FolderConfig:
+        if self.delete and self.archive is not None:
+            raise ValueError("archive and delete = true exclude each other")
+        return self
 
 
 class As2Config(BaseModel):
@@ -260,7 +275,13 @@ def load_config(
                 }
             ),
             "folders": [
-                f.model_copy(update={"path": _resolve(base, f.path)}) for f in config.folders
+                f.model_copy(
+                    update={
+                        "path": _resolve(base, f.path),
+                        "archive": _resolve(base, f.archive) if f.archive else None,
+                    }
+                )
+                for f in config.folders
             ],
             "as2": config.as2.model_copy(
                 update={

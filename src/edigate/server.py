@@ -30,8 +30,10 @@ from .channels.as2_binding import (
 from .channels.base import Handler, store_handler
 from .channels.email import SmtpInbound
 from .channels.folder import FolderInbound
+from .channels.polling import PollLoop
 from .channels.sftp_auth import Account, StaticAccounts
 from .channels.sftp_binding import PartnerSftpPolls
+from .channels.sftp_pickup import SftpPickup
 from .channels.sftp_server import SftpServer
 from .errors import ConfigError, EdigateError, StoreUnavailableError
 from .key_checks import key_checks, require_keys
@@ -42,6 +44,9 @@ from .wakeups import WorkerWakers
 from .worker_processes import WorkerProcesses
 
 log = logging.getLogger("edigate.serve")
+
+#: How often serve deletes pickup files past ``[sftp] retention_days``.
+RETENTION_CHECK_SECONDS = 3600.0
 
 
 class RegistryAccounts:
@@ -108,6 +113,7 @@ class GatewayServer:
         self.smtp: SmtpInbound | None = None
         self.folders: list[FolderInbound] = []
         self.sftp_polls: PartnerSftpPolls | None = None
+        self.retention: PollLoop | None = None  # deletes what partners leave in out/
         self.worker: Worker | None = None
         self._worker_thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -158,7 +164,10 @@ class GatewayServer:
                     folder.path,
                     handler,
                     partner_id=folder.partner,
+                    pattern=folder.pattern,
                     settle_seconds=folder.settle_seconds,
+                    archive_dir=folder.archive,
+                    delete=folder.delete,
                     interval=folder.interval,
                     on_event=self._event,
                 )
@@ -169,6 +178,10 @@ class GatewayServer:
                 gw.registry, handler, client_key=config.sftp.client_key, on_event=self._event
             )
             self.sftp_polls.start()
+            if config.sftp.retention_days is not None:
+                pickup = SftpPickup(config.sftp_root, retention_days=config.sftp.retention_days)
+                self.retention = PollLoop(pickup.purge, RETENTION_CHECK_SECONDS, "sftp retention")
+                self.retention.start()
         processes = self.worker_processes
         if processes is None:
             processes = config.worker.processes
@@ -283,6 +296,8 @@ class GatewayServer:
             watcher.stop()
         if self.sftp_polls is not None:
             self.sftp_polls.stop()
+        if self.retention is not None:
+            self.retention.stop()
         if self.worker is not None:
             self.worker.stop()
         if self._worker_thread is not None:
