@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from edigate.app import Gateway
-from edigate.channels.events import Events
+from edigate.events import Events
 from edigate.server import GatewayServer
 from edigate.store import Store
 from edigate.store.blobs import BlobStore

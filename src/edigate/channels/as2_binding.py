@@ -40,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigError, EdigateError
+from ..events import Events, EventSink
 from ..partners import Partner, Registry
 from ..partners.profile import As2Out
 from ..secret_files import check_private_file
@@ -57,7 +58,6 @@ from .as2.client import As2Channel
 from .as2.partner import As2Partner
 from .as2.receiver import MemoryMessageIdLog
 from .base import Delivery, Handler, Inbound, Outbound
-from .events import Events, EventSink
 
 log = logging.getLogger("edigate.as2")
 

@@ -43,10 +43,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from ..config import SmtpOutConfig
 from ..errors import ConfigError
+from ..events import Events, EventSink
 from ..partners import Registry
 from ..pipeline.detect import Format, detect_format
 from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
-from .events import Events, EventSink
 
 log = logging.getLogger("edigate.email")
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..events import Events, EventSink
 from ..fsutil import is_hidden_or_partial
 from ..store import Receipt
 from .base import Delivery, Handler, Inbound, Outbound
-from .events import Events, EventSink
 from .outfiles import FolderPlacer
 from .polling import PollLoop
 from .sftp_fs import check_partner_id

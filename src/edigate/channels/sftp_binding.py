@@ -20,11 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..events import Events, EventSink
 from ..partners import Partner, Registry
 from ..partners.profile import SftpPoll, SftpRemote
 from .as2_binding import config_dir_of
 from .base import Handler
-from .events import Events, EventSink
 from .polling import PollLoop
 from .sftp_client import SftpEndpoint, SftpPoller
 

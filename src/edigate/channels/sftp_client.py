@@ -43,11 +43,11 @@ from typing import Any
 import paramiko
 
 from ..errors import ConfigError, EdigateError
+from ..events import Events, EventSink
 from ..fsutil import is_hidden_or_partial
 from ..secret_files import check_private_file
 from ..store import Receipt
 from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
-from .events import Events, EventSink
 from .host_key import blob_fingerprint, key_fingerprint
 from .outfiles import outbound_name
 from .polling import PollLoop

@@ -66,9 +66,9 @@ from paramiko.sftp import (
 )
 
 from ..errors import EdigateError
+from ..events import Events, EventSink
 from ..fsutil import is_hidden_or_partial
 from .base import Handler, Inbound
-from .events import Events, EventSink
 from .host_key import key_fingerprint, load_or_create_host_key
 from .sftp_auth import AuthThrottle, SftpAccounts
 from .sftp_fs import (

@@ -19,8 +19,9 @@ each row still fenced by its claim. The failed attempts go back to the worker.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
 from ..partners.profile import SftpPush as PushSettings
 from ..store import PENDING_OUTBOUND, Direction, Document, Status, Store
+from ..store.store import about_document
 from ..store.transitions import Delivered, Held, held_by, orders_delivered, record_deliveries
 from .erp import ErpFolder
 
@@ -64,6 +66,8 @@ class Pending:
     filename: str
     parent_id: int | None
     blob_sha256: str = ""
+    #: What its log lines say of it (partner, type, channel, file, PO, correlation ID).
+    about: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, doc: Document) -> Pending:
@@ -75,7 +79,14 @@ class Pending:
             file_name(doc),
             doc.parent_id,
             doc.blob_sha256,
+            about_document(doc),
         )
+
+
+def _about_parent(order: Pending) -> dict[str, Any]:
+    """What the log line of the transaction an ERP order came from says of it."""
+    keep = ("partner", "po", "correlation")
+    return {k: v for k, v in order.about.items() if k in keep}
 
 
 #: Per document of a batch: None when settled (delivered, or failed for good and recorded),
@@ -333,17 +344,23 @@ class Dispatcher:
                         Status.DELIVERED if pending.channel == ERP_CHANNEL else Status.SENT,
                         {**row.meta, "delivery": {"detail": d.detail, **d.meta}},
                         {"detail": d.detail},
+                        pending.about,
                     )
                     for pending, d, row in plain
                 ],
                 worker,
             )
             parents = {
-                p.parent_id: p.id
+                p.parent_id: p
                 for p, _ in delivered
                 if p.channel == ERP_CHANNEL and p.parent_id is not None and p.id in held
             }
-            orders_delivered(session, self.store, parents)
+            orders_delivered(
+                session,
+                self.store,
+                {parent: order.id for parent, order in parents.items()},
+                {parent: _about_parent(order) for parent, order in parents.items()},
+            )
 
     def _mark(self, session: Session, doc: Document, pending: Pending, delivery: Delivery) -> None:
         """Record one delivery through the ORM (evidence to keep, an MDN to apply)."""

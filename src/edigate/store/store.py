@@ -26,9 +26,10 @@ import contextlib
 import datetime as dt
 import functools
 import io
+import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 
 from ..errors import StoreConflictError, StoreError, StoreUnavailableError
+from ..events import Events
 from ..wakeups import Wakeup
 from . import inline_blobs
 from .blobs import BlobRef, BlobStore
@@ -89,6 +91,9 @@ class Store:
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         event.listen(self._sessions, "before_commit", _write_sequences)
+        # What happened to documents is logged once it is true: after the commit.
+        event.listen(self._sessions, "after_commit", _log_events)
+        event.listen(self._sessions, "after_rollback", _drop_log_events)
         self._writers: contextlib.AbstractContextManager[Any] = (
             _WriterTurns() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
@@ -181,7 +186,8 @@ class Store:
             # partner_id from the file's first interchange, and a reprocess must not take
             # that for the account the file came in on (see pipeline/operations.py).
             detail = {"channel": channel, "partner": partner_id}
-            self.audit(session, doc_id, "received", None, status, detail)
+            about = {"file": filename, "size": blob.size, "correlation": correlation}
+            self.audit(session, doc_id, "received", None, status, detail, about=about)
         self.wakeup.set()
         return Receipt(doc_id, blob.sha256, blob.size, correlation)
 
@@ -280,23 +286,31 @@ class Store:
         from_status: Status | str | None,
         to_status: Status | str | None,
         detail: dict[str, Any] | None = None,
+        *,
+        about: Mapping[str, Any] | None = None,
     ) -> None:
         """Record an event of ``doc`` (a row, or its id) in the caller's transaction.
 
         Events wait in the session and are inserted together (one executemany) before the
-        commit and before any ORM query in the session."""
+        commit and before any ORM query in the session. Once committed, each is also a log
+        line (``edigate.documents``) naming the document's partner, type, channel, file
+        and correlation ID: from the row, or ``about`` when only its id is at hand."""
+        doc_id = doc if isinstance(doc, int) else doc.id
         pending: list[dict[str, Any]] = session.info.setdefault(_AUDITS, [])
         pending.append(
-            _audit_row(
-                doc if isinstance(doc, int) else doc.id,
-                utcnow(),
-                event,
-                from_status,
-                to_status,
-                self.actor,
-                detail,
-            )
+            _audit_row(doc_id, utcnow(), event, from_status, to_status, self.actor, detail)
         )
+        level = _EVENT_LEVELS.get(event, logging.INFO)
+        if doc_log.isEnabledFor(level):
+            fields: dict[str, Any] = {"document": doc_id}
+            if from_status is None and to_status is not None:
+                fields["status"] = _status_text(to_status)
+            elif from_status != to_status:
+                fields["status"] = f"{_status_text(from_status)}->{_status_text(to_status)}"
+            fields.update(about if about is not None else _about(doc))
+            if detail:
+                fields.update({k: v for k, v in detail.items() if k not in fields})
+            session.info.setdefault(_LOGS, []).append((level, event, fields))
 
     def record_event(self, event: str, detail: dict[str, Any]) -> None:
         """An audit event that belongs to no document (a refused login, a discarded upload)."""
@@ -826,3 +840,42 @@ def _unavailable(action: str) -> Iterator[None]:
         if exc.connection_invalidated:
             raise StoreUnavailableError(f"cannot {action}: connection lost") from exc
         raise
+
+
+#: The logger of what happens to documents (one line per audit event, after its commit).
+doc_log = logging.getLogger("edigate.documents")
+_LOGS = "edigate_log_events"
+#: Events logged at another level than INFO: a piece of a large file committed (hundreds
+#: per file) at DEBUG, a failed attempt (retried, or dead) at WARNING.
+_EVENT_LEVELS = {"piece_committed": logging.DEBUG, "attempt_failed": logging.WARNING}
+_doc_events = Events(doc_log)
+
+
+def _status_text(status: Status | str | None) -> str:
+    return "-" if status is None else str(status.value if isinstance(status, Status) else status)
+
+
+def about_document(doc: Document) -> dict[str, Any]:
+    """What a log line says about ``doc`` besides its id: who, what, how, which thread."""
+    found = {
+        "partner": doc.partner_id,
+        "type": doc.doc_type,
+        "channel": doc.channel,
+        "file": doc.filename,
+        "po": doc.po_number,
+        "correlation": doc.correlation_id,
+    }
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _about(doc: Document | int) -> dict[str, Any]:
+    return {} if isinstance(doc, int) else about_document(doc)
+
+
+def _log_events(session: Session) -> None:
+    for level, kind, fields in session.info.pop(_LOGS, ()):
+        _doc_events.emit(kind, level, **fields)
+
+
+def _drop_log_events(session: Session) -> None:
+    session.info.pop(_LOGS, None)

@@ -40,6 +40,8 @@ class Delivered:
     to_status: Status
     meta: dict[str, Any]
     detail: dict[str, Any]
+    #: What the log line says of the document (``about_document``; no row at hand here).
+    about: dict[str, Any] | None = None
 
 
 def held_by(session: Session, store: Store, ids: Sequence[int], worker: str) -> dict[int, Held]:
@@ -79,15 +81,20 @@ def record_deliveries(
             for d in delivered
         ],
     )
-    _audit(
-        session,
-        store,
-        [(d.id, "delivered", d.from_status, d.to_status.value, d.detail) for d in delivered],
-    )
+    for d in delivered:
+        store.audit(
+            session, d.id, "delivered", d.from_status, d.to_status.value, d.detail, about=d.about
+        )
 
 
-def orders_delivered(session: Session, store: Store, orders: dict[int, int]) -> None:
-    """Mark each translated parent (key) of an order delivered to the ERP (value) delivered."""
+def orders_delivered(
+    session: Session,
+    store: Store,
+    orders: dict[int, int],
+    about: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """Mark each translated parent (key) of an order delivered to the ERP (value) delivered;
+    ``about`` says what each parent's log line names (its partner, PO, correlation ID)."""
     if not orders:
         return
     table = _DOCUMENTS
@@ -99,26 +106,13 @@ def orders_delivered(session: Session, store: Store, orders: dict[int, int]) -> 
         )
         .returning(table.c.id)
     ).scalars()
-    _audit(
-        session,
-        store,
-        [
-            (
-                parent,
-                "delivered_to_erp",
-                Status.TRANSLATED.value,
-                Status.DELIVERED.value,
-                {"order": orders[parent]},
-            )
-            for parent in sorted(done)
-        ],
-    )
-
-
-def _audit(
-    session: Session, store: Store, events: Sequence[tuple[int, str, str, str, dict[str, Any]]]
-) -> None:
-    """Audit events, through :meth:`Store.audit`: they wait in the session with the others
-    and are inserted together before the commit."""
-    for doc_id, event, before, after, detail in events:
-        store.audit(session, doc_id, event, before, after, detail)
+    for parent in sorted(done):
+        store.audit(
+            session,
+            parent,
+            "delivered_to_erp",
+            Status.TRANSLATED.value,
+            Status.DELIVERED.value,
+            {"order": orders[parent]},
+            about=(about or {}).get(parent),
+        )

@@ -1,8 +1,9 @@
-"""Channel events: one log line plus an optional callback, so ``serve`` can audit them.
+"""Events as log lines, ``kind key=value ...``, plus an optional callback.
 
-Some things worth recording never become a document: a refused login, an upload cut off
-mid-transfer. There is no store row to hang them on, so the log line is the record, and the
-``on_event(kind, **fields)`` callback lets the caller write them wherever it keeps audits.
+Channels emit them for what never becomes a document (a refused login, an upload cut off
+mid-transfer): there is no store row to hang them on, so the log line is the record, and
+the ``on_event(kind, **fields)`` callback lets ``serve`` write them wherever it keeps
+audits. The store emits one per committed audit event of a document, in the same form.
 
 Usage::
 
