@@ -20,7 +20,7 @@ from .channels.sftp_binding import sftp_key_file
 from .config import As2Config, GatewayConfig
 from .errors import ConfigError
 from .partners import Partner, Registry
-from .partners.profile import As2Out, EmailOut, SftpPush, SftpRemote
+from .partners.profile import As2Out, SftpPush, SftpRemote
 from .secret_files import check_private_file, check_readable_file
 
 log = logging.getLogger("edigate.serve")
@@ -41,8 +41,7 @@ def key_checks(
     delivery, poll or handshake: each ``sftp_push`` partner's client key (``deliveries``:
     this process runs a worker), each ``sftp_poll`` partner's and the AS2 endpoint's TLS
     key (``listeners``: this process runs the channels), and our AS2 private key toward
-    each AS2 partner (either: it decrypts what they send and signs what we send). Also
-    warned of: an email partner with no ``[smtp_out]`` relay to deliver through.
+    each AS2 partner (either: it decrypts what they send and signs what we send).
 
     An error stops ``serve`` (see :func:`require_keys`); a warning is logged.
     """
@@ -55,12 +54,6 @@ def key_checks(
             checks += _sftp_key_checks(partner, poll, "inbound.sftp_poll", config.sftp.client_key)
         if (listeners and config.as2.enabled) or (deliveries and isinstance(out, As2Out)):
             checks += _as2_key_checks(partner)
-        if deliveries and isinstance(out, EmailOut) and config.smtp_out.host is None:
-            message = (
-                f"partner {partner.id}: outbound email to {out.to}, but edigate.toml sets no "
-                "[smtp_out] host (the relay): every delivery to it will fail and end dead"
-            )
-            checks.append(KeyCheck("warning", partner.profile_source.error(message, ("outbound",))))
     if listeners and config.as2.enabled:
         checks += _tls_key_checks(config.as2)
     return checks

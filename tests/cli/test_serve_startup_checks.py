@@ -277,27 +277,3 @@ def test_a_tls_key_others_can_read_stops_serve_and_a_private_one_serves(
     server.start()
     started.append(server)
     assert server.as2 is not None and server.as2.url.startswith("https://")
-
-
-def test_an_email_partner_without_a_relay_is_warned_of_at_startup(tmp_path: Path) -> None:
-    """The example Globex profile gets its documents by email; with no [smtp_out] host
-    every delivery to it would end dead, so the start says so, naming the profile."""
-    config_dir = tmp_path / "config"
-    for name in ("partners", "maps"):
-        shutil.copytree(ROOT / name, config_dir / name)
-    gateway = _gateway(tmp_path, config_dir)
-    try:
-        warnings = key_checks(gateway.config, gateway.registry(), listeners=False)
-        (check,) = [c for c in warnings if "smtp_out" in str(c.problem)]
-        assert check.severity == "warning"
-        assert "globex-dist.yaml:" in str(check.problem)
-        assert "outbound email to edi@globex.example" in str(check.problem)
-        assert "no [smtp_out] host" in str(check.problem)
-    finally:
-        gateway.close()
-    relayed = _gateway(tmp_path, config_dir, smtp_out={"host": "mail.example"})
-    try:
-        checks = key_checks(relayed.config, relayed.registry(), listeners=False)
-        assert not [c for c in checks if "smtp_out" in str(c.problem)]
-    finally:
-        relayed.close()
