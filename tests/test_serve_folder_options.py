@@ -121,3 +121,14 @@ def test_without_a_retention_files_stay_in_out_until_the_partner_deletes_them(
     assert server.retention is None
     time.sleep(0.3)
     assert old.exists()
+
+
+@pytest.mark.parametrize("archive", ["drop", "./drop/", "other"])
+def test_an_archive_that_is_a_watched_folder_is_refused(tmp_path: Path, archive: str) -> None:
+    """Its files would be taken again each round, a new document every time."""
+    path = tmp_path / "edigate.toml"
+    path.write_text(
+        f'[[folders]]\npath = "drop"\narchive = "{archive}"\n\n[[folders]]\npath = "other"\n'
+    )
+    with pytest.raises(ConfigError, match=r"folders\.0\.archive: .* is a watched folder"):
+        load_config(path, environ={})

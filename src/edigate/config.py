@@ -260,7 +260,7 @@ def load_config(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(problems, path=str(file) if file else None) from exc
-    return config.model_copy(
+    resolved = config.model_copy(
         update={
             "data_dir": _resolve(base, config.data_dir),
             "config_dir": _resolve(base, config.config_dir),
@@ -292,6 +292,21 @@ def load_config(
             ),
         }
     )
+    _refuse_archives_that_are_watched(resolved.folders, file)
+    return resolved
+
+
+def _refuse_archives_that_are_watched(folders: list[FolderConfig], file: Path | None) -> None:
+    """A folder whose taken files go into a watched folder would take them again, round
+    after round, each a new document."""
+    watched = {folder.path.resolve() for folder in folders}
+    for index, folder in enumerate(folders):
+        if folder.archive is not None and folder.archive.resolve() in watched:
+            raise ConfigError(
+                f"folders.{index}.archive: {folder.archive} is a watched folder, so the files "
+                "taken would be taken again; archive them elsewhere (or delete = true)",
+                path=str(file) if file else None,
+            )
 
 
 def _default_file(env: Any) -> Path | None:

@@ -46,6 +46,7 @@ def key_checks(
     An error stops ``serve`` (see :func:`require_keys`); a warning is logged.
     """
     checks: list[KeyCheck] = []
+    as2_keys: set[Path] = set()  # one AS2 key often serves every AS2 partner: checked once
     for partner in registry:
         out, poll = partner.profile.outbound, partner.profile.inbound.sftp_poll
         if deliveries and isinstance(out, SftpPush):
@@ -53,7 +54,7 @@ def key_checks(
         if listeners and poll is not None:
             checks += _sftp_key_checks(partner, poll, "inbound.sftp_poll", config.sftp.client_key)
         if (listeners and config.as2.enabled) or (deliveries and isinstance(out, As2Out)):
-            checks += _as2_key_checks(partner)
+            checks += _as2_key_checks(partner, as2_keys)
     if listeners and config.as2.enabled:
         checks += _tls_key_checks(config.as2)
     return checks
@@ -113,14 +114,18 @@ def _sftp_key_checks(
     return []
 
 
-def _as2_key_checks(partner: Partner) -> list[KeyCheck]:
+def _as2_key_checks(partner: Partner, checked: set[Path]) -> list[KeyCheck]:
     """Our AS2 private key toward ``partner`` (it decrypts their messages and signs our
     MDNs and messages): unreadable, not a key, or readable by others stops the process,
-    as one shared by every AS2 partner would fail them all."""
+    as one shared by every AS2 partner would fail them all. A key in ``checked`` was
+    checked (and reported) for an earlier partner already."""
     ids = partner.profile.inbound.as2
     if ids is None or not ids.our_private_key:
         return []
     path = config_dir_of(partner) / ids.our_private_key
+    if path.resolve() in checked:
+        return []
+    checked.add(path.resolve())
     try:
         load_our_private_key(path)
     except ConfigError as exc:

@@ -46,6 +46,11 @@ def test_a_files_way_is_logged_under_its_correlation_id(
     assert any("type=855 channel=sftp_pickup po=4500012345" in line for line in sent), sent
     (to_erp,) = [line for line in lines if line.startswith("delivered_to_erp ")]
     assert "status=translated->delivered" in to_erp and "po=4500012345" in to_erp
+    created = [line for line in lines if line.startswith("created ")]
+    made = {part for line in created for part in line.split() if part.startswith("type=")}
+    assert {"type=850", "type=order", "type=997", "type=855"} <= made, created
+    assert all(f"parent={receipt.document_id}" in line for line in created[:1]), created
+    assert not [line for line in lines if "=None" in line]
 
 
 def test_nothing_is_logged_for_a_transaction_that_rolls_back(
@@ -79,3 +84,27 @@ def test_a_failed_attempt_is_a_warning(gateway: Gateway, caplog: pytest.LogCaptu
     assert record.levelno == logging.WARNING
     assert "status=received->dead" in record.getMessage()
     assert "error='OSError: disk full'" in record.getMessage()
+
+
+def test_a_failing_log_handler_does_not_undo_a_committed_receive(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The line is written after the commit: a handler that breaks must not make the
+    channel tell the sender the file was refused (it would send it again)."""
+    caplog.set_level(logging.INFO, logger="edigate.documents")
+
+    class Broken(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.name == "edigate.documents" and record.getMessage().startswith("received"):
+                raise OSError("log disk full")
+            return True
+
+    broken = Broken()
+    logging.getLogger("edigate.documents").addFilter(broken)
+    try:
+        receipt = gateway.store.receive(b"ISA*hello", channel="cli", filename="x.edi")
+    finally:
+        logging.getLogger("edigate.documents").removeFilter(broken)
+    with gateway.store.reading() as session:
+        assert gateway.store.get(session, receipt.document_id).status == Status.RECEIVED.value
+    assert any("could not log the events of a commit" in r.getMessage() for r in caplog.records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from typing import Any
@@ -19,6 +20,7 @@ from ..pipeline.operations import (
     select_for_reprocess,
 )
 from ..store.queries import DocumentFilter, parse_since
+from ..worker_processes import LOG_FORMAT
 from .context import pass_existing_gateway, pass_gateway
 
 
@@ -54,8 +56,9 @@ WORKER_NAME = WorkerNameType()
     help="Worker name in claims and the audit trail (default host:pidns:pid:tag); one per "
     "worker, stable across restarts to take its claims back at once.",
 )
+@click.option("--log-level", default="INFO", show_default=True)
 @pass_gateway
-def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
+def worker(gateway: Gateway, until_idle: bool, name: str | None, log_level: str) -> None:
     """Claim and process pending documents (inbound and outbound) until stopped.
 
     Several may run on one database (on SQLite, on its host). At start it takes back the
@@ -65,6 +68,7 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None) -> None:
     Like 'edigate serve', it first checks the sftp_push client keys its deliveries will use:
     a missing or unreadable one stops it now, naming the partner and the file.
     """
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     # The checks load the partner registry: the long-running heap is set up after them.
     require_keys(key_checks(gateway.config, gateway.registry(), listeners=False))
     stats = gateway.worker(name).run_process(until_idle=until_idle)

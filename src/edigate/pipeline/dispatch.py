@@ -18,6 +18,7 @@ each row still fenced by its claim. The failed attempts go back to the worker.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,7 @@ from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
 from ..partners.profile import SftpPush as PushSettings
 from ..store import PENDING_OUTBOUND, Direction, Document, Status, Store
-from ..store.store import about_document
+from ..store.store import about_document, doc_log
 from ..store.transitions import Delivered, Held, held_by, orders_delivered, record_deliveries
 from .erp import ErpFolder
 
@@ -79,7 +80,7 @@ class Pending:
             file_name(doc),
             doc.parent_id,
             doc.blob_sha256,
-            about_document(doc),
+            about_document(doc) if doc_log.isEnabledFor(logging.INFO) else {},
         )
 
 

@@ -300,17 +300,7 @@ class Store:
         pending.append(
             _audit_row(doc_id, utcnow(), event, from_status, to_status, self.actor, detail)
         )
-        level = _EVENT_LEVELS.get(event, logging.INFO)
-        if doc_log.isEnabledFor(level):
-            fields: dict[str, Any] = {"document": doc_id}
-            if from_status is None and to_status is not None:
-                fields["status"] = _status_text(to_status)
-            elif from_status != to_status:
-                fields["status"] = f"{_status_text(from_status)}->{_status_text(to_status)}"
-            fields.update(about if about is not None else _about(doc))
-            if detail:
-                fields.update({k: v for k, v in detail.items() if k not in fields})
-            session.info.setdefault(_LOGS, []).append((level, event, fields))
+        _queue_log(session, event, doc_id, from_status, to_status, detail, about, doc)
 
     def record_event(self, event: str, detail: dict[str, Any]) -> None:
         """An audit event that belongs to no document (a refused login, a discarded upload)."""
@@ -787,6 +777,7 @@ def write_pending(session: Session) -> None:
             audits.append(
                 _audit_row(doc_id, created, "created", None, values["status"], actor, detail)
             )
+            _queue_log(session, "created", doc_id, None, values["status"], detail, None, values)
     pending = session.info.pop(_AUDITS, None)
     if pending:
         session.connection().execute(insert(_AUDIT_TABLE), pending)
@@ -857,25 +848,76 @@ def _status_text(status: Status | str | None) -> str:
 
 def about_document(doc: Document) -> dict[str, Any]:
     """What a log line says about ``doc`` besides its id: who, what, how, which thread."""
-    found = {
-        "partner": doc.partner_id,
-        "type": doc.doc_type,
-        "channel": doc.channel,
-        "file": doc.filename,
-        "po": doc.po_number,
-        "correlation": doc.correlation_id,
-    }
-    return {k: v for k, v in found.items() if v is not None}
+    return _about_values(
+        {
+            "partner_id": doc.partner_id,
+            "doc_type": doc.doc_type,
+            "channel": doc.channel,
+            "filename": doc.filename,
+            "po_number": doc.po_number,
+            "correlation_id": doc.correlation_id,
+        }
+    )
 
 
-def _about(doc: Document | int) -> dict[str, Any]:
-    return {} if isinstance(doc, int) else about_document(doc)
+#: Log field names of the document columns a line names.
+_ABOUT = {
+    "partner_id": "partner",
+    "doc_type": "type",
+    "channel": "channel",
+    "filename": "file",
+    "po_number": "po",
+    "correlation_id": "correlation",
+}
+
+
+def _about_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: values[column] for column, name in _ABOUT.items() if values.get(column)}
+
+
+def _queue_log(
+    session: Session,
+    event: str,
+    doc_id: int,
+    from_status: Status | str | None,
+    to_status: Status | str | None,
+    detail: Mapping[str, Any] | None,
+    about: Mapping[str, Any] | None,
+    doc: Document | int | Mapping[str, Any],
+) -> None:
+    """Queue the log line of an audit event, written once the transaction commits."""
+    level = _EVENT_LEVELS.get(event, logging.INFO)
+    if not doc_log.isEnabledFor(level):
+        return
+    fields: dict[str, Any] = {"document": doc_id}
+    if from_status is None and to_status is not None:
+        fields["status"] = _status_text(to_status)
+    elif from_status != to_status:
+        fields["status"] = f"{_status_text(from_status)}->{_status_text(to_status)}"
+    if about is not None:
+        fields.update((k, v) for k, v in about.items() if v is not None)
+    elif isinstance(doc, Document):
+        fields.update(about_document(doc))
+    elif isinstance(doc, Mapping):
+        fields.update(_about_values(doc))
+    for key, value in (detail or {}).items():
+        if value is not None:
+            fields[f"detail_{key}" if key in fields else key] = value
+    session.info.setdefault(_LOGS, []).append((level, event, fields))
 
 
 def _log_events(session: Session) -> None:
-    for level, kind, fields in session.info.pop(_LOGS, ()):
-        _doc_events.emit(kind, level, **fields)
+    """After a commit: write the lines of what it committed. Never raises: the commit
+    happened, and a caller told otherwise would redo it (a sender resending a file)."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: its lines wait for the real commit
+    try:
+        for level, kind, fields in session.info.pop(_LOGS, ()):
+            _doc_events.emit(kind, level, **fields)
+    except Exception:
+        doc_log.exception("could not log the events of a commit")
 
 
 def _drop_log_events(session: Session) -> None:
-    session.info.pop(_LOGS, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_LOGS, None)
