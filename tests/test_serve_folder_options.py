@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from edigate.config import load_config
 from edigate.errors import ConfigError
 from edigate.server import GatewayServer
 from edigate.store import Document
+
+from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"
@@ -51,15 +53,6 @@ def _received(gateway: Gateway) -> list[str | None]:
         return list(session.scalars(select(Document.filename).where(Document.parent_id.is_(None))))
 
 
-def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("keep", ["archive", "delete"])
 def test_a_watched_folder_takes_only_its_pattern_then_archives_or_deletes(
     tmp_path: Path, keep: str, stop_after: list[tuple[Gateway, GatewayServer]]
@@ -75,7 +68,7 @@ def test_a_watched_folder_takes_only_its_pattern_then_archives_or_deletes(
     stop_after.append((gateway, server))
     (drop / "po.edi").write_bytes(RETAILER.read_bytes())
     (drop / "readme.txt").write_text("not an order")
-    assert _until(lambda: not (drop / "po.edi").exists())
+    assert wait_until(lambda: not (drop / "po.edi").exists())
     assert _received(gateway) == ["po.edi"]
     assert (drop / "readme.txt").exists()  # not the pattern: left alone
     archived = tmp_path / "done" / "po.edi"
@@ -103,7 +96,7 @@ def test_files_left_in_a_partners_out_folder_past_the_retention_are_deleted(
     gateway, server = _serve(tmp_path, "[sftp]\nport = 0\nretention_days = 2\n")
     stop_after.append((gateway, server))
     assert gateway.config.sftp_root == tmp_path / "data" / "sftp"
-    assert _until(lambda: not old.exists())
+    assert wait_until(lambda: not old.exists())
     assert fresh.exists()
 
 

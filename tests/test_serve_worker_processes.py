@@ -16,6 +16,7 @@ import pytest
 from edigate.demo import prepare, project_root
 
 from .test_demo_and_serve import _listening, _listening_port
+from .waiting import wait_until
 
 SAMPLE = project_root() / "samples/x12/850-004010-retailer.edi"
 
@@ -49,15 +50,6 @@ def _runs(pid: int) -> bool:
         return False
 
 
-def _wait_until(condition, seconds: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _upload_and_wait_for_acks(tmp_path: Path, port: int, name: str) -> list[str]:
     """Upload the sample PO as ``name`` over SFTP; the pickup folder once its 997 and 855
     are there (or after a minute)."""
@@ -78,7 +70,7 @@ def _upload_and_wait_for_acks(tmp_path: Path, port: int, name: str) -> list[str]
                 n.startswith("855") for n in names
             )
 
-        _wait_until(answered)
+        wait_until(answered, 60, 0.1)
         sftp.close()
         return names
     finally:
@@ -139,7 +131,7 @@ def test_worker_processes_stop_when_serve_is_killed(tmp_path: Path) -> None:
         proc.kill()
         proc.wait(timeout=30)
         # Orphans see their serve gone within a second and stop after the document in hand.
-        assert _wait_until(lambda: not any(_runs(pid) for pid in pids), 30)
+        assert wait_until(lambda: not any(_runs(pid) for pid in pids), 30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -276,7 +268,7 @@ def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
                     return gateway.store.get(session, doc_id).status
 
             # Well inside the 300 s lease: only the freed claim can explain it.
-            assert _wait_until(lambda: status(ours) == Status.TRANSLATED.value, 60)
+            assert wait_until(lambda: status(ours) == Status.TRANSLATED.value, 60)
             assert [status(theirs), status(alike)] == [Status.RECEIVED.value] * 2
             assert _holders(gateway, [theirs, alike]) == ["other-gateway/1", "gw2/1"]
         finally:

@@ -183,8 +183,9 @@ def test_a_missing_server_folder_is_reported_each_round_without_stopping(
     assert server.sftp_polls.partners == ["acme-retail"]  # still polling: they may create it
 
 
-def test_serve_refuses_to_start_when_the_poll_key_is_missing(setup: Setup) -> None:
-    setup.profile(setup.poll_block(key_path="keys/nothing_here"))
+def _refused(setup: Setup, **poll: object) -> str:
+    """Why serve refuses to start with ACME's sftp_poll set to ``poll``."""
+    setup.profile(setup.poll_block(**poll))
     gateway = setup.gateway()
     server = GatewayServer(gateway)
     try:
@@ -193,23 +194,18 @@ def test_serve_refuses_to_start_when_the_poll_key_is_missing(setup: Setup) -> No
     finally:
         server.stop()
         gateway.close()
-    message = str(refused.value)
+    return str(refused.value)
+
+
+def test_serve_refuses_to_start_when_the_poll_key_is_missing(setup: Setup) -> None:
+    message = _refused(setup, key_path="keys/nothing_here")
     assert re.search(r"partners/acme-retail\.yaml:\d+: inbound\.sftp_poll\.key_path: ", message)
     assert "partner acme-retail: sftp_poll client key" in message
     assert "keys/nothing_here" in message
 
 
 def test_serve_refuses_to_start_a_poll_with_no_key_at_all(setup: Setup) -> None:
-    setup.profile(setup.poll_block(key_path=None))
-    gateway = setup.gateway()  # and edigate.toml sets no [sftp] client_key
-    server = GatewayServer(gateway)
-    try:
-        with pytest.raises(ConfigError) as refused:
-            server.start()
-    finally:
-        server.stop()
-        gateway.close()
-    message = str(refused.value)
+    message = _refused(setup, key_path=None)  # and edigate.toml sets no [sftp] client_key
     assert re.search(r"partners/acme-retail\.yaml:\d+: inbound\.sftp_poll: ", message)
     assert "sftp_poll of vendor981@127.0.0.1 names no key_path" in message
     assert "no [sftp] client_key" in message
