@@ -60,6 +60,20 @@ def key_checks(
     return checks
 
 
+def profile_key_checks(registry: Registry) -> list[KeyCheck]:
+    """The SSH keys the profiles name themselves (``key_path`` of an sftp_push or
+    sftp_poll), for ``partners check``: what it can say without edigate.toml (a profile
+    without ``key_path`` uses ``[sftp] client_key``, which serve checks at startup)."""
+    checks: list[KeyCheck] = []
+    for partner in registry:
+        out, poll = partner.profile.outbound, partner.profile.inbound.sftp_poll
+        if isinstance(out, SftpPush) and out.key_path:
+            checks += _sftp_key_checks(partner, out, "outbound", None)
+        if poll is not None and poll.key_path:
+            checks += _sftp_key_checks(partner, poll, "inbound.sftp_poll", None)
+    return checks
+
+
 def require_keys(checks: list[KeyCheck]) -> None:
     """Log the warnings; raise one ConfigError listing every error."""
     for check in checks:

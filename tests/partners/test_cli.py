@@ -148,3 +148,25 @@ def test_list_shows_a_partner_we_poll(config_copy: Path, edit: Edit) -> None:
     result = CliRunner().invoke(partners, ["list", "--json", str(config_copy)])
     (row,) = [r for r in json.loads(result.output) if r["id"] == "acme-retail"]
     assert row["inbound"]["sftp_poll"]["folder"] == "outbound"
+
+
+def test_check_loads_the_keys_the_profiles_name(config_copy: Path, edit: Edit) -> None:
+    """An onboarding team learns of a bad sftp_poll key_path from 'partners check', at
+    its line, not from serve refusing to start."""
+    poll = (
+        "inbound:\n  sftp_poll:\n    host: sftp.acme.example\n    username: vendor981\n"
+        "    key_path: keys/acme_client\n"
+        '    host_key_fingerprint: "SHA256:' + "A" * 43 + '"\n'
+    )
+    line = edit(config_copy / "partners/acme-retail.yaml", "inbound:\n", poll)
+    (config_copy / "keys").mkdir()
+    key = config_copy / "keys/acme_client"
+    key.write_text("not a key\n")
+    key.chmod(0o600)
+    result = CliRunner().invoke(partners, ["check", str(config_copy)])
+    assert result.exit_code == 1
+    assert f"partners/acme-retail.yaml:{line + 4}: inbound.sftp_poll.key_path: " in result.output
+    assert "is not a private key that can be loaded" in result.output
+    key.chmod(0o644)
+    result = CliRunner().invoke(partners, ["check", str(config_copy)])
+    assert "chmod 600" in result.output and result.exit_code == 1

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from ..channels.as2_binding import certificate_checks
+from ..channels.as2_binding import CertCheck, certificate_checks
+from ..key_checks import KeyCheck, profile_key_checks
 from ..partners.passwords import hash_password
 from ..partners.profile import Identities
 from ..partners.registry import CheckResult, Partner, check_config
@@ -40,16 +41,21 @@ def check(directory: Path | None, config_dir: Path | None) -> None:
 
     Prints each problem as file:line: message. Exit status 1 when there is any. AS2
     certificates that have expired are problems; those expiring within 30 days, warnings.
+    The private keys the profiles name (AS2 keys, an sftp_push or sftp_poll key_path) are
+    loaded as serve would: unreadable, not a key, or readable by others is a problem.
     """
     result = check_config(_config_dir(directory, config_dir))
-    certs = certificate_checks(result.registry)
-    errors = [*result.problems, *(c.problem for c in certs if c.severity == "error")]
+    checks: list[CertCheck | KeyCheck] = [
+        *certificate_checks(result.registry),
+        *profile_key_checks(result.registry),
+    ]
+    errors = [*result.problems, *(c.problem for c in checks if c.severity == "error")]
     errors.sort(key=lambda e: (e.path or "", e.line or 0))
     for problem in errors:
         click.echo(str(problem))
-    warnings = [c for c in certs if c.severity == "warning"]
+    warnings = [CertCheck(c.severity, c.problem) for c in checks if c.severity == "warning"]
     for warning in warnings:
-        click.echo(str(warning))
+        click.echo(str(warning))  # file:line: warning: ...
     if errors:
         files = len({p.path for p in errors})
         click.echo(f"{len(errors)} problem(s) in {files} file(s)")
