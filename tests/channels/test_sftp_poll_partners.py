@@ -165,7 +165,7 @@ def test_a_profile_changed_while_serving_restarts_or_stops_the_poller(
     assert [d.filename for d in _polled(gateway)] == ["po.edi"]
 
 
-def test_a_missing_server_folder_is_reported_each_round_without_stopping(
+def test_a_missing_server_folder_is_reported_without_stopping_the_poller(
     setup: Setup, serving: tuple[Gateway, GatewayServer]
 ) -> None:
     gateway, server = serving

@@ -150,7 +150,7 @@ def test_list_shows_a_partner_we_poll(config_copy: Path, edit: Edit) -> None:
     assert row["inbound"]["sftp_poll"]["folder"] == "outbound"
 
 
-def test_check_loads_the_keys_the_profiles_name(config_copy: Path, edit: Edit) -> None:
+def test_check_loads_an_sftp_poll_key_the_profile_names(config_copy: Path, edit: Edit) -> None:
     """An onboarding team learns of a bad sftp_poll key_path from 'partners check', at
     its line, not from serve refusing to start."""
     poll = (

@@ -107,4 +107,4 @@ def test_a_failing_log_handler_does_not_undo_a_committed_receive(
         logging.getLogger("edigate.documents").removeFilter(broken)
     with gateway.store.reading() as session:
         assert gateway.store.get(session, receipt.document_id).status == Status.RECEIVED.value
-    assert any("could not log the events of a commit" in r.getMessage() for r in caplog.records)
+    assert any("could not log received of document" in r.getMessage() for r in caplog.records)

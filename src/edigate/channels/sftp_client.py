@@ -194,7 +194,8 @@ def connect(endpoint: SftpEndpoint) -> SftpConnection:
             raise HostKeyMismatch(
                 f"{where}: host key mismatch: expected {known.fingerprint}, the server presented "
                 f"{actual} ({server_key.get_name()}); not connecting. If the partner really "
-                "changed its key, update known_host_key",
+                "changed its key, confirm the new one with them and update the pinned key (a "
+                "profile's host_key_fingerprint)",
                 expected=known.fingerprint,
                 actual=actual,
             )

@@ -65,8 +65,9 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None, log_level: str)
     claims of this host's dead workers and of its own --name; other claims wait out their
     lease ([worker] lease_seconds).
 
-    Like 'edigate serve', it first checks the sftp_push client keys its deliveries will use:
-    a missing or unreadable one stops it now, naming the partner and the file.
+    Like 'edigate serve', it first checks the keys its deliveries will use (sftp_push client
+    keys, our AS2 private key toward AS2 partners): a missing, unreadable or group-readable
+    one stops it now, naming the partner and the file. --log-level as serve's.
     """
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     # The checks load the partner registry: the long-running heap is set up after them.

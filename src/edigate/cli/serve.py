@@ -45,8 +45,9 @@ def serve(
     The worker is a thread of this process (about one core in all) or, with --workers N,
     N processes that serve supervises (restarted if one dies). Before anything listens it
     checks the partner configuration and the private keys it will need: each sftp_push
-    client key (unless --no-worker) and the [as2] TLS key. A missing, unreadable or
-    encrypted one stops it with the partner or setting and the file.
+    client key (unless --no-worker), each sftp_poll client key, our AS2 private keys and
+    the [as2] TLS key. A missing, unreadable, encrypted or group-readable one stops it with
+    the partner or setting and the file.
     """
     if no_worker and workers:
         raise click.UsageError("--no-worker and --workers exclude each other")

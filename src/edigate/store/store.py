@@ -911,11 +911,11 @@ def _log_events(session: Session) -> None:
     happened, and a caller told otherwise would redo it (a sender resending a file)."""
     if session.in_nested_transaction():
         return  # a savepoint released: its lines wait for the real commit
-    try:
-        for level, kind, fields in session.info.pop(_LOGS, ()):
+    for level, kind, fields in session.info.pop(_LOGS, ()):
+        try:
             _doc_events.emit(kind, level, **fields)
-    except Exception:
-        doc_log.exception("could not log the events of a commit")
+        except Exception:
+            doc_log.exception("could not log %s of document %s", kind, fields.get("document"))
 
 
 def _drop_log_events(session: Session) -> None:
