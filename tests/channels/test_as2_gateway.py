@@ -46,8 +46,9 @@ from edigate.store import AuditEvent, Direction, Document, Status, Store
 from edigate.x12.acks import parse_acks
 
 from ..postgres import empty_tables
+from ..waiting import wait_until
 from .as2.conftest import Recorder
-from .conftest import free_port, make_tls_identity, wait_until
+from .conftest import free_port, make_tls_identity
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_ID, THEIR_ID = "EDIGATE-AS2", "NEWCO-AS2"

@@ -27,7 +27,8 @@ from edigate.store import AuditEvent, Document
 from edigate.x12.acks import parse_acks
 
 from ..postgres import empty_tables
-from .conftest import free_port, wait_until
+from ..waiting import wait_until
+from .conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"

@@ -26,7 +26,8 @@ from edigate.errors import ConfigError
 from edigate.server import GatewayServer
 from edigate.store import AuditEvent, Document, Store
 
-from .conftest import KeyPair, ServerFactory, make_ed25519, wait_until
+from ..waiting import wait_until
+from .conftest import KeyPair, ServerFactory, make_ed25519
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"

@@ -18,7 +18,8 @@ from edigate.channels.sftp_server import SftpServer
 from edigate.errors import StoreUnavailableError
 from edigate.store import Document, Store
 
-from .conftest import Events, KeyPair, ServerFactory, wait_until
+from ..waiting import wait_until
+from .conftest import Events, KeyPair, ServerFactory
 
 PO = b"ISA*00*          *00*          *ZZ*ACME*ZZ*EDIGATE*~" + b"x" * 70_000
 
