@@ -202,3 +202,27 @@ def test_docs_count_warnings_apart_from_errors(tmp_path: Path) -> None:
     assert code == 0, out
     assert "errors (0):\nwarnings (5):\n" in out
     assert "[map.unknown_item] unknown item (VP HX-1420-BX" in out
+
+
+def test_docs_list_by_correlation_id_finds_everything_one_file_became(tmp_path: Path) -> None:
+    """The ID an operator greps from the log lines: the file, its 850, the order for the
+    ERP, the 997 and 855 it was answered with, and nothing of another file."""
+    (tmp_path / "first.edi").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "second.edi").write_bytes(SAMPLE.read_bytes().replace(b"4211", b"4212"))
+    files: dict[str, set[int]] = {}
+    for name in ("first.edi", "second.edi"):
+        code, out = run(tmp_path, "receive", str(tmp_path / name), "--partner", "acme-retail")
+        assert code == 0, out
+        doc_id = int(out.split(" as document ")[1].split()[0])
+        code, out = run(tmp_path, "docs", "show", str(doc_id), "--json")
+        correlation = json.loads(out)["correlation_id"]
+        code, out = run(tmp_path, "docs", "list", "--correlation", correlation, "--json")
+        assert code == 0, out
+        rows = json.loads(out)
+        assert {"850", "order", "997", "855"} <= {r["type"] for r in rows}, rows
+        assert doc_id in {r["id"] for r in rows}
+        files[name] = {r["id"] for r in rows}
+    code, out = run(tmp_path, "docs", "list", "--json")
+    everything = {r["id"] for r in json.loads(out)}
+    assert files["first.edi"].isdisjoint(files["second.edi"])
+    assert files["first.edi"] | files["second.edi"] == everything

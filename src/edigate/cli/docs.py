@@ -159,6 +159,10 @@ def docs() -> None:
 )
 @click.option("--since", help="Window: 30m, 2h, 7d or an ISO date.")
 @click.option("--po", "po_number", help="PO (or invoice or shipment) number.")
+@click.option(
+    "--correlation",
+    help="Everything that came of one file: the correlation ID of its log lines (docs show).",
+)
 @click.option("--limit", type=int, default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_existing_gateway
@@ -170,6 +174,7 @@ def list_command(
     direction: str | None,
     since: str | None,
     po_number: str | None,
+    correlation: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -181,6 +186,7 @@ def list_command(
         direction=direction,
         since=parse_since(since) if since else None,
         po_number=po_number,
+        correlation=correlation,
         limit=limit,
     )
     with gateway.store.session() as session:

@@ -44,6 +44,8 @@ class DocumentFilter:
     direction: str | None = None
     since: dt.datetime | None = None
     po_number: str | None = None
+    #: Everything that came of one received file (the ID its log lines carry).
+    correlation: str | None = None
     limit: int = 100
 
     def apply(self, query: Select[Any]) -> Select[Any]:
@@ -57,6 +59,8 @@ class DocumentFilter:
             query = query.where(Document.direction == self.direction)
         if self.since:
             query = query.where(Document.created_at >= self.since)
+        if self.correlation:
+            query = query.where(Document.correlation_id == self.correlation)
         if self.po_number:
             query = query.where(
                 or_(
