@@ -37,10 +37,13 @@ class ConfigError(EdigateError):
         self.path = path
         self.line = line
         self.detail = message
-        where = path or ""
-        if path and line:
-            where = f"{path}:{line}"
-        super().__init__(f"{where}: {message}" if where else message)
+        #: ``file:line`` (or ``file``, or nothing): where the message points.
+        self.where = f"{path}:{line}" if path and line else (path or "")
+        super().__init__(f"{self.where}: {message}" if self.where else message)
+
+    def as_warning(self) -> str:
+        """The same line, said as a warning: ``file:line: warning: message``."""
+        return f"{self.where}: warning: {self.detail}" if self.where else f"warning: {self.detail}"
 
 
 class X12Error(EdigateError):

@@ -574,12 +574,7 @@ class CertCheck:
     problem: ConfigError
 
     def __str__(self) -> str:
-        if self.severity == "error":
-            return str(self.problem)
-        where = self.problem.path or ""
-        if self.problem.line:
-            where = f"{where}:{self.problem.line}"
-        return f"{where}: warning: {self.problem.detail}"
+        return str(self.problem) if self.severity == "error" else self.problem.as_warning()
 
 
 def certificate_checks(

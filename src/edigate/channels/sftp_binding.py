@@ -103,14 +103,6 @@ class PartnerSftpPolls:
         with self._lock:
             return sorted(self._running)
 
-    @property
-    def threads_alive(self) -> int:
-        """Poller threads still running, those stopped but in a round included."""
-        with self._lock:
-            pollers = [p for _, p in self._running.values()]
-            pollers += [p for stopped in self._retiring.values() for p in stopped]
-        return sum(p.loop.alive for p in pollers)
-
     def start(self) -> None:
         self.sync()
         self._loop.start()

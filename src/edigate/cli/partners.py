@@ -53,9 +53,9 @@ def check(directory: Path | None, config_dir: Path | None) -> None:
     errors.sort(key=lambda e: (e.path or "", e.line or 0))
     for problem in errors:
         click.echo(str(problem))
-    warnings = [CertCheck(c.severity, c.problem) for c in checks if c.severity == "warning"]
+    warnings = [c.problem for c in checks if c.severity == "warning"]
     for warning in warnings:
-        click.echo(str(warning))  # file:line: warning: ...
+        click.echo(warning.as_warning())
     if errors:
         files = len({p.path for p in errors})
         click.echo(f"{len(errors)} problem(s) in {files} file(s)")

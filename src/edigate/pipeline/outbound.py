@@ -356,12 +356,11 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     SQLite's write lock, or on PostgreSQL a lock on the number held until the commit,
     after which the second worker's check sees the first one's document."""
     doc_type = plan.doc_type
-    kind = None if doc_type is None else _NUMBERED.get(doc_type)
-    if plan.replaces or doc_type is None or kind is None:
+    if plan.replaces or doc_type is None or doc_type not in _NUMBERED:
         return None
     field, number, what = (
         (Document.invoice_number, plan.invoice_number, "invoice")
-        if kind == "invoice"
+        if _NUMBERED[doc_type] == "invoice"
         else (Document.shipment_id, plan.shipment_id, "ship notice")
     )
     if not number:
@@ -402,7 +401,7 @@ def _earlier_sent(
     if po_number is not None:
         query = query.where(Document.po_number == po_number)
     row = session.execute(query.order_by(Document.id).limit(1)).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row.id, row.status, row.po_number)
 
 
 def stored_orders(

@@ -848,16 +848,7 @@ def _status_text(status: Status | str | None) -> str:
 
 def about_document(doc: Document) -> dict[str, Any]:
     """What a log line says about ``doc`` besides its id: who, what, how, which thread."""
-    return _about_values(
-        {
-            "partner_id": doc.partner_id,
-            "doc_type": doc.doc_type,
-            "channel": doc.channel,
-            "filename": doc.filename,
-            "po_number": doc.po_number,
-            "correlation_id": doc.correlation_id,
-        }
-    )
+    return {name: value for column, name in _ABOUT.items() if (value := getattr(doc, column))}
 
 
 #: Log field names of the document columns a line names.
