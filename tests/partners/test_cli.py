@@ -77,7 +77,7 @@ def test_list_table(example_dir: Path) -> None:
     assert "sftp_pickup out/" in acme and "997, TA1 on_request, 855 auto" in acme
     assert acme.endswith("acme-retail (x12)")
     assert "(same, ISA15=T)" in globex and "email edi@globex.example" in globex
-    assert "999, TA1 on_error, 855 erp" in globex
+    assert "999, TA1 on_error, 855 erp, GS08 005010 only" in globex
     assert initech.split()[:3] == ["initech-csv", "-", "-"]
     assert "sftp initech (password)" in initech and initech.endswith("initech-csv (csv)")
 
@@ -100,7 +100,9 @@ def test_list_json(example_dir: Path) -> None:
         "855": "auto",
         "duplicate_window_days": 30,
         "expect_ack_within_hours": 24,
+        "accept_versions": None,
     }
+    assert rows["globex-dist"]["ack"]["accept_versions"] == ["005010"]
     assert acme["outbound"] == {"type": "sftp_pickup", "folder": "out"}
     assert acme["inbound"]["sftp"]["keys"][0].startswith("SHA256:")
     assert acme["map"] == {"name": "acme-retail", "format": "x12", "skus": 3}

@@ -227,3 +227,26 @@ def test_inbound_sftp_poll_pins_the_host_key_and_keeps_its_timings_sane() -> Non
     for bad in ({"interval_seconds": 0}, {"settle_seconds": -1}, {"port": 0}):
         with pytest.raises(ValidationError, match=next(iter(bad))):
             _profile(inbound={"sftp_poll": {**poll, "host_key_fingerprint": fingerprint, **bad}})
+
+
+def test_accept_versions_become_the_ack_options_and_name_a_bad_one() -> None:
+    assert _profile().ack.ack_options().versions is None
+    strict = _profile(ack={"accept_versions": ["004010", "005010"]})
+    assert strict.ack.ack_options().versions == frozenset({"004010", "005010"})
+    assert strict.ack.ack_options().ta1 == "on_request"
+    text = "id: p\nname: P\nack:\n  accept_versions: [004010, 4010]\nmap: p\n"
+    _, errors = validate(PartnerProfile, parse_yaml(text, "partners/p.yaml"))
+    assert [str(e) for e in errors] == [
+        "partners/p.yaml:4: ack.accept_versions[1]: '4010': a GS08 version and release is "
+        '6 digits, e.g. "004010"'
+    ]
+    assert profile_problems(_profile(ack={"functional": "none", "accept_versions": ["004010"]}))
+    assert profile_problems(
+        _profile(ack={"functional": "none", "accept_versions": ["004010"]}, outbound=None)
+    ) == [
+        (
+            ("ack", "accept_versions"),
+            "a group under another version is rejected in the 997/999 (AK905 2): "
+            "accept_versions needs ack.functional 997 or 999",
+        )
+    ]

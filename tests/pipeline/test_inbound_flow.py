@@ -357,6 +357,48 @@ def test_a_group_our_997_rejects_is_not_delivered(gateway: Gateway) -> None:
         assert gateway.store.get(session, doc_id).status == "rejected"
 
 
+def test_a_group_under_a_version_the_partner_may_not_send_is_rejected_until_allowed(
+    gateway: Gateway,
+) -> None:
+    """acme-retail is onboarded for 005010 only (``ack.accept_versions``): its 004010 group
+    gets AK9 R with AK905 2 (version not supported) and its order is held. Once the
+    onboarding team allows 004010, a reprocess delivers it."""
+    from edigate.pipeline.operations import reprocess
+
+    profile = gateway.config.config_dir / "partners/acme-retail.yaml"
+    allowed = profile.read_text()
+    assert "  duplicate_window_days: 30\n" in allowed
+    gateway._registry.check_every = 0  # see the edits at once
+    profile.write_text(
+        allowed.replace(
+            "  duplicate_window_days: 30\n",
+            '  duplicate_window_days: 30\n  accept_versions: ["005010"]\n',
+        )
+    )
+    doc_id = receive(gateway, RETAILER.read_bytes())
+    assert erp_orders(gateway) == [] and by_type(gateway, "855") == []
+    (child,) = by_type(gateway, "850")
+    assert child.status == "rejected" and child.po_number == "4500012345"
+    (error,) = [e for e in child.errors if e["code"] == "envelope_rejected"]
+    assert "functional group 4211 was rejected by our 997 (AK9 R 2)" in error["message"]
+    (ack,) = _acks_sent(gateway, "997")
+    (group,) = parse_acks(ack.encode()).groups
+    assert (group.status, group.control_number, group.codes) == ("R", "4211", ("2",))
+
+    profile.write_text(
+        allowed.replace(
+            "  duplicate_window_days: 30\n",
+            '  duplicate_window_days: 30\n  accept_versions: ["004010", "005010"]\n',
+        )
+    )
+    reprocess(gateway.store, doc_id)
+    gateway.worker("test").run(until_idle=True)
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+    assert len(by_type(gateway, "855")) == 1
+    accepted = [parse_acks(a.encode()).groups[0] for a in _acks_sent(gateway, "997")]
+    assert sorted(g.status for g in accepted) == ["A", "R"]
+
+
 def test_an_interchange_our_ta1_rejects_is_not_delivered(gateway: Gateway) -> None:
     """IEA02 does not match ISA13 and the partner asked for a TA1 (ISA14=1): TA104 R."""
     data = RETAILER.read_bytes().replace(b"IEA*1*000004211", b"IEA*1*000004299")

@@ -35,7 +35,7 @@ def measure(path: str, config_dir: str, profile_dir: str | None = None) -> dict[
     from ..pipeline.envelope import OutboundTransaction, write_envelope
     from ..translate import auto_ack, build_855, translate_850
     from ..x12 import InterchangeHeader, TransactionSet, X12Reader, validate_transaction
-    from ..x12.acks import AckBuilder, AckOptions, CounterControlNumbers, group_segments
+    from ..x12.acks import AckBuilder, CounterControlNumbers, group_segments
 
     cpu = pin_one_cpu()
     partner = load_registry(Path(config_dir)).get("acme-retail")
@@ -56,7 +56,7 @@ def measure(path: str, config_dir: str, profile_dir: str | None = None) -> dict[
 
     def run() -> None:
         nonlocal ack_997
-        builder = AckBuilder("997", CounterControlNumbers(), AckOptions(ta1=policy.ta1))
+        builder = AckBuilder("997", CounterControlNumbers(), policy.ack_options())
         events = X12Reader(path).events()
         isa13 = 0
         while True:

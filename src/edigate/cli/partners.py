@@ -213,4 +213,6 @@ def _outbound(out: dict[str, Any] | None) -> str:
 
 
 def _acks(ack: dict[str, Any]) -> str:
-    return f"{ack['functional']}, TA1 {ack['ta1']}, 855 {ack['855']}"
+    versions = ack.get("accept_versions")
+    only = f", GS08 {'/'.join(versions)} only" if versions else ""
+    return f"{ack['functional']}, TA1 {ack['ta1']}, 855 {ack['855']}{only}"

@@ -18,7 +18,8 @@ Annotated example::
       version: "004010"              # 004010 | 005010
       separators: {element: "*", component: ">", segment: "~"}
       newline: lf                    # none | lf | crlf
-    ack: {functional: "997", ta1: on_error, "855": auto, duplicate_window_days: 30}
+    ack: {functional: "997", ta1: on_error, "855": auto, duplicate_window_days: 30,
+          accept_versions: ["004010"]}   # omitted: every GS08 version
     inbound:
       sftp: {username: acme, public_keys: ["ssh-ed25519 AAAA... acme"]}
       sftp_poll: {host: sftp.acme.example, username: vendor981, folder: outbound,
@@ -42,6 +43,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from ..x12.acks import AckOptions
 from ..x12.reader import ReaderLimits
 from ..x12.separators import Separators
 from .configbase import Text
@@ -168,6 +170,16 @@ class Envelope(Strict):
         return Separators(seps.element, seps.component, seps.segment, repetition, suffix)
 
 
+def _group_version(value: str) -> str:
+    if not (len(value) == 6 and value.isdigit() and value.isascii()):
+        raise ValueError(f'{value!r}: a GS08 version and release is 6 digits, e.g. "004010"')
+    return value
+
+
+#: A GS08 version and release: ``004010``, ``005010`` (an industry suffix is not compared).
+GroupVersion = Annotated[str, AfterValidator(_group_version)]
+
+
 class AckPolicy(Strict):
     functional: Literal["997", "999", "none"] = "997"
     ta1: Literal["never", "on_error", "on_request"] = "on_request"
@@ -175,6 +187,15 @@ class AckPolicy(Strict):
     duplicate_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     #: Our 855/856/810 still unacknowledged this long after sending is ``overdue`` (0: never).
     expect_ack_within_hours: Annotated[int, Field(ge=0, le=8760)] = 24
+    #: The GS08 versions we take from this partner. A group under another is rejected in the
+    #: 997/999 (AK9 R, AK905 2) and its transactions are not delivered. Omitted: every
+    #: version; one without a spec of its own is checked against the nearest (a warning).
+    accept_versions: Annotated[list[GroupVersion], Field(min_length=1)] | None = None
+
+    def ack_options(self) -> AckOptions:
+        """How the 997/999 and TA1 answering this partner's files are written."""
+        versions = None if self.accept_versions is None else frozenset(self.accept_versions)
+        return AckOptions(ta1=self.ta1, versions=versions)
 
 
 class SftpAccount(Strict):
@@ -357,6 +378,14 @@ def profile_problems(p: PartnerProfile) -> list[tuple[tuple[str | int, ...], str
         problems.append((where, "'identity' (theirs) and 'us' (ours) go together"))
     if p.ack.functional == "999" and p.envelope.version != "005010":
         problems.append((("ack", "functional"), "a 999 needs envelope version 005010"))
+    if p.ack.accept_versions is not None and p.ack.functional == "none":
+        problems.append(
+            (
+                ("ack", "accept_versions"),
+                "a group under another version is rejected in the 997/999 (AK905 2): "
+                "accept_versions needs ack.functional 997 or 999",
+            )
+        )
     out = p.outbound
     if out is None and (p.ack.functional != "none" or p.ack.po_ack == "auto"):
         problems.append((("ack",), "acknowledgements need an 'outbound' channel"))

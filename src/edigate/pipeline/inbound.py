@@ -58,7 +58,6 @@ from ..x12 import (
 )
 from ..x12.acks import (
     AckBuilder,
-    AckOptions,
     AckOutput,
     CounterControlNumbers,
     GroupAck,
@@ -522,7 +521,7 @@ class InboundProcessor:
                         continue
                     policy = ic.partner.profile.ack
                     kind = None if policy.functional == "none" else policy.functional
-                    builder = AckBuilder(kind, CounterControlNumbers(), AckOptions(ta1=policy.ta1))
+                    builder = AckBuilder(kind, CounterControlNumbers(), policy.ack_options())
                     if ic.duplicate_of is None:
                         builder.feed(event, [])
                     else:  # not looked at either; a TA1 R 025, by the partner's policy
