@@ -79,3 +79,23 @@ def test_an_inconsistent_order_ack_is_refused_by_the_model(tmp_path: Path) -> No
         "error: document 1 lines.0: line 1: the ACK quantities (4 IA + 9 IB = 13 CA) do not "
         "add up to the ordered 10 CA"
     ) in result.stderr
+
+
+def test_an_order_from_json_is_checked_like_any_855_we_write(tmp_path: Path) -> None:
+    """The automatic 855 echoes an X12 partner's values as sent; an Order given as JSON is
+    not that partner's X12, so its 855 gets the character-set check: a name is written in
+    its ASCII form and an identifier outside the set is refused."""
+    (order,) = json.loads((SAMPLES / "expected/850-004010-retailer.order.json").read_text())
+    order["parties"][0]["name"] = "MÜLLER DC"
+    named = tmp_path / "named.json"
+    named.write_text(json.dumps(order))
+    args = ["--to", "855", "--timestamp", TIMESTAMP.isoformat()]
+    result = CliRunner().invoke(translate, [str(named), *args])
+    assert result.exit_code == 0, result.stderr
+    assert "*MULLER DC*" in result.stdout and "MÜLLER" not in result.stdout
+    order["po_number"] = "45000Ä12345"
+    coded = tmp_path / "coded.json"
+    coded.write_text(json.dumps(order))
+    result = CliRunner().invoke(translate, [str(coded), *args])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "BAK03 value '45000Ä12345' has 'Ä' (U+00C4)" in result.stderr

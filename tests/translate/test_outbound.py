@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from edigate.errors import EdigateError, X12Error, X12WriteError
 from edigate.model import Invoice, OrderAck, Shipment, load
@@ -23,7 +24,7 @@ from edigate.translate.x12_common import (
     parse_party_id,
     x12_ascii,
 )
-from edigate.x12 import Finding, TransactionSet, X12Reader
+from edigate.x12 import Finding, TransactionSet, X12Reader, validate_transaction
 
 from .goldens import CASES, SAMPLES, Case, expected, render
 from .x12text import transaction
@@ -202,6 +203,56 @@ def test_810_tds_is_in_cents_and_iss_needs_one_unit() -> None:
     assert ["TDS", "2101"] in segments  # 1.01 (0.335 x 3 = 1.005, half up) + 20.00
     assert ["ISS", "5", "EA"] in segments
     assert invoice.total_amount == Decimal("21.01")
+
+
+def test_810_an_amount_too_large_for_cents_is_a_validation_error() -> None:
+    """Decimal holds 28 digits: a line total past that cannot be rounded to the cent, and
+    says so as a validation error (it was an uncaught InvalidOperation)."""
+    data = {
+        "invoice_number": "I1",
+        "invoice_date": "2026-11-26",
+        "lines": [{"quantity": "1E+30", "unit": "EA", "unit_price": "1"}],
+    }
+    with pytest.raises(ValidationError, match="amount 1E\\+30 is too large to state to the cent"):
+        Invoice.model_validate(data)
+
+
+@pytest.mark.parametrize("target", ["855", "856", "810"])
+def test_a_hash_total_past_10_digits_is_truncated_on_the_left(target: str) -> None:
+    """CTT02 holds 10 digits: X12 keeps the rightmost ones (11 x 999,999,999 units is
+    10,999,999,989, written 999999989); the 810 leaves ISS01 out rather than cut it."""
+    quantity = "9999999999" if target == "856" else "999999999"  # the 856 has 3 items
+    if target == "810":
+        invoice: Invoice = sample("invoice.json")
+        lines = [ln.model_copy(update={"quantity": Decimal(quantity)}) for ln in invoice.lines]
+        lines = (lines * 3)[:11]
+        data = invoice.model_dump(mode="json", exclude={"total_amount"})
+        data["lines"] = [ln.model_dump(mode="json") for ln in lines]
+        written = write_810([Invoice.model_validate(data)], timestamp=STAMP)
+    elif target == "856":
+        shipment: Shipment = sample("shipment-cartons.json")
+        data = shipment.model_dump(mode="json")
+        items = [i for o in data["orders"] for p in o["packs"] for i in p["items"]]
+        for item in items:
+            item["quantity"] = quantity
+        count = len(items)
+        written = write_856([Shipment.model_validate(data)], timestamp=STAMP)
+    else:
+        ack: OrderAck = sample("order-ack-changes.json")
+        data = ack.model_dump(mode="json")
+        data["lines"] = [
+            {"line_number": str(n), "quantity": quantity, "unit": "EA", "statuses": []}
+            for n in range(1, 12)
+        ]
+        data.update(ack_type_code="AD", ack_type=None)
+        written = write_855([OrderAck.model_validate(data)], timestamp=STAMP)
+    (tx,) = read_back(written)
+    assert validate_transaction(tx) == []
+    ctt = next(s for s in tx.segments if s[0] == "CTT")
+    total = (count if target == "856" else 11) * int(quantity)
+    assert total >= 10**10 and ctt[2] == str(total % 10**10)
+    if target == "810":
+        assert all(s[0] != "ISS" or s[1] == "" for s in tx.segments)
 
 
 def test_810_carrier_needs_scac_or_routing() -> None:

@@ -10,7 +10,7 @@ total must state its amount: a rate alone would leave the arithmetic to the part
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -37,8 +37,15 @@ CENT = Decimal("0.01")
 
 
 def cents(value: Decimal) -> Decimal:
-    """Round to the cent, half up (the usual commercial rounding)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round to the cent, half up (the usual commercial rounding).
+
+    A ValueError, so that validation reports it, for an amount too large to hold to the
+    cent (Decimal's 28 digits): never an invoice's, and no X12 amount element holds it.
+    """
+    try:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError(f"amount {value} is too large to state to the cent") from None
 
 
 def affects_total(ac: AllowanceCharge) -> bool:

@@ -200,9 +200,8 @@ def to_x12(documents: Sequence[Document], target: str, outbound: Outbound) -> by
                 f"document {index} is {type(doc).__name__}; an {target} is written from {kinds}"
             )
         if isinstance(doc, Order):
-            bodies.append(
-                build_855(auto_ack(doc, ack_date=stamp.date()), version=outbound.version, echo=True)
-            )
+            # Not echo: this Order is JSON, not the partner's X12, so its text is checked.
+            bodies.append(build_855(auto_ack(doc, ack_date=stamp.date()), version=outbound.version))
         elif isinstance(doc, OrderAck):
             bodies.append(build_855(doc, version=outbound.version))
         elif isinstance(doc, Shipment):

@@ -23,6 +23,7 @@ from .x12_common import (
     dtm_segment,
     fmt_date,
     fmt_decimal,
+    fmt_hash_total,
     fmt_n2,
     fob_segment,
     id_pairs,
@@ -42,6 +43,9 @@ from .x12_common import (
     write_documents,
     x12_text,
 )
+
+#: ISS01 (element 382, units shipped) holds 10 digits.
+ISS01_DIGITS = 10
 
 
 def build_810(invoice: Invoice, *, version: str = "004010") -> list[Out]:
@@ -102,6 +106,8 @@ def build_810(invoice: Invoice, *, version: str = "004010") -> list[Out]:
     out += [sac_segment(ac) for ac in inv.allowances_charges]
     units = {line.unit for line in inv.lines}
     shipped = fmt_decimal(quantity_total) if len(units) == 1 else ""
+    if sum(c.isdigit() for c in shipped) > ISS01_DIGITS:
+        shipped = ""  # ISS01 is optional: left out rather than cut
     if shipped or inv.shipped_weight is not None:
         out.append(
             seg(
@@ -112,7 +118,8 @@ def build_810(invoice: Invoice, *, version: str = "004010") -> list[Out]:
                 opt(inv.weight_unit or "LB") if inv.shipped_weight is not None else "",
             )
         )
-    out.append(seg("CTT", str(len(inv.lines)), fmt_decimal(quantity_total)))
+    quantities = (line.quantity for line in inv.lines)
+    out.append(seg("CTT", str(len(inv.lines)), fmt_hash_total(quantity_total, quantities)))
     return x12_text(out, f"810 {inv.invoice_number}")
 
 

@@ -21,6 +21,7 @@ from .x12_common import (
     dtm_segment,
     fmt_date,
     fmt_decimal,
+    fmt_hash_total,
     isa_version,
     party_segments,
     pid_segment,
@@ -74,7 +75,10 @@ def _segments(ack: OrderAck, version: str) -> list[Out]:
         _line(line, out)
         if line.quantity is not None:
             hash_total += line.quantity
-    out.append(seg("CTT", str(len(ack.lines)), fmt_decimal(hash_total) if ack.lines else ""))
+    quantities = (line.quantity for line in ack.lines)
+    out.append(
+        seg("CTT", str(len(ack.lines)), fmt_hash_total(hash_total, quantities) if ack.lines else "")
+    )
     return out
 
 

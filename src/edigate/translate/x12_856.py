@@ -29,6 +29,7 @@ from .x12_common import (
     Out,
     fmt_date,
     fmt_decimal,
+    fmt_hash_total,
     fmt_time,
     fob_segment,
     id_pairs,
@@ -61,6 +62,7 @@ class _Hierarchy:
         self.out: list[Out] = []
         self.count = 0
         self.units = Decimal(0)
+        self.shipped: list[Decimal] = []  # SN102s, for a hash total past 10 digits
 
     def hl(self, parent: int | None, level: str, has_children: bool) -> int:
         self.count += 1
@@ -83,7 +85,7 @@ class _Hierarchy:
                 sh.purpose_code,
                 sh.shipment_id,
                 fmt_date(sh.date),
-                "" if sh.time is None else fmt_time(sh.time),
+                fmt_time(sh.time),
                 sh.structure_code,
             )
         )
@@ -91,7 +93,7 @@ class _Hierarchy:
         self._shipment_level()
         for order in sh.orders:
             self._order(order, top)
-        self.out.append(seg("CTT", str(self.count), fmt_decimal(self.units)))
+        self.out.append(seg("CTT", str(self.count), fmt_hash_total(self.units, self.shipped)))
         return self.out
 
     def _shipment_level(self) -> None:
@@ -183,6 +185,7 @@ class _Hierarchy:
             )
         self.hl(parent, "I", False)
         self.units += item.quantity
+        self.shipped.append(item.quantity)
         ordered_unit = item.ordered_unit or (
             item.unit if item.ordered_quantity is not None else None
         )

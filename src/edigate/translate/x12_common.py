@@ -534,6 +534,22 @@ def fmt_decimal(value: Decimal) -> str:
     return text
 
 
+#: CTT02 holds 10 digits: X12 truncates a longer hash total on the left.
+HASH_TOTAL_DIGITS = 10
+
+
+def fmt_hash_total(total: Decimal, values: Iterable[Decimal | None]) -> str:
+    """CTT02 for ``total``, the sum of ``values``: the sum itself while it fits in 10 digits
+    (what partners expect), else X12's hash total, every value's digits summed without
+    decimal points or signs, truncated to its rightmost 10 digits. ``values`` is only read
+    then, so the writers' hot loops keep a running sum."""
+    text = fmt_decimal(total)
+    if len(text) <= HASH_TOTAL_DIGITS or sum(c.isdigit() for c in text) <= HASH_TOTAL_DIGITS:
+        return text
+    digits = (fmt_decimal(v).replace("-", "").replace(".", "") for v in values if v is not None)
+    return str(sum(int(d) for d in digits) % 10**HASH_TOTAL_DIGITS)
+
+
 def fmt_n2(value: Decimal, name: str = "amount") -> str:
     """X12 ``N2``: the amount in cents, e.g. 12.5 -> ``1250``."""
     scaled = value.scaleb(2)
