@@ -112,6 +112,38 @@ def test_the_same_interchange_twice_is_a_duplicate_and_reaches_the_erp_once(
         assert gateway.store.get(session, third).status == "translated"
 
 
+def test_a_duplicate_is_not_reprocessed_and_an_attempt_still_sees_other_files(
+    gateway: Gateway,
+) -> None:
+    """Reprocessing a duplicate would hand the ERP its order a second time: refused, naming
+    the file it repeats. A file holding a duplicate interchange and a rejected one, run
+    again, holds the duplicate again: an attempt skips only its own file's runs."""
+    from edigate.pipeline.operations import reprocess
+
+    first = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
+    second = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
+    with pytest.raises(
+        ReprocessRefused, match=f"document {second} is a duplicate of document {first}"
+    ):
+        reprocess(gateway.store, second)
+
+    bad_date = RETAILER.read_bytes().replace(b"000004211", b"000004213")
+    bad_date = bad_date.replace(b"4500012345**20261120", b"4500012999**20261399")
+    mixed = receive(gateway, RETAILER.read_bytes() + bad_date, partner_id="acme-retail")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, mixed).status == "rejected"
+    attempt = reprocess(gateway.store, mixed)
+    gateway.worker("test").run(until_idle=True)
+    with gateway.store.session() as session:
+        again = gateway.store.get(session, attempt.attempt)
+        assert again.status == "rejected"
+        assert any(
+            e.get("code") == "duplicate_interchange" and f"(document {first})" in e["message"]
+            for e in again.errors
+        ), again.errors
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+
+
 def test_one_bad_transaction_rejects_only_itself(gateway: Gateway) -> None:
     text_ = RETAILER.read_text()
     good = text_[text_.index("ST*850") : text_.index("GE*")]

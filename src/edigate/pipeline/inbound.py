@@ -73,6 +73,7 @@ from .detect import Format, detect_format
 from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_ta1_for_partner
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
+from .runs import family_of
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
@@ -365,7 +366,7 @@ class InboundProcessor:
         windows: list[int] = []
         for doc in batch:
             if doc.reprocess_of_id is not None:
-                continue  # a reprocess is never a duplicate
+                continue  # checked on its own, without its own runs (see .runs)
             contents.add(doc.blob.sha256)
             header = self._first_header(doc)
             if header is None:
@@ -430,7 +431,7 @@ class InboundProcessor:
         plan = FilePlan(fmt)
         if fmt in (Format.CSV, Format.XML):
             partner = self.registry().get(doc.partner_id) if doc.partner_id else None
-            if partner is not None and doc.reprocess_of_id is None:
+            if partner is not None:
                 plan.duplicate_of = self._same_content(doc, partner, earlier=earlier)
                 if plan.duplicate_of is not None:
                     plan.errors.append(
@@ -616,18 +617,17 @@ class InboundProcessor:
             )
             return ic
         partner = ic.partner
-        if doc.reprocess_of_id is None:
-            ic.duplicate_of = self._duplicate(doc, partner, header, earlier)
-            if ic.duplicate_of is not None:
-                ic.rejection.append(
-                    _error(
-                        "duplicate_interchange",
-                        f"interchange {header.control_number} from {partner.id} was already "
-                        f"processed (document {ic.duplicate_of})",
-                        segment=header.position,
-                    )
+        ic.duplicate_of = self._duplicate(doc, partner, header, earlier)
+        if ic.duplicate_of is not None:
+            ic.rejection.append(
+                _error(
+                    "duplicate_interchange",
+                    f"interchange {header.control_number} from {partner.id} was already "
+                    f"processed (document {ic.duplicate_of})",
+                    segment=header.position,
                 )
-                ic.complete = True
+            )
+            ic.complete = True
         return ic
 
     def _plan_transaction(
@@ -693,22 +693,26 @@ class InboundProcessor:
         header: InterchangeHeader,
         earlier: Earlier | None = None,
     ) -> int | None:
-        """An earlier, processed interchange with this ISA13 or these bytes, in the window."""
+        """An earlier, processed interchange with this ISA13 or these bytes, in the window
+        (the file's own runs aside: see :mod:`.runs`)."""
         since = self.clock() - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
         key = (partner.id, header.control_number)
+        if doc.reprocess_of_id is not None:
+            earlier = None  # the batch's reads exclude only the document itself
         if earlier is not None and key in earlier.interchange_keys:
             found = earlier.interchange(key, doc.id, since)
             if found is not None:
                 return found
             return self._same_content(doc, partner, earlier=earlier)
         with self.store.reading() as session:  # one short transaction for both questions
+            own = family_of(session, doc.id, doc.reprocess_of_id)
             same_isa = session.scalars(
                 select(Document.parent_id)
                 .where(
                     Document.partner_id == partner.id,
                     Document.direction == Direction.INBOUND.value,
                     Document.interchange_control == header.control_number,
-                    Document.parent_id != doc.id,
+                    Document.parent_id.not_in(own),
                     Document.status.in_(PROCESSED),
                     Document.created_at >= since,
                 )
@@ -726,18 +730,22 @@ class InboundProcessor:
         *,
         earlier: Earlier | None = None,
     ) -> int | None:
-        """An earlier, processed file with exactly these bytes, in the partner's window."""
+        """An earlier, processed file with exactly these bytes, in the partner's window
+        (the file's own runs aside)."""
         since = self.clock() - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
+        if doc.reprocess_of_id is not None:
+            earlier = None  # the batch's reads exclude only the document itself
         if earlier is not None and doc.blob.sha256 in earlier.content_keys:
             return earlier.content(doc.blob.sha256, doc.id, since)
         if session is None:
             with self.store.reading() as own:
                 return self._same_content(doc, partner, own)
+        own = family_of(session, doc.id, doc.reprocess_of_id)
         return session.scalars(
             select(Document.id)
             .where(
                 Document.blob_sha256 == doc.blob.sha256,
-                Document.id != doc.id,
+                Document.id.not_in(own),
                 Document.parent_id.is_(None),
                 Document.direction == Direction.INBOUND.value,
                 Document.status.in_(PROCESSED),

@@ -233,7 +233,16 @@ def _skips(session: Session, doc: Document, from_start: bool) -> list[tuple[str,
 
 def _decide(store: Store, session: Session, doc: Document, from_start: bool) -> Committed | None:
     """None: run from the start; else the committed pieces to resume after. Refuses what
-    would process a committed transaction twice."""
+    would process a committed transaction twice, and a duplicate (its orders came through
+    the file it repeats; run again, it would be held as a duplicate once more)."""
+    if doc.status == Status.DUPLICATE.value and doc.duplicate_of_id is not None:
+        raise ReprocessRefused(
+            f"document {doc.id} is a duplicate of document {doc.duplicate_of_id} (the same "
+            "interchange control number or the same bytes, from the same partner): what it "
+            f"holds was processed as document {doc.duplicate_of_id}. Reprocess "
+            f"{doc.duplicate_of_id} if that is what must run again; a partner resending on "
+            "purpose sends a new ISA13"
+        )
     if not _has_progress(doc):
         return None  # nothing committed yet, or the file finished: the usual reprocess
     committed = _committed(session, doc)
