@@ -705,14 +705,14 @@ class InboundProcessor:
                 return found
             return self._same_content(doc, partner, earlier=earlier)
         with self.store.reading() as session:  # one short transaction for both questions
-            own = family_of(session, doc.id, doc.reprocess_of_id)
+            runs = family_of(session, doc.id, doc.reprocess_of_id)
             same_isa = session.scalars(
                 select(Document.parent_id)
                 .where(
                     Document.partner_id == partner.id,
                     Document.direction == Direction.INBOUND.value,
                     Document.interchange_control == header.control_number,
-                    Document.parent_id.not_in(own),
+                    Document.parent_id.not_in(runs),
                     Document.status.in_(PROCESSED),
                     Document.created_at >= since,
                 )
@@ -738,14 +738,14 @@ class InboundProcessor:
         if earlier is not None and doc.blob.sha256 in earlier.content_keys:
             return earlier.content(doc.blob.sha256, doc.id, since)
         if session is None:
-            with self.store.reading() as own:
-                return self._same_content(doc, partner, own)
-        own = family_of(session, doc.id, doc.reprocess_of_id)
+            with self.store.reading() as reading:
+                return self._same_content(doc, partner, reading)
+        runs = family_of(session, doc.id, doc.reprocess_of_id)
         return session.scalars(
             select(Document.id)
             .where(
                 Document.blob_sha256 == doc.blob.sha256,
-                Document.id.not_in(own),
+                Document.id.not_in(runs),
                 Document.parent_id.is_(None),
                 Document.direction == Direction.INBOUND.value,
                 Document.status.in_(PROCESSED),
