@@ -292,3 +292,73 @@ def test_a_cancellation_may_name_no_line() -> None:
     text = "PO,Date,Item,Qty,Price,Purpose\nP1,2026-01-05,,,,01\nP2,2026-01-05,,,,00\n"
     result = read_csv_orders(text.encode(), layout)
     assert [o.po_number for o in result.orders] == ["P1"] and result.rejected == ["P2"]
+
+
+def test_a_thousands_separator_must_group_in_threes() -> None:
+    """With thousands "." and decimal ",", "12.5" is no German number: read as 125 it would
+    order ten times over. It is refused; "1.250,5" and "1.000" are read as grouped."""
+    layout = csv_layout(
+        """\
+  delimiter: ";"
+  decimal: ","
+  thousands: "."
+  columns:
+    order.po_number: PO
+    order.po_date: Date
+    line.identifiers[VN]: Item
+    line.quantity: Qty
+    line.unit_price: Price
+"""
+    )
+    text = "PO;Date;Item;Qty;Price\nP1;2026-01-05;A;1.250,5;1.000\nP2;2026-01-05;B;12.5;4,50\n"
+    result = read_csv_orders(text, layout)
+    assert [str(i) for i in result.issues] == [
+        'line 3, column "Qty": "12.5" is not a number (the thousands separator "." groups '
+        'digits in threes; the decimal separator is ",")'
+    ]
+    (order,) = result.orders
+    assert (order.lines[0].quantity, order.lines[0].unit_price) == (Decimal("1250.5"), 1000)
+    assert result.rejected == ["P2"]
+
+
+def test_an_order_line_needs_a_quantity() -> None:
+    """A line with no quantity tells the ERP to ship nothing: its order is refused, at the
+    row; a cancellation may still name lines without one."""
+    text = "PO,Date,Item,Qty,Price\nP1,2026-01-05,A,1,2.00\nP1,2026-01-05,B,,\n"
+    result = read_csv_orders(text, csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        "line 3: line 2 of the order: quantity: required, but the file has no value for it"
+    ]
+    assert result.orders == [] and result.rejected == ["P1"]
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\u2028", "\x85", "\x1c"])
+def test_a_record_ends_at_cr_or_lf_only(separator: str) -> None:
+    """str.splitlines also breaks at a form feed, U+2028, NEL (byte 0x85 in latin-1) and the
+    file separators: a description holding one would have cut its row in two."""
+    text = (
+        f"PO,Date,Item,Qty,Price\r\nP1,2026-01-05,A{separator}B,1,2.00\r\nP1,2026-01-05,C,2,3\r\n"
+    )
+    result = read_csv_orders(text, csv_layout(BASIC))
+    if separator in ("\x0c", "\x1c"):  # C0 controls: refused, at the right line
+        assert [(i.line, i.column) for i in result.issues] == [(2, "Item")]
+        return
+    assert result.issues == []
+    (order,) = result.orders
+    assert [line.vendor_part_number for line in order.lines] == [f"A{separator}B", "C"]
+
+
+def test_without_a_header_a_row_too_short_for_the_layout_is_refused() -> None:
+    layout = csv_layout(
+        """\
+  header: false
+  columns:
+    order.po_number: 1
+    order.po_date: 2
+    line.identifiers[BP]: 3
+    line.quantity: 4
+"""
+    )
+    result = read_csv_orders("P1,2026-03-02,A,5\nP2,2026-03-02,B\n", layout)
+    assert [str(i) for i in result.issues] == ["line 2: 3 field(s), but the layout reads column 4"]
+    assert [o.po_number for o in result.orders] == ["P1"] and result.rejected == ["P2"]

@@ -46,6 +46,26 @@ def test_bad_csv_values(config_copy: Path, edit: Edit) -> None:
     ]
 
 
+def test_a_columns_decimal_mark_may_not_be_the_thousands_separator(
+    config_copy: Path, edit: Edit
+) -> None:
+    """With thousands "," a column read with decimal "," would lose its decimal point."""
+    edit(
+        config_copy / INITECH,
+        '  date_formats: ["%m/%d/%Y"]',
+        '  date_formats: ["%m/%d/%Y"]\n  thousands: ","',
+    )
+    line = edit(
+        config_copy / INITECH,
+        "line.unit_price: Price",
+        'line.unit_price: {column: Price, decimal: ","}',
+    )
+    assert problems(config_copy) == [
+        f"{INITECH}:{line}: csv.columns.line.unit_price.decimal: ',' is the layout's thousands "
+        "separator too"
+    ]
+
+
 def test_column_numbers_without_header(config_copy: Path, edit: Edit) -> None:
     edit(config_copy / INITECH, "  header: true", "  header: false")
     text = (config_copy / INITECH).read_text()

@@ -121,6 +121,14 @@ class OrderBuilder:
         if not self.lines and not self.has_errors and purpose in LINES_REQUIRED:
             # An order with nothing to ship would reach the ERP as an empty order.
             self.issue(self.line, "the order has no lines: at least one line is required")
+        if purpose in LINES_REQUIRED and not self.has_errors:
+            for index, item in enumerate(self.lines):
+                if item.get("quantity") is None:  # the ERP would be told to ship nothing
+                    self.issue(
+                        self.line_positions[index],
+                        f"line {index + 1} of the order: quantity: required, but the file "
+                        "has no value for it",
+                    )
         if self.has_errors:
             return None
         data = dict(self.order)

@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -57,8 +58,10 @@ class _Records:
     """
 
     def __init__(self, text: str, layout: CsvLayout):
+        # Records end at CR and LF only: str.splitlines would also end one at a form feed,
+        # U+2028 or NEL (the C1 control that byte 0x85 is in latin-1), cutting a row in two.
         self._reader = csv.reader(
-            text.splitlines(keepends=True),
+            io.StringIO(text, newline=""),
             delimiter=layout.delimiter,
             quotechar=layout.quote,
             strict=True,
@@ -88,6 +91,7 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
     key_name = ""
     header: list[str] = []
     used: set[int] = set()
+    width = 0
     filled: dict[int, int] = {}  # unmapped column -> first line with a value
     records = _Records(text, layout)
     try:
@@ -105,9 +109,10 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
                     return ReadResult(issues=[found])
                 columns, (key_index, key_name) = found
                 used = {c.index for c in columns} | {key_index}
+                width = max(used) + 1  # without a header: the columns the layout reads
                 if layout.header:
                     continue
-            ragged = bool(header) and len(cells) != len(header)
+            ragged = len(cells) != len(header) if header else len(cells) < width
             if layout.unmapped == "warn" and not ragged:
                 for index, cell in enumerate(cells):
                     if cell and index not in used:
@@ -130,7 +135,12 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
             if ragged:
                 # A cut-off or run-on row: its cells would land in the wrong fields. Its
                 # order is refused; the file's other orders go on.
-                builder.issue(line, f"{len(cells)} field(s), but the header has {len(header)}")
+                expected = (
+                    f"the header has {len(header)}"
+                    if header
+                    else f"the layout reads column {width}"
+                )
+                builder.issue(line, f"{len(cells)} field(s), but {expected}")
                 continue
             _read_row(builder, columns, cells, line)
     except csv.Error as exc:

@@ -181,8 +181,8 @@ def convert(
 
 def parse_decimal(raw: str, decimal: str = ".", thousands: str | None = None) -> Decimal:
     text = raw.replace("\u00a0", " ").strip()
-    if thousands:
-        text = text.replace(thousands, "")
+    if thousands and thousands in text:
+        text = _ungrouped(raw, text, decimal, thousands)
     if decimal != ".":
         if "." in text:
             raise ValueError(f'"{raw}" is not a number (the decimal separator is "{decimal}")')
@@ -196,6 +196,27 @@ def parse_decimal(raw: str, decimal: str = ".", thousands: str | None = None) ->
         return Decimal(text)
     except InvalidOperation:
         raise ValueError(f'"{raw}" is not a number') from None
+
+
+def _ungrouped(raw: str, text: str, decimal: str, thousands: str) -> str:
+    """``text`` without its thousands separators, which must group the whole part in threes
+    (``1.250,5``): anything else (``12.5`` where ``.`` groups thousands) is a number in
+    another convention, and dropping the mark would read it ten or a hundred times over."""
+    whole, _, fraction = text.partition(decimal)
+    digits = whole.lstrip("+-")
+    groups = digits.split(thousands)
+    grouped = (
+        thousands not in fraction
+        and 1 <= len(groups[0]) <= 3
+        and all(len(g) == 3 for g in groups[1:])
+        and all(g.isdigit() and g.isascii() for g in groups)
+    )
+    if not grouped:
+        raise ValueError(
+            f'"{raw}" is not a number (the thousands separator "{thousands}" groups digits '
+            f'in threes; the decimal separator is "{decimal}")'
+        )
+    return text.replace(thousands, "")
 
 
 def parse_date(raw: str, formats: tuple[str, ...]) -> dt.date:

@@ -310,6 +310,14 @@ def _csv_problems(csv: CsvLayout, key: Callable[[str], str]) -> list[Problem]:
             problems.append((("csv", "group_by"), "with 'header: false' group_by is a number"))
     if csv.thousands is not None and csv.thousands == csv.decimal:
         problems.append((("csv", "thousands"), "the thousands separator is the decimal one"))
+    for path, spec in csv.columns.items():
+        if csv.thousands is not None and spec.decimal == csv.thousands:
+            problems.append(
+                (
+                    ("csv", "columns", key(path), "decimal"),
+                    f"{spec.decimal!r} is the layout's thousands separator too",
+                )
+            )
     if csv.quote == csv.delimiter:
         problems.append((("csv", "quote"), "the quote character is the delimiter"))
     problems.extend(_kind_problems("csv", "columns", list(csv.columns), key))
