@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from edigate.cli.main import cli
 from edigate.cli.partners import partners
 from edigate.partners.passwords import verify_password
 
@@ -172,3 +173,71 @@ def test_check_loads_an_sftp_poll_key_the_profile_names(config_copy: Path, edit:
     key.chmod(0o644)
     result = CliRunner().invoke(partners, ["check", str(config_copy)])
     assert "chmod 600" in result.output and result.exit_code == 1
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory with no EDIGATE_* settings: the config must come from
+    the options, the environment or an edigate.toml."""
+    for name in ("EDIGATE_CONFIG", "EDIGATE_CONFIG_DIR", "EDIGATE_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_check_and_list_take_the_global_config_dir(elsewhere: Path, example_dir: Path) -> None:
+    checked = CliRunner().invoke(cli, ["--config-dir", str(example_dir), "partners", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output == "ok: 4 partner(s), 8 file(s) checked\n"
+    listed = CliRunner().invoke(cli, ["--config-dir", str(example_dir), "partners", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "acme-retail" in listed.output
+
+
+def test_check_and_list_take_the_config_dir_from_the_environment(
+    elsewhere: Path, example_dir: Path
+) -> None:
+    env = {"EDIGATE_CONFIG_DIR": str(example_dir)}
+    checked = CliRunner().invoke(cli, ["partners", "check"], env=env)
+    assert checked.exit_code == 0, checked.output
+    listed = CliRunner().invoke(cli, ["partners", "list", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.output)) == 4
+
+
+def test_check_takes_the_config_dir_from_edigate_toml(elsewhere: Path, example_dir: Path) -> None:
+    (elsewhere / "edigate.toml").write_text(f'config_dir = "{example_dir}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["partners", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "ok: 4 partner(s), 8 file(s) checked\n"
+
+
+def test_check_names_paths_relative_to_the_working_directory(
+    config_copy: Path, edit: Edit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = edit(config_copy / "partners/globex-dist.yaml", "ta1: on_error", "ta1: sometimes")
+    monkeypatch.chdir(config_copy)
+    result = CliRunner().invoke(cli, ["--config-dir", ".", "partners", "check"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"partners/globex-dist.yaml:{line}: ack.ta1: ")
+
+
+def test_global_and_command_config_dirs_that_differ_are_a_usage_error(
+    tmp_path: Path, example_dir: Path
+) -> None:
+    args = ["--config-dir", str(tmp_path), "partners", "check", str(example_dir)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert str(tmp_path) in result.output and str(example_dir) in result.output
+    same = ["--config-dir", str(example_dir), "partners", "check", str(example_dir)]
+    assert CliRunner().invoke(cli, same).exit_code == 0
+
+
+def test_a_broken_edigate_toml_is_a_clean_error(elsewhere: Path) -> None:
+    (elsewhere / "edigate.toml").write_text("config_dir = \n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["partners", "check"])
+    assert result.exit_code == 1
+    assert "edigate.toml" in result.output and "not valid TOML" in result.output
+    assert isinstance(result.exception, SystemExit), result.exception

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from ..app import Gateway
-from ..config import load_config
+from ..config import GatewayConfig, load_config
 from ..errors import EdigateError
 from ..store.database import DATABASE_FILE
 
@@ -33,13 +33,20 @@ class CliState:
             "database_url": database_url,
         }
         self.config_path = config
+        self._config: GatewayConfig | None = None
         self._gateway: Gateway | None = None
+
+    def config(self) -> GatewayConfig:
+        """The configuration (file, environment, options), read once."""
+        if self._config is None:
+            self._config = load_config(self.config_path, **self.options)
+        return self._config
 
     def gateway(self, *, existing: bool = False) -> Gateway:
         """The Gateway; ``existing``: refuse to create a new embedded database, for commands
         that only look at (or act on) documents a gateway already stored."""
         if self._gateway is None:
-            config = load_config(self.config_path, **self.options)
+            config = self.config()
             if existing and config.database_url is None:
                 database = Path(config.data_dir) / DATABASE_FILE
                 if not database.exists():
@@ -54,6 +61,38 @@ class CliState:
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+
+
+def resolve_config_dir(ctx: click.Context, *given: Path | None) -> Path:
+    """The folder holding partners/ and maps/, for commands that read only the config.
+
+    A folder given to the command itself (``given``) or to ``edigate --config-dir`` is used as
+    spelled; given twice, the two must be the same folder. Otherwise the gateway's own
+    resolution applies ($EDIGATE_CONFIG_DIR, edigate.toml's ``config_dir``, the working
+    directory), shown relative to the working directory when inside it so that messages
+    read ``partners/x.yaml:3``. No database is opened.
+    """
+    state = ctx.find_object(CliState) or CliState(None, None, None, None)
+    explicit = [p for p in (*given, state.options.get("config_dir")) if p is not None]
+    for other in explicit[1:]:
+        if other.resolve() != explicit[0].resolve():
+            raise click.UsageError(
+                f"two different config directories given ({explicit[0]} and {other}): "
+                "give it once, as DIR, --config-dir or edigate --config-dir"
+            )
+    if explicit:
+        return explicit[0]
+    try:
+        directory = state.config().config_dir
+    except EdigateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return _within_cwd(directory)
+
+
+def _within_cwd(path: Path) -> Path:
+    """``path`` relative to the working directory when inside it (``.`` for itself)."""
+    cwd = Path.cwd().resolve()
+    return path.relative_to(cwd) if path.is_relative_to(cwd) else path
 
 
 def global_options(func: F) -> F:

@@ -14,7 +14,7 @@ import click
 from ..errors import EdigateError
 from ..partners.maptest import MapTestReport, run_map_test
 from ..partners.registry import load_registry
-from .context import CliState
+from .context import resolve_config_dir
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -48,8 +48,7 @@ def test_command(
     """
     if update and expect is None:
         raise click.UsageError("--update needs --expect DIR (where to write)")
-    state = ctx.find_object(CliState)
-    directory = config_dir or (state.options.get("config_dir") if state else None) or Path(".")
+    directory = resolve_config_dir(ctx, config_dir)
     try:
         report = run_map_test(
             load_registry(directory), partner, list(samples), expect=expect, update=update

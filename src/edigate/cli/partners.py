@@ -18,6 +18,7 @@ from ..partners.passwords import hash_password
 from ..partners.profile import Identities
 from ..partners.registry import CheckResult, Partner, check_config
 from ..partners.sshkeys import parse_authorized_key
+from .context import resolve_config_dir
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -27,24 +28,20 @@ def partners() -> None:
     """Check and list partner profiles (partners/) and maps (maps/)."""
 
 
-def _config_dir(directory: Path | None, config_dir: Path | None) -> Path:
-    if directory is not None and config_dir is not None and directory != config_dir:
-        raise click.UsageError("give the directory once: as DIR or as --config-dir")
-    return directory or config_dir or Path(".")
-
-
 @partners.command()
 @click.argument("directory", required=False, type=_DIR)
 @click.option("--config-dir", type=_DIR, help="Directory holding partners/ and maps/.")
-def check(directory: Path | None, config_dir: Path | None) -> None:
-    """Validate every profile and map in DIR (default: the current directory).
+@click.pass_context
+def check(ctx: click.Context, directory: Path | None, config_dir: Path | None) -> None:
+    """Validate every profile and map in DIR (default: the config directory, as for
+    every command: edigate --config-dir, $EDIGATE_CONFIG_DIR, edigate.toml, else here).
 
     Prints each problem as file:line: message. Exit status 1 when there is any. AS2
     certificates that have expired are problems; those expiring within 30 days, warnings.
     The private keys the profiles name (AS2 keys, an sftp_push or sftp_poll key_path) are
     loaded as serve would: unreadable, not a key, or readable by others is a problem.
     """
-    result = check_config(_config_dir(directory, config_dir))
+    result = check_config(resolve_config_dir(ctx, directory, config_dir))
     checks: list[CertCheck | KeyCheck] = [
         *certificate_checks(result.registry),
         *profile_key_checks(result.registry),
@@ -68,12 +65,15 @@ def check(directory: Path | None, config_dir: Path | None) -> None:
 @click.argument("directory", required=False, type=_DIR)
 @click.option("--config-dir", type=_DIR, help="Directory holding partners/ and maps/.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_partners(directory: Path | None, config_dir: Path | None, as_json: bool) -> None:
+@click.pass_context
+def list_partners(
+    ctx: click.Context, directory: Path | None, config_dir: Path | None, as_json: bool
+) -> None:
     """Show each partner: identities, channels in and out, acks and map.
 
     Partners whose profile or map has problems are left out; exit status 1 then.
     """
-    result = check_config(_config_dir(directory, config_dir))
+    result = check_config(resolve_config_dir(ctx, directory, config_dir))
     rows = [describe(p) for p in result.registry]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

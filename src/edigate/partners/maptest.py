@@ -5,7 +5,9 @@ partner), validation (X12, with the partner's overlay), translation (X12 850, or
 CSV / XML layout), then the map itself. The result is one stable JSON document per sample:
 the mapped orders and every issue with its position, prefixed by the step that found it.
 With an expected directory, each result is compared with ``DIR/<sample stem>.order.json``
-and a difference is shown as a unified diff; ``update`` writes the files instead.
+and a difference is shown as a unified diff; ``update`` writes the files instead. Paths
+under the config directory are written relative to it, so the results do not depend on
+where it is or how it was spelled.
 
 Usage::
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +88,34 @@ def expected_path(directory: Path, sample: Path) -> Path:
     return directory / f"{sample.stem}.order.json"
 
 
+def _refuse_shared_goldens(directory: Path, samples: Sequence[Path]) -> None:
+    """Two different samples with one stem would write one golden file, the second silently
+    overwriting the first."""
+    owners: dict[Path, Path] = {}
+    for sample in samples:
+        path = expected_path(directory, sample)
+        first = owners.setdefault(path, sample)
+        if first.resolve() != sample.resolve():
+            raise InputError(
+                f"samples {first} and {sample} would both be written to {path}: "
+                "rename one of them, or update them in separate runs"
+            )
+
+
+def _prepare_expect_dir(directory: Path) -> None:
+    """Create ``directory`` for ``update`` before any sample runs, or say why it cannot be."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (directory, *directory.parents) if p.exists()), None)
+        why = (
+            f"{blocker} is a file, not a directory"
+            if blocker is not None and not blocker.is_dir()
+            else exc.strerror or str(exc)
+        )
+        raise InputError(f"--expect {directory}: cannot create the directory: {why}") from exc
+
+
 def run_map_test(
     registry: Registry,
     partner_id: str,
@@ -101,6 +132,9 @@ def run_map_test(
         raise UnknownPartnerError(
             f"no partner {partner_id!r} in the config (known: {known})", seen=partner_id
         )
+    if expect is not None and update:
+        _refuse_shared_goldens(expect, samples)
+        _prepare_expect_dir(expect)
     step = mapper or default_mapper()
     report = MapTestReport(partner_id)
     for sample in samples:
@@ -117,8 +151,7 @@ def default_mapper() -> Mapper:
 
     def mapper(order: Order, partner: Partner) -> tuple[Order | None, list[str]]:
         mapped = apply_inbound(order, partner)
-        base = str(Path(partner.map_source.path).parent.parent) + "/"
-        return mapped.order, [describe_issue(issue, base) for issue in mapped.issues]
+        return mapped.order, [describe_issue(issue) for issue in mapped.issues]
 
     return mapper
 
@@ -126,8 +159,8 @@ def default_mapper() -> Mapper:
 def describe_issue(issue: MapIssue, base: str = "") -> str:
     """A map issue on one line: where in the order, what, and the map rule that spoke.
 
-    ``base`` is cut from the rule's ``file:line`` so results do not depend on where the
-    config directory is.
+    ``base`` is cut from the rule's ``file:line`` (:func:`run_sample` also makes every path
+    under the config directory relative, wherever it appears).
     """
     where = f"order line {issue.line_index + 1}: " if issue.line_index is not None else ""
     path = f" [{issue.path}]" if issue.path else ""
@@ -136,19 +169,29 @@ def describe_issue(issue: MapIssue, base: str = "") -> str:
     return f"{where}{issue.code}: {issue.message}{path}{origin}{warning}"
 
 
+def relative_to_config(text: str, config_dir: Path) -> str:
+    """``text`` with each path under ``config_dir`` made relative to it (``/srv/cfg/maps/x``
+    and ``../cfg/maps/x`` both become ``maps/x``), so that results, and the golden files
+    holding them, are the same wherever the config directory is and however it is spelled.
+    """
+    if str(config_dir) == ".":
+        return text
+    prefix = re.escape(str(config_dir).rstrip("/") + "/")
+    return re.sub(rf"(?<![\w./-]){prefix}", "", text)
+
+
 def _compare(result: SampleResult, path: Path, update: bool) -> None:
     result.expected_path = path
     actual = result.text
     if update:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file() or path.read_text(encoding="utf-8") != actual:
-            path.write_text(actual, encoding="utf-8")
+        if _read_expected(path) != actual:
+            _write_expected(path, actual)
             result.updated = True
         return
-    if not path.is_file():
+    expected = _read_expected(path)
+    if expected is None:
         result.missing = True
         return
-    expected = path.read_text(encoding="utf-8")
     if expected != actual:
         result.diff = "".join(
             difflib.unified_diff(
@@ -158,6 +201,25 @@ def _compare(result: SampleResult, path: Path, update: bool) -> None:
                 tofile=f"{result.sample} (actual)",
             )
         )
+
+
+def _read_expected(path: Path) -> str | None:
+    """The golden text; None when there is none yet."""
+    if not path.is_file():
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the expected result: {exc}") from exc
+
+
+def _write_expected(path: Path, text: str) -> None:
+    """Write the golden text; an unwritable place is the user's to fix, not a crash."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the expected result: {exc}") from exc
 
 
 def run_sample(
@@ -190,11 +252,12 @@ def run_sample(
             mapped.append(dump(result))
         else:
             issues.append(f"map: PO {order.po_number}: rejected")
+    config_dir = Path(partner.map_source.path).parent.parent
     return {
         "partner": partner.id,
         "sample": sample.name,
         "orders": mapped,
-        "issues": issues,
+        "issues": [relative_to_config(issue, config_dir) for issue in issues],
     }
 
 
