@@ -85,6 +85,20 @@ def test_inexact_price_is_an_error_unless_rounding_is_allowed() -> None:
     assert str(got.unit_price) == "16.0833"
 
 
+def test_price_decimals_bounds_every_converted_price_even_a_huge_one() -> None:
+    """price_decimals promises the ERP N places: an exact 1.00 / 8 = 0.125 is rounded too
+    (half up, as invoices round); a price of more digits than the context holds is rounded,
+    not a decimal.InvalidOperation traceback."""
+    two = UomTable([_conv(D("8"))], integral=[], price_decimals=2)
+    assert two.to_internal(D("1"), "CA", D("1.00")).unit_price == D("0.13")
+    assert two.to_internal(D("1"), "CA", D("1.04")).unit_price == D("0.13")
+    assert two.to_internal(D("1"), "CA", D("16.00")).unit_price == D("2.00")
+    huge = UomTable([_conv(D("12"))], integral=[], price_decimals=2)
+    for digits in (57, 59, 61):  # was decimal.InvalidOperation from quantize past 60 digits
+        price = huge.to_internal(D("1"), "CA", D("1" + "0" * digits + ".01")).unit_price
+        assert price is not None and price.as_tuple().exponent >= -2
+
+
 def test_wrong_partner_unit() -> None:
     with pytest.raises(UomError, match="no conversion from our 'LB' to the partner's 'CA'"):
         UOM.to_partner(D("1"), "LB", None, partner_unit="CA")

@@ -139,7 +139,8 @@ class UomSection(Strict):
     conversions: dict[UnitCode, UnitConversion] = {}
     units: dict[UnitCode, UnitInfo] = {}
     unknown: Literal["pass_through", "reject_line"] = "pass_through"
-    #: None: a unit price that does not divide exactly is an error; N: round to N decimals.
+    #: None: a unit price that does not divide exactly is an error; N: every converted price
+    #: is rounded (half up) to at most N decimals.
     price_decimals: Annotated[int, Field(ge=0, le=10)] | None = None
 
 

@@ -31,8 +31,8 @@ _TRAPS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
 #: The default context at ``_PRECISION`` digits, with inexact results trapped: made once,
 #: as entering a ``localcontext`` for every quantity and price costs more than the sums.
 _EXACT = decimal.Context(prec=_PRECISION, traps=[*_TRAPS, decimal.Inexact, decimal.Rounded])
-#: The same, rounding half-even instead (for ``price_decimals``).
-_ROUNDING = decimal.Context(prec=_PRECISION, rounding=decimal.ROUND_HALF_EVEN, traps=_TRAPS)
+#: The same, rounding half up instead, as invoices round to the cent (``price_decimals``).
+_ROUNDING = decimal.Context(prec=_PRECISION, rounding=decimal.ROUND_HALF_UP, traps=_TRAPS)
 
 
 class Converted(NamedTuple):
@@ -161,18 +161,25 @@ class UomTable:
             )
 
     def _price(self, price: Decimal, factor: Decimal, *, divide: bool, unit: str) -> Decimal:
+        """The converted price: exact, or with ``price_decimals`` set, at most that many
+        places (an exact 1.00 / 8 = 0.125 too: the ERP was promised N places)."""
+        places = self.price_decimals
         result = _exact(_EXACT.divide if divide else _EXACT.multiply, price, factor)
-        if result is not None:
+        if result is None:
+            if places is None:
+                raise UomError(
+                    f"unit price {price} / {factor} is not exact; set uom.price_decimals to round",
+                    reason="inexact_price",
+                    unit=unit,
+                )
+            ctx = _ROUNDING
+            result = ctx.divide(price, factor) if divide else ctx.multiply(price, factor)
+        exponent = result.as_tuple().exponent
+        if places is None or not isinstance(exponent, int) or exponent >= -places:
             return result
-        if self.price_decimals is None:
-            raise UomError(
-                f"unit price {price} / {factor} is not exact; set uom.price_decimals to round",
-                reason="inexact_price",
-                unit=unit,
-            )
-        ctx = _ROUNDING
-        exact = ctx.divide(price, factor) if divide else ctx.multiply(price, factor)
-        return exact.quantize(_quantum(self.price_decimals), context=ctx)
+        # Only places are dropped, so the result keeps within the context's digits (a price
+        # of 60 digits is rounded by the division already, and has no places left).
+        return result.quantize(_quantum(places), context=_ROUNDING)
 
 
 @functools.lru_cache(maxsize=32)
