@@ -111,3 +111,77 @@ def test_a_file_without_an_interchange_is_an_error(
     assert result.exit_code == 1
     (error,) = json.loads(result.output)["errors"]
     assert (error["code"], error["severity"]) == ("FILE", "error")
+
+
+def test_the_ack_of_a_utf16_file_reads_back_clean(tmp_path: Path, pyx12_map: Path) -> None:
+    """One BOM per write made the 997 unreadable ('\\ufeffGS' outside a transaction)."""
+    file = tmp_path / "u16.edi"
+    file.write_bytes((SAMPLES / "850-004010-retailer.edi").read_text().encode("utf-16"))
+    ack = tmp_path / "out.997"
+    result = CliRunner().invoke(cli, ["x12", "validate", str(file), "--ack", str(ack)])
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(cli, ["x12", "validate", str(ack)])
+    assert again.exit_code == 0, again.output
+    assert "0 error(s), 0 warning(s)" in again.output
+    data = ack.read_bytes()
+    functional = data[: data.index(b"ISA", 3)]
+    assert pyx12_errors(functional, pyx12_map) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "no readable ISA"),
+        (b"junk", "no readable ISA"),
+        (b"ISA*00*          *00*   ", "no readable ISA"),
+        (
+            b"ISA*00*          *00*          *ZZ*BUYER          *ZZ*SELLER         *261120*1405*"
+            b"U*00401*000000101*0*P*>~\nIEA*0*000000101~\n",
+            "no functional group to acknowledge",
+        ),
+    ],
+    ids=["empty", "junk", "truncated-isa", "no-group"],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_no_ack_file_when_none_can_be_built(
+    tmp_path: Path, data: bytes, reason: str, as_json: bool
+) -> None:
+    file = tmp_path / "in.edi"
+    file.write_bytes(data)
+    ack = tmp_path / "out.997"
+    args = ["x12", "validate", str(file), "--ack", str(ack)] + (["--json"] if as_json else [])
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert not ack.exists()
+    assert "written to" not in result.output
+    if as_json:
+        report = json.loads(result.output)
+        assert report["ack"]["path"] is None
+        message = report["ack"]["error"]
+    else:
+        message = result.output
+    assert "no acknowledgement can be built" in message and reason in message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["x12", "validate", str(SAMPLES / "850-004010-retailer.edi"), "--ack", "{out}"],
+        [
+            "translate",
+            str(SAMPLES / "850-004010-retailer.edi"),
+            "--to",
+            "canonical",
+            "--out",
+            "{out}",
+        ],
+    ],
+    ids=["validate-ack", "translate-out"],
+)
+def test_an_output_in_a_missing_directory_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    out = tmp_path / "nodir" / "out.x"
+    result = CliRunner().invoke(cli, [a.format(out=out) for a in args])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert str(out) in result.output and "does not exist" in result.output
+    assert not out.parent.exists()

@@ -39,6 +39,20 @@ def test_jsonl_and_out(runner: CliRunner, tmp_path: Path) -> None:
     assert json.loads(line)["po_number"] == "NW-2026-118804"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "cp037"])
+def test_x12_in_any_encoding_the_reader_reads_is_translated(
+    runner: CliRunner, tmp_path: Path, encoding: str
+) -> None:
+    """x12 inspect, validate and receive read UTF-16 and EBCDIC files: so does translate."""
+    text = (SAMPLES / "x12" / "850-005010-distributor.edi").read_text()
+    path = tmp_path / f"po-{encoding}.edi"
+    path.write_bytes(text.encode(encoding))
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 0, result.stderr
+    (order,) = json.loads(result.stdout)
+    assert order["po_number"] == "NW-2026-118804"
+
+
 def test_envelope_overrides(runner: CliRunner) -> None:
     args = [
         str(SAMPLES / "canonical" / "shipment-cartons.json"),

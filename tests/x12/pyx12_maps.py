@@ -94,7 +94,7 @@ class _Collect(logging.Handler):
 def pyx12_errors(data: bytes, map_path: Path) -> list[str]:
     """Everything pyx12 finds wrong with ``data``; an empty list means it validates.
 
-    ``data`` is decoded as our reader sniffs it (acks mirror a UTF-16 or EBCDIC inbound).
+    ``data`` is decoded as our reader sniffs it (acks mirror an EBCDIC inbound).
     """
     reader = X12Reader(data)
     for _ in reader.events():

@@ -38,6 +38,7 @@ from ..translate.convert import (
 )
 from ..translate.x12_common import parse_party_id
 from ..x12.findings import Finding
+from .x12 import write_output
 
 TIMESTAMP_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
@@ -122,7 +123,7 @@ def translate(
         output = b""  # what a partner would reject is not written at all
     if output:
         if out is not None:
-            out.write_bytes(output)
+            write_output(out, output, "--out")
         else:
             sys.stdout.buffer.write(output)
             sys.stdout.buffer.flush()

@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from ..x12.check import acknowledge_file, blank_file_finding, check_file, default_ack_kind
+from ..x12.check import (
+    FileCheck,
+    acknowledge_file,
+    blank_file_finding,
+    check_file,
+    default_ack_kind,
+)
 from ..x12.findings import Finding
 from ..x12.summary import has_errors, summarize
 
@@ -99,24 +105,66 @@ def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> Non
     data = file.read_bytes()
     result = check_file(data)
     ack_kind = default_ack_kind(result) if kind == "auto" else kind
+    no_ack = None
     if ack_path is not None:
-        acks = acknowledge_file(data, ack_kind)
-        ack_path.write_bytes(acks.functional + acks.technical)
+        no_ack = write_ack(data, ack_kind, result, ack_path)
     if as_json:
+        ack: dict[str, str | None] | None = None
+        if ack_path is not None:
+            ack = {"kind": ack_kind, "path": None if no_ack else str(ack_path)}
+            if no_ack:
+                ack["error"] = no_ack
         payload = {
             "file": str(file),
             "interchanges": result.interchanges,
             "transactions": result.transactions,
             "rejected": result.rejected,
-            "ack": {"kind": ack_kind, "path": str(ack_path)} if ack_path else None,
+            "ack": ack,
             "errors": [f.to_dict() for f in result.findings],
         }
         click.echo(json.dumps(payload, indent=2))
     else:
         click.echo(render_findings(file, result.transactions, result.rejected, result.findings))
-        if ack_path is not None:
+        if no_ack:
+            click.echo(f"  error: {no_ack}")
+        elif ack_path is not None:
             click.echo(f"{ack_kind} written to {ack_path}")
-    raise SystemExit(1 if result.errors else 0)
+    raise SystemExit(1 if result.errors or no_ack else 0)
+
+
+def write_ack(data: bytes, kind: str, check: FileCheck, path: Path) -> str | None:
+    """Write the ack of ``data`` to ``path``; else, writing nothing, say why there is none.
+
+    An empty file would pass for an ack that answers nothing, so none is written.
+    """
+    acks = acknowledge_file(data, kind)
+    ack = acks.functional + acks.technical
+    if ack:
+        write_output(path, ack, "--ack")
+        return None
+    if not check.interchanges:
+        why = "the file has no readable ISA (an acknowledgement answers an interchange)"
+    else:
+        why = (
+            "no functional group to acknowledge (groups of acks, GS01 FA, never are) "
+            "and no TA1 due (ISA14 0, a sound envelope)"
+        )
+    return f"no acknowledgement can be built: {why}; {path} not written"
+
+
+def write_output(path: Path, data: bytes, option: str) -> None:
+    """Write an output file; a path that cannot be written is a usage error naming it."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        parent = path.parent
+        if not parent.exists():
+            why = f"directory {parent} does not exist"
+        elif not parent.is_dir():
+            why = f"{parent} is not a directory"
+        else:
+            why = exc.strerror or str(exc)
+        raise click.BadParameter(f"cannot write {path}: {why}", param_hint=f"'{option}'") from exc
 
 
 def render_findings(file: Path, transactions: int, rejected: int, findings: list[Finding]) -> str:

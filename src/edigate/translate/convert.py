@@ -30,7 +30,7 @@ from ..x12.events import (
     TransactionSet,
 )
 from ..x12.findings import ErrorCode, Finding, Location
-from ..x12.reader import Source, X12Reader
+from ..x12.reader import Source, X12Reader, sniff_encoding
 from .auto_ack import auto_ack
 from .x12_810 import build_810
 from .x12_850 import checked_850
@@ -90,9 +90,11 @@ class Inbound:
 
 
 def looks_like_x12(data: bytes) -> bool:
-    """True when the data starts (after a BOM and blanks) with an ISA, ASCII or EBCDIC."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n\x00")
-    return head.startswith((b"ISA", b"\xc9\xe2\xc1"))
+    """True when the data starts (after a BOM and blanks) with an ISA, in any encoding the
+    X12 reader reads (UTF-8, UTF-16 with or without a BOM, EBCDIC)."""
+    head = data[:4096]
+    text = head.decode(sniff_encoding(head), "replace")
+    return text.lstrip("\ufeff \t\r\n\x00").startswith("ISA")
 
 
 def orders_from_x12(source: Source) -> Inbound:

@@ -166,7 +166,7 @@ class X12Reader:
                 if not extra:
                     break
                 first += extra
-            self.encoding = _sniff_encoding(first)
+            self.encoding = sniff_encoding(first)
             errors = "surrogateescape" if self.encoding == "utf-8" else _LENIENT
             decoder = codecs.getincrementaldecoder(self.encoding)(errors=errors)
             chunk = first
@@ -897,7 +897,7 @@ def _open(source: Source) -> tuple[BinaryIO, bool]:
     return source, False
 
 
-def _sniff_encoding(first: bytes) -> str:
+def sniff_encoding(first: bytes) -> str:
     """UTF-8 unless the first bytes say EBCDIC or UTF-16 (seen in real partner files)."""
     if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"

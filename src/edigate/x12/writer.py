@@ -22,10 +22,11 @@ Usage::
 
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
 import functools
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -230,6 +231,7 @@ class X12Writer:
         self._encoder = encoder_for(self.seps)
         self._stream = stream if stream is not None else io.BytesIO()
         self._encoding = encoding
+        self._stateful = _bom_once(encoding)
         self._end = self.seps.segment + self.seps.suffix
         self._isa_control: str | None = None
         self._gs_control: str | None = None
@@ -274,14 +276,22 @@ class X12Writer:
                 self._put_many(texts)
 
     def _put(self, text: str) -> None:
-        self._stream.write((text + self._end).encode(self._encoding, "surrogateescape"))
+        """Write one segment; a BOM-led encoding goes through its incremental encoder."""
+        if self._stateful is None:  # inline: one call per segment on the hot path
+            self._stream.write((text + self._end).encode(self._encoding, "surrogateescape"))
+        else:
+            self._stream.write(self._stateful(text + self._end))
 
     def _put_many(self, texts: list[str]) -> None:
         """Write and count encoded segments (one by one if one cannot be encoded to bytes)."""
         end = self._end
         counting = self._st_control is not None
         try:
-            data = (end.join(texts) + end).encode(self._encoding, "surrogateescape")
+            joined = end.join(texts) + end
+            if self._stateful is None:
+                data = joined.encode(self._encoding, "surrogateescape")
+            else:
+                data = self._stateful(joined)
         except UnicodeEncodeError:
             for text in texts:  # raises at the segment that cannot be written, as segment()
                 self._put(text)
@@ -426,6 +436,18 @@ class X12Writer:
 _ISA_PADDED = 2 + 10 + 2 + 10 + 2 + 15 + 2 + 15 + 5 + 1
 #: Segments encoded per stream write by :meth:`X12Writer.segments`.
 _BATCH = 512
+
+
+def _bom_once(encoding: str) -> Callable[[str], bytes] | None:
+    """An incremental encoder for an encoding that starts with a BOM, else None.
+
+    ``str.encode`` per write would put a BOM before every segment, and a reader takes each
+    one after the first for data (``\\ufeffGS``). Other encodings keep ``str.encode``, the
+    faster path.
+    """
+    if not "".encode(encoding):
+        return None
+    return codecs.getincrementalencoder(encoding)("surrogateescape").encode
 
 
 @functools.lru_cache(maxsize=64)

@@ -495,7 +495,7 @@ class AckBuilder:
         if writer is None:
             header = self._isa
             assert header is not None
-            writer = X12Writer(self._seps, encoding=header.encoding)
+            writer = X12Writer(self._seps, encoding=ack_encoding(header.encoding))
             writer.begin_interchange(self._envelope(self.numbers.next_interchange()))
             self._writer = writer
         isa = inbound.interchange
@@ -521,7 +521,7 @@ class AckBuilder:
     def _technical(self, ta1: InterchangeAck) -> bytes:
         header = self._isa
         assert header is not None
-        writer = X12Writer(self._seps, encoding=header.encoding)
+        writer = X12Writer(self._seps, encoding=ack_encoding(header.encoding))
         writer.begin_interchange(self._envelope(self.numbers.next_interchange()))
         writer.segment(
             ["TA1", ta1.control_number, ta1.date, ta1.time, ta1.status, ta1.note_code or ""]
@@ -533,6 +533,16 @@ class AckBuilder:
 def _referable_transaction(row: TransactionAck) -> bool:
     """Can an AK2 name this transaction (AK201 ID 3/3, AK202 AN 4/9)?"""
     return len(row.set_id) == 3 and row.set_id.isalnum() and 4 <= len(row.control_number) <= 9
+
+
+def ack_encoding(inbound: str) -> str:
+    """The encoding of our ack for an interchange the reader decoded from ``inbound``.
+
+    EBCDIC is an X12 encoding, answered in kind. UTF-16 is not (X12 characters are single
+    bytes): it is answered in UTF-8, as the pipeline answers it (its acks are written in the
+    partner's envelope, always UTF-8).
+    """
+    return "utf-8" if inbound.startswith("utf-16") else inbound
 
 
 def mirror_separators(inbound: Separators, version: str) -> Separators:
