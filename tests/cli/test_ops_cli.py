@@ -79,8 +79,9 @@ def test_errors_are_clean_messages_with_exit_1(tmp_path: Path) -> None:
     assert code == 0, out
     code, out = run(tmp_path, "docs", "show", "42")
     assert code == 1 and "no document 42" in out
+    # A value --since cannot take is a usage error (exit 2), as a bad --status is.
     code, out = run(tmp_path, "docs", "list", "--since", "soon")
-    assert code == 1 and "expected a duration" in out
+    assert code == 2 and "Invalid value for '--since'" in out and "expected a duration" in out
 
 
 # --- receive: refuse a broken config, unknown partners; exit 1 when a document fails ----------

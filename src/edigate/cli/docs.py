@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from ..app import Gateway
-from ..errors import ConfigError
+from ..errors import ConfigError, EdigateError
 from ..key_checks import key_checks
 from ..store import Direction, Status
 from ..store.queries import (
@@ -28,6 +29,31 @@ from .table import render_table
 SUCCEEDED = (Status.TRANSLATED.value, Status.DELIVERED.value, Status.SPLIT.value)
 #: Errors shown per document in ``receive``'s summary; ``docs show`` has them all.
 SHOWN_ERRORS = 10
+
+#: What --status takes (docs list, reprocess): every status a document can have.
+STATUS = click.Choice([s.value for s in Status])
+#: A document ID or a --limit: a positive signed 64-bit integer, what the database compares.
+ROW_NUMBER = click.IntRange(1, 2**63 - 1)
+
+
+class SinceType(click.ParamType):  # type: ignore[type-arg]
+    """--since as the start of a window (``parse_since``): a value it cannot take is a usage
+    error naming the option, as a bad --status or --limit is."""
+
+    name = "SINCE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return parse_since(str(value))
+        except EdigateError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SINCE = SinceType()
 
 
 class ConfigRefused(click.ClickException):
@@ -152,18 +178,20 @@ def docs() -> None:
 
 @docs.command("list")
 @click.option("--partner", help="Only this partner.")
-@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
+@click.option("--status", type=STATUS, help="Only this status.")
 @click.option("--type", "doc_type", help="Only this type (interchange, 850, 997, 855, ...).")
 @click.option(
     "--direction", type=click.Choice([d.value for d in Direction]), help="Inbound or outbound."
 )
-@click.option("--since", help="Window: 30m, 2h, 7d or an ISO date.")
+@click.option(
+    "--since", type=SINCE, help="Window: 30m, 2h, 7d or an ISO date (UTC unless it has an offset)."
+)
 @click.option("--po", "po_number", help="PO (or invoice or shipment) number.")
 @click.option(
     "--correlation",
     help="Everything that came of one file: the correlation ID of its log lines (docs show).",
 )
-@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--limit", type=ROW_NUMBER, default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_existing_gateway
 def list_command(
@@ -172,7 +200,7 @@ def list_command(
     status: str | None,
     doc_type: str | None,
     direction: str | None,
-    since: str | None,
+    since: dt.datetime | None,
     po_number: str | None,
     correlation: str | None,
     limit: int,
@@ -184,7 +212,7 @@ def list_command(
         status=status,
         doc_type=doc_type,
         direction=direction,
-        since=parse_since(since) if since else None,
+        since=since,
         po_number=po_number,
         correlation=correlation,
         limit=limit,
@@ -200,7 +228,7 @@ def list_command(
 
 
 @docs.command("show")
-@click.argument("doc_id", type=int)
+@click.argument("doc_id", type=ROW_NUMBER)
 @click.option("--raw", is_flag=True, help="Print the stored bytes instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_existing_gateway
@@ -265,13 +293,19 @@ def render_detail(detail: dict[str, Any]) -> str:
 
 
 @click.command("stats")
-@click.option("--since", default="24h", show_default=True, help="Window: 30m, 2h, 7d, ...")
+@click.option(
+    "--since",
+    type=SINCE,
+    default="24h",
+    show_default=True,
+    help="Window: 30m, 2h, 7d, ... or an ISO date (UTC unless it has an offset).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_existing_gateway
-def stats_command(gateway: Gateway, since: str, as_json: bool) -> None:
+def stats_command(gateway: Gateway, since: dt.datetime, as_json: bool) -> None:
     """Counts by partner, type and status over a window."""
     with gateway.store.session() as session:
-        rows = stats(session, parse_since(since))
+        rows = stats(session, since)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sys
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import click
 
 from ..app import Gateway
+from ..errors import EdigateError
 from ..key_checks import key_checks, require_keys
 from ..pipeline.operations import (
     Attempt,
+    Committed,
     ReprocessRefused,
     plan_reprocess,
     reprocess,
     resend,
     select_for_reprocess,
 )
-from ..store.queries import DocumentFilter, parse_since
+from ..store import Direction, Document, Status, Store
+from ..store.queries import DocumentFilter
 from ..worker_processes import LOG_FORMAT
 from .context import pass_existing_gateway, pass_gateway
+from .docs import ROW_NUMBER, SINCE, STATUS
+
+#: What a reprocess would do for a document: the pieces it resumes after, the skipped count.
+Plan = tuple[Committed | None, int]
+#: How a resent document ends when it did not reach the partner.
+UNDELIVERED = (Status.DELIVERY_FAILED.value, Status.DEAD.value, Status.FAILED.value)
+#: More IDs than this get a progress bar (on a terminal).
+BAR_AFTER = 20
 
 
 class WorkerNameType(click.ParamType):  # type: ignore[type-arg]
@@ -77,11 +90,15 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None, log_level: str)
 
 
 @click.command("reprocess")
-@click.argument("doc_ids", nargs=-1, type=int)
-@click.option("--status", help="Select by status, e.g. rejected.")
+@click.argument("doc_ids", nargs=-1, type=ROW_NUMBER)
+@click.option("--status", type=STATUS, help="Select by status, e.g. rejected.")
 @click.option("--partner", help="Select by partner.")
-@click.option("--since", help="Select by age: 30m, 2h, 7d or an ISO date.")
-@click.option("--limit", type=int, default=1000, show_default=True)
+@click.option(
+    "--since",
+    type=SINCE,
+    help="Select by age: 30m, 2h, 7d or an ISO date (UTC unless it has an offset).",
+)
+@click.option("--limit", type=ROW_NUMBER, default=1000, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Show what would run again; change nothing.")
 @click.option("--no-process", is_flag=True, help="Only queue the attempts for the worker.")
 @click.option(
@@ -97,7 +114,7 @@ def reprocess_command(
     doc_ids: tuple[int, ...],
     status: str | None,
     partner: str | None,
-    since: str | None,
+    since: dt.datetime | None,
     limit: int,
     dry_run: bool,
     no_process: bool,
@@ -113,17 +130,15 @@ def reprocess_command(
     transactions whose orders are already in the ERP outbox, and the interchange they
     belong to is still acknowledged by one 997 naming every transaction. A file the worker
     is still retrying is refused (it resumes by itself); --from-start runs a file from the
-    beginning instead, sending what it sent before again. Refused documents are listed and
-    make the exit status 1.
+    beginning instead, sending what it sent before again.
+
+    Every document is checked before any runs: with one named ID missing, outbound or
+    refused, none runs; they are all listed, with exit status 1. Files a selection found
+    that cannot run are listed (exit status 1) and the rest of the selection runs.
     """
     ids = list(doc_ids)
     if status or partner or since:
-        flt = DocumentFilter(
-            partner=partner,
-            status=status,
-            since=parse_since(since) if since else None,
-            limit=limit,
-        )
+        flt = DocumentFilter(partner=partner, status=status, since=since, limit=limit)
         selected = select_for_reprocess(gateway.store, flt)
         if not selected and not ids:
             click.echo(
@@ -134,33 +149,35 @@ def reprocess_command(
         ids += selected
     if not ids:
         raise click.UsageError("name document IDs or select with --status/--partner/--since")
+    plans, problems = _check_reprocess(gateway.store, ids, from_start=from_start)
+    named = set(doc_ids)
+    if any(doc_id in named for doc_id in problems):
+        # An ID the operator typed is wrong: run none, rather than some of what was meant.
+        for line in problems.values():
+            click.echo(line, err=True)
+        what = (
+            "would be refused, so nothing would be"
+            if dry_run
+            else "not reprocessed, so nothing was"
+        )
+        raise click.ClickException(
+            f"{len(problems)} document(s) {what} reprocessed: leave them out to run the rest"
+        )
+    # What a selection found but cannot run is reported; the rest of the selection runs.
+    refusals = list(problems.values())
     if dry_run:
-        click.echo(f"would reprocess {len(ids)} document(s): {' '.join(map(str, ids))}")
-        refused = 0
-        for doc_id in ids:
-            try:
-                committed, skipped = plan_reprocess(gateway.store, doc_id, from_start=from_start)
-            except ReprocessRefused as exc:
-                refused += 1
-                click.echo(f"document {doc_id}: refused: {exc}", err=True)
-                continue
-            if committed is not None:
-                click.echo(f"document {doc_id}: would resume: {committed.describe()}")
-            if skipped:
-                click.echo(f"document {doc_id}: would not send again: {_skipped(skipped)}")
-        if refused:
-            raise click.ClickException(f"{refused} document(s) would be refused")
+        _show_plans(plans)
+        for line in refusals:
+            click.echo(line, err=True)
+        if refusals:
+            raise click.ClickException(f"{len(refusals)} document(s) would be refused")
         return
     attempts: list[Attempt] = []
-    refusals: list[str] = []
-    # A bar only for a person watching a long selection (a script's output stays clean).
-    shown = len(ids) > 20 and sys.stderr.isatty()
-    with click.progressbar(ids, label="queueing", show_pos=True, file=sys.stderr) as bar:
-        for doc_id in bar if shown else ids:
-            try:
-                attempts.append(reprocess(gateway.store, doc_id, from_start=from_start))
-            except ReprocessRefused as exc:
-                refusals.append(f"document {doc_id}: refused: {exc}")
+    for doc_id in _progress(list(plans)):
+        try:
+            attempts.append(reprocess(gateway.store, doc_id, from_start=from_start))
+        except EdigateError as exc:  # changed since the check (another operator, the worker)
+            refusals.append(_problem(doc_id, exc))
     if attempts and not no_process:
         gateway.worker().run(until_idle=True)
     with gateway.store.session() as session:
@@ -179,6 +196,63 @@ def reprocess_command(
         raise click.ClickException(f"{len(refusals)} document(s) not reprocessed")
 
 
+def _check_reprocess(
+    store: Store, ids: Sequence[int], *, from_start: bool
+) -> tuple[dict[int, Plan], dict[int, str]]:
+    """Each file's plan, by the ID named, and what is wrong with the others, before any
+    runs: a half-done command would leave some files reprocessed and others not. A file
+    named twice (or with one of its transactions) is planned once: a second attempt of it
+    would be refused as reprocessed already."""
+    plans: dict[int, Plan] = {}
+    problems: dict[int, str] = {}
+    files: set[int] = set()
+    for doc_id in ids:
+        file_id = _file_of(store, doc_id)
+        if file_id in files:
+            continue
+        files.add(file_id)
+        try:
+            plans[doc_id] = plan_reprocess(store, doc_id, from_start=from_start)
+        except EdigateError as exc:
+            problems[doc_id] = _problem(doc_id, exc)
+    return plans, problems
+
+
+def _file_of(store: Store, doc_id: int) -> int:
+    """The received file an inbound document belongs to; any other ID as it is (the plan
+    says what is wrong with it)."""
+    with store.reading() as session:
+        doc = session.get(Document, doc_id)
+        if doc is None or doc.direction != Direction.INBOUND.value:
+            return doc_id
+        while doc.parent_id is not None:
+            doc = store.get(session, doc.parent_id)
+        return doc.id
+
+
+def _problem(doc_id: int, exc: EdigateError) -> str:
+    """A refusal says which document; the other errors name it already."""
+    return f"document {doc_id}: refused: {exc}" if isinstance(exc, ReprocessRefused) else str(exc)
+
+
+def _show_plans(plans: dict[int, Plan]) -> None:
+    click.echo(f"would reprocess {len(plans)} document(s): {' '.join(map(str, plans))}")
+    for doc_id, (committed, skipped) in plans.items():
+        if committed is not None:
+            click.echo(f"document {doc_id}: would resume: {committed.describe()}")
+        if skipped:
+            click.echo(f"document {doc_id}: would not send again: {_skipped(skipped)}")
+
+
+def _progress(ids: list[int]) -> Iterator[int]:
+    """A bar only for a person watching a long selection (a script's output stays clean)."""
+    if len(ids) <= BAR_AFTER or not sys.stderr.isatty():
+        yield from ids
+        return
+    with click.progressbar(ids, label="queueing", show_pos=True, file=sys.stderr) as bar:
+        yield from bar
+
+
 def _skipped(count: int) -> str:
     return (
         f"{count} transaction(s) whose orders an earlier run put in the ERP outbox "
@@ -187,15 +261,51 @@ def _skipped(count: int) -> str:
 
 
 @click.command("resend")
-@click.argument("doc_ids", nargs=-1, type=int, required=True)
+@click.argument("doc_ids", nargs=-1, type=ROW_NUMBER, required=True)
 @click.option("--no-process", is_flag=True, help="Only queue them for the worker.")
 @pass_existing_gateway
 def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool) -> None:
-    """Deliver outbound documents again."""
-    for doc_id in doc_ids:
+    """Deliver outbound documents again.
+
+    Every ID is checked first: with one missing or inbound, none is resent. Exit status 1
+    when one is not delivered (delivery_failed: the worker tries again later; dead).
+    """
+    ids = list(dict.fromkeys(doc_ids))
+    problems = _check_resend(gateway.store, ids)
+    if problems:
+        for line in problems:
+            click.echo(line, err=True)
+        raise click.ClickException(
+            f"{len(problems)} document(s) not resent, so none was: leave them out to resend "
+            "the rest"
+        )
+    for doc_id in ids:
         resend(gateway.store, doc_id)
     if not no_process:
         gateway.worker().run(until_idle=True)
+    undelivered = 0
     with gateway.store.session() as session:
-        for doc_id in doc_ids:
-            click.echo(f"document {doc_id}: {gateway.store.get(session, doc_id).status}")
+        for doc_id in ids:
+            doc = gateway.store.get(session, doc_id)
+            click.echo(f"document {doc_id}: {doc.status}")
+            if doc.status in UNDELIVERED:
+                undelivered += 1
+                click.echo(f"  error: {doc.last_error}")
+    if undelivered:
+        raise click.ClickException(
+            f"{undelivered} document(s) not delivered (delivery_failed: the worker tries "
+            "again later; dead: resend it once the cause is fixed)"
+        )
+
+
+def _check_resend(store: Store, ids: Sequence[int]) -> list[str]:
+    """What is wrong with each ID, before any is resent: missing, or inbound."""
+    problems: list[str] = []
+    with store.reading() as session:
+        for doc_id in ids:
+            doc = session.get(Document, doc_id)
+            if doc is None:
+                problems.append(f"no document {doc_id}")
+            elif doc.direction != Direction.OUTBOUND.value:
+                problems.append(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
+    return problems

@@ -19,21 +19,39 @@ from .schema import AuditEvent, Document
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: The longest --since duration (about 100 years).
+MAX_SINCE = dt.timedelta(days=36500)
+_MAX = f"{MAX_SINCE.days}d (100 years)"
 
 
 def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
-    """``30m``, ``2h``, ``7d``, ``1w``, or an ISO date/time: the start of a window."""
+    """``30m``, ``2h``, ``7d``, ``1w``, or an ISO date/time: the start of a window, in UTC.
+
+    An ISO time with an offset is that instant; one without is UTC, the zone ``docs list``
+    shows. A duration reaches back at most MAX_SINCE (no stored document is that old),
+    which keeps the arithmetic in datetime's range. Raises EdigateError naming what was expected.
+    """
     now = now or dt.datetime.now(dt.UTC)
     match = _DURATION.match(text)
     if match:
-        return now - dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+        if seconds > MAX_SINCE.total_seconds():
+            raise EdigateError(f"{text!r} is too far back: expected a duration up to {_MAX}")
+        return now - dt.timedelta(seconds=seconds)
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:
         raise EdigateError(
-            f"--since {text!r}: expected a duration like 30m, 2h, 7d or an ISO date"
+            f"{text!r}: expected a duration like 30m, 2h or 7d (up to {_MAX}), or an ISO date"
         ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise EdigateError(
+            f"{text!r} is out of range: expected a time from 0001-01-01 to 9999-12-31 UTC"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)

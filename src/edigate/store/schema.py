@@ -42,6 +42,13 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        """Aware values as UTC: SQLite stores (and compares) the clock digits without the
+        offset, so 15:30+05:30 would be taken for 15:30 UTC. Naive values are UTC already."""
+        if value is not None and value.tzinfo is not None and value.tzinfo is not dt.UTC:
+            return value.astimezone(dt.UTC)
+        return value
+
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
