@@ -197,6 +197,14 @@ def test_a_broken_map_rejects_then_reprocess_after_the_fix_translates(
         assert new.status == "translated" and new.reprocess_of_id == doc_id
         assert gateway.store.get(session, doc_id).status == "rejected"  # history kept
     assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+    # The partner has our RJ for this PO: the acceptance replaces it (BAK01 05), as a
+    # second original would be a duplicate to its system.
+    answers = sorted(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("855"))
+    assert len(answers) == 2
+    assert sum(b"BAK*00*RJ*4500012345" in a for a in answers) == 1
+    assert sum(b"BAK*05*AD*4500012345" in a for a in answers) == 1
+    (_, accepted) = [c for c in by_type(gateway, "850")]
+    assert any(e["code"] == "855.replaces" for e in accepted.errors), accepted.errors
 
 
 def test_an_unknown_sender_is_rejected_naming_the_id(gateway: Gateway) -> None:

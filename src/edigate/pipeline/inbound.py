@@ -74,6 +74,7 @@ from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_t
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .runs import family_of
+from .sent import earlier_sent
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
@@ -871,7 +872,10 @@ class InboundProcessor:
                     po_number=tx.po_number,
                 )
             if tx.ack_855 is not None:
-                self._store_855(session, child, partner, ic.header, tx.ack_855, tx.body_855)
+                body = tx.body_855
+                if doc.reprocess_of_id is not None:
+                    body = _replacing(session, partner, tx, body, child)
+                self._store_855(session, child, partner, ic.header, tx.ack_855, body)
             if tx.ack is not None:
                 settle_group(store, session, partner.id, tx.ack, child)
         # Set after the children are flushed: written with the file's own update.
@@ -1185,6 +1189,34 @@ def _rejection_summary(tx: TxPlan) -> dict[str, Any]:
         f"{tx.set_id} {tx.control_number}{po} rejected: {why}",
         segment=tx.position,
     )
+
+
+def _replacing(
+    session: Session,
+    partner: Partner,
+    tx: TxPlan,
+    body: Sequence[Sequence[Element]] | None,
+    child: Document,
+) -> Sequence[Sequence[Element]] | None:
+    """An attempt's automatic 855 for a PO the partner already got an 855 for (the first
+    run's, often a rejection) goes out as its replacement, BAK01 05: a second original for
+    one PO is a duplicate to the buyer's system, which refuses it or keeps the first."""
+    assert tx.ack_855 is not None
+    earlier = earlier_sent(session, partner.id, "855", tx.ack_855.po_number)
+    if earlier is None:
+        return body
+    version = partner.profile.envelope.version
+    segments = list(body or build_855(tx.ack_855, version=version, echo=True))
+    child.errors = [
+        *(child.errors or []),
+        {
+            "code": "855.replaces",
+            "message": f"{partner.id} was sent an 855 for PO {tx.ack_855.po_number} already "
+            f"(document {earlier[0]}); this one goes out as its replacement (BAK01 05)",
+            "severity": "warning",
+        },
+    ]
+    return [["BAK", "05", *segments[0][2:]], *segments[1:]]
 
 
 def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, Any]:

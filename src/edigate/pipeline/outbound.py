@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
@@ -42,6 +42,7 @@ from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_tra
 from ..x12.writer import Element
 from .envelope import OutboundTransaction, write_envelope, write_for_partner
 from .erp_inbox import ERP_CHANNEL, ErpInputError, read_erp_document
+from .sent import earlier_sent
 
 #: Our doc_type of an ERP document -> (its inbox folder, X12 set, functional ID).
 SETS: dict[str, tuple[str, str, str]] = {
@@ -297,7 +298,7 @@ def _as_replacement(
     The ERP's ack is the whole current answer, which is what a replacement says."""
     if ack.purpose_code != "00":
         return ack
-    found = _earlier_sent(session, partner_id, "855", ack.po_number)
+    found = earlier_sent(session, partner_id, "855", ack.po_number)
     if found is None:
         return ack
     plan.errors.append(_replaces(partner_id, ack.po_number, found[0]))
@@ -317,7 +318,7 @@ def _as_late_replacement(
     if plan.doc_type != "855" or po_number is None or list(bak[:2]) != ["BAK", "00"]:
         return body
     _take_turns(session, partner_id, "855", po_number)
-    found = _earlier_sent(session, partner_id, "855", po_number)
+    found = earlier_sent(session, partner_id, "855", po_number)
     if found is None:
         return body
     plan.errors.append(_replaces(partner_id, po_number, found[0]))
@@ -367,7 +368,7 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
         return None
     _take_turns(session, partner_id, doc_type, number)
     # Any PO: the partner's AP knows the number, whichever order it came with.
-    row = _earlier_sent(session, partner_id, doc_type, None, field == number)
+    row = earlier_sent(session, partner_id, doc_type, None, field == number)
     if row is None:
         return None
     earlier_id, status, earlier_po = row
@@ -379,29 +380,6 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
         f"'edigate resend {earlier_id}'; for a corrected {what}, set purpose_code 05 "
         "(replace)",
     )
-
-
-def _earlier_sent(
-    session: Session,
-    partner_id: str,
-    doc_type: str,
-    po_number: str | None,
-    *more: ColumnElement[bool],
-) -> tuple[int, str, str | None] | None:
-    """The first ``doc_type`` this partner was sent (or is being sent: any status but dead)
-    for ``po_number`` (None: any PO), with ``more`` conditions: its id, status and PO.
-    (Indexed: the PO number, and the partner's invoice numbers and shipment IDs.)"""
-    query = select(Document.id, Document.status, Document.po_number).where(
-        Document.partner_id == partner_id,
-        Document.direction == Direction.OUTBOUND.value,
-        Document.doc_type == doc_type,
-        Document.status != Status.DEAD.value,
-        *more,
-    )
-    if po_number is not None:
-        query = query.where(Document.po_number == po_number)
-    row = session.execute(query.order_by(Document.id).limit(1)).first()
-    return None if row is None else (row.id, row.status, row.po_number)
 
 
 def stored_orders(
