@@ -155,3 +155,17 @@ def test_check_applies_each_restriction_to_the_spec(config_copy: Path, edit: Edi
     assert "ZZZ" in problems[0]
     assert problems[1].startswith(f"maps/acme-retail.yaml:{loop}: validation.850.max.PO9: ")
     assert "PO9" in problems[1]
+
+
+def test_a_max_segments_key_that_matches_no_segment_is_reported(
+    config_copy: Path, edit: Edit
+) -> None:
+    """A typo in max_segments used to pass partners check and limit nothing."""
+    path = config_copy / "maps/acme-retail.yaml"
+    line = edit(
+        path, "max: {PO1: 200}", "max: {PO1: 200}\n    max_segments: {/REF: 10, PO1/ZZZ: 2}"
+    )
+    problems = [str(p).replace(f"{config_copy}/", "") for p in check_config(config_copy).problems]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"maps/acme-retail.yaml:{line + 1}: validation.850"), problems
+    assert "max_segments PO1/ZZZ matches no segment of 850" in problems[0]

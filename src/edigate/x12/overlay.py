@@ -99,7 +99,7 @@ def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
         for k, value in items.items()
     ]
     loops = {_split_path(k): v for k, v in overlay.loop_max.items()}
-    seg_max = {_parse_segment_key(k, label): v for k, v in overlay.segment_max.items()}
+    seg_max = {_parse_segment_key(k, label): (k, v) for k, v in overlay.segment_max.items()}
     requirements = [_requirement(r, spec, label) for r in overlay.required_segments]
 
     def rewrite_segment(use: SegmentUse, path: tuple[str, ...], trigger: bool) -> SegmentUse:
@@ -112,10 +112,10 @@ def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
                 seg = _tighten(seg, ref, kind, value, label)
                 used.add(ref.text)
         max_use = use.max_use
-        for (scope, tag), limit in seg_max.items():
+        for (scope, tag), (key, limit) in seg_max.items():
             if tag == seg.tag and any(_in_scope(scope, p) for p in paths):
                 max_use = limit if max_use is None else min(max_use, limit)
-                used.add(f"segment_max:{tag}")
+                used.add(f"segment_max:{key}")
         return SegmentUse(seg, use.usage, max_use)
 
     def rewrite_loop(loop: LoopDef, path: tuple[str, ...]) -> LoopDef:
@@ -159,6 +159,11 @@ def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
     for key in loops:
         if "loop:" + "/".join(key) not in used:
             raise SpecError(f"{label}: loop {'/'.join(key)} is not in {spec.set_id} {spec.family}")
+    for key, _ in seg_max.values():
+        if f"segment_max:{key}" not in used:
+            raise SpecError(
+                f"{label}: max_segments {key} matches no segment of {spec.set_id} {spec.family}"
+            )
     for req, _ in requirements:
         if "req:" + req.source not in used:
             raise SpecError(f"{label}: no loop for required segment {req.source}")
