@@ -214,3 +214,18 @@ def test_brackets_in_flow_mappings_get_a_hint() -> None:
         "maps/m.yaml:2: YAML syntax: expected ',' or '}', but got '[' (while parsing a flow "
         'mapping from line 2); inside { } quote a path with brackets: "party[ship_to].name"'
     )
+
+
+def test_a_profile_in_latin1_names_the_line_of_the_first_byte_that_is_not_utf8(
+    tmp_path: Path,
+) -> None:
+    from edigate.partners.errors import ConfigErrors
+    from edigate.partners.loader import read_yaml
+
+    path = tmp_path / "p.yaml"
+    path.write_bytes("id: p\nname: Société Générale\nmap: p\n".encode("latin-1"))
+    with pytest.raises(ConfigErrors) as caught:
+        read_yaml(path, "partners/p.yaml")
+    assert str(caught.value) == (
+        "partners/p.yaml:2: byte 0xE9 (column 11) is not UTF-8: save the file as UTF-8"
+    )

@@ -120,6 +120,22 @@ def test_missing_column_and_bad_rows(tmp_path: Path) -> None:
     ]
 
 
+def test_a_byte_that_is_not_utf8_is_named_at_its_line(tmp_path: Path) -> None:
+    """The decoder's own position is within its read chunk (319 for a byte 41 kB in):
+    the message names the file line and column instead, and what to do."""
+    rows = "".join(f"S-{n},V-{n},,row {n}\n" for n in range(1, 2000))
+    data = (CSV + rows).encode().replace(b"row 1497\n", b"r\xe9sum\xe9 1497\n")
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps/skus.csv").write_bytes(data)
+    source = parse_yaml(MAP.replace("UNKNOWN", "reject_line"), "maps/m.yaml")
+    pmap, _ = validate(PartnerMap, source)
+    assert pmap is not None and pmap.sku is not None
+    _, problems = build_xref(pmap.sku, source, tmp_path / "maps")
+    assert [str(p) for p in problems] == [
+        "maps/skus.csv:1501: byte 0xE9 (column 17) is not UTF-8: save the file as UTF-8"
+    ]
+
+
 def test_missing_csv_names_the_map_line(tmp_path: Path) -> None:
     (tmp_path / "maps").mkdir()
     source = parse_yaml(MAP.replace("UNKNOWN", "reject_line"), "maps/m.yaml")

@@ -62,13 +62,26 @@ class YamlSource:
 def read_yaml(path: Path, shown: str | None = None) -> YamlSource:
     """Read and parse ``path``; raise :class:`ConfigErrors` for I/O, syntax and duplicate keys."""
     name = shown or str(path)
+    return parse_yaml(read_utf8(path, name), name)
+
+
+def read_utf8(path: Path, shown: str, *, bom: bool = False) -> str:
+    """The text of a config file (a leading BOM dropped with ``bom``); ConfigErrors naming
+    the line of a byte that is not UTF-8 (the decoder's own offset is within its chunk)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise ConfigErrors([ConfigError("file not found", path=name)]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigErrors([ConfigError(f"cannot read: {exc}", path=name)]) from exc
-    return parse_yaml(text, name)
+        raise ConfigErrors([ConfigError("file not found", path=shown)]) from exc
+    except OSError as exc:
+        raise ConfigErrors([ConfigError(f"cannot read: {exc}", path=shown)]) from exc
+    try:
+        return data.decode("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start : exc.start + 1].hex().upper()
+        message = f"byte 0x{bad} (column {column}) is not UTF-8: save the file as UTF-8"
+        raise ConfigErrors([ConfigError(message, path=shown, line=line)]) from None
 
 
 #: Deepest nesting of mappings and sequences accepted. Profiles and maps are a few levels

@@ -17,13 +17,15 @@ Usage::
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ..errors import ConfigError
-from .loader import YamlSource
+from .errors import ConfigErrors
+from .loader import YamlSource, read_utf8
 from .mapfile import SkuSection
 
 Policy = Literal["reject_line", "reject_order", "pass_through"]
@@ -208,7 +210,11 @@ def read_sku_csv(
     errors: list[ConfigError] = []
     entries: list[SkuEntry] = []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
+        text = read_utf8(path, shown, bom=True)
+    except ConfigErrors as exc:
+        return [], exc.errors, False
+    try:
+        with io.StringIO(text, newline="") as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             wanted = [columns.sku, *columns.ids.values()]
@@ -244,7 +250,7 @@ def read_sku_csv(
                     )
                     continue
                 entries.append(SkuEntry(sku, ids, f"{shown}:{line}"))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
         errors.append(ConfigError(f"cannot read SKU file: {exc}", path=shown))
         return [], errors, False
     return entries, errors, True
