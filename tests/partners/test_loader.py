@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from edigate.partners.errors import ConfigErrors
-from edigate.partners.loader import parse_yaml, validate
+from edigate.partners.loader import parse_yaml, read_yaml, validate
 from edigate.partners.mapfile import PartnerMap
 from edigate.partners.profile import PartnerProfile
 
@@ -219,9 +221,6 @@ def test_brackets_in_flow_mappings_get_a_hint() -> None:
 def test_a_profile_in_latin1_names_the_line_of_the_first_byte_that_is_not_utf8(
     tmp_path: Path,
 ) -> None:
-    from edigate.partners.errors import ConfigErrors
-    from edigate.partners.loader import read_yaml
-
     path = tmp_path / "p.yaml"
     path.write_bytes("id: p\nname: Société Générale\nmap: p\n".encode("latin-1"))
     with pytest.raises(ConfigErrors) as caught:
