@@ -168,6 +168,36 @@ def test_template_for_the_wrong_document(config_copy: Path, edit: Edit) -> None:
     ]
 
 
+def test_values_a_template_reads_without_a_default_must_be_given(
+    config_copy: Path, edit: Edit
+) -> None:
+    """The cXML header reads values.our_identity: without it every ConfirmationRequest
+    failed at render time while partners check said ok."""
+    edit(config_copy / CONTOSO, "    our_identity: AN01000000123    # us (From, Sender)\n", "")
+    text = (config_copy / CONTOSO).read_text().splitlines()
+    ack = next(i for i, t in enumerate(text, 1) if "order_ack: cxml/" in t)
+    ship = next(i for i, t in enumerate(text, 1) if "shipment: cxml/" in t)
+    assert problems(config_copy) == [
+        f"{CONTOSO}:{ack}: templates.order_ack: cxml/ConfirmationRequest needs templates.values "
+        "our_identity (every document would fail)",
+        f"{CONTOSO}:{ship}: templates.shipment: cxml/ShipNoticeRequest needs templates.values "
+        "our_identity (every document would fail)",
+    ]
+
+
+def test_a_value_read_with_a_default_or_tested_is_optional(config_copy: Path, edit: Edit) -> None:
+    line = edit(config_copy / INITECH, "invoice: csv/invoice", "invoice: out/invoice.csv.j2")
+    (config_copy / "maps/out").mkdir()
+    (config_copy / "maps/out/invoice.csv.j2").write_text(
+        "{{ values.region }},{{ values.get('desk', '-') }},{{ values['team'] }}\n"
+        "{% if values.note is defined %}{{ values.note }}{% endif %}\n"
+    )
+    assert problems(config_copy) == [
+        f"{INITECH}:{line}: templates.invoice: out/invoice.csv.j2 needs templates.values "
+        "region, team (every document would fail)"
+    ]
+
+
 def test_template_file_missing_escaping_or_broken(config_copy: Path, edit: Edit) -> None:
     line = edit(config_copy / INITECH, "invoice: csv/invoice", "invoice: out/invoice.csv.j2")
     assert problems(config_copy) == [

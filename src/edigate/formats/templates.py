@@ -35,6 +35,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import jinja2.meta
+import jinja2.nodes
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -184,6 +186,54 @@ def load_template(ref: str, map_dir: Path | None) -> jinja2.Template:
         raise TemplateError(exc.message or "syntax error", template=shown, line=exc.lineno) from exc
     except (jinja2.TemplateError, OSError, UnicodeDecodeError) as exc:
         raise TemplateError(str(exc), template=shown) from exc
+
+
+def required_values(ref: str, map_dir: Path | None) -> set[str]:
+    """The ``values`` keys template ``ref`` (and what it includes) reads without a default:
+    ``values.our_identity``; not a key it also reads as ``values.get('key')`` (the template
+    copes without it) nor one tested ``is defined``. ``partners check`` names the missing
+    ones: at render time each would fail every document."""
+    directory, name = template_file(ref, map_dir)
+    env = _environment(str(directory))
+    read: set[str] = set()
+    optional: set[str] = set()
+    pending, seen = [name], set()
+    while pending:
+        current = pending.pop()
+        if current in seen or not (directory / current).is_file():
+            continue
+        seen.add(current)
+        tree = env.parse((directory / current).read_text(encoding="utf-8"))
+        for test in tree.find_all(jinja2.nodes.Test):
+            if test.name in ("defined", "undefined") and (key := _values_key(test.node)):
+                optional.add(key)
+        for call in tree.find_all(jinja2.nodes.Call):
+            if _values_key(call.node) == "get" and call.args:
+                first = call.args[0]
+                if isinstance(first, jinja2.nodes.Const):
+                    optional.add(str(first.value))
+        for access in (*tree.find_all(jinja2.nodes.Getattr), *tree.find_all(jinja2.nodes.Getitem)):
+            if (key := _values_key(access)) and key != "get":
+                read.add(key)
+        pending += [t for t in jinja2.meta.find_referenced_templates(tree) if t]
+    return read - optional
+
+
+def _values_key(node: jinja2.nodes.Node) -> str | None:
+    """``x`` for ``values.x`` or ``values['x']``, else None."""
+    if isinstance(node, jinja2.nodes.Getattr) and _reads_values(node.node):
+        return node.attr
+    if (
+        isinstance(node, jinja2.nodes.Getitem)
+        and _reads_values(node.node)
+        and isinstance(node.arg, jinja2.nodes.Const)
+    ):
+        return str(node.arg.value)
+    return None
+
+
+def _reads_values(node: jinja2.nodes.Node) -> bool:
+    return isinstance(node, jinja2.nodes.Name) and node.name == "values"
 
 
 def render_template(template: jinja2.Template, context: dict[str, Any]) -> str:

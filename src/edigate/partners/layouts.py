@@ -377,7 +377,7 @@ def template_problems(
     if templates is None:
         return []
     from ..formats.errors import TemplateError
-    from ..formats.templates import load_template
+    from ..formats.templates import load_template, required_values
 
     given = source.data.get("templates", {}) if isinstance(source.data, dict) else {}
     errors: list[ConfigError] = []
@@ -387,4 +387,11 @@ def template_problems(
             load_template(ref, map_dir)
         except TemplateError as exc:
             errors.append(source.error(str(exc), ("templates", key)))
+            continue
+        missing = sorted(required_values(ref, map_dir) - templates.values.keys())
+        if missing:
+            message = (
+                f"{ref} needs templates.values {', '.join(missing)} (every document would fail)"
+            )
+            errors.append(source.error(message, ("templates", key)))
     return errors
