@@ -159,10 +159,10 @@ def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
     for key in loops:
         if "loop:" + "/".join(key) not in used:
             raise SpecError(f"{label}: loop {'/'.join(key)} is not in {spec.set_id} {spec.family}")
-    for key, _ in seg_max.values():
-        if f"segment_max:{key}" not in used:
+    for text, _ in seg_max.values():
+        if f"segment_max:{text}" not in used:
             raise SpecError(
-                f"{label}: max_segments {key} matches no segment of {spec.set_id} {spec.family}"
+                f"{label}: max_segments {text} matches no segment of {spec.set_id} {spec.family}"
             )
     for req, _ in requirements:
         if "req:" + req.source not in used:
