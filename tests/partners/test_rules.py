@@ -239,3 +239,26 @@ def test_ambiguous_reverse_table_is_a_check_problem() -> None:
             "(set 'direction: inbound' if it is one-way)",
         )
     ]
+
+
+def test_codes_and_defaults_that_write_what_the_conversion_reads_are_check_problems() -> None:
+    """Codes and defaults run after the SKU lookup and the unit conversion: a unit they
+    write that uom: converts (BOX -> BX, a default CA) would reach the ERP unconverted, and
+    an item ID they write would never be looked up. Mapping to our own unit (PC -> EA) is
+    fine."""
+    from edigate.partners.mapfile import map_problems
+
+    text = (
+        "format: x12\n"
+        "sku:\n  items: [{sku: W-1, ids: {BP: B1}}]\n"
+        "uom:\n  conversions: {BX: {internal: EA, factor: 10}, CA: {internal: EA, factor: 12}}\n"
+        "defaults: {line.unit: CA}\n"
+        "codes:\n"
+        "  - {from: line.unit, table: {BOX: BX, PC: EA}, direction: inbound}\n"
+        '  - {from: "line.identifiers[BP]", table: {OLD-1: B1}, direction: inbound}\n'
+    )
+    source = parse_yaml(text, "m")
+    pmap, errors = validate(PartnerMap, source)
+    assert errors == [] and pmap is not None
+    found = [(source.line_of(loc), msg.split(":")[0]) for loc, msg in map_problems(pmap)]
+    assert found == [(8, "BOX -> BX"), (9, "line.identifiers[BP]"), (6, "CA")]

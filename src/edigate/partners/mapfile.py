@@ -326,6 +326,48 @@ def map_problems(
                     )
                 )
             seen.setdefault(ours, code)
+    problems.extend(_written_after_conversion(m))
+    return problems
+
+
+def _written_after_conversion(m: PartnerMap) -> list[tuple[tuple[Any, ...], str]]:
+    """Inbound codes and defaults run after the SKU lookup and the unit conversion (see
+    ``partners.apply``): a unit they write that ``uom:`` converts would reach the ERP
+    unconverted, and an item ID they write would never be looked up."""
+    convertible = set(m.uom.conversions) if m.uom is not None else set()
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    fix = "give the file's own spelling in uom.conversions (or the CSV/XML layout's values)"
+    for i, mapping in enumerate(m.codes):
+        if mapping.direction == "outbound":
+            continue
+        target = mapping.to or mapping.source
+        if target == "line.unit":
+            for code, ours in mapping.table.items():
+                if ours in convertible:
+                    problems.append(
+                        (
+                            ("codes", i, "table", code),
+                            f"{code} -> {ours}: codes run after uom: converts units, so {ours} "
+                            f"would reach the ERP unconverted; {fix}",
+                        )
+                    )
+        elif target.startswith("line.identifiers") and m.sku is not None:
+            problems.append(
+                (
+                    ("codes", i, "to" if mapping.to else "from"),
+                    f"{target}: codes run after the sku: lookup, so an item ID written here is "
+                    "never looked up; list the partner's IDs in sku: instead",
+                )
+            )
+    unit = m.defaults.get("line.unit")
+    if unit is not None and unit in convertible:
+        problems.append(
+            (
+                ("defaults", "line.unit"),
+                f"{unit}: defaults apply after uom: converts units, so a line without a unit "
+                f"would reach the ERP in {unit}, unconverted; default to the unit it becomes",
+            )
+        )
     return problems
 
 
