@@ -255,6 +255,33 @@ def test_a_hash_total_past_10_digits_is_truncated_on_the_left(target: str) -> No
         assert all(s[0] != "ISS" or s[1] == "" for s in tx.segments)
 
 
+def test_a_contacts_fourth_number_and_a_location_only_address_are_written() -> None:
+    """PER holds three communication numbers: a fourth goes on in a second PER, not cut
+    off; an N4 with only a location (N405/N406) is written, not skipped."""
+    shipment: Shipment = sample("shipment-pallets.json")
+    data = shipment.model_dump(mode="json")
+    party = data["parties"][0]
+    party["contacts"] = [
+        {
+            "function": "IC",
+            "name": "DOCK",
+            "phone": "5550100",
+            "fax": "5550101",
+            "email": "dock@example.com",
+            "other": [{"qualifier": "EX", "value": "22"}],
+        }
+    ]
+    party["address"] = {"location_qualifier": "UN", "location_id": "USCHI"}
+    (tx,) = read_back(write_856([Shipment.model_validate(data)], timestamp=STAMP))
+    assert validate_transaction(tx) == []
+    pers = [s for s in tx.segments if s[0] == "PER"]
+    assert pers == [
+        ["PER", "IC", "DOCK", "TE", "5550100", "FX", "5550101", "EM", "dock@example.com"],
+        ["PER", "IC", "DOCK", "EX", "22"],
+    ]
+    assert ["N4", "", "", "", "", "UN", "USCHI"] in tx.segments
+
+
 def test_810_carrier_needs_scac_or_routing() -> None:
     invoice: Invoice = sample("invoice.json")
     assert invoice.carrier is not None

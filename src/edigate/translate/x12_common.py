@@ -624,20 +624,27 @@ def dtm_segment(d: DateRef) -> Out:
     )
 
 
-def per_segment(c: Contact) -> Out:
+def per_segments(c: Contact) -> list[Out]:
+    """PER: a segment holds three communication numbers; more go on in further PERs of the
+    same function and name, rather than being cut off."""
     comms: list[str] = []
     for qual, number in (("TE", c.phone), ("FX", c.fax), ("EM", c.email)):
         if number:
             comms += (qual, number)
     for other in c.other:
         comms += (other.qualifier, other.value)
-    return seg("PER", c.function, opt(c.name), *comms[:6])
+    return [
+        seg("PER", c.function, opt(c.name), *comms[start : start + 6])
+        for start in range(0, max(len(comms), 1), 6)
+    ]
 
 
 def party_segments(p: Party) -> list[Out]:
-    """The N1 loop: N1, N2, N3, N4, REF, PER (and the party's extra segments as sent).
+    """The N1 loop: N1 (with the first identifier: N1 holds one), N2, N3, N4, REF, PER.
 
-    Written out rather than through :func:`seg`: every document has a few parties.
+    The party's ``extra`` segments are not written: they belong to the loop of the document
+    they came in (an 850's), not to the 855/856/810 answering it. Written out rather than
+    through :func:`seg`: every document has a few parties.
     """
     ident = p.identifiers[0] if p.identifiers else None
     n1: Out = ["N1", p.role_code, p.name or ""]
@@ -650,7 +657,7 @@ def party_segments(p: Party) -> list[Out]:
     if a is not None:
         if a.lines:
             out += _two_per_segment("N3", a.lines)
-        if a.city or a.state or a.postal_code or a.country:
+        if a.city or a.state or a.postal_code or a.country or a.location_id:
             n4: Out = [
                 "N4",
                 a.city or "",
@@ -664,7 +671,8 @@ def party_segments(p: Party) -> list[Out]:
     if p.references:
         out += [ref_segment(r) for r in p.references]
     if p.contacts:
-        out += [per_segment(c) for c in p.contacts]
+        for contact in p.contacts:
+            out += per_segments(contact)
     return out
 
 
