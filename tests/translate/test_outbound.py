@@ -282,6 +282,25 @@ def test_a_contacts_fourth_number_and_a_location_only_address_are_written() -> N
     assert ["N4", "", "", "", "", "UN", "USCHI"] in tx.segments
 
 
+def test_an_item_known_only_by_our_sku_names_it_as_the_vendors_number() -> None:
+    """Without a partner map our SKU is all an item has: LIN/IT1 name it as VN (we are the
+    vendor) rather than write a LIN with no ID, which no validator passes."""
+    shipment: Shipment = sample("shipment-cartons.json")
+    data = shipment.model_dump(mode="json")
+    item = data["orders"][0]["packs"][0]["items"][0]
+    item.update(identifiers=[], sku="WID-100-BLU")
+    (tx,) = read_back(write_856([Shipment.model_validate(data)], timestamp=STAMP))
+    assert validate_transaction(tx) == []
+    assert any(s[0] == "LIN" and s[2:4] == ["VN", "WID-100-BLU"] for s in tx.segments)
+    invoice: Invoice = sample("invoice.json")
+    data = invoice.model_dump(mode="json")
+    data["lines"][0].update(identifiers=[], sku="HX-1420-BX")
+    (tx,) = read_back(write_810([Invoice.model_validate(data)], timestamp=STAMP))
+    assert validate_transaction(tx) == []
+    it1 = next(s for s in tx.segments if s[0] == "IT1")
+    assert it1[6:8] == ["VN", "HX-1420-BX"]
+
+
 def test_810_carrier_needs_scac_or_routing() -> None:
     invoice: Invoice = sample("invoice.json")
     assert invoice.carrier is not None

@@ -132,7 +132,7 @@ def _line(line: InvoiceLine) -> list[Out]:
             line.unit,
             fmt_decimal(line.unit_price),
             opt(line.price_basis),
-            *id_pairs(line.identifiers),
+            *id_pairs(line.identifiers, line.sku),
         )
     ]
     out += [txi_segment(t) for t in line.taxes]

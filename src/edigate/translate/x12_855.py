@@ -107,6 +107,8 @@ def _line(line: AckLine, out: list[Out]) -> None:
     for ident in line.identifiers:
         po1.append(ident.qualifier)
         po1.append(ident.value)
+    if not line.identifiers and line.sku:
+        po1 += ("VN", line.sku)  # as id_pairs: our item number, with no partner identifier
     while not po1[-1] and len(po1) > 1:
         po1.pop()
     out.append(po1)

@@ -189,7 +189,7 @@ class _Hierarchy:
         ordered_unit = item.ordered_unit or (
             item.unit if item.ordered_quantity is not None else None
         )
-        self.out.append(seg("LIN", opt(item.line_number), *id_pairs(item.identifiers)))
+        self.out.append(seg("LIN", opt(item.line_number), *id_pairs(item.identifiers, item.sku)))
         self.out.append(
             seg(
                 "SN1",

@@ -599,11 +599,15 @@ def trimmed(segment: Out) -> Out:
     return segment
 
 
-def id_pairs(identifiers: Iterable[Identifier]) -> list[str]:
-    """Qualifier/value pairs flattened for PO1/IT1/LIN."""
+def id_pairs(identifiers: Sequence[Identifier], sku: str | None = None) -> list[str]:
+    """Qualifier/value pairs flattened for PO1/IT1/LIN. A line with no partner identifiers
+    (no map turned our SKU into theirs) names our ``sku`` as VN: we are the vendor, and it
+    is our item number; a PO1/IT1/LIN without one is invalid."""
     out: list[str] = []
     for ident in identifiers:
         out += (ident.qualifier, ident.value)
+    if not out and sku:
+        out = ["VN", sku]
     return out
 
 
