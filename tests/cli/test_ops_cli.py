@@ -161,6 +161,23 @@ def test_receive_exits_1_unless_every_document_went_through(tmp_path: Path) -> N
     assert code == 0 and "Exit status: 0" in out and "1 when any was" in out
 
 
+def test_a_partner_files_errors_name_line_and_column_once(tmp_path: Path) -> None:
+    """A CSV error says where once: 'line 3, column "Qty": ...' (it said 'line 3: line 3,
+    column "Qty": ...'), and an XML one its line."""
+    config = config_copy(tmp_path)
+    rows = (ROOT / "samples/csv/initech-orders.csv").read_text(encoding="utf-8-sig").splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"{rows[0]}\n{rows[1]}\nIN-1,03/02/2026,,,,,,,INI-1001,W,lots,EA,1\n")
+    code, out = receive(tmp_path, config, str(bad), "--partner", "initech-csv")
+    assert code == 1, out
+    assert 'error: line 3, column "Qty": "lots" is not a number' in out, out
+    xml = tmp_path / "x.xml"
+    xml.write_text('<?xml version="1.0"?>\n<a>\n<b/>\n</a>\n')
+    code, out = receive(tmp_path, config, str(xml), "--partner", "contoso-cxml")
+    assert code == 1 and "error: line 2: not a cXML document (root element <a>)" in out, out
+    assert "line 2: line 2" not in out and "line 3: line 3" not in out
+
+
 def test_receive_shows_the_first_errors_then_how_many_more() -> None:
     errors = [
         {"code": "AK4-8", "message": f"bad date {n}", "segment": n, "severity": "error"}

@@ -166,9 +166,12 @@ def _where(entry: dict[str, Any]) -> str:
         if entry.get("element"):
             where += f" element {entry['element']}"
         return where + ": "
-    if entry.get("line"):
-        return f"line {entry['line']}: "
-    return ""
+    parts = [f"line {entry['line']}"] if entry.get("line") else []
+    if entry.get("column"):  # a CSV column, else an XML file's field
+        parts.append(f'column "{entry["column"]}"')
+    elif entry.get("field"):
+        parts.append(str(entry["field"]))
+    return f"{', '.join(parts)}: " if parts else ""
 
 
 @click.group()

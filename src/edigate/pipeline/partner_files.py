@@ -172,12 +172,15 @@ def commit_partner_file(
 
 
 def _issue(issue: FormatIssue) -> dict[str, Any]:
+    """The issue as a document error: where it is goes in ``line`` and ``column`` (shown in
+    front of the message), not into the message a second time."""
     return {
         "code": "format",
-        "message": str(issue),
+        "message": issue.message,
         "severity": issue.severity,
         "line": issue.line,
         "column": issue.column,
+        "field": issue.field,
         "value": issue.value,
     }
 
