@@ -301,6 +301,30 @@ def test_an_item_known_only_by_our_sku_names_it_as_the_vendors_number() -> None:
     assert it1[6:8] == ["VN", "HX-1420-BX"]
 
 
+def test_810_a_price_per_hundred_or_thousand_is_for_that_many_units() -> None:
+    """IT105 HP: 250 bolts at 12.50 per hundred are 31.25, not 3,125.00; TP per thousand."""
+    invoice = Invoice.model_validate(
+        {
+            "invoice_number": "I1",
+            "invoice_date": "2026-11-26",
+            "lines": [
+                {"quantity": "250", "unit": "EA", "unit_price": "12.50", "price_basis": "HP"},
+                {"quantity": "1500", "unit": "EA", "unit_price": "40", "price_basis": "TP"},
+                {"quantity": "3", "unit": "EA", "unit_price": "2", "price_basis": "PE"},
+            ],
+        }
+    )
+    assert [ln.extended_amount for ln in invoice.lines] == [
+        Decimal("31.25"),
+        Decimal("60.00"),
+        Decimal("6.00"),
+    ]
+    assert invoice.total_amount == Decimal("97.25")
+    (tx,) = read_back(write_810([invoice], timestamp=STAMP))
+    assert validate_transaction(tx) == []
+    assert ["TDS", "9725"] in tx.segments
+
+
 def test_810_carrier_needs_scac_or_routing() -> None:
     invoice: Invoice = sample("invoice.json")
     assert invoice.carrier is not None

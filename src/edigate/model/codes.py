@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 E = TypeVar("E", bound=enum.StrEnum)
@@ -318,3 +319,14 @@ def fill_coded(
             f"{expected.value!r}"
         )
     return data if code_field in data else {**data, code_field: code}
+
+
+#: Price bases (PO105, IT105; code list 639) whose price is for more than one unit.
+PRICED_PER = {"HP": Decimal(100), "TP": Decimal(1000)}
+
+
+def priced_amount(quantity: Decimal, unit_price: Decimal, basis: str | None) -> Decimal:
+    """quantity x unit price, for a price per hundred (HP) or per thousand (TP) units too."""
+    per = PRICED_PER.get(basis or "")
+    amount = quantity * unit_price
+    return amount if per is None else amount / per

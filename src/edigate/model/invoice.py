@@ -16,7 +16,14 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from .base import Amount, Canonical, Code, NonNegative, Text
-from .codes import OFF_INVOICE_EXCLUDED_METHODS, PURPOSE_CODES, Indicator, Purpose, fill_coded
+from .codes import (
+    OFF_INVOICE_EXCLUDED_METHODS,
+    PURPOSE_CODES,
+    Indicator,
+    Purpose,
+    fill_coded,
+    priced_amount,
+)
 from .common import (
     FOB,
     AllowanceCharge,
@@ -109,8 +116,9 @@ class InvoiceLine(ItemIds, Canonical):
 
     @property
     def extended_amount(self) -> Decimal:
-        """quantity x unit price, rounded to the cent."""
-        return cents(self.quantity * self.unit_price)
+        """quantity x unit price, rounded to the cent; a price per hundred (IT105 HP) or
+        per thousand (TP) is for that many units, as fasteners and paper are priced."""
+        return cents(priced_amount(self.quantity, self.unit_price, self.price_basis))
 
 
 class Totals(Canonical):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from .base import Amount, Canonical, Code, NonNegative, Qualifier, Text
-from .codes import ORDER_TYPE_CODES, PURPOSE_CODES, OrderType, Purpose, fill_coded
+from .codes import ORDER_TYPE_CODES, PURPOSE_CODES, OrderType, Purpose, fill_coded, priced_amount
 from .common import (
     FOB,
     AllowanceCharge,
@@ -127,10 +127,10 @@ class OrderLine(ItemIds, Canonical):
 
     @property
     def extended_amount(self) -> Amount | None:
-        """quantity x unit price, when both are known."""
+        """quantity x unit price (per hundred or thousand with HP / TP), when both are known."""
         if self.quantity is None or self.unit_price is None:
             return None
-        return self.quantity * self.unit_price
+        return priced_amount(self.quantity, self.unit_price, self.price_basis)
 
 
 class Order(Canonical):
