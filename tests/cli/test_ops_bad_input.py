@@ -174,7 +174,8 @@ def test_reprocess_dry_run_names_every_bad_id(stored: Path) -> None:
 def test_reprocess_runs_a_file_named_twice_once(stored: Path) -> None:
     """The file itself and its transaction, and an ID named twice, are one file to run."""
     code, out = run(stored, "reprocess", "1", "2", "1")
-    assert code == 0, out
+    assert code == 1, out  # the file is rejected again: it did not go through
+    assert "1 attempt(s) did not go through" in out
     assert out.count("document 1: attempt") == 1
     assert len(detail(stored, 1)["reprocessed_as"]) == 1
 
@@ -220,7 +221,7 @@ def test_reprocess_refuses_an_unknown_status(stored: Path) -> None:
 
 def test_reprocess_prints_no_progress_for_a_script(stored: Path) -> None:
     code, out = run(stored, "reprocess", "1")
-    assert code == 0, out
+    assert code == 1, out  # rejected again, as the file is unchanged
     assert "queueing" not in out
     assert out.startswith("document 1: attempt"), out
 

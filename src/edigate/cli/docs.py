@@ -100,10 +100,16 @@ def receive(
             inbound = [c for c in detail["children"] if c["direction"] == Direction.INBOUND]
             errors = {c["id"]: gateway.store.get(session, c["id"]).errors or [] for c in inbound}
             click.echo(render_outcome(detail, errors))
-            succeeded &= detail["status"] in SUCCEEDED
-            succeeded &= all(c["status"] in SUCCEEDED for c in inbound)
+            succeeded &= went_through(detail)
     if not succeeded:
         raise SystemExit(1)
+
+
+def went_through(detail: dict[str, Any]) -> bool:
+    """A file (``document_detail``) and every transaction in it ended translated or
+    delivered: what exit status 0 means for receive and reprocess."""
+    inbound = [c for c in detail["children"] if c["direction"] == Direction.INBOUND]
+    return detail["status"] in SUCCEEDED and all(c["status"] in SUCCEEDED for c in inbound)
 
 
 def _check_config(gateway: Gateway, partner: str | None, *, deliveries: bool) -> None:

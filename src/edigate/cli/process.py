@@ -24,10 +24,10 @@ from ..pipeline.operations import (
     select_for_reprocess,
 )
 from ..store import Direction, Document, Status, Store
-from ..store.queries import DocumentFilter
+from ..store.queries import DocumentFilter, document_detail
 from ..worker_processes import LOG_FORMAT
 from .context import pass_existing_gateway, pass_gateway
-from .docs import ROW_NUMBER, SINCE, STATUS
+from .docs import ROW_NUMBER, SINCE, STATUS, went_through
 
 #: What a reprocess would do for a document: the pieces it resumes after, the skipped count.
 Plan = tuple[Committed | None, int]
@@ -180,10 +180,13 @@ def reprocess_command(
             refusals.append(_problem(doc_id, exc))
     if attempts and not no_process:
         gateway.worker().run(until_idle=True)
+    short = 0  # attempts that did not go through (rejected again, a transaction rejected)
     with gateway.store.session() as session:
         for attempt in attempts:
             doc = gateway.store.get(session, attempt.attempt)
             click.echo(f"document {attempt.original}: attempt {attempt.attempt} is {doc.status}")
+            if not no_process and not went_through(document_detail(session, doc)):
+                short += 1
             if attempt.resumed is not None:
                 click.echo(f"  resumed: {attempt.resumed.describe()}")
             if attempt.restarted is not None:
@@ -194,6 +197,10 @@ def reprocess_command(
         click.echo(line, err=True)
     if refusals:
         raise click.ClickException(f"{len(refusals)} document(s) not reprocessed")
+    if short:
+        raise click.ClickException(
+            f"{short} attempt(s) did not go through: 'edigate docs show ID' says why"
+        )
 
 
 def _check_reprocess(
