@@ -180,6 +180,16 @@ def test_reprocess_runs_a_file_named_twice_once(stored: Path) -> None:
     assert len(detail(stored, 1)["reprocessed_as"]) == 1
 
 
+def test_a_file_and_its_attempt_in_one_command_run_once(stored: Path) -> None:
+    """Document 1 and its attempt are one received file: named together with --from-start
+    they made two attempts, each sending the file's orders again."""
+    run(stored, "reprocess", "1")
+    attempt = detail(stored, 1)["reprocessed_as"][0]
+    code, out = run(stored, "reprocess", "--from-start", "1", str(attempt))
+    assert code == 1 and out.count(": attempt ") == 1, out  # rejected again, once
+    assert len(detail(stored, 1)["reprocessed_as"]) == 2  # the first attempt, and this one
+
+
 def test_resend_checks_every_id_before_sending_any(stored: Path) -> None:
     code, out = run(stored, "resend", "3", "1", "999")
     assert code == 1

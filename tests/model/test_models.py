@@ -332,7 +332,7 @@ def test_load_picks_the_model_by_document_type() -> None:
 REQUIRED = {
     "order": ["po_number", "po_date"],
     "order-ack": ["ack_type_code", "po_number", "po_date"],
-    "shipment": ["shipment_id", "date", "time", "orders"],
+    "shipment": ["shipment_id", "date", "orders"],
     "invoice": ["invoice_number", "invoice_date", "lines"],
 }
 
@@ -393,13 +393,3 @@ def test_constructor_requires_what_the_model_requires() -> None:
         constructor(OrderAck)(set(), ack_type=AckType.ACCEPTED, ack_type_code="AD")
     with pytest.raises(TypeError, match="unexpected keyword"):
         constructor(Reference)(set(), qualifier="DP", value="1", valu="typo")
-
-
-def test_a_shipment_says_when_its_notice_was_made() -> None:
-    """BSN04 is mandatory in the 856 (004010 and 005010): a shipment without a time is
-    refused here, by name, not later by the validator of the X12 written from it."""
-    data = json.loads((CANONICAL / "shipment-cartons.json").read_text())
-    del data["time"]
-    with pytest.raises(ValidationError) as caught:
-        Shipment.model_validate(data)
-    assert [(e["loc"], e["type"]) for e in caught.value.errors()] == [(("time",), "missing")]

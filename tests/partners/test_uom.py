@@ -93,6 +93,10 @@ def test_price_decimals_bounds_every_converted_price_even_a_huge_one() -> None:
     assert two.to_internal(D("1"), "CA", D("1.00")).unit_price == D("0.13")
     assert two.to_internal(D("1"), "CA", D("1.04")).unit_price == D("0.13")
     assert two.to_internal(D("1"), "CA", D("16.00")).unit_price == D("2.00")
+    # Back to the partner's unit the product is exact and kept: 10 CA at 14.814 are the
+    # ERP's own 120 EA at 1.2345 (148.14), where 14.81 would make 148.10.
+    back = two.to_partner(D("80"), "EA", D("1.2345"), partner_unit="CA")
+    assert back == Converted(D("10"), "CA", D("9.8760"))
     huge = UomTable([_conv(D("12"))], integral=[], price_decimals=2)
     for digits in (57, 59, 61):  # was decimal.InvalidOperation from quantize past 60 digits
         price = huge.to_internal(D("1"), "CA", D("1" + "0" * digits + ".01")).unit_price

@@ -325,6 +325,15 @@ def test_810_a_price_per_hundred_or_thousand_is_for_that_many_units() -> None:
     assert ["TDS", "9725"] in tx.segments
 
 
+def test_an_856_needs_the_time_its_notice_was_made() -> None:
+    """BSN04 is mandatory in the 856, so a shipment without a time is refused by name; cXML
+    and CSV ship notices do without one, so the model does not require it."""
+    shipment: Shipment = sample("shipment-cartons.json")
+    timeless = Shipment.model_validate({**shipment.model_dump(mode="json"), "time": None})
+    with pytest.raises(X12Error, match=r"856 [^:]+: the shipment has no time; BSN04"):
+        build_856(timeless)
+
+
 def test_810_carrier_needs_scac_or_routing() -> None:
     invoice: Invoice = sample("invoice.json")
     assert invoice.carrier is not None

@@ -226,14 +226,17 @@ def _check_reprocess(
 
 
 def _file_of(store: Store, doc_id: int) -> int:
-    """The received file an inbound document belongs to; any other ID as it is (the plan
-    says what is wrong with it)."""
+    """The received file an inbound document belongs to, as first received (an attempt is
+    the same file: two of them in one command would deliver its orders twice); any other
+    ID as it is (the plan says what is wrong with it)."""
     with store.reading() as session:
         doc = session.get(Document, doc_id)
         if doc is None or doc.direction != Direction.INBOUND.value:
             return doc_id
         while doc.parent_id is not None:
             doc = store.get(session, doc.parent_id)
+        while doc.reprocess_of_id is not None:
+            doc = store.get(session, doc.reprocess_of_id)
         return doc.id
 
 

@@ -146,7 +146,9 @@ class Shipment(Canonical):
     purpose_code: Code = Field("00", description="BSN01")
     shipment_id: Text = Field(description="BSN02")
     date: dt.date = Field(description="BSN03")
-    time: dt.time = Field(description="BSN04: when the notice was made (mandatory in X12)")
+    time: dt.time | None = Field(
+        None, description="BSN04: when the notice was made (the 856 needs it; cXML and CSV not)"
+    )
     structure_code: Literal["0001"] = Field(
         "0001",
         description=(

@@ -162,7 +162,9 @@ class UomTable:
 
     def _price(self, price: Decimal, factor: Decimal, *, divide: bool, unit: str) -> Decimal:
         """The converted price: exact, or with ``price_decimals`` set, at most that many
-        places (an exact 1.00 / 8 = 0.125 too: the ERP was promised N places)."""
+        places. Into our units (``divide``) an exact 1.00 / 8 = 0.125 is rounded too: the
+        ERP was promised N places. Back to the partner's, a product is exact and kept, so
+        the lines still add up to the ERP's own amounts."""
         places = self.price_decimals
         result = _exact(_EXACT.divide if divide else _EXACT.multiply, price, factor)
         if result is None:
@@ -175,7 +177,8 @@ class UomTable:
             ctx = _ROUNDING
             result = ctx.divide(price, factor) if divide else ctx.multiply(price, factor)
         exponent = result.as_tuple().exponent
-        if places is None or not isinstance(exponent, int) or exponent >= -places:
+        exact_enough = not isinstance(exponent, int) or exponent >= -(places or 0)
+        if places is None or not divide or exact_enough:
             return result
         # Only places are dropped, so the result keeps within the context's digits (a price
         # of 60 digits is rounded by the division already, and has no places left).

@@ -85,7 +85,7 @@ class _Hierarchy:
                 sh.purpose_code,
                 sh.shipment_id,
                 fmt_date(sh.date),
-                fmt_time(sh.time),
+                fmt_time(self._time()),
                 sh.structure_code,
             )
         )
@@ -95,6 +95,17 @@ class _Hierarchy:
             self._order(order, top)
         self.out.append(seg("CTT", str(self.count), fmt_hash_total(self.units, self.shipped)))
         return self.out
+
+    def _time(self) -> dt.time:
+        """BSN04 is mandatory in the 856 (004010 and 005010): said here, by name, rather than
+        by the validator reading back a BSN without it."""
+        sh = self.shipment
+        if sh.time is None:
+            raise X12Error(
+                f"856 {sh.shipment_id}: the shipment has no time; BSN04 (when the notice was "
+                "made) is mandatory in an 856"
+            )
+        return sh.time
 
     def _shipment_level(self) -> None:
         sh = self.shipment
