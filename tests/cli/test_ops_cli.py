@@ -171,6 +171,7 @@ def test_a_partner_files_errors_name_line_and_column_once(tmp_path: Path) -> Non
     code, out = receive(tmp_path, config, str(bad), "--partner", "initech-csv")
     assert code == 1, out
     assert 'error: line 3, column "Qty": "lots" is not a number' in out, out
+    assert 'error: order IN-1: line 3, column "Qty": "lots" is not a number' in out, out
     xml = tmp_path / "x.xml"
     xml.write_text('<?xml version="1.0"?>\n<a>\n<b/>\n</a>\n')
     code, out = receive(tmp_path, config, str(xml), "--partner", "contoso-cxml")

@@ -19,6 +19,7 @@ from ..store.queries import (
     document_detail,
     is_error,
     list_documents,
+    location,
     parse_since,
     stats,
 )
@@ -167,17 +168,8 @@ def _error_lines(entries: list[dict[str, Any]], indent: str) -> list[str]:
 
 
 def _where(entry: dict[str, Any]) -> str:
-    if entry.get("segment"):
-        where = f"segment {entry['segment']}"
-        if entry.get("element"):
-            where += f" element {entry['element']}"
-        return where + ": "
-    parts = [f"line {entry['line']}"] if entry.get("line") else []
-    if entry.get("column"):  # a CSV column, else an XML file's field
-        parts.append(f'column "{entry["column"]}"')
-    elif entry.get("field"):
-        parts.append(str(entry["field"]))
-    return f"{', '.join(parts)}: " if parts else ""
+    where = location(entry)
+    return f"{where}: " if where else ""
 
 
 @click.group()

@@ -22,6 +22,7 @@ from ..model import Order, erp_json
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..store import BlobRef, Direction, Document, Status, Store
+from ..store.queries import location
 from .answers import answer_order
 from .detect import Format
 
@@ -122,9 +123,12 @@ def commit_partner_file(
     doc.format = plan.format.value
     for order in plan.orders:
         if order.status is Status.REJECTED:
-            first = next((e["message"] for e in order.errors), "rejected")
+            first = next(iter(order.errors), None)
+            where = location(first) if first is not None else ""
+            why = "rejected" if first is None else first.get("message", "")
+            why = f"{where}: {why}" if where else why
             errors.append(
-                _error("order_rejected", f"order {order.po_number or order.index + 1}: {first}")
+                _error("order_rejected", f"order {order.po_number or order.index + 1}: {why}")
             )
         child = store.add_document(
             session,

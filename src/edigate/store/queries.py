@@ -114,6 +114,20 @@ def is_error(entry: dict[str, Any]) -> bool:
     return bool(entry.get("severity", "error") == "error")
 
 
+def location(entry: dict[str, Any]) -> str:
+    """Where a stored error is: ``segment 10 element 2``, ``line 3, column "Qty"`` (a CSV
+    column, else an XML file's field), or "" when it names no place."""
+    if entry.get("segment"):
+        where = f"segment {entry['segment']}"
+        return where + (f" element {entry['element']}" if entry.get("element") else "")
+    parts = [f"line {entry['line']}"] if entry.get("line") else []
+    if entry.get("column"):
+        parts.append(f'column "{entry["column"]}"')
+    elif entry.get("field"):
+        parts.append(str(entry["field"]))
+    return ", ".join(parts)
+
+
 def list_documents(session: Session, flt: DocumentFilter) -> list[dict[str, Any]]:
     query = flt.apply(select(Document)).order_by(Document.id.desc()).limit(flt.limit)
     return [summary(doc) for doc in session.scalars(query)]
