@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from edigate.x12 import ErrorCode, Finding, TransactionSet, X12Reader
-from edigate.x12.overlay import Overlay, RequiredSegment
-from edigate.x12.spec import SpecError
+from edigate.x12.overlay import Overlay, RequiredSegment, apply_overlay
+from edigate.x12.spec import SpecError, load_transaction
 from edigate.x12.validator import (
     TransactionValidator,
     spec_version,
@@ -675,8 +675,25 @@ def test_overlay_compiles_once_per_object() -> None:
     ],
 )
 def test_overlay_mistakes_are_config_errors(overlay: Overlay, message: str) -> None:
+    """Strictly applied (as partners check does when a map loads), a mistake is an error;
+    the validator, meeting it on a file of another version family, validates without it
+    rather than failing every document."""
     with pytest.raises(SpecError, match=message):
-        validator_for("850", "004010", overlay)
+        apply_overlay(load_transaction("850", "004010"), overlay)
+    assert validator_for("850", "004010", overlay) is not None
+
+
+def test_an_overlay_key_of_another_family_is_passed_over_on_what_arrives() -> None:
+    """max_segments {IN2: 2} matches nothing in the 850: a load-time problem, but at run
+    time the rest of the overlay still applies (here: PO103 codes)."""
+    overlay = Overlay(codes={"PO103": ("EA",)}, segment_max={"IN2": 2})
+    with pytest.raises(SpecError, match="max_segments IN2 matches no segment"):
+        apply_overlay(load_transaction("850", "004010"), overlay)
+    validator = validator_for("850", "004010", overlay)
+    assert validator is not None
+    assert validate_transaction(transaction(GOOD_850)) == []
+    found = validate_transaction(transaction(GOOD_850), overlay)  # its PO103 is CA
+    assert [(f.location.tag, f.location.element) for f in found] == [("PO1", 3)]
 
 
 def test_a_nul_in_an_element_is_a_control_character_not_a_repetition() -> None:

@@ -84,9 +84,16 @@ class _ElementRef:
     text: str
 
 
-def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
+def apply_overlay(
+    spec: TransactionSpec, overlay: Overlay, *, strict: bool = True
+) -> TransactionSpec:
     """The spec with the overlay's restrictions applied; raises :class:`SpecError` when the
-    overlay names something the spec does not have (so typos in partner maps surface)."""
+    overlay names something the spec does not have (so typos in partner maps surface).
+
+    ``strict=False`` (the validator, on what arrives) applies what matches and passes over
+    a restriction that matches nothing: a map written for one version family, checked
+    strictly when it is loaded, must not fail every document of the other family.
+    """
     label = f"overlay {overlay.name!r}" if overlay.name else "overlay"
     used: set[str] = set()
     elements = [
@@ -139,6 +146,8 @@ def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
         for req, loop_path in requirements:
             if (loop_path == () and not here) or (loop_path and here and _suffix(here, loop_path)):
                 if not any(_child_tag(c) == req.tag for c in children):
+                    if not strict:
+                        continue
                     raise SpecError(
                         f"{label}: {req.tag} is not a segment of loop "
                         f"{'/'.join(here) or 'header'} in {spec.set_id}"
@@ -151,6 +160,8 @@ def apply_overlay(spec: TransactionSpec, overlay: Overlay) -> TransactionSpec:
         return dataclasses.replace(loop, children=tuple(children), requirements=tuple(reqs))
 
     root = rewrite_loop(spec.root, ())
+    if not strict:
+        return dataclasses.replace(spec, root=root)
     for ref, _, _ in elements:
         if ref.text not in used:
             raise SpecError(

@@ -52,6 +52,7 @@ from .spec import (
     ElementUse,
     Rule,
     SegmentDef,
+    SpecError,
     TransactionSpec,
     available_sets,
     compile_loop,
@@ -892,7 +893,10 @@ def _validator(
         return None
     spec = load_transaction(set_id, family)
     if overlay is not None:
-        spec = apply_overlay(spec, overlay)
+        try:
+            spec = apply_overlay(spec, overlay, strict=False)
+        except SpecError as exc:  # checked when the map loads: here, another version family
+            log.warning("%s %s: the partner's overlay does not apply (%s)", set_id, version, exc)
     if not exact:
         log.warning(
             "no %s spec for version %r: validating against %s%s",
