@@ -74,7 +74,7 @@ from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_t
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .runs import family_of
-from .sent import earlier_sent
+from .sent import as_replacement_855, replaces_855
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
@@ -1199,24 +1199,21 @@ def _replacing(
     child: Document,
 ) -> Sequence[Sequence[Element]] | None:
     """An attempt's automatic 855 for a PO the partner already got an 855 for (the first
-    run's, often a rejection) goes out as its replacement, BAK01 05: a second original for
-    one PO is a duplicate to the buyer's system, which refuses it or keeps the first."""
-    assert tx.ack_855 is not None
-    earlier = earlier_sent(session, partner.id, "855", tx.ack_855.po_number)
-    if earlier is None:
-        return body
-    version = partner.profile.envelope.version
-    segments = list(body or build_855(tx.ack_855, version=version, echo=True))
-    child.errors = [
-        *(child.errors or []),
-        {
-            "code": "855.replaces",
-            "message": f"{partner.id} was sent an 855 for PO {tx.ack_855.po_number} already "
-            f"(document {earlier[0]}); this one goes out as its replacement (BAK01 05)",
-            "severity": "warning",
-        },
-    ]
-    return [["BAK", "05", *segments[0][2:]], *segments[1:]]
+    run's, often a rejection) goes out as its replacement, BAK01 05."""
+    ack = tx.ack_855
+    assert ack is not None
+    segments = body or build_855(ack, version=partner.profile.envelope.version, echo=True)
+    replaced, earlier = as_replacement_855(session, partner.id, ack.po_number, segments)
+    if earlier is not None:
+        child.errors = [
+            *(child.errors or []),
+            {
+                "code": "855.replaces",
+                "message": replaces_855(partner.id, ack.po_number, earlier),
+                "severity": "warning",
+            },
+        ]
+    return replaced
 
 
 def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, Any]:

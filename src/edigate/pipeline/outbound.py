@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
@@ -42,7 +42,7 @@ from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_tra
 from ..x12.writer import Element
 from .envelope import OutboundTransaction, write_envelope, write_for_partner
 from .erp_inbox import ERP_CHANNEL, ErpInputError, read_erp_document
-from .sent import earlier_sent
+from .sent import as_replacement_855, earlier_sent, replaces_855, take_turns
 
 #: Our doc_type of an ERP document -> (its inbox folder, X12 set, functional ID).
 SETS: dict[str, tuple[str, str, str]] = {
@@ -314,34 +314,16 @@ def _as_late_replacement(
     body = plan.body
     assert body is not None
     po_number = plan.po_number
-    bak = body[0] if body else ()
-    if plan.doc_type != "855" or po_number is None or list(bak[:2]) != ["BAK", "00"]:
+    if plan.doc_type != "855" or po_number is None:
         return body
-    _take_turns(session, partner_id, "855", po_number)
-    found = earlier_sent(session, partner_id, "855", po_number)
-    if found is None:
-        return body
-    plan.errors.append(_replaces(partner_id, po_number, found[0]))
-    return [["BAK", "05", *bak[2:]], *body[1:]]
+    replaced, earlier = as_replacement_855(session, partner_id, po_number, body)
+    if earlier is not None:
+        plan.errors.append(_replaces(partner_id, po_number, earlier))
+    return replaced
 
 
 def _replaces(partner_id: str, po_number: str, earlier: int) -> dict[str, Any]:
-    return _error(
-        "erp.replaces",
-        f"{partner_id} was sent an 855 for PO {po_number} already (document "
-        f"{earlier}); this one goes out as its replacement (BAK01 05)",
-        severity="warning",
-    )
-
-
-def _take_turns(session: Session, partner_id: str, doc_type: str, number: str) -> None:
-    """On PostgreSQL, a lock on (partner, type, number) held until the commit: a second
-    worker checking the same number waits for it, then sees what the first one stored.
-    (SQLite's write lock already makes committing workers take turns.) A transaction
-    takes at most one: each commits one ERP document."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = f"edigate sent {partner_id} {doc_type} {number}"
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    return _error("erp.replaces", replaces_855(partner_id, po_number, earlier), severity="warning")
 
 
 #: The documents a partner must not get twice under one number: the X12 set, or the kind
@@ -366,7 +348,7 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     )
     if not number:
         return None
-    _take_turns(session, partner_id, doc_type, number)
+    take_turns(session, partner_id, doc_type, number)
     # Any PO: the partner's AP knows the number, whichever order it came with.
     row = earlier_sent(session, partner_id, doc_type, None, field == number)
     if row is None:

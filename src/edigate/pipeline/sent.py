@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ..store import Direction, Document, Status
+from ..x12.writer import Element
 
 
 def earlier_sent(
@@ -30,3 +33,38 @@ def earlier_sent(
         query = query.where(Document.po_number == po_number)
     row = session.execute(query.order_by(Document.id).limit(1)).first()
     return None if row is None else (row.id, row.status, row.po_number)
+
+
+def take_turns(session: Session, partner_id: str, doc_type: str, number: str) -> None:
+    """On PostgreSQL, a lock on (partner, type, number) held until the commit: a second
+    worker checking the same number waits for it, then sees what the first one stored.
+    (SQLite's write lock already makes committing workers take turns.) A transaction
+    takes at most one: each commits one ERP document."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = f"edigate sent {partner_id} {doc_type} {number}"
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+def as_replacement_855(
+    session: Session, partner_id: str, po_number: str, body: Sequence[Sequence[Element]]
+) -> tuple[Sequence[Sequence[Element]], int | None]:
+    """An original 855 (``body``: BAK first) as a replacement, BAK01 05, when the partner
+    was sent an 855 for ``po_number`` already (a second original for one PO is a duplicate
+    to the buyer's system); with that earlier document, else as it was and None. Checked
+    in the commit, taking turns with other workers on the PO."""
+    bak = body[0] if body else ()
+    if list(bak[:2]) != ["BAK", "00"]:
+        return body, None
+    take_turns(session, partner_id, "855", po_number)
+    found = earlier_sent(session, partner_id, "855", po_number)
+    if found is None:
+        return body, None
+    return [["BAK", "05", *bak[2:]], *body[1:]], found[0]
+
+
+def replaces_855(partner_id: str, po_number: str, earlier: int) -> str:
+    """What a replacement 855 says of itself, as a warning on its document."""
+    return (
+        f"{partner_id} was sent an 855 for PO {po_number} already (document {earlier}); this "
+        "one goes out as its replacement (BAK01 05)"
+    )
