@@ -191,6 +191,8 @@ def test_a_value_read_with_a_default_or_tested_is_optional(config_copy: Path, ed
     (config_copy / "maps/out/invoice.csv.j2").write_text(
         "{{ values.region }},{{ values.get('desk', '-') }},{{ values['team'] }}\n"
         "{% if values.note is defined %}{{ values.note }}{% endif %}\n"
+        "{{ values.floor | default('1') }}{% if 'dock' in values %}{{ values.dock }}{% endif %}\n"
+        "{% for k, v in values.items() %}{{ k }}{% endfor %}\n"
     )
     assert problems(config_copy) == [
         f"{INITECH}:{line}: templates.invoice: out/invoice.csv.j2 needs templates.values "

@@ -244,8 +244,8 @@ def test_ambiguous_reverse_table_is_a_check_problem() -> None:
 def test_codes_and_defaults_that_write_what_the_conversion_reads_are_check_problems() -> None:
     """Codes and defaults run after the SKU lookup and the unit conversion: a unit they
     write that uom: converts (BOX -> BX, a default CA) would reach the ERP unconverted, and
-    an item ID they write would never be looked up. Mapping to our own unit (PC -> EA) is
-    fine."""
+    an item ID they write would never be looked up. Mapping to our own unit (PC -> EA), to
+    itself (CA -> CA) or an ID the table does not look up (IN) is fine."""
     from edigate.partners.mapfile import map_problems
 
     text = (
@@ -254,8 +254,9 @@ def test_codes_and_defaults_that_write_what_the_conversion_reads_are_check_probl
         "uom:\n  conversions: {BX: {internal: EA, factor: 10}, CA: {internal: EA, factor: 12}}\n"
         "defaults: {line.unit: CA}\n"
         "codes:\n"
-        "  - {from: line.unit, table: {BOX: BX, PC: EA}, direction: inbound}\n"
+        "  - {from: line.unit, table: {BOX: BX, PC: EA, CA: CA}, direction: inbound}\n"
         '  - {from: "line.identifiers[BP]", table: {OLD-1: B1}, direction: inbound}\n'
+        '  - {from: "line.identifiers[IN]", table: {OLD-2: B2}, direction: inbound}\n'
     )
     source = parse_yaml(text, "m")
     pmap, errors = validate(PartnerMap, source)

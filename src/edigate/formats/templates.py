@@ -190,8 +190,9 @@ def load_template(ref: str, map_dir: Path | None) -> jinja2.Template:
 
 def required_values(ref: str, map_dir: Path | None) -> set[str]:
     """The ``values`` keys template ``ref`` (and what it includes) reads without a default:
-    ``values.our_identity``; not a key it also reads as ``values.get('key')`` (the template
-    copes without it) nor one tested ``is defined``. ``partners check`` names the missing
+    ``values.our_identity``; not a key it also reads as ``values.get('key')`` or with
+    ``| default``, nor one tested ``is defined`` or ``'key' in values`` (the template copes
+    without it). ``partners check`` names the missing
     ones: at render time each would fail every document."""
     directory, name = template_file(ref, map_dir)
     env = _environment(str(directory))
@@ -212,11 +213,24 @@ def required_values(ref: str, map_dir: Path | None) -> set[str]:
                 first = call.args[0]
                 if isinstance(first, jinja2.nodes.Const):
                     optional.add(str(first.value))
+        for flt in tree.find_all(jinja2.nodes.Filter):  # values.x | default('...')
+            key = _values_key(flt.node) if flt.node is not None else None
+            if flt.name in ("default", "d") and key:
+                optional.add(key)
+        for compare in tree.find_all(jinja2.nodes.Compare):  # {% if 'x' in values %}
+            if isinstance(compare.expr, jinja2.nodes.Const) and any(
+                op.op in ("in", "notin") and _reads_values(op.expr) for op in compare.ops
+            ):
+                optional.add(str(compare.expr.value))
         for access in (*tree.find_all(jinja2.nodes.Getattr), *tree.find_all(jinja2.nodes.Getitem)):
-            if (key := _values_key(access)) and key != "get":
+            if (key := _values_key(access)) and key not in _DICT_METHODS:
                 read.add(key)
         pending += [t for t in jinja2.meta.find_referenced_templates(tree) if t]
     return read - optional
+
+
+#: ``values.items()`` and the like read the mapping, not a key of it.
+_DICT_METHODS = frozenset({"get", "items", "keys", "values"})
 
 
 def _values_key(node: jinja2.nodes.Node) -> str | None:

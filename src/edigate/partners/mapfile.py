@@ -343,7 +343,7 @@ def _written_after_conversion(m: PartnerMap) -> list[tuple[tuple[Any, ...], str]
         target = mapping.to or mapping.source
         if target == "line.unit":
             for code, ours in mapping.table.items():
-                if ours in convertible:
+                if ours in convertible and ours != code:  # {CA: CA} changes nothing
                     problems.append(
                         (
                             ("codes", i, "table", code),
@@ -351,7 +351,7 @@ def _written_after_conversion(m: PartnerMap) -> list[tuple[tuple[Any, ...], str]
                             f"would reach the ERP unconverted; {fix}",
                         )
                     )
-        elif target.startswith("line.identifiers") and m.sku is not None:
+        elif target.startswith("line.identifiers") and _looked_up(m.sku, target):
             problems.append(
                 (
                     ("codes", i, "to" if mapping.to else "from"),
@@ -369,6 +369,19 @@ def _written_after_conversion(m: PartnerMap) -> list[tuple[tuple[Any, ...], str]
             )
         )
     return problems
+
+
+def _looked_up(sku: SkuSection | None, target: str) -> bool:
+    """Whether the SKU table looks up the identifier ``target`` (``line.identifiers[VN]``)
+    names: one of the qualifiers its rows or columns carry."""
+    if sku is None:
+        return False
+    qualifiers = set(sku.qualifiers or ())
+    if sku.columns is not None:
+        qualifiers |= set(sku.columns.ids)
+    for item in sku.items or ():
+        qualifiers |= set(item.ids)
+    return any(target == f"line.identifiers[{q}]" for q in qualifiers)
 
 
 def compile_path(text: str, schema: Schema = DEFAULT_SCHEMA) -> FieldPath:
