@@ -321,6 +321,23 @@ def test_a_thousands_separator_must_group_in_threes() -> None:
     assert result.rejected == ["P2"]
 
 
+@pytest.mark.parametrize(
+    ("raw", "decimal", "thousands", "value"),
+    [
+        ("- 1 000", ".", " ", "-1000"),  # a sign set apart
+        ("1\u202f000,5", ",", " ", "1000.5"),  # the narrow no-break space of French figures
+        ("1'234'567.25", ".", "'", "1234567.25"),
+        ("1.000", ",", ".", "1000"),
+    ],
+)
+def test_grouped_numbers_in_the_usual_conventions(
+    raw: str, decimal: str, thousands: str, value: str
+) -> None:
+    from edigate.formats.values import parse_decimal
+
+    assert parse_decimal(raw, decimal, thousands) == Decimal(value)
+
+
 def test_an_order_line_needs_a_quantity() -> None:
     """A line with no quantity tells the ERP to ship nothing: its order is refused, at the
     row; a cancellation may still name lines without one."""
@@ -348,7 +365,9 @@ def test_a_record_ends_at_cr_or_lf_only(separator: str) -> None:
     assert [line.vendor_part_number for line in order.lines] == [f"A{separator}B", "C"]
 
 
-def test_without_a_header_a_row_too_short_for_the_layout_is_refused() -> None:
+def test_without_a_header_a_short_row_is_read_as_far_as_it_goes() -> None:
+    """Exporters drop empty trailing cells: such a row is read; one cut before its
+    quantity is refused for the missing quantity, at its line."""
     layout = csv_layout(
         """\
   header: false
@@ -357,8 +376,13 @@ def test_without_a_header_a_row_too_short_for_the_layout_is_refused() -> None:
     order.po_date: 2
     line.identifiers[BP]: 3
     line.quantity: 4
+    line.description: 5
 """
     )
     result = read_csv_orders("P1,2026-03-02,A,5\nP2,2026-03-02,B\n", layout)
-    assert [str(i) for i in result.issues] == ["line 2: 3 field(s), but the layout reads column 4"]
-    assert [o.po_number for o in result.orders] == ["P1"] and result.rejected == ["P2"]
+    assert [str(i) for i in result.issues] == [
+        "line 2: line 1 of the order: quantity: required, but the file has no value for it"
+    ]
+    (order,) = result.orders
+    assert order.po_number == "P1" and order.lines[0].quantity == 5
+    assert result.rejected == ["P2"]

@@ -91,7 +91,6 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
     key_name = ""
     header: list[str] = []
     used: set[int] = set()
-    width = 0
     filled: dict[int, int] = {}  # unmapped column -> first line with a value
     records = _Records(text, layout)
     try:
@@ -109,10 +108,11 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
                     return ReadResult(issues=[found])
                 columns, (key_index, key_name) = found
                 used = {c.index for c in columns} | {key_index}
-                width = max(used) + 1  # without a header: the columns the layout reads
                 if layout.header:
                     continue
-            ragged = len(cells) != len(header) if header else len(cells) < width
+            # Without a header a short row is read as far as it goes: exporters drop empty
+            # trailing cells, and a line missing what it needs (its quantity) is refused.
+            ragged = bool(header) and len(cells) != len(header)
             if layout.unmapped == "warn" and not ragged:
                 for index, cell in enumerate(cells):
                     if cell and index not in used:
@@ -135,12 +135,7 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
             if ragged:
                 # A cut-off or run-on row: its cells would land in the wrong fields. Its
                 # order is refused; the file's other orders go on.
-                expected = (
-                    f"the header has {len(header)}"
-                    if header
-                    else f"the layout reads column {width}"
-                )
-                builder.issue(line, f"{len(cells)} field(s), but {expected}")
+                builder.issue(line, f"{len(cells)} field(s), but the header has {len(header)}")
                 continue
             _read_row(builder, columns, cells, line)
     except csv.Error as exc:

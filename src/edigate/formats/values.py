@@ -180,7 +180,7 @@ def convert(
 
 
 def parse_decimal(raw: str, decimal: str = ".", thousands: str | None = None) -> Decimal:
-    text = raw.replace("\u00a0", " ").strip()
+    text = raw.replace("\u00a0", " ").replace("\u202f", " ").strip()  # no-break spaces
     if thousands and thousands in text:
         text = _ungrouped(raw, text, decimal, thousands)
     if decimal != ".":
@@ -203,7 +203,7 @@ def _ungrouped(raw: str, text: str, decimal: str, thousands: str) -> str:
     (``1.250,5``): anything else (``12.5`` where ``.`` groups thousands) is a number in
     another convention, and dropping the mark would read it ten or a hundred times over."""
     whole, _, fraction = text.partition(decimal)
-    digits = whole.lstrip("+-")
+    digits = whole.lstrip("+-").strip()
     groups = digits.split(thousands)
     grouped = (
         thousands not in fraction
