@@ -103,6 +103,7 @@ class Document(Base):
         Index("ix_documents_invoice", "partner_id", "invoice_number"),
         Index("ix_documents_shipment", "partner_id", "shipment_id"),
         Index("ix_documents_parent", "parent_id"),
+        Index("ix_documents_reprocess_of", "reprocess_of_id"),
         Index("ix_documents_correlation", "correlation_id"),
     )
 
