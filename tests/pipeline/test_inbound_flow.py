@@ -123,9 +123,19 @@ def test_a_duplicate_is_not_reprocessed_and_an_attempt_still_sees_other_files(
     first = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
     second = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
     with pytest.raises(
-        ReprocessRefused, match=f"document {second} is a duplicate of document {first}"
+        ReprocessRefused,
+        match=f"document {second} is a duplicate: the same bytes were processed as document "
+        f"{first}; reprocess {first}",
     ):
         reprocess(gateway.store, second)
+    # The same ISA13 with other content: the refusal says so, and what the partner does.
+    reused = receive(
+        gateway,
+        RETAILER.read_bytes().replace(b"4500012345", b"4500099999"),
+        partner_id="acme-retail",
+    )
+    with pytest.raises(ReprocessRefused, match=r"control number \(ISA13\) was processed in"):
+        reprocess(gateway.store, reused)
 
     bad_date = RETAILER.read_bytes().replace(b"000004211", b"000004213")
     bad_date = bad_date.replace(b"4500012345**20261120", b"4500012999**20261399")

@@ -236,13 +236,7 @@ def _decide(store: Store, session: Session, doc: Document, from_start: bool) -> 
     would process a committed transaction twice, and a duplicate (its orders came through
     the file it repeats; run again, it would be held as a duplicate once more)."""
     if doc.status == Status.DUPLICATE.value and doc.duplicate_of_id is not None:
-        raise ReprocessRefused(
-            f"document {doc.id} is a duplicate of document {doc.duplicate_of_id} (the same "
-            "interchange control number or the same bytes, from the same partner): what it "
-            f"holds was processed as document {doc.duplicate_of_id}. Reprocess "
-            f"{doc.duplicate_of_id} if that is what must run again; a partner resending on "
-            "purpose sends a new ISA13"
-        )
+        raise ReprocessRefused(_duplicate_refusal(store, session, doc, doc.duplicate_of_id))
     if not _has_progress(doc):
         return None  # nothing committed yet, or the file finished: the usual reprocess
     committed = _committed(session, doc)
@@ -264,6 +258,24 @@ def _decide(store: Store, session: Session, doc: Document, from_start: bool) -> 
             "orders, 855s and 997s are sent again)"
         )
     return committed
+
+
+def _duplicate_refusal(store: Store, session: Session, doc: Document, first: int) -> str:
+    """Why a duplicate is not run again: the same bytes, or the same ISA13 with others."""
+    same_bytes = store.get(session, first).blob_sha256 == doc.blob_sha256
+    if same_bytes:
+        why = f"the same bytes were processed as document {first}"
+        then = f"reprocess {first} if that is what must run again"
+    else:
+        why = (
+            f"its interchange control number (ISA13) was processed in document {first}, "
+            "within the partner's duplicate window"
+        )
+        then = (
+            "if the partner reused the number for a new interchange, ask for it again with "
+            "a new ISA13 (X12 control numbers are not reused)"
+        )
+    return f"document {doc.id} is a duplicate: {why}; {then}"
 
 
 def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
