@@ -20,6 +20,7 @@ from edigate.translate.x12_856 import build_856, write_856
 from edigate.translate.x12_common import (
     Context,
     fmt_decimal,
+    fmt_hash_total,
     fmt_n2,
     parse_party_id,
     x12_ascii,
@@ -203,6 +204,15 @@ def test_810_tds_is_in_cents_and_iss_needs_one_unit() -> None:
     assert ["TDS", "2101"] in segments  # 1.01 (0.335 x 3 = 1.005, half up) + 20.00
     assert ["ISS", "5", "EA"] in segments
     assert invoice.total_amount == Decimal("21.01")
+
+
+def test_past_10_digits_a_hash_total_sums_digits_without_decimal_points() -> None:
+    """X12's hash total ignores decimal points: 0.5 counts as 5. Within 10 digits the
+    plain sum is written (what partners expect); past them, the digit sum, cut on the left."""
+    assert fmt_hash_total(Decimal("3.5"), [Decimal("1.5"), Decimal("2")]) == "3.5"
+    values = [Decimal("9999999999.5"), Decimal("1.25")]
+    total = sum(values, Decimal(0))
+    assert fmt_hash_total(total, values) == str((99999999995 + 125) % 10**10)
 
 
 def test_810_an_amount_too_large_for_cents_is_a_validation_error() -> None:

@@ -541,8 +541,9 @@ HASH_TOTAL_DIGITS = 10
 def fmt_hash_total(total: Decimal, values: Iterable[Decimal | None]) -> str:
     """CTT02 for ``total``, the sum of ``values``: the sum itself while it fits in 10 digits
     (what partners expect), else X12's hash total, every value's digits summed without
-    decimal points or signs, truncated to its rightmost 10 digits. ``values`` is only read
-    then, so the writers' hot loops keep a running sum."""
+    decimal points or signs, truncated to its rightmost 10 digits (for whole, unsigned
+    quantities the two agree). ``values`` is read only past 10 digits: the 855's hot loop
+    passes a generator over its lines beside its running sum."""
     text = fmt_decimal(total)
     if len(text) <= HASH_TOTAL_DIGITS or sum(c.isdigit() for c in text) <= HASH_TOTAL_DIGITS:
         return text
