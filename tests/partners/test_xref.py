@@ -31,6 +31,11 @@ def load(
 ) -> tuple[SkuXref, list[str]]:
     (tmp_path / "maps").mkdir(exist_ok=True)
     (tmp_path / "maps/skus.csv").write_text(csv_text, encoding="utf-8")
+    return from_files(tmp_path, unknown)
+
+
+def from_files(tmp_path: Path, unknown: str = "reject_line") -> tuple[SkuXref, list[str]]:
+    """The map's cross-reference from whatever ``maps/`` holds, and its problems."""
     source = parse_yaml(MAP.replace("UNKNOWN", unknown), "maps/m.yaml")
     pmap, errors = validate(PartnerMap, source)
     assert errors == [] and pmap is not None and pmap.sku is not None
@@ -127,24 +132,16 @@ def test_a_byte_that_is_not_utf8_is_named_at_its_line(tmp_path: Path) -> None:
     data = (CSV + rows).encode().replace(b"row 1497\n", b"r\xe9sum\xe9 1497\n")
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps/skus.csv").write_bytes(data)
-    source = parse_yaml(MAP.replace("UNKNOWN", "reject_line"), "maps/m.yaml")
-    pmap, _ = validate(PartnerMap, source)
-    assert pmap is not None and pmap.sku is not None
-    _, problems = build_xref(pmap.sku, source, tmp_path / "maps")
-    assert [str(p) for p in problems] == [
+    _, problems = from_files(tmp_path)
+    assert problems == [
         "maps/skus.csv:1501: byte 0xE9 (column 17) is not UTF-8: save the file as UTF-8"
     ]
 
 
 def test_missing_csv_names_the_map_line(tmp_path: Path) -> None:
     (tmp_path / "maps").mkdir()
-    source = parse_yaml(MAP.replace("UNKNOWN", "reject_line"), "maps/m.yaml")
-    pmap, _ = validate(PartnerMap, source)
-    assert pmap is not None and pmap.sku is not None
-    xref, problems = build_xref(pmap.sku, source, tmp_path / "maps")
-    assert [str(p) for p in problems] == [
-        "maps/m.yaml:3: sku.file: SKU file maps/skus.csv not found"
-    ]
+    xref, problems = from_files(tmp_path)
+    assert problems == ["maps/m.yaml:3: sku.file: SKU file maps/skus.csv not found"]
     assert not xref.loaded
 
 
