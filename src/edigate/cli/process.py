@@ -21,8 +21,10 @@ from ..pipeline.operations import (
     plan_reprocess,
     reprocess,
     resend,
+    resendable,
     select_for_reprocess,
 )
+from ..pipeline.runs import original_of
 from ..store import Direction, Document, Status, Store
 from ..store.queries import DocumentFilter, document_detail
 from ..worker_processes import LOG_FORMAT
@@ -235,9 +237,7 @@ def _file_of(store: Store, doc_id: int) -> int:
             return doc_id
         while doc.parent_id is not None:
             doc = store.get(session, doc.parent_id)
-        while doc.reprocess_of_id is not None:
-            doc = store.get(session, doc.reprocess_of_id)
-        return doc.id
+        return original_of(session, doc.id, doc.reprocess_of_id)
 
 
 def _problem(doc_id: int, exc: EdigateError) -> str:
@@ -313,9 +313,8 @@ def _check_resend(store: Store, ids: Sequence[int]) -> list[str]:
     problems: list[str] = []
     with store.reading() as session:
         for doc_id in ids:
-            doc = session.get(Document, doc_id)
-            if doc is None:
-                problems.append(f"no document {doc_id}")
-            elif doc.direction != Direction.OUTBOUND.value:
-                problems.append(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
+            try:
+                resendable(store, session, doc_id)
+            except EdigateError as exc:
+                problems.append(str(exc))
     return problems

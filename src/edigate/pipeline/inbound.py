@@ -721,7 +721,7 @@ class InboundProcessor:
             ).first()
             if same_isa is not None:
                 return same_isa
-            return self._same_content(doc, partner, session)
+            return self._same_content(doc, partner, session, runs=runs)
 
     def _same_content(
         self,
@@ -730,9 +730,10 @@ class InboundProcessor:
         session: Session | None = None,
         *,
         earlier: Earlier | None = None,
+        runs: frozenset[int] | None = None,
     ) -> int | None:
         """An earlier, processed file with exactly these bytes, in the partner's window
-        (the file's own runs aside)."""
+        (the file's own ``runs`` aside, worked out here unless the caller has them)."""
         since = self.clock() - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
         if doc.reprocess_of_id is not None:
             earlier = None  # the batch's reads exclude only the document itself
@@ -741,7 +742,8 @@ class InboundProcessor:
         if session is None:
             with self.store.reading() as reading:
                 return self._same_content(doc, partner, reading)
-        runs = family_of(session, doc.id, doc.reprocess_of_id)
+        if runs is None:
+            runs = family_of(session, doc.id, doc.reprocess_of_id)
         return session.scalars(
             select(Document.id)
             .where(

@@ -175,12 +175,18 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
         )
 
 
+def resendable(store: Store, session: Session, doc_id: int) -> Document:
+    """``doc_id``, if it can be resent: it exists and is outbound (else EdigateError)."""
+    doc = store.get(session, doc_id)
+    if doc.direction != Direction.OUTBOUND.value:
+        raise EdigateError(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
+    return doc
+
+
 def resend(store: Store, doc_id: int) -> None:
     """Deliver an outbound document again (its bytes and control numbers unchanged)."""
     with store.session() as session:
-        doc = store.get(session, doc_id)
-        if doc.direction != Direction.OUTBOUND.value:
-            raise EdigateError(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
+        doc = resendable(store, session, doc_id)
         doc.attempts = 0
         doc.next_attempt_at = None
         store.transition(session, doc, Status.CREATED, "resend")

@@ -14,18 +14,22 @@ from sqlalchemy.orm import Session
 from ..store import Document
 
 
+def original_of(session: Session, doc_id: int, reprocess_of_id: int | None) -> int:
+    """The file ``doc_id`` was first received as: up the attempt links to their start."""
+    root, seen = doc_id, {doc_id}
+    above = reprocess_of_id
+    while above is not None and above not in seen:
+        root = above
+        seen.add(root)
+        above = session.scalar(select(Document.reprocess_of_id).where(Document.id == root))
+    return root
+
+
 def family_of(session: Session, doc_id: int, reprocess_of_id: int | None) -> frozenset[int]:
     """``doc_id``, the original it is an attempt of, and every attempt made from either."""
     if reprocess_of_id is None:
         return frozenset({doc_id})
-    root = reprocess_of_id
-    seen = {doc_id}
-    while root not in seen:
-        seen.add(root)
-        parent = session.scalar(select(Document.reprocess_of_id).where(Document.id == root))
-        if parent is None:
-            break
-        root = parent
+    root = original_of(session, doc_id, reprocess_of_id)
     family = {root}
     frontier = [root]
     while frontier:
