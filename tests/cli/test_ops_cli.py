@@ -28,8 +28,14 @@ def test_receive_then_find_and_show(tmp_path: Path) -> None:
     code, out = run(tmp_path, "docs", "list", "--json", "--partner", "acme-retail")
     rows = json.loads(out)
     assert [(r["id"], r["status"], r["filename"]) for r in rows] == [(1, "received", SAMPLE.name)]
-    code, out = run(tmp_path, "docs", "list", "--partner", "nobody", "--json")
-    assert json.loads(out) == []
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "data"), "docs", "list", "--partner", "nobody", "--json"]
+    )
+    assert json.loads(result.stdout) == []
+    assert "no partner 'nobody' in the config (known: " in result.stderr
+    assert "acme-retail" in result.stderr
+    code, out = run(tmp_path, "docs", "list", "--partner", "acme-retail", "--status", "dead")
+    assert (code, out.strip()) == (0, "(no rows)")  # a known partner: nothing to hint
 
     code, out = run(tmp_path, "docs", "show", "1", "--json")
     detail = json.loads(out)

@@ -220,12 +220,28 @@ def list_command(
     )
     with gateway.store.session() as session:
         rows = list_documents(session, flt)
+    if not rows and partner is not None:
+        _hint_unknown_partner(gateway, partner)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     columns = ["id", "created_at", "direction", "partner", "type", "status", "po_number"]
     columns += ["errors", "warnings", "filename"]
     click.echo(render_table(rows, columns))
+
+
+def _hint_unknown_partner(gateway: Gateway, partner: str) -> None:
+    """An empty list for a partner the config does not know is most likely a typo: say so
+    on stderr (documents of a partner since removed from the config still list)."""
+    try:
+        known = sorted(gateway.registry().partners)
+    except ConfigError:
+        return  # the list answered what was asked; a broken config is not its business
+    if partner not in known:
+        click.echo(
+            f"note: no partner {partner!r} in the config (known: {', '.join(known) or 'none'})",
+            err=True,
+        )
 
 
 @docs.command("show")
