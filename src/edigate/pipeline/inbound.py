@@ -74,7 +74,7 @@ from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_t
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .runs import family_of
-from .sent import as_replacement_855, replaces_855
+from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
@@ -772,6 +772,17 @@ class InboundProcessor:
         # (outside any interchange) come first, with the last piece.
         errors = list(doc.errors or []) if progress.started else []
         blob = BlobRef(doc.blob_sha256, doc.size)
+        if doc.reprocess_of_id is not None:  # its 855s may replace earlier ones: see _replacing
+            take_turns_in_order(
+                session,
+                (
+                    (ic.partner.id, "855", tx.ack_855.po_number)
+                    for ic in plan.interchanges
+                    if ic.partner is not None
+                    for tx in ic.transactions
+                    if tx.ack_855 is not None
+                ),
+            )
         for ic in plan.interchanges:
             if ic.opening:
                 errors += ic.rejection

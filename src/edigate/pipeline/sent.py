@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -38,11 +38,34 @@ def earlier_sent(
 def take_turns(session: Session, partner_id: str, doc_type: str, number: str) -> None:
     """On PostgreSQL, a lock on (partner, type, number) held until the commit: a second
     worker checking the same number waits for it, then sees what the first one stored.
-    (SQLite's write lock already makes committing workers take turns.) A transaction
-    takes at most one: each commits one ERP document."""
+    (SQLite's write lock already makes committing workers take turns.) A transaction that
+    needs more than one takes them all first, with :func:`take_turns_in_order`."""
     if session.get_bind().dialect.name == "postgresql":
-        key = f"edigate sent {partner_id} {doc_type} {number}"
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        session.execute(select(func.pg_advisory_xact_lock(_lock_key(partner_id, doc_type, number))))
+
+
+def take_turns_in_order(session: Session, keys: Iterable[tuple[str, str, str]]) -> None:
+    """:func:`take_turns` on every (partner, type, number) of ``keys``, in one order (by
+    their lock keys): two transactions that need overlapping sets then queue on the first
+    lock they share instead of each holding one the other waits for (a deadlock, which
+    PostgreSQL would end by aborting one). Taking one again later in the transaction
+    returns at once: a transaction's advisory locks are its own."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    texts = sorted({_lock_text(*key) for key in keys})
+    if not texts:
+        return
+    hashed = session.execute(select(*(func.hashtextextended(t, 0) for t in texts))).one()
+    for key in sorted(set(hashed)):
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _lock_text(partner_id: str, doc_type: str, number: str) -> str:
+    return f"edigate sent {partner_id} {doc_type} {number}"
+
+
+def _lock_key(partner_id: str, doc_type: str, number: str) -> ColumnElement[int]:
+    return func.hashtextextended(_lock_text(partner_id, doc_type, number), 0)
 
 
 def as_replacement_855(
