@@ -113,3 +113,37 @@ def test_a_full_blob_volume_refuses_cleanly_and_recovers(tmp_path: Path) -> None
         finally:
             server.stop()
             store.close()
+
+
+def test_an_sftp_upload_whose_writes_failed_is_not_received(tmp_path: Path) -> None:
+    """The SFTP root's volume fills up mid-upload: a write fails (ENOSPC). Clients go on
+    writing and close; the close must fail too and nothing be stored, or a cut-short order
+    would be processed and the sender's full resend held as its duplicate."""
+    store = Store.open(tmp_path / "data")
+    key = make_ed25519(tmp_path / "acme_key")
+    with small_volume(tmp_path / "sftp") as root:
+        server = SftpServer(
+            root=root,
+            host_key_path=tmp_path / "host_key",
+            accounts=StaticAccounts([Account("acme", "acme-retail", authorized_keys=(key.line,))]),
+            handler=store_handler(store),
+            port=0,
+        )
+        server.start()
+        try:
+            big = RETAILER.read_bytes() * (2 * SIZE // len(RETAILER.read_bytes()))
+            for name in ("/in/big.edi", "/in/.big.edi.part"):  # direct, and staged for a rename
+                with sftp_session(server.address[1], key.path) as sftp, pytest.raises(OSError):
+                    sftp.putfo(io.BytesIO(big), name)  # its stat after the close: not there
+                with sftp_session(server.address[1], key.path) as sftp:
+                    with pytest.raises(OSError):
+                        sftp.rename(name, "/in/renamed.edi")  # nothing staged to rename
+                    assert [e for e in sftp.listdir("/in") if "big" in e] == []
+            assert rows_and_blobs_agree(store) == []
+            assert [p.name for p in root.rglob("*") if p.is_file()] == []  # no temp left behind
+            with sftp_session(server.address[1], key.path) as sftp:  # the space is free again
+                sftp.putfo(io.BytesIO(RETAILER.read_bytes()), "/in/po.edi")
+            assert rows_and_blobs_agree(store) == ["po.edi"]
+        finally:
+            server.stop()
+            store.close()

@@ -38,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import socket
@@ -648,6 +649,9 @@ class _UploadHandle(paramiko.SFTPHandle):
         self.temp = temp
         self.size = 0
         self.too_big = False
+        #: Why a write failed (disk full, I/O error): the file has a hole, so its close fails
+        #: too. Clients go on writing after one failed write and some then close as usual.
+        self.write_failed: str | None = None
         self.done = False
 
     def write(self, offset: int, data: Any) -> int:
@@ -655,7 +659,20 @@ class _UploadHandle(paramiko.SFTPHandle):
         if end > self.session.server.max_upload_bytes:
             self.too_big = True
             return SFTP_FAILURE
-        os.pwrite(self.fd, data, offset)
+        try:
+            written = os.pwrite(self.fd, data, offset)
+            if written != len(data):  # a short write: the volume filled up under it
+                raise OSError(errno.ENOSPC, f"wrote {written} of {len(data)} bytes")
+        except OSError as exc:
+            if self.write_failed is None:
+                self.write_failed = f"writing at byte {offset} failed: {exc.strerror or exc}"
+                self.session.event(
+                    "upload_write_failed",
+                    logging.ERROR,
+                    filename=self.name,
+                    error=self.write_failed,
+                )
+            return paramiko.SFTPServer.convert_errno(exc.errno or 0)
         self.size = max(self.size, end)
         return SFTP_OK
 
@@ -693,6 +710,12 @@ class _UploadHandle(paramiko.SFTPHandle):
                 error=f"larger than the limit of {limit} bytes",
             )
             raise UploadRejected(f"/in/{self.name} is larger than {limit} bytes")
+        if self.write_failed is not None:
+            self.temp.unlink(missing_ok=True)
+            session.event(
+                "upload_failed", logging.ERROR, filename=self.name, error=self.write_failed
+            )
+            raise UploadRejected(f"/in/{self.name} was not received: {self.write_failed}")
         mtime = int(time.time())
         old = session.entries.pop(self.name, None)
         if old is not None and old.staged is not None:
