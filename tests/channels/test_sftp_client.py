@@ -28,6 +28,7 @@ from edigate.pipeline.worker import Lane, Worker
 from edigate.store import PENDING_OUTBOUND, Direction, Document, Status, Store
 
 from .conftest import Events, KeyPair, ServerFactory, free_port
+from .plain_sftp import PlainSftpServer
 
 ASN = b"ISA*00*          *00*          *ZZ*EDIGATE*ZZ*ACME*~ST*856*0001~" * 50
 
@@ -323,3 +324,34 @@ def test_poll_of_an_unreachable_server_raises(gateway_key: KeyPair, store: Store
     )
     with pytest.raises(SftpConnectionError):
         poll.poll_once()
+
+
+def test_a_retry_after_a_lost_answer_finds_its_file_delivered(
+    tmp_path: Path, gateway_key: KeyPair
+) -> None:
+    """The first attempt's rename went through but its answer was lost: the retry's
+    rename fails (a plain SFTP rename never replaces a file), and the file there holds
+    the same bytes, so the document is delivered, once. A different file of that name is
+    an error that says so, and a retry may yet succeed once the partner picked it up."""
+    root = tmp_path / "plain"
+    (root / "in").mkdir(parents=True)
+    peer = PlainSftpServer(root)
+    try:
+        known = public_key_line(peer.host_key)
+        push = SftpPush(endpoint(peer.port, gateway_key, known), remote_dir="/in")
+        document = Outbound(8, "hub", "856_0008.edi", ASN)
+        push.send(document)
+        delivery = push.send(document)  # the retry of an attempt whose answer was lost
+        assert delivery.meta["remote_path"] == "/in/856_0008.edi"
+        assert sorted(p.name for p in (root / "in").iterdir()) == ["856_0008.edi"]
+        assert (root / "in/856_0008.edi").read_bytes() == ASN
+
+        with pytest.raises(DeliveryError) as clash:
+            push.send(Outbound(9, "hub", "856_0008.edi", b"ISA*another"))
+        assert clash.value.retryable is True
+        assert "/in/856_0008.edi exists already and holds another file" in str(clash.value)
+        assert sorted(p.name for p in (root / "in").iterdir()) == ["856_0008.edi"]
+        assert (root / "in/856_0008.edi").read_bytes() == ASN
+        push.close()
+    finally:
+        peer.close()

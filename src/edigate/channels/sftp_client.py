@@ -241,6 +241,43 @@ def _retryable(exc: BaseException) -> bool:
     return not (isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EACCES, errno.EPERM))
 
 
+def _rename(sftp: paramiko.SFTPClient, temp: str, final: str, data: bytes) -> None:
+    """Commit the upload by its rename. A plain SFTP rename never replaces a file: when
+    ``final`` holds ``data`` already, an earlier attempt's rename went through and only its
+    answer was lost (a dropped connection, a crash before the outcome was saved), so the
+    document is delivered and this attempt's copy is removed. Anything else there is
+    another file of that name, which the partner may yet pick up: the error says so."""
+    try:
+        sftp.rename(temp, final)
+    except OSError as exc:
+        there = _remote_size(sftp, final)
+        if there is None:
+            raise
+        if there == len(data) and _remote_equals(sftp, final, data):
+            with contextlib.suppress(OSError):
+                sftp.remove(temp)
+            log.info("sftp_push: %s holds these bytes already (an earlier attempt)", final)
+            return
+        raise OSError(exc.errno, f"{final} exists already and holds another file") from exc
+
+
+def _remote_size(sftp: paramiko.SFTPClient, path: str) -> int | None:
+    try:
+        return sftp.stat(path).st_size
+    except OSError:
+        return None
+
+
+def _remote_equals(sftp: paramiko.SFTPClient, path: str, data: bytes) -> bool:
+    """Whether ``path`` holds ``data``; a drop box that cannot be read back has the
+    name and size to go by (the name is the document's own)."""
+    try:
+        with sftp.open(path, "rb") as remote:
+            return bool(remote.read(len(data) + 1) == data)
+    except OSError:
+        return True
+
+
 class SftpPush:
     """OutboundChannel: upload each document to ``remote_dir`` on the partner's server.
 
@@ -273,7 +310,7 @@ class SftpPush:
             try:
                 conn.sftp.putfo(io.BytesIO(document.data), target, len(document.data), confirm=True)
                 if target != final:
-                    conn.sftp.rename(target, final)
+                    _rename(conn.sftp, target, final, document.data)
             except (OSError, paramiko.SSHException, EOFError) as exc:
                 if target != final and conn.alive():
                     with contextlib.suppress(Exception):
