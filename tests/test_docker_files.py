@@ -3,6 +3,7 @@ this checks what can be checked: services, ports, volumes, user, healthcheck).""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -59,12 +60,23 @@ def test_dockerfile_runs_as_a_user_with_a_healthcheck() -> None:
 
 def test_the_healthcheck_command_reports_each_check(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1]
-    result = CliRunner().invoke(
-        cli,
-        ["--data-dir", str(tmp_path), "--config-dir", str(root), "health", "--json"],
+    args = ["--data-dir", str(tmp_path), "--config-dir", str(root), "health", "--json"]
+    missing = CliRunner().invoke(cli, args)  # a data volume not mounted: nothing there
+    assert missing.exit_code == 1, missing.output
+    checks = json.loads(missing.output)["checks"]
+    assert checks["database"].startswith(f"missing: no edigate database at {tmp_path}")
+    assert checks["partners"].startswith("ok (")
+    assert not (tmp_path / "edigate.db").exists() and list(tmp_path.iterdir()) == []
+
+    created = CliRunner().invoke(  # the gateway's first start creates the database
+        cli, ["--data-dir", str(tmp_path), "--config-dir", str(root), "worker", "--until-idle"]
     )
-    assert result.exit_code == 0, result.output
-    assert '"healthy": true' in result.output
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, (created.output, result.output)
+    assert json.loads(result.output) == {
+        "healthy": True,
+        "checks": {"database": "ok", "blobs": "ok", "partners": checks["partners"]},
+    }
     broken = CliRunner().invoke(
         cli, ["--data-dir", str(tmp_path), "--config-dir", str(tmp_path / "none"), "health"]
     )

@@ -7,26 +7,42 @@ import json
 import click
 from sqlalchemy import text
 
-from ..app import Gateway
-from .context import pass_gateway
+from ..errors import EdigateError
+from ..partners import load_registry
+from .context import CliState
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-@pass_gateway
-def health(gateway: Gateway, as_json: bool) -> None:
-    """Check the database, the blob store and the partner configuration; exit 1 if not ok."""
+@click.pass_context
+def health(ctx: click.Context, as_json: bool) -> None:
+    """Check the database, the blob store and the partner configuration; exit 1 if not ok.
+
+    Never creates the embedded database: in the wrong folder, or with a data volume that
+    was not mounted, the check says the database is missing instead of passing on a new,
+    empty one."""
     checks: dict[str, str] = {}
+    state = ctx.find_object(CliState) or CliState(None, None, None, None)
+    ctx.call_on_close(state.close)
     try:
-        with gateway.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure is the answer
-        checks["database"] = f"failed: {exc}"
-    blobs = gateway.store.blobs.root
-    checks["blobs"] = "ok" if blobs.is_dir() else f"missing: {blobs}"
+        gateway = state.gateway(existing=True)
+    except EdigateError as exc:
+        checks["database"] = f"missing: {exc}"
+        gateway = None
+    if gateway is not None:
+        try:
+            with gateway.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure is the answer
+            checks["database"] = f"failed: {exc}"
+        blobs = gateway.store.blobs.root
+        checks["blobs"] = "ok" if blobs.is_dir() else f"missing: {blobs}"
     try:
-        checks["partners"] = f"ok ({len(gateway.registry())} partners)"
+        partners = (
+            gateway.registry() if gateway is not None else load_registry(state.config().config_dir)
+        )
+        checks["partners"] = f"ok ({len(partners)} partners)"
     except Exception as exc:
         checks["partners"] = f"failed: {exc}"
     healthy = all(v.startswith("ok") for v in checks.values())
