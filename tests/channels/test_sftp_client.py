@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -239,14 +240,24 @@ def test_a_peer_that_comes_back_gets_the_document(
     assert peer_docs(peer_store) == [("856_0042.edi", ASN)]
 
 
-def test_a_peer_that_stays_down_makes_the_document_dead(store: Store, gateway_key: KeyPair) -> None:
+def test_a_peer_that_stays_down_makes_the_document_dead(
+    store: Store, gateway_key: KeyPair, caplog: pytest.LogCaptureFixture
+) -> None:
     push = SftpPush(endpoint(free_port(), gateway_key, "SHA256:" + "B" * 43), remote_dir="/in")
     doc_id = new_outbound(store)
     config = WorkerConfig(max_attempts=3, backoff_seconds=0.02, poll_seconds=0.01)
     worker = Worker(store, [outbound_lane(store, push)], config)
-    drive(worker, lambda: state(store, doc_id)[0] == "dead")
+    with caplog.at_level(logging.INFO, logger="edigate.worker"):
+        drive(worker, lambda: state(store, doc_id)[0] == "dead")
     assert state(store, doc_id) == ("dead", 3)
     assert store.count_by_status() == {"dead": 1}
+    # A foreseen failure is one log line that says it, not a traceback (an operator's
+    # 'resend' printed 46 lines about another document whose partner was down).
+    failed = [r.getMessage() for r in caplog.records if " failed: " in r.getMessage()]
+    assert len(failed) == 3 and all(m.count("\n") == 0 for m in failed), failed
+    assert (
+        f"document {doc_id} failed: DeliveryError: " in failed[0] and "cannot connect" in failed[0]
+    )
 
 
 # ---------------------------------------------------------------------- sftp_poll

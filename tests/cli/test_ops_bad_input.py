@@ -108,6 +108,8 @@ HUGE = "99999999999999999999"
         (("docs", "show", HUGE), "'DOC_ID'", "1<=x<=9223372036854775807"),
         (("reprocess", "1", HUGE), "'[DOC_IDS]...'", "1<=x<=9223372036854775807"),
         (("resend", HUGE), "'DOC_IDS...'", "1<=x<=9223372036854775807"),
+        (("worker", "--log-level", "bogus"), "'--log-level'", "'bogus' is not one of 'debug'"),
+        (("serve", "--log-level", "verbose"), "'--log-level'", "'verbose' is not one of"),
     ],
 )
 def test_values_out_of_range_are_usage_errors(

@@ -150,3 +150,7 @@ def _passing(func: F, *, existing: bool) -> F:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+#: ``--log-level``: a level's name, any case; a typo is a usage error, not a traceback.
+LOG_LEVEL = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)

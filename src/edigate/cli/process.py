@@ -28,7 +28,7 @@ from ..pipeline.runs import original_of
 from ..store import Direction, Document, Status, Store
 from ..store.queries import DocumentFilter, document_detail
 from ..worker_processes import LOG_FORMAT
-from .context import pass_existing_gateway, pass_gateway
+from .context import LOG_LEVEL, pass_existing_gateway, pass_gateway
 from .docs import ROW_NUMBER, SINCE, STATUS, went_through
 
 #: What a reprocess would do for a document: the pieces it resumes after, the skipped count.
@@ -71,7 +71,7 @@ WORKER_NAME = WorkerNameType()
     help="Worker name in claims and the audit trail (default host:pidns:pid:tag); one per "
     "worker, stable across restarts to take its claims back at once.",
 )
-@click.option("--log-level", default="INFO", show_default=True)
+@click.option("--log-level", type=LOG_LEVEL, default="INFO", show_default=True)
 @pass_gateway
 def worker(gateway: Gateway, until_idle: bool, name: str | None, log_level: str) -> None:
     """Claim and process pending documents (inbound and outbound) until stopped.

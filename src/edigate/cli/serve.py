@@ -14,7 +14,7 @@ from ..demo import run_demo
 from ..heap import prepare_long_running_heap
 from ..server import GatewayServer
 from ..worker_processes import LOG_FORMAT
-from .context import pass_gateway
+from .context import LOG_LEVEL, pass_gateway
 from .process import WORKER_NAME
 
 
@@ -35,7 +35,7 @@ from .process import WORKER_NAME
     "PostgreSQL, it takes back at once what NAME and NAME/* held instead of waiting out their "
     "lease (default host:pidns:pid:tag).",
 )
-@click.option("--log-level", default="INFO", show_default=True)
+@click.option("--log-level", type=LOG_LEVEL, default="INFO", show_default=True)
 @pass_gateway
 def serve(
     gateway: Gateway, no_worker: bool, workers: int | None, name: str | None, log_level: str

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from ..config import WorkerConfig
-from ..errors import StoreUnavailableError
+from ..errors import EdigateError, StoreUnavailableError
 from ..heap import prepare_long_running_heap
 from ..store import Direction, Status, Store
 from .claims import default_worker_name, register, release_dead_claims
@@ -271,7 +271,11 @@ class Worker:
         """Record a failed attempt: retried with backoff, then dead."""
         self.stats.failed += 1
         detail = f"{type(exc).__name__}: {exc}"
-        log.error("document %s failed: %s\n%s", doc_id, detail, trace)
+        if isinstance(exc, EdigateError):  # a failure we foresaw: its message says it all
+            log.error("document %s failed: %s", doc_id, detail)
+            log.debug("document %s failed at:\n%s", doc_id, trace)
+        else:
+            log.error("document %s failed: %s\n%s", doc_id, detail, trace)
         try:
             self.store.fail(
                 doc_id,
