@@ -379,6 +379,27 @@ def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
     assert "belongs in invoices/" in misfiled
 
 
+def test_a_file_json_cannot_read_is_rejected_and_the_files_after_it_are_taken(
+    gateway: Gateway,
+) -> None:
+    """Arrays nested 200,000 deep made json raise RecursionError, which the inbox let
+    through: the round stopped at that file every time, and the good ack beside it was
+    never taken (review finding)."""
+    acme_order(gateway)
+    drop(gateway, "acks", "[" * 200_000 + "]" * 200_000, "a-deep.json")
+    drop(gateway, "acks", "[1e999999999999999999]", "b-huge.json")
+    drop(gateway, "acks", ACK, "c-ack.json")
+    run(gateway)
+    found = rejected(gateway)
+    assert found["acks-a-deep.json.error.txt"].strip() == (
+        "acks/a-deep.json: nested too deeply to read; expected one order-ack as a JSON object"
+    )
+    assert "acks/b-huge.json: " in found["acks-b-huge.json.error.txt"]
+    (erp,) = erp_docs(gateway)
+    assert erp.filename == "c-ack.json"
+    assert len(sent(gateway, "855")) == 2  # the auto-855 of the order, then the ERP's
+
+
 def test_an_unknown_po_is_rejected_unless_a_partner_folder_names_the_partner(
     gateway: Gateway,
 ) -> None:

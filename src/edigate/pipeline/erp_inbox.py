@@ -36,7 +36,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 
-from ..errors import EdigateError
+from ..errors import EdigateError, StoreUnavailableError
 from ..model import Invoice, OrderAck, Shipment
 from ..partners import Registry
 from ..store import Direction, Document, Store
@@ -101,9 +101,14 @@ class ErpInbox:
                 continue  # another poller took it
             try:
                 result = self.take(claimed)
-            except Exception:
+            except StoreUnavailableError:
                 self.erp.unclaim(claimed)  # left in place: the next round tries again
-                raise
+                raise  # no file can be taken now: the round ends
+            except Exception:
+                # Left in place for the next round; the files after it are still taken.
+                self.erp.unclaim(claimed)
+                log.exception("ERP file %s could not be taken; will retry", claimed.shown)
+                continue
             log.info(
                 "ERP file %s: %s",
                 result.file,
@@ -250,6 +255,12 @@ def read_erp_document(data: bytes, kind: str, shown: str) -> ErpDocument:
         raise ErpInputError(
             f"{shown}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
         ) from exc
+    except RecursionError as exc:  # json's recursive decoder on arrays nested thousands deep
+        raise ErpInputError(
+            f"{shown}: nested too deeply to read; expected one {document_type} as a JSON object"
+        ) from exc
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ErpInputError(f"{shown}: not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
         raise ErpInputError(
             f"{shown}: line 1: expected a JSON object (one {document_type}), "
