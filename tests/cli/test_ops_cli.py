@@ -135,6 +135,33 @@ def test_receive_refuses_a_broken_partner_config_before_storing(tmp_path: Path) 
     assert nothing_stored(tmp_path, config)
 
 
+def test_reprocess_and_resend_refuse_a_broken_partner_config_before_changing_anything(
+    tmp_path: Path,
+) -> None:
+    """As receive does: a broken profile would otherwise make every attempt fail, and a
+    resend's delivery be dead at once (review finding: 'resend 5' of ACME's 997 went
+    dead because another partner's push key was missing)."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(ERRORS))
+    assert code == 1, out
+    before = stored(tmp_path, config)
+    ack = next(r for r in before if r["direction"] == "out")
+    profile = config / "partners/globex-dist.yaml"
+    profile.write_text(profile.read_text().replace("globex-dist", "globex dist", 1))
+
+    for args, nothing in (
+        (("reprocess", "1"), "nothing reprocessed"),
+        (("resend", str(ack["id"])), "nothing resent"),
+    ):
+        code, out = run(tmp_path, "--config-dir", str(config), *args)
+        assert code == 2, out
+        assert out.startswith(f"Error: {nothing}: the partner configuration is broken:")
+        assert str(profile) in out and "Traceback" not in out
+    assert stored(tmp_path, config) == before  # no attempt, no status changed
+    code, out = run(tmp_path, "--config-dir", str(config), "reprocess", "1", "--dry-run")
+    assert code == 0 and "would reprocess 1 document(s): 1" in out  # a dry run only reads
+
+
 def test_receive_refuses_an_unknown_partner(tmp_path: Path) -> None:
     config = config_copy(tmp_path)
     code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "nobody")

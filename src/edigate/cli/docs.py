@@ -81,7 +81,7 @@ def receive(
     translated or delivered (with --no-process: stored); 1 when any was rejected, failed
     or a duplicate; 2 for usage errors, an unknown --partner or a broken configuration.
     """
-    _check_config(gateway, partner, deliveries=not no_process)
+    refuse_broken_config(gateway, partner, deliveries=not no_process)
     receipts = []
     for name in files:
         path = Path(name)
@@ -113,18 +113,22 @@ def went_through(detail: dict[str, Any]) -> bool:
     return detail["status"] in SUCCEEDED and all(c["status"] in SUCCEEDED for c in inbound)
 
 
-def _check_config(gateway: Gateway, partner: str | None, *, deliveries: bool) -> None:
-    """Refuse before storing, as ``serve`` and ``worker`` refuse to start: a broken
-    profile or map would fail every document, a missing push key every delivery."""
+def refuse_broken_config(
+    gateway: Gateway, partner: str | None, *, deliveries: bool, nothing: str = "nothing received"
+) -> None:
+    """Refuse before storing or queueing anything, as ``serve`` and ``worker`` refuse to
+    start: a broken profile or map would fail every document, a missing push key every
+    delivery (and a delivery that cannot be configured is dead at once). ``nothing`` says
+    what was not done."""
     try:
         registry = gateway.registry()
         checks = key_checks(gateway.config, registry, deliveries=deliveries, listeners=False)
     except ConfigError as exc:
-        message = f"nothing received: the partner configuration is broken:\n{exc}"
+        message = f"{nothing}: the partner configuration is broken:\n{exc}"
         raise ConfigRefused(message) from exc
     problems = [str(c.problem) for c in checks if c.severity == "error"]
     if problems:
-        raise ConfigRefused("nothing received: " + "\n".join(problems))
+        raise ConfigRefused(f"{nothing}: " + "\n".join(problems))
     if partner is not None and registry.get(partner) is None:
         known = ", ".join(sorted(registry.partners)) or "none"
         raise click.BadParameter(

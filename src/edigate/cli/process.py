@@ -29,7 +29,7 @@ from ..store import Direction, Document, Status, Store
 from ..store.queries import DocumentFilter, document_detail
 from ..worker_processes import LOG_FORMAT
 from .context import LOG_LEVEL, pass_existing_gateway, pass_gateway
-from .docs import ROW_NUMBER, SINCE, STATUS, went_through
+from .docs import ROW_NUMBER, SINCE, STATUS, refuse_broken_config, went_through
 
 #: What a reprocess would do for a document: the pieces it resumes after, the skipped count.
 Plan = tuple[Committed | None, int]
@@ -151,6 +151,10 @@ def reprocess_command(
         ids += selected
     if not ids:
         raise click.UsageError("name document IDs or select with --status/--partner/--since")
+    if not dry_run:
+        refuse_broken_config(
+            gateway, None, deliveries=not no_process, nothing="nothing reprocessed"
+        )
     plans, problems = _check_reprocess(gateway.store, ids, from_start=from_start)
     named = set(doc_ids)
     if any(doc_id in named for doc_id in problems):
@@ -281,6 +285,7 @@ def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool)
     when one is not delivered (delivery_failed: the worker tries again later; dead).
     """
     ids = list(dict.fromkeys(doc_ids))
+    refuse_broken_config(gateway, None, deliveries=True, nothing="nothing resent")
     problems = _check_resend(gateway.store, ids)
     if problems:
         for line in problems:
