@@ -298,6 +298,9 @@ PERMANENT = frozenset(
 )
 
 
+_NO_MIC_UNSIGNED = "it carried no MIC (optional: an unsigned receipt was requested)"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """Does this MDN settle the message as delivered? ``retryable`` when it does not."""
@@ -310,7 +313,12 @@ class Verdict:
 def judge(
     mdn: ParsedMdn, message_id: str, mics: Mapping[str, str], *, require_signed: bool
 ) -> Verdict:
-    """Check an MDN against what we sent: signature, Original-Message-ID, disposition, MIC."""
+    """Check an MDN against what we sent: signature, Original-Message-ID, disposition, MIC.
+
+    ``require_signed`` means we asked for a signed receipt (Disposition-Notification-Options
+    sent). Only then is the MIC required: RFC 4130 §7.4.3 makes it optional for unsigned ones.
+    A MIC that is present must match either way.
+    """
     if require_signed and not mdn.signed:
         return Verdict(False, "the MDN is not signed although a signed MDN was requested", False)
     if mdn.original_message_id != bare_message_id(message_id):
@@ -325,7 +333,9 @@ def judge(
         reason = f" ({mdn.text.splitlines()[-1]})" if mdn.text else ""
         return Verdict(False, f"negative MDN: {mdn.disposition}{reason}", retryable)
     if mdn.mic is None:
-        return Verdict(False, "the MDN carries no Received-Content-MIC", False)
+        if require_signed:
+            return Verdict(False, "the MDN carries no Received-Content-MIC", False)
+        return Verdict(True, _delivered(mdn, _NO_MIC_UNSIGNED), False)
     expected = mics.get(mdn.mic_digest or "")
     if expected is None:
         return Verdict(False, f"the MDN's MIC uses an unsupported digest ({mdn.mic})", False)
@@ -335,6 +345,11 @@ def judge(
             f"MIC mismatch: the partner computed {mdn.mic} ({mdn.mic_digest}), we sent {expected}",
             False,
         )
+    return Verdict(True, _delivered(mdn, f"MIC {mdn.mic_digest} matches"), False)
+
+
+def _delivered(mdn: ParsedMdn, mic_note: str) -> str:
+    """The detail of a positive verdict, saying what the MIC check found."""
     warning = f" with {mdn.modifier_kind}: {mdn.modifier}" if mdn.modifier_kind else ""
     signed = "signed" if mdn.signed else "unsigned"
-    return Verdict(True, f"{signed} MDN: processed{warning}, MIC {mdn.mic_digest} matches", False)
+    return f"{signed} MDN: processed{warning}, {mic_note}"

@@ -11,6 +11,7 @@ content: a multipart/report, signed or not). GET answers a one-line health text.
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,9 @@ from .transport import HttpAnswer
 log = logging.getLogger("edigate.channels.as2")
 
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
+_MAX_LINE = 1024  # a chunk size line (with extensions) or one trailer field
+_MAX_TRAILERS = 64 * 1024
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class _BodyTooLarge(Exception):
@@ -92,20 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self, limit: int) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size_line = self.rfile.readline(1024)
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                total += size
-                if total > limit:
-                    raise _BodyTooLarge
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(1024)
+            return self._read_chunked(limit)
         length = int(self.headers.get("Content-Length") or 0)
         if length < 0:
             raise ValueError("negative Content-Length")
@@ -115,6 +106,65 @@ class _Handler(BaseHTTPRequestHandler):
         if len(data) != length:
             raise ValueError(f"expected {length} bytes, got {len(data)}")
         return data
+
+    def _read_chunked(self, limit: int) -> bytes:
+        """The whole chunked body, or ValueError: a body cut off by a dropped client must
+        never be dispatched, or its partner's full resend is refused as a duplicate.
+        """
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = _chunk_size(self._read_line("chunk size line"))
+            if size == 0:
+                self._skip_trailers()
+                return b"".join(chunks)
+            total += size
+            if total > limit:
+                raise _BodyTooLarge
+            chunk = self.rfile.read(size)
+            if len(chunk) != size:
+                raise ValueError(
+                    f"chunked body cut off: a chunk of {size} bytes ended after {len(chunk)} bytes"
+                )
+            self._expect_crlf(size)
+            chunks.append(chunk)
+
+    def _expect_crlf(self, size: int) -> None:
+        """The CRLF that ends chunk data; anything else means the size lied."""
+        end = self.rfile.readline(3)
+        if not end:
+            raise ValueError("chunked body cut off: the connection closed after a chunk")
+        if end not in (b"\r\n", b"\n"):
+            raise ValueError(f"a chunk of {size} bytes is not followed by CRLF")
+
+    def _read_line(self, what: str) -> bytes:
+        """One framing line; ValueError at EOF or when it is overlong (never a silent b"")."""
+        line = self.rfile.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE and not line.endswith(b"\n"):
+            raise ValueError(f"{what} longer than {_MAX_LINE} bytes")
+        if not line.endswith(b"\n"):
+            raise ValueError(f"chunked body cut off: the connection closed in the {what}")
+        return line
+
+    def _skip_trailers(self) -> None:
+        """Read trailer fields up to the blank line that ends the message (bounded)."""
+        read = 0
+        while (line := self._read_line("trailer section")) not in (b"\r\n", b"\n"):
+            read += len(line)
+            if read > _MAX_TRAILERS:
+                raise ValueError(f"trailer section longer than {_MAX_TRAILERS} bytes")
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size of a chunk from its line, extensions ignored. Only hex digits count: int()
+    would also take ``-1`` (read to EOF past max_body), ``+``, ``_`` and spaces.
+    """
+    text, ext, _ = line.removesuffix(b"\n").removesuffix(b"\r").partition(b";")
+    if ext:
+        text = text.rstrip(b" \t")  # whitespace is allowed before an extension
+    if not _CHUNK_SIZE.fullmatch(text):
+        raise ValueError(f"bad chunk size {text[:40]!r}")
+    return int(text, 16)
 
 
 class _HttpServer(ThreadingHTTPServer):
