@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from edigate.app import Gateway
 from edigate.pipeline.erp import ErpFolder
-from edigate.pipeline.operations import reprocess
+from edigate.pipeline.operations import ReprocessRefused, reprocess
 from edigate.store import Document
 from edigate.x12 import TransactionSet, X12Reader, validate_transaction
 
@@ -467,6 +467,30 @@ def test_an_856_our_validator_refuses_is_rejected_then_reprocessed(gateway: Gate
         assert gateway.store.get(session, erp.id).status == "rejected"
     (asn,) = sent(gateway, "856")
     assert asn.parent_id == attempt.attempt
+
+
+def test_an_erp_answer_that_went_out_is_not_reprocessed_into_another(gateway: Gateway) -> None:
+    """Reprocessing the ERP's ack after its 855 was sent made a third 855 for the PO, and
+    a shipment's attempt ended as a duplicate (review finding): refused, pointing to
+    resend; --from-start still builds it anew."""
+    acme_order(gateway)
+    drop(gateway, "acks", ACK)
+    run(gateway)
+    (erp,) = erp_docs(gateway)
+    answers = sent(gateway, "855")
+    assert len(answers) == 2
+    made = answers[-1]
+    with pytest.raises(ReprocessRefused) as refused:
+        reprocess(gateway.store, erp.id)
+    assert str(refused.value) == (
+        f"document {erp.id}: its 855 for the partner is document {made.id} ({made.status}); "
+        f"running it again would send another. To send that one again: 'edigate resend "
+        f"{made.id}'; to build it anew from the ERP's file: --from-start"
+    )
+    assert len(sent(gateway, "855")) == 2
+    attempt = reprocess(gateway.store, erp.id, from_start=True)
+    run(gateway)
+    assert [d.parent_id for d in sent(gateway, "855")][-1] == attempt.attempt
 
 
 def test_a_file_stored_before_a_crash_is_not_stored_twice(gateway: Gateway) -> None:

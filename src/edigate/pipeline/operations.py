@@ -309,6 +309,9 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
             "sending again whatever it and its attempts sent)"
         )
     chain = _earlier_runs(session, doc)
+    if doc.channel == ERP_CHANNEL:
+        _refuse_answer_sent(session, doc, chain)
+        return []
     leaf = aliased(Document)
     has_order = (
         select(leaf.id)
@@ -354,6 +357,30 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
             "run again. Use --from-start only if those orders were withdrawn from the ERP"
         )
     return sorted(delivered)
+
+
+def _refuse_answer_sent(session: Session, doc: Document, chain: list[int]) -> None:
+    """An ERP answer (855, 856, 810) that this file or an earlier attempt of it made for the
+    partner and that was not dead: running the file again would send the partner another
+    one (a third 855 for one PO). ``resend`` sends that document again; ``--from-start``
+    builds it anew from the ERP's file."""
+    made = session.execute(
+        select(Document.id, Document.doc_type, Document.status)
+        .where(
+            Document.parent_id.in_(chain),
+            Document.direction == Direction.OUTBOUND.value,
+            Document.status != Status.DEAD.value,
+        )
+        .order_by(Document.id)
+    ).first()
+    if made is not None:
+        made_id, doc_type, status = made
+        raise ReprocessRefused(
+            f"document {doc.id}: its {doc_type or 'document'} for the partner is document "
+            f"{made_id} ({status}); running it again would send another. To send that one "
+            f"again: 'edigate resend {made_id}'; to build it anew from the ERP's file: "
+            f"--from-start"
+        )
 
 
 def _earlier_runs(session: Session, doc: Document) -> list[int]:
