@@ -491,6 +491,10 @@ def test_an_erp_answer_that_went_out_is_not_reprocessed_into_another(gateway: Ga
     attempt = reprocess(gateway.store, erp.id, from_start=True)
     run(gateway)
     assert [d.parent_id for d in sent(gateway, "855")][-1] == attempt.attempt
+    # The attempt is the same ERP file: found by its type and PO as the original is.
+    (_, again) = erp_docs(gateway)
+    assert again.id == attempt.attempt and erp.po_number == "4500012345"
+    assert (again.doc_type, again.po_number) == (erp.doc_type, erp.po_number)
 
 
 def test_a_file_stored_before_a_crash_is_not_stored_twice(gateway: Gateway) -> None:

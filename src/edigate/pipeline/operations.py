@@ -142,6 +142,9 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
             reprocess_of_id=doc.id,
             correlation_id=doc.correlation_id,
             meta={**meta, "reprocess_of": doc.id},
+            # What the file is, as found when it was taken (an ERP file's type and PO: its
+            # lane does not set them again): 'docs list --po' finds the attempt too.
+            **{name: getattr(doc, name) for name in _KEPT_BY_ATTEMPTS},
         )
         detail: dict[str, object] = {"attempt": attempt.id}
         if committed is not None:
@@ -357,6 +360,10 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
             "run again. Use --from-start only if those orders were withdrawn from the ERP"
         )
     return sorted(delivered)
+
+
+#: Columns an attempt takes from the file it runs again.
+_KEPT_BY_ATTEMPTS = ("doc_type", "format", "po_number", "invoice_number", "shipment_id")
 
 
 def _refuse_answer_sent(session: Session, doc: Document, chain: list[int]) -> None:
