@@ -159,7 +159,23 @@ def test_reprocess_and_resend_refuse_a_broken_partner_config_before_changing_any
         assert str(profile) in out and "Traceback" not in out
     assert stored(tmp_path, config) == before  # no attempt, no status changed
     code, out = run(tmp_path, "--config-dir", str(config), "reprocess", "1", "--dry-run")
-    assert code == 0 and "would reprocess 1 document(s): 1" in out  # a dry run only reads
+    assert code == 0 and "would reprocess 1 document(s): 1\n" in out  # a dry run only reads
+    order = next(r for r in before if r["type"] == "850")
+    code, out = run(
+        tmp_path, "--config-dir", str(config), "reprocess", str(order["id"]), "--dry-run"
+    )
+    assert f"would reprocess 1 document(s): {order['id']} (file 1)\n" in out  # runs as its file
+
+
+def test_docs_list_says_when_its_limit_may_have_cut_the_list(tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    receive(tmp_path, config, str(ERRORS))
+    args = ["--data-dir", str(tmp_path / "data"), "--config-dir", str(config), "docs", "list"]
+    cut = CliRunner().invoke(cli, [*args, "--limit", "2", "--json"])
+    assert len(json.loads(cut.stdout)) == 2
+    assert cut.stderr == "note: the newest 2 shown; --limit for more\n"
+    whole = CliRunner().invoke(cli, [*args, "--limit", "1000", "--json"])
+    assert len(json.loads(whole.stdout)) > 2 and whole.stderr == ""
 
 
 def test_receive_refuses_an_unknown_partner(tmp_path: Path) -> None:

@@ -226,6 +226,8 @@ def list_command(
         rows = list_documents(session, flt)
     if not rows and partner is not None:
         _hint_unknown_partner(gateway, partner)
+    if len(rows) == limit:  # there may be more: say so where a script's stdout stays clean
+        click.echo(f"note: the newest {limit} shown; --limit for more", err=True)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

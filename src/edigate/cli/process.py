@@ -172,7 +172,7 @@ def reprocess_command(
     # What a selection found but cannot run is reported; the rest of the selection runs.
     refusals = list(problems.values())
     if dry_run:
-        _show_plans(plans)
+        _show_plans(gateway.store, plans)
         for line in refusals:
             click.echo(line, err=True)
         if refusals:
@@ -249,8 +249,12 @@ def _problem(doc_id: int, exc: EdigateError) -> str:
     return f"document {doc_id}: refused: {exc}" if isinstance(exc, ReprocessRefused) else str(exc)
 
 
-def _show_plans(plans: dict[int, Plan]) -> None:
-    click.echo(f"would reprocess {len(plans)} document(s): {' '.join(map(str, plans))}")
+def _show_plans(store: Store, plans: dict[int, Plan]) -> None:
+    named = []
+    for doc_id in plans:  # a transaction runs as part of its file: name the file too
+        file_id = _file_of(store, doc_id)
+        named.append(str(doc_id) if file_id == doc_id else f"{doc_id} (file {file_id})")
+    click.echo(f"would reprocess {len(plans)} document(s): {' '.join(named)}")
     for doc_id, (committed, skipped) in plans.items():
         if committed is not None:
             click.echo(f"document {doc_id}: would resume: {committed.describe()}")
