@@ -41,6 +41,7 @@ from edigate.channels.base import DeliveryError, Inbound, Outbound
 from edigate.cli.as2 import as2
 from edigate.cli.partners import partners
 from edigate.config import load_config
+from edigate.pipeline.operations import resend
 from edigate.server import GatewayServer
 from edigate.store import AuditEvent, Direction, Document, Status, Store
 from edigate.x12.acks import parse_acks
@@ -407,6 +408,44 @@ def test_async_mdns_for_what_we_send_settle_the_documents_in_the_store(site: Sit
         )
         assert mdn.positive and mdn.mic == doc.meta["as2_pending"]["mics"]["sha256"]
     assert len(_events(gateway, "mdn_received")) == 3
+
+
+def test_an_operators_resend_is_a_new_message_and_keeps_the_first_proof(site: Site) -> None:
+    """A resend reused the Message-ID (a receiver that drops seen IDs, as ours does, would
+    drop it while we reported it sent), overwrote the first delivery's signed MDN, and an
+    async MDN already recorded could settle the new delivery (review finding)."""
+    site.write_profile(mdn="async")
+    server, gateway = site.start()
+    assert server.as2 is not None
+    site.newco(server.as2.url).send(Outbound(1, "edigate", "po.edi", newco_850()))
+
+    def as2_out() -> dict[str, Document]:
+        docs = [d for d in _documents(gateway) if d.channel == "as2" and d.direction == "out"]
+        return {d.doc_type or "?": d for d in docs}
+
+    def settled(doc_type: str) -> bool:
+        doc = as2_out().get(doc_type)
+        return doc is not None and doc.status == "sent" and "evidence_sha256" in (doc.meta or {})
+
+    _wait(lambda: settled("997"), "the 997's async MDN")
+    first = as2_out()["997"]
+    assert first.meta is not None
+    first_id, first_proof = first.meta["as2_pending"]["message_id"], first.meta["evidence_sha256"]
+    received = len(site.partner_inbox.stored)
+
+    resend(gateway.store, first.id)
+    _wait(lambda: len(site.partner_inbox.stored) == received + 1, "NewCo to get the resend")
+    _wait(lambda: settled("997"), "the resend's async MDN")
+    again = as2_out()["997"]
+    assert again.meta is not None
+    second_id = again.meta["as2_pending"]["message_id"]
+    assert second_id != first_id and second_id.startswith(f"edigate-{first.id}-")
+    assert site.partner_inbox.stored[-1].meta["message_id"] == second_id
+    (earlier,) = again.meta["earlier_deliveries"]
+    assert earlier["evidence_sha256"] == first_proof
+    assert earlier["as2_mdn"]["message_id"] == first_id
+    assert again.meta["evidence_sha256"] != first_proof  # the new MDN, for the new message
+    assert again.meta["as2_mdn"]["message_id"] == second_id and again.meta["resends"] == 1
 
 
 def _write_cert(path: Path, *, start: datetime, days: int) -> None:

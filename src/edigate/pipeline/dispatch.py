@@ -69,6 +69,8 @@ class Pending:
     blob_sha256: str = ""
     #: What its log lines say of it (partner, type, channel, file, PO, correlation ID).
     about: dict[str, Any] = field(default_factory=dict)
+    #: How often an operator resent it (``operations.resend``): a new message each time.
+    resends: int = 0
 
     @classmethod
     def of(cls, doc: Document) -> Pending:
@@ -81,6 +83,7 @@ class Pending:
             doc.parent_id,
             doc.blob_sha256,
             about_document(doc) if doc_log.isEnabledFor(logging.INFO) else {},
+            int((doc.meta or {}).get("resends", 0)),
         )
 
 
@@ -289,7 +292,14 @@ class Dispatcher:
                 continue
             _, outbounds, docs = groups.setdefault(id(channel), (channel, [], []))
             outbounds.append(
-                Outbound(doc.id, doc.partner_id or "", doc.filename, data, doc.doc_type)
+                Outbound(
+                    doc.id,
+                    doc.partner_id or "",
+                    doc.filename,
+                    data,
+                    doc.doc_type,
+                    {"resend": doc.resends} if doc.resends else {},
+                )
             )
             docs.append(doc)
         delivered: list[tuple[Pending, Delivery]] = []

@@ -186,10 +186,27 @@ def resendable(store: Store, session: Session, doc_id: int) -> Document:
     return doc
 
 
+#: What one delivery left on a document's meta: its detail, its proof (a signed MDN), a
+#: partner's rejection, an async MDN. A resend files them under ``earlier_deliveries``.
+_DELIVERY_KEYS = ("delivery", "evidence_sha256", "rejection", "rejection_evidence_sha256")
+_AS2_KEYS = ("as2_pending", "as2_mdn")
+
+
 def resend(store: Store, doc_id: int) -> None:
-    """Deliver an outbound document again (its bytes and control numbers unchanged)."""
+    """Deliver an outbound document again (its bytes and control numbers unchanged).
+
+    The earlier delivery's record and proof are kept, under ``earlier_deliveries``, not
+    overwritten by the next; and ``resends`` counts the resends, which gives an AS2
+    message a new Message-ID (a receiver drops a Message-ID it has seen: RFC 4130 resends
+    of one message keep theirs, but an operator's resend is a new message)."""
     with store.session() as session:
         doc = resendable(store, session, doc_id)
+        meta = dict(doc.meta or {})
+        earlier = {k: meta.pop(k) for k in (*_DELIVERY_KEYS, *_AS2_KEYS) if k in meta}
+        if earlier:
+            meta["earlier_deliveries"] = [*meta.get("earlier_deliveries", []), earlier]
+        meta["resends"] = int(meta.get("resends", 0)) + 1
+        doc.meta = meta
         doc.attempts = 0
         doc.next_attempt_at = None
         store.transition(session, doc, Status.CREATED, "resend")

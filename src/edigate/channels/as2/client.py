@@ -79,11 +79,14 @@ class As2Channel:
         self.domain = message_id_domain or partner.our_as2_id
 
     def message_id_for(self, document: Outbound) -> str:
-        """Stable per document and content: retries reuse it (RFC 4130 §9.6 resends)."""
+        """Stable per document and content: retries reuse it (RFC 4130 §9.6 resends). An
+        operator's resend (``meta["resend"]``, counted) is a new message with a new one."""
         if document.meta.get("as2_message_id"):
             return str(document.meta["as2_message_id"])
+        resend = document.meta.get("resend")
+        which = f"resend {resend}\0" if resend else ""
         digest = hashlib.sha256(
-            f"{self.partner.partner_id}\0{document.filename}\0".encode() + document.data
+            f"{self.partner.partner_id}\0{document.filename}\0{which}".encode() + document.data
         ).hexdigest()[:16]
         return new_message_id(self.domain, f"edigate-{document.document_id}-{digest}")
 
