@@ -28,7 +28,7 @@ from .channels.as2_binding import (
     certificate_checks,
 )
 from .channels.base import Handler, store_handler
-from .channels.email import SmtpInbound
+from .channels.email import SmtpInbound, store_many_handler
 from .channels.folder import FolderInbound
 from .channels.polling import PollLoop
 from .channels.sftp_auth import Account, StaticAccounts
@@ -223,6 +223,7 @@ class GatewayServer:
             hostname=config.hostname,
             max_message_size=int(config.max_message_mb * 1024 * 1024),
             on_event=self._event,
+            store_many=store_many_handler(self.gateway.store),  # a message's files at once
         )
         try:
             self.smtp = smtp.start()

@@ -20,10 +20,17 @@ from sqlalchemy import select
 
 from edigate.app import Gateway
 from edigate.channels.base import DeliveryError, Outbound
-from edigate.channels.email import EmailOutbound, SmtpController, find_documents
+from edigate.channels.email import (
+    EmailOutbound,
+    SmtpController,
+    SmtpInbound,
+    find_documents,
+)
 from edigate.config import SmtpOutConfig, load_config
+from edigate.errors import StoreError
 from edigate.server import GatewayServer
-from edigate.store import AuditEvent, Document
+from edigate.store import AuditEvent, BlobRef, Document, Store
+from edigate.store.inline_blobs import INLINE_MAX
 from edigate.x12.acks import parse_acks
 
 from ..postgres import empty_tables
@@ -84,6 +91,15 @@ class Running:
 def _start(
     tmp_path: Path, extra: str = "", *, outbound_email: bool = False, database_url: str = ""
 ) -> Running:
+    gateway = _gateway(tmp_path, extra, outbound_email=outbound_email, database_url=database_url)
+    server = GatewayServer(gateway)
+    server.start()
+    return Running(gateway, server)
+
+
+def _gateway(
+    tmp_path: Path, extra: str = "", *, outbound_email: bool = False, database_url: str = ""
+) -> Gateway:
     config = _config_dir(tmp_path)
     if outbound_email:  # ACME gets its documents by email instead of SFTP pickup
         acme = config / "partners/acme-retail.yaml"
@@ -102,9 +118,7 @@ def _start(
     gateway = Gateway(load_config(toml, environ={}))
     if database_url:  # the session's database: start from empty tables
         empty_tables(gateway.store.engine)
-    server = GatewayServer(gateway)
-    server.start()
-    return Running(gateway, server)
+    return gateway
 
 
 @pytest.fixture
@@ -219,6 +233,186 @@ def test_each_document_of_a_message_is_stored(smtp_gateway: Running) -> None:
         ("po.edi", "email"),
         ("orders.csv", "email"),
     ]
+
+
+def _send(address: tuple[str, int], raw: bytes, sender: str = ACME) -> tuple[int, bytes]:
+    """One message over SMTP; DATA's answer (smtplib's ``data`` does not raise on 4xx/5xx)."""
+    with smtplib.SMTP(*address, timeout=10) as client:
+        client.ehlo()
+        assert client.mail(sender)[0] == 250
+        assert client.rcpt(US)[0] == 250
+        return client.data(raw)
+
+
+def _received(store: Store) -> list[Document]:
+    with store.session() as session:
+        top = select(Document).where(Document.parent_id.is_(None)).order_by(Document.id)
+        return list(session.scalars(top))
+
+
+@dataclass
+class Mailbox:
+    """``edigate serve``'s SMTP server, without a worker: what it stores stays as is."""
+
+    store: Store
+    server: SmtpInbound
+
+
+@pytest.fixture
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    gateway = _gateway(tmp_path, f'[smtp]\nenabled = true\nport = 0\naddresses = ["{US}"]\n')
+    server = GatewayServer(gateway, run_worker=False)  # as serve wires it (store_many)
+    server.start()
+    assert server.smtp is not None
+    yield Mailbox(gateway.store, server.smtp)
+    server.stop()
+    gateway.close()
+
+
+def _retry_stores_each_once(box: Mailbox, raw: bytes, names: list[str]) -> None:
+    """The sender's server sends the message again after the 451: each document once."""
+    code, reply = _send(box.server.address, raw)
+    docs = _received(box.store)
+    ids = ", ".join(str(d.id) for d in docs)
+    assert (code, reply) == (250, f"OK stored as document(s) {ids}".encode())
+    assert [d.filename for d in docs] == names
+
+
+def test_a_database_failure_at_the_second_document_stores_none_and_the_retry_each_once(
+    mailbox: Mailbox,
+) -> None:
+    """The rows of a message are one transaction: the second failing rolls back the first
+    (stored alone, a retry would store it twice and the partner get a second TA1)."""
+    csv = (ROOT / "samples/csv/initech-orders.csv").read_bytes()
+    raw = wire(
+        mail(
+            ACME,
+            [
+                ("po.edi", RETAILER.read_bytes(), "application/edi-x12"),
+                ("orders.csv", csv, "text/csv"),
+            ],
+        )
+    )
+    refuse = (
+        "CREATE TRIGGER refuse_csv BEFORE INSERT ON documents WHEN NEW.filename = 'orders.csv' "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+    with mailbox.store.engine.begin() as conn:
+        conn.exec_driver_sql(refuse)
+    assert _send(mailbox.server.address, raw) == (
+        451,
+        b"4.3.0 cannot store the message now; try again later",
+    )
+    assert _received(mailbox.store) == []
+    with mailbox.store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse_csv")
+    _retry_stores_each_once(mailbox, raw, ["po.edi", "orders.csv"])
+    (po, orders) = _received(mailbox.store)
+    assert mailbox.store.content(orders) == csv
+    assert (po.meta or {})["part"] < (orders.meta or {})["part"]
+
+
+def test_a_full_blob_volume_at_the_second_document_stores_none_and_the_retry_each_once(
+    mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large attachments go to the blob store before the transaction: the second failing
+    there, the first's row is never written and its unsettled file is deleted."""
+    big = RETAILER.read_bytes() * (INLINE_MAX // len(RETAILER.read_bytes()) + 1)
+    attachments = [(f"po{i}.edi", big + b"\n" * i, "application/edi-x12") for i in (1, 2)]
+    raw = wire(mail(ACME, attachments))
+    real_put = mailbox.store.blobs.put
+    puts: list[int] = []
+
+    def put(data: Any, *, head: bytes = b"") -> BlobRef:
+        puts.append(len(puts))
+        if len(puts) == 2:
+            raise StoreError(f"cannot store blob under {mailbox.store.blobs.root}: disk full")
+        return real_put(data, head=head)
+
+    monkeypatch.setattr(mailbox.store.blobs, "put", put)
+    code, reply = _send(mailbox.server.address, raw)
+    assert (code, reply) == (451, b"4.3.0 cannot store the message now; try again later")
+    assert _received(mailbox.store) == []
+    assert list((mailbox.store.blobs.root / "tmp").iterdir()) == []
+    _retry_stores_each_once(mailbox, raw, ["po1.edi", "po2.edi"])
+    assert [mailbox.store.content(d) for d in _received(mailbox.store)] == [
+        big + b"\n",
+        big + b"\n\n",
+    ]
+
+
+def _with_headers(top: str, part: str) -> bytes:
+    return (
+        (
+            f"{top}To: {US}\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+            f"--B\r\n{part}\r\n\r\n"
+        ).encode()
+        + RETAILER.read_bytes().replace(b"\n", b"\r\n")
+        + b"\r\n--B--\r\n"
+    )
+
+
+ATTACHMENT = (
+    'Content-Type: application/edi-x12\r\nContent-Disposition: attachment; filename="po.edi"'
+)
+
+
+@pytest.mark.parametrize(
+    ("top", "part", "meta"),
+    [  # each raised inside the standard library's policy.default header parser
+        ("Message-ID: <[>\r\n", ATTACHMENT, {"message_id": "<[>"}),
+        ("Message-ID: <>\r\n", ATTACHMENT, {"message_id": "<>"}),
+        ("Message-ID: <@x>\r\n", ATTACHMENT, {"message_id": "<@x>"}),
+        ("From: a:b;c <d@e>\r\n", ATTACHMENT, {"from": "a:b;c <d@e>"}),
+        (  # IndexError while the message is parsed
+            "",
+            "Content-Type: application/edi-x12; name=);[;b*\r\n"
+            'Content-Disposition: attachment; filename="po.edi"',
+            {"message_id": None},
+        ),
+        (  # IndexError reading the file name
+            "",
+            "Content-Type: application/edi-x12\r\n"
+            'Content-Disposition: attachment; filename="po.edi"; x=/>*</?@\\] ; .*',
+            {"message_id": None},
+        ),
+    ],
+    ids=["msgid-bracket", "msgid-empty", "msgid-at", "from-group", "part-type", "part-name"],
+)
+def test_a_malformed_header_does_not_bounce_a_valid_attachment(
+    smtp_gateway: Running, top: str, part: str, meta: dict[str, str | None]
+) -> None:
+    """Before, these were answered "500 Error: (IndexError) list index out of range": the
+    sender's server bounced a valid order for good."""
+    code, reply = _send(smtp_gateway.address, _with_headers(top, part))
+    assert (code, reply) == (250, b"OK stored as document(s) 1")
+    (doc,) = [d for d in smtp_gateway.documents() if d.parent_id is None]
+    assert doc.filename == "po.edi"
+    assert doc.meta is not None and meta.items() <= doc.meta.items()
+    assert smtp_gateway.gateway.store.content(doc) == RETAILER.read_bytes().replace(b"\n", b"\r\n")
+
+
+def test_an_unexpected_error_is_a_451_not_aiosmtpds_500(mailbox: Mailbox) -> None:
+    """A fault of ours (here the partners cannot be read when DATA ends) must not reach the
+    sender as "500 Error: (OSError) ...", a permanent bounce: 451, and it tries again."""
+    registry = mailbox.server.mailbox.registry
+    calls: list[None] = []
+
+    def flaky() -> Any:
+        calls.append(None)
+        if len(calls) > 1:  # MAIL FROM passes, DATA does not
+            raise OSError(5, "Input/output error", "config/partners")
+        return registry()
+
+    mailbox.server.mailbox.registry = flaky
+    raw = wire(mail(ACME, [("po.edi", RETAILER.read_bytes(), "application/edi-x12")]))
+    code, reply = _send(mailbox.server.address, raw)
+    assert (code, reply) == (
+        451,
+        b"4.3.0 cannot take the message now (internal error); try again later",
+    )
+    assert _received(mailbox.store) == []
 
 
 # ---------------------------------------------------------------- email out

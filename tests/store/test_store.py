@@ -57,6 +57,33 @@ def test_receive_from_a_stream_hashes_what_it_stores(store: Store) -> None:
     assert store.blobs.get(receipt.sha256) == data  # past INLINE_MAX: a file
 
 
+def test_receive_many_stores_every_document_or_none(store: Store) -> None:
+    """An email's attachments: the second failing in the transaction (here an unknown
+    field) rolls back the first, so the sender's retry cannot store it twice."""
+    large = bytes(range(256)) * 1_000  # past INLINE_MAX: a file, fsynced before the commit
+    first = (large, {"channel": "email", "partner_id": "acme", "filename": "po1.edi"})
+    with pytest.raises(TypeError):
+        store.receive_many([first, (b"po2", {"channel": "email", "no_such_field": 1})])
+    with store.session() as session:
+        assert session.scalars(select(Document)).all() == []
+        assert session.scalars(select(AuditEvent)).all() == []
+    assert list((store.blobs.root / "tmp").iterdir()) == []
+
+    second = (b"po2", {"channel": "email", "partner_id": "acme", "meta": {"part": 2}})
+    receipts = store.receive_many([first, second])
+    assert [r.size for r in receipts] == [len(large), 3]
+    with store.session() as session:
+        rows = session.scalars(select(Document).order_by(Document.id)).all()
+        events = session.scalars(select(AuditEvent.event)).all()
+    assert [(d.id, d.filename, d.meta) for d in rows] == [
+        (receipts[0].document_id, "po1.edi", {}),
+        (receipts[1].document_id, None, {"part": 2}),
+    ]
+    assert events == ["received", "received"]
+    assert store.blobs.get(receipts[0].sha256) == large
+    assert store.blob_bytes(receipts[1].sha256) == b"po2"
+
+
 def test_claim_gives_each_document_to_one_worker(store: Store) -> None:
     ids = [store.receive(f"doc {i}".encode(), channel="cli").document_id for i in range(5)]
     first = store.claim("w1", PENDING_INBOUND, limit=3)

@@ -9,14 +9,22 @@ Inbound (aiosmtpd), answered at each step of the SMTP dialogue:
 - ``RCPT TO`` must be one of our addresses (``[smtp] addresses``), else 550.
 - A message larger than ``max_message_size`` is refused with 552 and never stored.
 - Each attachment that is an X12, EDIFACT, XML or CSV document (judged by its content, not
-  its name) is stored through the handler *before* the 250 answer; a message with none
-  gets 550 saying what it held; a failing store gets 451 so the sender's server retries.
+  its name) is stored *before* the 250 answer, all of a message's in one transaction
+  (``store_many``): a failing store gets 451 and stores none, so the sender's retry stores
+  each once. A message with none gets 550 saying what it held; one that cannot be read at
+  all, 554. Malformed headers (on which the standard library's parser raises) are read
+  as plain text, never answered with aiosmtpd's generic 500.
 
 Outbound: ``EmailOutbound.send`` mails the document as an attachment with ``smtplib``
 (STARTTLS and login optional; credentials from environment variables whose names the
 configuration gives). Connection problems and 4xx answers are retryable, 5xx are not.
 
-    server = SmtpInbound(store_handler(store), gateway.registry, addresses=["edi@us.example"])
+    server = SmtpInbound(
+        store_handler(store),
+        gateway.registry,
+        addresses=["edi@us.example"],
+        store_many=store_many_handler(store),
+    )
     server.start(); ...; server.stop()
 """
 
@@ -31,7 +39,7 @@ import smtplib
 import socket
 import ssl
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -46,6 +54,7 @@ from ..errors import ConfigError
 from ..events import Events, EventSink
 from ..partners import Registry
 from ..pipeline.detect import Format, detect_format
+from ..store import Receipt, Store
 from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
 
 log = logging.getLogger("edigate.email")
@@ -56,6 +65,45 @@ DEFAULT_MAX_MESSAGE = 25 * 1024 * 1024
 #: it holds a whole ISA segment.
 DOCUMENT_FORMATS = (Format.X12, Format.EDIFACT, Format.XML, Format.CSV)
 _SKIPPED_TYPES = ("image", "audio", "video")
+#: The headers kept in each document's meta, by meta key.
+_HEADERS = {"message_id": "Message-ID", "from": "From", "subject": "Subject"}
+
+#: Stores all the documents of one message, or (it raises) none of them.
+ManyHandler = Callable[[Sequence[Inbound]], list[Receipt]]
+
+
+def store_many_handler(store: Store) -> ManyHandler:
+    """The production ``store_many``: a message's documents in one transaction
+    (``Store.receive_many``), so a 451 after a failure leaves nothing for the retry to
+    store twice."""
+
+    def handle(documents: Sequence[Inbound]) -> list[Receipt]:
+        return store.receive_many(
+            [
+                (
+                    d.data,
+                    {
+                        "channel": d.channel,
+                        "partner_id": d.partner_id,
+                        "filename": d.filename,
+                        "meta": d.meta,
+                    },
+                )
+                for d in documents
+            ]
+        )
+
+    return handle
+
+
+def one_by_one(handler: Handler) -> ManyHandler:
+    """``store_many`` from a handler of single documents. Not atomic: a failure at the
+    second leaves the first stored, and the sender's retry stores it again."""
+
+    def handle(documents: Sequence[Inbound]) -> list[Receipt]:
+        return [handler(document) for document in documents]
+
+    return handle
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +157,38 @@ def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
     return found, skipped
 
 
+def read_message(raw: bytes) -> tuple[Message, list[Attachment], list[str]]:
+    """The message and its documents (see :func:`find_documents`).
+
+    Read with ``policy.default`` (which decodes encoded-word file names); when that raises,
+    as its header parser does on some malformed headers (``Content-Type: ;.'.a=?;a*`` or
+    ``filename=/>*</?@\\] ; .*`` give IndexError), again with ``compat32``, which takes
+    headers as plain strings: a garbled header must not bounce a valid attachment."""
+    message: Message
+    try:
+        message = BytesParser(policy=email.policy.default).parsebytes(raw)
+        return message, *find_documents(message)
+    except Exception:  # bugs of email.headerregistry on hostile input, of any type
+        message = BytesParser(policy=email.policy.compat32).parsebytes(raw)
+        return message, *find_documents(message)
+
+
+def _header(message: Message, name: str) -> str | None:
+    """A header's text, or its raw value when the standard library cannot parse it
+    (``Message-ID: <[>`` and ``<>`` raise IndexError, ``From: a:b;c <d@e>`` AttributeError).
+    Control characters and undecodable bytes become spaces: the value goes to logs and meta."""
+    try:
+        value = str(message.get(name, ""))
+    except Exception:  # the same parser bugs as in read_message
+        raw = (v for k, v in message.raw_items() if k.lower() == name.lower())
+        value = str(next(raw, ""))
+    return " ".join(_visible(value).split()) or None
+
+
+def _visible(text: str) -> str:
+    return "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+
+
 def _isa_inside(data: bytes) -> bool:
     """A body that starts with a real ISA: 16 element separators in its 106 characters."""
     text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -128,8 +208,9 @@ class _Mailbox:
         registry: Callable[[], Registry],
         addresses: Iterable[str],
         events: Events,
+        store_many: ManyHandler | None = None,
     ) -> None:
-        self.handler = handler
+        self.store_many = store_many or one_by_one(handler)
         self.registry = registry
         self.addresses = {_address(a) for a in addresses}
         self.events = events
@@ -190,61 +271,76 @@ class _Mailbox:
         return await loop.run_in_executor(None, self._store, session, envelope)
 
     def _store(self, session: Session, envelope: Envelope) -> str:
+        """DATA's answer. Any error of ours is a 451, logged: escaping, it would reach the
+        sender as aiosmtpd's "500 Error: (IndexError) ...", a permanent bounce of what may
+        be a valid order."""
+        try:
+            return self._take(session, envelope)
+        except Exception as exc:
+            log.exception("email from %s could not be taken", envelope.mail_from)
+            self.events.emit(
+                "email_store_failed", logging.ERROR, sender=envelope.mail_from, error=exc
+            )
+            return "451 4.3.0 cannot take the message now (internal error); try again later"
+
+    def _take(self, session: Session, envelope: Envelope) -> str:
         sender = envelope.mail_from or ""
         partner, reason = self._partner(sender)
         if partner is None:  # the profiles changed during the dialogue
             return f"550 5.7.1 {reason}: not a partner's address"
-        raw = envelope.original_content or b""
-        message = BytesParser(policy=email.policy.default).parsebytes(raw)
-        documents, skipped = find_documents(message)
-        headers = {
-            "message_id": str(message.get("Message-ID", "")).strip() or None,
-            "from": str(message.get("From", "")) or None,
-            "subject": str(message.get("Subject", "")) or None,
-        }
+        try:
+            message, documents, skipped = read_message(envelope.original_content or b"")
+        except Exception as exc:  # unreadable even as compat32: retrying cannot help
+            what = f"its MIME structure cannot be read ({type(exc).__name__})"
+            self._refused(partner, sender, None, what)
+            return f"554 5.6.0 {what}"
+        headers = {name: _header(message, field) for name, field in _HEADERS.items()}
         if not documents:
             held = "; ".join(skipped) or "no attachment"
-            self.events.emit(
-                "email_refused",
-                logging.WARNING,
-                partner=partner,
-                sender=sender,
-                message_id=headers["message_id"],
-                reason=f"no document ({held})",
-            )
+            self._refused(partner, sender, headers["message_id"], f"no document ({held})")
             return f"550 5.6.0 no EDI, CSV or XML attachment found ({held})"[:500]
-        stored = []
-        for doc in documents:
-            meta: dict[str, Any] = {
-                **headers,
-                "mail_from": sender,
-                "rcpt_to": list(envelope.rcpt_tos),
-                "remote": _peer(session),
-                "part": doc.index,
-            }
-            inbound = Inbound(doc.data, EMAIL_CHANNEL, partner, doc.filename, meta)
-            try:
-                receipt = self.handler(inbound)
-            except Exception as exc:
-                log.exception("email from %s could not be stored", sender)
-                self.events.emit(
-                    "email_store_failed",
-                    logging.ERROR,
-                    partner=partner,
-                    message_id=headers["message_id"],
-                    error=exc,
-                )
-                return "451 4.3.0 cannot store the message now; try again later"
-            stored.append(receipt.document_id)
+        meta: dict[str, Any] = {
+            **headers,
+            "mail_from": sender,
+            "rcpt_to": list(envelope.rcpt_tos),
+            "remote": _peer(session),
+        }
+        inbounds = [
+            Inbound(doc.data, EMAIL_CHANNEL, partner, doc.filename, {**meta, "part": doc.index})
+            for doc in documents
+        ]
+        try:
+            receipts = self.store_many(inbounds)
+        except Exception as exc:
+            log.exception("email from %s could not be stored", sender)
+            self.events.emit(
+                "email_store_failed",
+                logging.ERROR,
+                partner=partner,
+                message_id=headers["message_id"],
+                error=exc,
+            )
+            return "451 4.3.0 cannot store the message now; try again later"
+        ids = [str(r.document_id) for r in receipts]
         self.events.emit(
             "email_received",
             logging.INFO,
             partner=partner,
             sender=sender,
             message_id=headers["message_id"],
-            documents=",".join(str(d) for d in stored),
+            documents=",".join(ids),
         )
-        return f"250 OK stored as document(s) {', '.join(str(d) for d in stored)}"
+        return f"250 OK stored as document(s) {', '.join(ids)}"
+
+    def _refused(self, partner: str, sender: str, message_id: str | None, reason: str) -> None:
+        self.events.emit(
+            "email_refused",
+            logging.WARNING,
+            partner=partner,
+            sender=sender,
+            message_id=message_id,
+            reason=reason,
+        )
 
 
 def _peer(session: Session) -> str:
@@ -321,9 +417,13 @@ class SmtpInbound:
         hostname: str = "edigate",
         max_message_size: int = DEFAULT_MAX_MESSAGE,
         on_event: EventSink | None = None,
+        store_many: ManyHandler | None = None,
     ) -> None:
+        """``store_many`` stores a message's documents all at once (``store_many_handler``);
+        without it they go through ``handler`` one by one, and a failure half way leaves
+        the first ones stored."""
         self.events = Events(log, on_event)
-        self.mailbox = _Mailbox(handler, registry, addresses, self.events)
+        self.mailbox = _Mailbox(handler, registry, addresses, self.events, store_many)
         if not self.mailbox.addresses:
             raise ConfigError("[smtp] addresses: the SMTP server needs at least one of ours")
 

@@ -163,6 +163,67 @@ class Store:
         # A large file is streamed to the blob store and fsynced before the transaction, so
         # SQLite's write lock is not held for it; a small one is inserted with its row.
         staged = inline_blobs.stage(data, self.blobs)
+        with self.session() as session:
+            receipt = self._insert_received(
+                session,
+                staged,
+                channel=channel,
+                partner_id=partner_id,
+                filename=filename,
+                fmt=fmt,
+                doc_type=doc_type,
+                meta=meta,
+                correlation_id=correlation_id,
+                direction=direction,
+                status=status,
+                po_number=po_number,
+                invoice_number=invoice_number,
+                shipment_id=shipment_id,
+            )
+        self.wakeup.set()
+        return receipt
+
+    def receive_many(
+        self, documents: Sequence[tuple[bytes | BinaryIO, Mapping[str, Any]]]
+    ) -> list[Receipt]:
+        """:meth:`receive` for documents that arrived together, each given as its data and
+        :meth:`receive`'s keyword arguments: all are durable when this returns, or (it
+        raised) none is. Their receipts come back in their order.
+
+        Why: an email's attachments are one delivery. Stored one by one, a failure at the
+        second gets the whole message sent again, and the first would be stored twice.
+        The large blobs are fsynced together (``BlobStore.group``) before the one
+        transaction that inserts every row."""
+        with self.blobs.group():
+            staged = [inline_blobs.stage(data, self.blobs) for data, _ in documents]
+        with self.session() as session:
+            receipts = [
+                self._insert_received(session, one, **options)
+                for one, (_, options) in zip(staged, documents, strict=True)
+            ]
+        self.wakeup.set()
+        return receipts
+
+    def _insert_received(
+        self,
+        session: Session,
+        staged: inline_blobs.Staged,
+        *,
+        channel: str,
+        partner_id: str | None = None,
+        filename: str | None = None,
+        fmt: str | None = None,
+        doc_type: str | None = None,
+        meta: dict[str, Any] | None = None,
+        correlation_id: str | None = None,
+        direction: Direction = Direction.INBOUND,
+        status: Status = Status.RECEIVED,
+        po_number: str | None = None,
+        invoice_number: str | None = None,
+        shipment_id: str | None = None,
+    ) -> Receipt:
+        """The row, first audit event and (small) bytes of a received document, in
+        ``session``'s transaction; ``staged``'s file, if any, is durable already."""
         blob = staged.ref
         correlation = correlation_id or uuid.uuid4().hex
         fields = {
@@ -176,19 +237,17 @@ class Store:
             "invoice_number": invoice_number,
             "shipment_id": shipment_id,
         }
-        with self.session() as session:
-            inline_blobs.pend(session, staged)
-            # A plain INSERT ... RETURNING, as add_document: an ORM object and its flush
-            # were half of receive()'s CPU, which a channel spends on every file.
-            values = self._new_row(session, blob, direction, status, channel, None, fields)
-            doc_id = session.connection().execute(_INSERT_DOCUMENT, values).scalar_one()
-            # The partner the channel authenticated, if any: processing may later fill in
-            # partner_id from the file's first interchange, and a reprocess must not take
-            # that for the account the file came in on (see pipeline/operations.py).
-            detail = {"channel": channel, "partner": partner_id}
-            about = {"file": filename, "size": blob.size, "correlation": correlation}
-            self.audit(session, doc_id, "received", None, status, detail, about=about)
-        self.wakeup.set()
+        inline_blobs.pend(session, staged)
+        # A plain INSERT ... RETURNING, as add_document: an ORM object and its flush
+        # were half of receive()'s CPU, which a channel spends on every file.
+        values = self._new_row(session, blob, direction, status, channel, None, fields)
+        doc_id = session.connection().execute(_INSERT_DOCUMENT, values).scalar_one()
+        # The partner the channel authenticated, if any: processing may later fill in
+        # partner_id from the file's first interchange, and a reprocess must not take
+        # that for the account the file came in on (see pipeline/operations.py).
+        detail = {"channel": channel, "partner": partner_id}
+        about = {"file": filename, "size": blob.size, "correlation": correlation}
+        self.audit(session, doc_id, "received", None, status, detail, about=about)
         return Receipt(doc_id, blob.sha256, blob.size, correlation)
 
     def add_document(
