@@ -141,6 +141,9 @@ class As2Config(BaseModel):
     tls_certificate: Path | None = Field(None, description="HTTPS: certificate chain (PEM).")
     tls_private_key: Path | None = Field(None, description="HTTPS: its private key (PEM).")
     max_body_mb: float = Field(256.0, gt=0, description="Largest request accepted.")
+    max_connections: int = Field(
+        32, ge=1, description="Connections served at once; more are closed (senders retry)."
+    )
     duplicate_window_days: int = Field(90, ge=1, description="Message-IDs remembered this long.")
 
     @model_validator(mode="after")

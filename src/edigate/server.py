@@ -260,6 +260,7 @@ class GatewayServer:
                 pending_mdns=pending,
                 on_mdn=self._mdn_settled,
                 max_body=int(config.max_body_mb * 1024 * 1024),
+                max_connections=config.max_connections,
             )
         except OSError as exc:
             raise EdigateError(

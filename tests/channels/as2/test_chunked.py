@@ -16,6 +16,7 @@ from edigate.channels.as2 import As2Server, StaticPartners
 from edigate.channels.as2.mdn import parse_mdn
 from edigate.channels.base import Outbound
 
+from ...waiting import wait_until
 from .conftest import Loop, http_post, pair, response_entity
 
 ORDER = b"ISA*00*partial-order-" + b"REST-OF-THE-ORDER~" * 5
@@ -166,3 +167,35 @@ def test_a_signed_message_sent_chunked_arrives_whole(loop: Loop) -> None:
     status, _ = _raw(loop.bob_server, head + b"\r\n" + chunks + b"0\r\n\r\n")
     assert status == 200
     assert [i.data for i in loop.bob_recorder.stored] == [ORDER]
+
+
+def test_connections_beyond_the_limit_are_closed_and_the_slot_comes_back(loop: Loop) -> None:
+    """Each connection gets a thread that may hold a body of up to max_body: past the
+    limit a connection is closed at once (the sender retries), not given a thread."""
+    partners = StaticPartners([pair(loop.idents.bob, loop.idents.alice, require_signed=False)])
+    with As2Server(partners, loop.bob_recorder, max_connections=1, poll_interval=0.02) as server:
+        with socket.create_connection(server.address, timeout=10) as slow:
+            slow.sendall(_head("slow@alice"))  # holds the one slot, sending its body slowly
+            with socket.create_connection(server.address, timeout=10) as extra:
+                extra.sendall(b"GET /as2 HTTP/1.1\r\nHost: bob\r\n\r\n")
+                assert extra.recv(1024) == b""  # closed, unanswered
+            slow.sendall(b"6f\r\n" + ORDER + b"\r\n0\r\n\r\n")
+            slow.shutdown(socket.SHUT_WR)
+            answer = b""
+            while data := slow.recv(65536):
+                answer += data
+        assert answer.startswith(b"HTTP/1.") and b" 200 " in answer.split(b"\r\n")[0]
+        # The slot is given back just after the answer's connection is closed: soon.
+        assert wait_until(lambda: _answered(server, b"next@alice"), 5), "the slot never came back"
+    assert [i.data for i in loop.bob_recorder.inbound] == [ORDER, ORDER]
+
+
+def _answered(server: As2Server, message_id: bytes) -> bool:
+    """Whether a whole message on a new connection was answered 200 (not closed unread)."""
+    with socket.create_connection(server.address, timeout=10) as sock:
+        sock.sendall(_head(message_id.decode()) + b"6f\r\n" + ORDER + b"\r\n0\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+    return b" 200 " in answer.split(b"\r\n")[0]

@@ -29,6 +29,8 @@ from .transport import HttpAnswer
 log = logging.getLogger("edigate.channels.as2")
 
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
+#: Connections served at once (a thread each); more are closed for the sender to retry.
+DEFAULT_MAX_CONNECTIONS = 32
 _MAX_LINE = 1024  # a chunk size line (with extensions) or one trailer field
 _MAX_TRAILERS = 64 * 1024
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -168,8 +170,34 @@ def _chunk_size(line: bytes) -> int:
 
 
 class _HttpServer(ThreadingHTTPServer):
+    """One thread per connection, up to ``slots`` at once: each may hold a body of up to
+    max_body in memory, so connections beyond that are closed at once (a sender retries
+    later) instead of each getting a thread and its memory."""
+
     daemon_threads = True
     as2: As2Server
+    slots: threading.BoundedSemaphore
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            log.warning(
+                "AS2: %s connections at once already; closed one from %s",
+                self.as2.max_connections,
+                client_address[0],
+            )
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()  # no thread was started to release it
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that drops the connection or fails TLS is logged, not printed to stderr."""
@@ -204,10 +232,12 @@ class As2Server:
         async_mdn_ssl_context: ssl.SSLContext | None = None,
         on_mdn_delivery: MdnDeliveryCallback | None = None,
         poll_interval: float = 0.5,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self.poll_interval = poll_interval  # how soon close() is noticed
         self.path = "/" + path.strip("/")
         self.max_body = max_body
+        self.max_connections = max_connections
         poster = MdnPoster(
             attempts=async_mdn_attempts,
             backoff=async_mdn_backoff,
@@ -228,6 +258,7 @@ class As2Server:
         )
         self._httpd = _HttpServer((host, port), _Handler, bind_and_activate=True)
         self._httpd.as2 = self
+        self._httpd.slots = threading.BoundedSemaphore(max_connections)
         if ssl_context is not None:
             # The handshake happens in the request thread, so a slow client cannot stall accept.
             self._httpd.socket = ssl_context.wrap_socket(
