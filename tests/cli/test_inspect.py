@@ -36,7 +36,7 @@ def two_groups(tmp_path: Path) -> Path:
     segs = interchange(
         [
             group([purchase_order("0001"), purchase_order("0002", ["REF*DP*7"])], "11"),
-            group([purchase_order("0003")], "12", functional_id="IN"),
+            group([purchase_order("0003")], "12", functional_id="PO"),
         ],
         version="00501",
     )
@@ -71,7 +71,7 @@ def test_tree_shows_every_group_transaction_and_the_repetition_separator(two_gro
     out = result.output
     assert "repetition='^'" in out
     assert "group 11  PO  version 004010  SENDER -> RECEIVER  2 transaction(s)" in out
-    assert "group 12  IN  version 004010  SENDER -> RECEIVER  1 transaction(s)" in out
+    assert "group 12  PO  version 004010  SENDER -> RECEIVER  1 transaction(s)" in out
     assert "850 0002  6 segments  (segment 8)" in out
     assert "850 0003  5 segments  (segment 16)" in out
 
@@ -126,7 +126,7 @@ def test_json_shape(two_groups: Path) -> None:
     assert [
         (g["functional_id"], g["version"], g["control_number"], len(g["transactions"]))
         for g in ic["groups"]
-    ] == [("PO", "004010", "11", 2), ("IN", "004010", "12", 1)]
+    ] == [("PO", "004010", "11", 2), ("PO", "004010", "12", 1)]
     tx = ic["groups"][0]["transactions"][1]
     assert (tx["set_id"], tx["control_number"], tx["segment_count"]) == ("850", "0002", 6)
 

@@ -64,7 +64,7 @@ def test_a_one_gigabyte_line_is_skipped_with_a_finding_in_bounded_memory() -> No
     result = measure("line", ONE_GB)
     assert result["bytes"] > ONE_GB
     (tx,) = result["transactions"]
-    assert tx["findings"] == [ErrorCode.INVALID_INTERCHANGE_CONTENT.name]
+    assert tx["findings"] == [ErrorCode.SEGMENT_TOO_LONG.name]  # the transaction is rejected
     assert (
         "segment longer than 1048576 characters (the reader's limit per segment): skipped up "
         "to its terminator" in tx["messages"][0]
@@ -83,4 +83,4 @@ def test_generated_streams_are_real_x12() -> None:
     limits = ReaderLimits(max_segment_chars=4096)
     events = list(X12Reader(GeneratedStream(one_long_line(4096)), limits=limits).events())
     (tx,) = [e for e in events if isinstance(e, TransactionSet)]
-    assert [f.code for f in tx.findings] == [ErrorCode.INVALID_INTERCHANGE_CONTENT]
+    assert [f.code for f in tx.findings] == [ErrorCode.SEGMENT_TOO_LONG]

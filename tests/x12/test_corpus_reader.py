@@ -45,8 +45,9 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         "real: GE01=2 for 1 ST, IEA01=2 for 1 GS; IEA02 '3438' same number, other padding",
     ),
     "malformed/staedi__invalid997_min.edi": (
-        [("AK9-4", 7, 2, "e")],
-        "real: GE02 is not GS06 (GS04/GS05 dates and AK1 codes are issue 3's)",
+        [("AK4-8", 2, 4, "e"), ("AK4-9", 2, 5, "e"), ("AK9-4", 7, 2, "e")],
+        "real: GS04 BAD_DATE, GS05 295335 (hour 29); GE02 is not GS06 (AK1 codes are issue "
+        "3's)",
     ),
     "malformed/staedi__invalid999.edi": (
         [("AK5-4", 20, 1, "e")],
@@ -61,8 +62,9 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
     "malformed/vscode-edi__bad-header.edi": (
         [("TA1-022", 1, 6, "w"), ("TA1-022", 1, 8, "w"), ("TA1-022", 1, 13, "w"),
          ("TA1-014", 1, 9, "e"), ("TA1-018", 1, 13, "e"), ("AK9-6", 2, 6, "e"),
-         ("AK5-4", 117, 1, "e")],
-        "real: 14-char IDs, ISA09 000000, ISA13 11 digits, GS06 11 digits, SE01=0",
+         ("AK4-8", 2, 4, "e"), ("AK5-4", 117, 1, "e")],
+        "real: 14-char IDs, ISA09 000000, ISA13 11 digits, GS06 11 digits, GS04 000000, "
+        "SE01=0",
     ),
     "x12-810/edi.net__x12.810a.edi": (
         [("TA1-022", 1, 2, "w"), ("TA1-022", 1, 4, "w"), ("TA1-022", 1, 8, "w")],
@@ -73,8 +75,9 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         "real: unpadded ISA02/04/08",
     ),
     "x12-850/bots__850-004010-02.x12": (
-        [("AK5-23", 23, 2, "e"), ("AK5-23", 65, 2, "e")],
-        "real: three 850s in one group all with ST02 000000001",
+        [("AK5-23", 23, 2, "e"), ("AK9-19", 44, 6, "e"), ("AK5-23", 65, 2, "e")],
+        "real: three 850s in one group all with ST02 000000001; the second group reuses "
+        "GS06 5",
     ),
     "x12-850/bots__850-004010-05.x12": ([("TA1-016", 1, 11, "w")], "real: 'U' in 00403 ISA11"),
     "x12-850/bots__850-004010-07.x12": ([("TA1-016", 1, 11, "w")], "real: 'U' in 00403 ISA11"),

@@ -180,7 +180,7 @@ def test_several_groups_per_interchange_each_with_its_own_counts() -> None:
         interchange(
             [
                 group([purchase_order("0001"), purchase_order("0002")], "11"),
-                group([purchase_order("0001")], "12", functional_id="IN"),
+                group([purchase_order("0001")], "12", functional_id="RG"),  # GS01 not checked
             ]
         )
     )
@@ -188,7 +188,7 @@ def test_several_groups_per_interchange_each_with_its_own_counts() -> None:
     assert findings(events) == []
     headers = [e for e in events if isinstance(e, GroupHeader)]
     trailers = [e for e in events if isinstance(e, GroupTrailer)]
-    assert [(g.control_number, g.functional_id) for g in headers] == [("11", "PO"), ("12", "IN")]
+    assert [(g.control_number, g.functional_id) for g in headers] == [("11", "PO"), ("12", "RG")]
     assert [t.transaction_count for t in trailers] == [2, 1]
     assert [t.header for t in trailers] == headers
     txs = transactions(events)
@@ -487,7 +487,7 @@ def test_oversized_segment_becomes_a_finding_and_reading_continues() -> None:
     for chunk_size in (1, 7, 64, 1 << 20):
         events = read(data, limits=limits, chunk_size=chunk_size)
         assert events == expected
-    assert where(expected) == [(ErrorCode.INVALID_INTERCHANGE_CONTENT, 5, None)]
+    assert where(expected) == [(ErrorCode.SEGMENT_TOO_LONG, 5, None)]
     first, second = transactions(expected)
     assert first.segments[2] == [""] and first.segment_count == 6  # placeholder keeps positions
     assert second.findings == [] and second.segments[1][3] == "PO0002"
@@ -497,7 +497,7 @@ def test_oversized_garbage_without_any_terminator_ends_the_interchange() -> None
     data = render(interchange()[:4]) + b"X" * 50_000
     events = read(data, limits=ReaderLimits(max_segment_chars=1000), chunk_size=4096)
     codes = [code for code, _, _ in where(events)]
-    assert ErrorCode.INVALID_INTERCHANGE_CONTENT in codes
+    assert ErrorCode.SEGMENT_TOO_LONG in codes  # inside the transaction: it is rejected
     assert ErrorCode.PREMATURE_END_OF_FILE in codes
 
 

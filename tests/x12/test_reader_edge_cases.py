@@ -207,12 +207,13 @@ def test_whole_file_hard_wrapped_at_80_columns(chunk_size: int) -> None:
 def test_unusable_isa_is_reported_and_the_next_interchange_is_read() -> None:
     good = render(interchange(ORDERS, control="000000002"))
     events = read(b"ISA*00*too short~\n" + good)
-    assert kinds(events)[:2] == ["Finding", "Finding"]
-    assert {f.code for f in findings(events)} <= {
-        ErrorCode.INVALID_COMPONENT_SEPARATOR,
-        ErrorCode.INVALID_SEGMENT_TERMINATOR,
-        ErrorCode.INVALID_CONTROL_STRUCTURE,
-    }
+    assert kinds(events)[:2] == ["Finding", "InterchangeHeader"]
+    # Its count stops at the next ISA: no ISA16 or terminator taken from that one to blame.
+    (finding,) = findings(events)
+    assert finding.code is ErrorCode.INVALID_CONTROL_STRUCTURE
+    assert finding.message == (
+        "ISA is incomplete: found 1 of 16 elements separated by '*' before the next ISA"
+    )
     headers = [e for e in events if isinstance(e, InterchangeHeader)]
     assert [h.control_number for h in headers] == ["000000002"]
     assert len(transactions(events)) == 3
@@ -220,8 +221,8 @@ def test_unusable_isa_is_reported_and_the_next_interchange_is_read() -> None:
 
 def test_file_ending_inside_the_isa_is_one_finding() -> None:
     events = read(render(interchange(ORDERS))[:60])
-    assert where(events) == [(ErrorCode.INVALID_CONTROL_STRUCTURE, 1, None)]
-    assert "incomplete" in findings(events)[0].message
+    assert where(events) == [(ErrorCode.PREMATURE_END_OF_FILE, 1, None)]
+    assert findings(events)[0].message == "file ends inside the ISA: it has 7 of its 16 elements"
 
 
 # ---------------------------------------------------------------------- several interchanges

@@ -100,6 +100,11 @@ class ErrorCode(enum.Enum):
         "number of included transaction sets does not match actual count",
     )
     INVALID_GROUP_CONTROL_NUMBER = (Level.GROUP, "6", "group control number violates syntax")
+    DUPLICATE_GROUP_CONTROL_NUMBER = (
+        Level.GROUP,
+        "19",
+        "functional group control number not unique within interchange",
+    )
     # --- transaction level: AK502 / IK502 codes -------------------------------------------------
     TRANSACTION_NOT_SUPPORTED = (Level.TRANSACTION, "1", "transaction set not supported")
     TRANSACTION_TRAILER_MISSING = (Level.TRANSACTION, "2", "transaction set trailer missing")
@@ -144,6 +149,7 @@ class ErrorCode(enum.Enum):
     SEGMENT_NOT_IN_SET = (Level.SEGMENT, "6", "segment not in defined transaction set")
     SEGMENT_OUT_OF_SEQUENCE = (Level.SEGMENT, "7", "segment not in proper sequence")
     SEGMENT_HAS_ELEMENT_ERRORS = (Level.SEGMENT, "8", "segment has data element errors")
+    SEGMENT_TOO_LONG = (Level.SEGMENT, "8", "segment exceeds the configured size limit")
     # --- element level: AK403 / IK403 codes -----------------------------------------------------
     MANDATORY_ELEMENT_MISSING = (Level.ELEMENT, "1", "mandatory data element missing")
     CONDITIONAL_ELEMENT_MISSING = (Level.ELEMENT, "2", "conditional required data element missing")

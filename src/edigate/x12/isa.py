@@ -35,6 +35,15 @@ INTERCHANGE_ID_QUALIFIERS = frozenset(
     [f"{n:02d}" for n in (1, 2, 3, 4, *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"]
 )
 
+#: Offsets of the 16 element separators in an ISA of the fixed layout (106 characters).
+_FIXED_SEPARATORS = tuple(3 + sum(ISA_WIDTHS[:k]) + k for k in range(16))
+#: Separators counted before giving up on finding where an ISA with too many ends.
+_MAX_ISA_ELEMENTS = 24
+#: Segments that may follow an ISA: where one starts after ISA16 and a terminator, the ISA
+#: has ended, whatever its element count.
+_AFTER_ISA = ("GS", "TA1", "ISB", "ISE", "TA3", "IEA", "ST", "ISA")
+_BLANKS = " \t\r\n"
+
 #: Stands in for a missing ISA16: a control character no real data carries.
 NO_COMPONENT = "\x1f"
 
@@ -47,6 +56,9 @@ class IsaParse:
     separators: Separators | None
     end: int
     findings: list[Finding] = field(default_factory=list)
+    #: Whether ``elements`` are ISA01..ISA16 as the sender meant them, so a TA1 may name the
+    #: interchange (ISA13) and its parties; False when a miscounted ISA shifts them.
+    reliable: bool = True
 
 
 def looks_like_isa(text: str, start: int) -> bool:
@@ -70,30 +82,53 @@ def parse_isa(text: str, start: int, position: int, *, at_eof: bool) -> IsaParse
     current: list[str] = []
     i = start + 4
     n = len(text)
-    limit = min(n, start + MAX_ISA_CHARS)
+    limit = min(n, start + MAX_ISA_CHARS, _next_isa(text, start, es))
     seps_seen = 1
-    while i < limit and seps_seen < 16:
+    at_16: tuple[Segment, int] | None = None
+    while i < limit:
         c = text[i]
+        i += 1
         if c == es:
             elements.append("".join(current))
             current = []
             seps_seen += 1
+            if seps_seen == 16:
+                at_16 = (list(elements), i)
+                if not _holds_separator(text, i, es, skip_breaks):
+                    break  # the usual ISA: ISA16 and the terminator follow
+            elif seps_seen >= 12 and _ends_isa(text, i, es, skip_breaks, at_eof=at_eof):
+                # The ISA ends after other than 16 elements: counting on would read the
+                # next segment (or past a separator inside a field) as ISA16.
+                return _miscounted(text, start, elements, i, seps_seen, position, skip_breaks)
+            if seps_seen == _MAX_ISA_ELEMENTS:
+                break
         elif not (skip_breaks and c in LINE_BREAKS):
             current.append(c)
-        i += 1
+    if at_16 is not None:
+        elements, i = at_16
     # ISA16 and the terminator follow the 16th separator.
     while i < n and skip_breaks and text[i] in LINE_BREAKS:
         i += 1
     if seps_seen < 16 or i + 1 >= n:
-        if not at_eof and n < start + MAX_ISA_CHARS:
+        ran_out = i + 1 >= n if at_16 is not None else i >= n  # not a limit: the text
+        if ran_out and not at_eof:
             return None
         loc = Location(segment=position, tag="ISA")
-        msg = (
-            f"ISA is incomplete: found {seps_seen - 1} of 16 elements separated by {es!r}"
-            if seps_seen < 16
-            else "file ends inside the ISA: no component separator and segment terminator"
-        )
-        return IsaParse(elements, None, i, [Finding(ErrorCode.INVALID_CONTROL_STRUCTURE, loc, msg)])
+        if ran_out:
+            if at_16 is None:
+                missing = f"it has {len(elements) - 1} of its 16 elements"
+            elif i >= n:
+                missing = "ISA16 and the segment terminator are missing"
+            else:
+                missing = "no segment terminator after ISA16"
+            msg = f"file ends inside the ISA: {missing}"
+            finding = Finding(ErrorCode.PREMATURE_END_OF_FILE, loc, msg)
+            return IsaParse(elements, None, n, [finding], reliable=at_16 is not None)
+        msg = f"ISA is incomplete: found {seps_seen - 1} of 16 elements separated by {es!r}"
+        if i < n and text.startswith("ISA" + es, i):
+            msg += " before the next ISA"
+        finding = Finding(ErrorCode.INVALID_CONTROL_STRUCTURE, loc, msg)
+        return IsaParse(elements, None, i, [finding], reliable=False)
     component = text[i]
     end = i + 1
     # Padding between ISA16 and a line-break terminator ("*>  \r\n"): skip the spaces.
@@ -154,6 +189,95 @@ def parse_isa(text: str, start: int, position: int, *, at_eof: bool) -> IsaParse
     return IsaParse(elements, seps, end, findings)
 
 
+def _next_isa(text: str, start: int, es: str) -> int:
+    """Where the next ISA opens a segment (after a symbol other than ``es`` or a blank), or
+    ``len(text)``: an ISA cut short must not count the next one's elements as its own."""
+    stop = start + MAX_ISA_CHARS
+    k = text.find("ISA" + es, start + 4, stop)
+    while k >= 0:
+        before = text[k - 1]
+        if not (before.isalnum() or before in (es, " ")):
+            return k
+        k = text.find("ISA" + es, k + 4, stop)
+    return len(text)
+
+
+def _holds_separator(text: str, i: int, es: str, skip_breaks: bool) -> bool:
+    """True when the one character after the 16th separator is followed by another one:
+    then that was not ISA16 and the ISA has more than 16 elements."""
+    while skip_breaks and i < len(text) and text[i] in LINE_BREAKS:
+        i += 1
+    return text[i : i + 1] not in ("", es) and text[i + 1 : i + 2] == es
+
+
+def _ends_isa(text: str, i: int, es: str, skip_breaks: bool, *, at_eof: bool) -> bool:
+    """True when ``text[i:]`` reads as ISA16, a segment terminator, then the next segment.
+
+    Only the end of an ISA looks so: a symbol, another symbol, and a segment that may follow
+    an ISA (or the end of the file). ISA12..ISA15 (digits, one letter) never do.
+    """
+    n = len(text)
+    while skip_breaks and i < n and text[i] in LINE_BREAKS:
+        i += 1
+    if i + 1 >= n:
+        return False
+    component, terminator = text[i], text[i + 1]
+    if es in (component, terminator) or terminator.isalnum() or terminator == " ":
+        return False
+    j = i + 2
+    while j < n and text[j] in _BLANKS:
+        j += 1
+    if j >= n:
+        return at_eof
+    return any(text.startswith(tag + es, j) for tag in _AFTER_ISA)
+
+
+def _miscounted(
+    text: str,
+    start: int,
+    elements: Segment,
+    i: int,
+    count: int,
+    position: int,
+    skip_breaks: bool,
+) -> IsaParse:
+    """An ISA of ``count`` elements (not 16): unusable, and its fields are known only where
+    the fixed layout holds (a separator inside a field, its width kept)."""
+    while skip_breaks and text[i] in LINE_BREAKS:
+        i += 1
+    es = text[start + 3]
+    elements = [*elements, text[i]]
+    fixed = _fixed_elements(text, start, i + 1, skip_breaks)
+    if fixed is not None:
+        how = "its fields are read at the fixed positions of the 106-character layout"
+    else:
+        how = "its fields cannot be located, so no TA1 can answer this interchange"
+    finding = Finding(
+        ErrorCode.INVALID_CONTROL_STRUCTURE,
+        Location(segment=position, tag="ISA"),
+        f"ISA has {count} elements separated by {es!r}, expected 16 (a field is missing or "
+        f"holds the separator): {how}",
+        value=str(count),
+    )
+    return IsaParse(fixed or elements, None, i + 2, [finding], reliable=fixed is not None)
+
+
+def _fixed_elements(text: str, start: int, stop: int, skip_breaks: bool) -> Segment | None:
+    """ISA01..ISA16 cut at their fixed offsets, when ``text[start:stop]`` (up to ISA16) has
+    the element separator at every one of them; else None."""
+    isa = text[start:stop]
+    if skip_breaks:
+        for brk in LINE_BREAKS:
+            isa = isa.replace(brk, "")
+    if len(isa) != _FIXED_SEPARATORS[-1] + 2:
+        return None
+    es = isa[3]
+    if any(isa[k] != es for k in _FIXED_SEPARATORS):
+        return None
+    bounds = zip(_FIXED_SEPARATORS, (*_FIXED_SEPARATORS[1:], len(isa)), strict=True)
+    return ["ISA", *(isa[a + 1 : b] for a, b in bounds)]
+
+
 def _component_is_terminator(text: str, end: int, candidate: str) -> bool:
     """True when the lines after the ISA all end with ``candidate``: then it ends segments.
 
@@ -178,9 +302,25 @@ def _repetition_separator(
     position: int,
     findings: list[Finding],
 ) -> str | None:
-    """ISA11 is the repetition separator from 00402 on, when it is not alphanumeric."""
+    """ISA11 is the repetition separator from 00402 on, when it is not alphanumeric.
+
+    Before 00402 it is the interchange control standards identifier, which must be ``U``: a
+    symbol there is never a separator (a ``^`` in a 00401 street address is data).
+    """
     isa11 = elements[11]
     version = elements[12].strip(_PAD)
+    if len(version) == 5 and version.isdigit() and version < "00402":
+        if isa11.strip(_PAD) != "U":
+            findings.append(
+                Finding(
+                    ErrorCode.INVALID_STANDARDS_ID,
+                    Location(segment=position, tag="ISA", element=11),
+                    f"ISA11 is {isa11!r} in a {version} interchange, where it is the standards "
+                    "identifier and must be U (a repetition separator only from 00402 on)",
+                    value=isa11,
+                )
+            )
+        return None
     if len(isa11) == 1 and not isa11.isalnum() and isa11 not in (es, component, terminator, " "):
         return isa11
     if version >= "00402" and version.isdigit():

@@ -43,6 +43,7 @@ from .events import (
 from .findings import ErrorCode, Finding, Level, Location, Severity
 from .isa import ISA_LOOKAHEAD, IsaParse, build_header, looks_like_isa, parse_isa
 from .separators import LINE_BREAKS, Separators
+from .spec import valid_date, valid_time
 
 Source = bytes | bytearray | memoryview | BinaryIO | str | os.PathLike[str]
 
@@ -50,9 +51,33 @@ _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 #: Interchange-level service segments of X12.5 (grade of service, deferred delivery,
 #: delivery notice) that may stand between the ISA and the first GS.
 _INTERCHANGE_SERVICES = frozenset({"ISB", "ISE", "TA3"})
+#: GS01 (functional identifier code, X12 479) of each transaction set the specs know. An
+#: ST01 or GS01 not listed here is not checked against the other.
+FUNCTIONAL_GROUP_OF_SET = {
+    "850": "PO",
+    "855": "PR",
+    "856": "SH",
+    "810": "IN",
+    "997": "FA",
+    "999": "FA",
+}
+_KNOWN_GROUPS = frozenset(FUNCTIONAL_GROUP_OF_SET.values())
+#: GS01..GS08, as the findings name them.
+_GS_NAMES = (
+    "Functional Identifier Code",
+    "Application Sender's Code",
+    "Application Receiver's Code",
+    "Date",
+    "Time",
+    "Group Control Number",
+    "Responsible Agency Code",
+    "Version / Release / Industry Identifier Code",
+)
 _BLANK = " \t\r\n\x0b\x0c"
 _LEADING_JUNK = " \t\r\n\x0b\x0c\ufeff\x00\x1a"
 _EBCDIC_ISA = b"\xc9\xe2\xc1"
+#: Characters of junk quoted in its finding.
+_JUNK_SAMPLE = 40
 #: Bytes read before guessing the encoding, so tiny chunk sizes sniff the same way.
 _SNIFF_BYTES = 1024
 
@@ -119,7 +144,7 @@ class X12Reader:
             elif kind == "isa":
                 yield from structure.start_interchange(region[1])
             elif kind == "oversized":
-                structure.oversized_segment(region[1])
+                structure.oversized_segment(region[1], region[2])
             else:  # "finding"
                 finding: Finding = region[1]
                 if finding.code.level is Level.FILE or not structure.in_interchange:
@@ -186,7 +211,7 @@ class X12Reader:
         """Cut the text into ISAs and runs of whole segments under one set of separators.
 
         Yields ``("isa", header)``, ``("parts", [segment texts], position_before, separators)``,
-        ``("finding", Finding)`` and ``("oversized", position)``.
+        ``("finding", Finding)`` and ``("oversized", position, tag)``.
         """
         texts = self._texts()
         buf = ""
@@ -212,8 +237,9 @@ class X12Reader:
             if not buf and not more():
                 break
             if seps is None:
-                # Between interchanges: whitespace, an ISA, or junk.
-                start = _skip(buf, 0, _LEADING_JUNK)
+                # Between interchanges: whitespace, an ISA, or junk. A BOM, NULs or Ctrl-Z are
+                # tolerated before the first ISA only: after an IEA they are reported as junk.
+                start = _skip(buf, 0, _BLANK if seen_interchange else _LEADING_JUNK)
                 if start == len(buf):
                     buf = ""
                     if not more():
@@ -224,6 +250,10 @@ class X12Reader:
                     continue
                 if not looks_like_isa(buf, start):
                     nxt = _find_isa(buf, start + 1)
+                    # The sample in the finding must not depend on where a chunk ended.
+                    if not eof and len(buf) < (nxt if nxt >= 0 else start + _JUNK_SAMPLE) + 4:
+                        more()
+                        continue
                     yield (
                         "finding",
                         _junk_finding(buf, start, nxt, position, seen_interchange),
@@ -268,25 +298,35 @@ class X12Reader:
             term = seps.segment
             boundary = _find_isa_boundary(buf, term)
             if boundary >= 0:
-                region, buf = buf[:boundary], buf[boundary:]
+                end = boundary
                 next_seps: Separators | None = None
             else:
                 cut = buf.rfind(term)
                 if cut < 0:
                     if eof:
-                        region, buf = buf, ""
+                        end = len(buf)
                     else:
                         if len(buf) > max_seg and _segment_chars(buf, seps) > max_seg:
                             if not skipping_oversized:
                                 position += 1
-                                yield ("oversized", position)
+                                yield ("oversized", position, _tag_of(buf, seps))
                                 skipping_oversized = True
                             buf = ""
                         more()
                         continue
                 else:
-                    region, buf = buf[: cut + 1], buf[cut + 1 :]
+                    end = cut + 1
                 next_seps = seps
+            # The IEA ends the interchange: what follows it is read as at the start of a file,
+            # so junk before the next ISA (a BOM, Ctrl-Z, a line of text) cannot hide it.
+            first = 0
+            if skipping_oversized:  # not inside the rest of the oversized segment
+                first = buf.find(term, 0, end) + 1
+                first = first if first > 0 else end
+            iea_end = _find_iea_end(buf, first, end, seps)
+            if iea_end >= 0:
+                end, next_seps = iea_end, None
+            region, buf = buf[:end], buf[end:]
             if skipping_oversized:
                 # Drop the rest of the oversized segment, up to its terminator.
                 end = region.find(term)
@@ -347,6 +387,9 @@ class _Structure:
         self.isa_findings: list[Finding] = []
         self.gs: GroupHeader | None = None
         self.group_findings: list[Finding] = []
+        #: ST01s that do not belong in the open group (by its GS01), and the GS06s seen.
+        self.foreign_sets: frozenset[str] = frozenset()
+        self.group_controls: set[str] = set()
         self.group_count = 0
         self.ta1_count = 0
         self.tx: TransactionSet | None = None
@@ -411,6 +454,7 @@ class _Structure:
         self.isa = header
         self.isa_findings = []
         self.group_count = 0
+        self.group_controls = set()
         self.ta1_count = 0
         self.orphan_run = False
         self.seps = header.separators
@@ -456,6 +500,7 @@ class _Structure:
             and set_id.isalnum()
             and 4 <= len(control) <= 9
             and self.gs is not None
+            and set_id not in self.foreign_sets
             and self.tx_controls.add(control)
         ):
             return
@@ -494,6 +539,8 @@ class _Structure:
                     value=control,
                 )
             )
+        if self.gs is not None and set_id in self.foreign_sets:
+            tx.findings.append(self._foreign_set(self.gs, set_id, _with(loc, element=1)))
         if self.gs is None:
             tx.findings.append(
                 Finding(
@@ -655,12 +702,39 @@ class _Structure:
                     value=gs.control_number,
                 )
             )
+        elif gs.control_number in self.group_controls:
+            gs.findings.append(
+                Finding(
+                    ErrorCode.DUPLICATE_GROUP_CONTROL_NUMBER,
+                    _with(loc, element=6),
+                    f"GS06 {gs.control_number} is used twice in this interchange",
+                    value=gs.control_number,
+                )
+            )
+        self.group_controls.add(gs.control_number)
+        gs.findings.extend(_group_element_findings(values, len(els), loc, isa.version))
+        self.foreign_sets = _foreign_sets(gs.functional_id)
         self.gs = gs
         self.group_findings = []
         self.group_count += 1
         self.tx_count = 0
         self.tx_controls = _ControlNumbers()
         self.out.append(gs)
+
+    @staticmethod
+    def _foreign_set(gs: GroupHeader, set_id: str, loc: Location) -> Finding:
+        """ST01 names a set of another functional group than GS01 says (X12.6: a group holds
+        sets of one functional identifier): that set is rejected as AK502 6, the code for an
+        invalid transaction set identifier."""
+        expected = FUNCTIONAL_GROUP_OF_SET[set_id]
+        return Finding(
+            ErrorCode.INVALID_TRANSACTION_ID,
+            loc,
+            f"ST01 {set_id} does not belong in a GS01 {gs.functional_id!r} group "
+            f"(GS at segment {gs.position}): transaction set {set_id} is sent in a GS01 "
+            f"{expected!r} group",
+            value=set_id,
+        )
 
     def close_group(self, els: Segment, pos: int) -> None:
         gs = self.gs
@@ -794,6 +868,7 @@ class _Structure:
             self.isa = header
             self.isa_findings = []
             self.group_count = 0
+            self.group_controls = set()
             self.out.append(header)
             return
         finding = Finding(
@@ -863,17 +938,29 @@ class _Structure:
             self.orphan([""], pos)
         # Blank lines between interchanges are formatting, not segments.
 
-    def oversized_segment(self, pos: int) -> None:
-        finding = Finding(
-            ErrorCode.INVALID_INTERCHANGE_CONTENT,
-            Location(segment=pos),
+    def oversized_segment(self, pos: int, tag: str) -> None:
+        """A segment over the size limit was skipped: a transaction missing one is rejected."""
+        message = (
             f"segment longer than {self.limits.max_segment_chars} characters (the reader's "
-            "limit per segment): skipped up to its terminator",
+            "limit per segment): skipped up to its terminator"
         )
-        if self.tx is not None and self.tx_segments is not None:
-            self.tx_segments.append([""])
-            self.tx.findings.append(finding)
-        elif self.isa is not None:
+        tx, segs = self.tx, self.tx_segments
+        if tx is not None and segs is not None:
+            segs.append([""])  # a placeholder keeps the positions of the segments after it
+            location = Location(
+                segment=pos,
+                tag=tag or None,
+                segment_in_transaction=len(segs) + self.tx_dropped,
+                interchange_control=tx.interchange.control_number,
+                group_control=tx.group.control_number if tx.group else None,
+                transaction_control=tx.control_number,
+            )
+            tx.findings.append(Finding(ErrorCode.SEGMENT_TOO_LONG, location, message, value=tag))
+            return
+        finding = Finding(
+            ErrorCode.INVALID_INTERCHANGE_CONTENT, Location(segment=pos, tag=tag or None), message
+        )
+        if self.isa is not None:
             self.isa_findings.append(finding)
         else:
             self.out.append(finding)
@@ -944,6 +1031,95 @@ def _find_isa_boundary(text: str, terminator: str) -> int:
     return -1
 
 
+def _foreign_sets(functional_id: str) -> frozenset[str]:
+    """The known ST01s that do not belong in a group with this GS01 (none for unknown)."""
+    if functional_id not in _KNOWN_GROUPS:
+        return frozenset()
+    return frozenset(s for s, g in FUNCTIONAL_GROUP_OF_SET.items() if g != functional_id)
+
+
+def _group_element_findings(
+    values: list[str], count: int, loc: Location, isa_version: str
+) -> list[Finding]:
+    """GS01..GS08 present but empty, and GS04, GS05 and GS07 that are not what X12 allows.
+
+    Elements missing from the end are reported once, by the element count; GS06 has its own
+    AK905 code. These reject the group (at element level: AK9 R without an AK905 code).
+    """
+    out: list[Finding] = []
+    for index in range(1, min(count, 9)):
+        if index != 6 and not values[index]:
+            out.append(
+                Finding(
+                    ErrorCode.MANDATORY_ELEMENT_MISSING,
+                    _with(loc, element=index),
+                    f"GS{index:02d} ({_GS_NAMES[index - 1]}) is empty: it is mandatory",
+                )
+            )
+    date, time, agency = values[4], values[5], values[7]
+    if date and not valid_date(date, _gs_date_lengths(values[8], isa_version)):
+        out.append(
+            Finding(
+                ErrorCode.INVALID_DATE,
+                _with(loc, element=4),
+                f"GS04 (Date) {date!r} is not a valid date (CCYYMMDD)",
+                value=date,
+            )
+        )
+    if time and not valid_time(time):
+        out.append(
+            Finding(
+                ErrorCode.INVALID_TIME,
+                _with(loc, element=5),
+                f"GS05 (Time) {time!r} is not a valid time (HHMM[SS[dd]])",
+                value=time,
+            )
+        )
+    if agency and agency not in ("X", "T"):
+        out.append(
+            Finding(
+                ErrorCode.INVALID_CODE_VALUE,
+                _with(loc, element=7),
+                f"GS07 (Responsible Agency Code) {agency!r} is not a valid code (X, T)",
+                value=agency,
+            )
+        )
+    return out
+
+
+def _gs_date_lengths(version: str, isa_version: str) -> frozenset[int]:
+    """GS04 is CCYYMMDD from 004010 on; before it groups were dated YYMMDD, which a sender
+    on an older interchange version (ISA12 below 00401) may still write."""
+    digits = version[:6]
+    old_group = len(digits) == 6 and digits.isdigit() and digits < "004000"
+    old_isa = len(isa_version) == 5 and isa_version.isdigit() and isa_version < "00401"
+    return frozenset({6, 8}) if old_group or old_isa else frozenset({8})
+
+
+def _find_iea_end(text: str, start: int, limit: int, seps: Separators) -> int:
+    """Index just past the terminator of the first IEA segment in ``text[start:limit]``, or -1.
+
+    One ``str.find`` per run of segments (not per segment) keeps the hot path as it is.
+    """
+    term = seps.segment
+    i = text.find("IEA", start, limit)
+    while i >= 0:
+        j = i - 1
+        while j >= start and text[j] in _BLANK and text[j] != term:
+            j -= 1
+        if (j < start or text[j] == term) and text[i + 3 : i + 4] == seps.element:
+            stop = text.find(term, i + 4, limit)
+            return stop + 1 if stop >= 0 else -1
+        i = text.find("IEA", i + 1, limit)
+    return -1
+
+
+def _tag_of(text: str, seps: Separators) -> str:
+    """The segment ID a segment's text opens with (for messages), or ``""``."""
+    tag = text[:64].lstrip(_blank_chars(seps)).split(seps.element, 1)[0][:4]
+    return tag if 2 <= len(tag) <= 3 and tag.isalnum() else ""
+
+
 def _split(region: str, seps: Separators) -> list[str]:
     """Split a run of whole segments; drop non-delimiter line breaks and a blank tail."""
     delims = seps.delimiters()
@@ -972,18 +1148,19 @@ def _cut_oversized(
         if len(part) > max_seg:
             if index > start:
                 yield ("parts", parts[start:index], position + start, seps)
-            yield ("oversized", position + index + 1)
+            yield ("oversized", position + index + 1, _tag_of(part, seps))
             start = index + 1
     if start < len(parts):
         yield ("parts", parts[start:], position + start, seps)
 
 
 def _junk_finding(text: str, start: int, nxt: int, position: int, seen: bool) -> Finding:
-    sample = text[start : start + 40] if nxt < 0 else text[start : min(nxt, start + 40)]
+    stop = start + _JUNK_SAMPLE
+    sample = text[start:stop] if nxt < 0 else text[start : min(nxt, stop)]
     if seen:
         return Finding(
             ErrorCode.JUNK_AFTER_INTERCHANGE,
-            Location(segment=position + 1),
+            Location(segment=position + 1, tag=_segment_id(sample)),
             f"unexpected data after the interchange ending at segment {position}: {sample!r}",
             value=sample,
         )
@@ -993,6 +1170,16 @@ def _junk_finding(text: str, start: int, nxt: int, position: int, seen: bool) ->
         f"expected an ISA interchange header, found {sample!r}",
         value=sample,
     )
+
+
+def _segment_id(text: str) -> str | None:
+    """The segment ID junk opens with when it looks like a stray segment (``GS*...``)."""
+    n = 0
+    while n < len(text) and n < 4 and text[n].isascii() and text[n].isalnum():
+        n += 1
+    if 2 <= n <= 3 and text[0].isupper() and n < len(text) and not text[n].isspace():
+        return text[:n]
+    return None
 
 
 def _with(loc: Location, **changes: int | str | None) -> Location:

@@ -2,9 +2,10 @@
 
 An ISA whose delimiters are broken cannot be read, so the reader skips to the next ISA and
 reports it as findings only. To still answer it with a TA1 R, the ISA is split here by the
-character after ``ISA`` (best effort: it needs a readable ISA13); nothing inside it can be
-acknowledged. Every other broken envelope (IEA missing, control numbers or group count not
-matching) gives a TA1 R *and* the 997/999 for every group that could be read.
+character after ``ISA``, only when its fields can be located (16 of them, or the fixed
+layout) and give an ISA13; nothing inside it can be acknowledged. Every other broken
+envelope (IEA missing, control numbers or group count not matching) gives a TA1 R *and* the
+997/999 for every group that could be read.
 
 Usage::
 
@@ -101,7 +102,12 @@ def acknowledge(
 
 
 def salvage_isas(data: bytes) -> list[list[str]]:
-    """The elements of every ISA in ``data`` whose delimiters make it unusable, in order."""
+    """The elements of every ISA in ``data`` whose delimiters make it unusable, in order.
+
+    An ISA whose fields cannot be located (one element too few or too many, not in the fixed
+    layout) gives ``[]``: a TA1 built from shifted fields would name the wrong interchange
+    and go to the wrong party.
+    """
     text = data.decode("utf-8", "surrogateescape")
     out: list[list[str]] = []
     start = text.find("ISA")
@@ -109,7 +115,7 @@ def salvage_isas(data: bytes) -> list[list[str]]:
         if looks_like_isa(text, start) and _opens_segment(text, start):
             parse = parse_isa(text, start, 0, at_eof=True)
             if parse is not None and parse.separators is None:
-                out.append(parse.elements)
+                out.append(parse.elements if parse.reliable else [])
         start = text.find("ISA", start + 3)
     return out
 

@@ -26,6 +26,10 @@ MAX_CODES = 5
 #: AK403 codes 12 (too many repetitions) and 13 (too many components) are new in 5010; a
 #: 004010 997 reports both as 3 (too many data elements), the nearest code it has.
 ELEMENT_CODES_997 = {"12": "3", "13": "3"}
+#: AK905 19 (group control number not unique within the interchange) is new in 5010; in a
+#: 004010 997, 19 means "S1E security end segment missing", so the nearest 004010 code,
+#: 6 (group control number violates syntax), stands in.
+GROUP_CODES_4010 = {"19": "6"}
 
 _TRANSACTION_LEVELS = (Level.TRANSACTION, Level.SEGMENT, Level.ELEMENT)
 

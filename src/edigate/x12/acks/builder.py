@@ -40,7 +40,7 @@ from ..findings import ErrorCode, Finding, Level, Location
 from ..isa import INTERCHANGE_ID_QUALIFIERS, NO_COMPONENT, valid_hhmm, valid_yymmdd
 from ..separators import LINE_BREAKS, Separators
 from ..writer import GroupEnvelope, InterchangeEnvelope, X12Writer
-from .assess import assess_transaction, dedupe
+from .assess import GROUP_CODES_4010, assess_transaction, dedupe
 from .model import (
     AckKind,
     ControlNumbers,
@@ -297,6 +297,8 @@ class AckBuilder:
         else:
             status = "A"
         codes = dedupe(f.code.x12 for f in sorted(own, key=lambda f: not f.is_error))
+        if self.kind == "997" and self.group_version[:6] < "005010":
+            codes = dedupe(GROUP_CODES_4010.get(code, code) for code in codes)
         declared = received
         if trailer.segment is not None and len(trailer.segment) > 1:
             ge01 = trailer.segment[1].strip()
@@ -408,11 +410,14 @@ class AckBuilder:
         """A TA1 for an ISA the reader could not use (its delimiters are broken).
 
         ``elements`` is the ISA split by its element separator, tag first. Returns None when
-        they do not even give an ISA13 to refer to. Nothing inside such an interchange can be
-        read, so no 997/999 comes with it.
+        they do not even give an ISA13 to refer to, or hold more than ISA16 (then every field
+        may be shifted: the TA1 would name another interchange, to the wrong party). Nothing
+        inside such an interchange can be read, so no 997/999 comes with it.
         """
         values = [v.strip(" \u00a0") for v in elements] + [""] * (17 - len(elements))
-        if values[0] != "ISA" or not (values[13].isdigit() and len(values[13]) <= 9):
+        if len(elements) > 17 or values[0] != "ISA":
+            return None
+        if not (values[13].isdigit() and len(values[13]) <= 9):
             return None
         header = InterchangeHeader(
             segment=list(elements),
