@@ -348,3 +348,33 @@ def test_forged_async_mdn_is_refused(loop: Loop) -> None:
     assert status == 403 and b"signature" in answer
     assert loop.alice_outcomes.items == []
     assert loop.alice_pending.outcome(message_id) is None
+
+
+def test_a_message_that_fails_its_checks_gets_no_async_mdn_posted(loop: Loop) -> None:
+    """Anyone who knows a partner's AS2 ids can send a message that fails its checks: the
+    URL it names must not make us POST to an address of its choosing. Its negative MDN is
+    the HTTP answer instead; a message that passes gets its async MDN as asked."""
+    flaky = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    flaky.posts = []  # type: ignore[attr-defined]
+    flaky.failures = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=flaky.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{flaky.server_address[1]}/mdn"
+        unsigned = loop.alice_channel(mdn_mode="async", async_mdn_url=url, sign=False)
+        message = unsigned.build(Outbound(1, "bob", "po.edi", PAYLOAD))
+        status, headers, body = http_post(loop.bob_server.url, message.headers, message.body)
+        assert status == 200
+        mdn = parse_mdn(response_entity(headers, body), [loop.idents.bob.cert])
+        assert mdn.disposition is not None and "insufficient-message-security" in mdn.disposition
+        assert loop.bob_server.receiver.mdn_poster.wait(10)
+        assert flaky.posts == []  # type: ignore[attr-defined]
+        assert loop.bob_recorder.failed[0].meta["disposition"] == "insufficient-message-security"
+
+        signed = loop.alice_channel(mdn_mode="async", async_mdn_url=url)
+        assert signed.send(Outbound(2, "bob", "po2.edi", PAYLOAD)).meta["mdn"] == "pending"
+        assert loop.bob_server.receiver.mdn_poster.wait(10)
+        assert len(flaky.posts) == 1  # type: ignore[attr-defined]
+    finally:
+        flaky.shutdown()
+        flaky.server_close()

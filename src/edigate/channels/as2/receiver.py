@@ -306,7 +306,7 @@ class As2Receiver:
             text=text,
             reporting_ua=self.reporting_ua,
         )
-        return self._answer(partner, request, message_id, report)
+        return self._answer(partner, request, message_id, report, trusted=True)
 
     def _failed(
         self,
@@ -333,7 +333,7 @@ class As2Receiver:
             reason=error.reason,
             reporting_ua=self.reporting_ua,
         )
-        return self._answer(partner, request, message_id, report)
+        return self._answer(partner, request, message_id, report, trusted=False)
 
     def _unavailable(self, message_id: str, exc: Exception) -> HttpAnswer:
         log.error("AS2 message <%s> could not be stored: %s", message_id, exc)
@@ -342,14 +342,32 @@ class As2Receiver:
         return answer
 
     def _answer(
-        self, partner: As2Partner, request: MdnRequest, message_id: str, report: MimeEntity
+        self,
+        partner: As2Partner,
+        request: MdnRequest,
+        message_id: str,
+        report: MimeEntity,
+        *,
+        trusted: bool,
     ) -> HttpAnswer:
+        """The MDN asked for: posted to the async URL the message names only when the
+        message passed the partner's checks (``trusted``: its signature verified where the
+        profile requires one). A message that failed them may come from anyone who knows
+        the partner's AS2 ids, and its URL could make us POST to any address: its negative
+        MDN is the HTTP answer, as it is for a mailto: URL."""
         if not request.wanted:
             return HttpAnswer.text(200, f"AS2 message <{message_id}> received\n")
         mdn_id = new_message_id(partner.our_as2_id)
         headers, body = build_mdn(report, partner, request, message_id=mdn_id)
         url = request.async_url
-        if url and not url.lower().startswith("mailto:"):
+        if url and not trusted:
+            log.warning(
+                "AS2 message <%s> failed the partner's checks: its MDN is the HTTP answer, "
+                "not posted to %r",
+                message_id,
+                url,
+            )
+        elif url and not url.lower().startswith("mailto:"):
             try:
                 check_url(url)
             except TransportError:
