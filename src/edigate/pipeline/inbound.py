@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -78,6 +79,8 @@ from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
 ERP_CHANNEL = "erp"
+log = logging.getLogger("edigate.inbound")
+
 PROCESSED = (Status.TRANSLATED.value, Status.DELIVERED.value, Status.SPLIT.value)
 #: Transactions per committed piece of a file (and per multi-document commit).
 CHUNK_TRANSACTIONS = 500
@@ -297,6 +300,9 @@ class InboundProcessor:
                 failed[received.id] = exc
         if ready:
             failed.update(_failures(self._commit_pieces(ready, worker)))
+        for doc_id in [i for i, exc in failed.items() if isinstance(exc, _Replan)]:
+            log.info("document %s is planned again: %s", doc_id, failed.pop(doc_id))
+            self.store.release(doc_id, worker)
         return failed
 
     def _load(self, doc_ids: list[int]) -> list[Received]:
@@ -707,21 +713,33 @@ class InboundProcessor:
             return self._same_content(doc, partner, earlier=earlier)
         with self.store.reading() as session:  # one short transaction for both questions
             runs = family_of(session, doc.id, doc.reprocess_of_id)
-            same_isa = session.scalars(
-                select(Document.parent_id)
-                .where(
-                    Document.partner_id == partner.id,
-                    Document.direction == Direction.INBOUND.value,
-                    Document.interchange_control == header.control_number,
-                    Document.parent_id.not_in(runs),
-                    Document.status.in_(PROCESSED),
-                    Document.created_at >= since,
-                )
-                .limit(1)
-            ).first()
+            same_isa = _same_interchange(session, partner.id, header.control_number, runs, since)
             if same_isa is not None:
                 return same_isa
             return self._same_content(doc, partner, session, runs=runs)
+
+    def _still_new(self, session: Session, doc: Document, plan: FilePlan) -> None:
+        """Planning looked for duplicates outside this transaction: another worker may
+        have committed the same interchange (two copies of one file, claimed at once) since.
+        Asked again here, after taking turns on the keys on PostgreSQL (the other commit
+        holds them until it ends; SQLite's write lock already orders commits). Raises
+        :class:`_Replan` when one was: planned again, the file is found a duplicate."""
+        opening = [
+            (ic.partner, ic.header.control_number)
+            for ic in plan.interchanges
+            if ic.partner is not None and ic.duplicate_of is None and ic.opening
+        ]
+        if not opening:
+            return
+        take_turns_in_order(session, ((p.id, "interchange", isa13) for p, isa13 in opening))
+        runs = family_of(session, doc.id, doc.reprocess_of_id)
+        for partner, isa13 in opening:
+            window = dt.timedelta(days=partner.profile.ack.duplicate_window_days)
+            found = _same_interchange(session, partner.id, isa13, runs, self.clock() - window)
+            if found is not None:
+                raise _Replan(
+                    f"interchange {isa13} of {partner.id} was committed by document {found}"
+                )
 
     def _same_content(
         self,
@@ -767,6 +785,7 @@ class InboundProcessor:
             doc.duplicate_of_id = plan.duplicate_of
             store.transition(session, doc, Status.DUPLICATE, "duplicate", errors=plan.errors)
             return
+        self._still_new(session, doc, plan)
         progress = Progress.of(doc.id, doc.meta)
         # Errors of earlier pieces are on the document already; the file's own findings
         # (outside any interchange) come first, with the last piece.
@@ -1057,8 +1076,33 @@ def _aware(value: Any) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _same_interchange(
+    session: Session, partner_id: str, isa13: str, runs: frozenset[int], since: dt.datetime
+) -> int | None:
+    """The file that processed this partner's interchange ``isa13`` since ``since`` (a
+    file of ``runs``, the one asking and its attempts, aside)."""
+    found: int | None = session.scalars(
+        select(Document.parent_id)
+        .where(
+            Document.partner_id == partner_id,
+            Document.direction == Direction.INBOUND.value,
+            Document.interchange_control == isa13,
+            Document.parent_id.not_in(runs),
+            Document.status.in_(PROCESSED),
+            Document.created_at >= since,
+        )
+        .limit(1)
+    ).first()
+    return found
+
+
 class _Deferred(Exception):
     """A document of a batch repeats the content or an interchange of an earlier one."""
+
+
+class _Replan(Exception):
+    """Committing found what planning could not see yet: another worker committed the
+    same interchange meanwhile. The document is released, to be planned again."""
 
 
 def _remember(seen: dict[tuple[str, ...], int], key: tuple[str, ...], doc_id: int) -> None:

@@ -1,0 +1,67 @@
+"""Two copies of one interchange, claimed by two workers at once, planned before either
+commits: the duplicate check at planning cannot see the other, so the commit asks again
+(after taking turns on the interchange on PostgreSQL). One copy reaches the ERP; the other
+is planned again and found a duplicate."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from edigate.app import Gateway
+from edigate.pipeline import inbound
+from edigate.store import PENDING_INBOUND, Direction, Document
+
+RETAILER = Path(__file__).resolve().parents[2] / "samples/x12/850-004010-retailer.edi"
+
+
+def test_two_copies_planned_at_once_reach_the_erp_once(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = RETAILER.read_bytes()
+    copies = [  # an AS2 retry, an SFTP re-upload: the same interchange twice
+        gateway.store.receive(data, channel="sftp", partner_id="acme-retail").document_id
+        for _ in range(2)
+    ]
+    claims = {
+        name: gateway.store.claim(name, PENDING_INBOUND, direction=Direction.INBOUND, limit=1)
+        for name in ("A", "B")
+    }
+    assert sorted(i for ids in claims.values() for i in ids) == copies  # one each
+    both_planned = threading.Barrier(2, timeout=10)
+    commit = inbound.InboundProcessor._commit_pieces
+
+    def after_both_planned(self: Any, items: Any, worker: str) -> Any:
+        both_planned.wait()  # each worker's duplicate check ran before either commits
+        return commit(self, items, worker)
+
+    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", after_both_planned)
+    failed: dict[str, Any] = {}
+    threads = [
+        threading.Thread(
+            target=lambda n=name, ids=ids: failed.update({n: gateway.inbound.process_batch(ids, n)})
+        )
+        for name, ids in claims.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert failed == {"A": {}, "B": {}}  # nothing failed: the later one was released
+    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", commit)
+
+    gateway.worker("test").run(until_idle=True)  # the released copy is planned again
+    with gateway.store.reading() as session:
+        files = {
+            d.id: (d.status, d.duplicate_of_id)
+            for d in session.scalars(select(Document).where(Document.id.in_(copies)))
+        }
+    (first,) = [i for i, (status, _) in files.items() if status == "translated"]
+    (second,) = [i for i in copies if i != first]
+    assert files[second] == ("duplicate", first), files
+    orders = list((gateway.erp.outbox / "orders").glob("*.json"))
+    assert len(orders) == 1, orders
