@@ -25,6 +25,7 @@ from edigate.channels.sftp_pickup import SftpPickup
 from edigate.channels.sftp_server import SftpServer
 from edigate.config import WorkerConfig
 from edigate.errors import ConfigError
+from edigate.pipeline.dispatch import Dispatcher
 from edigate.pipeline.worker import Lane, Worker
 from edigate.store import PENDING_OUTBOUND, Direction, Document, Status, Store
 
@@ -366,3 +367,72 @@ def test_a_retry_after_a_lost_answer_finds_its_file_delivered(
         push.close()
     finally:
         peer.close()
+
+
+def test_a_batch_slower_than_its_lease_keeps_its_claims_and_sends_each_once(
+    start_server: ServerFactory,
+    tmp_path: Path,
+    peer_store: Store,
+    gateway_key: KeyPair,
+    store: Store,
+) -> None:
+    """A partner taking 0.4 s per upload, 8 documents in one batch: 3.2 s against a lease of
+    2 s. The dispatcher records the batch at its end, so without renewing its claims a
+    second worker took them at 2 s and sent every document again (review finding)."""
+    accounts = StaticAccounts([Account("edigate", "hub", authorized_keys=(gateway_key.line,))])
+    keep = store_handler(peer_store)
+
+    def slow(inbound: Inbound) -> Any:
+        time.sleep(0.4)
+        return keep(inbound)
+
+    peer = start_server(
+        root=tmp_path / "peer-sftp",
+        host_key_path=tmp_path / "peer_host_key",
+        accounts=accounts,
+        handler=slow,
+        port=0,
+    )
+    with store.session() as session:
+        for n in range(8):
+            store.add_document(
+                session,
+                ASN + str(n).encode(),
+                direction=Direction.OUTBOUND,
+                status=Status.CREATED,
+                channel="sftp_push",
+                partner_id="hub",
+                doc_type="856",
+                format="x12",
+            )
+
+    class OnePartner:  # the routing: every document goes to the hub's SFTP server
+        def __init__(self) -> None:
+            self.push = SftpPush(endpoint(peer.address[1], gateway_key, peer.fingerprint), "/in")
+
+        def channel_for(self, doc: Any) -> SftpPush:
+            return self.push
+
+    def work() -> None:
+        dispatcher = Dispatcher(store, OnePartner())  # type: ignore[arg-type]
+        lane = Lane(
+            "outbound",
+            PENDING_OUTBOUND,
+            Direction.OUTBOUND,
+            dispatcher.process,
+            failed_status=Status.DELIVERY_FAILED,
+            process_batch=dispatcher.process_batch,
+        )
+        config = WorkerConfig(lease_seconds=2.0, poll_seconds=0.1, batch=50)
+        Worker(store, [lane], config).run(until_idle=True)
+
+    first = threading.Thread(target=work)
+    first.start()
+    time.sleep(2.2)  # the first worker is still sending; its claims were taken at 0 s
+    second = threading.Thread(target=work)
+    second.start()
+    first.join(30)
+    second.join(30)
+    names = [name for name, _ in peer_docs(peer_store)]
+    assert len(names) == 8 and len(set(names)) == 8, names
+    assert store.count_by_status() == {"sent": 8}

@@ -19,6 +19,7 @@ each row still fenced by its claim. The failed attempts go back to the worker.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,8 +304,9 @@ class Dispatcher:
             )
             docs.append(doc)
         delivered: list[tuple[Pending, Delivery]] = []
+        lease = _LeaseKeeper(self.store, worker, [doc.id for doc in pending])
         for channel, outbounds, docs in groups.values():
-            for doc, result in zip(docs, _send(channel, outbounds), strict=True):
+            for doc, result in zip(docs, _send(channel, outbounds, lease.keep), strict=True):
                 if isinstance(result, Delivery):
                     delivered.append((doc, result))
                 elif isinstance(result, DeliveryError):
@@ -398,8 +400,33 @@ class Dispatcher:
             doc.meta = meta
 
 
-def _send(channel: OutboundChannel, documents: Sequence[Outbound]) -> list[Delivery | Exception]:
-    """Each document's delivery or error: a batch channel takes them at once."""
+#: Seconds between two renewals of a delivering batch's claims.
+RENEW_CLAIMS_EVERY = 1.0
+
+
+class _LeaseKeeper:
+    """Renews a batch's claims while it is being delivered one document at a time.
+
+    The deliveries are recorded together at the end: a batch of slow sends (an AS2 partner
+    taking seconds per message, a partner's SFTP server timing out) could outlast the
+    lease, and another worker would take the documents, those sent but not yet recorded
+    included, and send them again. At most one UPDATE per :data:`RENEW_CLAIMS_EVERY`."""
+
+    def __init__(self, store: Store, worker: str, ids: list[int]) -> None:
+        self.store, self.worker, self.ids = store, worker, ids
+        self.renewed = time.monotonic()
+
+    def keep(self) -> None:
+        if time.monotonic() - self.renewed >= RENEW_CLAIMS_EVERY:
+            self.store.renew_claims(self.ids, self.worker)
+            self.renewed = time.monotonic()
+
+
+def _send(
+    channel: OutboundChannel, documents: Sequence[Outbound], keep_lease: Callable[[], None]
+) -> list[Delivery | Exception]:
+    """Each document's delivery or error: a batch channel takes them at once; one by one,
+    the claims are renewed before each send (``keep_lease``)."""
     if isinstance(channel, BatchChannel):
         try:
             return list(channel.send_many(documents))
@@ -407,6 +434,7 @@ def _send(channel: OutboundChannel, documents: Sequence[Outbound]) -> list[Deliv
             return [exc] * len(documents)
     results: list[Delivery | Exception] = []
     for document in documents:
+        keep_lease()
         try:
             results.append(channel.send(document))
         except Exception as exc:

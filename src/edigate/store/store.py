@@ -558,6 +558,20 @@ class Store:
                 .values(claimed_by=None, claimed_at=None)
             )
 
+    def renew_claims(self, doc_ids: Sequence[int], worker: str) -> int:
+        """Start the lease of ``worker``'s claims on ``doc_ids`` again (those it still
+        holds): a batch that takes longer than a lease, such as slow deliveries one by one,
+        keeps its documents instead of another worker taking and sending them again."""
+        if not doc_ids:
+            return 0
+        with self.session() as session:
+            result = session.execute(
+                update(Document)
+                .where(Document.id.in_(list(doc_ids)), Document.claimed_by == worker)
+                .values(claimed_at=utcnow())
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def claim_holders(self) -> list[str]:
         """The workers holding a claim now (live or not: their leases say nothing here)."""
         with self.reading() as session:
@@ -590,9 +604,12 @@ class Store:
         base_delay: float = 2.0,
         failed_status: Status = Status.FAILED,
     ) -> Status:
-        """Record a failed attempt: retry later with exponential backoff, or ``dead``."""
+        """Record a failed attempt: retry later with exponential backoff, or ``dead``.
+        The row is read locked (PostgreSQL; SQLite's write lock is held already), so a claim
+        another worker took since is seen and left alone."""
         with self.session() as session:
-            doc = session.get(Document, doc_id)
+            postgres = self.engine.dialect.name == "postgresql"
+            doc = session.get(Document, doc_id, with_for_update=postgres)
             if doc is None or doc.claimed_by != worker:
                 return Status(doc.status) if doc else Status.DEAD
             doc.attempts = (doc.attempts or 0) + 1
