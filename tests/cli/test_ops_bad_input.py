@@ -196,8 +196,20 @@ def test_resend_checks_every_id_before_sending_any(stored: Path) -> None:
     code, out = run(stored, "resend", "3", "1", "999")
     assert code == 1
     assert "no document 999" in out and "document 1 is inbound" in out, out
-    assert "2 document(s) not resent" in out
+    assert "2 document(s) not resent, so none was: leave them out to resend the rest" in out
     assert [e["event"] for e in detail(stored, 3)["audit"]] == ["created", "delivered"]
+
+
+def test_one_refused_id_names_no_rest_to_leave_out(stored: Path) -> None:
+    for args, refusal in (
+        (("resend", "1"), "document 1 is inbound: use 'edigate reprocess 1'"),
+        (("reprocess", "3"), "document 3 is outbound: use 'edigate resend 3'"),
+        (("reprocess", "3", "--dry-run"), "document 3 is outbound: use 'edigate resend 3'"),
+    ):
+        code, out = run(stored, *args)
+        assert code == 1, out
+        assert out.splitlines()[0] == refusal
+        assert "leave them out" not in out and "Error: 1 document(s) " in out
 
 
 # --- 4. a resend that does not deliver fails -----------------------------------------------

@@ -161,13 +161,14 @@ def reprocess_command(
         # An ID the operator typed is wrong: run none, rather than some of what was meant.
         for line in problems.values():
             click.echo(line, err=True)
-        what = (
-            "would be refused, so nothing would be"
-            if dry_run
-            else "not reprocessed, so nothing was"
+        refused = (
+            f"{len(problems)} document(s) {'would be refused' if dry_run else 'not reprocessed'}"
         )
+        if not plans:  # nothing else was named: there is no rest to run
+            raise click.ClickException(refused)
+        what = "nothing would be" if dry_run else "nothing was"
         raise click.ClickException(
-            f"{len(problems)} document(s) {what} reprocessed: leave them out to run the rest"
+            f"{refused}, so {what} reprocessed: leave them out to run the rest"
         )
     # What a selection found but cannot run is reported; the rest of the selection runs.
     refusals = list(problems.values())
@@ -294,6 +295,8 @@ def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool)
     if problems:
         for line in problems:
             click.echo(line, err=True)
+        if len(problems) == len(ids):  # nothing else was named: there is no rest to send
+            raise click.ClickException(f"{len(problems)} document(s) not resent")
         raise click.ClickException(
             f"{len(problems)} document(s) not resent, so none was: leave them out to resend "
             "the rest"
