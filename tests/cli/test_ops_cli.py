@@ -290,6 +290,11 @@ def test_docs_list_by_correlation_id_finds_everything_one_file_became(tmp_path: 
         assert {"850", "order", "997", "855"} <= {r["type"] for r in rows}, rows
         assert doc_id in {r["id"] for r in rows}
         files[name] = {r["id"] for r in rows}
+        # As the README's log lines show it, cut short: its first digits find the same.
+        code, out = run(tmp_path, "docs", "list", "--correlation", correlation[:8], "--json")
+        assert {r["id"] for r in json.loads(out)} == files[name]
+        code, out = run(tmp_path, "docs", "list", "--correlation", correlation[:3], "--json")
+        assert json.loads(out) == []  # too short to name one file: only a whole ID matches
     code, out = run(tmp_path, "docs", "list", "--json")
     everything = {r["id"] for r in json.loads(out)}
     assert files["first.edi"].isdisjoint(files["second.edi"])

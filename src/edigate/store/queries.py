@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
@@ -78,7 +78,7 @@ class DocumentFilter:
         if self.since:
             query = query.where(Document.created_at >= self.since)
         if self.correlation:
-            query = query.where(Document.correlation_id == self.correlation)
+            query = query.where(_correlation_matches(self.correlation))
         if self.po_number:
             query = query.where(
                 or_(
@@ -204,3 +204,19 @@ def stats(session: Session, since: dt.datetime | None) -> list[dict[str, Any]]:
             rows, key=lambda r: tuple(str(x) for x in r[:4])
         )
     ]
+
+
+#: The shortest prefix of a correlation ID that is looked up (a whole one is 32 hex digits).
+MIN_CORRELATION_PREFIX = 6
+
+
+def _correlation_matches(given: str) -> ColumnElement[bool]:
+    """The whole ID, or a prefix of at least :data:`MIN_CORRELATION_PREFIX` hex digits, as
+    an operator copies it from a log line."""
+    text = given.strip().lower()
+    if len(text) >= 32 or len(text) < MIN_CORRELATION_PREFIX or not _HEX.fullmatch(text):
+        return Document.correlation_id == given
+    return Document.correlation_id.startswith(text, autoescape=True)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
