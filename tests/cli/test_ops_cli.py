@@ -228,6 +228,26 @@ def test_a_partner_files_errors_name_line_and_column_once(tmp_path: Path) -> Non
     assert "line 2: line 2" not in out and "line 3: line 3" not in out
 
 
+def test_receive_shows_what_each_order_became_and_why_an_answer_did_not_go(
+    tmp_path: Path,
+) -> None:
+    """The summary listed the file's acks only: the ERP order and the 855 were one level
+    down, and a dead 999 said nothing of why (new-user walkthrough)."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "acme-retail")
+    lines = out.splitlines()
+    order = next(i for i, line in enumerate(lines) if line.startswith("  in  850    delivered"))
+    assert lines[order + 1].startswith("    out order  delivered    4500012345 (document ")
+    assert lines[order + 2].startswith("    out 855    sent         4500012345 (document ")
+    globex = ROOT / "samples/x12/850-005010-globex.edi"
+    code, out = receive(tmp_path, config, str(globex), "--partner", "globex-dist")
+    lines = out.splitlines()
+    dead = next(i for i, line in enumerate(lines) if line.startswith("  out 999    dead"))
+    assert lines[dead + 1] == (
+        "    error: email out needs a relay: set [smtp_out] host in edigate.toml"
+    )
+
+
 def test_receive_shows_the_first_errors_then_how_many_more() -> None:
     errors = [
         {"code": "AK4-8", "message": f"bad date {n}", "segment": n, "severity": "error"}

@@ -16,6 +16,7 @@ from ..key_checks import key_checks
 from ..store import Direction, Status
 from ..store.queries import (
     DocumentFilter,
+    children,
     document_detail,
     is_error,
     list_documents,
@@ -25,6 +26,9 @@ from ..store.queries import (
 )
 from .context import pass_existing_gateway, pass_gateway
 from .table import render_table
+
+#: Outbound statuses of a document that has not reached the partner.
+UNDELIVERED = (Status.DELIVERY_FAILED.value, Status.DEAD.value, Status.FAILED.value)
 
 #: How a received file ends well: processed, its transactions translated or delivered.
 SUCCEEDED = (Status.TRANSLATED.value, Status.DELIVERED.value, Status.SPLIT.value)
@@ -100,7 +104,11 @@ def receive(
             detail = document_detail(session, gateway.store.get(session, receipt.document_id))
             inbound = [c for c in detail["children"] if c["direction"] == Direction.INBOUND]
             errors = {c["id"]: gateway.store.get(session, c["id"]).errors or [] for c in inbound}
-            click.echo(render_outcome(detail, errors))
+            answers = {c["id"]: children(session, c["id"]) for c in inbound}
+            for entry in [*detail["children"], *(a for v in answers.values() for a in v)]:
+                if entry["direction"] == Direction.OUTBOUND and entry["status"] in UNDELIVERED:
+                    entry["last_error"] = gateway.store.get(session, entry["id"]).last_error
+            click.echo(render_outcome(detail, errors, answers))
             succeeded &= went_through(detail)
     if not succeeded:
         raise SystemExit(1)
@@ -137,14 +145,19 @@ def refuse_broken_config(
 
 
 def render_outcome(
-    detail: dict[str, Any], child_errors: dict[int, list[dict[str, Any]]] | None = None
+    detail: dict[str, Any],
+    child_errors: dict[int, list[dict[str, Any]]] | None = None,
+    answers: dict[int, list[dict[str, Any]]] | None = None,
 ) -> str:
     """What became of a received file: its status and errors, then each child's.
 
     The file's own errors summarise each rejected transaction by its first reason; the
-    transaction's entries (``child_errors``, by document id) give every reason.
+    transaction's entries (``child_errors``, by document id) give every reason. Under a
+    transaction, what it became (``answers``: the ERP order, the 855); an outbound document
+    not delivered says why (its ``last_error``).
     """
     child_errors = child_errors or {}
+    answers = answers or {}
     lines = [f"document {detail['id']}: {detail['status']}"]
     if detail["status"] == Status.FAILED and detail.get("last_error"):
         lines.append(f"  error: {detail['last_error']}")
@@ -153,12 +166,20 @@ def render_outcome(
         own = [e for e in own if e.get("code") != "transaction_rejected"]
     lines += _error_lines(own, "  ")
     for child in detail["children"]:
-        lines.append(
-            f"  {child['direction']:3} {child['type'] or '-':6} {child['status']:12} "
-            f"{child['po_number'] or ''} (document {child['id']})"
-        )
+        lines += _row(child, "  ")
         lines += _error_lines(child_errors.get(child["id"], []), "    ")
+        for answer in answers.get(child["id"], []):
+            lines += _row(answer, "    ")
     return "\n".join(lines)
+
+
+def _row(entry: dict[str, Any], indent: str) -> list[str]:
+    row = (
+        f"{indent}{entry['direction']:3} {entry['type'] or '-':6} {entry['status']:12} "
+        f"{entry['po_number'] or ''} (document {entry['id']})"
+    )
+    why = entry.get("last_error")
+    return [row, f"{indent}  error: {why}"] if why else [row]
 
 
 def _error_lines(entries: list[dict[str, Any]], indent: str) -> list[str]:

@@ -25,16 +25,15 @@ from ..pipeline.operations import (
     select_for_reprocess,
 )
 from ..pipeline.runs import original_of
-from ..store import Direction, Document, Status, Store
+from ..store import Direction, Document, Store
 from ..store.queries import DocumentFilter, document_detail
 from ..worker_processes import LOG_FORMAT
 from .context import LOG_LEVEL, pass_existing_gateway, pass_gateway
-from .docs import ROW_NUMBER, SINCE, STATUS, refuse_broken_config, went_through
+from .docs import ROW_NUMBER, SINCE, STATUS, UNDELIVERED, refuse_broken_config, went_through
 
 #: What a reprocess would do for a document: the pieces it resumes after, the skipped count.
 Plan = tuple[Committed | None, int]
 #: How a resent document ends when it did not reach the partner.
-UNDELIVERED = (Status.DELIVERY_FAILED.value, Status.DEAD.value, Status.FAILED.value)
 #: More IDs than this get a progress bar (on a terminal).
 BAR_AFTER = 20
 

@@ -133,11 +133,17 @@ def list_documents(session: Session, flt: DocumentFilter) -> list[dict[str, Any]
     return [summary(doc) for doc in session.scalars(query)]
 
 
+def children(session: Session, doc_id: int) -> list[dict[str, Any]]:
+    """The documents ``doc_id`` became (a file's transactions and acks, a transaction's
+    order and 855), as ``docs list`` rows."""
+    rows = session.scalars(
+        select(Document).where(Document.parent_id == doc_id).order_by(Document.id)
+    )
+    return [summary(row) for row in rows]
+
+
 def document_detail(session: Session, doc: Document) -> dict[str, Any]:
     """Everything ``docs show`` prints: metadata, errors, audit trail, lineage."""
-    children = session.scalars(
-        select(Document).where(Document.parent_id == doc.id).order_by(Document.id)
-    ).all()
     attempts = session.scalars(
         select(Document.id).where(Document.reprocess_of_id == doc.id).order_by(Document.id)
     ).all()
@@ -163,7 +169,7 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
             "updated_at": doc.updated_at.isoformat(timespec="seconds"),
             "errors": doc.errors or [],
             "meta": doc.meta or {},
-            "children": [summary(child) for child in children],
+            "children": children(session, doc.id),
             "audit": [
                 {
                     "at": event.at.isoformat(timespec="seconds"),
