@@ -38,6 +38,7 @@ from .channels.sftp_server import SftpServer
 from .errors import ConfigError, EdigateError, StoreUnavailableError
 from .key_checks import key_checks, require_keys
 from .partners import Registry
+from .partners.profile import EmailOut
 from .pipeline.claims import release_gateway_claims
 from .pipeline.worker import Worker
 from .wakeups import WorkerWakers
@@ -141,6 +142,14 @@ class GatewayServer:
                 users = [p.id for p in registry if getattr(p.profile.inbound, key) is not None]
                 if users and not enabled:
                     log.info("[%s] is off: %s cannot send over it", section, ", ".join(users))
+        if self.run_worker:
+            mailed = [p.id for p in registry if isinstance(p.profile.outbound, EmailOut)]
+            if mailed and not config.smtp_out.host:
+                log.warning(
+                    "%s get their documents by email, but [smtp_out] host is not set: "
+                    "each goes dead until it is",
+                    ", ".join(mailed),
+                )
         if self.run_channels and config.as2.enabled:
             self._start_as2(pending)
         if self.run_channels and config.smtp.enabled:

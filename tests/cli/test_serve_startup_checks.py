@@ -277,3 +277,30 @@ def test_a_tls_key_others_can_read_stops_serve_and_a_private_one_serves(
     server.start()
     started.append(server)
     assert server.as2 is not None and server.as2.url.startswith("https://")
+
+
+def test_a_partner_mailed_without_a_relay_is_a_warning_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """globex-dist gets its acks by email: without [smtp_out] host each went dead, and
+    nothing said so until one did (new-user walkthrough)."""
+    config_dir = tmp_path / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, config_dir / name)
+    caplog.set_level(logging.WARNING, logger="edigate.serve")
+    for smtp_out, warned in (({}, True), ({"host": "127.0.0.1"}, False)):
+        caplog.clear()
+        gateway = _gateway(tmp_path / str(warned), config_dir, smtp_out=smtp_out)
+        server = GatewayServer(gateway, run_channels=False)
+        server.start()
+        server.stop()
+        gateway.close()
+        found = [r.getMessage() for r in caplog.records if "[smtp_out]" in r.getMessage()]
+        assert found == (
+            [
+                "globex-dist get their documents by email, but [smtp_out] host is not set: "
+                "each goes dead until it is"
+            ]
+            if warned
+            else []
+        )
