@@ -235,12 +235,14 @@ def test_receive_shows_what_each_order_became_and_why_an_answer_did_not_go(
     down, and a dead 999 said nothing of why (new-user walkthrough)."""
     config = config_copy(tmp_path)
     code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "acme-retail")
+    assert code == 0, out
     lines = out.splitlines()
     order = next(i for i, line in enumerate(lines) if line.startswith("  in  850    delivered"))
     assert lines[order + 1].startswith("    out order  delivered    4500012345 (document ")
     assert lines[order + 2].startswith("    out 855    sent         4500012345 (document ")
     globex = ROOT / "samples/x12/850-005010-globex.edi"
     code, out = receive(tmp_path, config, str(globex), "--partner", "globex-dist")
+    assert code == 0, out  # the order went through; its ack is the operator's to fix
     lines = out.splitlines()
     dead = next(i for i, line in enumerate(lines) if line.startswith("  out 999    dead"))
     assert lines[dead + 1] == (
