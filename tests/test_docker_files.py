@@ -82,3 +82,19 @@ def test_the_healthcheck_command_reports_each_check(tmp_path: Path) -> None:
     )
     assert broken.exit_code == 1
     assert "partners" in broken.output
+
+
+def test_health_of_a_postgresql_database_that_is_not_there_is_a_failed_check(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """It was a traceback: opening the store failed again outside the check."""
+    root = Path(__file__).resolve().parents[1]
+    missing = postgres_url.rsplit("/", 1)[0] + "/edigate_no_such_database"
+    result = CliRunner().invoke(
+        cli, ["--database-url", missing, "--config-dir", str(root), "health", "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    checks = json.loads(result.output)["checks"]
+    assert checks["database"].startswith("failed: cannot open the database: ")
+    assert 'database "edigate_no_such_database" does not exist' in checks["database"]
+    assert "blobs" not in checks and checks["partners"].startswith("ok (")

@@ -31,13 +31,15 @@ def health(ctx: click.Context, as_json: bool) -> None:
         gateway = None
     if gateway is not None:
         try:
-            with gateway.store.engine.connect() as conn:
+            store = gateway.store  # opening it can fail too (a database that does not exist)
+            with store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
         except Exception as exc:  # any failure is the answer
             checks["database"] = f"failed: {exc}"
-        blobs = gateway.store.blobs.root
-        checks["blobs"] = "ok" if blobs.is_dir() else f"missing: {blobs}"
+        else:
+            checks["database"] = "ok"
+            blobs = store.blobs.root
+            checks["blobs"] = "ok" if blobs.is_dir() else f"missing: {blobs}"
     try:
         partners = (
             gateway.registry() if gateway is not None else load_registry(state.config().config_dir)
