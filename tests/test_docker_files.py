@@ -24,7 +24,7 @@ def test_compose_matches_the_container_config() -> None:
     assert set(services) == {"db", "gateway"}
     gateway, db = services["gateway"], services["db"]
 
-    assert gateway["ports"] == [f"{config.sftp.port}:{config.sftp.port}"]
+    assert gateway["ports"] == [f"127.0.0.1:{config.sftp.port}:{config.sftp.port}"]  # see README
     assert config.sftp.host == "0.0.0.0"  # reachable through the published port
     mounts = {m.split(":")[1].split()[0]: m.split(":")[0] for m in gateway["volumes"]}
     assert mounts[str(config.data_dir)] == "edigate-data"

@@ -44,6 +44,7 @@ from .channels.as2 import (
 from .channels.base import Inbound, Outbound
 from .config import load_config
 from .errors import EdigateError
+from .partners.passwords import DEMO_PASSWORDS
 from .secret_files import write_private_file
 from .server import GatewayServer
 from .store import PENDING_INBOUND, PENDING_OUTBOUND, Receipt
@@ -57,8 +58,6 @@ UPLOADS: tuple[tuple[str, str], ...] = (
     ("initech-csv", "samples/csv/initech-orders.csv"),
     ("contoso-cxml", "samples/xml/contoso-orderrequest.xml"),
 )
-#: The documented demo passwords of the example partners that log in with one.
-DEMO_PASSWORDS = {"initech-csv": "demo-initech", "contoso-cxml": "demo-contoso"}
 #: Partners that talk AS2 in the demo: (their AS2 id, ours toward them).
 AS2_PARTNERS = {"globex-dist": ("GLOBEXDIST", "EDIGATEDIST")}
 #: Until the demo's partner-side AS2 server runs, the profile points here.

@@ -10,6 +10,7 @@ nothing in flight is lost: its sender sees the failure and sends again.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import ssl
 import threading
@@ -38,6 +39,7 @@ from .channels.sftp_server import SftpServer
 from .errors import ConfigError, EdigateError, StoreUnavailableError
 from .key_checks import key_checks, require_keys
 from .partners import Registry
+from .partners.passwords import DEMO_PASSWORDS, verify_password
 from .partners.profile import EmailOut
 from .pipeline.claims import release_gateway_claims
 from .pipeline.worker import Worker
@@ -142,6 +144,8 @@ class GatewayServer:
                 users = [p.id for p in registry if getattr(p.profile.inbound, key) is not None]
                 if users and not enabled:
                     log.info("[%s] is off: %s cannot send over it", section, ", ".join(users))
+        if self.run_channels and config.sftp.enabled:
+            _warn_of_demo_passwords(registry, config.sftp.host)
         if self.run_worker:
             mailed = [p.id for p in registry if isinstance(p.profile.outbound, EmailOut)]
             if mailed and not config.smtp_out.host:
@@ -358,3 +362,28 @@ def _about(fields: dict[str, Any]) -> str:
     """`` (partner=acme, remote=10.0.0.7:51000)``: enough to find the channel's log line."""
     named = [f"{key}={fields[key]}" for key in _WHO if fields.get(key) not in (None, "")]
     return f" ({', '.join(named)})" if named else ""
+
+
+def _warn_of_demo_passwords(registry: Registry, host: str) -> None:
+    """An example partner still taking its published demo password, on an SFTP port others
+    can reach (``host`` not loopback: the Docker image binds 0.0.0.0), lets anyone drop
+    orders that reach the ERP: said loudly at start."""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        if host == "localhost":
+            return
+    for partner_id, password in DEMO_PASSWORDS.items():
+        partner = registry.get(partner_id)
+        sftp = partner.profile.inbound.sftp if partner is not None else None
+        taken = sftp.password_hash if sftp is not None else None
+        if taken is not None and verify_password(password, taken):
+            log.warning(
+                "partner %s logs in over SFTP with the published demo password %r and SFTP "
+                "listens on %s: set its own password_hash (edigate partners hash-password) "
+                "before partners can reach this port",
+                partner_id,
+                password,
+                host,
+            )

@@ -304,3 +304,34 @@ def test_a_partner_mailed_without_a_relay_is_a_warning_at_start(
             if warned
             else []
         )
+
+
+def test_a_demo_password_on_a_reachable_sftp_port_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Docker image binds SFTP to 0.0.0.0 with the example partners, whose passwords
+    the README publishes: anyone reaching the port could drop orders (new-user
+    walkthrough). On loopback (the default, the demo) nothing is said."""
+    config_dir = tmp_path / "config"
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, config_dir / name)
+    caplog.set_level(logging.WARNING, logger="edigate.serve")
+    for host, warned in (("127.0.0.1", []), ("0.0.0.0", ["initech-csv", "contoso-cxml"])):
+        caplog.clear()
+        config = load_config(
+            None,
+            environ={},
+            data_dir=tmp_path / host,
+            config_dir=config_dir,
+            sftp={"enabled": True, "host": host, "port": 0},
+            smtp_out={"host": "127.0.0.1"},
+        )
+        gateway = Gateway(config)
+        server = GatewayServer(gateway, run_worker=False)
+        server.start()
+        server.stop()
+        gateway.close()
+        found = [r.getMessage() for r in caplog.records if "demo password" in r.getMessage()]
+        assert [m.split()[1] for m in found] == warned, found
+        for message in found:
+            assert f"listens on {host}: set its own password_hash" in message

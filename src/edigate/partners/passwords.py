@@ -31,6 +31,9 @@ HASH_BYTES = 32
 #: every login allocate gigabytes).
 MIN_N, MAX_N = 2**14, 2**20
 MAX_R, MAX_P = 32, 16
+#: The example partners' passwords, published in the README and used by ``edigate demo``:
+#: an account still taking one must never face the network (see ``server.py``).
+DEMO_PASSWORDS = {"initech-csv": "demo-initech", "contoso-cxml": "demo-contoso"}
 
 
 @dataclass(frozen=True, slots=True)
