@@ -386,3 +386,39 @@ def test_without_a_header_a_short_row_is_read_as_far_as_it_goes() -> None:
     (order,) = result.orders
     assert order.po_number == "P1" and order.lines[0].quantity == 5
     assert result.rejected == ["P2"]
+
+
+def test_one_column_fills_every_field_mapped_to_it() -> None:
+    """The PO column as the PO number and as a reference: both are filled, on every row."""
+    layout = csv_layout(BASIC + "    order.references[PO]: PO\n")
+    text = "PO,Date,Item,Qty,Price\nP1,2026-01-01,A,5,1\nP1,2026-01-01,B,6,2\n"
+    result = read_csv_orders(text.encode(), layout)
+    assert result.issues == []
+    (order,) = result.orders
+    assert (order.po_number, order.reference("PO")) == ("P1", "P1")
+
+
+@pytest.mark.parametrize("date", ["2026-03-09 or 2026-03-16", "2026-01-01TBD", "2026-01-01T"])
+def test_iso_date_with_trailing_text_is_refused(date: str) -> None:
+    """Not the first date mentioned: a date the partner did not commit to is an error."""
+    text = f"PO,Date,Item,Qty,Price\nP1,{date},A,5,1\n"
+    result = read_csv_orders(text.encode(), csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == [
+        f'line 2, column "Date": "{date}" is not a date (expected iso)'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [("2026-03-09", "2026-03-09"), ("2026-03-09T23:30:00-06:00", "2026-03-09")],
+)
+def test_iso_date_and_date_time(date: str, expected: str) -> None:
+    text = f"PO,Date,Item,Qty,Price\nP1,{date},A,5,1\n"
+    (order,) = read_csv_orders(text.encode(), csv_layout(BASIC)).orders
+    assert order.po_date.isoformat() == expected
+
+
+def test_exponent_is_not_a_number() -> None:
+    text = "PO,Date,Item,Qty,Price\nP1,2026-01-01,A,1e3,1\n"
+    result = read_csv_orders(text.encode(), csv_layout(BASIC))
+    assert [str(i) for i in result.issues] == ['line 2, column "Qty": "1e3" is not a number']

@@ -127,3 +127,104 @@ def test_bad_type_attribute_is_an_issue() -> None:
         'line 26, order.purpose_code: "neu" is not one of new, update, delete'
     ]
     assert result.rejected == ["CT-2026-0417"]
+
+
+def _contoso(old: bytes, new: bytes) -> bytes:
+    data = (SAMPLES / "xml/contoso-orderrequest.xml").read_bytes()
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+BASIS = b"<UnitOfMeasure>EA</UnitOfMeasure>"
+
+
+def _with_basis(quantity: str, unit: str = "EA", factor: str = "1") -> bytes:
+    basis = (
+        f'{BASIS.decode()}<PriceBasisQuantity quantity="{quantity}" conversionFactor="{factor}">'
+        f"<UnitOfMeasure>{unit}</UnitOfMeasure></PriceBasisQuantity>"
+    )
+    return _contoso(BASIS, basis.encode())
+
+
+def test_price_basis_quantity() -> None:
+    """A price for 100 units is HP, not a price per each a hundred times too high."""
+    for quantity, basis in (("100", "HP"), ("1000", "TP"), ("1", None)):
+        (order,) = read_xml_orders(_with_basis(quantity), CXML).orders
+        assert order.lines[0].price_basis == basis, quantity
+        assert order.lines[1].price_basis is None
+
+
+def test_price_basis_that_cannot_be_expressed() -> None:
+    result = read_xml_orders(_with_basis("12"), CXML)
+    assert result.rejected == ["CT-2026-0417"]
+    (issue,) = result.issues
+    assert (issue.field, issue.value) == ("line.price_basis", "12")
+    assert issue.message.startswith(
+        "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/PriceBasisQuantity/@quantity: "
+        "a price per 12 units cannot be expressed (supported: 1, 100"
+    )
+    (issue,) = read_xml_orders(_with_basis("100", unit="BX"), CXML).issues
+    assert "the price is per 100 BX but the line's quantity is in EA" in issue.message
+    (issue,) = read_xml_orders(_with_basis("1", factor="12"), CXML).issues
+    assert issue.message.startswith(
+        "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/PriceBasisQuantity"
+        '/@conversionFactor: "12"'
+    )
+
+
+def test_shipping_tax_and_discount() -> None:
+    money = (
+        b'<Shipping><Money currency="USD">45.00</Money><Description xml:lang="en">Freight'
+        b"</Description></Shipping>"
+        b'<Tax><Money currency="USD">98.10</Money><Description xml:lang="en">Sales tax'
+        b"</Description></Tax><Comments"
+    )
+    data = _contoso(b"<Comments", money)
+    data = data.replace(
+        b"</ItemDetail>",
+        b'</ItemDetail><Discount><DiscountPercent percent="5"/></Discount>',
+        1,
+    )
+    result = read_xml_orders(data, CXML)
+    assert result.issues == []
+    (order,) = result.orders
+    (freight,) = order.allowances_charges
+    assert (freight.indicator, freight.code, freight.amount, freight.description) == (
+        "charge",
+        "D240",
+        Decimal("45.00"),
+        "Freight",
+    )
+    assert [(t.type_code, t.amount) for t in order.taxes] == [("TX", Decimal("98.10"))]
+    (discount,) = order.lines[0].allowances_charges
+    assert (discount.indicator, discount.code, discount.percent) == (
+        "allowance",
+        "C310",
+        Decimal(5),
+    )
+
+
+def test_bad_shipping_money_is_an_error() -> None:
+    data = _contoso(
+        b"<Comments", b'<Shipping><Money currency="USD">lots</Money></Shipping><Comments'
+    )
+    result = read_xml_orders(data, CXML)
+    assert [i.message for i in result.issues] == [
+        '/cXML/Request/OrderRequest/OrderRequestHeader/Shipping/Money: "lots" is not a number'
+    ]
+
+
+def test_short_name_is_not_run_into_the_description() -> None:
+    data = _contoso(b"Widget, blue<", b"Widget, blue, 100 per case<ShortName>Widget</ShortName><")
+    (order,) = read_xml_orders(data, CXML).orders
+    assert [d.text for d in order.lines[0].descriptions] == ["Widget, blue, 100 per case"]
+
+
+def test_default_namespace_is_named() -> None:
+    ns = b"http://xml.cxml.org/schemas/cXML/1.2.050"
+    data = _contoso(b"<cXML ", b'<cXML xmlns="' + ns + b'" ')
+    (issue,) = read_xml_orders(data, CXML).issues
+    assert issue.message == (
+        'not an OrderRequest: <cXML> is in namespace "http://xml.cxml.org/schemas/cXML/1.2.050",'
+        " but cXML takes no namespace (remove the xmlns attribute)"
+    )

@@ -175,6 +175,27 @@ def test_csv_invoice_and_shipment() -> None:
     ]
 
 
+def test_tiny_and_huge_decimals_are_written_in_full() -> None:
+    """Never 1E-61 or 1E+3: an ERP import or a spreadsheet reads those as something else."""
+    assert csv_cell(Decimal("1E-8")) == "0.00000001"
+    assert csv_cell(Decimal("1E+3")) == "1000"
+    ack = goldens.document("csv/initech-orders.csv", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    tiny = ack.lines[0].model_copy(update={"unit_price": Decimal("1E-12")})
+    ack = ack.model_copy(update={"lines": [tiny, *ack.lines[1:]]})
+    body = render_outbound(ack, _partner("initech-csv"), now=NOW)[0].decode()
+    assert "0.000000000001" in body and "E-" not in body
+
+
+def test_expressions_write_decimals_in_full(tmp_path: Path) -> None:
+    root = _config_with_template(tmp_path, "{{ doc.lines[0].unit_price }}\n")
+    ack = goldens.document("canonical/order-ack-changes.json", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    line = ack.lines[0].model_copy(update={"unit_price": Decimal("5E-7")})
+    ack = ack.model_copy(update={"lines": [line, *ack.lines[1:]]})
+    assert render_outbound(ack, _partner("initech-csv", root), now=NOW)[0] == b"0.0000005\n"
+
+
 def test_decimal_filter() -> None:
     assert decimal(Decimal("2.345")) == "2.35"
     assert decimal("7", 3, ",") == "7,000"

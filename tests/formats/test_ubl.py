@@ -77,7 +77,18 @@ def test_other_documents_are_named() -> None:
         "line 1: not a UBL Order: the document is a UBL Invoice"
     )
     other = read_xml_orders(b"<Order/>", UBL).issues[0]
-    assert other.message.startswith("not a UBL Order (root element <Order>, expected {urn:oasis")
+    assert other.message == (
+        f'not a UBL Order: <Order> has no namespace, expected namespace "{ORDER_NS}"'
+    )
+
+
+def test_wrong_order_namespace_is_named() -> None:
+    """Not "the document is a UBL Order": say which namespace was found and which expected."""
+    wrong = _order("U-1", "").replace(ORDER_NS, ORDER_NS + ".1")
+    (issue,) = read_xml_orders(wrong.encode(), UBL).issues
+    assert issue.message == (
+        f'not a UBL Order: <Order> has namespace "{ORDER_NS}.1", expected namespace "{ORDER_NS}"'
+    )
 
 
 def test_partner_override_on_ubl() -> None:
@@ -100,3 +111,99 @@ def test_partner_override_on_ubl() -> None:
     (order,) = read_xml_orders(doc.encode(), layout).orders
     assert order.reference("DP") == "D-12"
     assert [ln.vendor_part_number for ln in order.lines] == [None, None]
+
+
+def _priced_line(price: str, extra: str = "", number: str = "1") -> str:
+    return f"""<cac:OrderLine><cac:LineItem><cbc:ID>{number}</cbc:ID>
+    <cbc:Quantity unitCode="EA">48</cbc:Quantity>{extra}
+    <cac:Price><cbc:PriceAmount currencyID="EUR">415.00</cbc:PriceAmount>{price}</cac:Price>
+  </cac:LineItem></cac:OrderLine>"""
+
+
+def test_base_quantity_is_the_price_basis() -> None:
+    """A price for 100 units is HP (per hundred), never 415.00 per each (x100 the money)."""
+    lines = "".join(
+        _priced_line(f'<cbc:BaseQuantity unitCode="EA">{base}</cbc:BaseQuantity>', number=n)
+        for n, base in (("1", "100"), ("2", "1000"), ("3", "1"), ("4", "1.00"))
+    )
+    result = read_xml_orders(_order("U-1", lines).encode(), UBL)
+    assert result.issues == []
+    (order,) = result.orders
+    assert [ln.price_basis for ln in order.lines] == ["HP", "TP", None, None]
+    assert order.lines[0].extended_amount == Decimal("199.20")
+
+
+def test_unsupported_base_quantity_is_an_error() -> None:
+    odd = _priced_line('<cbc:BaseQuantity unitCode="EA">12</cbc:BaseQuantity>')
+    result = read_xml_orders(_order("U-1", odd).encode(), UBL)
+    assert result.orders == [] and result.rejected == ["U-1"]
+    (issue,) = result.issues
+    assert (issue.line, issue.field, issue.value) == (6, "line.price_basis", "12")
+    assert issue.message == (
+        "/Order/cac:OrderLine/cac:LineItem/cac:Price/cbc:BaseQuantity: a price per 12 units "
+        "cannot be expressed (supported: 1, 100 = price per hundred HP, 1000 = per thousand TP)"
+    )
+    other_unit = _priced_line('<cbc:BaseQuantity unitCode="KGM">1</cbc:BaseQuantity>')
+    (issue,) = read_xml_orders(_order("U-2", other_unit).encode(), UBL).issues
+    assert "the price is per 1 KGM but the line's quantity is in EA" in issue.message
+
+
+def test_allowances_and_charges() -> None:
+    """Order and line AllowanceCharge reach the order; a price discount is warned about."""
+    header = (
+        "<cac:AllowanceCharge><cbc:ChargeIndicator>true</cbc:ChargeIndicator>"
+        "<cbc:AllowanceChargeReasonCode>FC</cbc:AllowanceChargeReasonCode>"
+        "<cbc:AllowanceChargeReason>Freight</cbc:AllowanceChargeReason>"
+        '<cbc:Amount currencyID="EUR">25.00</cbc:Amount></cac:AllowanceCharge>'
+    )
+    line_charge = (
+        "<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+        "<cbc:AllowanceChargeReasonCode>64</cbc:AllowanceChargeReasonCode>"
+        "<cbc:AllowanceChargeReason>Promo</cbc:AllowanceChargeReason>"
+        '<cbc:Amount currencyID="EUR">50.00</cbc:Amount></cac:AllowanceCharge>'
+    )
+    price_discount = (
+        "<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+        '<cbc:Amount currencyID="EUR">1.00</cbc:Amount></cac:AllowanceCharge>'
+    )
+    tax = '<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">8.40</cbc:TaxAmount></cac:TaxTotal>'
+    doc = _order("U-1", header + tax + _priced_line(price_discount, line_charge))
+    result = read_xml_orders(doc.encode(), UBL)
+    assert [(str(i), i.severity) for i in result.issues] == [
+        (
+            "line 6: /Order/cac:OrderLine/cac:LineItem/cac:Price/cac:AllowanceCharge is not "
+            "read (a price discount; the PriceAmount is taken as the net price); the order "
+            "goes on without it (warning)",
+            "warning",
+        )
+    ]
+    (order,) = result.orders
+    (freight,) = order.allowances_charges
+    assert (freight.indicator, freight.code, freight.amount, freight.description) == (
+        "charge",
+        "D240",
+        Decimal("25.00"),
+        "Freight",
+    )
+    assert freight.currency == "EUR"
+    assert [(t.type_code, t.amount) for t in order.taxes] == [("TX", Decimal("8.40"))]
+    (promo,) = order.lines[0].allowances_charges
+    assert (promo.indicator, promo.code, promo.amount, promo.description) == (
+        "allowance",
+        None,
+        Decimal("50.00"),
+        "Promo (reason code 64)",
+    )
+
+
+def test_bad_charge_indicator_is_an_error() -> None:
+    bad = (
+        "<cac:AllowanceCharge><cbc:ChargeIndicator>maybe</cbc:ChargeIndicator>"
+        "<cbc:Amount>5</cbc:Amount></cac:AllowanceCharge>"
+    )
+    result = read_xml_orders(_order("U-1", bad + _priced_line("")).encode(), UBL)
+    assert result.rejected == ["U-1"]
+    assert [i.message for i in result.issues] == [
+        '/Order/cac:AllowanceCharge/cbc:ChargeIndicator: "maybe" is not true (a charge) or '
+        "false (an allowance)"
+    ]

@@ -226,3 +226,44 @@ def test_deep_nesting_is_refused() -> None:
     (issue,) = result.issues
     assert result.orders == [] and "not well-formed XML" in issue.message
     assert "depth" in issue.message.lower()
+
+
+def test_a_layout_maps_allowances_and_charges() -> None:
+    """A generic layout can carry freight and discounts, as the built-in ones do."""
+    layout = xml_layout(
+        LAYOUT
+        + """\
+    order.allowances_charges[0].indicator: "'C'"
+    order.allowances_charges[0].code: "'D240'"
+    order.allowances_charges[0].amount: o:Freight
+    line.allowances_charges[0].indicator: "'A'"
+    line.allowances_charges[0].description: "'discount'"
+    line.allowances_charges[0].amount: o:Discount
+"""
+    )
+    doc = f"""<Orders xmlns="{NS}"><Order kind="new"><Number>A-1</Number><Date>20260105</Date>
+      <Freight>12,50</Freight>
+      <Items><Item no="1"><Sku>S1</Sku><Qty>2</Qty><Discount>1,25</Discount></Item></Items>
+    </Order></Orders>"""
+    result = read_xml_orders(doc.encode(), layout)
+    assert result.issues == []
+    (order,) = result.orders
+    (freight,) = order.allowances_charges
+    assert (freight.indicator, freight.code, freight.amount) == ("charge", "D240", Decimal("12.50"))
+    (discount,) = order.lines[0].allowances_charges
+    assert (discount.indicator, discount.amount) == ("allowance", Decimal("1.25"))
+
+
+def test_a_repeated_po_number_is_an_error_on_the_second_order() -> None:
+    layout = xml_layout(LAYOUT)
+    doc = DOC.replace(b"<Number>A-2</Number>", b"<Number>A-1</Number>")
+    result = read_xml_orders(doc, layout)
+    assert [o.po_number for o in result.orders] == ["A-1"]
+    assert (result.order_indexes, result.rejected, result.rejected_indexes) == ([0], ["A-1"], [1])
+    issue = result.issues[0]  # the second order's own date error follows
+    assert {i.index for i in result.issues} == {1}
+    assert (issue.line, issue.index, issue.field) == (13, 1, "order.po_number")
+    assert issue.message == (
+        'PO number "A-1" is already the order at line 3 of this file: expected one order per '
+        "PO number"
+    )

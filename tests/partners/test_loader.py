@@ -197,6 +197,8 @@ def test_sequence_items_have_their_own_lines() -> None:
                 "references",
                 "notes",
                 "carriers",
+                "allowances_charges",
+                "taxes",
             ]
         )
         + ")"

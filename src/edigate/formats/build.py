@@ -35,16 +35,19 @@ LINES_REQUIRED = ("00", "05")
 
 
 class OrderBuilder:
-    """Values for one order (``key``: its PO number or group key) and its lines."""
+    """Values for one order (``key``: its PO number or group key; ``index``: its position in
+    the file) and its lines."""
 
-    def __init__(self, key: str, line: int | None):
+    def __init__(self, key: str, line: int | None, index: int | None = None):
         self.key = key
         self.line = line
+        self.index = index
         self.order: dict[str, Any] = {}
         self.lines: list[dict[str, Any]] = []
         self.line_positions: list[int | None] = []
         self.issues: list[FormatIssue] = []
-        self._first: dict[str, tuple[str, int | None]] = {}
+        # Keyed by column and field: one column may fill several order fields.
+        self._first: dict[tuple[str, str], tuple[str, int | None]] = {}
 
     @property
     def has_errors(self) -> bool:
@@ -61,7 +64,16 @@ class OrderBuilder:
         severity: Severity = "error",
     ) -> None:
         self.issues.append(
-            FormatIssue(line, column, message, value, severity, field=field, order=self.key)
+            FormatIssue(
+                line,
+                column,
+                message,
+                value,
+                severity,
+                field=field,
+                order=self.key,
+                index=self.index,
+            )
         )
 
     def add_line(self, line: int | None) -> dict[str, Any]:
@@ -89,7 +101,7 @@ class OrderBuilder:
             return
         if target.path.scope == "order" and column is not None:
             # A CSV repeats the order's fields on every row: they must agree.
-            first = self._first.get(column)
+            first = self._first.get((column, target.text))
             if first is not None:
                 if first[0] != raw:
                     self.issue(
@@ -100,7 +112,7 @@ class OrderBuilder:
                         value=raw,
                     )
                 return
-            self._first[column] = (raw, line)
+            self._first[(column, target.text)] = (raw, line)
         try:
             value = target.convert(raw)
         except ValueError as exc:

@@ -131,7 +131,7 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
                 continue
             builder = builders.get(key)
             if builder is None:
-                builder = builders[key] = OrderBuilder(key, line)
+                builder = builders[key] = OrderBuilder(key, line, len(builders))
             if ragged:
                 # A cut-off or run-on row: its cells would land in the wrong fields. Its
                 # order is refused; the file's other orders go on.
@@ -142,6 +142,7 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
         return ReadResult(
             issues=[FormatIssue(records.line, None, f"not valid CSV: {exc}; the file is refused")],
             rejected=list(builders),
+            rejected_indexes=list(range(len(builders))),
         )
     if columns is None:
         result.issues.append(FormatIssue(None, None, "no rows: the file is empty"))
@@ -157,13 +158,15 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
             )
         )
     number_lines = "line.line_number" not in layout.columns
-    for key, builder in builders.items():
+    for index, (key, builder) in enumerate(builders.items()):
         order = builder.finish(number_lines=number_lines)
         result.issues.extend(builder.issues)
         if order is None:
             result.rejected.append(key)
+            result.rejected_indexes.append(index)
         else:
             result.orders.append(order)
+            result.order_indexes.append(index)
     return result
 
 

@@ -22,7 +22,9 @@ Severity = Literal["error", "warning"]
 class FormatIssue:
     """One problem: where (``line``, ``column`` or ``field``), what, and the value seen.
 
-    ``order`` is the key of the order it belongs to (its PO number), None for the file.
+    ``order`` is the key of the order it belongs to (its PO number), None for the file;
+    ``index`` the order's position in the file (from 0), which tells apart two orders that
+    carry the same PO number.
     """
 
     line: int | None
@@ -32,6 +34,7 @@ class FormatIssue:
     severity: Severity = "error"
     field: str | None = None
     order: str | None = None
+    index: int | None = None
 
     @property
     def is_error(self) -> bool:
@@ -62,12 +65,15 @@ class ReadResult:
     """The orders read from one file, and every issue.
 
     An order with an error is left out (``rejected`` holds its key) with all its issues;
-    the other orders of the file are whole.
+    the other orders of the file are whole. ``order_indexes`` and ``rejected_indexes`` give
+    the position in the file of each of ``orders`` and ``rejected`` (an issue's ``index``).
     """
 
     orders: list[Order] = field(default_factory=list)
     issues: list[FormatIssue] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    order_indexes: list[int] = field(default_factory=list)
+    rejected_indexes: list[int] = field(default_factory=list)
 
     @property
     def errors(self) -> list[FormatIssue]:

@@ -86,13 +86,19 @@ def decimal(value: Decimal | int | str | None, places: int = 2, point: str = "."
         number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError(f"decimal: {value!r} is not a number") from None
-    text = str(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    text = format(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
     return text.replace(".", point) if point != "." else text
+
+
+def plain(value: Any) -> Any:
+    """A Decimal in positional notation (``0.0001``, never ``1E-4`` nor ``1E+3``): what
+    every spreadsheet and ERP import reads as the number it is; other values unchanged."""
+    return format(value, "f") if isinstance(value, Decimal) else value
 
 
 def csv_cell(value: Any, delimiter: str = ",", quote: str = '"') -> str:
     """One CSV cell (RFC 4180), neutralised against spreadsheet formula injection."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else str(plain(value))
     if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
         text = "'" + text
     if any(ch in text for ch in (delimiter, quote, "\r", "\n")):
@@ -147,6 +153,7 @@ def _environment(root: str) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=True,
+        finalize=plain,
     )
     env.filters.update(FILTERS)
     return env

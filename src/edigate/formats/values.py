@@ -25,7 +25,8 @@ from ..partners.fields import FieldPath, parse_path
 
 Kind = Literal["text", "texts", "decimal", "int", "date", "time", "bool"]
 
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _TRUE = {"1", "true", "yes", "y", "x"}
 _FALSE = {"0", "false", "no", "n", ""}
@@ -219,15 +220,25 @@ def _ungrouped(raw: str, text: str, decimal: str, thousands: str) -> str:
     return text.replace(thousands, "")
 
 
+def _iso_date(raw: str) -> dt.date | None:
+    """``YYYY-MM-DD`` or a whole ISO date-time (its date as written), else None: trailing
+    text (``2026-03-09 or 2026-03-16``) is not a date, not the first one mentioned."""
+    try:
+        if _ISO_DATE.match(raw):
+            return dt.date.fromisoformat(raw)
+        if _ISO_DATE_TIME.match(raw):
+            return dt.datetime.fromisoformat(raw).date()
+    except ValueError:
+        return None
+    return None
+
+
 def parse_date(raw: str, formats: tuple[str, ...]) -> dt.date:
     for fmt in formats:
         if fmt == "iso":
-            m = _ISO_DATE.match(raw)
-            if m is not None:
-                try:
-                    return dt.date.fromisoformat(m.group(1))
-                except ValueError:
-                    continue
+            found = _iso_date(raw)
+            if found is not None:
+                return found
             continue
         try:
             return dt.datetime.strptime(raw, fmt).date()

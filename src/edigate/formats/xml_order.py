@@ -29,17 +29,26 @@ from .build import OrderBuilder
 from .errors import FormatError
 from .issues import FormatIssue, ReadResult
 from .safexml import parse_xml
-from .values import Target, target
+from .values import Target, parse_decimal, target
 
 Describe = Callable[[etree._Element], str]
+ReadOrder = Callable[[OrderBuilder, etree._Element], None]
+ReadLine = Callable[[OrderBuilder, etree._Element, dict[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)
 class BuiltinLayout:
-    """A standard format's layout, and how to say why a document holds no order."""
+    """A standard format's layout, and how to say why a document holds no order.
+
+    ``read_order`` and ``read_line`` read what one XPath per field cannot: repeated
+    structures (allowances, charges, taxes) and values that change another's meaning (a
+    price per 100 units). They run after the fields, so they see what those set.
+    """
 
     layout: XmlLayout
     describe: Describe
+    read_order: ReadOrder | None = None
+    read_line: ReadLine | None = None
 
 
 def builtin(name: str) -> BuiltinLayout:
@@ -117,6 +126,8 @@ class CompiledLayout:
     line_fields: tuple[CompiledField, ...]
     number_lines: bool
     describe: Describe | None = None
+    read_order: ReadOrder | None = None
+    read_line: ReadLine | None = None
 
 
 def compile_layout(xml: XmlLayout, default: str | None = None) -> CompiledLayout:
@@ -148,6 +159,7 @@ def compile_layout(xml: XmlLayout, default: str | None = None) -> CompiledLayout
         if problem:
             raise FormatError(problem)
     name = merged.layout
+    base = builtin(name) if name else None
     return CompiledLayout(
         order_text=merged.order,
         order=etree.XPath(merged.order, namespaces=namespaces),
@@ -155,7 +167,9 @@ def compile_layout(xml: XmlLayout, default: str | None = None) -> CompiledLayout
         order_fields=tuple(order_fields),
         line_fields=tuple(line_fields),
         number_lines="line.line_number" not in merged.fields,
-        describe=builtin(name).describe if name else None,
+        describe=base.describe if base else None,
+        read_order=base.read_order if base else None,
+        read_line=base.read_line if base else None,
     )
 
 
@@ -177,15 +191,21 @@ def read_xml_orders(
         )
         return ReadResult(issues=[FormatIssue(root.sourceline, None, reason)])
     result = ReadResult()
+    seen: dict[str, int | None] = {}  # PO number -> line of the order that has it
     for index, node in enumerate(nodes):
         if not isinstance(node, etree._Element):
             result.issues.append(
                 FormatIssue(None, None, f"{compiled.order_text} selects {node!r}, not elements")
             )
             continue
-        key = _key(compiled, node) or f"order {index + 1}"
-        builder = OrderBuilder(key, node.sourceline)
+        po_number = _key(compiled, node)
+        key = po_number or f"order {index + 1}"
+        builder = OrderBuilder(key, node.sourceline, index)
+        if po_number is not None:
+            _repeated(builder, po_number, seen)
         _read_fields(builder, compiled.order_fields, node, None)
+        if compiled.read_order is not None:
+            compiled.read_order(builder, node)
         lines = compiled.line(node)
         for line_node in lines if isinstance(lines, list) else []:
             if not isinstance(line_node, etree._Element):
@@ -193,13 +213,34 @@ def read_xml_orders(
                 continue
             data_line = builder.add_line(line_node.sourceline)
             _read_fields(builder, compiled.line_fields, line_node, data_line)
+            if compiled.read_line is not None:
+                compiled.read_line(builder, line_node, data_line)
         order = builder.finish(number_lines=compiled.number_lines)
         result.issues.extend(builder.issues)
         if order is None:
             result.rejected.append(key)
+            result.rejected_indexes.append(index)
         else:
             result.orders.append(order)
+            result.order_indexes.append(index)
     return result
+
+
+def _repeated(builder: OrderBuilder, po_number: str, seen: dict[str, int | None]) -> None:
+    """A PO number a second time in one file is an error on the second order: the ERP
+    would take both for one order, and every answer would name the wrong one."""
+    if po_number not in seen:
+        seen[po_number] = builder.line
+        return
+    first = seen[po_number]
+    builder.issue(
+        builder.line,
+        f'PO number "{po_number}" is already the order'
+        + (f" at line {first}" if first is not None else "")
+        + " of this file: expected one order per PO number",
+        field="order.po_number",
+        value=po_number,
+    )
 
 
 def _key(compiled: CompiledLayout, node: etree._Element) -> str | None:
@@ -265,3 +306,99 @@ def _values(result: Any, context: etree._Element) -> list[tuple[str, int | None]
         if text:
             out.append((text, line))
     return out
+
+
+# --- helpers for the built-in layouts' readers ---------------------------------------------------
+
+
+def xml_path(element: etree._Element) -> str:
+    """``/Order/cac:OrderLine[2]/cac:LineItem``: where an element is, for messages."""
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        name = etree.QName(node).localname
+        if node.prefix:
+            name = f"{node.prefix}:{name}"
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        steps.append(name)
+        node = parent
+    return "/" + "/".join(reversed(steps))
+
+
+def own_text(element: etree._Element | None) -> str:
+    """The element's own text, whitespace normalised, without its children's (a cXML
+    ``Description`` holds a ``ShortName`` that is not part of the description)."""
+    if element is None:
+        return ""
+    parts = [element.text or ""] + [child.tail or "" for child in element]
+    return " ".join(" ".join(parts).split())
+
+
+def read_amount(
+    builder: OrderBuilder, element: etree._Element, field: str, attribute: str | None = None
+) -> Decimal | None:
+    """The number in ``element`` (or its ``attribute``), or None with an error."""
+    raw = own_text(element) if attribute is None else (element.get(attribute) or "").strip()
+    where = xml_path(element) + (f"/@{attribute}" if attribute else "")
+    try:
+        return parse_decimal(raw)
+    except ValueError as exc:
+        builder.issue(element.sourceline, f"{where}: {exc}", field=field, value=raw or None)
+        return None
+
+
+def unmapped(builder: OrderBuilder, element: etree._Element, why: str) -> None:
+    """Warn that ``element`` was not read, so nobody believes the order carries it."""
+    builder.issue(
+        element.sourceline,
+        f"{xml_path(element)} is not read ({why}); the order goes on without it",
+        severity="warning",
+    )
+
+
+#: A price per N units, as the price basis codes (X12 639) the canonical model computes with.
+PRICE_BASES: dict[Decimal, str] = {Decimal(100): "HP", Decimal(1000): "TP"}
+
+
+def set_price_basis(
+    builder: OrderBuilder,
+    element: etree._Element,
+    unit: str | None,
+    data: dict[str, Any],
+    attribute: str | None = None,
+) -> None:
+    """Read the quantity a price is for (``element`` or its ``attribute``, in ``unit``): 1
+    changes nothing, 100 is HP, 1000 TP; anything else is an error, never silently a price
+    per each."""
+    field = "line.price_basis"
+    quantity = read_amount(builder, element, field, attribute)
+    if quantity is None:
+        return
+    where = xml_path(element) + (f"/@{attribute}" if attribute else "")
+    line_unit = data.get("unit")
+    if unit and line_unit and unit != line_unit:
+        builder.issue(
+            element.sourceline,
+            f"{where}: the price is per {quantity} {unit} but the line's quantity is in "
+            f"{line_unit}; a price in another unit cannot be expressed (expected {line_unit})",
+            field=field,
+            value=unit,
+        )
+        return
+    if quantity == 1:
+        return
+    basis = PRICE_BASES.get(quantity)
+    if basis is None:
+        builder.issue(
+            element.sourceline,
+            f"{where}: a price per {quantity} units cannot be expressed (supported: 1, "
+            "100 = price per hundred HP, 1000 = per thousand TP)",
+            field=field,
+            value=str(quantity),
+        )
+        return
+    data.setdefault("price_basis", basis)

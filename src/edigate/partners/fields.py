@@ -134,6 +134,9 @@ _PARTY = _obj(
     contacts=Indexed(_CONTACT),
     references=Keyed("qualifier", _REF, "value"),
 )
+#: An allowance or charge (SAC) and a tax (TXI), the fields a partner's file can give.
+_CHARGE = _obj(indicator=_L, code=_L, amount=_L, percent=_L, description=_L, currency=_L)
+_TAX = _obj(type_code=_L, amount=_L, percent=_L)
 _CARRIER = _obj(
     routing_sequence=_L,
     id_qualifier=_L,
@@ -165,6 +168,8 @@ DEFAULT_SCHEMA = Schema(
         references=Keyed("qualifier", _REF, "value"),
         notes=Indexed(_NOTE),
         carriers=Indexed(_CARRIER),
+        allowances_charges=Indexed(_CHARGE),
+        taxes=Indexed(_TAX),
     ),
     line=_obj(
         line_number=_L,
@@ -179,6 +184,8 @@ DEFAULT_SCHEMA = Schema(
         references=Keyed("qualifier", _REF, "value"),
         notes=Indexed(_NOTE),
         parties=Keyed("role", _PARTY),
+        allowances_charges=Indexed(_CHARGE),
+        taxes=Indexed(_TAX),
     ),
 )
 

@@ -84,22 +84,33 @@ def plan_partner_file(
     except EdigateError as exc:
         plan.errors.append(_error("unreadable", f"{name}: {exc}"))
         return plan
-    for key in result.rejected:
-        issues = [_issue(i) for i in result.issues if i.order == key]
+    for key, position in zip(result.rejected, result.rejected_indexes, strict=True):
+        issues = _issues_of(result.issues, key, position)
         plan.orders.append(OrderPlan(len(plan.orders), key, Status.REJECTED, issues))
-    plan.errors += [_issue(i) for i in result.issues if i.order is None]
-    for order in result.orders:
-        plan.orders.append(_plan_order(partner, order, len(plan.orders), result.issues, today))
+    plan.errors += [_issue(i) for i in result.issues if i.order is None and i.index is None]
+    for order, position in zip(result.orders, result.order_indexes, strict=True):
+        issues = _issues_of(result.issues, order.po_number, position)
+        plan.orders.append(_plan_order(partner, order, len(plan.orders), issues, today))
     if not plan.orders and not plan.errors:
         plan.errors.append(_error("empty", f"{name}: no order in the file"))
     return plan
 
 
+def _issues_of(issues: list[FormatIssue], key: str, position: int) -> list[dict[str, Any]]:
+    """The issues of the order at ``position`` in the file: by position, not by PO number,
+    which two orders of one file may share."""
+    return [
+        _issue(i)
+        for i in issues
+        if (i.index == position if i.index is not None else i.order == key)
+    ]
+
+
 def _plan_order(
-    partner: Partner, order: Order, index: int, issues: list[FormatIssue], today: dt.date
+    partner: Partner, order: Order, index: int, issues: list[dict[str, Any]], today: dt.date
 ) -> OrderPlan:
     plan = OrderPlan(index, order.po_number, Status.REJECTED)
-    plan.errors = [_issue(i) for i in issues if i.order == order.po_number]
+    plan.errors = list(issues)
     mapped = apply_inbound(order, partner)
     plan.errors += [
         {"code": f"map.{i.code}", "message": i.message, "severity": i.severity, "path": i.path}
