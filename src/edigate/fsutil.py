@@ -32,17 +32,20 @@ def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | Non
     is fsynced once (a folder fsync costs as much as a file's, so a batch into one folder
     pays it once, not once per file).
 
+    Folders it makes are fsynced into their parents too, with the same batch.
+
     Returns, per item, None once the file is durable under its name, or the error.
     """
     errors: list[OSError | None] = [None] * len(items)
-    made: set[Path] = set()
+    ready: set[Path] = set()
+    made: list[Path] = []
     temps: dict[int, Path] = {}
     for index, (path, data) in enumerate(items):
         folder = path.parent
         try:
-            if folder not in made:
-                folder.mkdir(parents=True, exist_ok=True)
-                made.add(folder)
+            if folder not in ready:
+                made.extend(make_dirs(folder))
+                ready.add(folder)
             temps[index] = write_temp(folder, path.name, data)
         except OSError as exc:
             errors[index] = exc
@@ -57,12 +60,36 @@ def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | Non
             tmp.unlink(missing_ok=True)
             errors[index] = exc
             continue
-        folders.setdefault(items[index][0].parent, []).append(index)
+        for folder in _folders_to_sync(items[index][0].parent, made):
+            folders.setdefault(folder, []).append(index)
     for indexes, error in zip(folders.values(), fsync_many(list(folders)), strict=True):
         if error is not None:
             for index in indexes:
                 errors[index] = error
     return errors
+
+
+def _folders_to_sync(folder: Path, made: Sequence[Path]) -> list[Path]:
+    """The folders whose fsync makes a new name in ``folder`` durable: ``folder``, and the
+    parent of each folder in ``made`` on its path (a new folder's name is an entry of its
+    parent, lost in a crash like a file's until the parent is fsynced)."""
+    return [folder, *(new.parent for new in made if new == folder or new in folder.parents)]
+
+
+def make_dirs(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; returns the folders that were missing,
+    outermost first. The caller fsyncs each one's parent before it counts a file in them
+    durable. One made meanwhile by another thread is listed too: this caller cannot tell
+    whether its maker has fsynced it yet."""
+    missing: list[Path] = []
+    path = folder
+    while path != path.parent and not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    missing.reverse()
+    for path in missing:
+        path.mkdir(exist_ok=True)
+    return missing
 
 
 def write_temp(folder: Path, name: str, data: bytes) -> Path:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from edigate.config import WorkerConfig
 from edigate.pipeline.detect import Format, detect_format
-from edigate.pipeline.worker import Lane, Worker
-from edigate.store import PENDING_INBOUND, Direction, Status, Store
+from edigate.pipeline.worker import Lane, Processor, Worker
+from edigate.store import PENDING_INBOUND, BlobStore, Direction, Status, Store
+from edigate.store.database import make_engine, migrate, sqlite_url
+
+from ..postgres import empty_tables
 
 
 @pytest.fixture
@@ -17,7 +26,7 @@ def store(tmp_path: Path) -> Store:
     return Store.open(tmp_path / "data")
 
 
-def lane(store: Store, process) -> Lane:
+def lane(store: Store, process: Processor) -> Lane:
     return Lane("inbound", PENDING_INBOUND, Direction.INBOUND, process)
 
 
@@ -139,3 +148,90 @@ def test_a_failed_batch_is_let_go_without_waiting_for_the_collector(store: Store
         gc.enable()
     with store.session() as session:
         assert store.get(session, ids[0]).last_error == "ValueError: commit failed"
+
+
+def _translate(store: Store, done: threading.Event) -> Processor:
+    def process(doc_id: int, worker: str) -> None:
+        with store.claimed(doc_id, worker) as held:
+            assert held is not None
+            store.transition(held[0], held[1], Status.TRANSLATED, "translated")
+        done.set()
+
+    return process
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def one_connection(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine whose pool holds one connection and waits 0.2 s for it."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = sqlite_url(tmp_path)
+    engine = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    migrate(engine)
+    if request.param == "postgres":
+        empty_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_full_connection_pool_only_delays_the_worker(
+    one_connection: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """serve's worker thread (processes=0) meets a pool whose connections all wait on a
+    slow database: it waits and retries, and goes on once a connection is free."""
+    store = Store(one_connection, BlobStore(tmp_path / "blobs"))
+    doc_id = store.receive(b"x", channel="cli").document_id
+    done = threading.Event()
+    worker = Worker(store, [lane(store, _translate(store, done))], WorkerConfig(poll_seconds=0.05))
+    held = one_connection.connect()  # a channel's transaction on a slow database
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # several claims time out on the pool
+        assert thread.is_alive() and not done.is_set()
+    finally:
+        held.close()
+    assert done.wait(10), "the worker did not process the document once the pool freed"
+    worker.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert store.count_by_status() == {"translated": 1}
+    assert "connection pool exhausted" in caplog.text
+    with store.session() as session:
+        assert store.get(session, doc_id).status == "translated"
+
+
+def test_an_unexpected_error_in_a_round_is_logged_and_the_worker_goes_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing restarts serve's worker thread: a round that raises (a bug, an error nobody
+    foresaw) is logged with its traceback and tried again, never the end of the loop."""
+    store.receive(b"x", channel="cli")
+    real_claim = store.claim
+    calls = 0
+
+    def claim_failing_twice(*args: Any, **kwargs: Any) -> list[int]:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise RuntimeError("unforeseen")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(store, "claim", claim_failing_twice)
+    done = threading.Event()
+    worker = Worker(store, [lane(store, _translate(store, done))], WorkerConfig(poll_seconds=0.05))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    with caplog.at_level(logging.ERROR, logger="edigate.worker"):
+        thread.start()
+        assert done.wait(10), "the worker stopped after a failed round"
+        worker.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+    failures = [r for r in caplog.records if "round failed" in r.getMessage()]
+    assert len(failures) == 2
+    assert failures[0].exc_info is not None and "unforeseen" in caplog.text
+    # A one-shot run has a caller to tell: there it propagates.
+    calls = 0
+    with pytest.raises(RuntimeError, match="unforeseen"):
+        Worker(store, [lane(store, _translate(store, done))]).run(until_idle=True)

@@ -3,7 +3,9 @@
 Processing a document is a callable the pipeline provides; the worker only owns the loop:
 claiming (leases, SKIP LOCKED on PostgreSQL), error handling (an exception becomes a failed
 attempt, retried with exponential backoff, then ``dead``), and stopping cleanly (SIGTERM:
-the document in hand is finished, nothing new is claimed).
+the document in hand is finished, nothing new is claimed). A round that fails in a way
+nobody foresaw is logged with its traceback and retried after a wait: a long run ends
+only when stopped (serve's worker thread is not restarted).
 
 A processor returns normally when it committed its own result through
 ``store.claimed(doc_id, worker)``; any exception means "not done" and nothing it wrote in
@@ -40,6 +42,8 @@ log = logging.getLogger("edigate.worker")
 Processor = Callable[[int, str], None]
 #: (claimed ids, worker) -> the ids that failed, with why.
 BatchProcessor = Callable[[list[int], str], dict[int, Exception]]
+#: Longest wait after rounds that failed in a row (see ``Worker.run``).
+MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass
@@ -202,10 +206,23 @@ class Worker:
         return handled
 
     def run(self, *, until_idle: bool = False, max_seconds: float | None = None) -> WorkerStats:
-        """Loop until stopped (or, with ``until_idle``, until nothing is due)."""
+        """Loop until stopped (or, with ``until_idle``, until nothing is due).
+
+        A round that raises is logged and retried after a growing wait: serve's worker
+        thread must outlive any one failure, since nothing restarts it. With ``until_idle``
+        (a one-shot run, whose caller can report it) the exception propagates."""
         deadline = time.monotonic() + max_seconds if max_seconds else None
+        failures = 0
         while not self._stop.is_set():
-            handled = self.run_once()
+            handled: int | None = None
+            try:
+                handled = self.run_once()
+                failures = 0
+            except Exception as exc:
+                if until_idle:
+                    raise
+                failures += 1
+                self._back_off(exc, failures)
             if deadline is not None and time.monotonic() > deadline:
                 break
             if handled == 0:
@@ -215,6 +232,20 @@ class Worker:
         if self._stop.is_set() and self._name_lock is not None:
             self._name_lock.release()  # stopped for good: a successor may take the name
         return self.stats
+
+    def _back_off(self, exc: Exception, failures: int) -> None:
+        """After the ``failures``-th failed round in a row: log ``exc`` with its traceback,
+        then wait (doubling from ``poll_seconds`` up to ``MAX_BACKOFF_SECONDS``, so a lasting
+        fault neither spins nor floods the log) unless stopped meanwhile."""
+        delay = min(self.config.poll_seconds * 2 ** min(failures - 1, 16), MAX_BACKOFF_SECONDS)
+        log.error(
+            "worker %s: round failed (%d in a row), retrying in %.1f s",
+            self.name,
+            failures,
+            delay,
+            exc_info=exc,
+        )
+        self._stop.wait(delay)
 
     def _run_periodic(self) -> int:
         """Run the periodic tasks that are due; a failing one is logged and tried later."""

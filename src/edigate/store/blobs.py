@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import StoreError
-from ..fsutil import fsync_dir, fsync_many
+from ..fsutil import fsync_dir, fsync_many, make_dirs
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
@@ -52,7 +52,8 @@ class BlobStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self._tmp = self.root / "tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        for folder in make_dirs(self._tmp):  # a new root must last as its blobs do
+            fsync_dir(folder.parent)
         self._local = threading.local()
 
     @contextlib.contextmanager
@@ -84,8 +85,7 @@ class BlobStore:
                 if final.exists():
                     os.unlink(tmp_name)
                     continue
-                _replace(tmp_name, final)
-                folders.add(final.parent)
+                folders.update(_replace(tmp_name, final))
             _raise_first(fsync_many(sorted(folders)))
         except OSError as exc:
             _discard(group)
@@ -127,8 +127,7 @@ class BlobStore:
             if final.exists():
                 os.unlink(tmp_name)
             else:
-                _replace(tmp_name, final)
-                fsync_dir(final.parent)
+                _raise_first(fsync_many(_replace(tmp_name, final)))
             return BlobRef(sha, size)
         except OSError as exc:
             with contextlib.suppress(FileNotFoundError):
@@ -152,14 +151,20 @@ class BlobStore:
         return self.path(sha256).exists()
 
 
-def _replace(tmp_name: str, final: Path) -> None:
+def _replace(tmp_name: str, final: Path) -> list[Path]:
     """Rename a temp file to its blob name, making the folder only when it is missing (a
-    ``mkdir`` per blob on folders that nearly always exist costs more than the rename)."""
+    ``mkdir`` per blob on folders that nearly always exist costs more than the rename).
+
+    Returns the folders to fsync before the blob counts as durable: its own, and the parent
+    of each folder made for it (``ab/`` is an entry of the root, ``cd/`` of ``ab/``: until
+    those are fsynced a crash can lose the new folder, and the blob with it)."""
     try:
         os.replace(tmp_name, final)
     except FileNotFoundError:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        made = make_dirs(final.parent)
         os.replace(tmp_name, final)
+        return [final.parent, *(folder.parent for folder in made)]
+    return [final.parent]
 
 
 def _raise_first(errors: list[OSError | None]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -93,10 +93,23 @@ def _sqlite_begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: PostgreSQL advisory lock key the processes migrating one database take turns on
+#: ("edigate" in ASCII).
+MIGRATION_LOCK_KEY = 0x65646967617465
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent).
+
+    On PostgreSQL the upgrade runs under an advisory lock held until its transaction ends:
+    processes starting together on a fresh or older database (serve's workers, several
+    hosts) would otherwise each create the same tables and all but one fail. The others wait,
+    then find the schema current. (SQLite's migration begins IMMEDIATE: its writers queue.)
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

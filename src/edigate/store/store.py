@@ -51,7 +51,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 
 from ..errors import StoreConflictError, StoreError, StoreUnavailableError
@@ -895,9 +896,22 @@ def _pending_before_query(state: ORMExecuteState) -> None:
 @contextmanager
 def _unavailable(action: str) -> Iterator[None]:
     """Map driver-level connection failures into StoreUnavailableError (and a lost race
-    with another transaction into StoreConflictError)."""
+    with another transaction into StoreConflictError).
+
+    A full connection pool counts as unavailable too: every connection is waiting on a slow
+    (or locked) database, and callers such as the worker wait and retry on
+    StoreUnavailableError instead of failing the document or their round."""
     try:
         yield
+    except PoolTimeoutError as exc:
+        raise StoreUnavailableError(
+            f"cannot {action}: every database connection of this process is in use"
+            f" (connection pool exhausted: {exc.args[0] if exc.args else exc});"
+            " the database is slow or holds locks:"
+            " check it for long-running transactions, or run fewer transfers at once"
+        ) from exc
+    except DisconnectionError as exc:
+        raise StoreUnavailableError(f"cannot {action}: connection lost ({exc})") from exc
     except OperationalError as exc:
         if str(getattr(exc.orig, "sqlstate", "") or "").startswith("40"):
             # Class 40, transaction rollback: another transaction won, the server is fine.
