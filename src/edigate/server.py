@@ -217,7 +217,10 @@ class GatewayServer:
             def run() -> None:
                 # In the thread: a named worker may wait for its name (name_locks), and
                 # serve must answer SIGTERM meanwhile.
-                worker.release_dead_claims()
+                try:
+                    worker.release_dead_claims()
+                except Exception:  # a database down at start: leases free the claims
+                    log.exception("worker %s: could not free dead workers' claims", worker.name)
                 if not worker.stopping:
                     log.info("worker %s running", worker.name)
                     worker.run()
