@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -98,3 +100,18 @@ def test_health_of_a_postgresql_database_that_is_not_there_is_a_failed_check(
     assert checks["database"].startswith("failed: cannot open the database: ")
     assert 'database "edigate_no_such_database" does not exist' in checks["database"]
     assert "blobs" not in checks and checks["partners"].startswith("ok (")
+
+
+def test_postgresql_without_its_driver_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psycopg is the 'postgres' extra: a user who installed edigate alone got a
+    ModuleNotFoundError traceback from every command (new-user walkthrough)."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
+    url = "postgresql://edigate:secret@127.0.0.1:5432/edigate"
+    result = CliRunner().invoke(cli, ["--database-url", url, "docs", "list"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "secret" not in result.output
+    assert "PostgreSQL needs the psycopg driver: python3 -m pip install 'edigate[postgres]'" in (
+        result.output
+    )

@@ -16,6 +16,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
+from ..errors import ConfigError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: SQLite reads the first 64 MiB of the database through a memory map instead of read().
 #: Why: in WAL mode a connection drops its whole page cache each time another connection
@@ -59,7 +61,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # check made after taking a lock (an advisory lock, a sequence row) must see what the
     # transaction that held the lock before committed (pipeline/outbound.py).
     kwargs.setdefault("isolation_level", "READ COMMITTED")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    try:
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    except ImportError as exc:  # the driver is an extra: say which, not a traceback
+        raise ConfigError(
+            f"{make_url(url).render_as_string(hide_password=True)}: PostgreSQL needs the "
+            "psycopg driver: python3 -m pip install 'edigate[postgres]' (in a checkout: "
+            f"python3 -m pip install -e '.[postgres]') ({exc})"
+        ) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
