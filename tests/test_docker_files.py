@@ -115,3 +115,32 @@ def test_postgresql_without_its_driver_says_what_to_install(
     assert "PostgreSQL needs the psycopg driver: python3 -m pip install 'edigate[postgres]'" in (
         result.output
     )
+
+
+def test_commands_that_only_look_create_no_tables_in_an_empty_postgresql_database(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """health (Docker's healthcheck) and docs list on a database no gateway has started
+    on created the whole schema and said 'database ok' (new-user walkthrough)."""
+    import psycopg
+
+    root = Path(__file__).resolve().parents[1]
+    base, _ = postgres_url.rsplit("/", 1)
+    name = "edigate_empty_" + tmp_path.name[-8:].lower().replace("-", "_")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        for command in (["health"], ["docs", "list"]):
+            result = CliRunner().invoke(
+                cli, ["--database-url", f"{base}/{name}", "--config-dir", str(root), *command]
+            )
+            assert result.exit_code == 1, result.output
+            assert "no edigate tables in postgresql+psycopg://" in result.output
+        with psycopg.connect(f"{base}/{name}") as conn:
+            tables = conn.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            ).fetchone()
+        assert tables == (0,)
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

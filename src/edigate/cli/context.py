@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..app import Gateway
 from ..config import GatewayConfig, load_config
 from ..errors import EdigateError
-from ..store.database import DATABASE_FILE
+from ..store.database import DATABASE_FILE, make_engine, normalize_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,12 +58,34 @@ class CliState:
                         "(beside its edigate.toml), or give --config, --data-dir or "
                         "--database-url"
                     )
+            if existing and config.database_url is not None:
+                _require_schema(config.database_url)
             self._gateway = Gateway(config)
         return self._gateway
 
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+
+
+def _require_schema(url: str) -> None:
+    """A PostgreSQL database that exists but holds no edigate tables (another database
+    named by mistake, or one no gateway has started on): an error, not a schema created by
+    a command that only looks. One that cannot be reached is left to the store to report."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            created = inspect(connection).has_table("alembic_version")
+    except SQLAlchemyError:
+        return
+    finally:
+        engine.dispose()
+    if not created:
+        shown = make_url(normalize_url(url)).render_as_string(hide_password=True)
+        raise EdigateError(
+            f"no edigate tables in {shown}: 'edigate serve' or 'edigate worker' creates them "
+            "when it first starts; check --database-url"
+        )
 
 
 def resolve_config_dir(ctx: click.Context, *given: Path | None) -> Path:
