@@ -13,7 +13,7 @@ from lxml import etree
 
 from edigate.formats import TemplateError, csv_cell, load_template, render_document
 from edigate.formats.safexml import safe_parser
-from edigate.formats.templates import BUILTIN_DIR, decimal, render_outbound
+from edigate.formats.templates import BUILTIN_DIR, CsvDialect, decimal, render_outbound
 from edigate.model import Invoice, OrderAck, Shipment
 from edigate.partners import load_registry
 from edigate.partners.layouts import BUILTIN_TEMPLATES
@@ -173,6 +173,24 @@ def test_csv_invoice_and_shipment() -> None:
         "006141410000001064",
         "006141410000001064",
     ]
+
+
+def test_csv_answers_are_written_in_the_partners_own_dialect() -> None:
+    """A partner that writes '4,50', '24.11.2026' and no header row got '4.50', ISO dates
+    and a header back, though its layout said how it writes (new-user walkthrough)."""
+    invoice = goldens.document("canonical/invoice.json", "initech-csv")
+    assert isinstance(invoice, Invoice)
+    dialect = CsvDialect(decimal_mark=",", date_format="%d.%m.%Y", header=False)
+    body, _ = render_document(invoice, "csv/invoice", delimiter=";", now=NOW, dialect=dialect)
+    rows = list(csv.reader(io.StringIO(body.decode()), delimiter=";"))
+    assert len(rows) == len(invoice.lines)  # no header row
+    first = invoice.lines[0]
+    assert rows[0][:2] == [invoice.invoice_number, invoice.invoice_date.strftime("%d.%m.%Y")]
+    assert rows[0][10] == str(first.unit_price).replace(".", ",")  # Price: a Decimal cell
+    assert rows[0][11] == f"{first.extended_amount:.2f}".replace(".", ",")  # decimal(2)
+    ours, _ = render_document(invoice, "csv/invoice", now=NOW)  # no layout: as before
+    assert ours.decode().splitlines()[0].startswith("Invoice,Invoice Date,PO Number")
+    assert f",{invoice.invoice_date.isoformat()}," in ours.decode()
 
 
 def test_tiny_and_huge_decimals_are_written_in_full() -> None:

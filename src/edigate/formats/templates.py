@@ -7,14 +7,17 @@ is an error, not an empty field) and autoescaping for XML. Rendered XML must par
 safe parser before it leaves; every error names the template file and line.
 
 Templates see ``doc`` (the canonical document), ``partner`` (``id``, ``name``), ``values``
-(the section's free values), ``now``, ``payload_id`` (unique per document and time) and
-``delimiter``, and these filters:
+(the section's free values), ``now``, ``payload_id`` (unique per document and time),
+``delimiter``, and the partner's CSV dialect: ``decimal_mark``, ``date_format`` and
+``header`` (from its ``csv:`` layout), with these filters:
 
-* ``x12date`` (CCYYMMDD), ``isodate`` (ISO 8601), ``strftime(fmt)``: dates; None gives "";
+* ``x12date`` (CCYYMMDD), ``isodate`` (ISO 8601), ``date`` (the partner's ``date_format``),
+  ``strftime(fmt)``: dates; None gives "";
 * ``decimal(places=2, point=".")``: a fixed number of places, half up; None gives "";
 * ``csv``: one RFC 4180 cell; a text starting with = + - @ tab or CR gets a leading
   apostrophe, so a spreadsheet does not run it as a formula (a plain number like -5 is left
-  alone); ``csvrow``: a list of cells joined by ``delimiter``;
+  alone); a Decimal is written with ``decimal_mark``; ``csvrow``: a list of cells joined by
+  ``delimiter``;
 * ``reference(qualifier)``: the value of the first reference with that qualifier, or "".
 
 Usage::
@@ -29,6 +32,7 @@ import hashlib
 import re
 import traceback
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -57,6 +61,15 @@ Outbound = OrderAck | Shipment | Invoice
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class CsvDialect:
+    """How a CSV partner writes what it sends: answers are written the same way."""
+
+    decimal_mark: str = "."
+    date_format: str = "iso"
+    header: bool = True
 
 
 # --- filters -----------------------------------------------------------------------------------
@@ -96,9 +109,12 @@ def plain(value: Any) -> Any:
     return format(value, "f") if isinstance(value, Decimal) else value
 
 
-def csv_cell(value: Any, delimiter: str = ",", quote: str = '"') -> str:
-    """One CSV cell (RFC 4180), neutralised against spreadsheet formula injection."""
+def csv_cell(value: Any, delimiter: str = ",", quote: str = '"', point: str = ".") -> str:
+    """One CSV cell (RFC 4180), neutralised against spreadsheet formula injection; a
+    Decimal written with the decimal mark ``point`` (the partner's, as it reads numbers)."""
     text = "" if value is None else str(plain(value))
+    if point != "." and isinstance(value, Decimal):
+        text = text.replace(".", point)
     if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
         text = "'" + text
     if any(ch in text for ch in (delimiter, quote, "\r", "\n")):
@@ -108,13 +124,36 @@ def csv_cell(value: Any, delimiter: str = ",", quote: str = '"') -> str:
 
 @pass_context
 def _csv_filter(context: Context, value: Any) -> str:
-    return csv_cell(value, str(context.get("delimiter", ",")))
+    return csv_cell(value, str(context.get("delimiter", ",")), point=_point(context))
 
 
 @pass_context
 def _csvrow_filter(context: Context, values: Iterable[Any]) -> str:
     delimiter = str(context.get("delimiter", ","))
-    return delimiter.join(csv_cell(v, delimiter) for v in values)
+    point = _point(context)
+    return delimiter.join(csv_cell(v, delimiter, point=point) for v in values)
+
+
+@pass_context
+def _date_filter(context: Context, value: dt.date | None) -> str:
+    """A date in the partner's own format (its layout's first ``date_formats`` entry),
+    ISO when it has none or it is ``iso``."""
+    fmt = str(context.get("date_format") or "iso")
+    if value is None or fmt == "iso":
+        return isodate(value)
+    return value.strftime(fmt)
+
+
+def _point(context: Context) -> str:
+    return str(context.get("decimal_mark") or ".")
+
+
+@pass_context
+def _decimal_filter(
+    context: Context, value: Decimal | int | str | None, places: int = 2, point: str | None = None
+) -> str:
+    """:func:`decimal`, with the partner's decimal mark unless the template names one."""
+    return decimal(value, places, point if point is not None else _point(context))
 
 
 def reference(references: Iterable[Any], qualifier: str) -> str:
@@ -128,8 +167,9 @@ def reference(references: Iterable[Any], qualifier: str) -> str:
 FILTERS = {
     "x12date": x12date,
     "isodate": isodate,
+    "date": _date_filter,
     "strftime": strftime,
-    "decimal": decimal,
+    "decimal": _decimal_filter,
     "csv": _csv_filter,
     "csvrow": _csvrow_filter,
     "reference": reference,
@@ -309,8 +349,12 @@ def render_document(
     encoding: str = "utf-8",
     newline: str = "lf",
     now: dt.datetime | None = None,
+    dialect: CsvDialect | None = None,
 ) -> tuple[bytes, str]:
-    """Render ``document`` with template ``ref``; (bytes, file suffix)."""
+    """Render ``document`` with template ``ref``; (bytes, file suffix). ``dialect``: how
+    the partner writes numbers, dates and headers (from its CSV layout), which CSV answers
+    follow."""
+    dialect = dialect or CsvDialect()
     moment = now or dt.datetime.now(dt.UTC)
     values = dict(values or {})
     digest = hashlib.sha256(dumps(document, indent=None).encode("utf-8")).hexdigest()
@@ -323,6 +367,9 @@ def render_document(
         "now": moment,
         "payload_id": f"{moment:%Y%m%d%H%M%S}.{digest[:16]}@{domain}",
         "delimiter": delimiter,
+        "decimal_mark": dialect.decimal_mark,
+        "date_format": dialect.date_format,
+        "header": dialect.header,
     }
     text = render_template(template, context)
     if newline == "crlf":
@@ -358,7 +405,11 @@ def render_outbound(
             f"partner {partner.id} has no template for {kind} (map section templates:)",
             template=partner.map_source.path,
         )
-    delimiter = section.delimiter or (partner.map.csv.delimiter if partner.map.csv else ",")
+    layout = partner.map.csv
+    delimiter = section.delimiter or (layout.delimiter if layout else ",")
+    dialect = CsvDialect()
+    if layout is not None:
+        dialect = CsvDialect(layout.decimal, layout.date_formats[0], layout.header)
     return render_document(
         document,
         ref,
@@ -370,4 +421,5 @@ def render_outbound(
         encoding=section.encoding,
         newline=section.newline,
         now=now,
+        dialect=dialect,
     )
