@@ -195,6 +195,31 @@ def test_check_errors_across_files(config_copy: Path, edit: Edit) -> None:
     ]
 
 
+def test_a_copied_profile_keeping_another_partners_ssh_key_is_an_error(
+    config_copy: Path,
+) -> None:
+    """The README's onboarding recipe copies acme-retail's profile: its SSH key, kept,
+    would let whoever holds it log in as the new partner too (new-user walkthrough)."""
+    acme = (config_copy / "partners/acme-retail.yaml").read_text()
+    newco = (
+        acme.replace("id: acme-retail", "id: newco")
+        .replace("ACMERETAIL", "NEWCO")
+        .replace("ACMETEST", "NEWCOTEST")
+        .replace("username: acme", "username: newco")
+        .replace("edi@acme-retail.example", "edi@newco.example")
+    )
+    path = config_copy / "partners/newco.yaml"
+    path.write_text(newco)
+    line = next(i for i, ln in enumerate(newco.splitlines(), 1) if ln.strip().startswith("- ssh-"))
+    first = next(i for i, ln in enumerate(acme.splitlines(), 1) if ln.strip().startswith("- ssh-"))
+    problems = [str(p).replace(f"{config_copy}/", "") for p in check_config(config_copy).problems]
+    assert problems == [
+        f"partners/newco.yaml:{line}: inbound.sftp.public_keys[0]: SSH key ssh-ed25519 "
+        "AAAAC3NzaC1l... (each partner's account needs its own) is also claimed by "
+        f"acme-retail (partners/acme-retail.yaml:{first})"
+    ]
+
+
 def test_missing_sku_csv(config_copy: Path) -> None:
     (config_copy / "maps/acme-retail-skus.csv").unlink()
     problems = [str(p) for p in check_config(config_copy).problems]

@@ -476,6 +476,15 @@ def _cross_partner(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> lis
                 ("inbound", "sftp", "username"),
                 f"SFTP username {name!r}",
             )
+            for i, line in enumerate(inbound.sftp.public_keys):
+                kind, blob = line.split()[:2]
+                claim(  # whoever holds it would log in as either partner: a copied profile
+                    ("sshkey", kind, blob),
+                    profile,
+                    source,
+                    ("inbound", "sftp", "public_keys", i),
+                    f"SSH key {kind} {blob[:12]}... (each partner's account needs its own)",
+                )
         if inbound.as2 is not None:
             name = inbound.as2.partner_id
             claim(
