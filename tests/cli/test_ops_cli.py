@@ -321,3 +321,12 @@ def test_docs_list_by_correlation_id_finds_everything_one_file_became(tmp_path: 
     everything = {r["id"] for r in json.loads(out)}
     assert files["first.edi"].isdisjoint(files["second.edi"])
     assert files["first.edi"] | files["second.edi"] == everything
+
+
+def test_receiving_an_empty_or_blank_file_says_so(tmp_path: Path) -> None:
+    config = config_copy(tmp_path)
+    for name, data in (("empty.edi", b""), ("blank.edi", b"  \r\n\n")):
+        (tmp_path / name).write_bytes(data)
+        code, out = receive(tmp_path, config, str(tmp_path / name))
+        assert code == 1, out
+        assert f"error: {name}: the file is empty or blank; expected an X12 interchange" in out

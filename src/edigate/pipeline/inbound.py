@@ -466,12 +466,14 @@ class InboundProcessor:
             )
             yield plan
             return
+        expected = "expected an X12 interchange (ISA), or a partner's CSV or XML orders"
+        found = (
+            "the file is empty or blank"
+            if not head.strip() and doc.blob.size <= len(head)
+            else f"{fmt.value} documents are not translated"
+        )
         plan.errors.append(
-            _error(
-                "unsupported_format",
-                f"{doc.filename or 'document'}: {fmt.value} documents are not translated; "
-                "expected an X12 interchange (ISA), or a partner's CSV or XML orders",
-            )
+            _error("unsupported_format", f"{doc.filename or 'document'}: {found}; {expected}")
         )
         yield plan
 
