@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edigate.cli.main import cli
 
@@ -29,6 +31,13 @@ def newco_sample(tmp: Path, *, with_ref_ia: bool = True) -> Path:
     return path
 
 
+def newco_public_key() -> str:
+    """The OpenSSH public key line NewCo sends for its SFTP account."""
+    key = Ed25519PrivateKey.generate().public_key()
+    raw = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return raw.decode() + " newco"
+
+
 def onboard_newco(tmp: Path) -> Path:
     """What an onboarding engineer does with a text editor."""
     config = tmp / "config"
@@ -38,6 +47,8 @@ def onboard_newco(tmp: Path) -> Path:
     profile = profile.replace("id: acme-retail", "id: newco").replace("ACME Retail", "NewCo")
     profile = profile.replace("ACMERETAIL", "NEWCO").replace("ACMETEST", "NEWCOTEST")
     profile = profile.replace("username: acme", "username: newco")
+    acme_key = next(ln for ln in profile.splitlines() if ln.strip().startswith("- ssh-"))
+    profile = profile.replace(acme_key, f"      - {newco_public_key()}")  # NewCo's own key
     profile = profile.replace("edi@acme-retail.example", "edi@newco.example")
     profile = profile.replace("map: acme-retail", "map: newco")
     (config / "partners/newco.yaml").write_text(profile)
