@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import inspect
 import io
 import logging
 import threading
@@ -161,28 +162,9 @@ class Store:
 
         The business keys are known up front for documents from the ERP (its JSON says them).
         """
-        # A large file is streamed to the blob store and fsynced before the transaction, so
-        # SQLite's write lock is not held for it; a small one is inserted with its row.
-        staged = inline_blobs.stage(data, self.blobs)
-        with self.session() as session:
-            receipt = self._insert_received(
-                session,
-                staged,
-                channel=channel,
-                partner_id=partner_id,
-                filename=filename,
-                fmt=fmt,
-                doc_type=doc_type,
-                meta=meta,
-                correlation_id=correlation_id,
-                direction=direction,
-                status=status,
-                po_number=po_number,
-                invoice_number=invoice_number,
-                shipment_id=shipment_id,
-            )
-        self.wakeup.set()
-        return receipt
+        # Its keyword arguments as one set of options: receive_many takes them per document.
+        options = {name: value for name, value in locals().items() if name not in ("self", "data")}
+        return self.receive_many([(data, options)])[0]
 
     def receive_many(
         self, documents: Sequence[tuple[bytes | BinaryIO, Mapping[str, Any]]]
@@ -199,44 +181,40 @@ class Store:
             staged = [inline_blobs.stage(data, self.blobs) for data, _ in documents]
         with self.session() as session:
             receipts = [
-                self._insert_received(session, one, **options)
+                self._insert_received(session, one, options)
                 for one, (_, options) in zip(staged, documents, strict=True)
             ]
         self.wakeup.set()
         return receipts
 
     def _insert_received(
-        self,
-        session: Session,
-        staged: inline_blobs.Staged,
-        *,
-        channel: str,
-        partner_id: str | None = None,
-        filename: str | None = None,
-        fmt: str | None = None,
-        doc_type: str | None = None,
-        meta: dict[str, Any] | None = None,
-        correlation_id: str | None = None,
-        direction: Direction = Direction.INBOUND,
-        status: Status = Status.RECEIVED,
-        po_number: str | None = None,
-        invoice_number: str | None = None,
-        shipment_id: str | None = None,
+        self, session: Session, staged: inline_blobs.Staged, options: Mapping[str, Any]
     ) -> Receipt:
         """The row, first audit event and (small) bytes of a received document, in
-        ``session``'s transaction; ``staged``'s file, if any, is durable already."""
+        ``session``'s transaction; ``staged``'s file, if any, is durable already.
+        ``options``: :meth:`receive`'s keyword arguments (``channel`` required)."""
+        unknown = set(options) - _RECEIVE_OPTIONS
+        if unknown:
+            raise TypeError(f"receive: unknown option(s) {', '.join(sorted(unknown))}")
+        channel: str = options["channel"]
+        partner_id: str | None = options.get("partner_id")
+        filename: str | None = options.get("filename")
+        status: Status = options.get("status", Status.RECEIVED)
+        direction: Direction = options.get("direction", Direction.INBOUND)
+        correlation_id: str | None = options.get("correlation_id")
+        meta: dict[str, Any] | None = options.get("meta")
         blob = staged.ref
         correlation = correlation_id or uuid.uuid4().hex
         fields = {
             "partner_id": partner_id,
-            "format": fmt,
-            "doc_type": doc_type,
+            "format": options.get("fmt"),
+            "doc_type": options.get("doc_type"),
             "filename": filename,
             "meta": meta or {},
             "correlation_id": correlation,
-            "po_number": po_number,
-            "invoice_number": invoice_number,
-            "shipment_id": shipment_id,
+            "po_number": options.get("po_number"),
+            "invoice_number": options.get("invoice_number"),
+            "shipment_id": options.get("shipment_id"),
         }
         inline_blobs.pend(session, staged)
         # A plain INSERT ... RETURNING, as add_document: an ORM object and its flush
@@ -1002,3 +980,8 @@ def _log_events(session: Session) -> None:
 def _drop_log_events(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_LOGS, None)
+
+
+#: The keyword arguments of :meth:`Store.receive`, each document's options in
+#: :meth:`Store.receive_many`.
+_RECEIVE_OPTIONS = frozenset(inspect.signature(Store.receive).parameters) - {"self", "data"}
