@@ -220,6 +220,15 @@ def test_short_name_is_not_run_into_the_description() -> None:
     assert [d.text for d in order.lines[0].descriptions] == ["Widget, blue, 100 per case"]
 
 
+def test_only_the_first_language_s_description_is_read() -> None:
+    """cXML has a Description per xml:lang: the tail of a ShortName in the second one was
+    appended to the first ('Widget, blue bleu')."""
+    french = b'<Description xml:lang="fr">Gadget<ShortName>G</ShortName> bleu</Description>'
+    data = _contoso(b"Widget, blue</Description>", b"Widget, blue</Description>" + french)
+    (order,) = read_xml_orders(data, CXML).orders
+    assert [d.text for d in order.lines[0].descriptions] == ["Widget, blue"]
+
+
 def test_default_namespace_is_named() -> None:
     ns = b"http://xml.cxml.org/schemas/cXML/1.2.050"
     data = _contoso(b"<cXML ", b'<cXML xmlns="' + ns + b'" ')

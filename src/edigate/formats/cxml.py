@@ -68,9 +68,10 @@ FIELDS: dict[str, Any] = {
     "line.identifiers[VN]": "ItemID/SupplierPartID",
     "line.identifiers[BP]": "ItemID/BuyerPartID",
     "line.identifiers[ZZ]": "ItemID/SupplierPartAuxiliaryID",
-    # Its own text only: a ShortName child would run into it ("... per caseWidget").
+    # The first Description's own text only: a ShortName child would run into it ("... per
+    # caseWidget"), and another language's Description (one per xml:lang) is not this one.
     "line.descriptions[0].text": (
-        "concat(ItemDetail/Description/text()[1], ' ', ItemDetail/Description/text()[2])"
+        "concat(ItemDetail/Description[1]/text()[1], ' ', ItemDetail/Description[1]/text()[2])"
     ),
     "line.dates[002]": "@requestedDeliveryDate",
     "line.notes[0].text": "Comments/text()[normalize-space()]",
