@@ -24,7 +24,7 @@ from edigate.channels.sftp_client import (
 from edigate.channels.sftp_pickup import SftpPickup
 from edigate.channels.sftp_server import SftpServer
 from edigate.config import WorkerConfig
-from edigate.errors import ConfigError
+from edigate.errors import ConfigError, StoreUnavailableError
 from edigate.pipeline.dispatch import Dispatcher
 from edigate.pipeline.worker import Lane, Worker
 from edigate.store import PENDING_OUTBOUND, Direction, Document, Status, Store
@@ -369,12 +369,15 @@ def test_a_retry_after_a_lost_answer_finds_its_file_delivered(
         peer.close()
 
 
+@pytest.mark.parametrize("renewal", ["renews", "fails"])
 def test_a_batch_slower_than_its_lease_keeps_its_claims_and_sends_each_once(
     start_server: ServerFactory,
     tmp_path: Path,
     peer_store: Store,
     gateway_key: KeyPair,
     store: Store,
+    renewal: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A partner taking 0.4 s per upload, 8 documents in one batch: 3.2 s against a lease of
     2 s. The dispatcher records the batch at its end, so without renewing its claims a
@@ -426,13 +429,21 @@ def test_a_batch_slower_than_its_lease_keeps_its_claims_and_sends_each_once(
         config = WorkerConfig(lease_seconds=2.0, poll_seconds=0.1, batch=50)
         Worker(store, [lane], config).run(until_idle=True)
 
-    first = threading.Thread(target=work)
-    first.start()
-    time.sleep(2.2)  # the first worker is still sending; its claims were taken at 0 s
-    second = threading.Thread(target=work)
-    second.start()
-    first.join(30)
-    second.join(30)
+    if renewal == "fails":  # a database busy a moment: the sends made are still recorded
+
+        def busy(*args: Any) -> int:
+            raise StoreUnavailableError("the database is busy")
+
+        monkeypatch.setattr(store, "renew_claims", busy)
+        work()
+    else:
+        first = threading.Thread(target=work)
+        first.start()
+        time.sleep(2.2)  # the first worker is still sending; its claims were taken at 0 s
+        second = threading.Thread(target=work)
+        second.start()
+        first.join(30)
+        second.join(30)
     names = [name for name, _ in peer_docs(peer_store)]
     assert len(names) == 8 and len(set(names)) == 8, names
     assert store.count_by_status() == {"sent": 8}

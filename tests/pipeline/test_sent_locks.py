@@ -87,3 +87,13 @@ def test_no_numbers_take_no_lock_and_sqlite_takes_none(engine: Engine, tmp_path:
     with Session(sqlite) as session:
         take_turns_in_order(session, KEYS)  # SQLite's write lock already orders commits
         assert session.in_transaction() is False
+
+
+def test_thousands_of_numbers_are_locked_in_one_statement(engine: Engine) -> None:
+    """A key per column stopped at PostgreSQL's 1,664 columns: a file of 1,700 TA1-only
+    interchanges then looked like a database outage forever (review finding)."""
+    keys = [("acme-retail", "interchange", f"{n:09d}") for n in range(2_000)]
+    with Session(engine) as session:
+        take_turns_in_order(session, keys)
+        mine = session.execute(select(func.pg_backend_pid())).scalar_one()
+        assert _advisory(engine, mine) == [True] * 2_000

@@ -400,6 +400,8 @@ class Dispatcher:
             doc.meta = meta
 
 
+log = logging.getLogger("edigate.dispatch")
+
 #: Seconds between two renewals of a delivering batch's claims.
 RENEW_CLAIMS_EVERY = 1.0
 
@@ -417,9 +419,15 @@ class _LeaseKeeper:
         self.renewed = time.monotonic()
 
     def keep(self) -> None:
-        if time.monotonic() - self.renewed >= RENEW_CLAIMS_EVERY:
+        """Best effort: the sends already made must still be recorded, so a renewal that
+        fails (the database busy or down a moment) is logged, never raised."""
+        if time.monotonic() - self.renewed < RENEW_CLAIMS_EVERY:
+            return
+        try:
             self.store.renew_claims(self.ids, self.worker)
-            self.renewed = time.monotonic()
+        except Exception as exc:
+            log.warning("worker %s: claims not renewed mid-batch: %s", self.worker, exc)
+        self.renewed = time.monotonic()
 
 
 def _send(

@@ -742,14 +742,20 @@ class InboundProcessor:
             for ic in plan.interchanges
             if ic.partner is not None and ic.duplicate_of is None and ic.opening
         ]
+        if not opening:
+            return {}
         take_turns_in_order(session, ((p.id, "interchange", isa13) for _, p, isa13 in opening))
+        rows = _interchange_rows(session, {(p.id, isa13) for _, p, isa13 in opening})
         found: dict[int, _Replan] = {}
         now = self.clock()
         for doc, partner, isa13 in opening:
+            candidates = rows.get((partner.id, isa13))
+            if not candidates or doc.id in found:
+                continue
             runs = family_of(session, doc.id, doc.reprocess_of_id)
             since = now - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
-            other = _same_interchange(session, partner.id, isa13, runs, since)
-            if other is not None and doc.id not in found:
+            other = _processed_elsewhere(candidates, runs, since)
+            if other is not None:
                 found[doc.id] = _Replan(
                     f"interchange {isa13} of {partner.id} is document {other}'s now"
                 )
@@ -1089,21 +1095,49 @@ def _aware(value: Any) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _same_interchange(
-    session: Session, partner_id: str, isa13: str, runs: frozenset[int], since: dt.datetime
-) -> int | None:
-    """The file that processed this partner's interchange ``isa13`` since ``since`` (a
-    file of ``runs``, the one asking and its attempts, aside).
+_Row = tuple[Any, Any, Any, Any]  # (parent_id, direction, status, created_at)
+#: (partner, ISA13) pairs asked in one query.
+KEYS_PER_QUERY = 200
 
-    Only the partner and ISA13 are asked of the database, the rest is sifted here: with a
-    window on ``created_at`` in the query, SQLite chose the (partner, created_at) index and
-    read every document of the partner in the window, a millisecond per file at a few
-    thousand documents and growing; (partner, ISA13) finds the handful of rows at once."""
-    rows = session.execute(
-        select(Document.parent_id, Document.direction, Document.status, Document.created_at)
-        .where(Document.partner_id == partner_id, Document.interchange_control == isa13)
-        .order_by(Document.id)
-    )
+
+def _interchange_rows(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[_Row]]:
+    """Every document with one of these (partner, ISA13) pairs, by pair: one query per
+    :data:`KEYS_PER_QUERY` pairs.
+
+    Only the partner and ISA13 are asked of the database, the rest is sifted by the caller:
+    with a window on ``created_at`` in the query, SQLite chose the (partner, created_at)
+    index and read every document of the partner in the window, a millisecond per file
+    at a few thousand documents and growing; (partner, ISA13) finds the handful at once."""
+    found: dict[tuple[str, str], list[_Row]] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), KEYS_PER_QUERY):
+        chunk = ordered[start : start + KEYS_PER_QUERY]
+        query = select(
+            Document.partner_id,
+            Document.interchange_control,
+            Document.parent_id,
+            Document.direction,
+            Document.status,
+            Document.created_at,
+        ).where(  # as two INs (pairs are sifted below): an OR of pairs made SQLite scan
+            Document.partner_id.in_(sorted({p for p, _ in chunk})),  # the partner's index
+            Document.interchange_control.in_(sorted({i for _, i in chunk})),
+        )
+        for partner_id, isa13, parent_id, direction, status, created in session.execute(
+            query.order_by(Document.id)
+        ):
+            key = (str(partner_id), str(isa13))
+            if key not in keys:
+                continue  # a partner of one pair with the ISA13 of another
+            found.setdefault(key, []).append((parent_id, direction, status, created))
+    return found
+
+
+def _processed_elsewhere(rows: list[_Row], runs: frozenset[int], since: dt.datetime) -> int | None:
+    """The file among ``rows`` (of one partner and ISA13) that processed that interchange
+    since ``since``, the files of ``runs`` (the one asking and its attempts) aside."""
     for parent_id, direction, status, created in rows:
         if (
             parent_id is not None
@@ -1114,6 +1148,15 @@ def _same_interchange(
         ):
             return int(parent_id)
     return None
+
+
+def _same_interchange(
+    session: Session, partner_id: str, isa13: str, runs: frozenset[int], since: dt.datetime
+) -> int | None:
+    """The file that processed this partner's interchange ``isa13`` since ``since`` (a
+    file of ``runs``, the one asking and its attempts, aside)."""
+    rows = _interchange_rows(session, {(partner_id, isa13)}).get((partner_id, isa13), [])
+    return _processed_elsewhere(rows, runs, since)
 
 
 class _Deferred(Exception):

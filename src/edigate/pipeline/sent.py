@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from ..store import Direction, Document, Status
@@ -55,9 +55,15 @@ def take_turns_in_order(session: Session, keys: Iterable[tuple[str, str, str]]) 
     texts = sorted({_lock_text(*key) for key in keys})
     if not texts:
         return
-    hashed = session.execute(select(*(func.hashtextextended(t, 0) for t in texts))).one()
-    for key in sorted(set(hashed)):
-        session.execute(select(func.pg_advisory_xact_lock(key)))
+    # One statement however many keys (a column per key would stop at PostgreSQL's 1,664):
+    # the sorted subquery feeds the locks to the aggregate in its order.
+    session.execute(_LOCK_IN_ORDER, {"texts": texts})
+
+
+_LOCK_IN_ORDER = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(t, 0) AS k "
+    "FROM unnest(CAST(:texts AS text[])) AS t ORDER BY k) AS keys"
+)
 
 
 def _lock_text(partner_id: str, doc_type: str, number: str) -> str:
