@@ -1,8 +1,8 @@
 """``python -m edigate.bench.child <task> '<json kwargs>'``: one measurement in a fresh process.
 
-A fresh interpreter makes ``ru_maxrss`` the task's own and keeps its CPU apart from the
-harness (the SFTP client is a different program than the gateway it talks to). The result
-is printed as one ``BENCH-RESULT {json}`` line.
+A fresh interpreter makes its peak RSS (``VmHWM``) the task's own and keeps its CPU apart
+from the harness (the SFTP client is a different program than the gateway it talks to).
+The result is printed as one ``BENCH-RESULT {json}`` line.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ TASKS = {
     "translate": ("translate", "measure"),
     "large-phases": ("large_file", "phases"),
     "sftp-client": ("sftp", "client"),
+    "bots-parser": ("peer", "measure"),
 }
 
 

@@ -34,6 +34,7 @@ from ..config import load_config
 from ..errors import EdigateError
 from ..store import Document, Store
 from ..store.schema import AuditEvent
+from .measure import ChildPeak
 
 #: ``progress(label, done, total)``: the CLI draws it as a bar; tests pass nothing.
 Progress = Callable[[str, int, int], None]
@@ -316,19 +317,20 @@ class ChildRun:
 def run_measured(
     command: list[str], *, timeout: float, env: dict[str, str] | None = None
 ) -> ChildRun:
-    """Run ``command`` to its end; its own peak RSS and CPU come from ``wait4`` (not
-    RUSAGE_CHILDREN, whose RSS is the maximum over every child ever waited for)."""
+    """Run ``command`` to its end; its own CPU comes from ``wait4`` (not RUSAGE_CHILDREN,
+    the total over every child ever waited for), its own peak RSS from :class:`ChildPeak`."""
     start = time.perf_counter()
     with open(os.devnull, "rb") as stdin, _captured() as out:
         proc = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=subprocess.STDOUT, env=env)
-        status, usage = _wait4(proc, timeout)
+        peak = ChildPeak(proc.pid)
+        status, usage = _wait4(proc, timeout, peak)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     seconds = time.perf_counter() - start
     return ChildRun(
         os.waitstatus_to_exitcode(status),
         seconds,
-        usage.ru_maxrss / 1024,
+        peak.of(usage.ru_maxrss),
         text,
         usage.ru_utime,
         usage.ru_stime,
@@ -351,9 +353,10 @@ def _captured() -> Iterator[Any]:
         yield out
 
 
-def _wait4(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
+def _wait4(proc: subprocess.Popen[bytes], timeout: float, peak: ChildPeak) -> tuple[int, Any]:
     deadline = time.monotonic() + timeout
     while True:
+        peak.sample()
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -372,6 +375,7 @@ class Child:
 
     proc: subprocess.Popen[bytes]
     log: Path
+    peak: ChildPeak
     returncode: int | None = None
     cpu_seconds: float = 0.0
     max_rss_mb: float = 0.0
@@ -380,19 +384,20 @@ class Child:
     def launch(cls, command: list[str], log: Path) -> Child:
         with log.open("wb") as out, open(os.devnull, "rb") as stdin:
             proc = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=subprocess.STDOUT)
-        return cls(proc, log)
+        return cls(proc, log, ChildPeak(proc.pid))
 
     def poll(self) -> bool:
         """True while running; collects the rusage once it ended."""
         if self.returncode is not None:
             return False
+        self.peak.sample()
         pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
         if pid == 0:
             return True
         self.returncode = os.waitstatus_to_exitcode(status)
         self.proc.returncode = self.returncode
         self.cpu_seconds = usage.ru_utime + usage.ru_stime
-        self.max_rss_mb = usage.ru_maxrss / 1024
+        self.max_rss_mb = self.peak.of(usage.ru_maxrss)
         return False
 
     def wait(self, timeout: float) -> None:

@@ -22,8 +22,41 @@ RESULT_MARK = "BENCH-RESULT "
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident set since it started its program.
+
+    ``VmHWM``, not ``ru_maxrss``: Linux keeps the larger ``ru_maxrss`` across fork and
+    exec, so a child started by a 250 MB harness reports at least 250 MB, whatever it used.
+    ``ru_maxrss`` (KiB on Linux) only where /proc cannot be read.
+    """
+    own = proc_status_mb("VmHWM")
+    return own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class ChildPeak:
+    """A child's own peak RSS, measured from outside while it runs.
+
+    ``wait4`` gives ``ru_maxrss``: the larger of the child's own peak and what it inherited
+    from this process (see :func:`peak_rss_mb`). When it exceeds this process's peak it is
+    the child's own, exactly; otherwise the child's ``VmHWM``, sampled at each
+    :meth:`sample` until it exits (it only grows, and a process ending does not grow), is.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.sampled = 0.0
+        self.inherited = peak_rss_mb()
+
+    def sample(self) -> None:
+        now = proc_status_mb("VmHWM", self.pid)
+        if now is not None and now > self.sampled:
+            self.sampled = now
+
+    def of(self, ru_maxrss_kib: int) -> float:
+        """The child's peak in MiB, given the ``ru_maxrss`` its ``wait4`` reported."""
+        reported = ru_maxrss_kib / 1024
+        if reported > self.inherited or not self.sampled:
+            return reported
+        return self.sampled
 
 
 def proc_status_mb(key: str, pid: int | str = "self") -> float | None:
