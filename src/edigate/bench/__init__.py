@@ -72,6 +72,7 @@ def run_bench(
     work: Path | None = None,
     config_dir: Path | None = None,
     postgres_url: str = DEFAULT_POSTGRES,
+    peer: bool = True,
     profile_dir: Path | None = None,
     progress: Progress = _no_progress,
     on_result: Callable[[ScenarioResult], None] | None = None,
@@ -79,6 +80,7 @@ def run_bench(
     """Run the scenarios (all, or ``only``, minus ``skip``) at ``size``; one report.
 
     ``work`` keeps the workspaces (default: a temporary folder, removed afterwards).
+    ``peer``: run Bots' parser beside the translate scenario, when it is installed.
     """
     chosen = SIZES[size] if isinstance(size, str) else size
     unknown = [n for n in (*only, *skip) if n not in SCENARIOS]
@@ -97,7 +99,11 @@ def run_bench(
             for name in names:
                 folder = root / name
                 folder.mkdir(parents=True, exist_ok=True)
-                extra = {"postgres_url": postgres_url} if name == "scale-out" else {}
+                extra: dict[str, object] = {}
+                if name == "scale-out":
+                    extra["postgres_url"] = postgres_url
+                elif name == "translate":
+                    extra["peer"] = peer
                 with CpuSampler(interval=0.5) as sampler:
                     result = scenario(name)(
                         chosen,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..heap import prepare_long_running_heap
+from . import peer as bots_parser
 from .generate import generate
 from .measure import Profiler, peak_rss_mb, pin_one_cpu, run_child
 from .results import ScenarioResult
@@ -141,7 +142,9 @@ def run(
     *,
     progress: Callable[[str, int, int], None] | None = None,
     profile_dir: Path | None = None,
+    peer: bool = True,
 ) -> ScenarioResult:
+    """Ours on the generated file, then (``peer``) Bots' parser on the same file."""
     orders = size.translate_pos
     progress = progress or (lambda label, done, total: None)
     result = ScenarioResult(
@@ -151,14 +154,14 @@ def run(
     )
     progress("translate: generating", 0, 2)
     path = generate(work / f"acme-850-{orders}.edi", orders, style="acme")
-    progress("translate: running", 1, 2)
+    progress("translate: running", 1, 3 if peer else 2)
     child = run_child(
         "translate",
         path=str(path),
         config_dir=str(config_dir),
         profile_dir=str(profile_dir) if profile_dir else None,
     )
-    progress("translate: running", 2, 2)
+    progress("translate: running", 2, 3 if peer else 2)
     seconds = child["seconds"]
     counts = child["counts"]
     rate = counts["orders"] / seconds
@@ -196,5 +199,34 @@ def run(
         f"{rss:.0f} MB",
         rss < TARGET_TRANSLATE_RSS_MB,
     )
+    if peer:
+        progress(f"translate: {bots_parser.NAME}", 2, 3)
+        _run_peer(result, path, rate)
+        progress(f"translate: {bots_parser.NAME}", 3, 3)
+    else:
+        result.notes.append(f"{bots_parser.NAME} not run beside it (--no-peer)")
     result.seconds = seconds
     return result
+
+
+def _run_peer(result: ScenarioResult, path: Path, rate: float) -> None:
+    """Bots' parser on the same file, with its rate, RSS and our ratio to it; a note says
+    why when it did not run or did not read every PO."""
+    name = bots_parser.NAME
+    if not bots_parser.installed():
+        result.notes.append(f"{name} not run beside it: not installed ({bots_parser.INSTALL_HINT})")
+        return
+    child = run_child("bots-parser", path=str(path))
+    orders = result.counts["orders"]
+    result.counts[f"{name} POs"] = child["messages"]
+    if not child["success"] or child["messages"] != orders:
+        shown = "; ".join(child["errors"]) or "no error given"
+        result.notes.append(
+            f"{name} read {child['messages']} of {orders} POs, no ratio given "
+            f"({child['error_count']} error(s): {shown})"
+        )
+        return
+    peer_rate = orders / child["seconds"]
+    result.figures[f"{name} POs/s (parse only)"] = peer_rate
+    result.figures[f"{name} peak RSS MB"] = child["rss_mb"]
+    result.figures[f"x {name} (same file, same run)"] = rate / peer_rate
