@@ -21,6 +21,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -307,6 +308,7 @@ def apply_outbound(
     total = document.total_amount if isinstance(document, Invoice) else None
     for where, index, line, po_number, priced in _lines(data):
         _line_out(partner, line, found.get(po_number or ""), where, index, priced, issues)
+    _order_parties_out(partner.rules, data, issues)
     if any(i.severity == "error" for i in issues):
         return MappedOutbound(None, issues)
     applied = partner.rules.apply(data, "outbound")
@@ -355,6 +357,36 @@ def _lines(data: dict[str, Any]) -> Iterator[tuple[str, int | None, dict[str, An
         return
     for index, line in enumerate(data.get("lines", [])):
         yield f"lines[{index}]", index, line, data.get("po_number"), True
+
+
+def _order_parties_out(rules: RuleEngine, data: dict[str, Any], issues: list[MapIssue]) -> None:
+    """An 856's order level (HL O) has parties of its own (the store a PO ships to, N1*ST
+    or BY): the map's party codes turn ours into the partner's there too, as they do at the
+    shipment level, rather than sending our own location IDs (in place)."""
+    orders = data.get("orders") if data.get("document_type") == "shipment" else None
+    if not orders:
+        return
+    party_codes = RuleEngine(
+        [
+            table
+            for table in rules.codes
+            if "outbound" in table.flows
+            and table.source.scope == table.target.scope == "order"
+            and table.source.steps[0].name == table.target.steps[0].name == "parties"
+        ],
+        lines_field=rules.lines_field,
+    )
+    if not party_codes.codes:
+        return
+    for o_index, order in enumerate(orders):
+        if not order.get("parties"):
+            continue
+        applied = party_codes.apply_in_place({"parties": order["parties"]}, "outbound")
+        for issue in applied.issues:
+            at = f"orders[{o_index}].{issue.path}" if issue.path else f"orders[{o_index}]"
+            issues.append(dataclasses.replace(issue, message=f"{at}: {issue.message}", path=at))
+        _drop_replaced_codes(party_codes, applied.document)
+        order["parties"] = applied.document["parties"]
 
 
 def _line_out(
@@ -420,20 +452,25 @@ def _convert(
     source: OrderLine,
 ) -> None:
     """Convert ``at``'s quantity (in its unit, else the line's) and price to the unit the
-    partner ordered in; echo their exact figures where ours are what theirs became."""
+    partner ordered in; echo their exact figures where ours are what theirs became.
+
+    A price without a quantity (an IP status stating only the new price) converts too:
+    PO104 is read against the line's unit, which becomes theirs."""
     quantity: Decimal | None = at.get(quantity_key)
-    if quantity is None:
+    price: Decimal | None = at.get(price_key) if price_key else None
+    if quantity is None and price is None:
         return
     unit: str = at.get(unit_key) or line_unit
-    price: Decimal | None = at.get(price_key) if price_key else None
     as_sent = source.as_sent
     assert as_sent is not None and as_sent.unit is not None
     converted: Converted = partner.uom.to_partner(
-        quantity, unit, price, partner_unit=as_sent.unit, sku=sku
+        Decimal(0) if quantity is None else quantity,
+        unit,
+        price,
+        partner_unit=as_sent.unit,
+        sku=sku,
     )
-    new_quantity, new_price = converted.quantity, converted.unit_price
-    if as_sent.quantity is not None and new_quantity == as_sent.quantity:
-        new_quantity = as_sent.quantity
+    new_price = converted.unit_price
     if (
         price is not None
         and unit != as_sent.unit
@@ -441,11 +478,16 @@ def _convert(
         and price == source.unit_price
     ):
         new_price = as_sent.unit_price  # their price, not ours times the factor
-    at[quantity_key] = new_quantity
-    if at.get(unit_key) is not None or unit_key == "unit":
-        at[unit_key] = converted.unit
     if price_key and new_price is not None:
         at[price_key] = new_price
+    if at.get(unit_key) is not None or (unit_key == "unit" and quantity is not None):
+        at[unit_key] = converted.unit  # a price alone states no ACK03 (no ACK02: P0203)
+    if quantity is None:
+        return
+    new_quantity = converted.quantity
+    if as_sent.quantity is not None and new_quantity == as_sent.quantity:
+        new_quantity = as_sent.quantity
+    at[quantity_key] = new_quantity
 
 
 def _order_line(order: Order | None, line: Mapping[str, Any]) -> OrderLine | None:

@@ -1,9 +1,9 @@
 """:class:`OrderAck` -> X12 855 (purchase order acknowledgment), 004010 or 005010.
 
-Header: BAK, CUR, REF (echoed), DTM, N9/MSG (notes), N1 loops. Each line: PO1 (as ordered;
-PO104 carries the new price when a status changes it, as retail guides ask), PID, REF, DTM,
-one ACK per status, N9/MSG. Summary: CTT with the number of PO1 segments and the hash total
-of their quantities (PO102).
+Header: BAK, CUR, REF (echoed), DTM, N9/MSG (notes; MTX in 005010), N1 loops. Each line:
+PO1 (as ordered; PO104 carries the new price when a status changes it, as retail guides
+ask), PID, REF, DTM, one ACK per status, N9/MSG. Summary: CTT with the number of PO1
+segments and the hash total of their quantities (PO102).
 """
 
 from __future__ import annotations
@@ -66,13 +66,13 @@ def _segments(ack: OrderAck, version: str) -> list[Out]:
         out.append(["CUR", "SE", ack.currency])
     out += [ref_segment(r) for r in ack.references]
     out += [dtm_segment(d) for d in ack.dates]
-    out += _notes(ack.notes)
+    out += _notes(ack.notes, version)
     for party in ack.parties:
         out += party_segments(party)
     out += [raw_out(r) for r in ack.extra]
     hash_total = Decimal(0)
     for line in ack.lines:
-        _line(line, out)
+        _line(line, out, version)
         if line.quantity is not None:
             hash_total += line.quantity
     quantities = (line.quantity for line in ack.lines)
@@ -82,7 +82,7 @@ def _segments(ack: OrderAck, version: str) -> list[Out]:
     return out
 
 
-def _line(line: AckLine, out: list[Out]) -> None:
+def _line(line: AckLine, out: list[Out], version: str) -> None:
     """Append the line's segments to ``out`` (the hot loop of an auto-855: kept flat)."""
     statuses = line.statuses
     price = line.unit_price
@@ -144,15 +144,19 @@ def _line(line: AckLine, out: list[Out]) -> None:
             ack.pop()
         out.append(ack)
     if line.notes:
-        out += _notes(line.notes)
+        out += _notes(line.notes, version)
     if line.extra:
         out += [raw_out(r) for r in line.extra]
 
 
-def _notes(notes: Iterable[Note]) -> list[Out]:
+def _notes(notes: Iterable[Note], version: str) -> list[Out]:
+    """An N9 loop of the notes: MSG in 004010; 005010 replaced MSG with MTX (MTX01 the
+    note's code, MTX02 its text), and has no MSG in the 855."""
     notes = list(notes)
     if not notes:
         return []
+    if version >= "005010":
+        return [seg("N9", "L1", "NOTES")] + [seg("MTX", n.code or "", n.text) for n in notes]
     return [seg("N9", "L1", "NOTES")] + [seg("MSG", n.text) for n in notes]
 
 

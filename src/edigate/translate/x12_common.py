@@ -364,9 +364,9 @@ _PYDANTIC_CODES = {
 # outbound text: the X12 extended character set
 #: Elements that hold names, addresses and free text, where an accent or a curly quote may be
 #: written in its ASCII form: N1 name, N2 names, N3 address lines, N4 city, PER contact name,
-#: PID description, NTE/MSG text, REF description, SAC/ITD descriptions, TD5/CAD routing, FOB
-#: location. Anything else (IDs, PO numbers, SKUs, codes) is refused instead: a changed
-#: identifier would name something else.
+#: PID description, NTE/MSG text (MTX02 in 005010), REF description, SAC/ITD descriptions,
+#: TD5/CAD routing, FOB location. Anything else (IDs, PO numbers, SKUs, codes) is refused
+#: instead: a changed identifier would name something else.
 FREE_TEXT = frozenset(
     {
         ("N1", 2),
@@ -379,6 +379,7 @@ FREE_TEXT = frozenset(
         ("PID", 5),
         ("NTE", 2),
         ("MSG", 1),
+        ("MTX", 2),
         ("REF", 3),
         ("SAC", 15),
         ("ITD", 12),
