@@ -1,12 +1,15 @@
 """A registry that follows the files: reloaded when anything under partners/ or maps/ changes.
 
 Reprocessing "with today's maps" and editing a map while the gateway runs both need this.
-A broken edit keeps the last good registry in service and reports why.
+A broken edit keeps the last good registry in service and reports why. A change is taken
+only once the files have stood still for ``settle`` seconds (default: ``check_every``): a
+SKU CSV caught half copied still parses, and would reject every line past the cut.
 """
 
 from __future__ import annotations
 
 import logging
+import stat
 import threading
 import time
 from pathlib import Path
@@ -16,15 +19,24 @@ from .registry import Registry, load_registry
 
 log = logging.getLogger("edigate.partners")
 
+Stamp = tuple[tuple[str, int, int], ...]
+
 
 class RegistryCache:
-    def __init__(self, config_dir: Path, *, check_every: float = 1.0) -> None:
+    def __init__(
+        self, config_dir: Path, *, check_every: float = 1.0, settle: float | None = None
+    ) -> None:
         self.config_dir = Path(config_dir)
         self.check_every = check_every
+        #: How long changed files must stay unchanged before they are loaded (None: as long
+        #: as ``check_every``; 0: at once).
+        self.settle = settle
         self._lock = threading.Lock()
         self._registry: Registry | None = None
-        self._stamp: tuple[tuple[str, float, int], ...] = ()
+        self._stamp: Stamp = ()
         self._checked = 0.0
+        #: A change seen but not loaded yet, and since when it has stood.
+        self._pending: tuple[Stamp, float] | None = None
 
     def get(self) -> Registry:
         """The current registry; raises ConfigErrors only if no version ever loaded."""
@@ -34,23 +46,33 @@ class RegistryCache:
                 return self._registry
             self._checked = now
             stamp = self._fingerprint()
+            if self._registry is not None and stamp != self._stamp:
+                if self._pending is None or self._pending[0] != stamp:
+                    self._pending = (stamp, now)  # changed since the last look: still moving?
+                settle = self.check_every if self.settle is None else self.settle
+                if now - self._pending[1] < settle:
+                    return self._registry
             if self._registry is None or stamp != self._stamp:
                 try:
                     self._registry = load_registry(self.config_dir)
                     self._stamp = stamp
+                    self._pending = None
                 except ConfigErrors as exc:
                     if self._registry is None:
                         raise
                     log.error("partner configuration not reloaded: %s", exc)
             return self._registry
 
-    def _fingerprint(self) -> tuple[tuple[str, float, int], ...]:
+    def _fingerprint(self) -> Stamp:
         files = []
         for folder in ("partners", "maps"):
             base = self.config_dir / folder
             if base.is_dir():
                 for path in sorted(base.rglob("*")):
-                    if path.is_file():
+                    try:
                         st = path.stat()
-                        files.append((str(path), st.st_mtime, st.st_size))
+                    except OSError:
+                        continue  # gone since listed (an editor's temporary file)
+                    if stat.S_ISREG(st.st_mode):
+                        files.append((str(path), st.st_mtime_ns, st.st_size))
         return tuple(files)

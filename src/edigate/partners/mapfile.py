@@ -327,11 +327,51 @@ def map_problems(
                 )
             seen.setdefault(ours, code)
     problems.extend(_written_after_conversion(m))
+    problems.extend(_chained_units(m.uom))
+    problems.extend(_unused_qualifiers(m.sku))
+    return problems
+
+
+def _unused_qualifiers(sku: SkuSection | None) -> list[tuple[tuple[Any, ...], str]]:
+    """A preferred qualifier that no column or item carries (a typo: ``[VN, PU]``) would
+    be ignored silently, and the order of the others with it."""
+    if sku is None or not sku.qualifiers:
+        return []
+    given = set(sku.columns.ids) if sku.columns is not None else set()
+    for item in sku.items or ():
+        given |= set(item.ids)
+    known = ", ".join(sorted(given))
+    return [
+        (("sku", "qualifiers", i), f"{q} is not one of the table's qualifiers ({known})")
+        for i, q in enumerate(sku.qualifiers)
+        if q not in given
+    ]
+
+
+def _chained_units(uom: UomSection | None) -> list[tuple[tuple[Any, ...], str]]:
+    """A conversion into a unit the partner's own units are converted from: a line is
+    converted once (``CA -> CA`` x 12 would turn 10 CA into 120 CA, and ``CA -> BX -> EA``
+    stops at BX), and outbound our unit would be read as theirs of the same name."""
+    if uom is None:
+        return []
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for unit, conv in uom.conversions.items():
+        if conv.internal == unit:
+            message = f"{unit} is converted into itself; leave it out if it needs no conversion"
+        elif conv.internal in uom.conversions:
+            then = uom.conversions[conv.internal].internal
+            message = (
+                f"{conv.internal} is also one of the partner's units (converted to {then}): "
+                f"a unit is converted once, so give {unit} in our final unit directly"
+            )
+        else:
+            continue
+        problems.append((("uom", "conversions", unit, "internal"), message))
     return problems
 
 
 def _written_after_conversion(m: PartnerMap) -> list[tuple[tuple[Any, ...], str]]:
-    """Inbound codes and defaults run after the SKU lookup and the unit conversion (see
+    """Inbound codes, defaults and rules run after the SKU lookup and the unit conversion (see
     ``partners.apply``): a unit they write that ``uom:`` converts would reach the ERP
     unconverted, and an item ID they write would never be looked up."""
     convertible = set(m.uom.conversions) if m.uom is not None else set()
@@ -357,6 +397,25 @@ def _written_after_conversion(m: PartnerMap) -> list[tuple[tuple[Any, ...], str]
                     ("codes", i, "to" if mapping.to else "from"),
                     f"{target}: codes run after the sku: lookup, so an item ID written here is "
                     "never looked up; list the partner's IDs in sku: instead",
+                )
+            )
+    for i, rule in enumerate(m.rules):
+        if rule.direction == "outbound":
+            continue
+        if rule.target == "line.unit" and rule.value in convertible:
+            problems.append(
+                (
+                    ("rules", i, "value"),
+                    f"{rule.value}: rules run after uom: converts units, so {rule.value} "
+                    "would reach the ERP unconverted; set the unit it becomes",
+                )
+            )
+        elif _looked_up(m.sku, rule.target.removesuffix(".value")):
+            problems.append(
+                (
+                    ("rules", i, "set"),
+                    f"{rule.target}: rules run after the sku: lookup, so an item ID written "
+                    "here is never looked up; list the partner's IDs in sku: instead",
                 )
             )
     unit = m.defaults.get("line.unit")

@@ -29,9 +29,10 @@ from typing import Any
 from ..errors import EdigateError, InputError
 from ..model.jsonio import dump
 from ..model.order import Order
+from ..x12.acks import AckBuilder, AckOutput, CounterControlNumbers
 from ..x12.check import blank_file_finding
 from ..x12.events import InterchangeHeader, TransactionSet
-from ..x12.findings import Finding
+from ..x12.findings import ErrorCode, Finding, Level
 from ..x12.reader import X12Reader
 from .errors import UnknownPartnerError
 from .registry import Partner, Registry
@@ -264,23 +265,72 @@ def run_sample(
 def _x12_orders(
     registry: Registry, partner: Partner, data: bytes, issues: list[str]
 ) -> list[Order]:
+    """The orders the pipeline would deliver: read with the partner's reader limits, and
+    with the partner's 997/999 and TA1 built alongside, as a group our ack rejects (a GS08
+    version not in ``ack.accept_versions``, a wrong GE count) or an interchange our TA1
+    rejects delivers none of its orders (see ``pipeline.inbound``)."""
     orders: list[Order] = []
     refused = False
     blank = True
-    for event in X12Reader(data).events():
+    policy = partner.profile.ack
+    kind = None if policy.functional == "none" else policy.functional
+    builder: AckBuilder | None = None
+    taken: list[tuple[str | None, str, Order]] = []  # this interchange's (GS06, ST, order)
+    for event in X12Reader(data, limits=partner.profile.reader_limits).events():
         blank = False
         if isinstance(event, Finding):
             issues.append(f"read: {event}")
         elif isinstance(event, InterchangeHeader):
+            orders += (order for _, _, order in taken)  # the previous one had no trailer
+            taken, builder = [], None
             refused = not _identified(registry, partner, event, issues)
             issues.extend(f"read: {finding}" for finding in event.findings)
+            if not refused:
+                builder = AckBuilder(kind, CounterControlNumbers(), policy.ack_options())
         elif isinstance(event, TransactionSet) and not refused:
-            order = _transaction(partner, event, issues)
+            order, syntax = _transaction(partner, event, issues)
             if order is not None:
-                orders.append(order)
+                group = event.group.control_number if event.group else None
+                taken.append((group, event.control_number, order))
+            if builder is not None:
+                builder.feed(event, syntax)
+            continue
+        if builder is not None:
+            output = builder.feed(event)
+            if output is not None:
+                orders += _not_rejected_by_acks(output, taken, issues)
+                taken, builder = [], None
+    orders += (order for _, _, order in taken)  # the file ended without its trailer
     if blank:
         issues.append(f"read: {blank_file_finding()}")
     return orders
+
+
+#: AK905 codes, as people read them.
+_GROUP_CODES = {c.x12: f"{c.x12} {c.description}" for c in ErrorCode if c.level is Level.GROUP}
+
+
+def _not_rejected_by_acks(
+    output: AckOutput, taken: list[tuple[str | None, str, Order]], issues: list[str]
+) -> list[Order]:
+    """The orders of ``taken`` that our 997/999 and TA1 (``output``) do not reject."""
+    groups = {g.control_number: g for g in output.groups if g.status == "R"}
+    whole = output.technical is not None and output.ta1.status == "R"
+    if whole:
+        issues.extend(f"ack: {finding}" for finding in output.findings if finding.is_error)
+    kept: list[Order] = []
+    for group, control, order in taken:
+        if whole:
+            why = f"the interchange is rejected by our TA1 (TA105 {output.ta1.note_code})"
+        elif group in groups:
+            ack = groups[group]
+            said = "; ".join(_GROUP_CODES.get(c, c) for c in ack.codes)
+            why = f"group {group} is rejected by our {ack.kind} (AK9 R: {said})"
+        else:
+            kept.append(order)
+            continue
+        issues.append(f"ack: ST {control}: {why}; its order is not delivered")
+    return kept
 
 
 def _identified(
@@ -303,19 +353,24 @@ def _identified(
     return True
 
 
-def _transaction(partner: Partner, tx: TransactionSet, issues: list[str]) -> Order | None:
-    from ..translate.x12_850 import translate_850
+def _transaction(
+    partner: Partner, tx: TransactionSet, issues: list[str]
+) -> tuple[Order | None, list[Finding]]:
+    """The order of ``tx`` (None: not an order, or rejected) and the findings the
+    partner's 997/999 names for it, as the pipeline finds them."""
+    from ..translate.x12_850 import translate_850, with_translator_findings
     from ..x12.validator import validate_transaction
 
     label = f"ST {tx.control_number}"
+    syntax = validate_transaction(tx, partner.overlays.get(tx.set_id))
     if tx.set_id != "850":
         issues.append(f"translate: {label}: a {tx.set_id} is not an order; skipped (warning)")
-        return None
-    findings = list(tx.findings) + validate_transaction(tx, partner.overlays.get("850"))
+        return None, syntax
+    findings = list(tx.findings) + syntax
     issues.extend(f"validate: {label}: {finding}" for finding in findings)
     if any(f.is_error for f in findings):
         issues.append(f"validate: {label}: rejected")
-        return None
+        return None, syntax
     translation = translate_850(tx)
     issues.extend(f"translate: {label}: {finding}" for finding in translation.findings)
-    return translation.document
+    return translation.document, with_translator_findings(syntax, translation.findings)

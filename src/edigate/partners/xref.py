@@ -229,6 +229,17 @@ def read_sku_csv(
                     )
                 )
                 return [], errors, False
+            twice = [c for c in dict.fromkeys(wanted) if header.count(c) > 1]
+            if twice:  # DictReader would read the last of them, silently
+                errors.append(
+                    ConfigError(
+                        f"column(s) {', '.join(twice)} appear more than once in the header: "
+                        "rename the one the map should not read",
+                        path=shown,
+                        line=1,
+                    )
+                )
+                return [], errors, False
             for row in reader:
                 line = reader.line_num
                 sku = (row.get(columns.sku) or "").strip()

@@ -382,13 +382,18 @@ def checked_850(
     none of ``tx.findings`` and these is an error."""
     syntax = validate_transaction(tx, overlay)
     result = translate_850(tx)
+    return result, with_translator_findings(syntax, result.findings)
+
+
+def with_translator_findings(syntax: list[Finding], translated: list[Finding]) -> list[Finding]:
+    """``syntax`` (the validator's findings) and those of ``translated`` at positions it
+    did not name already: the findings a 997/999 reports for a translated 850."""
     named = {(f.location.segment, f.location.element) for f in syntax}
-    syntax += [
+    return syntax + [
         f
-        for f in result.findings
+        for f in translated
         if (f.location.segment, f.location.element) not in named or not f.is_error
     ]
-    return result, syntax
 
 
 def po_number_of(tx: TransactionSet) -> str | None:

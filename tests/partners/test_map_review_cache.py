@@ -1,0 +1,36 @@
+"""The hot-reloaded registry takes a change only once the files have stood still: a SKU
+CSV caught half copied parses, and would reject the lines of every SKU past the cut."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from edigate.partners.cache import RegistryCache
+
+
+def skus(cache: RegistryCache) -> int:
+    xref = cache.get().partners["acme-retail"].xref
+    assert xref is not None
+    return len(xref)
+
+
+def test_a_file_still_being_written_is_not_loaded(config_copy: Path) -> None:
+    cache = RegistryCache(config_copy, check_every=0, settle=0.5)
+    assert skus(cache) == 3
+    table = config_copy / "maps/acme-retail-skus.csv"
+    full = table.read_text()
+    table.write_text(full[: full.index("CLP-050-ST")])  # the copy is two rows in
+    assert skus(cache) == 3  # the last good table, not the two rows
+    table.write_text(full + "NEW-1,NEW-1V,099999999999,new\n")  # the copy is complete
+    assert skus(cache) == 3
+    time.sleep(0.6)
+    assert skus(cache) == 4
+
+
+def test_without_settling_a_change_is_taken_at_once(config_copy: Path) -> None:
+    cache = RegistryCache(config_copy, check_every=0)
+    assert skus(cache) == 3
+    table = config_copy / "maps/acme-retail-skus.csv"
+    table.write_text(table.read_text() + "NEW-1,NEW-1V,099999999999,new\n")
+    assert skus(cache) == 4
