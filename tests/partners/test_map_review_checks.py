@@ -75,3 +75,18 @@ def test_a_rule_writing_an_item_id_sku_looks_up(config_copy: Path, edit: Edit) -
         "sku: lookup, so an item ID written here is never looked up; list the partner's IDs "
         "in sku: instead"
     ]
+
+
+def test_an_outbound_table_with_an_inbound_only_default(config_copy: Path, edit: Edit) -> None:
+    """Its default was accepted and never used: an unknown code went out as it was."""
+    path = config_copy / "maps/acme-retail.yaml"
+    item = edit(path, "  - name: service level\n", "  - name: service level\n")
+    edit(
+        path,
+        "    unknown: warn\n",
+        "    unknown: default\n    default: SG\n    direction: outbound\n",
+    )
+    assert problems(config_copy) == [
+        f"{path}:{item}: codes[1]: 'unknown: default' stands in for a partner's unknown code "
+        "inbound; an outbound table never uses it: use warn, keep or error"
+    ]

@@ -162,6 +162,11 @@ class CodeMapping(Strict):
     def _consistent(self, info: ValidationInfo) -> CodeMapping:
         if (self.unknown == "default") != (self.default is not None):
             raise ValueError("'default' goes with 'unknown: default', and only with it")
+        if self.unknown == "default" and self.direction == "outbound":
+            raise ValueError(
+                "'unknown: default' stands in for a partner's unknown code inbound; an "
+                "outbound table never uses it: use warn, keep or error"
+            )
         schema = schema_of(info)
         if self.to and parse_path(self.to, schema).scope != parse_path(self.source, schema).scope:
             raise ValueError("'from' and 'to' must both be order paths or both line paths")
