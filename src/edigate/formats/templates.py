@@ -8,8 +8,8 @@ safe parser before it leaves; every error names the template file and line.
 
 Templates see ``doc`` (the canonical document), ``partner`` (``id``, ``name``), ``values``
 (the section's free values), ``now``, ``payload_id`` (unique per document and time),
-``delimiter``, and the partner's CSV dialect: ``decimal_mark``, ``date_format`` and
-``header`` (from its ``csv:`` layout), with these filters:
+``delimiter``, and the partner's CSV dialect: ``decimal_mark``, ``date_format``,
+``header`` and ``quote`` (from its ``csv:`` layout), with these filters:
 
 * ``x12date`` (CCYYMMDD), ``isodate`` (ISO 8601), ``date`` (the partner's ``date_format``),
   ``strftime(fmt)``: dates; None gives "";
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import traceback
 from collections.abc import Iterable
@@ -70,6 +71,7 @@ class CsvDialect:
     decimal_mark: str = "."
     date_format: str = "iso"
     header: bool = True
+    quote: str = '"'
 
 
 # --- filters -----------------------------------------------------------------------------------
@@ -99,14 +101,24 @@ def decimal(value: Decimal | int | str | None, places: int = 2, point: str = "."
         number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError(f"decimal: {value!r} is not a number") from None
-    text = format(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = format(_unsigned_zero(rounded), "f")
     return text.replace(".", point) if point != "." else text
 
 
+def _unsigned_zero(number: Decimal) -> Decimal:
+    """``-0`` (``-0.001`` rounded, or an ERP's ``-0.00``) as ``0``: a partner's import may
+    refuse a negative price or read a credit, and the X12 writer writes 0 too."""
+    return number.copy_abs() if number.is_zero() else number
+
+
 def plain(value: Any) -> Any:
-    """A Decimal in positional notation (``0.0001``, never ``1E-4`` nor ``1E+3``): what
-    every spreadsheet and ERP import reads as the number it is; other values unchanged."""
-    return format(value, "f") if isinstance(value, Decimal) else value
+    """A Decimal in positional notation (``0.0001``, never ``1E-4`` nor ``1E+3``; zero
+    unsigned): what every spreadsheet and ERP import reads as the number it is; None as
+    nothing (never the word ``None`` in a partner's document); other values unchanged."""
+    if value is None:
+        return ""
+    return format(_unsigned_zero(value), "f") if isinstance(value, Decimal) else value
 
 
 def csv_cell(value: Any, delimiter: str = ",", quote: str = '"', point: str = ".") -> str:
@@ -124,14 +136,19 @@ def csv_cell(value: Any, delimiter: str = ",", quote: str = '"', point: str = ".
 
 @pass_context
 def _csv_filter(context: Context, value: Any) -> str:
-    return csv_cell(value, str(context.get("delimiter", ",")), point=_point(context))
+    return csv_cell(value, str(context.get("delimiter", ",")), _quote(context), _point(context))
 
 
 @pass_context
 def _csvrow_filter(context: Context, values: Iterable[Any]) -> str:
     delimiter = str(context.get("delimiter", ","))
-    point = _point(context)
-    return delimiter.join(csv_cell(v, delimiter, point=point) for v in values)
+    quote, point = _quote(context), _point(context)
+    return delimiter.join(csv_cell(v, delimiter, quote, point) for v in values)
+
+
+def _quote(context: Context) -> str:
+    """The partner's quote character: a cell quoted with another is split at its delimiter."""
+    return str(context.get("quote") or '"')
 
 
 @pass_context
@@ -305,19 +322,24 @@ def render_template(template: jinja2.Template, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", template=shown, line=exc.lineno) from exc
     except Exception as exc:  # a template may fail in any filter or attribute: name its line
-        line = _template_line(exc, template.filename)
+        where, line = _template_line(exc, template)
         message = str(exc) or type(exc).__name__
-        raise TemplateError(message, template=shown, line=line) from exc
+        raise TemplateError(message, template=where or shown, line=line) from exc
 
 
-def _template_line(exc: BaseException, filename: str | None) -> int | None:
-    """The last line of ``filename`` in the traceback (Jinja maps frames to template lines)."""
-    if filename is None:
-        return None
-    found = None
+def _template_line(exc: BaseException, template: jinja2.Template) -> tuple[str | None, int | None]:
+    """(file, line) of the innermost template frame in the traceback (Jinja maps frames to
+    template lines): in an included template, that file and line, not the ``include``."""
+    loader = template.environment.loader
+    roots = loader.searchpath if isinstance(loader, jinja2.FileSystemLoader) else []
+    prefixes = tuple(
+        os.path.join(os.path.normpath(root), "") for root in roots if os.path.normpath(root) != "."
+    )
+    found: tuple[str | None, int | None] = (None, None)
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == filename:
-            found = frame.lineno
+        name = frame.filename
+        if name == template.filename or (prefixes and name.startswith(prefixes)):
+            found = (name, frame.lineno)
     return found
 
 
@@ -370,6 +392,7 @@ def render_document(
         "decimal_mark": dialect.decimal_mark,
         "date_format": dialect.date_format,
         "header": dialect.header,
+        "quote": dialect.quote,
     }
     text = render_template(template, context)
     if newline == "crlf":
@@ -386,11 +409,39 @@ def render_document(
     if suffix == ".xml":
         problem = check_well_formed(body)
         if problem is not None:
+            held = _not_xml_text(document.model_dump(), document_kind(document))
+            if held is not None and held[1] in text:  # the data, not the template: name it
+                raise TemplateError(
+                    f"{held[0]} holds U+{ord(held[1]):04X}, which XML cannot carry",
+                    template=shown,
+                )
             raise TemplateError(
                 f"rendered XML is not well-formed (output line {problem.line}): {problem.message}",
                 template=shown,
             )
     return body, suffix
+
+
+#: What XML 1.0 cannot hold even as a character reference (``&#11;`` is not well-formed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _not_xml_text(value: Any, where: str) -> tuple[str, str] | None:
+    """(``order_ack.notes[0].text``, the character) for the first text XML cannot carry, or
+    None: an ERP's stray control character otherwise reads as a broken template."""
+    if isinstance(value, str):
+        found = _NOT_XML.search(value)
+        return None if found is None else (where, found.group())
+    items: Iterable[tuple[str, Any]] = ()
+    if isinstance(value, dict):
+        items = ((f"{where}.{key}", item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{index}]", item) for index, item in enumerate(value))
+    for path, item in items:
+        held = _not_xml_text(item, path)
+        if held is not None:
+            return held
+    return None
 
 
 def render_outbound(
@@ -409,7 +460,7 @@ def render_outbound(
     delimiter = section.delimiter or (layout.delimiter if layout else ",")
     dialect = CsvDialect()
     if layout is not None:
-        dialect = CsvDialect(layout.decimal, layout.date_formats[0], layout.header)
+        dialect = CsvDialect(layout.decimal, layout.date_formats[0], layout.header, layout.quote)
     return render_document(
         document,
         ref,
