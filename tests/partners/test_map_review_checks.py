@@ -25,9 +25,19 @@ def test_a_unit_converted_into_itself(config_copy: Path, edit: Edit) -> None:
     path = config_copy / "maps/acme-retail.yaml"
     line = edit(path, CONVERSION, "CA: {internal: CA, factor: 12}")
     assert problems(config_copy) == [
-        f"{path}:{line}: uom.conversions.CA.internal: CA is converted into itself; "
-        "leave it out if it needs no conversion"
+        f"{path}:{line}: uom.conversions.CA.internal: CA is converted into itself by a factor "
+        "other than 1; leave it out, or give factor 1 to take it as it is"
     ]
+
+
+def test_our_own_unit_taken_as_it_is_beside_a_conversion(config_copy: Path, edit: Edit) -> None:
+    """With ``unknown: reject_line`` an identity entry is how a partner may order in EA."""
+    edit(
+        config_copy / "maps/acme-retail.yaml",
+        CONVERSION,
+        CONVERSION + "\n    EA: {internal: EA, factor: 1}",
+    )
+    assert problems(config_copy) == []
 
 
 def test_a_chain_of_conversions(config_copy: Path, edit: Edit) -> None:

@@ -39,15 +39,15 @@ def test_a_group_version_the_profile_does_not_accept_delivers_no_order(config: P
     result = run(config, GLOBEX.replace("*X*005010~", "*X*004010~"))  # accept_versions 005010
     assert result["orders"] == []
     assert result["issues"] == [
-        "ack: ST 0001: group 118 is rejected by our 999 (AK9 R: 2 functional group version "
-        "not supported); its order is not delivered"
+        "ack: ST 0001: its functional group 118 was rejected by our 999 (AK9 R 2); its "
+        "order is not delivered"
     ]
 
 
 def test_a_wrong_group_count_delivers_no_order(config: Path) -> None:
     result = run(config, GLOBEX.replace("GE*1*118~", "GE*2*118~"))
     assert result["orders"] == []
-    assert any("AK9 R: 5 " in str(i) for i in result["issues"])  # type: ignore[attr-defined]
+    assert any("(AK9 R 5)" in str(i) for i in result["issues"])  # type: ignore[attr-defined]
 
 
 def test_the_partners_reader_limits_apply(config: Path) -> None:
@@ -66,6 +66,6 @@ def test_an_interchange_our_ta1_rejects_delivers_no_order(config: Path) -> None:
     assert result["orders"] == []
     assert result["issues"] == [
         "ack: segment 20 IEA02: TA1-001 IEA02 '000000119' does not match ISA13 '000000118'",
-        "ack: ST 0001: the interchange is rejected by our TA1 (TA105 001); its order is not "
+        "ack: ST 0001: the interchange was rejected by our TA1 (TA105 001); its order is not "
         "delivered",
     ]

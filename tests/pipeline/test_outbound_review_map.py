@@ -74,6 +74,23 @@ def test_a_line_without_quantity_still_prices_per_case(acme: Partner, erp_order:
     assert out.errors == [] and out.document is not None
     first = out.document.lines[0]
     assert (first.quantity, first.unit, first.unit_price) == (None, "CA", Decimal("54.00"))
+    # And the 855 written from it is valid X12: no PO103 without PO102 (C0302).
+    assert check_written(_written(out.document, "004010"), None) == []
+    po1 = next(s for s in build_855(out.document) if s[0] == "PO1")
+    assert po1[1:5] == ["1", "", "", "54"]
+
+
+def test_a_new_price_in_a_stated_unit_writes_no_unit_without_a_quantity(
+    acme: Partner, erp_order: Order
+) -> None:
+    """IP with its price and the unit it is in, but no quantity: ACK03 without ACK02
+    broke P0203 and the 855 was refused."""
+    ack = erp_ack(statuses=[{"status": "price_changed", "unit_price": "4.25", "unit": "EA"}])
+    out = apply_outbound(ack, acme, {PO: erp_order})
+    assert out.errors == [] and out.document is not None
+    assert check_written(_written(out.document, "004010"), None) == []
+    ack_segment = next(s for s in build_855(out.document) if s[0] == "ACK")
+    assert ack_segment == ["ACK", "IP"]
 
 
 def _written(ack: OrderAck, version: str) -> bytes:
@@ -98,6 +115,28 @@ def test_855_notes_are_written_in_the_segment_of_the_version(version: str, tag: 
         assert notes == ["MTX*GEN*SHIPS FROM DAYTON", "MTX**PARTIAL, REST IN DECEMBER"]
     else:
         assert notes == ["MSG*SHIPS FROM DAYTON", "MSG*PARTIAL, REST IN DECEMBER"]
+
+
+def test_a_5010_note_keeps_within_mtx_whatever_its_code_and_length() -> None:
+    """MTX01 is a 3-character code and MTX02 holds 4,096 characters: an ERP note coded ZZ
+    or GENERAL, or a long one, blocked the 855 (MSG had simply dropped the code)."""
+    data = json.loads((ROOT / "samples/erp/order-ack-4500012345.json").read_text())
+    data["parties"] = []
+    long_text = "X" * 5000
+    data["notes"] = [
+        {"code": "ZZ", "text": "SHORT CODE"},
+        {"code": "GENERAL", "text": "LONG CODE"},
+        {"code": "GEN", "text": long_text},
+    ]
+    written = _written(OrderAck.model_validate(data), "005010")
+    assert check_written(written, None) == []
+    mtx = [s.strip() for s in written.decode().split("~") if s.strip().startswith("MTX*")]
+    assert mtx == [
+        "MTX**SHORT CODE",
+        "MTX**LONG CODE",
+        "MTX*GEN*" + long_text[:4096],
+        "MTX*GEN*" + long_text[4096:],
+    ]
 
 
 def test_a_5010_note_is_free_text_written_in_ascii() -> None:

@@ -106,7 +106,8 @@ def run(
             last["megabytes"] - first["megabytes"]
         )
         result.figures["RSS growth MB per input MB"] = slope
-        result.notes.append(rss_note(slope, last["worker_rss_mb"] - first["worker_rss_mb"]))
+        growth = last["worker_rss_mb"] - first["worker_rss_mb"]
+        result.notes.append(rss_note(slope, growth, first.get("database_mb")))
     biggest = next((r for r in reversed(rss) if r["megabytes"] >= TARGET_LARGE_MB), None)
     if biggest is not None:
         result.check(
@@ -155,6 +156,7 @@ def one_file(ws: Workspace, megabytes: float) -> dict[str, Any]:
         "dispatch_s": dispatch,
         "pos_per_s": orders / child.seconds,
         "worker_rss_mb": child.max_rss_mb,
+        "database_mb": _size_mb(ws.data_dir / "edigate.db"),
         "orders_delivered": count(tallied, "out", "order", "delivered"),
         "acks_855": count(tallied, "out", "855"),
         "acks_997": count(tallied, "out", "997"),
@@ -166,13 +168,18 @@ def one_file(ws: Workspace, megabytes: float) -> dict[str, Any]:
 MAP_MB = MMAP_BYTES / 2**20
 
 
-def rss_note(slope: float, growth_mb: float) -> str:
+def _size_mb(path: Path) -> float | None:
+    return path.stat().st_size / 2**20 if path.exists() else None
+
+
+def rss_note(slope: float, growth_mb: float, first_database_mb: float | None) -> str:
     """What the worker's peak RSS across file sizes says. The database's mapped pages count
-    as RSS until the database outgrows the map, so at small sizes the peak follows the
-    database, not the file: growth within the map is not the file held in memory."""
+    as RSS until the database outgrows the map, so while the smallest run's database is
+    smaller than the map the peak follows the database, not the file: growth within the
+    map is then not the file held in memory."""
     if slope <= 0.5:
         return "RSS stays about flat across file sizes: the file is planned and committed in pieces"
-    if growth_mb <= MAP_MB:
+    if growth_mb <= MAP_MB and first_database_mb is not None and first_database_mb < MAP_MB:
         return (
             f"RSS grows by {growth_mb:.0f} MB across these sizes, within the {MAP_MB:.0f} MiB "
             "memory map of the SQLite database (its pages count as RSS while it is smaller "

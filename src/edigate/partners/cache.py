@@ -47,11 +47,12 @@ class RegistryCache:
             self._checked = now
             stamp = self._fingerprint()
             if self._registry is not None and stamp != self._stamp:
-                if self._pending is None or self._pending[0] != stamp:
-                    self._pending = (stamp, now)  # changed since the last look: still moving?
                 settle = self.check_every if self.settle is None else self.settle
-                if now - self._pending[1] < settle:
-                    return self._registry
+                if not self._settled(stamp, settle):
+                    if self._pending is None or self._pending[0] != stamp:
+                        self._pending = (stamp, now)  # changed since the last look: moving
+                    if now - self._pending[1] < settle:
+                        return self._registry
             if self._registry is None or stamp != self._stamp:
                 try:
                     self._registry = load_registry(self.config_dir)
@@ -62,6 +63,13 @@ class RegistryCache:
                         raise
                     log.error("partner configuration not reloaded: %s", exc)
             return self._registry
+
+    @staticmethod
+    def _settled(stamp: Stamp, settle: float) -> bool:
+        """Every file was last written ``settle`` seconds ago or more (an edit made while
+        the gateway was idle loads at once, on the first document after it)."""
+        newest = max((mtime for _, mtime, _ in stamp), default=0)
+        return time.time_ns() - newest >= settle * 1e9
 
     def _fingerprint(self) -> Stamp:
         files = []

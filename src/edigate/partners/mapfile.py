@@ -359,11 +359,23 @@ def _chained_units(uom: UomSection | None) -> list[tuple[tuple[Any, ...], str]]:
     stops at BX), and outbound our unit would be read as theirs of the same name."""
     if uom is None:
         return []
+
+    def identity(unit: str) -> bool:
+        """``EA: {internal: EA, factor: 1}``: a unit taken as it is (with ``unknown:
+        reject_line``, the way to accept our own unit), not a conversion."""
+        conv = uom.conversions[unit]
+        return conv.internal == unit and conv.factor == 1 and not conv.per_sku
+
     problems: list[tuple[tuple[Any, ...], str]] = []
     for unit, conv in uom.conversions.items():
         if conv.internal == unit:
-            message = f"{unit} is converted into itself; leave it out if it needs no conversion"
-        elif conv.internal in uom.conversions:
+            if identity(unit):
+                continue
+            message = (
+                f"{unit} is converted into itself by a factor other than 1; leave it out, or "
+                "give factor 1 to take it as it is"
+            )
+        elif conv.internal in uom.conversions and not identity(conv.internal):
             then = uom.conversions[conv.internal].internal
             message = (
                 f"{conv.internal} is also one of the partner's units (converted to {then}): "

@@ -32,7 +32,7 @@ from ..model.order import Order
 from ..x12.acks import AckBuilder, AckOutput, CounterControlNumbers
 from ..x12.check import blank_file_finding
 from ..x12.events import InterchangeHeader, TransactionSet
-from ..x12.findings import ErrorCode, Finding, Level
+from ..x12.findings import Finding
 from ..x12.reader import X12Reader
 from .errors import UnknownPartnerError
 from .registry import Partner, Registry
@@ -306,30 +306,20 @@ def _x12_orders(
     return orders
 
 
-#: AK905 codes, as people read them.
-_GROUP_CODES = {c.x12: f"{c.x12} {c.description}" for c in ErrorCode if c.level is Level.GROUP}
-
-
 def _not_rejected_by_acks(
     output: AckOutput, taken: list[tuple[str | None, str, Order]], issues: list[str]
 ) -> list[Order]:
-    """The orders of ``taken`` that our 997/999 and TA1 (``output``) do not reject."""
-    groups = {g.control_number: g for g in output.groups if g.status == "R"}
-    whole = output.technical is not None and output.ta1.status == "R"
-    if whole:
+    """The orders of ``taken`` that our 997/999 and TA1 (``output``) do not reject, by the
+    pipeline's rule (:meth:`AckOutput.rejection`)."""
+    if output.technical is not None and output.ta1.status == "R":
         issues.extend(f"ack: {finding}" for finding in output.findings if finding.is_error)
     kept: list[Order] = []
     for group, control, order in taken:
-        if whole:
-            why = f"the interchange is rejected by our TA1 (TA105 {output.ta1.note_code})"
-        elif group in groups:
-            ack = groups[group]
-            said = "; ".join(_GROUP_CODES.get(c, c) for c in ack.codes)
-            why = f"group {group} is rejected by our {ack.kind} (AK9 R: {said})"
-        else:
+        why = output.rejection(group)
+        if why is None:
             kept.append(order)
-            continue
-        issues.append(f"ack: ST {control}: {why}; its order is not delivered")
+        else:
+            issues.append(f"ack: ST {control}: {why}; its order is not delivered")
     return kept
 
 

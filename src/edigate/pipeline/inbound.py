@@ -1269,27 +1269,13 @@ def _reject_what_the_acks_reject(ic: InterchangePlan, output: AckOutput) -> None
     delivered: the partner was told to send it again, and a resend would be a second
     order. Its 855 is dropped with it. (Transactions an earlier piece of a large
     interchange committed are delivered already; the acks still say what was wrong.)"""
-    rejected_groups = {g.control_number: g for g in output.groups if g.status == "R"}
-    interchange_rejected = output.technical is not None and output.ta1.status == "R"
-    if not rejected_groups and not interchange_rejected:
-        return
     for tx in ic.transactions:
         if tx.status is Status.REJECTED or tx.ack is not None:
             continue
-        if interchange_rejected:
-            why = (
-                f"the interchange was rejected by our TA1 (TA105 {output.ta1.note_code}): "
-                "the partner is asked to send it again"
-            )
-        elif tx.group_control in rejected_groups:
-            codes = " ".join(rejected_groups[tx.group_control].codes)
-            why = (
-                f"its functional group {tx.group_control} was rejected by our "
-                f"{rejected_groups[tx.group_control].kind} (AK9 R {codes}): the partner is "
-                "asked to send it again"
-            )
-        else:
+        rejection = output.rejection(tx.group_control)
+        if rejection is None:
             continue
+        why = f"{rejection}: the partner is asked to send it again"
         tx.status = Status.REJECTED
         tx.errors.append(_error("envelope_rejected", why, segment=tx.position))
         tx.order_json = None

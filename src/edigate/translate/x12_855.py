@@ -93,14 +93,16 @@ def _line(line: AckLine, out: list[Out], version: str) -> None:
     line_quantity = line.quantity
     unit = line.unit
     ordered = "" if line_quantity is None else fmt_decimal(line_quantity)
+    # PO103 only beside PO102 (C0302): a line without a quantity states no unit.
+    po1_unit = (unit or "") if ordered else ""
     if price is None:
-        po1: Out = ["PO1", line.line_number or "", ordered, unit or "", "", ""]
+        po1: Out = ["PO1", line.line_number or "", ordered, po1_unit, "", ""]
     else:
         po1 = [
             "PO1",
             line.line_number or "",
             ordered,
-            unit or "",
+            po1_unit,
             fmt_decimal(price),
             line.price_basis or "",
         ]
@@ -130,7 +132,8 @@ def _line(line: AckLine, out: list[Out], version: str) -> None:
             else ordered
             if quantity is line_quantity
             else fmt_decimal(quantity),
-            (status.unit or (unit if quantity is not None else None)) or "",
+            # ACK03 only beside ACK02 (P0203): a status stating only a price has no unit.
+            ((status.unit or unit) if quantity is not None else None) or "",
         ]
         if date is not None:
             ack += (status.date_qualifier or "", fmt_date(date))
@@ -149,6 +152,10 @@ def _line(line: AckLine, out: list[Out], version: str) -> None:
         out += [raw_out(r) for r in line.extra]
 
 
+#: MTX02's maximum length: a longer note goes on in the next MTX.
+_MTX02_MAX = 4096
+
+
 def _notes(notes: Iterable[Note], version: str) -> list[Out]:
     """An N9 loop of the notes: MSG in 004010; 005010 replaced MSG with MTX (MTX01 the
     note's code, MTX02 its text), and has no MSG in the 855."""
@@ -156,7 +163,14 @@ def _notes(notes: Iterable[Note], version: str) -> list[Out]:
     if not notes:
         return []
     if version >= "005010":
-        return [seg("N9", "L1", "NOTES")] + [seg("MTX", n.code or "", n.text) for n in notes]
+        out = [seg("N9", "L1", "NOTES")]
+        for n in notes:
+            code = n.code if n.code and len(n.code) == 3 else ""  # MTX01 is ID 3/3
+            out += [
+                seg("MTX", code, n.text[i : i + _MTX02_MAX])
+                for i in range(0, len(n.text), _MTX02_MAX)
+            ]
+        return out
     return [seg("N9", "L1", "NOTES")] + [seg("MSG", n.text) for n in notes]
 
 

@@ -110,6 +110,21 @@ class AckOutput:
     ta1: InterchangeAck
     findings: list[Finding] = field(default_factory=list)
 
+    def rejection(self, group_control: str | None) -> str | None:
+        """Why these acks reject a transaction of group ``group_control`` (a TA1 rejecting
+        the interchange, sent; an AK9 R for its group), or None: the partner is told to
+        send it again, so it must not be delivered."""
+        if self.technical is not None and self.ta1.status == "R":
+            return f"the interchange was rejected by our TA1 (TA105 {self.ta1.note_code})"
+        for group in self.groups:
+            if group.status == "R" and group.control_number == group_control:
+                codes = " ".join(group.codes)
+                return (
+                    f"its functional group {group_control} was rejected by our {group.kind} "
+                    f"(AK9 R {codes})"
+                )
+        return None
+
 
 @dataclass(slots=True)
 class _OpenGroup:
