@@ -211,7 +211,25 @@ def test_expressions_write_decimals_in_full(tmp_path: Path) -> None:
     assert isinstance(ack, OrderAck)
     line = ack.lines[0].model_copy(update={"unit_price": Decimal("5E-7")})
     ack = ack.model_copy(update={"lines": [line, *ack.lines[1:]]})
-    assert render_outbound(ack, _partner("initech-csv", root), now=NOW)[0] == b"0.0000005\n"
+    body = render_outbound(ack, _partner("initech-csv", root), now=NOW)[0]
+    assert body == "0.0000005\n".encode("utf-8-sig")  # initech's orders are utf-8-sig
+
+
+def test_answers_are_in_the_encoding_the_partners_orders_arrive_in(tmp_path: Path) -> None:
+    """Initech sends Excel's utf-8-sig: its answers open in Excel as written (UTF-8 without
+    the mark shows 'CafÃ©'); a map's own templates encoding still wins."""
+    ack = goldens.document("canonical/order-ack-changes.json", "initech-csv")
+    assert isinstance(ack, OrderAck)
+    body = render_outbound(ack, _partner("initech-csv"), now=NOW)[0]
+    assert body.startswith(b"\xef\xbb\xbf") and not body[3:].startswith(b"\xef\xbb\xbf")
+    root = _config_with_template(tmp_path, "{{ doc.po_number }}\n")
+    path = root / "maps/initech-csv.yaml"
+    text = path.read_text()
+    ours = "  order_ack: templates/ack.csv.j2"
+    assert ours in text
+    path.write_text(text.replace(ours, "  encoding: utf-8\n" + ours))
+    body = render_outbound(ack, _partner("initech-csv", root), now=NOW)[0]
+    assert not body.startswith(b"\xef\xbb\xbf")
 
 
 def test_decimal_filter() -> None:

@@ -50,7 +50,7 @@ from ..model.invoice import Invoice
 from ..model.jsonio import dumps
 from ..model.order_ack import OrderAck
 from ..model.shipment import Shipment
-from ..partners.layouts import BUILTIN_TEMPLATES
+from ..partners.layouts import BUILTIN_TEMPLATES, CsvLayout, TemplatesSection
 from .errors import TemplateError
 from .safexml import check_well_formed
 
@@ -444,6 +444,16 @@ def _not_xml_text(value: Any, where: str) -> tuple[str, str] | None:
     return None
 
 
+def _answer_encoding(section: TemplatesSection, layout: CsvLayout | None) -> str:
+    """The templates section's ``encoding`` when the map gives one, else the encoding the
+    partner's CSV orders arrive in: a partner whose orders are cp1252, or Excel's
+    ``utf-8-sig``, reads its answers in the same (UTF-8 without the mark shows Excel
+    ``CafÃ©``)."""
+    if "encoding" in section.model_fields_set or layout is None:
+        return section.encoding
+    return layout.encoding
+
+
 def render_outbound(
     document: Outbound, partner: Partner, *, now: dt.datetime | None = None
 ) -> tuple[bytes, str]:
@@ -469,7 +479,7 @@ def render_outbound(
         partner_name=partner.profile.name,
         values=dict(section.values),
         delimiter=delimiter,
-        encoding=section.encoding,
+        encoding=_answer_encoding(section, layout),
         newline=section.newline,
         now=now,
         dialect=dialect,
