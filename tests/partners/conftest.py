@@ -10,7 +10,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from edigate.model import Order
+from edigate.partners import Partner, load_registry
+from edigate.partners.apply import apply_inbound
 from edigate.partners.passwords import hash_password
+from edigate.translate import translate_850
+from edigate.x12 import TransactionSet, X12Reader
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,3 +59,24 @@ def ed25519_public() -> str:
 @pytest.fixture(scope="session")
 def demo_hash() -> str:
     return hash_password("s3cret-demo", n=2**14)
+
+
+@pytest.fixture(scope="module")
+def acme() -> Partner:
+    """The example partner acme-retail, as the gateway loads it."""
+    partner = load_registry(ROOT).get("acme-retail")
+    assert partner is not None
+    return partner
+
+
+@pytest.fixture(scope="module")
+def erp_order(acme: Partner) -> Order:
+    """The order the ERP received: ACME's sample 850 after the inbound map (line 1 is
+    10 CA at 54.00, i.e. 120 EA at 4.50; our SKUs)."""
+    data = (ROOT / "samples/x12/850-004010-retailer.edi").read_bytes()
+    (tx,) = [e for e in X12Reader(data).events() if isinstance(e, TransactionSet)]
+    order = translate_850(tx).document
+    assert order is not None
+    mapped = apply_inbound(order, acme).order
+    assert mapped is not None
+    return mapped

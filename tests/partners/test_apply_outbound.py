@@ -6,38 +6,14 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from edigate.model import Invoice, Order, OrderAck, Shipment
-from edigate.partners import Partner, load_registry
-from edigate.partners.apply import apply_inbound, apply_outbound
-from edigate.translate import translate_850
-from edigate.x12 import TransactionSet, X12Reader
+from edigate.partners import Partner
+from edigate.partners.apply import apply_outbound
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_850 = ROOT / "samples/x12/850-004010-retailer.edi"
 ERP = ROOT / "samples/erp"
 PO = "4500012345"
-
-
-@pytest.fixture(scope="module")
-def acme() -> Partner:
-    partner = load_registry(ROOT).get("acme-retail")
-    assert partner is not None
-    return partner
-
-
-@pytest.fixture(scope="module")
-def erp_order(acme: Partner) -> Order:
-    """The order the ERP received: ACME's 850 after the inbound map (EA, our SKUs)."""
-    (tx,) = [
-        e for e in X12Reader(SAMPLE_850.read_bytes()).events() if isinstance(e, TransactionSet)
-    ]
-    order = translate_850(tx).document
-    assert order is not None
-    mapped = apply_inbound(order, acme).order
-    assert mapped is not None
-    return mapped
 
 
 def ack(**changes: object) -> OrderAck:

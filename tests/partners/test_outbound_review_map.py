@@ -11,34 +11,14 @@ from typing import Any
 import pytest
 
 from edigate.model import Order, OrderAck, Shipment
-from edigate.partners import Partner, load_registry
-from edigate.partners.apply import apply_inbound, apply_outbound
+from edigate.partners import Partner
+from edigate.partners.apply import apply_outbound
 from edigate.pipeline.outbound import check_written
-from edigate.translate import build_855, build_856, translate_850
+from edigate.translate import build_855, build_856
 from edigate.translate.x12_common import default_envelopes, write_interchange
-from edigate.x12 import TransactionSet, X12Reader
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = "4500012345"
-
-
-@pytest.fixture(scope="module")
-def acme() -> Partner:
-    partner = load_registry(ROOT).get("acme-retail")
-    assert partner is not None
-    return partner
-
-
-@pytest.fixture(scope="module")
-def erp_order(acme: Partner) -> Order:
-    """ACME's 850 as the ERP got it: line 1 is 10 CA at 54.00, i.e. 120 EA at 4.50."""
-    data = (ROOT / "samples/x12/850-004010-retailer.edi").read_bytes()
-    (tx,) = [e for e in X12Reader(data).events() if isinstance(e, TransactionSet)]
-    order = translate_850(tx).document
-    assert order is not None
-    mapped = apply_inbound(order, acme).order
-    assert mapped is not None
-    return mapped
 
 
 def erp_ack(**line_one: Any) -> OrderAck:
