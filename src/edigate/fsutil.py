@@ -60,7 +60,7 @@ def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | Non
             tmp.unlink(missing_ok=True)
             errors[index] = exc
             continue
-        for folder in _folders_to_sync(items[index][0].parent, made):
+        for folder in folders_to_sync(items[index][0].parent, made):
             folders.setdefault(folder, []).append(index)
     for indexes, error in zip(folders.values(), fsync_many(list(folders)), strict=True):
         if error is not None:
@@ -69,7 +69,7 @@ def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | Non
     return errors
 
 
-def _folders_to_sync(folder: Path, made: Sequence[Path]) -> list[Path]:
+def folders_to_sync(folder: Path, made: Sequence[Path]) -> list[Path]:
     """The folders whose fsync makes a new name in ``folder`` durable: ``folder``, and the
     parent of each folder in ``made`` on its path (a new folder's name is an entry of its
     parent, lost in a crash like a file's until the parent is fsynced)."""

@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from ..model.codes import PRICED_PER
 from ..partners.layouts import XmlLayout
 from .build import OrderBuilder
 from .errors import FormatError
@@ -361,7 +362,7 @@ def unmapped(builder: OrderBuilder, element: etree._Element, why: str) -> None:
 
 
 #: A price per N units, as the price basis codes (X12 639) the canonical model computes with.
-PRICE_BASES: dict[Decimal, str] = {Decimal(100): "HP", Decimal(1000): "TP"}
+PRICE_BASES: dict[Decimal, str] = {per: code for code, per in PRICED_PER.items()}
 
 
 def set_price_basis(

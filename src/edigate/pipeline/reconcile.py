@@ -34,9 +34,8 @@ from ..store import Direction, Document, Status, Store
 from ..x12.acks import ACCEPTED_CODES, GroupAck, InterchangeAck, TransactionAck
 from ..x12.acks.codes import meaning as x12_meaning
 from ..x12.findings import Level
+from ..x12.spec import FUNCTIONAL_GROUP_OF_SET
 
-#: Functional ID (GS01) of each set we send: an AK101 must name the same.
-FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
 #: Transaction sets that are a partner's functional acknowledgement.
 ACK_SETS = frozenset({"997", "999"})
 #: The documents a partner is expected to acknowledge.
@@ -63,7 +62,7 @@ def settle_group(
             )
         )
     for first in sent[:1]:
-        expected = FUNCTIONAL_IDS.get(first.doc_type or "")
+        expected = FUNCTIONAL_GROUP_OF_SET.get(first.doc_type or "")  # an AK101 names it
         if expected and group.functional_id and group.functional_id != expected:
             warnings.append(
                 _warning(

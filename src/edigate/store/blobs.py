@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import StoreError
-from ..fsutil import fsync_dir, fsync_many, make_dirs
+from ..fsutil import folders_to_sync, fsync_dir, fsync_many, make_dirs
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
@@ -163,7 +163,7 @@ def _replace(tmp_name: str, final: Path) -> list[Path]:
     except FileNotFoundError:
         made = make_dirs(final.parent)
         os.replace(tmp_name, final)
-        return [final.parent, *(folder.parent for folder in made)]
+        return folders_to_sync(final.parent, made)
     return [final.parent]
 
 

@@ -43,6 +43,7 @@ from ..x12.events import PartyId, TransactionSet
 from ..x12.findings import ErrorCode, Finding, Location, Severity
 from ..x12.reader import components
 from ..x12.separators import Separators
+from ..x12.spec import FUNCTIONAL_GROUP_OF_SET
 from ..x12.writer import Composite, Element, GroupEnvelope, InterchangeEnvelope, X12Writer, trim
 
 T = TypeVar("T")
@@ -54,8 +55,6 @@ Out = list[Element]
 NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[Ee]-?\d+)?").fullmatch
 _INTEGER = re.compile(r"-?\d+").fullmatch
 
-#: Functional identifier (GS01) of each transaction set we write.
-FUNCTIONAL_IDS = {"850": "PO", "855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
 #: Versions the writers produce (GS08) and their ISA12.
 VERSIONS = {"004010": "00401", "005010": "00501"}
 
@@ -867,7 +866,7 @@ def default_envelopes(
 ) -> tuple[InterchangeEnvelope, GroupEnvelope]:
     """ISA and GS for one outbound group (GS02/03 are the ISA IDs)."""
     try:
-        functional_id = FUNCTIONAL_IDS[set_id]
+        functional_id = FUNCTIONAL_GROUP_OF_SET[set_id]
     except KeyError:
         raise X12Error(f"no functional group known for transaction set {set_id!r}") from None
     interchange = InterchangeEnvelope(

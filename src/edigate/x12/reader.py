@@ -43,7 +43,7 @@ from .events import (
 from .findings import ErrorCode, Finding, Level, Location, Severity
 from .isa import ISA_LOOKAHEAD, IsaParse, build_header, looks_like_isa, parse_isa
 from .separators import LINE_BREAKS, Separators
-from .spec import valid_date, valid_time
+from .spec import FUNCTIONAL_GROUP_OF_SET, valid_date, valid_time
 
 Source = bytes | bytearray | memoryview | BinaryIO | str | os.PathLike[str]
 
@@ -51,16 +51,7 @@ _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 #: Interchange-level service segments of X12.5 (grade of service, deferred delivery,
 #: delivery notice) that may stand between the ISA and the first GS.
 _INTERCHANGE_SERVICES = frozenset({"ISB", "ISE", "TA3"})
-#: GS01 (functional identifier code, X12 479) of each transaction set the specs know. An
-#: ST01 or GS01 not listed here is not checked against the other.
-FUNCTIONAL_GROUP_OF_SET = {
-    "850": "PO",
-    "855": "PR",
-    "856": "SH",
-    "810": "IN",
-    "997": "FA",
-    "999": "FA",
-}
+#: An ST01 or GS01 the specs do not know is not checked against the other.
 _KNOWN_GROUPS = frozenset(FUNCTIONAL_GROUP_OF_SET.values())
 #: GS01..GS08, as the findings name them.
 _GS_NAMES = (

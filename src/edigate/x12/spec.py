@@ -49,6 +49,16 @@ NUMERIC_TYPES = frozenset(f"N{i}" for i in range(10))
 TYPES = frozenset({"AN", "ID", "DT", "TM", "R"}) | NUMERIC_TYPES
 RULE_KINDS = frozenset("PRCEL")
 FAMILIES = ("004010", "005010")
+#: GS01 (functional identifier code, X12 479) of each transaction set the specs know: the
+#: group a set is sent in, read or written.
+FUNCTIONAL_GROUP_OF_SET = {
+    "850": "PO",
+    "855": "PR",
+    "856": "SH",
+    "810": "IN",
+    "997": "FA",
+    "999": "FA",
+}
 
 SegmentCheck = Callable[[Sequence[str], str, str], bool]
 
