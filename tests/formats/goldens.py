@@ -17,7 +17,7 @@ from pathlib import Path
 
 from edigate.formats import read_partner_orders, render_outbound
 from edigate.formats.templates import Outbound
-from edigate.model import Order, OrderAck, load
+from edigate.model import Order, OrderAck, Shipment, load
 from edigate.model.jsonio import dump
 from edigate.partners import load_registry
 from edigate.translate import auto_ack
@@ -27,6 +27,8 @@ SAMPLES = ROOT / "samples"
 EXPECTED = SAMPLES / "expected"
 NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 UPDATE = os.environ.get("EDIGATE_UPDATE_GOLDEN") == "1"
+
+CONTOSO_ORDER = "xml/contoso-orderrequest.xml"
 
 #: (sample under samples/, partner whose map reads it)
 READS = [
@@ -40,6 +42,10 @@ class Render:
     source: str  # under samples/: canonical JSON, or a partner file (its first order acked)
     partner: str
     expected: str  # under samples/expected/
+    #: A partner file whose first order stands for the one the ERP's document answers (the
+    #: pipeline passes it from the store): given the document's PO number, it supplies what
+    #: the ERP leaves out, such as the cXML payloadID the answer must name.
+    answers: str | None = None
 
     @property
     def id(self) -> str:
@@ -51,10 +57,16 @@ RENDERS = [
         "xml/contoso-orderrequest.xml", "contoso-cxml", "contoso-orderrequest.contoso-cxml.855.xml"
     ),
     Render(
-        "canonical/order-ack-changes.json", "contoso-cxml", "order-ack-changes.contoso-cxml.855.xml"
+        "canonical/order-ack-changes.json",
+        "contoso-cxml",
+        "order-ack-changes.contoso-cxml.855.xml",
+        answers=CONTOSO_ORDER,
     ),
     Render(
-        "canonical/shipment-cartons.json", "contoso-cxml", "shipment-cartons.contoso-cxml.856.xml"
+        "canonical/shipment-cartons.json",
+        "contoso-cxml",
+        "shipment-cartons.contoso-cxml.856.xml",
+        answers=CONTOSO_ORDER,
     ),
     Render("csv/initech-orders.csv", "initech-csv", "initech-orders.initech-csv.855.csv"),
     Render(
@@ -92,8 +104,24 @@ def document(source: str, partner_id: str) -> Outbound:
 def render(case: Render) -> bytes:
     partner = load_registry(ROOT).get(case.partner)
     assert partner is not None
-    body, _ = render_outbound(document(case.source, case.partner), partner, now=NOW)
+    outbound = document(case.source, case.partner)
+    orders = answered(outbound, case.answers) if case.answers else {}
+    body, _ = render_outbound(outbound, partner, now=NOW, orders=orders)
     return body
+
+
+def answered(outbound: Outbound, source: str = CONTOSO_ORDER) -> dict[str, Order]:
+    """The orders ``outbound`` answers, as the pipeline finds them in the store: the first
+    order of the partner file ``source`` (as read by Contoso's map), under each PO number
+    ``outbound`` names."""
+    partner = load_registry(ROOT).get("contoso-cxml")
+    assert partner is not None
+    (first, *_) = read_partner_orders((SAMPLES / source).read_bytes(), partner.map).orders
+    if isinstance(outbound, Shipment):
+        po_numbers = [o.po_number for o in outbound.orders]
+    else:
+        po_numbers = [outbound.po_number or ""]
+    return {po: first.model_copy(update={"po_number": po}) for po in po_numbers}
 
 
 def check(expected: Path, actual: bytes) -> None:

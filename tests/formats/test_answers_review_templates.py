@@ -57,7 +57,10 @@ def test_cxml_confirmation_item_always_has_a_status() -> None:
         | {"lines": [line.model_dump() for line in plain_lines]}
     )
     root = etree.fromstring(
-        render_outbound(accepted, _partner("contoso-cxml"), now=NOW)[0], safe_parser()
+        render_outbound(
+            accepted, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(accepted)
+        )[0],
+        safe_parser(),
     )
     items = root.findall("Request/ConfirmationRequest/ConfirmationItem")
     assert len(items) == 3
@@ -74,7 +77,7 @@ def test_cxml_confirmation_item_always_has_a_status() -> None:
         }
     )
     ack = ack.model_copy(update={"lines": [unknown, *ack.lines[1:]]})
-    body = render_outbound(ack, _partner("contoso-cxml"), now=NOW)[0]
+    body = render_outbound(ack, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(ack))[0]
     assert b'"None"' not in body
 
 
@@ -102,7 +105,7 @@ def test_control_character_in_xml_names_the_field() -> None:
     the field that holds it, not a line of the rendered output."""
     ack = _ack().model_copy(update={"notes": [Note(text="call before\x0bdelivery")]})
     with pytest.raises(TemplateError) as info:
-        render_outbound(ack, _partner("contoso-cxml"), now=NOW)
+        render_outbound(ack, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(ack))
     assert info.value.detail == "order_ack.notes[0].text holds U+000B, which XML cannot carry"
     assert info.value.template.endswith("cxml/ConfirmationRequest.xml.j2")
 

@@ -14,7 +14,7 @@ from lxml import etree
 from edigate.formats import TemplateError, csv_cell, load_template, render_document
 from edigate.formats.safexml import safe_parser
 from edigate.formats.templates import BUILTIN_DIR, CsvDialect, decimal, render_outbound
-from edigate.model import Invoice, OrderAck, Shipment
+from edigate.model import Invoice, OrderAck, Reference, Shipment
 from edigate.partners import load_registry
 from edigate.partners.layouts import BUILTIN_TEMPLATES
 from edigate.partners.registry import Partner
@@ -70,7 +70,9 @@ def test_cxml_confirmation_of_the_contoso_order() -> None:
 def test_cxml_confirmation_with_changes() -> None:
     ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
     assert isinstance(ack, OrderAck)
-    root = _xml(render_outbound(ack, _partner("contoso-cxml"), now=NOW)[0])
+    root = _xml(
+        render_outbound(ack, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(ack))[0]
+    )
     request = root.find("Request/ConfirmationRequest")
     assert request is not None
     assert request.find("ConfirmationHeader").get("type") == "detail"  # type: ignore[union-attr]
@@ -86,7 +88,11 @@ def test_cxml_confirmation_with_changes() -> None:
 def test_cxml_ship_notice() -> None:
     shipment = goldens.document("canonical/shipment-cartons.json", "contoso-cxml")
     assert isinstance(shipment, Shipment)
-    root = _xml(render_outbound(shipment, _partner("contoso-cxml"), now=NOW)[0])
+    root = _xml(
+        render_outbound(
+            shipment, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(shipment)
+        )[0]
+    )
     notice = root.find("Request/ShipNoticeRequest")
     assert notice is not None
     assert notice.find("ShipNoticeHeader").get("shipmentID") == "ASN-26-004420"  # type: ignore[union-attr]
@@ -108,7 +114,9 @@ def test_xml_values_are_escaped() -> None:
     ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
     assert isinstance(ack, OrderAck)
     hostile = ack.model_copy(update={"po_number": 'PO<1>&"2"', "seller_order_number": "]]>"})
-    body = render_outbound(hostile, _partner("contoso-cxml"), now=NOW)[0]
+    body = render_outbound(
+        hostile, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(hostile)
+    )[0]
     assert b'orderID="PO&lt;1&gt;&amp;&#34;2&#34;"' in body
     assert _xml(body).find("Request/ConfirmationRequest/OrderReference").get("orderID") == (  # type: ignore[union-attr]
         'PO<1>&"2"'
@@ -293,7 +301,9 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 def test_partner_without_a_template_for_the_document() -> None:
     shipment = goldens.document("canonical/invoice.json", "contoso-cxml")
     with pytest.raises(TemplateError, match="partner contoso-cxml has no template for invoice"):
-        render_outbound(shipment, _partner("contoso-cxml"), now=NOW)
+        render_outbound(
+            shipment, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(shipment)
+        )
 
 
 # --- goldens -----------------------------------------------------------------------------------
@@ -308,3 +318,16 @@ def test_reader_goldens(sample: str, partner: str) -> None:
 @pytest.mark.parametrize("case", goldens.RENDERS, ids=lambda c: c.id)
 def test_template_goldens(case: goldens.Render) -> None:
     goldens.check(SAMPLES / "expected" / case.expected, goldens.render(case))
+
+
+def test_the_erps_own_payload_reference_wins_over_the_stored_orders() -> None:
+    """``order_reference``: the document's reference first, the answered order's only when
+    the document has none (an ERP that echoes the payloadID is never overridden)."""
+    ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
+    assert isinstance(ack, OrderAck)
+    own = ack.model_copy(update={"references": [Reference(qualifier="ZZ", value="own@erp")]})
+    root = _xml(
+        render_outbound(own, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(own))[0]
+    )
+    found = root.find("Request/ConfirmationRequest/OrderReference/DocumentReference")
+    assert found is not None and found.get("payloadID") == "own@erp"

@@ -9,9 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from edigate.app import Gateway
+from edigate.formats.safexml import safe_parser
 from edigate.pipeline.erp import ErpFolder
 from edigate.pipeline.operations import ReprocessRefused, reprocess
 from edigate.store import Document
@@ -540,3 +542,55 @@ def test_an_erp_855_is_an_original_first_and_a_replacement_after(gateway: Gatewa
     first, second = sent(gateway, "855")
     assert b"BAK*00*AC*4500012345*" in out_file(gateway, first)
     assert b"BAK*05*AC*4500012345*" in out_file(gateway, second)
+
+
+CONTOSO_PAYLOAD = "1772467200.4417.20260302@network.contoso.example"
+
+
+def contoso_ack(po_number: str) -> str:
+    """The ERP's confirmation of Contoso's sample order, as ERPs write it: no cXML
+    payloadID (reference ZZ) of the OrderRequest it answers."""
+    return json.dumps(
+        {
+            "document_type": "order-ack",
+            "ack_type": "accepted",
+            "po_number": po_number,
+            "po_date": "2026-03-02",
+            "ack_date": "2026-03-03",
+            "lines": [
+                {"line_number": "1", "sku": "WID-100-BLU", "quantity": "60", "unit": "EA"},
+                {"line_number": "2", "sku": "GAD-200-SS", "quantity": "12", "unit": "EA"},
+                {"line_number": "3", "sku": "CLP-050-ST", "quantity": "30", "unit": "EA"},
+            ],
+        }
+    )
+
+
+def test_a_cxml_confirmation_names_the_order_request_the_erp_did_not(gateway: Gateway) -> None:
+    """Contoso matches a ConfirmationRequest to its order by the OrderRequest's payloadID.
+    The ERP's ack leaves it out: it is taken from the order the ERP received. With no such
+    order (a partner folder names Contoso) there is none to name, and nothing is sent."""
+    order = (ROOT / "samples/xml/contoso-orderrequest.xml").read_bytes()
+    gateway.store.receive(order, channel="sftp", partner_id="contoso-cxml")
+    run(gateway)
+    out = gateway.config.sftp_root / "contoso-cxml/out"
+    before = set(out.iterdir())
+    drop(gateway, "acks", contoso_ack("CT-2026-0417"), "contoso.json")
+    run(gateway)
+
+    (erp,) = erp_docs(gateway)
+    assert erp.status == "translated", erp.errors
+    (answer,) = set(out.iterdir()) - before
+    root = etree.fromstring(answer.read_bytes(), safe_parser())
+    reference = root.find("Request/ConfirmationRequest/OrderReference")
+    assert reference is not None and reference.get("orderID") == "CT-2026-0417"
+    assert reference.find("DocumentReference").get("payloadID") == CONTOSO_PAYLOAD  # type: ignore[union-attr]
+
+    drop(gateway, "acks", contoso_ack("CT-2026-0999"), "contoso-cxml/unknown.json")
+    run(gateway)
+    stray = next(d for d in erp_docs(gateway) if d.po_number == "CT-2026-0999")
+    assert stray.status == "rejected"
+    message = " ".join(e["message"] for e in stray.errors)
+    assert "ConfirmationRequest.xml.j2:" in message
+    assert "the OrderRequest's payloadID (reference ZZ): none given" in message
+    assert set(out.iterdir()) - before == {answer}

@@ -18,7 +18,13 @@ Templates see ``doc`` (the canonical document), ``partner`` (``id``, ``name``), 
   apostrophe, so a spreadsheet does not run it as a formula (a plain number like -5 is left
   alone); a Decimal is written with ``decimal_mark``; ``csvrow``: a list of cells joined by
   ``delimiter``;
-* ``reference(qualifier)``: the value of the first reference with that qualifier, or "".
+* ``reference(qualifier)``: the value of the first reference with that qualifier, or "";
+* ``order_reference(qualifier)``, on the document or one of its orders: that reference, or
+  else the one on the partner's order it answers (the order the ERP received, found by
+  ``po_number``, also given to templates as ``orders``), so an answer echoes the partner's
+  own reference (cXML's OrderRequest payloadID) when the ERP left it out;
+* ``required(what)``: the value, or an error naming ``what`` when it is empty, so a
+  document the partner would refuse is not sent.
 
 Usage::
 
@@ -32,7 +38,7 @@ import hashlib
 import os
 import re
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
@@ -48,6 +54,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..model.invoice import Invoice
 from ..model.jsonio import dumps
+from ..model.order import Order
 from ..model.order_ack import OrderAck
 from ..model.shipment import Shipment
 from ..partners.layouts import BUILTIN_TEMPLATES, CsvLayout, TemplatesSection
@@ -181,6 +188,22 @@ def reference(references: Iterable[Any], qualifier: str) -> str:
     return ""
 
 
+@pass_context
+def _order_reference(context: Context, item: Any, qualifier: str) -> str:
+    found = reference(getattr(item, "references", ()), qualifier)
+    if found:
+        return found
+    orders = context.get("orders") or {}
+    order = orders.get(getattr(item, "po_number", None) or "")
+    return "" if order is None else reference(order.references, qualifier)
+
+
+def _required(value: Any, what: str) -> Any:
+    if value is None or value == "":
+        raise ValueError(f"{what}: none given")
+    return value
+
+
 FILTERS = {
     "x12date": x12date,
     "isodate": isodate,
@@ -190,6 +213,8 @@ FILTERS = {
     "csv": _csv_filter,
     "csvrow": _csvrow_filter,
     "reference": reference,
+    "order_reference": _order_reference,
+    "required": _required,
 }
 
 
@@ -372,10 +397,12 @@ def render_document(
     newline: str = "lf",
     now: dt.datetime | None = None,
     dialect: CsvDialect | None = None,
+    orders: Mapping[str, Order] | None = None,
 ) -> tuple[bytes, str]:
     """Render ``document`` with template ``ref``; (bytes, file suffix). ``dialect``: how
     the partner writes numbers, dates and headers (from its CSV layout), which CSV answers
-    follow."""
+    follow. ``orders``: the orders the document answers, by PO number (as the ERP received
+    them), for what the partner expects echoed that the ERP may leave out."""
     dialect = dialect or CsvDialect()
     moment = now or dt.datetime.now(dt.UTC)
     values = dict(values or {})
@@ -393,6 +420,7 @@ def render_document(
         "date_format": dialect.date_format,
         "header": dialect.header,
         "quote": dialect.quote,
+        "orders": dict(orders or {}),
     }
     text = render_template(template, context)
     if newline == "crlf":
@@ -455,9 +483,14 @@ def _answer_encoding(section: TemplatesSection, layout: CsvLayout | None) -> str
 
 
 def render_outbound(
-    document: Outbound, partner: Partner, *, now: dt.datetime | None = None
+    document: Outbound,
+    partner: Partner,
+    *,
+    now: dt.datetime | None = None,
+    orders: Mapping[str, Order] | None = None,
 ) -> tuple[bytes, str]:
-    """``document`` in ``partner``'s own format: (bytes, file suffix such as ``.xml``)."""
+    """``document`` in ``partner``'s own format: (bytes, file suffix such as ``.xml``).
+    ``orders``: the partner's orders it answers, by PO number (see :func:`render_document`)."""
     kind = document_kind(document)
     section = partner.map.templates
     ref = section.for_kind(kind) if section is not None else None
@@ -483,4 +516,5 @@ def render_outbound(
         newline=section.newline,
         now=now,
         dialect=dialect,
+        orders=orders,
     )

@@ -22,7 +22,7 @@ map's templates instead.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,7 +162,7 @@ class OutboundProcessor:
         if mapped.document is None:
             return plan
         if partner.map.format != "x12":
-            return self._plan_templated(plan, mapped.document, partner, shown, doc_type)
+            return self._plan_templated(plan, mapped.document, partner, shown, doc_type, orders)
         version = partner.profile.envelope.version
         try:
             body = _build(mapped.document, version)
@@ -206,12 +206,14 @@ class OutboundProcessor:
         partner: Partner,
         shown: str,
         doc_type: str,
+        orders: Mapping[str, Order],
     ) -> OutboundPlan:
-        """A partner that is not X12 gets the document from its map's template."""
+        """A partner that is not X12 gets the document from its map's template (which may
+        echo what the partner's ``orders`` carried and the ERP left out)."""
         from ..formats.templates import render_outbound  # only templated partners need it
 
         try:
-            data, suffix = render_outbound(document, partner, now=self.clock())
+            data, suffix = render_outbound(document, partner, now=self.clock(), orders=orders)
         except EdigateError as exc:
             plan.errors.append(_error("template", f"{shown}: {exc}"))
             return plan
