@@ -22,7 +22,7 @@ def test_check_examples_is_green(example_dir: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(example_dir)
     result = CliRunner().invoke(partners, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output == "ok: 4 partner(s), 8 file(s) checked\n"
+    assert result.output == "ok: 4 partner(s), 9 file(s) checked\n"
     assert CliRunner().invoke(partners, ["check", str(example_dir)]).exit_code == 0
     assert CliRunner().invoke(partners, ["check", "--config-dir", str(example_dir)]).exit_code == 0
 
@@ -190,7 +190,7 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_and_list_take_the_global_config_dir(elsewhere: Path, example_dir: Path) -> None:
     checked = CliRunner().invoke(cli, ["--config-dir", str(example_dir), "partners", "check"])
     assert checked.exit_code == 0, checked.output
-    assert checked.output == "ok: 4 partner(s), 8 file(s) checked\n"
+    assert checked.output == "ok: 4 partner(s), 9 file(s) checked\n"
     listed = CliRunner().invoke(cli, ["--config-dir", str(example_dir), "partners", "list"])
     assert listed.exit_code == 0, listed.output
     assert "acme-retail" in listed.output
@@ -211,7 +211,7 @@ def test_check_takes_the_config_dir_from_edigate_toml(elsewhere: Path, example_d
     (elsewhere / "edigate.toml").write_text(f'config_dir = "{example_dir}"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["partners", "check"])
     assert result.exit_code == 0, result.output
-    assert result.output == "ok: 4 partner(s), 8 file(s) checked\n"
+    assert result.output == "ok: 4 partner(s), 9 file(s) checked\n"
 
 
 def test_check_names_paths_relative_to_the_working_directory(

@@ -47,3 +47,22 @@ def test_an_edit_made_while_idle_is_taken_by_the_first_document_after_it(
     table.write_text(table.read_text() + "NEW-1,NEW-1V,099999999999,new\n")
     time.sleep(0.6)  # nobody asked meanwhile
     assert skus(cache) == 4
+
+
+def test_a_sku_table_kept_outside_maps_is_followed_too(config_copy: Path, tmp_path: Path) -> None:
+    """``sku.file`` may name a table the ERP exports elsewhere: its change is a change of
+    the map, as one under maps/ is."""
+    elsewhere = tmp_path / "erp-export" / "acme-skus.csv"
+    elsewhere.parent.mkdir()
+    (config_copy / "maps/acme-retail-skus.csv").rename(elsewhere)
+    mapfile = config_copy / "maps/acme-retail.yaml"
+    text = mapfile.read_text()
+    assert "file: acme-retail-skus.csv" in text
+    mapfile.write_text(text.replace("file: acme-retail-skus.csv", f"file: {elsewhere}"))
+    cache = RegistryCache(config_copy, check_every=0)
+    assert skus(cache) == 3
+    assert str(elsewhere) in cache.get().files
+    elsewhere.write_text(elsewhere.read_text() + "NEW-1,NEW-1V,099999999999,new\n")
+    assert skus(cache) == 4
+    elsewhere.unlink()  # a broken reload keeps the table in service
+    assert skus(cache) == 4

@@ -40,7 +40,7 @@ def test_examples_are_valid(example_dir: Path) -> None:
         "globex-dist",
         "initech-csv",
     ]
-    assert len(result.files) == 8
+    assert len(result.files) == 9  # 4 profiles, 4 maps, 1 SKU table
 
 
 def test_sample_interchange_identifies_acme(registry: Registry, samples_dir: Path) -> None:

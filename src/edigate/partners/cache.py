@@ -1,4 +1,5 @@
-"""A registry that follows the files: reloaded when anything under partners/ or maps/ changes.
+"""A registry that follows the files: reloaded when anything under partners/ or maps/
+changes, or a SKU table a map names outside them.
 
 Reprocessing "with today's maps" and editing a map while the gateway runs both need this.
 A broken edit keeps the last good registry in service and reports why. A change is taken
@@ -73,8 +74,8 @@ class RegistryCache:
 
     def _fingerprint(self) -> Stamp:
         files = []
-        for folder in ("partners", "maps"):
-            base = self.config_dir / folder
+        folders = [self.config_dir / "partners", self.config_dir / "maps"]
+        for base in folders:
             if base.is_dir():
                 for path in sorted(base.rglob("*")):
                     try:
@@ -83,4 +84,17 @@ class RegistryCache:
                         continue  # gone since listed (an editor's temporary file)
                     if stat.S_ISREG(st.st_mode):
                         files.append((str(path), st.st_mtime_ns, st.st_size))
+        # A SKU table kept elsewhere (``file: /srv/erp/skus.csv``), as the registry in
+        # service read it; one gone is a change too (its reload names the missing file).
+        outside = self._registry.files if self._registry is not None else ()
+        for name in outside:
+            path = Path(name)
+            if any(path.is_relative_to(base) for base in folders):
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                files.append((name, 0, -1))
+                continue
+            files.append((name, st.st_mtime_ns, st.st_size))
         return tuple(files)

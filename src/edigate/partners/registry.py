@@ -87,8 +87,11 @@ class Identification:
 class Registry:
     """Partners by ID, plus the indexes identification needs."""
 
-    def __init__(self, partners: Iterable[Partner]):
+    def __init__(self, partners: Iterable[Partner], files: Iterable[str] = ()):
         self.partners: dict[str, Partner] = {}
+        #: Every file the partners were loaded from (profiles, maps, SKU tables): what a
+        #: change must reload.
+        self.files: tuple[str, ...] = tuple(files)
         self._isa: dict[tuple[Usage, str, str], list[Partner]] = {}
         self._accounts: dict[tuple[Channel, str], list[Partner]] = {}
         for partner in partners:
@@ -263,7 +266,9 @@ def check_config(config_dir: Path) -> CheckResult:
     maps: dict[str, tuple[PartnerMap, YamlSource, SkuXref | None] | None] = {}
     for path in _yaml_files(maps_dir):
         files.append(str(path))
-        maps[path.name] = _load_map(path, problems)
+        maps[path.name] = found = _load_map(path, problems)
+        if found is not None and found[0].sku is not None and found[0].sku.file is not None:
+            files.append(str(path.parent / found[0].sku.file))  # may lie outside maps/
 
     profiles: list[tuple[PartnerProfile, YamlSource]] = []
     for path in _yaml_files(partners_dir):
@@ -325,7 +330,7 @@ def check_config(config_dir: Path) -> CheckResult:
         )
     problems.extend(_cross_partner(profiles))
     problems.sort(key=lambda e: (e.path or "", e.line or 0))
-    return CheckResult(Registry(partners), problems, files)
+    return CheckResult(Registry(partners, files), problems, files)
 
 
 def _yaml_files(directory: Path) -> list[Path]:
