@@ -18,6 +18,7 @@ from edigate.app import Gateway
 from edigate.cli.main import cli
 from edigate.cli.process import _progress
 from edigate.config import load_config
+from edigate.store import Direction, Status
 from edigate.store.queries import DocumentFilter, list_documents, parse_since
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,6 +211,37 @@ def test_one_refused_id_names_no_rest_to_leave_out(stored: Path) -> None:
         assert code == 1, out
         assert out.splitlines()[0] == refusal
         assert "leave them out" not in out and "Error: 1 document(s) " in out
+
+
+def test_resend_refuses_a_document_queued_or_being_delivered(stored: Path) -> None:
+    """Queued (created) or claimed by a worker that is delivering it: a resend would send it
+    twice and let the worker's outcome land on the resent row. Refused, naming why."""
+    code, out = run(stored, "resend", "--no-process", "3")
+    assert code == 0 and "document 3: created" in out, out
+    code, out = run(stored, "resend", "3")
+    assert code == 1, out
+    assert out.splitlines()[0] == (
+        "document 3 is queued for delivery already (created): a worker sends it "
+        "('edigate worker --until-idle' does now)"
+    )
+    assert [e["event"] for e in detail(stored, 3)["audit"]] == ["created", "delivered", "resend"]
+
+    config = load_config(None, environ={}, data_dir=stored / "data", config_dir=stored / "config")
+    gateway = Gateway(config)
+    try:  # a worker takes it for delivery
+        claimed = gateway.store.claim(
+            "ops-test", (Status.CREATED,), direction=Direction.OUTBOUND, limit=1
+        )
+    finally:
+        gateway.close()
+    assert claimed == [3]
+    code, out = run(stored, "resend", "3")
+    assert code == 1, out
+    assert out.splitlines()[0] == (
+        "document 3 is being delivered now (by worker ops-test): resend it once that "
+        "delivery has ended"
+    )
+    assert detail(stored, 3)["status"] == "created"
 
 
 # --- 4. a resend that does not deliver fails -----------------------------------------------

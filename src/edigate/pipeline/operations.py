@@ -179,10 +179,22 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
 
 
 def resendable(store: Store, session: Session, doc_id: int) -> Document:
-    """``doc_id``, if it can be resent: it exists and is outbound (else EdigateError)."""
+    """``doc_id``, if it can be resent (else EdigateError): it exists, is outbound, and is
+    neither still queued for its delivery nor being delivered by a worker now (a resend
+    would then send it twice, and the worker's outcome would land on the resent row)."""
     doc = store.get(session, doc_id)
     if doc.direction != Direction.OUTBOUND.value:
         raise EdigateError(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
+    if doc.claimed_by is not None:
+        raise EdigateError(
+            f"document {doc_id} is being delivered now (by worker {doc.claimed_by}): "
+            "resend it once that delivery has ended"
+        )
+    if doc.status == Status.CREATED.value:
+        raise EdigateError(
+            f"document {doc_id} is queued for delivery already (created): a worker sends it "
+            "('edigate worker --until-idle' does now)"
+        )
     return doc
 
 
