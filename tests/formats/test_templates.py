@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import shutil
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,11 +15,17 @@ from lxml import etree
 
 from edigate.formats import TemplateError, csv_cell, load_template, render_document
 from edigate.formats.safexml import safe_parser
-from edigate.formats.templates import BUILTIN_DIR, CsvDialect, decimal, render_outbound
+from edigate.formats.templates import (
+    BUILTIN_DIR,
+    CsvDialect,
+    decimal,
+    isodatetime,
+    render_outbound,
+)
 from edigate.model import Invoice, OrderAck, Reference, Shipment
 from edigate.partners import load_registry
 from edigate.partners.layouts import BUILTIN_TEMPLATES
-from edigate.partners.registry import Partner
+from edigate.partners.registry import Partner, check_config
 
 from . import goldens
 from .goldens import NOW, ROOT, SAMPLES
@@ -78,8 +86,8 @@ def test_cxml_confirmation_with_changes() -> None:
     assert request.find("ConfirmationHeader").get("type") == "detail"  # type: ignore[union-attr]
     first, _, third = request.iterfind("ConfirmationItem")
     assert [(s.get("type"), s.get("quantity"), s.get("shipmentDate")) for s in first][1:] == [
-        ("accept", "4", "2026-11-26"),
-        ("backordered", "6", "2026-12-10"),
+        ("accept", "4", "2026-11-26T00:00:00-06:00"),  # datetime.tz, in Contoso's zone
+        ("backordered", "6", "2026-12-10T00:00:00-06:00"),
     ]
     price = third.findtext("ConfirmationStatus/ItemIn/ItemDetail/UnitPrice/Money")
     assert price == "3.40"
@@ -331,3 +339,42 @@ def test_the_erps_own_payload_reference_wins_over_the_stored_orders() -> None:
     )
     found = root.find("Request/ConfirmationRequest/OrderReference/DocumentReference")
     assert found is not None and found.get("payloadID") == "own@erp"
+
+
+@pytest.mark.parametrize(
+    ("value", "zone", "written"),
+    [
+        (dt.date(2026, 3, 2), "America/Chicago", "2026-03-02T00:00:00-06:00"),
+        (dt.date(2026, 7, 2), "America/Chicago", "2026-07-02T00:00:00-05:00"),  # CDT
+        (dt.date(2026, 7, 2), "UTC", "2026-07-02T00:00:00+00:00"),
+        (dt.datetime(2026, 7, 2, 9, 30), "Europe/Berlin", "2026-07-02T09:30:00+02:00"),
+        (
+            dt.datetime(2026, 7, 2, 9, 30, tzinfo=dt.UTC),
+            "Europe/Berlin",
+            "2026-07-02T09:30:00+00:00",
+        ),
+        (None, "UTC", ""),
+    ],
+)
+def test_isodatetime_gives_cxml_a_time_and_offset(
+    value: dt.date | None, zone: str, written: str
+) -> None:
+    """cXML dates are datetime.tz: a date alone is that day's start in the partner's zone
+    (its offset on that day), a datetime with a zone keeps it."""
+    tz = dt.UTC if zone == "UTC" else zoneinfo.ZoneInfo(zone)
+    assert isodatetime(value, tz) == written
+
+
+def test_an_unknown_template_time_zone_is_a_map_error_at_its_line(tmp_path: Path) -> None:
+    for name in ("partners", "maps"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    mapfile = tmp_path / "maps/contoso-cxml.yaml"
+    lines = mapfile.read_text().splitlines()
+    (index,) = [i for i, line in enumerate(lines) if line.strip().startswith("timezone:")]
+    lines[index] = "  timezone: America/Chicgo"
+    mapfile.write_text("\n".join(lines) + "\n")
+    problems = [str(p) for p in check_config(tmp_path).problems]
+    assert problems == [
+        f"{mapfile}:{index + 1}: templates.timezone: unknown time zone "
+        "'America/Chicgo': an IANA name such as America/Chicago, or UTC"
+    ]

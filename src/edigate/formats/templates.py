@@ -11,8 +11,9 @@ Templates see ``doc`` (the canonical document), ``partner`` (``id``, ``name``), 
 ``delimiter``, and the partner's CSV dialect: ``decimal_mark``, ``date_format``,
 ``header`` and ``quote`` (from its ``csv:`` layout), with these filters:
 
-* ``x12date`` (CCYYMMDD), ``isodate`` (ISO 8601), ``date`` (the partner's ``date_format``),
-  ``strftime(fmt)``: dates; None gives "";
+* ``x12date`` (CCYYMMDD), ``isodate`` (ISO 8601), ``isodatetime`` (ISO 8601 with a time
+  and offset: a date is its midnight in the section's ``timezone``, UTC by default),
+  ``date`` (the partner's ``date_format``), ``strftime(fmt)``: dates; None gives "";
 * ``decimal(places=2, point=".")``: a fixed number of places, half up; None gives "";
 * ``csv``: one RFC 4180 cell; a text starting with = + - @ tab or CR gets a leading
   apostrophe, so a spreadsheet does not run it as a formula (a plain number like -5 is left
@@ -38,6 +39,7 @@ import hashlib
 import os
 import re
 import traceback
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -94,6 +96,24 @@ def isodate(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
     return value.isoformat()
+
+
+@pass_context
+def _isodatetime_filter(context: Context, value: dt.date | dt.datetime | None) -> str:
+    return isodatetime(value, context.get("timezone") or dt.UTC)
+
+
+def isodatetime(value: dt.date | dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> str:
+    """ISO 8601 with a time and UTC offset (cXML's datetime.tz, which a bare date is not):
+    a date is that day's midnight in ``zone``, a datetime without a zone is taken to be in
+    ``zone``, one with a zone is kept as it is."""
+    if value is None:
+        return ""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.isoformat(timespec="seconds")
 
 
 def strftime(value: dt.date | dt.time | None, fmt: str) -> str:
@@ -207,6 +227,7 @@ def _required(value: Any, what: str) -> Any:
 FILTERS = {
     "x12date": x12date,
     "isodate": isodate,
+    "isodatetime": _isodatetime_filter,
     "date": _date_filter,
     "strftime": strftime,
     "decimal": _decimal_filter,
@@ -398,11 +419,13 @@ def render_document(
     now: dt.datetime | None = None,
     dialect: CsvDialect | None = None,
     orders: Mapping[str, Order] | None = None,
+    timezone: str = "UTC",
 ) -> tuple[bytes, str]:
     """Render ``document`` with template ``ref``; (bytes, file suffix). ``dialect``: how
     the partner writes numbers, dates and headers (from its CSV layout), which CSV answers
     follow. ``orders``: the orders the document answers, by PO number (as the ERP received
-    them), for what the partner expects echoed that the ERP may leave out."""
+    them), for what the partner expects echoed that the ERP may leave out. ``timezone``: an
+    IANA name, where ``isodatetime`` puts a date's midnight."""
     dialect = dialect or CsvDialect()
     moment = now or dt.datetime.now(dt.UTC)
     values = dict(values or {})
@@ -421,6 +444,7 @@ def render_document(
         "header": dialect.header,
         "quote": dialect.quote,
         "orders": dict(orders or {}),
+        "timezone": dt.UTC if timezone == "UTC" else zoneinfo.ZoneInfo(timezone),
     }
     text = render_template(template, context)
     if newline == "crlf":
@@ -517,4 +541,5 @@ def render_outbound(
         now=now,
         dialect=dialect,
         orders=orders,
+        timezone=section.timezone,
     )

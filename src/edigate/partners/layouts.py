@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import zoneinfo
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
@@ -101,6 +102,19 @@ def _as_mapping(key: str) -> Callable[[Any], Any]:
     return convert
 
 
+def _time_zone(value: str) -> str:
+    """An IANA time zone this machine knows (``America/Chicago``), or ``UTC``."""
+    if value == "UTC":
+        return value
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {value!r}: an IANA name such as America/Chicago, or UTC"
+        ) from exc
+    return value
+
+
 def _check_xpath(value: str) -> str:
     try:
         etree.XPath(value)
@@ -117,6 +131,7 @@ class Strict(BaseModel):
 
 LayoutPath = Annotated[str, BeforeValidator(_alias), AfterValidator(check_path)]
 OneChar = Annotated[str, BeforeValidator(_one_char), Field(min_length=1, max_length=1)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 LayoutDateFormat = Annotated[str, AfterValidator(_date_format)]
 XPathText = Annotated[str, Field(min_length=1), AfterValidator(_check_xpath)]
 Prefix = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
@@ -220,6 +235,9 @@ class TemplatesSection(Strict):
     delimiter: OneChar | None = None
     encoding: Encoding = "utf-8"
     newline: Literal["lf", "crlf"] = "lf"
+    #: Where the partner's dates are midnight, for the ``isodatetime`` filter (cXML's
+    #: datetime.tz): a date of ours is written as that day's start there.
+    timezone: TimeZoneName = "UTC"
 
     def for_kind(self, kind: str) -> str | None:
         value = getattr(self, kind, None)
