@@ -14,7 +14,7 @@ from lxml import etree
 from edigate.formats import TemplateError, render_document
 from edigate.formats.safexml import safe_parser
 from edigate.formats.templates import decimal, plain, render_outbound
-from edigate.model import Invoice, Note, OrderAck
+from edigate.model import Description, Invoice, Note, OrderAck
 from edigate.partners import load_registry
 from edigate.partners.registry import Partner
 
@@ -108,6 +108,28 @@ def test_control_character_in_xml_names_the_field() -> None:
         render_outbound(ack, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(ack))
     assert info.value.detail == "order_ack.notes[0].text holds U+000B, which XML cannot carry"
     assert info.value.template.endswith("cxml/ConfirmationRequest.xml.j2")
+
+
+def test_control_character_in_a_csv_answer_names_the_field(tmp_path: Path) -> None:
+    """A bell or NUL from the ERP went into the partner's CSV cell (the X12 writer refuses
+    them): refused, naming the field; one the template writes itself names the line."""
+    line = _ack().lines[0]
+    rung = Description(text="WIDGET\x07BLUE")
+    ack = _ack().model_copy(update={"lines": [line.model_copy(update={"descriptions": [rung]})]})
+    with pytest.raises(TemplateError) as info:
+        render_outbound(ack, _partner("initech-csv"), now=NOW)
+    assert info.value.detail == (
+        "order_ack.lines[0].descriptions[0].text holds U+0007, a control character a partner file "
+        "must not carry"
+    )
+    root = _config(tmp_path, "initech-csv.yaml", "order_ack: csv/order_ack", "order_ack: a.csv.j2")
+    (root / "maps/a.csv.j2").write_text("PO\n{{ doc.po_number }}\x00\n")
+    with pytest.raises(TemplateError) as info:
+        render_outbound(_ack(), _partner("initech-csv", root), now=NOW)
+    assert info.value.detail == (
+        "output line 2 holds U+0000, a control character a partner file must not carry"
+    )
+    assert info.value.template == str(root / "maps/a.csv.j2")
 
 
 def test_error_in_an_included_template_names_that_file(tmp_path: Path) -> None:

@@ -461,7 +461,7 @@ def render_document(
     if suffix == ".xml":
         problem = check_well_formed(body)
         if problem is not None:
-            held = _not_xml_text(document.model_dump(), document_kind(document))
+            held = _control_text(document.model_dump(), document_kind(document))
             if held is not None and held[1] in text:  # the data, not the template: name it
                 raise TemplateError(
                     f"{held[0]} holds U+{ord(held[1]):04X}, which XML cannot carry",
@@ -471,18 +471,37 @@ def render_document(
                 f"rendered XML is not well-formed (output line {problem.line}): {problem.message}",
                 template=shown,
             )
+    elif (stray := _CONTROL.search(text)) is not None:
+        # A CSV cell or flat-file field with a bell or NUL in it breaks the partner's import
+        # (the X12 writer refuses them too): name the field, or the output line.
+        held = _control_text(document.model_dump(), document_kind(document))
+        code = f"U+{ord(stray.group()):04X}"
+        if held is not None and held[1] in text:
+            raise TemplateError(
+                f"{held[0]} holds U+{ord(held[1]):04X}, a control character a partner file "
+                "must not carry",
+                template=shown,
+            )
+        line = text.count("\n", 0, stray.start()) + 1
+        raise TemplateError(
+            f"output line {line} holds {code}, a control character a partner file must not "
+            "carry",
+            template=shown,
+        )
     return body, suffix
 
 
-#: What XML 1.0 cannot hold even as a character reference (``&#11;`` is not well-formed).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Control characters no partner file should carry: what XML 1.0 cannot hold even as a
+#: character reference (``&#11;`` is not well-formed); tab, LF and CR are text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _not_xml_text(value: Any, where: str) -> tuple[str, str] | None:
-    """(``order_ack.notes[0].text``, the character) for the first text XML cannot carry, or
-    None: an ERP's stray control character otherwise reads as a broken template."""
+def _control_text(value: Any, where: str) -> tuple[str, str] | None:
+    """(``order_ack.notes[0].text``, the character) for the first text holding one of
+    :data:`_CONTROL`, or None: an ERP's stray control character otherwise reads as a
+    broken template, or reaches the partner."""
     if isinstance(value, str):
-        found = _NOT_XML.search(value)
+        found = _CONTROL.search(value)
         return None if found is None else (where, found.group())
     items: Iterable[tuple[str, Any]] = ()
     if isinstance(value, dict):
@@ -490,7 +509,7 @@ def _not_xml_text(value: Any, where: str) -> tuple[str, str] | None:
     elif isinstance(value, list):
         items = ((f"{where}[{index}]", item) for index, item in enumerate(value))
     for path, item in items:
-        held = _not_xml_text(item, path)
+        held = _control_text(item, path)
         if held is not None:
             return held
     return None
