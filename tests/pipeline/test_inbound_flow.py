@@ -304,6 +304,27 @@ def test_a_cxml_partner_gets_a_confirmation_request(gateway: Gateway) -> None:
     assert b"<ConfirmationRequest>" in answer and b"CT-2026-0417" in answer
 
 
+def test_a_cxml_order_without_a_payload_id_reaches_the_erp_and_says_why_it_got_no_answer(
+    gateway: Gateway,
+) -> None:
+    """A ConfirmationRequest must name the OrderRequest's payloadID; an order sent without
+    one still goes to the ERP (the file is not failed and retried), and its document says
+    that no answer was sent, and why."""
+    data = (ROOT / "samples/xml/contoso-orderrequest.xml").read_bytes()
+    start = data.index(b' payloadID="')
+    data = data[:start] + data[data.index(b'"', start + 12) + 1 :]
+    assert b"payloadID" not in data.split(b"<Header>")[0]
+    receive(gateway, data, partner_id="contoso-cxml", channel="sftp")
+    (order,) = erp_orders(gateway)
+    assert order["po_number"] == "CT-2026-0417"
+    assert out_files(gateway, "contoso-cxml") == {}
+    file, child = docs(gateway)[:2]
+    assert (file.status, child.status) == ("translated", "delivered")
+    (error,) = [e for e in child.errors if e["code"] == "answer.not_sent"]
+    assert error["message"].startswith("order CT-2026-0417: no answer sent: ")
+    assert "the payloadID (reference ZZ) of the OrderRequest of PO CT-2026-0417" in error["message"]
+
+
 def test_a_csv_file_without_a_partner_is_refused_with_the_reason(gateway: Gateway) -> None:
     doc_id = receive(gateway, (ROOT / "samples/csv/initech-orders.csv").read_bytes())
     with gateway.store.session() as session:

@@ -592,5 +592,7 @@ def test_a_cxml_confirmation_names_the_order_request_the_erp_did_not(gateway: Ga
     assert stray.status == "rejected"
     message = " ".join(e["message"] for e in stray.errors)
     assert "ConfirmationRequest.xml.j2:" in message
-    assert "the OrderRequest's payloadID (reference ZZ): none given" in message
+    assert (
+        "the payloadID (reference ZZ) of the OrderRequest of PO CT-2026-0999: none given" in message
+    )
     assert set(out.iterdir()) - before == {answer}

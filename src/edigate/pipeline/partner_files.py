@@ -120,7 +120,12 @@ def _plan_order(
         plan.status = Status.TRANSLATED
         plan.order_json = erp_json(mapped.order)
     if partner.profile.ack.po_ack == "auto":
-        plan.answer = render_outbound(answer_order(order, mapped, today), partner)
+        try:
+            plan.answer = render_outbound(answer_order(order, mapped, today), partner)
+        except EdigateError as exc:  # the order still reaches the ERP; the answer is held
+            plan.errors.append(
+                _error("answer.not_sent", f"order {order.po_number}: no answer sent: {exc}")
+            )
     return plan
 
 
