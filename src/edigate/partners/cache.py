@@ -10,6 +10,7 @@ SKU CSV caught half copied still parses, and would reject every line past the cu
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import threading
 import time
@@ -46,7 +47,9 @@ class RegistryCache:
             if self._registry is not None and now - self._checked < self.check_every:
                 return self._registry
             self._checked = now
-            stamp = self._fingerprint()
+            folders = self._folder_stamp()
+            outside = self._outside_stamp(self._registry) if self._registry is not None else ()
+            stamp = folders + outside
             if self._registry is not None and stamp != self._stamp:
                 settle = self.check_every if self.settle is None else self.settle
                 if not self._settled(stamp, settle):
@@ -56,8 +59,11 @@ class RegistryCache:
                         return self._registry
             if self._registry is None or stamp != self._stamp:
                 try:
-                    self._registry = load_registry(self.config_dir)
-                    self._stamp = stamp
+                    registry = load_registry(self.config_dir)
+                    self._registry = registry
+                    # The tables outside the folders are known once loaded: stamp them now,
+                    # or the next look would take them for a change and load again.
+                    self._stamp = folders + self._outside_stamp(registry)
                     self._pending = None
                 except ConfigErrors as exc:
                     if self._registry is None:
@@ -72,10 +78,12 @@ class RegistryCache:
         newest = max((mtime for _, mtime, _ in stamp), default=0)
         return time.time_ns() - newest >= settle * 1e9
 
-    def _fingerprint(self) -> Stamp:
+    def _folders(self) -> tuple[Path, Path]:
+        return (self.config_dir / "partners", self.config_dir / "maps")
+
+    def _folder_stamp(self) -> Stamp:
         files = []
-        folders = [self.config_dir / "partners", self.config_dir / "maps"]
-        for base in folders:
+        for base in self._folders():
             if base.is_dir():
                 for path in sorted(base.rglob("*")):
                     try:
@@ -84,17 +92,22 @@ class RegistryCache:
                         continue  # gone since listed (an editor's temporary file)
                     if stat.S_ISREG(st.st_mode):
                         files.append((str(path), st.st_mtime_ns, st.st_size))
-        # A SKU table kept elsewhere (``file: /srv/erp/skus.csv``), as the registry in
-        # service read it; one gone is a change too (its reload names the missing file).
-        outside = self._registry.files if self._registry is not None else ()
-        for name in outside:
-            path = Path(name)
-            if any(path.is_relative_to(base) for base in folders):
-                continue
+        return tuple(files)
+
+    def _outside_stamp(self, registry: Registry) -> Stamp:
+        """The files ``registry`` was read from outside partners/ and maps/ (a SKU table
+        named ``file: /srv/erp/skus.csv`` or ``../erp/skus.csv``); one gone is a change
+        too (its reload names the missing file)."""
+        folders = [os.path.realpath(base) for base in self._folders()]
+        files = []
+        for name in registry.files:
+            real = os.path.realpath(name)
+            if any(os.path.commonpath([real, base]) == base for base in folders):
+                continue  # listed with its folder
             try:
-                st = path.stat()
+                st = os.stat(real)
             except OSError:
-                files.append((name, 0, -1))
+                files.append((real, 0, -1))
                 continue
-            files.append((name, st.st_mtime_ns, st.st_size))
+            files.append((real, st.st_mtime_ns, st.st_size))
         return tuple(files)
