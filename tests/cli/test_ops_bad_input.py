@@ -243,6 +243,20 @@ def test_resend_refuses_a_document_queued_or_being_delivered(stored: Path) -> No
     )
     assert detail(stored, 3)["status"] == "created"
 
+    # A claim past its lease is a dead worker's: the resend takes the document from it.
+    gateway = Gateway(config)
+    try:
+        with gateway.store.session() as session:
+            doc = gateway.store.get(session, 3)
+            doc.status = Status.DELIVERY_FAILED.value
+            doc.claimed_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=301)
+    finally:
+        gateway.close()
+    code, out = run(stored, "resend", "--no-process", "3")
+    assert code == 0 and "document 3: created" in out, out
+    shown = detail(stored, 3)
+    assert shown["audit"][-1]["event"] == "resend"
+
 
 # --- 4. a resend that does not deliver fails -----------------------------------------------
 

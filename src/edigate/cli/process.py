@@ -285,12 +285,14 @@ def _skipped(count: int) -> str:
 def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool) -> None:
     """Deliver outbound documents again.
 
-    Every ID is checked first: with one missing or inbound, none is resent. Exit status 1
-    when one is not delivered (delivery_failed: the worker tries again later; dead).
+    Every ID is checked first: with one missing, inbound, queued for delivery already or
+    being delivered by a worker now, none is resent. Exit status 1 when one is not
+    delivered (delivery_failed: the worker tries again later; dead).
     """
     ids = list(dict.fromkeys(doc_ids))
     refuse_broken_config(gateway, None, deliveries=True, nothing="nothing resent")
-    problems = _check_resend(gateway.store, ids)
+    lease = gateway.config.worker.lease_seconds
+    problems = _check_resend(gateway.store, ids, lease)
     if problems:
         for line in problems:
             click.echo(line, err=True)
@@ -301,7 +303,7 @@ def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool)
             "the rest"
         )
     for doc_id in ids:
-        resend(gateway.store, doc_id)
+        resend(gateway.store, doc_id, lease)
     if not no_process:
         gateway.worker().run(until_idle=True)
     undelivered = 0
@@ -319,13 +321,13 @@ def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool)
         )
 
 
-def _check_resend(store: Store, ids: Sequence[int]) -> list[str]:
-    """What is wrong with each ID, before any is resent: missing, or inbound."""
+def _check_resend(store: Store, ids: Sequence[int], lease_seconds: float) -> list[str]:
+    """What is wrong with each ID, before any is resent (see :func:`resendable`)."""
     problems: list[str] = []
     with store.reading() as session:
         for doc_id in ids:
             try:
-                resendable(store, session, doc_id)
+                resendable(store, session, doc_id, lease_seconds)
             except EdigateError as exc:
                 problems.append(str(exc))
     return problems

@@ -16,6 +16,7 @@ when the committed orders were wrong and have been withdrawn from the ERP.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from ..errors import EdigateError
 from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import DocumentFilter
-from ..store.schema import AuditEvent
+from ..store.schema import AuditEvent, utcnow
 from .inbound import DELIVERED_KEY, ERP_CHANNEL, PROGRESS_KEY, Progress
 
 #: Where a resumed attempt started: the document whose progress it took over, and where.
@@ -178,14 +179,24 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
         )
 
 
-def resendable(store: Store, session: Session, doc_id: int) -> Document:
+#: A claim older than this is a dead worker's (``[worker] lease_seconds``' default).
+DEFAULT_LEASE_SECONDS = 300.0
+
+
+def resendable(
+    store: Store, session: Session, doc_id: int, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> Document:
     """``doc_id``, if it can be resent (else EdigateError): it exists, is outbound, and is
     neither still queued for its delivery nor being delivered by a worker now (a resend
-    would then send it twice, and the worker's outcome would land on the resent row)."""
+    would then send it twice, and the worker's outcome would land on the resent row). A
+    claim past its lease is a dead worker's: the resend takes the document from it."""
     doc = store.get(session, doc_id)
     if doc.direction != Direction.OUTBOUND.value:
         raise EdigateError(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
-    if doc.claimed_by is not None:
+    claimed = doc.claimed_at
+    if doc.claimed_by is not None and (
+        claimed is None or utcnow() - claimed < dt.timedelta(seconds=lease_seconds)
+    ):
         raise EdigateError(
             f"document {doc_id} is being delivered now (by worker {doc.claimed_by}): "
             "resend it once that delivery has ended"
@@ -204,7 +215,7 @@ _DELIVERY_KEYS = ("delivery", "evidence_sha256", "rejection", "rejection_evidenc
 _AS2_KEYS = ("as2_pending", "as2_mdn")
 
 
-def resend(store: Store, doc_id: int) -> None:
+def resend(store: Store, doc_id: int, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
     """Deliver an outbound document again (its bytes and control numbers unchanged).
 
     The earlier delivery's record and proof are kept, under ``earlier_deliveries``, not
@@ -212,7 +223,7 @@ def resend(store: Store, doc_id: int) -> None:
     message a new Message-ID (a receiver drops a Message-ID it has seen: RFC 4130 resends
     of one message keep theirs, but an operator's resend is a new message)."""
     with store.session() as session:
-        doc = resendable(store, session, doc_id)
+        doc = resendable(store, session, doc_id, lease_seconds)
         meta = dict(doc.meta or {})
         earlier = {k: meta.pop(k) for k in (*_DELIVERY_KEYS, *_AS2_KEYS) if k in meta}
         if earlier:
