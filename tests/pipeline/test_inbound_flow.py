@@ -295,6 +295,20 @@ def test_a_csv_partner_gets_its_orders_to_the_erp_and_a_csv_855(gateway: Gateway
     assert len(erp_orders(gateway)) == 2
 
 
+def test_an_interchange_our_ta1_rejects_gets_the_ta1_alone(gateway: Gateway) -> None:
+    """IEA02 does not match ISA13: the TA1 R asks for the whole interchange again. A 997
+    beside it accepting the 850 would have a partner that reconciles by 997 book the PO as
+    taken, while it never reached the ERP."""
+    data = RETAILER.read_bytes().replace(b"IEA*1*000004211~", b"IEA*1*000004299~")
+    receive(gateway, data, partner_id="acme-retail", filename="po.edi")
+    assert erp_orders(gateway) == []
+    files = out_files(gateway, "acme-retail")
+    assert sorted(name.split("-")[0] for name in files) == ["ta1"]
+    (ta1,) = files.values()
+    assert b"TA1*000004211*" in ta1 and b"*R*001~" in ta1
+    assert not [d for d in docs(gateway) if d.doc_type in ("997", "999", "855")]
+
+
 def test_a_cxml_partner_gets_a_confirmation_request(gateway: Gateway) -> None:
     data = (ROOT / "samples/xml/contoso-orderrequest.xml").read_bytes()
     receive(gateway, data, partner_id="contoso-cxml", channel="sftp")

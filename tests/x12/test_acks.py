@@ -451,13 +451,19 @@ def test_control_number_counter_wraps_at_nine_digits() -> None:
 
 
 # ---------------------------------------------------------------------- TA1
-def test_ta1_for_control_number_mismatch_and_the_groups_are_still_acked() -> None:
+def test_ta1_for_control_number_mismatch_answers_alone() -> None:
+    """A TA1 R sends the whole interchange back: a 997 accepting its (fine) group beside it
+    would tell a partner that reconciles by 997 that the PO was taken."""
     data = interchange(group(tx("0001")), iea_control="000000999")
     result = build(data, "997")
     assert lines(result.technical)[1] == "TA1*000000101*261120*1405*R*001"
     assert lines(result.technical)[2] == "IEA*0*000000002"
-    assert result.groups[0].status == "A"  # the group itself was fine
     assert result.outputs[0].ta1.status == "R"
+    assert result.groups == [] and result.functional == b""
+    # With no TA1 sent (the partner's policy), the 997 of the readable group is the answer.
+    quiet = build(data, "997", ta1="never")
+    assert quiet.technical == b"" and quiet.outputs[0].ta1.status == "R"
+    assert [g.status for g in quiet.groups] == ["A"]
 
 
 def test_ta1_requested_for_a_clean_interchange_is_accepted() -> None:
@@ -476,7 +482,8 @@ def test_ta1_requested_for_a_clean_interchange_is_accepted() -> None:
 def test_ta1_notes_envelope_errors(data: bytes, note: str) -> None:
     result = build(data, "997")
     assert lines(result.technical)[1] == f"TA1*000000101*261120*1405*R*{note}"
-    assert result.groups[0].status == "A"
+    assert result.groups == []  # the TA1 R answers alone
+    assert [g.status for g in build(data, "997", ta1="never").groups] == ["A"]
 
 
 def test_ta1_policies() -> None:
@@ -508,7 +515,8 @@ def test_transaction_outside_a_group_is_an_interchange_error() -> None:
     data = interchange(tx("0009"), group(tx("0001")), iea_count=1)
     result = build(data, "997")
     assert lines(result.technical)[1].endswith("*R*024")
-    assert [g.received for g in result.groups] == [1]
+    assert result.groups == []
+    assert [g.received for g in build(data, "997", ta1="never").groups] == [1]
 
 
 def test_warning_only_interchange_is_noted_when_a_ta1_is_asked_for() -> None:

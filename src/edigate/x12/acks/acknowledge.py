@@ -4,8 +4,9 @@ An ISA whose delimiters are broken cannot be read, so the reader skips to the ne
 reports it as findings only. To still answer it with a TA1 R, the ISA is split here by the
 character after ``ISA``, only when its fields can be located (16 of them, or the fixed
 layout) and give an ISA13; nothing inside it can be acknowledged. Every other broken
-envelope (IEA missing, control numbers or group count not matching) gives a TA1 R *and* the
-997/999 for every group that could be read.
+envelope (IEA missing, control numbers or group count not matching) gives a TA1 R, and no
+997/999: the partner sends the whole interchange again, and none of it was taken. Where
+the policy sends no TA1, the 997/999 of every group that could be read is the answer.
 
 Usage::
 

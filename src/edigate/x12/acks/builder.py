@@ -382,8 +382,14 @@ class AckBuilder:
             or (policy in ("on_request", "on_error_or_request") and header.ack_requested)
         )
         technical = self._technical(ta1) if send else None
+        groups = self._groups
+        if technical is not None and status == "R":
+            # The partner must send the interchange again, and none of it is delivered: a
+            # 997/999 accepting its sets beside the TA1 would tell a partner that reconciles
+            # by 997 that they were taken. The TA1 answers alone.
+            functional, groups = None, []
         out = AckOutput(
-            header.control_number, functional, technical, self._groups, ta1, errors + warnings
+            header.control_number, functional, technical, groups, ta1, errors + warnings
         )
         self._isa = None
         self._writer = None
