@@ -309,6 +309,26 @@ def test_an_interchange_our_ta1_rejects_gets_the_ta1_alone(gateway: Gateway) -> 
     assert not [d for d in docs(gateway) if d.doc_type in ("997", "999", "855")]
 
 
+def test_a_bad_value_holding_our_component_separator_is_named_in_the_997(
+    gateway: Gateway,
+) -> None:
+    """ACME writes ':' as its component separator this time; the too-long BEG03 holds '>',
+    the one our profile writes to ACME with. The 997 copies the bad value (AK404): it was
+    cleaned of the inbound file's delimiters only, the writer refused it, and the file
+    failed again and again with no 997 at all."""
+    data = RETAILER.read_bytes().replace(b"*P*>~", b"*P*:~", 1)
+    data = data.replace(b"BEG*00*SA*4500012345*", b"BEG*00*SA*4500>0123456789012345678901*", 1)
+    doc_id = receive(gateway, data, partner_id="acme-retail", filename="po.edi")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, doc_id).status == "rejected"  # not failed: answered
+    files = out_files(gateway, "acme-retail")
+    (ack,) = [v for k, v in files.items() if k.startswith("997")]
+    (group,) = parse_acks(ack).groups
+    assert group.status == "R"
+    assert b"AK4*3*324*5*4500 0123456789012345678901~" in ack
+    assert erp_orders(gateway) == []
+
+
 def test_a_cxml_partner_gets_a_confirmation_request(gateway: Gateway) -> None:
     data = (ROOT / "samples/xml/contoso-orderrequest.xml").read_bytes()
     receive(gateway, data, partner_id="contoso-cxml", channel="sftp")

@@ -484,8 +484,7 @@ def render_document(
             )
         line = text.count("\n", 0, stray.start()) + 1
         raise TemplateError(
-            f"output line {line} holds {code}, a control character a partner file must not "
-            "carry",
+            f"output line {line} holds {code}, a control character a partner file must not carry",
             template=shown,
         )
     return body, suffix

@@ -63,7 +63,8 @@ def _identities(partner: Partner, usage: str) -> tuple[PartyId, PartyId, str, st
     )
 
 
-def _separators(partner: Partner, isa_version: str) -> Separators:
+def partner_separators(partner: Partner, isa_version: str) -> Separators:
+    """The delimiters we write ``partner``'s interchanges of ``isa_version`` with."""
     settings = partner.profile.envelope
     seps = settings.separators
     return Separators(
@@ -127,7 +128,7 @@ def write_envelope(
     gs_version = version or partner.profile.envelope.version
     isa_version = _ISA_VERSION.get(gs_version[:6], "00501" if gs_version >= "005" else "00401")
     ours, theirs, our_gs, their_gs = _identities(partner, usage)
-    separators = _separators(partner, isa_version)
+    separators = partner_separators(partner, isa_version)
     stamp = timestamp or dt.datetime.now(dt.UTC)
     writer = X12Writer(separators)
     writer.begin_interchange(
@@ -168,7 +169,7 @@ def write_ta1_for_partner(
     isa_version = _ISA_VERSION.get(partner.profile.envelope.version, "00401")
     ours, theirs, _, _ = _identities(partner, usage)
     isa13 = store.next_control_number(session, partner.id, "isa")
-    writer = X12Writer(_separators(partner, isa_version))
+    writer = X12Writer(partner_separators(partner, isa_version))
     writer.begin_interchange(
         InterchangeEnvelope(
             ours,

@@ -29,6 +29,7 @@ One bad transaction rejects only itself (its AK2 says so); the others go on. A p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -71,7 +72,13 @@ from ..x12.reader import ReaderLimits
 from ..x12.writer import Element
 from .answers import answer_order
 from .detect import Format, detect_format
-from .envelope import Enveloped, OutboundTransaction, write_for_partner, write_ta1_for_partner
+from .envelope import (
+    Enveloped,
+    OutboundTransaction,
+    partner_separators,
+    write_for_partner,
+    write_ta1_for_partner,
+)
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .runs import family_of
@@ -537,7 +544,11 @@ class InboundProcessor:
                         continue
                     policy = ic.partner.profile.ack
                     kind = None if policy.functional == "none" else policy.functional
-                    builder = AckBuilder(kind, CounterControlNumbers(), policy.ack_options())
+                    # Values the acks copy (AK404, AK202) are cleaned of the delimiters
+                    # _store_acks writes them with: the partner's, not the inbound file's.
+                    written = partner_separators(ic.partner, "00501" if kind == "999" else "00401")
+                    options = dataclasses.replace(policy.ack_options(), separators=written)
+                    builder = AckBuilder(kind, CounterControlNumbers(), options)
                     if ic.duplicate_of is None:
                         builder.feed(event, [])
                     else:  # not looked at either; a TA1 R 025, by the partner's policy
