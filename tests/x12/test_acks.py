@@ -27,6 +27,7 @@ from edigate.x12 import (
     Severity,
     TransactionSet,
     X12Reader,
+    validate_transaction,
 )
 from edigate.x12.acks import (
     AckBuilder,
@@ -794,3 +795,28 @@ def test_validate_callback_may_repeat_reader_findings() -> None:
     text = three_pos().decode().replace("SE*5*0002", "SE*9*0002")
     result = acknowledge(text.encode(), "997", validate=lambda t: list(t.findings), options=OPTIONS)
     assert result.groups[0].transactions[1].codes == ("4",)
+
+
+@pytest.mark.parametrize(
+    ("segment", "ak4"),
+    [
+        # A simple element holding a component separator: a delimiter in data (6), not
+        # an element too many; pyx12 says 6 too.
+        ("PO1*1*10*CA>X*2.5**VN*W1~\n", "AK4*3*355*6*CA X"),
+        # A composite with a component too many: 3, the nearest 004010 code to 5010's 13.
+        ("PO1*1*10*EA*2.5**VN*W1~\nREF*DP*1**ZZ>A>ZZ>B>ZZ>C>ZZ~\n", "AK4*4>7**3*ZZ A ZZ B ZZ C ZZ"),
+    ],
+)
+def test_a_997_names_a_delimiter_in_data_6_and_a_component_too_many_3(
+    segment: str, ak4: str
+) -> None:
+    body_text = f"BEG*00*SA*PO1**20261120~\n{segment}CTT*1~\n"
+    data = interchange(group(tx("0001", body=body_text)))
+    result = acknowledge(
+        data,
+        "997",
+        control_numbers=CounterControlNumbers(),
+        validate=validate_transaction,
+        options=OPTIONS,
+    )
+    assert ak4 in body(result.functional)

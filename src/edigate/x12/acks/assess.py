@@ -24,8 +24,26 @@ MAX_ELEMENT_ERRORS = 99
 #: AK502..AK506 and AK905..AK909: five codes at most.
 MAX_CODES = 5
 #: AK403 codes 12 (too many repetitions) and 13 (too many components) are new in 5010; a
-#: 004010 997 reports both as 3 (too many data elements), the nearest code it has.
+#: 004010 997 reports each as the nearest code it has: 3 (too many data elements) for a
+#: composite with a component too many, or a repeating element with a repetition too many;
+#: 6 (invalid character) for a simple element holding a component separator, or one that
+#: does not repeat holding a repetition separator (a delimiter inside data, which X12.6
+#: does not allow; pyx12 says 6 there too). See :func:`element_code_997`.
 ELEMENT_CODES_997 = {"12": "3", "13": "3"}
+#: What those codes become when the finding is about a delimiter in a simple element.
+_DELIMITER_IN_DATA = "6"
+
+
+def element_code_997(finding: Finding) -> str:
+    """The AK403 of a 004010 997 for ``finding``: its own code, or the nearest 004010 one
+    for the 5010-only 12 and 13 (see :data:`ELEMENT_CODES_997`)."""
+    code = finding.code.x12
+    loc = finding.location
+    if code == "13" and loc.component is None:
+        return _DELIMITER_IN_DATA  # a simple element holds a component separator
+    if code == "12" and loc.repetition == 2:
+        return _DELIMITER_IN_DATA  # an element that does not repeat holds a repetition
+    return ELEMENT_CODES_997.get(code, code)
 #: AK905 19 (group control number not unique within the interchange) is new in 5010; in a
 #: 004010 997, 19 means "S1E security end segment missing", so the nearest 004010 code,
 #: 6 (group control number violates syntax), stands in.
@@ -153,9 +171,7 @@ def _element_error(f: Finding, kind: str, clean: Clean) -> ElementError | None:
         return None
     if kind == "999" and (loc.repetition or 0) > _MAX_REPETITION:
         return None
-    code = f.code.x12
-    if kind == "997":
-        code = ELEMENT_CODES_997.get(code, code)
+    code = element_code_997(f) if kind == "997" else f.code.x12
     ref = f.extra.get("data_element_ref")
     ref = str(ref) if ref is not None else None
     if ref is not None and not (ref.isdigit() and len(ref) <= 4):
