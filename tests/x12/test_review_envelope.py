@@ -345,6 +345,29 @@ def test_from_00402_on_a_symbol_in_isa11_is_the_repetition_separator() -> None:
     assert header.separators.repetition == "^" and header.findings == []
 
 
+@pytest.mark.parametrize("version", [b"00999", b"00040", b"00410", b"00901"])
+def test_an_isa12_outside_code_list_i11_is_017_and_rejects_the_interchange(
+    tmp_path: Path, version: bytes
+) -> None:
+    data = BASE.replace(b"*U*00401*", b"*U*" + version + b"*", 1)
+    code, report, rows = validate(tmp_path, data)
+    assert code == 1
+    assert errors(report) == [
+        f"error: segment 1 ISA12: TA1-017 ISA12 '{version.decode()}' is not an interchange "
+        "control version (code list I11: 00200 to 00801, e.g. 00401 or 00501) "
+        f"(value '{version.decode()}')"
+    ]
+    assert rows == ["TA1*000004211*261120*1405*R*017"]
+
+
+@pytest.mark.parametrize("version", ["00200", "00305", "00403", "00501", "00801"])
+def test_isa12_versions_in_code_list_i11_are_read_without_a_finding(version: str) -> None:
+    isa11 = b"U" if version < "00402" else b"^"  # the repetition separator from 00402 on
+    data = BASE.replace(b"*U*00401*", b"*" + isa11 + b"*" + version.encode() + b"*", 1)
+    header = next(e for e in X12Reader(data).events() if isinstance(e, InterchangeHeader))
+    assert header.findings == [] and header.version == version
+
+
 # ------------------------------------------------------------------ 5. GS06 used twice
 def two_groups_numbered(first: bytes, second: bytes) -> bytes:
     """The sample's group twice in one interchange, numbered ``first`` and ``second``."""

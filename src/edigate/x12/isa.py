@@ -9,6 +9,7 @@ walk the characters instead of slicing at fixed offsets, skipping line breaks un
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 
 from .events import InterchangeHeader, PartyId, Segment
@@ -34,6 +35,10 @@ _PAD = " \u00a0"  # space and no-break space
 INTERCHANGE_ID_QUALIFIERS = frozenset(
     [f"{n:02d}" for n in (1, 2, 3, 4, *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"]
 )
+
+#: ISA12 (data element I11, interchange control version number): 00200 to 00801, a major
+#: version then a 0 and the release ("00401", "00501"); "00999" is no version at all.
+_CONTROL_VERSION = re.compile(r"00[2-8]0[0-9]")
 
 #: Offsets of the 16 element separators in an ISA of the fixed layout (106 characters).
 _FIXED_SEPARATORS = tuple(3 + sum(ISA_WIDTHS[:k]) + k for k in range(16))
@@ -323,7 +328,7 @@ def _repetition_separator(
         return None
     if len(isa11) == 1 and not isa11.isalnum() and isa11 not in (es, component, terminator, " "):
         return isa11
-    if version >= "00402" and version.isdigit():
+    if _CONTROL_VERSION.fullmatch(version) and version >= "00402":
         findings.append(
             Finding(
                 ErrorCode.INVALID_STANDARDS_ID,
@@ -386,6 +391,13 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
     if not (len(values[12]) == 5 and values[12].isdigit()):
         field_finding(
             ErrorCode.INVALID_VERSION_ID, 12, "ISA12 must be a 5-digit version, e.g. 00401"
+        )
+    elif not _CONTROL_VERSION.fullmatch(values[12]):
+        field_finding(
+            ErrorCode.INVALID_VERSION_ID,
+            12,
+            f"ISA12 {values[12]!r} is not an interchange control version (code list I11: "
+            "00200 to 00801, e.g. 00401 or 00501)",
         )
     if not (values[13].isdigit() and len(values[13]) <= 9):
         field_finding(ErrorCode.INVALID_INTERCHANGE_CONTROL_NUMBER, 13, "ISA13 must be 9 digits")

@@ -44,6 +44,8 @@ def element_code_997(finding: Finding) -> str:
     if code == "12" and loc.repetition == 2:
         return _DELIMITER_IN_DATA  # an element that does not repeat holds a repetition
     return ELEMENT_CODES_997.get(code, code)
+
+
 #: AK905 19 (group control number not unique within the interchange) is new in 5010; in a
 #: 004010 997, 19 means "S1E security end segment missing", so the nearest 004010 code,
 #: 6 (group control number violates syntax), stands in.
