@@ -109,6 +109,11 @@ def _time_zone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        if not zoneinfo.available_timezones():
+            raise ValueError(
+                f"time zone {value!r}: this Python finds no time zone database (neither the "
+                "system's nor the tzdata package): pip install tzdata"
+            ) from exc
         raise ValueError(
             f"unknown time zone {value!r}: an IANA name such as America/Chicago, or UTC"
         ) from exc
