@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
 import signal
 import subprocess
@@ -10,6 +12,7 @@ import time
 from pathlib import Path
 
 import paramiko
+import pytest
 from sqlalchemy import select
 
 from edigate.channels.as2 import As2Channel, As2Partner, load_certificates, load_private_key
@@ -119,6 +122,36 @@ def test_serve_takes_an_sftp_upload_and_stops_cleanly_on_sigterm(tmp_path: Path)
     assert "stopped" in err
     orders = list((tmp_path / "gw/data/erp/outbox/orders").glob("*.json"))
     assert len(orders) == 1
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "tgkill"), reason="needs glibc's tgkill")
+def test_serve_stops_on_a_sigterm_the_kernel_hands_to_another_of_its_threads(
+    tmp_path: Path,
+) -> None:
+    """The kernel gives a process-wide signal to any thread not blocking it. CPython runs the
+    handler in the main thread only, so a main thread parked for good on a lock would never
+    see it: serve would ignore ``docker stop`` until the SIGKILL. Sent here to one worker
+    thread on purpose (``tgkill``), which is what happened now and then under load."""
+    toml = prepare(tmp_path / "gw", project_root())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edigate", "--config", str(toml), "serve"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _listening_port(proc)
+        _listening(proc, r"worker \S+ running")
+        others = sorted(int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid)
+        assert others, "serve runs its channels and worker in threads of their own"
+        tgkill = ctypes.CDLL(None, use_errno=True).tgkill
+        assert tgkill(proc.pid, others[-1], signal.SIGTERM) == 0, ctypes.get_errno()
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "signal 15: stopping" in err and "stopped" in err
 
 
 def test_serve_answers_an_as2_partner_with_a_signed_mdn_and_processes_its_order(

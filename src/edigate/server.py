@@ -37,6 +37,7 @@ from .channels.sftp_binding import PartnerSftpPolls
 from .channels.sftp_pickup import SftpPickup
 from .channels.sftp_server import SftpServer
 from .errors import ConfigError, EdigateError, StoreUnavailableError
+from .interrupts import wait_for
 from .key_checks import key_checks, require_keys
 from .partners import Registry
 from .partners.passwords import DEMO_PASSWORDS, verify_password
@@ -331,8 +332,8 @@ class GatewayServer:
         self._stop_requested.set()
 
     def wait(self) -> None:
-        """Until :meth:`request_stop` or :meth:`stop`."""
-        self._stop_requested.wait()
+        """Until :meth:`request_stop` or :meth:`stop` (in steps: see ``interrupts``)."""
+        wait_for(self._stop_requested)
 
     def _event(self, kind: str, /, **fields: Any) -> None:
         """Channel events become audit events (no document exists for a refused upload).

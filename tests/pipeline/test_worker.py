@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -235,3 +236,39 @@ def test_an_unexpected_error_in_a_round_is_logged_and_the_worker_goes_on(
     calls = 0
     with pytest.raises(RuntimeError, match="unforeseen"):
         Worker(store, [lane(store, _translate(store, done))]).run(until_idle=True)
+
+
+def test_a_backing_off_worker_stops_soon_on_a_sigterm_another_thread_received(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``edigate worker`` with its database down waits up to 30 s between rounds. A SIGTERM
+    the kernel hands to another of its threads only runs its handler when the main thread
+    wakes: the wait must wake often (``interrupts``), not at the end of the back-off."""
+
+    def claim_failing(*_: Any, **__: Any) -> list[int]:
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(store, "claim", claim_failing)
+    # poll_seconds 20: the first back-off is 20 s.
+    worker = Worker(
+        store, [lane(store, _translate(store, threading.Event()))], WorkerConfig(poll_seconds=20)
+    )
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    worker.install_signal_handlers()
+
+    def sigterm_to_this_thread() -> None:
+        time.sleep(0.5)  # the worker is in its first back-off by then
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    try:
+        other = threading.Thread(target=sigterm_to_this_thread)
+        other.start()
+        start = time.monotonic()
+        worker.run()  # in the main thread, like ``edigate worker``
+        took = time.monotonic() - start
+        other.join()
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert worker.stopping
+    assert took < 5, f"the worker stopped {took:.1f} s after the signal was sent"

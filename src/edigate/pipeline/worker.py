@@ -33,6 +33,7 @@ from types import FrameType
 from ..config import WorkerConfig
 from ..errors import EdigateError, StoreUnavailableError
 from ..heap import prepare_long_running_heap
+from ..interrupts import wait_for
 from ..store import Direction, Status, Store
 from .claims import default_worker_name, register, release_dead_claims
 from .name_locks import NAME_WAIT_SECONDS, name_lock
@@ -245,7 +246,7 @@ class Worker:
             delay,
             exc_info=exc,
         )
-        self._stop.wait(delay)
+        wait_for(self._stop, delay)  # in steps: a SIGTERM may come to another thread
 
     def _run_periodic(self) -> int:
         """Run the periodic tasks that are due; a failing one is logged and tried later."""
