@@ -5,6 +5,7 @@ table and ``null`` in the JSON, with a note saying why."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,18 @@ def test_rss_growth_within_the_database_map_is_not_called_the_file_held_in_memor
     # Past the map (--size full: 120 MB of database at 10 MB), the map explains nothing.
     assert rss_note(0.6, 54.0, 120.0).startswith("RSS grows with the file: something holds")
     assert rss_note(0.6, 54.0, None).startswith("RSS grows with the file: something holds")
+
+
+def test_a_size_without_scale_out_says_so_without_a_count_of_nothing(tmp_path: Path) -> None:
+    from edigate.bench import scale_out
+    from edigate.bench.sizes import SIZES
+
+    skipped = scale_out.run(SIZES["smoke"], tmp_path, tmp_path)
+    assert (skipped.title, skipped.skipped) == (
+        "Scale-out on PostgreSQL",
+        "not part of --size smoke",
+    )
+    planned = scale_out.run(
+        SIZES["small"], tmp_path, tmp_path, postgres_url="postgresql://x@127.0.0.1:1/x"
+    )
+    assert planned.title == "Scale-out on PostgreSQL: 200 small files, 1, 2 worker process(es)"

@@ -51,6 +51,11 @@ def test_the_demo_receives_partner_files_and_they_get_their_acks(tmp_path: Path)
     text = "\n".join(lines)
     assert "REF with REF01=DP is required" in text  # the rejection says why
     assert "Canonical orders in the ERP outbox (5)" in text
+    # Previews: initech's CSV starts with a byte-order mark, not shown; long lines end "...".
+    csv_previews = [ln for ln in lines[-1].split("\n") if re.match(r"  855-\d+-\d+\.csv: ", ln)]
+    assert len(csv_previews) == 2
+    assert all(ln.split(": ", 1)[1].startswith("PO Number,PO Date,") for ln in csv_previews)
+    assert all(ln.endswith("...") for ln in csv_previews)
 
     # Globex talks AS2: its 850 went in signed and encrypted, our 999 came back the same way.
     assert report.received_by["globex-dist"] == "as2"

@@ -388,9 +388,15 @@ def render(report: DemoReport) -> str:
             how = "downloaded from its /out over SFTP"
         lines.append(f"{partner} {how} ({len(files)} file(s)):")
         for name, data in files.items():
-            first = data.decode("utf-8", "replace").replace("\r", "").split("\n")
+            # utf-8-sig: a CSV written with a byte-order mark (initech) shows without it.
+            first = data.decode("utf-8-sig", "replace").replace("\r", "").split("\n")
             head = [ln for ln in first if ln.startswith(("AK", "IK", "BAK", "TA1", "ACK"))][:6]
             if not head:  # the partner's own format (CSV, cXML): its first lines
-                head = [ln.strip()[:70] for ln in first if ln.strip()][:2]
+                head = [_shortened(ln.strip()) for ln in first if ln.strip()][:2]
             lines.append(f"  {name}: {' | '.join(head)}")
     return "\n".join(lines)
+
+
+def _shortened(line: str, width: int = 70) -> str:
+    """``line`` cut to ``width`` characters, the cut shown by ``...``."""
+    return line if len(line) <= width else line[: width - 3] + "..."

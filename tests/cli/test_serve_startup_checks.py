@@ -298,8 +298,8 @@ def test_a_partner_mailed_without_a_relay_is_a_warning_at_start(
         found = [r.getMessage() for r in caplog.records if "[smtp_out]" in r.getMessage()]
         assert found == (
             [
-                "globex-dist get their documents by email, but [smtp_out] host is not set: "
-                "each goes dead until it is"
+                "globex-dist gets its documents by email, but [smtp_out] host is not set: "
+                "each one for them goes dead until it is"
             ]
             if warned
             else []

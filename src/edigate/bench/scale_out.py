@@ -53,13 +53,19 @@ def run(
     progress: Progress = no_progress,
     profile_dir: Path | None = None,
 ) -> ScenarioResult:
+    planned = bool(size.scale_files and size.scale_workers)
+    title = "Scale-out on PostgreSQL"
+    if planned:
+        title += (
+            f": {size.scale_files:,} small files, "
+            f"{', '.join(map(str, size.scale_workers))} worker process(es)"
+        )
     result = ScenarioResult(
         "scale-out",
-        f"Scale-out on PostgreSQL: {size.scale_files:,} small files, "
-        f"{', '.join(map(str, size.scale_workers))} worker process(es)",
+        title,
         params={"files": size.scale_files, "workers": str(size.scale_workers)},
     )
-    if not size.scale_files or not size.scale_workers:
+    if not planned:
         result.skipped = f"not part of --size {size.name}"
         return result
     reason = _unreachable(postgres_url)

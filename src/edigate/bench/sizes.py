@@ -1,4 +1,5 @@
-"""How big each scenario runs: ``smoke`` (CI, seconds), ``small`` (a minute), ``full`` (issue 9)."""
+"""How big each scenario runs: ``smoke`` (CI, seconds), ``small`` (a few minutes), ``full``
+(issue 9)."""
 
 from __future__ import annotations
 
