@@ -1,4 +1,4 @@
-"""How big each scenario runs: ``smoke`` (CI, seconds), ``small`` (a few minutes), ``full``
+"""How big each scenario runs: ``smoke`` (CI, seconds), ``small`` (about a minute), ``full``
 (issue 9)."""
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class _Bars:
     type=click.Choice(list(SIZES)),
     default="small",
     show_default=True,
-    help="smoke: seconds (CI); small: a few minutes; full: the sizes of issue 9 (long).",
+    help="smoke: seconds (CI); small: about a minute; full: the sizes of issue 9 (long).",
 )
 @click.option(
     "--only",
