@@ -97,11 +97,7 @@ def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
 
 def test_serve_takes_an_sftp_upload_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     toml = prepare(tmp_path / "gw", project_root())
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edigate", "--config", str(toml), "serve"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(toml)
     try:
         port = _listening_port(proc)
         transport = paramiko.Transport(("127.0.0.1", port))
@@ -138,11 +134,7 @@ def test_serve_stops_on_a_sigterm_the_kernel_hands_to_another_of_its_threads(
     see it: serve would ignore ``docker stop`` until the SIGKILL. Sent here to one worker
     thread on purpose (``tgkill``), which is what happened now and then under load."""
     toml = prepare(tmp_path / "gw", project_root())
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edigate", "--config", str(toml), "serve"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(toml)
     try:
         _listening_port(proc)
         _listening(proc, r"worker \S+ running")
@@ -198,6 +190,16 @@ def test_serve_answers_an_as2_partner_with_a_signed_mdn_and_processes_its_order(
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "as2_received partner=globex-dist" in err
+
+
+def _serve(toml: Path, *args: str, session: bool = False) -> subprocess.Popen[str]:
+    """``edigate serve`` on ``toml`` as a real process, its log readable on ``stderr``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edigate", "--config", str(toml), "serve", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=session,
+    )
 
 
 def _listening_port(proc: subprocess.Popen[str]) -> int:

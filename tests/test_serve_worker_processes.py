@@ -15,19 +15,10 @@ import pytest
 
 from edigate.demo import prepare, project_root
 
-from .test_demo_and_serve import _listening, _listening_port
+from .test_demo_and_serve import _listening, _listening_port, _serve
 from .waiting import wait_until
 
 SAMPLE = project_root() / "samples/x12/850-004010-retailer.edi"
-
-
-def _serve(toml: Path, *args: str, session: bool = False) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "edigate", "--config", str(toml), "serve", *args],
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=session,
-    )
 
 
 def _worker_pids(proc: subprocess.Popen[str], count: int) -> list[int]:
