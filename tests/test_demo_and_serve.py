@@ -117,8 +117,7 @@ def test_serve_takes_an_sftp_upload_and_stops_cleanly_on_sigterm(tmp_path: Path)
         sftp.close()
         transport.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        err = _stop_serve(proc, 60)
     assert proc.returncode == 0, err
     assert "stopped" in err
     orders = list((tmp_path / "gw/data/erp/outbox/orders").glob("*.json"))
@@ -186,8 +185,7 @@ def test_serve_answers_an_as2_partner_with_a_signed_mdn_and_processes_its_order(
             time.sleep(0.1)
         assert len(list(orders.glob("order-globex-dist-*.json"))) == 1
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        err = _stop_serve(proc, 60)
     assert proc.returncode == 0, err
     assert "as2_received partner=globex-dist" in err
 
@@ -200,6 +198,20 @@ def _serve(toml: Path, *args: str, session: bool = False) -> subprocess.Popen[st
         text=True,
         start_new_session=session,
     )
+
+
+def _stop_serve(proc: subprocess.Popen[str], timeout: float = 90) -> str:
+    """SIGTERM, then the rest of serve's log. A serve still up after ``timeout`` is killed,
+    so that no stray process slows the tests after it, and the test fails saying so."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(
+            f"serve did not stop within {timeout:g} s of SIGTERM; its log ends:\n{err[-4000:]}"
+        )
 
 
 def _listening_port(proc: subprocess.Popen[str]) -> int:

@@ -15,7 +15,7 @@ import pytest
 
 from edigate.demo import prepare, project_root
 
-from .test_demo_and_serve import _listening, _listening_port, _serve
+from .test_demo_and_serve import _listening, _listening_port, _serve, _stop_serve
 from .waiting import wait_until
 
 SAMPLE = project_root() / "samples/x12/850-004010-retailer.edi"
@@ -85,8 +85,7 @@ def test_serve_with_worker_processes_processes_uploads_and_stops_them_on_sigterm
         assert any(n.startswith("997") for n in names), names
         assert any(n.startswith("855") for n in names), names
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=90)
+        err = _stop_serve(proc, 90)
     assert proc.returncode == 0, err
     assert err.count("stopped: ") == 2, err  # each worker finished and said so
     assert not any(_runs(pid) for pid in pids)
@@ -108,8 +107,7 @@ def test_a_worker_process_that_dies_is_started_again(tmp_path: Path) -> None:
         names = _upload_and_wait_for_acks(tmp_path, port, "after-restart.edi")
         assert any(n.startswith("997") for n in names), names
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=90)
+        err = _stop_serve(proc, 90)
     assert proc.returncode == 0, err
 
 
@@ -265,8 +263,7 @@ def test_a_named_serve_takes_back_its_predecessors_claims_at_once(
         finally:
             gateway.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=90)
+        err = _stop_serve(proc, 90)
     assert proc.returncode == 0, err
 
 
