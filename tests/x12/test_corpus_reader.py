@@ -75,7 +75,7 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         "real: unpadded ISA02/04/08",
     ),
     "x12-810/oopfactory__Example5_Walmart.txt": (
-        [("TA1-017", 1, 12, "e")], "real: ISA12 '00040' is no I11 version (a digit short)",
+        [("TA1-017", 1, 12, "w")], "real: ISA12 '00040' is no I11 version (a digit short)",
     ),
     "x12-850/bots__850-004010-02.x12": (
         [("AK5-23", 23, 2, "e"), ("AK9-19", 44, 6, "e"), ("AK5-23", 65, 2, "e")],

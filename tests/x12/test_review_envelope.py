@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from edigate.cli.main import cli
 from edigate.x12 import ErrorCode, InterchangeHeader, ReaderLimits, TransactionSet, X12Reader
+from edigate.x12.acks import acknowledge
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "x12" / "850-004010-retailer.edi"
 BASE = SAMPLE.read_bytes()
@@ -346,18 +347,47 @@ def test_from_00402_on_a_symbol_in_isa11_is_the_repetition_separator() -> None:
 
 
 @pytest.mark.parametrize("version", [b"00999", b"00040", b"00410", b"00901"])
-def test_an_isa12_outside_code_list_i11_is_017_and_rejects_the_interchange(
+def test_an_isa12_outside_code_list_i11_is_a_017_warning_and_the_orders_are_read(
     tmp_path: Path, version: bytes
 ) -> None:
+    """Not a version at all, but the envelope reads the same and GS08 says what the
+    documents are: a partner with a typo in ISA12 keeps trading, and is told (TA1 E 017)."""
     data = BASE.replace(b"*U*00401*", b"*U*" + version + b"*", 1)
     code, report, rows = validate(tmp_path, data)
-    assert code == 1
+    assert code == 0
     assert errors(report) == [
-        f"error: segment 1 ISA12: TA1-017 ISA12 '{version.decode()}' is not an interchange "
-        "control version (code list I11: 00200 to 00801, e.g. 00401 or 00501) "
-        f"(value '{version.decode()}')"
+        f"warning: segment 1 ISA12: TA1-017 ISA12 '{version.decode()}' is not an interchange "
+        "control version of code list I11 (00200 to 008xx, e.g. 00401 or 00501); read by the "
+        f"groups' GS08 versions (warning) (value '{version.decode()}')"
     ]
-    assert rows == ["TA1*000004211*261120*1405*R*017"]
+    # GS08 004010 picks the 997 (a 5-digit '00999' once passed for a 005010 and got a 999).
+    assert rows == [
+        "AK1*PO*4211",
+        "AK2*850*0001",
+        "AK5*A",
+        "AK9*A*1*1*1",
+        "TA1*000004211*261120*1405*E*017",
+    ]
+
+
+def test_with_no_isa12_version_isa11_is_neither_checked_nor_a_repetition_separator() -> None:
+    data = BASE.replace(b"*U*00401*", b"*^*00040*", 1)
+    header = next(e for e in X12Reader(data).events() if isinstance(e, InterchangeHeader))
+    assert header.separators.repetition is None
+    assert [(f.code, f.location.element) for f in header.findings] == [
+        (ErrorCode.INVALID_VERSION_ID, 12)
+    ]
+
+
+def test_a_ta1_alone_for_an_unknown_isa12_is_enveloped_in_a_real_version() -> None:
+    """``acknowledge(data, None)`` copies the sender's ISA12 into the TA1's envelope, but
+    not one that is no version: the partner would reject our TA1 in turn."""
+    data = BASE.replace(b"*U*00401*", b"*U*00999*", 1)
+    (output,) = acknowledge(data, None).outputs
+    assert output.technical is not None
+    isa = output.technical.split(b"~")[0].decode()
+    assert isa.split("*")[12] == "00401"
+    assert b"TA1*000004211*261120*1405*E*017~" in output.technical
 
 
 @pytest.mark.parametrize("version", ["00200", "00305", "00403", "00501", "00801"])

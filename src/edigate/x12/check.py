@@ -18,6 +18,7 @@ from .events import (
     TransactionSet,
 )
 from .findings import ErrorCode, Finding, Location
+from .isa import is_control_version
 from .overlay import Overlay
 from .reader import X12Reader
 from .validator import validate_transaction
@@ -44,6 +45,9 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
     for event in X12Reader(data).events():
         if isinstance(event, TransactionSet):
             result.transactions += 1
+            if not is_control_version(event.interchange.version):
+                # ISA12 is no version (a TA1-017 warning): GS08 005010 gives 00501.
+                result.versions.add(event.version[:5])
             found = event.findings + validate_transaction(
                 event, overlay_for(event) if overlay_for else None
             )
@@ -52,7 +56,8 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
             result.findings.extend(found)
         elif isinstance(event, InterchangeHeader):
             result.interchanges += 1
-            result.versions.add(event.version)
+            if is_control_version(event.version):
+                result.versions.add(event.version)
             result.findings.extend(event.findings)
         elif isinstance(event, GroupHeader | GroupTrailer | InterchangeTrailer):
             result.findings.extend(event.findings)

@@ -36,9 +36,15 @@ INTERCHANGE_ID_QUALIFIERS = frozenset(
     [f"{n:02d}" for n in (1, 2, 3, 4, *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"]
 )
 
-#: ISA12 (data element I11, interchange control version number): 00200 to 00801, a major
+#: ISA12 (data element I11, interchange control version number): 00200 to 008xx, a major
 #: version then a 0 and the release ("00401", "00501"); "00999" is no version at all.
 _CONTROL_VERSION = re.compile(r"00[2-8]0[0-9]")
+
+
+def is_control_version(value: str) -> bool:
+    """Whether ``value`` is an ISA12 of code list I11 (``00401``, ``00501`` ...)."""
+    return _CONTROL_VERSION.fullmatch(value) is not None
+
 
 #: Offsets of the 16 element separators in an ISA of the fixed layout (106 characters).
 _FIXED_SEPARATORS = tuple(3 + sum(ISA_WIDTHS[:k]) + k for k in range(16))
@@ -314,6 +320,8 @@ def _repetition_separator(
     """
     isa11 = elements[11]
     version = elements[12].strip(_PAD)
+    if len(version) == 5 and version.isdigit() and not is_control_version(version):
+        return None  # no version (a TA1-017 warning): what ISA11 is cannot be told
     if len(version) == 5 and version.isdigit() and version < "00402":
         if isa11.strip(_PAD) != "U":
             findings.append(
@@ -328,7 +336,7 @@ def _repetition_separator(
         return None
     if len(isa11) == 1 and not isa11.isalnum() and isa11 not in (es, component, terminator, " "):
         return isa11
-    if _CONTROL_VERSION.fullmatch(version) and version >= "00402":
+    if is_control_version(version) and version >= "00402":
         findings.append(
             Finding(
                 ErrorCode.INVALID_STANDARDS_ID,
@@ -392,12 +400,15 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
         field_finding(
             ErrorCode.INVALID_VERSION_ID, 12, "ISA12 must be a 5-digit version, e.g. 00401"
         )
-    elif not _CONTROL_VERSION.fullmatch(values[12]):
+    elif not is_control_version(values[12]):
+        # A warning: the envelope reads the same, and GS08 says what the documents are; a
+        # long-standing partner with a typo here keeps trading (TA1 E 017 if noted).
         field_finding(
             ErrorCode.INVALID_VERSION_ID,
             12,
-            f"ISA12 {values[12]!r} is not an interchange control version (code list I11: "
-            "00200 to 00801, e.g. 00401 or 00501)",
+            f"ISA12 {values[12]!r} is not an interchange control version of code list I11 "
+            "(00200 to 008xx, e.g. 00401 or 00501); read by the groups' GS08 versions",
+            warn=True,
         )
     if not (values[13].isdigit() and len(values[13]) <= 9):
         field_finding(ErrorCode.INVALID_INTERCHANGE_CONTROL_NUMBER, 13, "ISA13 must be 9 digits")

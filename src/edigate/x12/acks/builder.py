@@ -37,7 +37,13 @@ from ..events import (
     TransactionSet,
 )
 from ..findings import ErrorCode, Finding, Level, Location
-from ..isa import INTERCHANGE_ID_QUALIFIERS, NO_COMPONENT, valid_hhmm, valid_yymmdd
+from ..isa import (
+    INTERCHANGE_ID_QUALIFIERS,
+    NO_COMPONENT,
+    is_control_version,
+    valid_hhmm,
+    valid_yymmdd,
+)
 from ..separators import LINE_BREAKS, Separators
 from ..writer import GroupEnvelope, InterchangeEnvelope, X12Writer
 from .assess import GROUP_CODES_4010, assess_transaction, dedupe
@@ -204,11 +210,7 @@ class AckBuilder:
         version = self.options.interchange_version
         if version is None:
             inbound = header.version
-            version = (
-                self._default_isa
-                if self.kind or not (len(inbound) == 5 and inbound.isdigit())
-                else inbound
-            )
+            version = self._default_isa if self.kind or not is_control_version(inbound) else inbound
         self._version = version
         seps = self.options.separators or mirror_separators(header.separators, version)
         seps.check()
