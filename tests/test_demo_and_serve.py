@@ -206,12 +206,12 @@ def _stop_serve(proc: subprocess.Popen[str], timeout: float = 90) -> str:
     proc.send_signal(signal.SIGTERM)
     try:
         return proc.communicate(timeout=timeout)[1]
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as exc:
         proc.kill()
         _, err = proc.communicate()
         raise AssertionError(
             f"serve did not stop within {timeout:g} s of SIGTERM; its log ends:\n{err[-4000:]}"
-        )
+        ) from exc
 
 
 def _listening_port(proc: subprocess.Popen[str]) -> int:
