@@ -133,10 +133,11 @@ def test_serve_stops_on_a_sigterm_the_kernel_hands_to_another_of_its_threads(
     see it: serve would ignore ``docker stop`` until the SIGKILL. Sent here to one worker
     thread on purpose (``tgkill``), which is what happened now and then under load."""
     toml = prepare(tmp_path / "gw", project_root())
-    proc = _serve(toml)
+    proc = _serve(toml, "--log-level", "debug")
     try:
         _listening_port(proc)
-        _listening(proc, r"worker \S+ running")
+        _listening(proc, r"startup objects frozen")  # logged just before serve waits
+        time.sleep(0.5)  # parked in its wait by now (a thread still running code would do)
         others = sorted(int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid)
         assert others, "serve runs its channels and worker in threads of their own"
         tgkill = ctypes.CDLL(None, use_errno=True).tgkill

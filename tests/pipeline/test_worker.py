@@ -20,6 +20,7 @@ from edigate.store import PENDING_INBOUND, BlobStore, Direction, Status, Store
 from edigate.store.database import make_engine, migrate, sqlite_url
 
 from ..postgres import empty_tables
+from ..waiting import wait_until
 
 
 @pytest.fixture
@@ -239,7 +240,7 @@ def test_an_unexpected_error_in_a_round_is_logged_and_the_worker_goes_on(
 
 
 def test_a_backing_off_worker_stops_soon_on_a_sigterm_another_thread_received(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """``edigate worker`` with its database down waits up to 30 s between rounds. A SIGTERM
     the kernel hands to another of its threads only runs its handler when the main thread
@@ -256,19 +257,27 @@ def test_a_backing_off_worker_stops_soon_on_a_sigterm_another_thread_received(
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     worker.install_signal_handlers()
 
+    def backing_off() -> bool:
+        return any("retrying in 20.0 s" in r.getMessage() for r in caplog.records)
+
+    signalled_at: list[float] = []
+
     def sigterm_to_this_thread() -> None:
-        time.sleep(0.5)  # the worker is in its first back-off by then
+        wait_until(backing_off, 10)
+        time.sleep(0.3)  # the main thread is parked in the back-off's wait by now
+        signalled_at.append(time.monotonic())
         signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
 
     try:
         other = threading.Thread(target=sigterm_to_this_thread)
-        other.start()
-        start = time.monotonic()
-        worker.run()  # in the main thread, like ``edigate worker``
-        took = time.monotonic() - start
+        with caplog.at_level(logging.ERROR, logger="edigate.worker"):
+            other.start()
+            worker.run()  # in the main thread, like ``edigate worker``
+            returned_at = time.monotonic()
         other.join()
     finally:
         signal.signal(signal.SIGTERM, before[0])
         signal.signal(signal.SIGINT, before[1])
-    assert worker.stopping
+    assert signalled_at and worker.stopping
+    took = returned_at - signalled_at[0]
     assert took < 5, f"the worker stopped {took:.1f} s after the signal was sent"
