@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,32 @@ def test_an_unexpected_error_in_a_round_is_logged_and_the_worker_goes_on(
         Worker(store, [lane(store, _translate(store, done))]).run(until_idle=True)
 
 
+def _seconds_to_stop_after_a_stray_sigterm(worker: Worker, parked: Callable[[], bool]) -> float:
+    """Run ``worker`` in this (the main) thread, as ``edigate worker`` does; once ``parked``
+    holds, send SIGTERM to another thread. How long after that the worker returned."""
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    worker.install_signal_handlers()
+    signalled_at: list[float] = []
+
+    def sigterm_to_this_thread() -> None:
+        wait_until(parked, 10)
+        time.sleep(0.3)  # the main thread is in its wait by now
+        signalled_at.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    try:
+        other = threading.Thread(target=sigterm_to_this_thread)
+        other.start()
+        worker.run()
+        returned_at = time.monotonic()
+        other.join()
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert signalled_at and worker.stopping
+    return returned_at - signalled_at[0]
+
+
 def test_a_backing_off_worker_stops_soon_on_a_sigterm_another_thread_received(
     store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -254,30 +280,29 @@ def test_a_backing_off_worker_stops_soon_on_a_sigterm_another_thread_received(
     worker = Worker(
         store, [lane(store, _translate(store, threading.Event()))], WorkerConfig(poll_seconds=20)
     )
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    worker.install_signal_handlers()
+    with caplog.at_level(logging.ERROR, logger="edigate.worker"):
+        took = _seconds_to_stop_after_a_stray_sigterm(
+            worker,
+            lambda: any("retrying in 20.0 s" in r.getMessage() for r in caplog.records),
+        )
+    assert took < 5, f"the worker stopped {took:.1f} s after the signal was sent"
 
-    def backing_off() -> bool:
-        return any("retrying in 20.0 s" in r.getMessage() for r in caplog.records)
 
-    signalled_at: list[float] = []
+def test_an_idle_worker_with_a_long_poll_stops_soon_on_a_sigterm_another_thread_received(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[worker] poll_seconds = 20`` (fewer polls of a shared database): the idle wait
+    wakes for a stray SIGTERM as the back-off does."""
+    waiting = threading.Event()
+    real_wait = store.wakeup.wait
 
-    def sigterm_to_this_thread() -> None:
-        wait_until(backing_off, 10)
-        time.sleep(0.3)  # the main thread is parked in the back-off's wait by now
-        signalled_at.append(time.monotonic())
-        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+    def wait(timeout: float | None = None) -> bool:
+        waiting.set()
+        return real_wait(timeout)
 
-    try:
-        other = threading.Thread(target=sigterm_to_this_thread)
-        with caplog.at_level(logging.ERROR, logger="edigate.worker"):
-            other.start()
-            worker.run()  # in the main thread, like ``edigate worker``
-            returned_at = time.monotonic()
-        other.join()
-    finally:
-        signal.signal(signal.SIGTERM, before[0])
-        signal.signal(signal.SIGINT, before[1])
-    assert signalled_at and worker.stopping
-    took = returned_at - signalled_at[0]
+    monkeypatch.setattr(store.wakeup, "wait", wait)
+    worker = Worker(
+        store, [lane(store, _translate(store, threading.Event()))], WorkerConfig(poll_seconds=20)
+    )
+    took = _seconds_to_stop_after_a_stray_sigterm(worker, waiting.is_set)
     assert took < 5, f"the worker stopped {took:.1f} s after the signal was sent"

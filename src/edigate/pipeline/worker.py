@@ -229,7 +229,7 @@ class Worker:
             if handled == 0:
                 if until_idle:
                     break
-                self.store.wakeup.wait(self.config.poll_seconds)
+                wait_for(self.store.wakeup, self.config.poll_seconds)
         if self._stop.is_set() and self._name_lock is not None:
             self._name_lock.release()  # stopped for good: a successor may take the name
         return self.stats
