@@ -151,8 +151,8 @@ class GatewayServer:
             mailed = [p.id for p in registry if isinstance(p.profile.outbound, EmailOut)]
             if mailed and not config.smtp_out.host:
                 log.warning(
-                    "%s %s documents by email, but [smtp_out] host is not set: each one "
-                    "for them goes dead until it is",
+                    "%s %s documents by email, but [smtp_out] host is not set: they go "
+                    "dead until it is",
                     ", ".join(mailed),
                     "gets its" if len(mailed) == 1 else "get their",
                 )

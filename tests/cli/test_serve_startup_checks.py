@@ -299,7 +299,7 @@ def test_a_partner_mailed_without_a_relay_is_a_warning_at_start(
         assert found == (
             [
                 "globex-dist gets its documents by email, but [smtp_out] host is not set: "
-                "each one for them goes dead until it is"
+                "they go dead until it is"
             ]
             if warned
             else []
