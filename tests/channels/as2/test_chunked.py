@@ -202,7 +202,7 @@ def _answered(server: As2Server, message_id: bytes) -> bool:
             sock.shutdown(socket.SHUT_WR)
             while data := sock.recv(65536):
                 answer += data
-    except (ConnectionError, OSError) as exc:
+    except OSError as exc:  # ConnectionResetError and the like are OSErrors
         if exc.errno not in (errno.ENOTCONN, errno.ECONNRESET, errno.EPIPE):
             raise
         return False
