@@ -133,3 +133,31 @@ def test_a_size_without_scale_out_says_so_without_a_count_of_nothing(tmp_path: P
         SIZES["small"], tmp_path, tmp_path, postgres_url="postgresql://x@127.0.0.1:1/x"
     )
     assert planned.title == "Scale-out on PostgreSQL: 200 small files, 1, 2 worker process(es)"
+
+
+def test_in_process_gateway_warnings_go_to_the_scenario_log_and_a_note(tmp_path: Path) -> None:
+    import logging
+
+    from edigate.bench.gateway_log import GatewayLog
+
+    result = ScenarioResult("sftp", "Over SFTP")
+    serve, worker = logging.getLogger("edigate.serve"), logging.getLogger("edigate.worker")
+    with GatewayLog(tmp_path) as log:
+        serve.warning("no [smtp_out] host")
+        serve.info("sftp listening")  # below WARNING: neither kept nor noted
+        worker.error("round failed")
+        serve.warning("no [smtp_out] host")
+        worker.error("database down")
+    serve.warning("after the scenario")  # not this scenario's any more
+    log.note(result)
+    assert result.notes == [
+        "in-process gateways logged 4 warning(s) or error(s) (gateway.log in the scenario's "
+        "work folder): 'no [smtp_out] host'; 'round failed' and 1 more"
+    ]
+    lines = (tmp_path / "gateway.log").read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        "WARNING edigate.serve no [smtp_out] host",
+        "ERROR edigate.worker round failed",
+        "WARNING edigate.serve no [smtp_out] host",
+        "ERROR edigate.worker database down",
+    ]

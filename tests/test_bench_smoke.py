@@ -187,6 +187,11 @@ def test_sftp_uploads_are_all_processed(report: BenchReport) -> None:
     with_workers = {f"serve --workers 2: {k}": v for k, v in counts.items()}
     assert result.counts == {**counts, **with_workers}
     assert result.figures["serve --workers 2: files/s end to end"] > 0
+    # Both in-process serves warned of the example globex-dist's mail (no [smtp_out]): in
+    # the scenario's notes and gateway.log, not in the middle of the bench's output.
+    (note,) = [n for n in result.notes if n.startswith("in-process gateways logged")]
+    assert note.startswith("in-process gateways logged 2 warning(s) or error(s) (gateway.log")
+    assert "'globex-dist gets its documents by email, but [smtp_out] host is not set" in note
 
 
 def test_the_large_file_is_processed_by_a_worker_process(report: BenchReport) -> None:

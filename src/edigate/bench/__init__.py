@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .gateway_log import GatewayLog
 from .measure import CpuSampler
 from .results import BenchReport, Check, ScenarioResult, machine, now_iso, render
 from .sizes import SIZES, Size
@@ -104,7 +105,7 @@ def run_bench(
                     extra["postgres_url"] = postgres_url
                 elif name == "translate":
                     extra["peer"] = peer
-                with CpuSampler(interval=0.5) as sampler:
+                with CpuSampler(interval=0.5) as sampler, GatewayLog(folder) as log:
                     result = scenario(name)(
                         chosen,
                         folder,
@@ -114,6 +115,7 @@ def run_bench(
                         **extra,
                     )
                 _noise(result, sampler)
+                log.note(result)
                 report.scenarios.append(result)
                 if on_result is not None:
                     on_result(result)

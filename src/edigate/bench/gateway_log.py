@@ -1,0 +1,62 @@
+"""What the gateways a scenario runs in this process log: a file and a note, not stderr.
+
+The bench's output is its table. A gateway started in-process (the SFTP scenario's serve,
+the outbound worker) logs through this process; its warnings would land in the middle of
+the progress bars, once per gateway. They go to the scenario's ``gateway.log`` instead, as
+the logs of the gateways run as processes do, and the scenario's notes say how many there
+were and what they said, so none goes unseen.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+
+from ..worker_processes import LOG_FORMAT
+from .results import ScenarioResult
+
+#: Distinct messages quoted in the note; the rest are in the file.
+QUOTED = 2
+
+
+class GatewayLog(logging.Handler):
+    """Collects the ``edigate`` loggers' warnings and errors while a scenario runs."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(logging.WARNING)
+        self.path = folder / "gateway.log"
+        self.lines: list[str] = []
+        self.messages: list[str] = []
+        self.setFormatter(logging.Formatter(LOG_FORMAT))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> GatewayLog:
+        logging.getLogger("edigate").addHandler(self)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        logging.getLogger("edigate").removeHandler(self)
+        if self.lines:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+
+    def note(self, result: ScenarioResult) -> None:
+        """Add to ``result``'s notes what the in-process gateways warned of, if anything."""
+        if not self.messages:
+            return
+        distinct = list(dict.fromkeys(self.messages))
+        quoted = "; ".join(f"'{m}'" for m in distinct[:QUOTED])
+        more = f" and {len(distinct) - QUOTED} more" if len(distinct) > QUOTED else ""
+        result.notes.append(
+            f"in-process gateways logged {len(self.messages)} warning(s) or error(s) "
+            f"({self.path.name} in the scenario's work folder): {quoted}{more}"
+        )
