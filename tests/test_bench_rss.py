@@ -3,11 +3,12 @@ peak, so a 30 MB worker started by a 300 MB harness read as 300 MB."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from edigate.bench.common import Child, run_measured
-from edigate.bench.measure import peak_rss_mb, proc_status_mb
+from edigate.bench.measure import ChildPeak, peak_rss_mb, proc_status_mb
 
 MIB = 1024 * 1024
 
@@ -46,3 +47,13 @@ def test_a_child_smaller_than_its_parent_is_sampled_while_it_runs(tmp_path: Path
     assert child.returncode == 0
     assert 200 <= child.max_rss_mb < 300, child.max_rss_mb
     del ballast
+
+
+def test_an_inherited_peak_a_little_above_ours_is_not_taken_for_the_childs() -> None:
+    """Seen once under load: ``ru_maxrss`` 489 MB for a sleeping child of a 489 MB test
+    process, the kernel's lazily synced RSS counters a hair above our ``VmHWM``."""
+    peak = ChildPeak(os.getpid())
+    peak.inherited = 488.5
+    peak.sampled = 9.8
+    assert peak.of(int(488.99 * 1024)) == 9.8  # inherited, give or take: the sampled peak
+    assert peak.of(700 * 1024) == 700  # far above ours: the child's own, exactly
