@@ -315,8 +315,17 @@ def test_docs_list_by_correlation_id_finds_everything_one_file_became(tmp_path: 
         # As the README's log lines show it, cut short: its first digits find the same.
         code, out = run(tmp_path, "docs", "list", "--correlation", correlation[:8], "--json")
         assert {r["id"] for r in json.loads(out)} == files[name]
-        code, out = run(tmp_path, "docs", "list", "--correlation", correlation[:3], "--json")
-        assert json.loads(out) == []  # too short to name one file: only a whole ID matches
+        # Too short to name one file, or not an ID at all: said so, not an empty list.
+        for wrong in (correlation[:5], correlation[:7] + "z", correlation + "0"):
+            code, out = run(tmp_path, "docs", "list", "--correlation", wrong, "--json")
+            assert code == 2, out
+            assert (
+                f"Invalid value for '--correlation': '{wrong}' is not a correlation ID: "
+                "expected its 32 hex digits, or the first 6 or more, as in a log line's "
+                "correlation=..."
+            ) in out
+        code, out = run(tmp_path, "docs", "list", "--correlation", correlation.upper(), "--json")
+        assert {r["id"] for r in json.loads(out)} == files[name]  # as it was pasted
     code, out = run(tmp_path, "docs", "list", "--json")
     everything = {r["id"] for r in json.loads(out)}
     assert files["first.edi"].isdisjoint(files["second.edi"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ..errors import ConfigError, EdigateError
 from ..key_checks import key_checks
 from ..store import Direction, Status
 from ..store.queries import (
+    MIN_CORRELATION_PREFIX,
     DocumentFilter,
     children,
     document_detail,
@@ -59,6 +61,27 @@ class SinceType(click.ParamType):  # type: ignore[type-arg]
 
 
 SINCE = SinceType()
+
+
+class CorrelationType(click.ParamType):  # type: ignore[type-arg]
+    """--correlation: a correlation ID (32 hex digits) or its first digits, as copied from a
+    log line. Anything else matches no document: a usage error, not an empty list."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip().lower()
+        if not (MIN_CORRELATION_PREFIX <= len(text) <= 32 and re.fullmatch("[0-9a-f]+", text)):
+            self.fail(
+                f"{value!r} is not a correlation ID: expected its 32 hex digits, or the first "
+                f"{MIN_CORRELATION_PREFIX} or more, as in a log line's correlation=...",
+                param,
+                ctx,
+            )
+        return text
+
+
+CORRELATION = CorrelationType()
 
 
 class ConfigRefused(click.ClickException):
@@ -215,7 +238,9 @@ def docs() -> None:
 @click.option("--po", "po_number", help="PO (or invoice or shipment) number.")
 @click.option(
     "--correlation",
-    help="Everything that came of one file: the correlation ID of its log lines (docs show).",
+    type=CORRELATION,
+    help="Everything that came of one file: the correlation ID of its log lines (docs show), "
+    f"or its first {MIN_CORRELATION_PREFIX}+ digits.",
 )
 @click.option("--limit", type=ROW_NUMBER, default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
