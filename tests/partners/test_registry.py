@@ -220,6 +220,25 @@ def test_a_copied_profile_keeping_another_partners_ssh_key_is_an_error(
     ]
 
 
+def test_a_profile_copied_as_is_is_told_all_it_kept_in_one_check(config_copy: Path) -> None:
+    """``cp partners/acme-retail.yaml partners/newco.yaml``, then ``partners check``: the id
+    and every claim it kept, at once (they were hidden behind the id, both files saying
+    acme-retail, until the id was changed)."""
+    acme = (config_copy / "partners/acme-retail.yaml").read_text()
+    (config_copy / "partners/newco.yaml").write_text(acme)
+    problems = [str(p).replace(f"{config_copy}/", "") for p in check_config(config_copy).problems]
+    assert problems[0] == "partners/newco.yaml:3: id: id 'acme-retail' differs from the file name"
+    kept = [p.split(": ")[1] for p in problems[1:]]
+    assert kept == [
+        "identity.production",
+        "identity.test",
+        "inbound.sftp.username",
+        "inbound.sftp.public_keys[0]",
+        "inbound.email.senders[0]",
+    ]
+    assert all("is also claimed by acme-retail (" in p for p in problems[1:])
+
+
 def test_missing_sku_csv(config_copy: Path) -> None:
     (config_copy / "maps/acme-retail-skus.csv").unlink()
     problems = [str(p) for p in check_config(config_copy).problems]

@@ -439,7 +439,8 @@ def _cross_partner(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> lis
     test ZZ:X from a production ZZ:X, but two partners sharing an ID is a mistake.
     """
     problems: list[ConfigError] = []
-    claims: dict[tuple[str, ...], tuple[str, str, str]] = {}
+    #: key -> (partner id, file, file:line, role) of its first claim.
+    claims: dict[tuple[str, ...], tuple[str, str, str, str]] = {}
 
     def claim(
         key: tuple[str, ...],
@@ -450,12 +451,13 @@ def _cross_partner(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> lis
         role: str = "",
     ) -> None:
         first = claims.get(key)
+        where = f"{source.path}:{source.line_of(loc)}"
         if first is None:
-            claims[key] = (profile.id, f"{source.path}:{source.line_of(loc)}", role)
-        elif first[0] != profile.id:
-            theirs = f"its {first[2]}, " if first[2] else ""
+            claims[key] = (profile.id, source.path, where, role)
+        elif first[1] != source.path:  # by file: a copy still naming the original's id too
+            theirs = f"its {first[3]}, " if first[3] else ""
             problems.append(
-                source.error(f"{what} is also claimed by {first[0]} ({theirs}{first[1]})", loc)
+                source.error(f"{what} is also claimed by {first[0]} ({theirs}{first[2]})", loc)
             )
 
     for profile, source in profiles:
