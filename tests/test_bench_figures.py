@@ -142,7 +142,10 @@ def test_in_process_gateway_warnings_go_to_the_scenario_log_and_a_note(tmp_path:
 
     result = ScenarioResult("sftp", "Over SFTP")
     serve, worker = logging.getLogger("edigate.serve"), logging.getLogger("edigate.worker")
+    (tmp_path / "gateway.log").write_text("an earlier run's\n")
     with GatewayLog(tmp_path) as log:
+        assert not (tmp_path / "gateway.log").exists()
+        assert not logging.getLogger("edigate").propagate  # not printed by a root handler
         serve.warning("no [smtp_out] host")
         serve.info("sftp listening")  # below WARNING: neither kept nor noted
         worker.error("round failed")
@@ -152,7 +155,7 @@ def test_in_process_gateway_warnings_go_to_the_scenario_log_and_a_note(tmp_path:
     log.note(result)
     assert result.notes == [
         "in-process gateways logged 4 warning(s) or error(s) (gateway.log in the scenario's "
-        "work folder): 'no [smtp_out] host'; 'round failed' and 1 more"
+        "folder, kept with --work): 'no [smtp_out] host'; 'round failed' and 1 more"
     ]
     lines = (tmp_path / "gateway.log").read_text().splitlines()
     assert [line.split(" ", 2)[2] for line in lines] == [
@@ -161,3 +164,17 @@ def test_in_process_gateway_warnings_go_to_the_scenario_log_and_a_note(tmp_path:
         "WARNING edigate.serve no [smtp_out] host",
         "ERROR edigate.worker database down",
     ]
+
+
+def test_a_scenario_that_raises_leaves_the_edigate_logger_as_it_was(tmp_path: Path) -> None:
+    import logging
+
+    from edigate.bench.gateway_log import GatewayLog
+
+    edigate = logging.getLogger("edigate")
+    handlers, propagate = list(edigate.handlers), edigate.propagate
+    with pytest.raises(RuntimeError), GatewayLog(tmp_path):
+        logging.getLogger("edigate.serve").error("about to fail")
+        raise RuntimeError("scenario failed")
+    assert (edigate.handlers, edigate.propagate) == (handlers, propagate)
+    assert "about to fail" in (tmp_path / "gateway.log").read_text()

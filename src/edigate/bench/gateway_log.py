@@ -2,9 +2,9 @@
 
 The bench's output is its table. A gateway started in-process (the SFTP scenario's serve,
 the outbound worker) logs through this process; its warnings would land in the middle of
-the progress bars, once per gateway. They go to the scenario's ``gateway.log`` instead, as
-the logs of the gateways run as processes do, and the scenario's notes say how many there
-were and what they said, so none goes unseen.
+the progress bars, once per gateway. They go to the scenario's ``gateway.log`` instead, and
+the scenario's notes say how many there were and what they said, so none goes unseen.
+(Worker processes log warnings to the terminal themselves; ``serve --workers`` does too.)
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class GatewayLog(logging.Handler):
         self.path = folder / "gateway.log"
         self.lines: list[str] = []
         self.messages: list[str] = []
+        self._propagate = True
         self.setFormatter(logging.Formatter(LOG_FORMAT))
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -35,7 +36,11 @@ class GatewayLog(logging.Handler):
         self.messages.append(record.getMessage())
 
     def __enter__(self) -> GatewayLog:
-        logging.getLogger("edigate").addHandler(self)
+        self.path.unlink(missing_ok=True)  # an earlier run's, in a kept --work folder
+        logger = logging.getLogger("edigate")
+        logger.addHandler(self)
+        # Here only: a root handler set up by whoever embeds the bench would print them too.
+        self._propagate, logger.propagate = logger.propagate, False
         return self
 
     def __exit__(
@@ -44,7 +49,9 @@ class GatewayLog(logging.Handler):
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        logging.getLogger("edigate").removeHandler(self)
+        logger = logging.getLogger("edigate")
+        logger.removeHandler(self)
+        logger.propagate = self._propagate
         if self.lines:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
@@ -58,5 +65,5 @@ class GatewayLog(logging.Handler):
         more = f" and {len(distinct) - QUOTED} more" if len(distinct) > QUOTED else ""
         result.notes.append(
             f"in-process gateways logged {len(self.messages)} warning(s) or error(s) "
-            f"({self.path.name} in the scenario's work folder): {quoted}{more}"
+            f"({self.path.name} in the scenario's folder, kept with --work): {quoted}{more}"
         )

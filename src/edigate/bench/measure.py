@@ -40,8 +40,9 @@ class ChildPeak:
     """A child's own peak RSS, measured from outside while it runs.
 
     ``wait4`` gives ``ru_maxrss``: the larger of the child's own peak and what it inherited
-    from this process (see :func:`peak_rss_mb`). When it exceeds this process's peak it is
-    the child's own, exactly; otherwise the child's ``VmHWM``, sampled at each
+    from this process (see :func:`peak_rss_mb`). When it exceeds this process's peak by more
+    than ``INHERITED_SLACK_MB`` it is the child's own, exactly; otherwise the child's
+    ``VmHWM`` (a high-water mark, so any sample after the peak has it), sampled at each
     :meth:`sample` (every 50 ms while the harness waits), stands for it: a peak reached in
     the last interval before exit, or by a child that lives less than one, is missed (it
     read 29-31 MB for a 46 MB child that exited at once). The bench's workers run for

@@ -221,7 +221,7 @@ def _correlation_matches(given: str) -> ColumnElement[bool]:
     an operator copies it from a log line."""
     text = given.strip().lower()
     if len(text) >= 32 or len(text) < MIN_CORRELATION_PREFIX or not _HEX.fullmatch(text):
-        return Document.correlation_id == given
+        return Document.correlation_id == text
     return Document.correlation_id.startswith(text, autoescape=True)
 
 
