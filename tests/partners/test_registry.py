@@ -239,6 +239,19 @@ def test_a_profile_copied_as_is_is_told_all_it_kept_in_one_check(config_copy: Pa
     assert all("is also claimed by acme-retail (" in p for p in problems[1:])
 
 
+def test_one_partner_in_two_files_is_an_error(config_copy: Path) -> None:
+    """``initech-csv.yml`` beside ``initech-csv.yaml``: both named after the partner, so
+    neither is told its id differs; serve would have used one of them silently."""
+    initech = config_copy / "partners/initech-csv.yaml"
+    (config_copy / "partners/initech-csv.yml").write_text(initech.read_text())
+    problems = [str(p).replace(f"{config_copy}/", "") for p in check_config(config_copy).problems]
+    assert problems[0] == (
+        "partners/initech-csv.yml:3: id: partner 'initech-csv' is also defined in "
+        "partners/initech-csv.yaml"
+    )
+    assert [p.split(": ")[1] for p in problems[1:]] == ["inbound.sftp.username"]
+
+
 def test_missing_sku_csv(config_copy: Path) -> None:
     (config_copy / "maps/acme-retail-skus.csv").unlink()
     problems = [str(p) for p in check_config(config_copy).problems]

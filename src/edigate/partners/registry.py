@@ -328,6 +328,7 @@ def check_config(config_dir: Path) -> CheckResult:
                 overlays={k: to_overlay(v, profile.id) for k, v in specs.items()},
             )
         )
+    problems.extend(_same_id_twice(profiles))
     problems.extend(_cross_partner(profiles))
     problems.sort(key=lambda e: (e.path or "", e.line or 0))
     return CheckResult(Registry(partners, files), problems, files)
@@ -429,6 +430,21 @@ def _overlay_problems(pmap: PartnerMap, source: YamlSource, family: str) -> list
             except SpecError as exc:
                 message = exc.detail.removeprefix("overlay: ")
                 problems.append(source.error(message, ("validation", set_id, *loc)))
+    return problems
+
+
+def _same_id_twice(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> list[ConfigError]:
+    """One partner in two files (``acme.yaml`` beside a copy ``acme.yml``): which one would
+    serve use? Reported on the second."""
+    first: dict[str, str] = {}
+    problems = []
+    for profile, source in profiles:
+        seen = first.setdefault(profile.id, source.path)
+        # A copy whose id is not its file name's has that error already.
+        if seen != source.path and Path(source.path).stem == profile.id:
+            problems.append(
+                source.error(f"partner {profile.id!r} is also defined in {seen}", ("id",))
+            )
     return problems
 
 
