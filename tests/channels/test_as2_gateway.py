@@ -433,7 +433,7 @@ def test_an_operators_resend_is_a_new_message_and_keeps_the_first_proof(site: Si
     first_id, first_proof = first.meta["as2_pending"]["message_id"], first.meta["evidence_sha256"]
     received = len(site.partner_inbox.stored)
 
-    resend(gateway.store, first.id)
+    resend(gateway.store, first.id, gateway.config.worker.lease_seconds)
     _wait(lambda: len(site.partner_inbox.stored) == received + 1, "NewCo to get the resend")
     _wait(lambda: settled("997"), "the resend's async MDN")
     again = as2_out()["997"]

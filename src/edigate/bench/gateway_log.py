@@ -26,14 +26,12 @@ class GatewayLog(logging.Handler):
     def __init__(self, folder: Path) -> None:
         super().__init__(logging.WARNING)
         self.path = folder / "gateway.log"
-        self.lines: list[str] = []
-        self.messages: list[str] = []
+        self.records: list[logging.LogRecord] = []
         self._propagate = True
         self.setFormatter(logging.Formatter(LOG_FORMAT))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        self.messages.append(record.getMessage())
+        self.records.append(record)
 
     def __enter__(self) -> GatewayLog:
         self.path.unlink(missing_ok=True)  # an earlier run's, in a kept --work folder
@@ -52,18 +50,19 @@ class GatewayLog(logging.Handler):
         logger = logging.getLogger("edigate")
         logger.removeHandler(self)
         logger.propagate = self._propagate
-        if self.lines:
+        if self.records:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+            lines = "".join(self.format(record) + "\n" for record in self.records)
+            self.path.write_text(lines, encoding="utf-8")
 
     def note(self, result: ScenarioResult) -> None:
         """Add to ``result``'s notes what the in-process gateways warned of, if anything."""
-        if not self.messages:
+        if not self.records:
             return
-        distinct = list(dict.fromkeys(self.messages))
+        distinct = list(dict.fromkeys(record.getMessage() for record in self.records))
         quoted = "; ".join(f"'{m}'" for m in distinct[:QUOTED])
         more = f" and {len(distinct) - QUOTED} more" if len(distinct) > QUOTED else ""
         result.notes.append(
-            f"in-process gateways logged {len(self.messages)} warning(s) or error(s) "
+            f"in-process gateways logged {len(self.records)} warning(s) or error(s) "
             f"({self.path.name} in the scenario's folder, kept with --work): {quoted}{more}"
         )

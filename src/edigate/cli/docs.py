@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from ..store.queries import (
     MIN_CORRELATION_PREFIX,
     DocumentFilter,
     children,
+    correlation_prefix,
     document_detail,
     is_error,
     list_documents,
@@ -70,8 +70,8 @@ class CorrelationType(click.ParamType):  # type: ignore[type-arg]
     name = "ID"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = str(value).strip().lower()
-        if not (MIN_CORRELATION_PREFIX <= len(text) <= 32 and re.fullmatch("[0-9a-f]+", text)):
+        text = correlation_prefix(str(value))
+        if text is None:
             self.fail(
                 f"{value!r} is not a correlation ID: expected its 32 hex digits, or the first "
                 f"{MIN_CORRELATION_PREFIX} or more, as in a log line's correlation=...",

@@ -467,9 +467,8 @@ def _cross_partner(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> lis
         role: str = "",
     ) -> None:
         first = claims.get(key)
-        where = f"{source.path}:{source.line_of(loc)}"
         if first is None:
-            claims[key] = (profile.id, source.path, where, role)
+            claims[key] = (profile.id, source.path, f"{source.path}:{source.line_of(loc)}", role)
         elif first[1] != source.path:  # by file: a copy still naming the original's id too
             theirs = f"its {first[3]}, " if first[3] else ""
             problems.append(

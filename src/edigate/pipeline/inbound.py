@@ -59,6 +59,7 @@ from ..x12 import (
     validate_transaction,
 )
 from ..x12.acks import (
+    VERSIONS,
     AckBuilder,
     AckOutput,
     CounterControlNumbers,
@@ -546,7 +547,7 @@ class InboundProcessor:
                     kind = None if policy.functional == "none" else policy.functional
                     # Values the acks copy (AK404, AK202) are cleaned of the delimiters
                     # _store_acks writes them with: the partner's, not the inbound file's.
-                    written = partner_separators(ic.partner, "00501" if kind == "999" else "00401")
+                    written = partner_separators(ic.partner, VERSIONS[kind or "997"][0])
                     options = dataclasses.replace(policy.ack_options(), separators=written)
                     builder = AckBuilder(kind, CounterControlNumbers(), options)
                     if ic.duplicate_of is None:
@@ -960,7 +961,7 @@ class InboundProcessor:
         usage = ic.header.usage if ic.header.usage in ("P", "T") else "P"
         if acks.groups:
             kind = acks.groups[0].kind
-            version = "005010X231A1" if kind == "999" else "004010"
+            version = VERSIONS[kind][1]
             enveloped = write_for_partner(
                 self.store,
                 session,

@@ -179,17 +179,12 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
         )
 
 
-#: A claim older than this is a dead worker's (``[worker] lease_seconds``' default).
-DEFAULT_LEASE_SECONDS = 300.0
-
-
-def resendable(
-    store: Store, session: Session, doc_id: int, lease_seconds: float = DEFAULT_LEASE_SECONDS
-) -> Document:
+def resendable(store: Store, session: Session, doc_id: int, lease_seconds: float) -> Document:
     """``doc_id``, if it can be resent (else EdigateError): it exists, is outbound, and is
     neither still queued for its delivery nor being delivered by a worker now (a resend
     would then send it twice, and the worker's outcome would land on the resent row). A
-    claim past its lease is a dead worker's: the resend takes the document from it."""
+    claim past its lease (``[worker] lease_seconds``) is a dead worker's: the resend takes
+    the document from it."""
     doc = store.get(session, doc_id)
     if doc.direction != Direction.OUTBOUND.value:
         raise EdigateError(f"document {doc_id} is inbound: use 'edigate reprocess {doc_id}'")
@@ -215,7 +210,7 @@ _DELIVERY_KEYS = ("delivery", "evidence_sha256", "rejection", "rejection_evidenc
 _AS2_KEYS = ("as2_pending", "as2_mdn")
 
 
-def resend(store: Store, doc_id: int, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+def resend(store: Store, doc_id: int, lease_seconds: float) -> None:
     """Deliver an outbound document again (its bytes and control numbers unchanged).
 
     The earlier delivery's record and proof are kept, under ``earlier_deliveries``, not

@@ -216,12 +216,20 @@ def stats(session: Session, since: dt.datetime | None) -> list[dict[str, Any]]:
 MIN_CORRELATION_PREFIX = 6
 
 
-def _correlation_matches(given: str) -> ColumnElement[bool]:
-    """The whole ID, or a prefix of at least :data:`MIN_CORRELATION_PREFIX` hex digits, as
-    an operator copies it from a log line."""
+def correlation_prefix(given: str) -> str | None:
+    """``given`` as looked up: a correlation ID (32 hex digits) or at least its first
+    :data:`MIN_CORRELATION_PREFIX`, lower-cased, as an operator copies it from a log line;
+    None for anything else, which names no document."""
     text = given.strip().lower()
-    if len(text) >= 32 or len(text) < MIN_CORRELATION_PREFIX or not _HEX.fullmatch(text):
-        return Document.correlation_id == text
+    ok = MIN_CORRELATION_PREFIX <= len(text) <= 32 and _HEX.fullmatch(text) is not None
+    return text if ok else None
+
+
+def _correlation_matches(given: str) -> ColumnElement[bool]:
+    """The whole ID, or a prefix of it (:func:`correlation_prefix`)."""
+    text = correlation_prefix(given)
+    if text is None or len(text) == 32:
+        return Document.correlation_id == (text or given.strip().lower())
     return Document.correlation_id.startswith(text, autoescape=True)
 
 

@@ -320,9 +320,10 @@ def _repetition_separator(
     """
     isa11 = elements[11]
     version = elements[12].strip(_PAD)
-    if len(version) == 5 and version.isdigit() and not is_control_version(version):
+    five_digits = len(version) == 5 and version.isdigit()
+    if five_digits and not is_control_version(version):
         return None  # no version (a TA1-017 warning): what ISA11 is cannot be told
-    if len(version) == 5 and version.isdigit() and version < "00402":
+    if five_digits and version < "00402":
         if isa11.strip(_PAD) != "U":
             findings.append(
                 Finding(
