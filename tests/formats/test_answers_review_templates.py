@@ -177,3 +177,16 @@ def test_none_is_written_as_nothing(tmp_path: Path) -> None:
     ack = _ack().model_copy(update={"seller_order_number": None})
     body, _ = render_document(ack, "ack.xml.j2", map_dir=tmp_path, now=NOW)
     assert body == b'<Ack po="4500012345" so=""/>\n'
+
+
+def test_a_csv_ack_without_lines_still_says_which_po_and_its_ack_type() -> None:
+    """An order the map rejected whole is answered with an 855 without lines: the CSV
+    partner gets one row with its PO and Ack Type RJ, not a header alone."""
+    ack = OrderAck.model_validate(
+        {**_ack().model_dump(exclude={"ack_type", "ack_type_code", "lines"}), "ack_type_code": "RJ"}
+    )
+    body, _ = render_document(ack, "csv/order_ack", now=NOW)
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [(r["PO Number"], r["Ack Type"], r["Line"], r["Qty Ordered"]) for r in rows] == [
+        (ack.po_number, "RJ", "", "")
+    ]
