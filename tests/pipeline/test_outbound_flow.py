@@ -596,3 +596,28 @@ def test_a_cxml_confirmation_names_the_order_request_the_erp_did_not(gateway: Ga
         "the payloadID (reference ZZ) of the OrderRequest of PO CT-2026-0999: none given" in message
     )
     assert set(out.iterdir()) - before == {answer}
+
+
+def test_a_folder_partner_gets_its_answers_in_its_folder_under_the_config_folder(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``outbound: {type: folder, path: out/acme}`` is relative to the config folder, like
+    every profile path, whatever folder the gateway was started from; the files go
+    straight into it (a folder named per partner already)."""
+    profile = gateway.config.config_dir / "partners/acme-retail.yaml"
+    text = profile.read_text()
+    assert "type: sftp_pickup        # we leave files in their SFTP root under out/" in text
+    profile.write_text(
+        text.replace("  type: sftp_pickup        # we leave files in their SFTP root under out/\n", "")
+        .replace("  folder: out\n", "  type: folder\n  path: out/acme\n")
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    acme_order(gateway)
+    folder = gateway.config.config_dir / "out/acme"
+    written = sorted(p.name.split("-")[0] for p in folder.iterdir())
+    assert written == ["855", "997", "ta1"]  # the sample asks for a TA1 (ISA14 1)
+    answers = sent(gateway, "855") + sent(gateway, "997") + sent(gateway, "TA1")
+    assert [d.status for d in answers] == ["sent"] * 3
+    assert list(elsewhere.iterdir()) == []

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..channels.as2.asyncmdn import PendingMdnLog
-from ..channels.as2_binding import As2Outbound, apply_mdn_outcome
+from ..channels.as2_binding import As2Outbound, apply_mdn_outcome, config_dir_of
 from ..channels.base import (
     BatchChannel,
     Delivery,
@@ -207,9 +207,12 @@ class Routes:
         if isinstance(settings, SftpPickupSettings):
             return self._pickup
         if isinstance(settings, FolderOut):
-            key = f"folder:{settings.path}"
+            # The partner's own folder, relative to the config folder like every profile
+            # path (never to wherever the process was started): files go straight into it.
+            folder = config_dir_of(partner) / settings.path
+            key = f"folder:{folder}"
             if key not in self._cache:
-                self._cache[key] = FolderOutbound(Path(settings.path))
+                self._cache[key] = FolderOutbound(folder, per_partner=False)
             return self._cache[key]
         if isinstance(settings, PushSettings):
             key = f"push:{partner.id}"
