@@ -456,10 +456,26 @@ def test_a_group_our_997_rejects_is_not_delivered(gateway: Gateway) -> None:
     assert child.status == "rejected" and child.po_number == "4500012345"
     (error,) = [e for e in child.errors if e["code"] == "envelope_rejected"]
     assert "functional group 4211 was rejected by our 997 (AK9 R 4)" in error["message"]
+    # ... and why, where: the operator is not left to decode AK905.
+    assert "segment 35 GE02: AK9-4 GE02 '4299' does not match GS06 '4211'" in error["message"]
     (ack,) = _acks_sent(gateway, "997")
     assert "AK9*R*1*1*1*4" in ack
     with gateway.store.session() as session:
         assert gateway.store.get(session, doc_id).status == "rejected"
+
+
+def test_an_envelope_warning_the_ta1_notes_is_on_the_files_record(gateway: Gateway) -> None:
+    """ISA06 unpadded: the order is delivered, and the reason the partner's TA1 may say E
+    (022) is on the file's record as a warning, with its segment and element."""
+    data = RETAILER.read_bytes().replace(b"*ZZ*ACMERETAIL     *", b"*ZZ*ACMERETAIL*")
+    doc_id = receive(gateway, data)
+    assert len(erp_orders(gateway)) == 1
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+        assert doc.status == "translated"
+        warnings = [e for e in doc.errors if e["severity"] == "warning"]
+    assert [(w["code"], w["segment"], w["element"]) for w in warnings] == [("TA1-022", 1, 6)]
+    assert "ISA06 should be 15 characters wide, is 10" in warnings[0]["message"]
 
 
 def test_a_group_under_a_version_the_partner_may_not_send_is_rejected_until_allowed(

@@ -586,8 +586,9 @@ class InboundProcessor:
                 output = builder.feed(event, syntax)
                 if output is not None:
                     ic.acks = output
-                    # The envelope's own errors (what a TA1 R says), on the file's record.
-                    ic.rejection += [f.to_dict() for f in output.findings if f.is_error]
+                    # The envelope's own findings (what a TA1 R or E says, and warnings
+                    # the partner's TA1 policy does not note), on the file's record.
+                    ic.rejection += [f.to_dict() for f in output.findings]
                     _reject_what_the_acks_reject(ic, output)
                 if isinstance(event, InterchangeTrailer):
                     ic.complete = True

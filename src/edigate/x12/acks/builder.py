@@ -106,7 +106,9 @@ class AckOutput:
     ``functional`` is the 997/999 interchange (None when no group was acknowledged),
     ``technical`` the TA1 interchange (None when the policy asks for none). ``ta1`` is the
     TA1 verdict, computed even when not sent; ``findings`` the interchange-level findings
-    that decided it.
+    (errors, then warnings; the TA1 notes the warnings only with ``note_warnings``), and
+    ``group_errors`` the errors that made a 997/999 reject a group (AK9 R), by its GS06:
+    what an operator needs to be told, beyond the codes the partner gets.
     """
 
     control_number: str
@@ -115,6 +117,7 @@ class AckOutput:
     groups: list[GroupAck]
     ta1: InterchangeAck
     findings: list[Finding] = field(default_factory=list)
+    group_errors: dict[str, list[Finding]] = field(default_factory=dict)
 
     def rejection(self, group_control: str | None) -> str | None:
         """Why these acks reject a transaction of group ``group_control`` (a TA1 rejecting
@@ -125,9 +128,10 @@ class AckOutput:
         for group in self.groups:
             if group.status == "R" and group.control_number == group_control:
                 codes = " ".join(group.codes)
+                why = "".join(f"; {f}" for f in self.group_errors.get(group_control, [])[:3])
                 return (
                     f"its functional group {group_control} was rejected by our {group.kind} "
-                    f"(AK9 R {codes})"
+                    f"(AK9 R {codes}){why}"
                 )
         return None
 
@@ -169,6 +173,7 @@ class AckBuilder:
         self._group: _OpenGroup | None = None
         self._pending: list[Finding] = []
         self._groups: list[GroupAck] = []
+        self._group_errors: dict[str, list[Finding]] = {}
         self._writer: X12Writer | None = None
         self._fa_key: tuple[str, str] | None = None
         self._seps = Separators()
@@ -205,6 +210,7 @@ class AckBuilder:
         self._isa = header
         self._pending = []
         self._groups = []
+        self._group_errors = {}
         self._writer = None
         self._fa_key = None
         version = self.options.interchange_version
@@ -342,6 +348,9 @@ class AckBuilder:
         writer.segments(group_segments(ack))
         writer.end_transaction()
         self._groups.append(ack)
+        if status == "R":
+            errors = [f for f in own + other if f.is_error]
+            self._group_errors.setdefault(group_control, []).extend(errors)
         return ack
 
     def end_interchange(
@@ -361,10 +370,10 @@ class AckBuilder:
         candidates = [*header.findings, *trailer.findings, *findings, *self._pending]
         relevant = [f for f in candidates if f.code.level is Level.INTERCHANGE]
         errors = [f for f in relevant if f.is_error]
-        warnings = [f for f in relevant if not f.is_error] if self.options.note_warnings else []
+        warnings = [f for f in relevant if not f.is_error]
         if errors:
             status, note = "R", errors[0].code.x12
-        elif warnings:
+        elif warnings and self.options.note_warnings:
             status, note = "E", warnings[0].code.x12
         else:
             status, note = "A", "000"
@@ -384,18 +393,25 @@ class AckBuilder:
             or (policy in ("on_request", "on_error_or_request") and header.ack_requested)
         )
         technical = self._technical(ta1) if send else None
-        groups = self._groups
+        groups, group_errors = self._groups, self._group_errors
         if technical is not None and status == "R":
             # The partner must send the interchange again, and none of it is delivered: a
             # 997/999 accepting its sets beside the TA1 would tell a partner that reconciles
             # by 997 that they were taken. The TA1 answers alone.
-            functional, groups = None, []
+            functional, groups, group_errors = None, [], {}
         out = AckOutput(
-            header.control_number, functional, technical, groups, ta1, errors + warnings
+            header.control_number,
+            functional,
+            technical,
+            groups,
+            ta1,
+            errors + warnings,
+            group_errors,
         )
         self._isa = None
         self._writer = None
         self._groups = []
+        self._group_errors = {}
         self._pending = []
         return out
 
