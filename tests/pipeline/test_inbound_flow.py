@@ -478,6 +478,32 @@ def test_an_envelope_warning_the_ta1_notes_is_on_the_files_record(gateway: Gatew
     assert "ISA06 should be 15 characters wide, is 10" in warnings[0]["message"]
 
 
+def test_an_isa_whose_terminator_is_a_separator_gets_its_ta1_r_004(gateway: Gateway) -> None:
+    """The segment terminator is the element separator: nothing of the interchange can be
+    read, but its ISA names acme-retail and ISA13, and ISA14 asks for a TA1: the partner
+    gets TA1 R 004 (as ``x12 validate --ack`` builds it), not silence. An unknown sender's
+    gets none."""
+    data = RETAILER.read_bytes()
+    assert data.count(b"*P*>~\n") == 1
+    doc_id = receive(gateway, data.replace(b"*P*>~\n", b"*P*>*"))
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+        assert (doc.status, doc.partner_id) == ("rejected", "acme-retail")
+        errors = doc.errors
+    assert ("TA1-004", 1) in [(e["code"], e["segment"]) for e in errors]
+    (ta1,) = _acks_sent(gateway, "TA1")
+    assert "TA1*000004211*261120*1405*R*004~" in ta1
+    assert erp_orders(gateway) == [] and by_type(gateway, "997") == []
+
+    stranger = data.replace(b"ACMERETAIL     *ZZ", b"NOBODY         *ZZ", 1)
+    other = receive(gateway, stranger.replace(b"*P*>~\n", b"*P*>*"))
+    assert len(by_type(gateway, "TA1")) == 1
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, other)
+        assert (doc.status, doc.partner_id) == ("rejected", None)
+        assert ("TA1-004", 1) in [(e["code"], e["segment"]) for e in doc.errors]
+
+
 def test_a_group_under_a_version_the_partner_may_not_send_is_rejected_until_allowed(
     gateway: Gateway,
 ) -> None:

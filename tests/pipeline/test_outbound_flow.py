@@ -607,9 +607,9 @@ def test_a_folder_partner_gets_its_answers_in_its_folder_under_the_config_folder
     profile = gateway.config.config_dir / "partners/acme-retail.yaml"
     text = profile.read_text()
     assert "type: sftp_pickup        # we leave files in their SFTP root under out/" in text
+    pickup = "  type: sftp_pickup        # we leave files in their SFTP root under out/\n"
     profile.write_text(
-        text.replace("  type: sftp_pickup        # we leave files in their SFTP root under out/\n", "")
-        .replace("  folder: out\n", "  type: folder\n  path: out/acme\n")
+        text.replace(pickup, "").replace("  folder: out\n", "  type: folder\n  path: out/acme\n")
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

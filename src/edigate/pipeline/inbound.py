@@ -53,6 +53,7 @@ from ..x12 import (
     Finding,
     InterchangeHeader,
     InterchangeTrailer,
+    Level,
     TechnicalAck,
     TransactionSet,
     X12Reader,
@@ -67,6 +68,8 @@ from ..x12.acks import (
     InterchangeAck,
     group_segments,
     parse_acks,
+    salvage_isas,
+    salvaged_header,
 )
 from ..x12.acks.parse import ReceivedAcks
 from ..x12.reader import ReaderLimits
@@ -95,6 +98,9 @@ CHUNK_TRANSACTIONS = 500
 #: Rejected-transaction lines kept on a file's errors; more are counted in one last line.
 MAX_REJECTION_LINES = 1_000
 PROGRESS_KEY = "inbound_progress"
+#: How much of a file's start is read again for the fields of an ISA the reader could not
+#: use (to answer it with a TA1): the first interchange's, in practice.
+SALVAGE_BYTES = 1 << 20
 #: A reprocess attempt's meta: the transactions earlier attempts delivered (``Received``).
 DELIVERED_KEY = "delivered_before"
 
@@ -520,6 +526,8 @@ class InboundProcessor:
         fresh = skipped = 0
         # The interchanges opened in this file (partner, ISA13) -> the ISA's segment.
         opened: dict[tuple[str, ...], int] = {}
+        # ISAs the reader could not use (their delimiters clash), by segment: answered last.
+        unusable: dict[int, list[Finding]] = {}
         with doc.open(self.store) as stream:
             for event in X12Reader(stream, limits=limits).events():
                 if isinstance(event, InterchangeHeader):
@@ -543,13 +551,7 @@ class InboundProcessor:
                     if ic.partner is None:
                         ic = None  # rejected whole: its events are not looked at
                         continue
-                    policy = ic.partner.profile.ack
-                    kind = None if policy.functional == "none" else policy.functional
-                    # Values the acks copy (AK404, AK202) are cleaned of the delimiters
-                    # _store_acks writes them with: the partner's, not the inbound file's.
-                    written = partner_separators(ic.partner, VERSIONS[kind or "997"][0])
-                    options = dataclasses.replace(policy.ack_options(), separators=written)
-                    builder = AckBuilder(kind, CounterControlNumbers(), options)
+                    builder = _ack_builder(ic.partner)
                     if ic.duplicate_of is None:
                         builder.feed(event, [])
                     else:  # not looked at either; a TA1 R 025, by the partner's policy
@@ -559,7 +561,9 @@ class InboundProcessor:
                         ic, builder = None, None
                     continue
                 if not inside:
-                    if isinstance(event, Finding):
+                    if isinstance(event, Finding) and event.code.level is Level.INTERCHANGE:
+                        unusable.setdefault(event.location.segment or 0, []).append(event)
+                    elif isinstance(event, Finding):
                         file_errors.append(event.to_dict())
                     continue
                 if ic is None or builder is None:
@@ -604,11 +608,71 @@ class InboundProcessor:
                     plan.interchanges.append(ic)
         if ic is not None:
             ic.complete = True  # the file ended without its trailer
+        if unusable:
+            answered, unanswered = self._unusable_interchanges(doc, registry, unusable, ordinal)
+            plan.interchanges += answered
+            file_errors += unanswered
+            ordinal += len(answered)
         if ordinal < 0 and not file_errors:
             file_errors.append(_error("empty", "no interchange in the document"))
         plan.errors = file_errors
         plan.final = True
         yield plan
+
+    def _unusable_interchanges(
+        self,
+        doc: Received,
+        registry: Registry,
+        unusable: dict[int, list[Finding]],
+        ordinal: int,
+    ) -> tuple[list[InterchangePlan], list[dict[str, Any]]]:
+        """Interchanges whose ISA the reader could not use (a terminator that is also a
+        separator...): nothing in them can be read, but a partner the ISA's fixed fields
+        identify gets the TA1 R its policy asks for, as ``x12 validate --ack`` builds it.
+        Returns those plans (planned last, in the file's last piece, so a resumed file
+        answers them once) and the findings of the ISAs that name no partner.
+
+        The ISAs' fields are taken again from the file's first ``SALVAGE_BYTES``: an unusable
+        ISA past them (rare: a file is one partner's, broken from its start) is reported only.
+        """
+        with doc.open(self.store) as stream:
+            salvaged = salvage_isas(stream.read(SALVAGE_BYTES))
+        plans: list[InterchangePlan] = []
+        unanswered: list[dict[str, Any]] = []
+        for position, findings in sorted(unusable.items()):
+            elements = salvaged.pop(0) if salvaged else []
+            header = salvaged_header(elements, position)
+            partner = self._identify(doc, registry, header)[0] if header else None
+            output = None
+            if header is not None and partner is not None:
+                output = _ack_builder(partner).unreadable_interchange(elements, findings, position)
+            if header is None or partner is None or output is None:
+                unanswered += [f.to_dict() for f in findings]
+                continue
+            ordinal += 1
+            ic = InterchangePlan(header, partner, ordinal=ordinal, acks=output)
+            ic.rejection = [f.to_dict() for f in output.findings]
+            plans.append(ic)
+        return plans, unanswered
+
+    def _identify(
+        self, doc: Received, registry: Registry, header: InterchangeHeader
+    ) -> tuple[Partner | None, str | None]:
+        """The partner ``header`` names, or None and why (unknown, or not the partner the
+        channel authenticated: never process under a wrong one)."""
+        found = registry.identify(
+            isa=(header.sender.qualifier, header.sender.id, header.usage),
+            receiver=(header.receiver.qualifier, header.receiver.id),
+        )
+        reason = found.reason
+        if found.partner is not None and doc.partner_id not in (None, found.partner.id):
+            reason = (
+                f"{found.seen} is {found.partner.id}, but it arrived on the {doc.channel} "
+                f"account of {doc.partner_id}"
+            )
+        if reason is None and found.partner is None:
+            reason = f"unknown sender {found.seen}"
+        return (found.partner, None) if reason is None else (None, reason)
 
     def _open_interchange(
         self,
@@ -620,29 +684,11 @@ class InboundProcessor:
     ) -> InterchangePlan:
         """Identify the partner and check for a duplicate; a rejected interchange is
         complete at once."""
-        found = registry.identify(
-            isa=(header.sender.qualifier, header.sender.id, header.usage),
-            receiver=(header.receiver.qualifier, header.receiver.id),
-        )
-        reason = found.reason
-        if found.partner is not None and doc.partner_id not in (None, found.partner.id):
-            # The channel authenticated another partner: never process under a wrong one.
-            reason = (
-                f"{found.seen} is {found.partner.id}, but it arrived on the {doc.channel} "
-                f"account of {doc.partner_id}"
-            )
-        ic = InterchangePlan(
-            header, found.partner if reason is None else None, ordinal=ordinal, complete=False
-        )
-        if ic.partner is None:
+        partner, reason = self._identify(doc, registry, header)
+        ic = InterchangePlan(header, partner, ordinal=ordinal, complete=False)
+        if partner is None:
             ic.complete = True
-            ic.rejection.append(
-                _error(
-                    "unknown_partner",
-                    reason or f"unknown sender {found.seen}",
-                    segment=header.position,
-                )
-            )
+            ic.rejection.append(_error("unknown_partner", reason or "", segment=header.position))
             return ic
         partner = ic.partner
         ic.duplicate_of = self._duplicate(doc, partner, header, earlier)
@@ -1333,6 +1379,17 @@ def _replacing(
             },
         ]
     return replaced
+
+
+def _ack_builder(partner: Partner) -> AckBuilder:
+    """The 997/999/TA1 builder for one of ``partner``'s interchanges, by its ack policy."""
+    policy = partner.profile.ack
+    kind = None if policy.functional == "none" else policy.functional
+    # Values the acks copy (AK404, AK202) are cleaned of the delimiters _store_acks writes
+    # them with: the partner's, not the inbound file's.
+    written = partner_separators(partner, VERSIONS[kind or "997"][0])
+    options = dataclasses.replace(policy.ack_options(), separators=written)
+    return AckBuilder(kind, CounterControlNumbers(), options)
 
 
 def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, Any]:

@@ -21,7 +21,15 @@ gives its TA1 (025). ``AckOptions(versions=SPEC_VERSIONS)`` rejects other GS08 v
 
 from .acknowledge import Acknowledgements, acknowledge, salvage_isas
 from .assess import ELEMENT_CODES_997, assess_transaction
-from .builder import VERSIONS, AckBuilder, AckOptions, AckOutput, Ta1Policy, mirror_separators
+from .builder import (
+    VERSIONS,
+    AckBuilder,
+    AckOptions,
+    AckOutput,
+    Ta1Policy,
+    mirror_separators,
+    salvaged_header,
+)
 from .model import (
     ACCEPTED_CODES,
     GROUP_STATUSES,
@@ -68,4 +76,5 @@ __all__ = [
     "mirror_separators",
     "parse_acks",
     "salvage_isas",
+    "salvaged_header",
 ]

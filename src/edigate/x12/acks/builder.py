@@ -453,24 +453,9 @@ class AckBuilder:
         may be shifted: the TA1 would name another interchange, to the wrong party). Nothing
         inside such an interchange can be read, so no 997/999 comes with it.
         """
-        values = [v.strip(" \u00a0") for v in elements] + [""] * (17 - len(elements))
-        if len(elements) > 17 or values[0] != "ISA":
+        header = salvaged_header(elements, position)
+        if header is None:
             return None
-        if not (values[13].isdigit() and len(values[13]) <= 9):
-            return None
-        header = InterchangeHeader(
-            segment=list(elements),
-            position=position,
-            separators=Separators(),
-            sender=PartyId(values[5], values[6]),
-            receiver=PartyId(values[7], values[8]),
-            date=values[9],
-            time=values[10],
-            control_number=values[13],
-            version=values[12],
-            ack_requested=values[14] == "1",
-            usage=values[15],
-        )
         kind, self.kind = self.kind, None  # nothing inside can be acknowledged
         try:
             self.start_interchange(header)
@@ -610,3 +595,28 @@ def mirror_separators(inbound: Separators, version: str) -> Separators:
 
 def _pick(choices: str, used: set[str]) -> str:
     return next(c for c in choices if c not in used)
+
+
+def salvaged_header(elements: Sequence[str], position: int = 0) -> InterchangeHeader | None:
+    """The header an unusable ISA (``elements``: split by its element separator, tag
+    first) still gives: parties, ISA13, ISA14, ISA15 from their fixed places. None when
+    there is no ISA13 to refer to, or more than ISA16 (every field may be shifted: a TA1
+    would name another interchange, to the wrong party)."""
+    values = [v.strip(" \u00a0") for v in elements] + [""] * (17 - len(elements))
+    if len(elements) > 17 or values[0] != "ISA":
+        return None
+    if not (values[13].isdigit() and len(values[13]) <= 9):
+        return None
+    return InterchangeHeader(
+        segment=list(elements),
+        position=position,
+        separators=Separators(),
+        sender=PartyId(values[5], values[6]),
+        receiver=PartyId(values[7], values[8]),
+        date=values[9],
+        time=values[10],
+        control_number=values[13],
+        version=values[12],
+        ack_requested=values[14] == "1",
+        usage=values[15],
+    )
