@@ -185,3 +185,33 @@ def test_an_output_in_a_missing_directory_is_a_usage_error(tmp_path: Path, args:
     assert isinstance(result.exception, SystemExit)  # no traceback
     assert str(out) in result.output and "does not exist" in result.output
     assert not out.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rejected", "written"),
+    [
+        ("GE*1*4211", "GE*3*4211", 1, "997 and TA1"),  # GE01 miscounts: AK9 R 5
+        ("GE*1*4211", "GE*1*4299", 1, "997 and TA1"),  # GE02 is not GS06: AK9 R 4
+        # A TA1 R answers alone (a 997 beside it would accept what must be sent again).
+        ("IEA*1*000004211", "IEA*2*000004211", 1, "TA1"),  # IEA01 miscounts: TA1 R 021
+        ("IEA*1*000004211", "IEA*1*000004299", 1, "TA1"),  # IEA02 is not ISA13: TA1 R 001
+        ("GE*1*4211", "GE*1*4211", 0, "997 and TA1"),  # sound (ISA14 asks for a TA1)
+    ],
+)
+def test_a_set_its_group_or_interchange_rejects_counts_as_rejected(
+    tmp_path: Path, old: str, new: str, rejected: int, written: str
+) -> None:
+    """The count says what the acks do: a set with no error of its own is rejected all the
+    same when its group's 997 (AK9 R) or its interchange's TA1 (R) rejects it."""
+    text = (SAMPLES / "850-004010-retailer.edi").read_text()
+    assert old in text
+    file = tmp_path / "po.edi"
+    file.write_text(text.replace(old, new))
+    ack = tmp_path / "po.997"
+    result = CliRunner().invoke(cli, ["x12", "validate", str(file), "--ack", str(ack), "--json"])
+    report = json.loads(result.output)
+    assert (report["transactions"], report["rejected"]) == (1, rejected)
+    assert report["ack"]["kind"] == written
+    acks = parse_acks(ack.read_bytes())
+    said = [g.status for g in acks.groups] + [t.status for t in acks.technical]
+    assert ("R" in said) == bool(rejected)

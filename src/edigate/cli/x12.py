@@ -106,12 +106,13 @@ def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> Non
     result = check_file(data)
     ack_kind = default_ack_kind(result) if kind == "auto" else kind
     no_ack = None
+    written = ack_kind
     if ack_path is not None:
-        no_ack = write_ack(data, ack_kind, result, ack_path)
+        written, no_ack = write_ack(data, ack_kind, result, ack_path)
     if as_json:
         ack: dict[str, str | None] | None = None
         if ack_path is not None:
-            ack = {"kind": ack_kind, "path": None if no_ack else str(ack_path)}
+            ack = {"kind": written, "path": None if no_ack else str(ack_path)}
             if no_ack:
                 ack["error"] = no_ack
         payload = {
@@ -128,20 +129,24 @@ def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> Non
         if no_ack:
             click.echo(f"  error: {no_ack}")
         elif ack_path is not None:
-            click.echo(f"{ack_kind} written to {ack_path}")
+            click.echo(f"{written} written to {ack_path}")
     raise SystemExit(1 if result.errors or no_ack else 0)
 
 
-def write_ack(data: bytes, kind: str, check: FileCheck, path: Path) -> str | None:
-    """Write the ack of ``data`` to ``path``; else, writing nothing, say why there is none.
+def write_ack(data: bytes, kind: str, check: FileCheck, path: Path) -> tuple[str, str | None]:
+    """Write the ack of ``data`` to ``path``: what was written ("997", "997 and TA1",
+    "TA1"), and None; else, writing nothing, say why there is none.
 
     An empty file would pass for an ack that answers nothing, so none is written.
     """
     acks = acknowledge_file(data, kind)
     ack = acks.functional + acks.technical
+    written = " and ".join(
+        name for name, part in ((kind, acks.functional), ("TA1", acks.technical)) if part
+    )
     if ack:
         write_output(path, ack, "--ack")
-        return None
+        return written, None
     if not check.interchanges:
         why = "the file has no readable ISA (an acknowledgement answers an interchange)"
     else:
@@ -149,7 +154,7 @@ def write_ack(data: bytes, kind: str, check: FileCheck, path: Path) -> str | Non
             "no functional group to acknowledge (groups of acks, GS01 FA, never are) "
             "and no TA1 due (ISA14 0, a sound envelope)"
         )
-    return f"no acknowledgement can be built: {why}; {path} not written"
+    return kind, f"no acknowledgement can be built: {why}; {path} not written"
 
 
 def write_output(path: Path, data: bytes, option: str) -> None:

@@ -40,8 +40,14 @@ class FileCheck:
 
 
 def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileCheck:
-    """All findings of a file, sorted by position: reader (envelope) and validator."""
+    """All findings of a file, sorted by position: reader (envelope) and validator.
+
+    ``rejected`` counts the transactions the acks reject: those with errors of their own,
+    and every other one of a group (AK9 R) or interchange (TA1 R) with envelope errors.
+    """
     result = FileCheck()
+    # Transactions not rejected yet, in the open group and in the open interchange.
+    in_group = in_interchange = 0
     for event in X12Reader(data).events():
         if isinstance(event, TransactionSet):
             result.transactions += 1
@@ -53,13 +59,32 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
             )
             if any(f.is_error for f in found):
                 result.rejected += 1
+            elif event.group is not None:
+                in_group += 1
+            else:
+                in_interchange += 1
             result.findings.extend(found)
         elif isinstance(event, InterchangeHeader):
             result.interchanges += 1
+            in_group = in_interchange = 0
             if is_control_version(event.version):
                 result.versions.add(event.version)
             result.findings.extend(event.findings)
-        elif isinstance(event, GroupHeader | GroupTrailer | InterchangeTrailer):
+        elif isinstance(event, GroupTrailer):
+            if _has_errors(event.findings, event.header.findings):
+                result.rejected += in_group
+            else:
+                in_interchange += in_group
+            in_group = 0
+            result.findings.extend(event.findings)
+        elif isinstance(event, InterchangeTrailer):
+            if _has_errors(event.findings, event.header.findings):
+                result.rejected += in_interchange + in_group
+            in_group = in_interchange = 0
+            result.findings.extend(event.findings)
+        elif isinstance(event, GroupHeader):
+            in_interchange += in_group
+            in_group = 0
             result.findings.extend(event.findings)
         elif isinstance(event, Finding):
             result.findings.append(event)
@@ -67,6 +92,10 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
         result.findings.append(blank_file_finding())
     result.findings.sort(key=lambda f: (f.location.segment or 0, f.location.element or 0))
     return result
+
+
+def _has_errors(*findings: list[Finding]) -> bool:
+    return any(f.is_error for found in findings for f in found)
 
 
 def blank_file_finding() -> Finding:
