@@ -690,7 +690,6 @@ class InboundProcessor:
             ic.complete = True
             ic.rejection.append(_error("unknown_partner", reason or "", segment=header.position))
             return ic
-        partner = ic.partner
         ic.duplicate_of = self._duplicate(doc, partner, header, earlier)
         if ic.duplicate_of is not None:
             ic.rejection.append(
