@@ -118,3 +118,33 @@ def test_an_invoice_restates_its_total_in_acmes_prices(acme: Partner, erp_order:
     assert out.document is not None and out.document.total_amount == Decimal("2895.00")
     (warning,) = [i for i in out.issues if i.code == "total_changed"]
     assert "2894.99" in warning.message and warning.severity == "warning"
+
+
+def test_acmes_own_line_numbers_are_echoed(acme: Partner, erp_order: Order) -> None:
+    """ACME matches answers to its PO lines by PO101: a line the ERP numbered "0002", or
+    left unnumbered (found by its SKU), goes back as ACME's "2" and "3"; a line the order
+    does not have keeps the ERP's number."""
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data["lines"][1]["line_number"] = "0002"
+    del data["lines"][2]["line_number"]
+    data["lines"].append({**data["lines"][0], "line_number": "7", "sku": "NEW-1", "statuses": []})
+    data["lines"][3]["identifiers"] = [{"qualifier": "VN", "value": "NEW-1"}]
+    out = apply_outbound(OrderAck.model_validate(data), acme, {PO: erp_order})
+    assert out.errors == [] and out.document is not None
+    assert [line.line_number for line in out.document.lines] == ["1", "2", "3", "7"]
+
+
+def test_a_line_in_a_unit_acme_did_not_order_in_converts_or_is_refused(
+    acme: Partner, erp_order: Order
+) -> None:
+    """Line 3 was ordered in eaches (no conversion on the way in): the ERP answering it in
+    cases is refused as line 1's would be, not sent in a unit ACME never used."""
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    line = data["lines"][2]
+    line["unit"] = "CS"
+    line["statuses"] = [{**s, "unit": "CS"} for s in line.get("statuses", [])]
+    out = apply_outbound(OrderAck.model_validate(data), acme, {PO: erp_order})
+    assert out.document is None
+    (error,) = out.errors
+    assert error.code == "unit_conversion" and error.line_index == 2
+    assert "no conversion from our 'CS' to the partner's 'EA'" in error.message

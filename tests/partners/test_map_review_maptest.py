@@ -39,8 +39,9 @@ def test_a_group_version_the_profile_does_not_accept_delivers_no_order(config: P
     result = run(config, GLOBEX.replace("*X*005010~", "*X*004010~"))  # accept_versions 005010
     assert result["orders"] == []
     assert result["issues"] == [
-        "ack: ST 0001: its functional group 118 was rejected by our 999 (AK9 R 2); its "
-        "order is not delivered"
+        "ack: ST 0001: its functional group 118 was rejected by our 999 (AK9 R 2); "
+        "segment 2 GS08: AK9-2 GS08 version '004010' is not supported (supported: 005010); "
+        "its order is not delivered"
     ]
 
 

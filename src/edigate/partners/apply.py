@@ -423,22 +423,37 @@ def _line_out(
             line["identifiers"] = [{"qualifier": i.qualifier, "value": i.value} for i in ids]
     if source is None:
         return
+    if source.line_number is not None:
+        line["line_number"] = source.line_number  # theirs (PO101), as they match lines by it
     if priced and line.get("price_basis") is None and source.price_basis is not None:
         line["price_basis"] = source.price_basis
+    # What they ordered in: as sent where the map converted it, else our figures (their
+    # unit was ours); a line of ours in another unit converts to it, or is refused.
     as_sent = source.as_sent
-    if as_sent is None or as_sent.unit is None:
-        return  # they ordered in our unit: nothing to convert
+    theirs = as_sent if as_sent is not None and as_sent.unit is not None else source
     unit: str | None = line.get("unit")
-    if unit is None:
+    if unit is None or theirs.unit is None:
         return
     ours = sku or source.sku
+    ordered = _Ordered(theirs.quantity, theirs.unit, theirs.unit_price, source.unit_price)
     try:
-        _convert(partner, line, "quantity", "unit", "unit_price", unit, ours, source)
+        _convert(partner, line, "quantity", "unit", "unit_price", unit, ours, ordered)
         for status in line.get("statuses", []):
-            _convert(partner, status, "quantity", "unit", "unit_price", unit, ours, source)
-        _convert(partner, line, "ordered_quantity", "ordered_unit", None, unit, ours, source)
+            _convert(partner, status, "quantity", "unit", "unit_price", unit, ours, ordered)
+        _convert(partner, line, "ordered_quantity", "ordered_unit", None, unit, ours, ordered)
     except UomError as exc:
         error("unit_conversion", str(exc))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Ordered:
+    """A line as the partner ordered it (their quantity, unit and price), and our price for
+    it (``ours_price``: a price still equal to it is echoed as theirs)."""
+
+    quantity: Decimal | None
+    unit: str
+    unit_price: Decimal | None
+    ours_price: Decimal | None
 
 
 def _convert(
@@ -449,7 +464,7 @@ def _convert(
     price_key: str | None,
     line_unit: str,
     sku: str | None,
-    source: OrderLine,
+    ordered: _Ordered,
 ) -> None:
     """Convert ``at``'s quantity (in its unit, else the line's) and price to the unit the
     partner ordered in; echo their exact figures where ours are what theirs became.
@@ -461,23 +476,21 @@ def _convert(
     if quantity is None and price is None:
         return
     unit: str = at.get(unit_key) or line_unit
-    as_sent = source.as_sent
-    assert as_sent is not None and as_sent.unit is not None
     converted: Converted = partner.uom.to_partner(
         Decimal(0) if quantity is None else quantity,
         unit,
         price,
-        partner_unit=as_sent.unit,
+        partner_unit=ordered.unit,
         sku=sku,
     )
     new_price = converted.unit_price
     if (
         price is not None
-        and unit != as_sent.unit
-        and as_sent.unit_price is not None
-        and price == source.unit_price
+        and unit != ordered.unit
+        and ordered.unit_price is not None
+        and price == ordered.ours_price
     ):
-        new_price = as_sent.unit_price  # their price, not ours times the factor
+        new_price = ordered.unit_price  # their price, not ours times the factor
     if price_key and new_price is not None:
         at[price_key] = new_price
     if at.get(unit_key) is not None or (unit_key == "unit" and quantity is not None):
@@ -485,8 +498,8 @@ def _convert(
     if quantity is None:
         return
     new_quantity = converted.quantity
-    if as_sent.quantity is not None and new_quantity == as_sent.quantity:
-        new_quantity = as_sent.quantity
+    if ordered.quantity is not None and new_quantity == ordered.quantity:
+        new_quantity = ordered.quantity
     at[quantity_key] = new_quantity
 
 
