@@ -346,6 +346,33 @@ def test_a_partner_in_testing_gets_what_the_erp_sends_as_test_interchanges(
     assert b"GS*IN*EDIGATEDIST*ACMETEST*" in data
 
 
+def test_a_test_order_reaches_the_erps_test_folder_and_its_answers_go_out_as_tests(
+    gateway: Gateway,
+) -> None:
+    """ACME's test interchange (ISA15 T, its test identity): the order goes to
+    outbox/orders-test/, never where the ERP's production import reads, and the ERP's
+    invoice for that PO goes back as a test interchange, though the profile says P."""
+    test_850 = RETAILER.read_bytes().replace(b"ACMERETAIL     ", b"ACMETEST       ", 1)
+    test_850 = test_850.replace(b"*P*>~", b"*T*>~", 1).replace(b"000004211", b"000009211")
+    gateway.store.receive(test_850, channel="sftp", partner_id="acme-retail")
+    run(gateway)
+    outbox = gateway.erp.outbox
+    assert [p.parent.name for p in outbox.rglob("*.json")] == ["orders-test"]
+    drop(gateway, "invoices", INVOICE)
+    run(gateway)
+    (invoice,) = sent(gateway, "810")
+    isa = out_file(gateway, invoice).split(b"~")[0].split(b"*")
+    assert (isa[15], isa[8].strip()) == (b"T", b"ACMETEST")
+
+    acme_order(gateway)  # the same PO in production: the answers are production's again
+    assert sorted(p.parent.name for p in outbox.rglob("*.json")) == ["orders", "orders-test"]
+    drop(gateway, "invoices", INVOICE.read_text().replace("INV-", "INV-P-"), "again.json")
+    run(gateway)
+    second = sent(gateway, "810")[-1]
+    isa = out_file(gateway, second).split(b"~")[0].split(b"*")
+    assert (isa[15], isa[8].strip()) == (b"P", b"ACMERETAIL")
+
+
 def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
     gateway: Gateway,
 ) -> None:

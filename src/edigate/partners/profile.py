@@ -147,7 +147,8 @@ class Envelope(Strict):
     newline: Literal["none", "lf", "crlf"] = "lf"
     #: ISA15 of what the ERP sends them (855/856/810): T while a partner is being tested
     #: (with the test identities, where the profile has them). Acknowledgements of their
-    #: files echo the ISA15 of the file instead.
+    #: files echo the ISA15 of the file instead, and an answer to a PO that came in a test
+    #: interchange is a test too.
     usage: Literal["P", "T"] = "P"
 
     @model_validator(mode="after")

@@ -52,7 +52,7 @@ from ..partners.profile import SftpPush as PushSettings
 from ..store import PENDING_OUTBOUND, Direction, Document, Status, Store
 from ..store.store import about_document, doc_log
 from ..store.transitions import Delivered, Held, held_by, orders_delivered, record_deliveries
-from .erp import ErpFolder
+from .erp import TEST_KEY, ErpFolder
 
 ERP_CHANNEL = "erp"
 
@@ -72,6 +72,8 @@ class Pending:
     about: dict[str, Any] = field(default_factory=dict)
     #: How often an operator resent it (``operations.resend``): a new message each time.
     resends: int = 0
+    #: An order from a partner's test interchange: the ERP gets it in its test folder.
+    test: bool = False
 
     @classmethod
     def of(cls, doc: Document) -> Pending:
@@ -85,6 +87,7 @@ class Pending:
             doc.blob_sha256,
             about_document(doc) if doc_log.isEnabledFor(logging.INFO) else {},
             int((doc.meta or {}).get("resends", 0)),
+            bool((doc.meta or {}).get(TEST_KEY)),
         )
 
 
@@ -111,7 +114,7 @@ class ErpChannel:
     def send_many(self, documents: Sequence[Outbound]) -> list[Delivery | DeliveryError]:
         """Write a batch into the outbox: each file fsynced, each folder fsynced once."""
         written = self.erp.deliver_many(
-            [(_erp_kind(d.doc_type), d.filename, d.data) for d in documents]
+            [(_erp_kind(d.doc_type, d.meta.get(TEST_KEY)), d.filename, d.data) for d in documents]
         )
         return [
             Delivery(f"written to {path}", meta={"path": str(path)})
@@ -302,7 +305,10 @@ class Dispatcher:
                     doc.filename,
                     data,
                     doc.doc_type,
-                    {"resend": doc.resends} if doc.resends else {},
+                    {
+                        **({"resend": doc.resends} if doc.resends else {}),
+                        **({TEST_KEY: True} if doc.test else {}),
+                    },
                 )
             )
             docs.append(doc)
@@ -453,9 +459,11 @@ def _send(
     return results
 
 
-def _erp_kind(doc_type: str | None) -> str:
-    """The outbox folder of a document type: ``orders`` for orders."""
-    return {"order": "orders"}.get(doc_type or "", doc_type or "other")
+def _erp_kind(doc_type: str | None, test: bool | None = False) -> str:
+    """The outbox folder of a document type: ``orders`` for orders, ``orders-test`` for
+    those of partners' test interchanges (the ERP's production import never sees them)."""
+    kind = {"order": "orders"}.get(doc_type or "", doc_type or "other")
+    return f"{kind}-test" if test else kind
 
 
 def file_name(doc: Document) -> str:

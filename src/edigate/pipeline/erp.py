@@ -3,6 +3,7 @@
 ::
 
     <root>/outbox/orders/        canonical orders for the ERP (atomic: complete or absent)
+    <root>/outbox/orders-test/   the same, from partners' test interchanges (ISA15 T)
     <root>/inbox/acks/           OrderAck JSON from the ERP  -> 855
     <root>/inbox/shipments/      Shipment JSON from the ERP  -> 856
     <root>/inbox/invoices/       Invoice JSON from the ERP   -> 810
@@ -27,6 +28,8 @@ from pathlib import Path
 from ..fsutil import atomic_write, atomic_write_many, is_hidden_or_partial
 
 INBOX_KINDS = ("acks", "shipments", "invoices")
+#: The meta key of an order for the ERP from a partner's test interchange (ISA15 T).
+TEST_KEY = "test"
 CLAIM_SUFFIX = ".taking"
 
 

@@ -83,6 +83,7 @@ from .envelope import (
     write_for_partner,
     write_ta1_for_partner,
 )
+from .erp import TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .runs import family_of
@@ -979,6 +980,9 @@ class InboundProcessor:
                     format="json",
                     doc_type="order",
                     po_number=tx.po_number,
+                    # A test interchange's order (ISA15 T) goes to the ERP's test folder,
+                    # and the ERP's answers to it go out as test interchanges.
+                    meta={TEST_KEY: True} if ic.header.usage == "T" else {},
                 )
             if tx.ack_855 is not None:
                 body = tx.body_855

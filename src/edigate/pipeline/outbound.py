@@ -41,6 +41,7 @@ from ..translate import build_810, build_855, build_856
 from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_transaction
 from ..x12.writer import Element
 from .envelope import OutboundTransaction, write_envelope, write_for_partner
+from .erp import TEST_KEY
 from .erp_inbox import ERP_CHANNEL, ErpInputError, read_erp_document
 from .sent import as_replacement_855, earlier_sent, replaces_855, take_turns
 
@@ -85,6 +86,8 @@ class OutboundPlan:
     shipment_id: str | None = None
     #: BIG08/BSN01 says it replaces an earlier document (not "00" original).
     replaces: bool = False
+    #: ISA15: "T" when every PO it answers came in a test interchange, else the profile's.
+    usage: str = "P"
 
 
 class OutboundProcessor:
@@ -154,7 +157,10 @@ class OutboundProcessor:
             plan.errors.append(_error("erp.not_sent", f"{shown}: {refusal}"))
             return plan
         with self.store.reading() as session:  # planning only reads: no write lock
-            orders = stored_orders(self.store, session, partner.id, parsed.po_numbers)
+            orders, tests = stored_orders(self.store, session, partner.id, parsed.po_numbers)
+        plan.usage = partner.profile.envelope.usage
+        if parsed.po_numbers and tests.issuperset(parsed.po_numbers):
+            plan.usage = "T"  # an answer to a test order is a test, whatever the profile says
             if isinstance(document, OrderAck):
                 document = _as_replacement(session, partner.id, document, plan)
         mapped = apply_outbound(document, partner, orders)
@@ -256,7 +262,7 @@ class OutboundProcessor:
                 plan.functional_id,
                 [OutboundTransaction(plan.doc_type, body)],
                 version=plan.version,
-                usage=partner.profile.envelope.usage,
+                usage=plan.usage,
                 timestamp=self.clock(),
             )
             data = enveloped.data
@@ -368,12 +374,13 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
 
 def stored_orders(
     store: Store, session: Session, partner_id: str, po_numbers: Iterable[str]
-) -> dict[str, Order]:
-    """The latest mapped order we gave the ERP for each PO number of ``partner_id``: its
-    lines hold the partner's item IDs and, where the map converted them, their figures."""
+) -> tuple[dict[str, Order], set[str]]:
+    """The latest mapped order we gave the ERP for each PO number of ``partner_id`` (its
+    lines hold the partner's item IDs and, where the map converted them, their figures),
+    and the PO numbers whose latest order came in a test interchange (ISA15 T)."""
     wanted = list(dict.fromkeys(po_numbers))
     if not wanted:
-        return {}
+        return {}, set()
     rows = session.scalars(
         select(Document)
         .where(
@@ -386,14 +393,19 @@ def stored_orders(
         .order_by(Document.id.desc())
     ).all()
     found: dict[str, Order] = {}
+    seen: set[str] = set()
+    tests: set[str] = set()
     for row in rows:
-        if row.po_number is None or row.po_number in found:
+        if row.po_number is None or row.po_number in seen:
             continue
+        seen.add(row.po_number)
+        if (row.meta or {}).get(TEST_KEY):
+            tests.add(row.po_number)
         try:
             found[row.po_number] = Order.model_validate_json(store.content(row))
         except (ValidationError, EdigateError):
             continue  # an order today's model cannot read: answer without it
-    return found
+    return found, tests
 
 
 def check_written(data: bytes, partner: Partner | None) -> list[Finding]:
