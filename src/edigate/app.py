@@ -14,8 +14,8 @@ from .config import GatewayConfig
 from .partners import Registry
 from .partners.cache import RegistryCache
 from .pipeline.dispatch import Dispatcher, Routes
-from .pipeline.erp import ErpFolder
-from .pipeline.erp_inbox import ERP_CHANNEL, ErpInbox
+from .pipeline.erp import ERP_CHANNEL, ErpFolder
+from .pipeline.erp_inbox import ErpInbox
 from .pipeline.inbound import InboundProcessor
 from .pipeline.outbound import OutboundProcessor
 from .pipeline.reconcile import mark_overdue

@@ -318,7 +318,7 @@ def test_two_workers_with_an_855_for_one_po_at_once_send_one_original(
 
 def _twice_for_two_workers(gw: Gateway, kind: str, source: Path) -> tuple[int, int]:
     """The ERP drops ``source`` twice; worker "a" claims the first copy, "b" the second."""
-    from edigate.pipeline.erp_inbox import ERP_CHANNEL
+    from edigate.pipeline.erp import ERP_CHANNEL
     from edigate.store import PENDING_INBOUND
 
     drop(gw, kind, source)

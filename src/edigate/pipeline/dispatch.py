@@ -52,9 +52,7 @@ from ..partners.profile import SftpPush as PushSettings
 from ..store import PENDING_OUTBOUND, Direction, Document, Status, Store
 from ..store.store import about_document, doc_log
 from ..store.transitions import Delivered, Held, held_by, orders_delivered, record_deliveries
-from .erp import TEST_KEY, ErpFolder
-
-ERP_CHANNEL = "erp"
+from .erp import ERP_CHANNEL, TEST_KEY, ErpFolder
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,11 +40,10 @@ from ..errors import EdigateError, StoreUnavailableError
 from ..model import Invoice, OrderAck, Shipment
 from ..partners import Registry
 from ..store import Direction, Document, Store
-from .erp import ErpFile, ErpFolder
+from .erp import ERP_CHANNEL, ErpFile, ErpFolder
 
 log = logging.getLogger("edigate.erp")
 
-ERP_CHANNEL = "erp"
 
 #: Per inbox folder: the model, its ``document_type`` and our ``doc_type`` for the row.
 KINDS: dict[str, tuple[type[OrderAck] | type[Shipment] | type[Invoice], str, str]] = {

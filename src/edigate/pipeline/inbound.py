@@ -83,14 +83,13 @@ from .envelope import (
     write_for_partner,
     write_ta1_for_partner,
 )
-from .erp import TEST_KEY
+from .erp import ERP_CHANNEL, TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .runs import family_of
 from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
 #: Outbound document types that carry a partner's answer, and the ERP's order feed.
-ERP_CHANNEL = "erp"
 log = logging.getLogger("edigate.inbound")
 
 PROCESSED = (Status.TRANSLATED.value, Status.DELIVERED.value, Status.SPLIT.value)

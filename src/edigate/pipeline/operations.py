@@ -27,7 +27,8 @@ from ..errors import EdigateError
 from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import DocumentFilter
 from ..store.schema import AuditEvent, utcnow
-from .inbound import DELIVERED_KEY, ERP_CHANNEL, PROGRESS_KEY, Progress
+from .erp import ERP_CHANNEL
+from .inbound import DELIVERED_KEY, PROGRESS_KEY, Progress
 
 #: Where a resumed attempt started: the document whose progress it took over, and where.
 RESUMED_KEY = "resumed_from"

@@ -41,8 +41,8 @@ from ..translate import build_810, build_855, build_856
 from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_transaction
 from ..x12.writer import Element
 from .envelope import OutboundTransaction, write_envelope, write_for_partner
-from .erp import TEST_KEY
-from .erp_inbox import ERP_CHANNEL, ErpInputError, read_erp_document
+from .erp import ERP_CHANNEL, TEST_KEY
+from .erp_inbox import ErpInputError, read_erp_document
 from .sent import as_replacement_855, earlier_sent, replaces_855, take_turns
 
 #: Our doc_type of an ERP document -> (its inbox folder, X12 set, functional ID).

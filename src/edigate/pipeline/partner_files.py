@@ -25,8 +25,8 @@ from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import location
 from .answers import answer_order
 from .detect import Format
+from .erp import ERP_CHANNEL
 
-ERP_CHANNEL = "erp"
 #: Which map formats read which detected file formats.
 READS = {"csv": {Format.CSV}, "xml": {Format.XML}, "cxml": {Format.XML}}
 
