@@ -298,7 +298,8 @@ def test_docs_list_by_correlation_id_finds_everything_one_file_became(tmp_path: 
     """The ID an operator greps from the log lines: the file, its 850, the order for the
     ERP, the 997 and 855 it was answered with, and nothing of another file."""
     (tmp_path / "first.edi").write_bytes(SAMPLE.read_bytes())
-    (tmp_path / "second.edi").write_bytes(SAMPLE.read_bytes().replace(b"4211", b"4212"))
+    second = SAMPLE.read_bytes().replace(b"4211", b"4212").replace(b"4500012345", b"4500012399")
+    (tmp_path / "second.edi").write_bytes(second)  # another interchange, another PO
     files: dict[str, set[int]] = {}
     for name in ("first.edi", "second.edi"):
         code, out = run(tmp_path, "receive", str(tmp_path / name), "--partner", "acme-retail")

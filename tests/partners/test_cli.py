@@ -100,6 +100,7 @@ def test_list_json(example_dir: Path) -> None:
         "ta1": "on_request",
         "855": "auto",
         "duplicate_window_days": 30,
+        "duplicate_po": "hold",
         "expect_ack_within_hours": 24,
         "accept_versions": None,
     }

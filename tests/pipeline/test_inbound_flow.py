@@ -105,11 +105,29 @@ def test_the_same_interchange_twice_is_a_duplicate_and_reaches_the_erp_once(
         assert again.status == "duplicate" and again.duplicate_of_id == first
         assert "already processed" in again.errors[0]["message"]
     assert len(erp_orders(gateway)) == 1
-    # A new interchange (new ISA13) with the same PO is not a duplicate of the file.
+    # A new interchange (new ISA13) with the same PO is not a duplicate of the file, but
+    # its original order is one the ERP has: held, naming the order it repeats.
     renumbered = RETAILER.read_bytes().replace(b"000004211", b"000004212")
     third = receive(gateway, renumbered, partner_id="acme-retail")
+    (delivered, held) = by_type(gateway, "850")
     with gateway.store.session() as session:
-        assert gateway.store.get(session, third).status == "translated"
+        doc = gateway.store.get(session, third)
+        assert (doc.status, doc.duplicate_of_id) == ("duplicate", delivered.id)
+    assert (held.status, held.parent_id, held.duplicate_of_id) == ("duplicate", third, delivered.id)
+    (error,) = [e for e in held.errors if e["code"] == "duplicate_po"]
+    assert (
+        f"PO 4500012345 of acme-retail is in the ERP already (document {delivered.id}"
+        in (error["message"])
+    )
+    assert len(erp_orders(gateway)) == 1 and len(by_type(gateway, "855")) == 1
+    (ack,) = _acks_sent(gateway, "997")[-1:]
+    assert "AK5*A" in ack  # received sound: the 997 accepts it all the same
+    # A change order (BEG01 04) repeats its PO on purpose: delivered.
+    change = renumbered.replace(b"000004212", b"000004213").replace(b"BEG*00*", b"BEG*04*")
+    fourth = receive(gateway, change, partner_id="acme-retail")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, fourth).status == "translated"
+    assert len(erp_orders(gateway)) == 2
 
 
 def test_a_duplicate_is_not_reprocessed_and_an_attempt_still_sees_other_files(

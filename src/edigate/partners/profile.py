@@ -186,6 +186,10 @@ class AckPolicy(Strict):
     ta1: Literal["never", "on_error", "on_request"] = "on_request"
     po_ack: Literal["auto", "erp", "none"] = Field(default="none", alias="855")
     duplicate_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    #: An original order (BEG01 00) whose PO number the ERP got from this partner within
+    #: ``duplicate_window_days`` is held as a duplicate; ``deliver`` for a partner that
+    #: reuses PO numbers that soon.
+    duplicate_po: Literal["hold", "deliver"] = "hold"
     #: Our 855/856/810 still unacknowledged this long after sending is ``overdue`` (0: never).
     expect_ack_within_hours: Annotated[int, Field(ge=0, le=8760)] = 24
     #: The GS08 versions we take from this partner. A group under another is rejected in the

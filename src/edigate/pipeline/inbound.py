@@ -86,6 +86,7 @@ from .envelope import (
 from .erp import ERP_CHANNEL, TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
+from .repeated_orders import CODE, held_message, orders_given_before
 from .runs import family_of
 from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
@@ -126,6 +127,9 @@ class TxPlan:
     body_855: Sequence[Sequence[Element]] | None = None
     #: A partner's 997/999: what its AK1 group says (reconciled on commit).
     ack: GroupAck | None = None
+    #: An original order (BEG01 00): held if the ERP has its PO already (repeated_orders).
+    original: bool = False
+    duplicate_of: int | None = None
 
 
 @dataclass
@@ -233,6 +237,8 @@ class Progress:
     duplicate_of: int | None = None
     translated: int = 0
     rejected: int = 0
+    held: int = 0  # originals whose PO the ERP has already (repeated_orders)
+    held_as: int | None = None
     technical: bool = False
     rejection_lines: int = 0
 
@@ -752,6 +758,7 @@ class InboundProcessor:
         if mapped.order is not None:
             plan.status = Status.TRANSLATED
             plan.order_json = erp_json(mapped.order)
+            plan.original = mapped.order.purpose_code == "00"
         if partner.profile.ack.po_ack == "auto":
             plan.ack_855 = answer_order(order, mapped, self.clock().date())
             plan.body_855 = build_855(
@@ -800,9 +807,21 @@ class InboundProcessor:
             for ic in plan.interchanges
             if ic.partner is not None and ic.duplicate_of is None and ic.opening
         ]
+        # The batch's original orders' POs too (repeated_orders checks them in each commit),
+        # all in one order: two workers' batches never hold one each the other waits for.
+        take_turns_in_order(
+            session,
+            [
+                *((p.id, "interchange", isa13) for _, p, isa13 in opening),
+                *(
+                    (partner.id, "order", po)
+                    for _, plan in items
+                    for partner, po in _originals(plan)
+                ),
+            ],
+        )
         if not opening:
             return {}
-        take_turns_in_order(session, ((p.id, "interchange", isa13) for _, p, isa13 in opening))
         rows = _interchange_rows(session, {(p.id, isa13) for _, p, isa13 in opening})
         found: dict[int, _Replan] = {}
         now = self.clock()
@@ -857,7 +876,7 @@ class InboundProcessor:
     def commit(self, session: Session, doc: Document, plan: FilePlan) -> None:
         store = self.store
         if plan.partner_file is not None:
-            commit_partner_file(store, session, doc, plan.partner_file)
+            commit_partner_file(store, session, doc, plan.partner_file, self.clock())
             return
         if plan.duplicate_of is not None:
             doc.duplicate_of_id = plan.duplicate_of
@@ -879,6 +898,7 @@ class InboundProcessor:
                     if tx.ack_855 is not None
                 ),
             )
+        self._hold_repeated_orders(session, doc, plan)
         for ic in plan.interchanges:
             if ic.opening:
                 errors += ic.rejection
@@ -921,6 +941,16 @@ class InboundProcessor:
             return
         detail = {"translated": progress.translated, "rejected": progress.rejected}
         translated = progress.translated or progress.technical
+        if not translated and not progress.rejected and progress.held:
+            # Every order in it is one the ERP has: the file repeats another.
+            doc.duplicate_of_id = progress.held_as
+            detail["held"] = progress.held
+            store.transition(
+                session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
+            )
+            return
+        if progress.held:
+            detail["held"] = progress.held
         status = Status.TRANSLATED if translated else Status.REJECTED
         store.transition(session, doc, status, "processed", detail=detail, errors=errors)
 
@@ -945,6 +975,9 @@ class InboundProcessor:
                     errors.append(_rejection_summary(tx))
             elif tx.status is Status.TRANSLATED:
                 progress.translated += 1
+            elif tx.status is Status.DUPLICATE:
+                progress.held += 1
+                progress.held_as = progress.held_as or tx.duplicate_of
             child = store.add_document(
                 session,
                 blob,
@@ -961,6 +994,7 @@ class InboundProcessor:
                 transaction_control=tx.control_number,
                 po_number=tx.po_number,
                 errors=tx.errors,
+                duplicate_of_id=tx.duplicate_of,
                 meta={
                     "segment": tx.position,
                     "segment_count": tx.segment_count,
@@ -1000,6 +1034,45 @@ class InboundProcessor:
             progress.technical = True
             settle_technical(store, session, partner.id, ic.technical, doc)
         self._store_acks(session, doc, partner, ic)
+
+    def _hold_repeated_orders(self, session: Session, doc: Document, plan: FilePlan) -> None:
+        """Hold each original order whose PO the ERP has already, from another file or
+        earlier in this one (see :mod:`.repeated_orders`): no order, no 855; its 997 still
+        accepts it, as it was received sound. Test orders are compared with test orders."""
+        candidates = [
+            (ic.partner, ic.header.usage == "T", tx)
+            for ic in plan.interchanges
+            if ic.partner is not None and ic.partner.profile.ack.duplicate_po == "hold"
+            for tx in ic.transactions
+            if tx.original and tx.po_number and tx.status is Status.TRANSLATED
+        ]
+        earlier = {
+            test: orders_given_before(
+                session,
+                doc,
+                [(p, tx.po_number or "") for p, t, tx in candidates if t == test],
+                self.clock(),
+                test=test,
+            )
+            for test in sorted({t for _, t, _ in candidates})
+        }
+        first_in_file: dict[tuple[str, bool, str], TxPlan] = {}
+        for partner, test, tx in candidates:
+            po = tx.po_number or ""
+            found = earlier[test].get((partner.id, po))
+            if found is not None:
+                why = held_message(partner.id, po, found)
+                tx.duplicate_of = found.document_id
+            elif (partner.id, test, po) in first_in_file:
+                first = first_in_file[(partner.id, test, po)]
+                why = held_message(partner.id, po, f"ST {first.control_number}")
+            else:
+                first_in_file[(partner.id, test, po)] = tx
+                continue
+            tx.status = Status.DUPLICATE
+            tx.errors.append(_error(CODE, why, segment=tx.position))
+            tx.order_json = tx.order_blob = None
+            tx.ack_855 = tx.body_855 = None
 
     def _store_acks(
         self, session: Session, doc: Document, partner: Partner, ic: InterchangePlan
@@ -1381,6 +1454,19 @@ def _replacing(
             },
         ]
     return replaced
+
+
+def _originals(plan: FilePlan) -> Iterator[tuple[Partner, str]]:
+    """(partner, PO number) of each original order the piece would give the ERP."""
+    for ic in plan.interchanges:
+        if ic.partner is not None:
+            for tx in ic.transactions:
+                if tx.original and tx.po_number and tx.status is Status.TRANSLATED:
+                    yield ic.partner, tx.po_number
+    if plan.partner_file is not None and plan.partner_file.partner is not None:
+        for order in plan.partner_file.orders:
+            if order.original and order.po_number and order.status is Status.TRANSLATED:
+                yield plan.partner_file.partner, order.po_number
 
 
 def _ack_builder(partner: Partner) -> AckBuilder:

@@ -26,6 +26,7 @@ from ..store.queries import location
 from .answers import answer_order
 from .detect import Format
 from .erp import ERP_CHANNEL
+from .repeated_orders import CODE, held_message, orders_given_before
 
 #: Which map formats read which detected file formats.
 READS = {"csv": {Format.CSV}, "xml": {Format.XML}, "cxml": {Format.XML}}
@@ -39,6 +40,8 @@ class OrderPlan:
     errors: list[dict[str, Any]] = field(default_factory=list)
     order_json: bytes | None = None
     answer: tuple[bytes, str] | None = None  # the 855 in the partner's format, and its suffix
+    original: bool = False  # held if the ERP has its PO already (repeated_orders)
+    duplicate_of: int | None = None
 
 
 @dataclass
@@ -119,6 +122,7 @@ def _plan_order(
     if mapped.order is not None:
         plan.status = Status.TRANSLATED
         plan.order_json = erp_json(mapped.order)
+        plan.original = mapped.order.purpose_code == "00"
     if partner.profile.ack.po_ack == "auto":
         try:
             plan.answer = render_outbound(answer_order(order, mapped, today), partner)
@@ -130,13 +134,15 @@ def _plan_order(
 
 
 def commit_partner_file(
-    store: Store, session: Session, doc: Document, plan: PartnerFilePlan
+    store: Store, session: Session, doc: Document, plan: PartnerFilePlan, now: dt.datetime
 ) -> None:
     """Store the children, ERP orders and answers of a planned CSV/XML file; set its status."""
     errors = list(plan.errors)
     partner = plan.partner
     blob = BlobRef(doc.blob_sha256, doc.size)
     doc.format = plan.format.value
+    if partner is not None:
+        _hold_repeated_orders(session, doc, partner, plan.orders, now)
     for order in plan.orders:
         if order.status is Status.REJECTED:
             first = next(iter(order.errors), None)
@@ -158,6 +164,7 @@ def commit_partner_file(
             filename=doc.filename,
             po_number=order.po_number,
             errors=order.errors,
+            duplicate_of_id=order.duplicate_of,
             meta={"index": order.index},
         )
         if order.order_json is not None:
@@ -186,9 +193,48 @@ def commit_partner_file(
                 po_number=order.po_number,
             )
     translated = sum(1 for o in plan.orders if o.status is Status.TRANSLATED)
+    held = [o for o in plan.orders if o.status is Status.DUPLICATE]
     status = Status.TRANSLATED if translated else Status.REJECTED
-    detail = {"translated": translated, "rejected": len(plan.orders) - translated}
+    detail = {"translated": translated, "rejected": len(plan.orders) - translated - len(held)}
+    if held:
+        detail["held"] = len(held)
+        if len(held) == len(plan.orders):  # every order in it is one the ERP has
+            doc.duplicate_of_id = held[0].duplicate_of
+            store.transition(
+                session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
+            )
+            return
     store.transition(session, doc, status, "processed", detail=detail, errors=errors)
+
+
+def _hold_repeated_orders(
+    session: Session, doc: Document, partner: Partner, orders: list[OrderPlan], now: dt.datetime
+) -> None:
+    """Hold each original order whose PO the ERP has already, from another file or
+    earlier in this one (see :mod:`.repeated_orders`): no order for the ERP, no answer."""
+    candidates = [o for o in orders if o.original and o.po_number and o.status is Status.TRANSLATED]
+    if not candidates or partner.profile.ack.duplicate_po != "hold":
+        return
+    earlier = orders_given_before(
+        session, doc, [(partner, o.po_number or "") for o in candidates], now
+    )
+    first_in_file: dict[str, OrderPlan] = {}
+    for order in candidates:
+        po = order.po_number or ""
+        found = earlier.get((partner.id, po))
+        if found is not None:
+            why = held_message(partner.id, po, found)
+            order.duplicate_of = found.document_id
+        elif po in first_in_file:
+            first = first_in_file[po]
+            why = held_message(partner.id, po, f"order {first.index + 1}")
+        else:
+            first_in_file[po] = order
+            continue
+        order.status = Status.DUPLICATE
+        order.errors.append(_error(CODE, why))
+        order.order_json = None
+        order.answer = None
 
 
 def _issue(issue: FormatIssue) -> dict[str, Any]:

@@ -1,0 +1,173 @@
+"""An original order whose PO the ERP has already is held, on SQLite and on PostgreSQL: a
+partner's resend under a new ISA13, a reprocess after the partner's corrected copy, a PO
+twice in one file, a CSV partner's second file; a change order, a test order and a
+partner set to ``duplicate_po: deliver`` go through."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from edigate.app import Gateway
+from edigate.pipeline import inbound
+from edigate.pipeline.operations import reprocess
+from edigate.store import PENDING_INBOUND, Direction, Document
+
+ROOT = Path(__file__).resolve().parents[2]
+RETAILER = (ROOT / "samples/x12/850-004010-retailer.edi").read_bytes()
+INITECH = (ROOT / "samples/csv/initech-orders.csv").read_bytes()
+
+
+def receive(gw: Gateway, data: bytes, partner_id: str = "acme-retail", **kw: object) -> int:
+    receipt = gw.store.receive(data, channel="cli", partner_id=partner_id, **kw)  # type: ignore[arg-type]
+    gw.worker("test").run(until_idle=True)
+    return receipt.document_id
+
+
+def docs(gw: Gateway, doc_type: str) -> list[Document]:
+    with gw.store.session() as session:
+        query = select(Document).where(Document.doc_type == doc_type).order_by(Document.id)
+        return list(session.scalars(query))
+
+
+def status(gw: Gateway, doc_id: int) -> str:
+    with gw.store.session() as session:
+        return gw.store.get(session, doc_id).status
+
+
+def erp_pos(gw: Gateway) -> list[str]:
+    folder = gw.erp.outbox / "orders"
+    return sorted(json.loads(p.read_text())["po_number"] for p in folder.glob("*.json"))
+
+
+def renumbered(isa13: int, data: bytes = RETAILER) -> bytes:
+    return data.replace(b"000004211", b"%09d" % isa13)
+
+
+def profile_edit(gw: Gateway, partner: str, old: str, new: str) -> None:
+    path = gw.config.config_dir / f"partners/{partner}.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    gw._registry.check_every = 0  # see the edit at once
+
+
+def test_a_reprocess_after_the_partners_corrected_copy_does_not_deliver_twice(
+    gateway: Gateway,
+) -> None:
+    """Our 997 rejects the group (a version not accepted yet); the partner sends it again
+    under a new ISA13 once we accept it, and it is delivered; the operator's reprocess of
+    the first file then holds its order, naming the delivered one."""
+    window = "  duplicate_window_days: 30\n"
+    profile_edit(gateway, "acme-retail", window, window + '  accept_versions: ["005010"]\n')
+    first = receive(gateway, RETAILER)
+    assert status(gateway, first) == "rejected" and erp_pos(gateway) == []
+    profile_edit(gateway, "acme-retail", '  accept_versions: ["005010"]\n', "")
+    resent = receive(gateway, renumbered(4300))
+    assert status(gateway, resent) == "translated" and erp_pos(gateway) == ["4500012345"]
+
+    attempt = reprocess(gateway.store, first).attempt
+    gateway.worker("test").run(until_idle=True)
+    assert erp_pos(gateway) == ["4500012345"]  # once
+    delivered = next(d for d in docs(gateway, "850") if d.parent_id == resent)
+    held = next(d for d in docs(gateway, "850") if d.parent_id == attempt)
+    assert (held.status, held.duplicate_of_id) == ("duplicate", delivered.id)
+    assert status(gateway, attempt) == "duplicate"
+    assert len(docs(gateway, "855")) == 1  # no second 855 for it either
+
+
+def test_a_po_twice_in_one_interchange_reaches_the_erp_once(gateway: Gateway) -> None:
+    text = RETAILER.decode()
+    body = text[text.index("ST*850") : text.index("GE*")]
+    twice = text.replace(
+        body, body + body.replace("ST*850*0001", "ST*850*0002").replace("SE*32*0001", "SE*32*0002")
+    ).replace("GE*1*", "GE*2*")
+    doc_id = receive(gateway, twice.encode())
+    assert status(gateway, doc_id) == "translated" and erp_pos(gateway) == ["4500012345"]
+    first, second = docs(gateway, "850")
+    assert (first.status, second.status) == ("delivered", "duplicate")
+    assert "is earlier in this file (ST 0001)" in second.errors[-1]["message"]
+
+
+def test_a_test_order_and_a_partner_that_reuses_pos_are_not_held(gateway: Gateway) -> None:
+    """A test interchange's order is compared with test orders only (it goes to the ERP's
+    test folder); with ``duplicate_po: deliver`` a repeated PO is delivered."""
+    receive(gateway, RETAILER)
+    test = renumbered(4301).replace(b"ACMERETAIL     ", b"ACMETEST       ", 1)
+    receive(gateway, test.replace(b"*P*>~", b"*T*>~", 1))
+    assert [d.status for d in docs(gateway, "850")] == ["delivered", "delivered"]
+    receive(
+        gateway,
+        renumbered(4302)
+        .replace(b"ACMERETAIL     ", b"ACMETEST       ", 1)
+        .replace(b"*P*>~", b"*T*>~", 1),
+    )
+    assert [d.status for d in docs(gateway, "850")][-1] == "duplicate"  # test against test
+
+    profile_edit(
+        gateway,
+        "acme-retail",
+        "  duplicate_window_days: 30\n",
+        "  duplicate_window_days: 30\n  duplicate_po: deliver\n",
+    )
+    receive(gateway, renumbered(4303))
+    assert erp_pos(gateway) == ["4500012345", "4500012345"]
+
+
+def test_a_csv_partners_second_file_with_the_same_po_is_held(gateway: Gateway) -> None:
+    first = receive(gateway, INITECH, partner_id="initech-csv")
+    assert status(gateway, first) == "translated"
+    delivered = erp_pos(gateway)
+    assert len(delivered) == 2
+    again = receive(gateway, INITECH + b"\n", partner_id="initech-csv")  # other bytes
+    assert status(gateway, again) == "duplicate"
+    assert erp_pos(gateway) == delivered
+    held = [d for d in docs(gateway, "order") if d.parent_id == again]
+    assert [d.status for d in held] == ["duplicate", "duplicate"]
+    assert all("is in the ERP already" in d.errors[-1]["message"] for d in held)
+
+
+def test_two_workers_with_one_po_in_two_files_at_once_deliver_it_once(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two interchanges (two ISA13s) with one PO, claimed by two workers and planned before
+    either commits: the check in the commit, after taking turns on the PO on PostgreSQL
+    (SQLite's write lock orders commits), holds whichever commits second."""
+    ids = [
+        gateway.store.receive(renumbered(n), channel="sftp", partner_id="acme-retail").document_id
+        for n in (4310, 4311)
+    ]
+    claims = {
+        name: gateway.store.claim(name, PENDING_INBOUND, direction=Direction.INBOUND, limit=1)
+        for name in ("A", "B")
+    }
+    assert sorted(i for found in claims.values() for i in found) == ids  # one each
+    both_planned = threading.Barrier(2, timeout=10)
+    commit = inbound.InboundProcessor._commit_pieces
+
+    def after_both_planned(self: Any, items: Any, worker: str) -> Any:
+        both_planned.wait()
+        return commit(self, items, worker)
+
+    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", after_both_planned)
+    failed: dict[str, Any] = {}
+    threads = [
+        threading.Thread(
+            target=lambda n=name, f=found: failed.update({n: gateway.inbound.process_batch(f, n)})
+        )
+        for name, found in claims.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert failed == {"A": {}, "B": {}}
+    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", commit)
+    gateway.worker("test").run(until_idle=True)  # deliver the order
+    assert erp_pos(gateway) == ["4500012345"]
+    assert sorted(status(gateway, i) for i in ids) == ["duplicate", "translated"]
