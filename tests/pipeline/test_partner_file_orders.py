@@ -83,3 +83,19 @@ def test_a_repeated_po_number_reaches_the_erp_once(tmp_path: Path) -> None:
         ("X-2", Status.TRANSLATED),
     ]
     assert planned[0][2][0].startswith('PO number "X-2" is already the order at line 2')
+
+
+def test_a_map_issue_about_a_csv_line_says_which_line_of_the_file() -> None:
+    """The map refuses the item on the file's line 6 (the third line of IN-26-1001): its
+    issue carries that line, as the reader's own issues do, not only "lines[2]"."""
+    data = (ROOT / "samples/csv/initech-orders.csv").read_bytes()
+    assert data.count(b'INI-1001,"Widget, blue ""rush""') == 1
+    data = data.replace(b'INI-1001,"Widget, blue ""rush""', b'INI-9999,"Widget, blue ""rush""')
+    registry = load_registry(ROOT)
+    plan = plan_partner_file(
+        registry, "initech-csv", "po.csv", data, Format.CSV, dt.date(2026, 3, 2)
+    )
+    first = next(o for o in plan.orders if o.po_number == "IN-26-1001")
+    issues = [e for e in first.errors if e["code"].startswith("map.")]
+    assert issues and all(e["line"] == 6 for e in issues), issues
+    assert any("INI-9999" in e["message"] for e in issues)

@@ -167,6 +167,7 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
         else:
             result.orders.append(order)
             result.order_indexes.append(index)
+            result.line_positions.append(list(builder.line_positions))
     return result
 
 

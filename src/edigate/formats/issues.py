@@ -66,7 +66,9 @@ class ReadResult:
 
     An order with an error is left out (``rejected`` holds its key) with all its issues;
     the other orders of the file are whole. ``order_indexes`` and ``rejected_indexes`` give
-    the position in the file of each of ``orders`` and ``rejected`` (an issue's ``index``).
+    the position in the file of each of ``orders`` and ``rejected`` (an issue's ``index``);
+    ``line_positions`` where each of an order's lines is in the file (CSV line, XML source
+    line), so the map's issues about a line can say where it was read.
     """
 
     orders: list[Order] = field(default_factory=list)
@@ -74,6 +76,7 @@ class ReadResult:
     rejected: list[str] = field(default_factory=list)
     order_indexes: list[int] = field(default_factory=list)
     rejected_indexes: list[int] = field(default_factory=list)
+    line_positions: list[list[int | None]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[FormatIssue]:

@@ -224,6 +224,7 @@ def read_xml_orders(
         else:
             result.orders.append(order)
             result.order_indexes.append(index)
+            result.line_positions.append(list(builder.line_positions))
     return result
 
 

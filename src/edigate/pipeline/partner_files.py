@@ -91,9 +91,10 @@ def plan_partner_file(
         issues = _issues_of(result.issues, key, position)
         plan.orders.append(OrderPlan(len(plan.orders), key, Status.REJECTED, issues))
     plan.errors += [_issue(i) for i in result.issues if i.order is None and i.index is None]
-    for order, position in zip(result.orders, result.order_indexes, strict=True):
+    for i, (order, position) in enumerate(zip(result.orders, result.order_indexes, strict=True)):
         issues = _issues_of(result.issues, order.po_number, position)
-        plan.orders.append(_plan_order(partner, order, len(plan.orders), issues, today))
+        lines = result.line_positions[i] if i < len(result.line_positions) else []
+        plan.orders.append(_plan_order(partner, order, len(plan.orders), issues, today, lines))
     if not plan.orders and not plan.errors:
         plan.errors.append(_error("empty", f"{name}: no order in the file"))
     return plan
@@ -110,13 +111,28 @@ def _issues_of(issues: list[FormatIssue], key: str, position: int) -> list[dict[
 
 
 def _plan_order(
-    partner: Partner, order: Order, index: int, issues: list[dict[str, Any]], today: dt.date
+    partner: Partner,
+    order: Order,
+    index: int,
+    issues: list[dict[str, Any]],
+    today: dt.date,
+    lines: list[int | None],
 ) -> OrderPlan:
+    """Map and answer one order; ``lines``: where in the file each of its lines was read
+    (the map's issue about a line says so, as the reader's own issues do)."""
     plan = OrderPlan(index, order.po_number, Status.REJECTED)
     plan.errors = list(issues)
     mapped = apply_inbound(order, partner)
     plan.errors += [
-        {"code": f"map.{i.code}", "message": i.message, "severity": i.severity, "path": i.path}
+        {
+            "code": f"map.{i.code}",
+            "message": i.message,
+            "severity": i.severity,
+            "path": i.path,
+            "line": lines[i.line_index]
+            if i.line_index is not None and i.line_index < len(lines)
+            else None,
+        }
         for i in mapped.issues
     ]
     if mapped.order is not None:
