@@ -60,6 +60,17 @@ def test_unknown_unit_rejected_when_configured() -> None:
     assert info.value.reason == "unknown_unit" and info.value.unit == "PL"
 
 
+def test_a_unit_the_map_lists_is_known_without_a_conversion() -> None:
+    """With ``unknown: reject_line``, a unit named under ``units:`` (ours, taken as it is)
+    is known: a map need not convert EA into itself to accept it."""
+    strict = UomTable.from_section(
+        UomSection.model_validate({"unknown": "reject_line", "units": {"EA": {"integral": True}}})
+    )
+    assert strict.to_internal(D("3"), "EA", D("1.25")) == Converted(D("3"), "EA", D("1.25"))
+    with pytest.raises(UomError, match="unit 'BX' has no conversion in the map and is not one"):
+        strict.to_internal(D("1"), "BX")
+
+
 def test_fraction_of_an_integral_unit_is_an_error_both_ways() -> None:
     with pytest.raises(UomError, match=r"2.5 CA \(30 EA / 12\) is fractional") as info:
         UOM.to_partner(D("30"), "EA", D("4.50"), partner_unit="CA")

@@ -362,7 +362,8 @@ def _chained_units(uom: UomSection | None) -> list[tuple[tuple[Any, ...], str]]:
 
     def identity(unit: str) -> bool:
         """``EA: {internal: EA, factor: 1}``: a unit taken as it is (with ``unknown:
-        reject_line``, the way to accept our own unit), not a conversion."""
+        reject_line``, one way to accept our own unit; naming it under ``units:`` is the
+        other), not a conversion."""
         conv = uom.conversions[unit]
         return conv.internal == unit and conv.factor == 1 and not conv.per_sku
 

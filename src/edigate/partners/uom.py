@@ -64,9 +64,12 @@ class UomTable:
         integral: Iterable[str] = (),
         unknown: Literal["pass_through", "reject_line"] = "pass_through",
         price_decimals: int | None = None,
+        listed: Iterable[str] = (),
     ):
         self.conversions = {c.partner_unit: c for c in conversions}
         self.integral = frozenset(integral)
+        #: Units the map names under ``units:``: known, taken as they are (reject_line).
+        self.listed = frozenset(listed)
         self.unknown = unknown
         self.price_decimals = price_decimals
 
@@ -82,6 +85,7 @@ class UomTable:
             integral=[unit for unit, info in section.units.items() if info.integral],
             unknown=section.unknown,
             price_decimals=section.price_decimals,
+            listed=section.units,
         )
 
     def to_internal(
@@ -96,9 +100,11 @@ class UomTable:
         self._whole(quantity, unit)
         conv = self.conversions.get(unit)
         if conv is None:
-            if self.unknown == "reject_line":
+            if self.unknown == "reject_line" and unit not in self.listed:
                 raise UomError(
-                    f"unit {unit!r} has no conversion in the map", reason="unknown_unit", unit=unit
+                    f"unit {unit!r} has no conversion in the map and is not one of its units",
+                    reason="unknown_unit",
+                    unit=unit,
                 )
             return Converted(quantity, unit, unit_price)
         factor = conv.factor_for(sku)
