@@ -180,6 +180,8 @@ def test_reprocess_runs_a_file_named_twice_once(stored: Path) -> None:
     assert code == 1, out  # the file is rejected again: it did not go through
     assert "1 attempt(s) did not go through" in out
     assert out.count("document 1: attempt") == 1
+    # What did not go through: the file's transactions, counted by how they ended.
+    assert ", its transactions: 1 rejected\n" in out, out
     assert len(detail(stored, 1)["reprocessed_as"]) == 1
 
 

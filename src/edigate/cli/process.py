@@ -190,8 +190,13 @@ def reprocess_command(
     with gateway.store.session() as session:
         for attempt in attempts:
             doc = gateway.store.get(session, attempt.attempt)
-            click.echo(f"document {attempt.original}: attempt {attempt.attempt} is {doc.status}")
-            if not no_process and not went_through(document_detail(session, doc)):
+            detail = document_detail(session, doc)
+            through = no_process or went_through(detail)
+            counts = "" if through else _transaction_counts(detail)
+            click.echo(
+                f"document {attempt.original}: attempt {attempt.attempt} is {doc.status}{counts}"
+            )
+            if not through:
                 short += 1
             if attempt.resumed is not None:
                 click.echo(f"  resumed: {attempt.resumed.describe()}")
@@ -331,3 +336,17 @@ def _check_resend(store: Store, ids: Sequence[int], lease_seconds: float) -> lis
             except EdigateError as exc:
                 problems.append(str(exc))
     return problems
+
+
+def _transaction_counts(detail: dict[str, Any]) -> str:
+    """ ", its transactions: 1 delivered, 5 rejected": why a file that is itself translated
+    did not go through."""
+    counts: dict[str, int] = {}
+    for child in detail["children"]:
+        if child["direction"] == Direction.INBOUND:
+            counts[child["status"]] = counts.get(child["status"], 0) + 1
+    if not counts:
+        return ""
+    return ", its transactions: " + ", ".join(
+        f"{n} {status}" for status, n in sorted(counts.items())
+    )
