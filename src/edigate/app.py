@@ -50,7 +50,7 @@ class Gateway:
     @cached_property
     def outbound(self) -> OutboundProcessor:
         """The ERP's acks, shipments and invoices -> the partner's 855, 856 and 810."""
-        return OutboundProcessor(self.store, self.registry)
+        return OutboundProcessor(self.store, self.registry, erp=self.erp)
 
     @cached_property
     def erp_inbox(self) -> ErpInbox:

@@ -648,3 +648,26 @@ def test_a_folder_partner_gets_its_answers_in_its_folder_under_the_config_folder
     answers = sent(gateway, "855") + sent(gateway, "997") + sent(gateway, "TA1")
     assert [d.status for d in answers] == ["sent"] * 3
     assert list(elsewhere.iterdir()) == []
+
+
+def test_an_erp_file_the_worker_refuses_moves_on_to_rejected_with_its_reason(
+    gateway: Gateway,
+) -> None:
+    """The file parsed, so it was stored and moved to processed/; then the map refused it
+    (125 EA is no whole number of cases): it moves on to rejected/ with an .error.txt, as a
+    file refused on arrival does, so the ERP is not left to think it was sent."""
+    acme_order(gateway)
+    data = json.loads(ACK.read_text())
+    data["lines"][0]["quantity"] = "125"
+    data["lines"][0]["statuses"] = [{"status": "accepted", "quantity": "125", "unit": "EA"}]
+    drop(gateway, "acks", json.dumps(data), "ack-125.json")
+    run(gateway)
+    (doc,) = erp_docs(gateway)
+    assert doc.status == "rejected"
+    assert list((gateway.erp.inbox / "processed").iterdir()) == []
+    reasons = rejected(gateway)
+    assert sorted(reasons) == ["acks-ack-125.json", "acks-ack-125.json.error.txt"]
+    report = reasons["acks-ack-125.json.error.txt"]
+    assert report.startswith(f"document {doc.id}: ")
+    assert "125 EA is not a whole number of CA (12 EA each)" in report
+    assert json.loads(reasons["acks-ack-125.json"]) == data  # the ERP's own bytes, kept

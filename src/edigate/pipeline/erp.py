@@ -8,7 +8,8 @@
     <root>/inbox/shipments/      Shipment JSON from the ERP  -> 856
     <root>/inbox/invoices/       Invoice JSON from the ERP   -> 810
     <root>/inbox/<kind>/<partner-id>/   the same, for one partner (when no PO names it)
-    <root>/inbox/rejected/       ERP files we could not take, each with <name>.error.txt
+    <root>/inbox/rejected/       ERP files we could not take or then refused, each with
+                                 <name>.error.txt
     <root>/inbox/processed/      ERP files taken into the store
 
 An outbox file's name is derived from the inbound document and transaction, so writing it
@@ -144,6 +145,21 @@ class ErpFolder:
         target = _move(item.path, self.inbox / "rejected" / f"{item.kind}-{item.name}")
         atomic_write(target.with_name(target.name + ".error.txt"), error.encode() + b"\n")
         return target
+
+    def refused_later(self, document_id: int, shown: str, error: str) -> Path | None:
+        """A file stored (and moved to processed/) that the worker then refused (its map,
+        our validator, a duplicate...): moved on to rejected/ with the reason beside it, as
+        a file refused on arrival is, so the ERP sees it was not sent. ``shown`` is where
+        the ERP put it (``acks/acme-retail/ack-1.json``). None when its processed copy is
+        gone (an operator moved it): only the reason is written then."""
+        kind, _, rest = shown.partition("/")
+        name = rest.rpartition("/")[2] or kind
+        target = self.inbox / "rejected" / f"{kind}-{name}"
+        kept = self.inbox / "processed" / f"{document_id}-{name}"
+        moved = _move(kept, target) if kept.is_file() else None
+        report = (moved or target).with_name((moved or target).name + ".error.txt")
+        atomic_write(report, f"document {document_id}: {error}\n".encode())
+        return moved
 
 
 def _move(src: Path, dst: Path) -> Path:

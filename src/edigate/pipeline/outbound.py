@@ -22,6 +22,7 @@ map's templates instead.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +42,11 @@ from ..translate import build_810, build_855, build_856
 from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_transaction
 from ..x12.writer import Element
 from .envelope import OutboundTransaction, write_envelope, write_for_partner
-from .erp import ERP_CHANNEL, TEST_KEY
+from .erp import ERP_CHANNEL, TEST_KEY, ErpFolder
 from .erp_inbox import ErpInputError, read_erp_document
 from .sent import as_replacement_855, earlier_sent, replaces_855, take_turns
+
+log = logging.getLogger("edigate.outbound")
 
 #: Our doc_type of an ERP document -> (its inbox folder, X12 set, functional ID).
 SETS: dict[str, tuple[str, str, str]] = {
@@ -99,19 +102,29 @@ class OutboundProcessor:
         registry: Callable[[], Registry],
         *,
         clock: Callable[[], dt.datetime] | None = None,
+        erp: ErpFolder | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.erp = erp
 
     # ------------------------------------------------------------------ the lane
     def process(self, doc_id: int, worker: str) -> None:
-        plan = self.plan(self.received(doc_id))
+        received = self.received(doc_id)
+        plan = self.plan(received)
         with self.store.claimed(doc_id, worker) as held:
             if held is None:
                 return  # the lease passed to another worker; it will do the work
             session, doc = held
             self.commit(session, doc, plan)
+            refused = doc.status in (Status.REJECTED.value, Status.DUPLICATE.value)
+            why = "; ".join(e["message"] for e in doc.errors or [] if e["severity"] == "error")
+        if refused and self.erp is not None and received.meta.get("erp_file"):
+            try:  # after the commit: the store says it first; the folder tells the ERP
+                self.erp.refused_later(doc_id, received.meta["erp_file"], why or doc.status)
+            except OSError as exc:
+                log.warning("ERP document %s: cannot move it to rejected/: %s", doc_id, exc)
 
     def received(self, doc_id: int) -> ErpReceived:
         """What planning needs of the ERP's document, read in a short transaction."""
