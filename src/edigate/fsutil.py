@@ -95,15 +95,33 @@ def make_dirs(folder: Path) -> list[Path]:
 def write_temp(folder: Path, name: str, data: bytes) -> Path:
     """A hidden temp file ``.<name>.*.tmp`` in ``folder`` holding ``data``, not yet
     fsynced: the caller fsyncs a batch of them together (:func:`fsync_many`) before
-    renaming or linking any to its final name (in the same folder, so on the same disk)."""
+    renaming or linking any to its final name (in the same folder, so on the same disk).
+
+    Its mode is what ``open()`` would give (0666 less the umask), not mkstemp's 0600: these
+    files are for others (the ERP's user, a folder a partner's job reads), and the umask is
+    how an operator says who may read them (systemd ``UMask=0027``)."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o666 & ~current_umask())
             out.write(data)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
+
+
+def current_umask() -> int:
+    """The process's umask, read from /proc (os.umask can only read it by setting it,
+    which would race with other threads creating files); 0o022 where /proc says nothing."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def fsync_dir(path: Path) -> None:

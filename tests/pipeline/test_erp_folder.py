@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+
+import pytest
 
 from edigate.pipeline.erp import ErpFolder
 
@@ -36,3 +40,25 @@ def test_inbox_skips_partial_files_and_rejects_with_a_reason(tmp_path: Path) -> 
     assert moved.read_text() == "{}"
     assert moved.with_name(moved.name + ".error.txt").read_text().startswith("line 1:")
     assert list(erp.pending()) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_outbox_files_take_the_umasks_mode_so_the_erps_user_can_read_them(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    """Written through a temp file (mkstemp makes it 0600), an order would be unreadable
+    to an ERP running as another user; it gets what open() would give instead."""
+    from edigate.channels.base import Outbound
+    from edigate.channels.folder import FolderOutbound
+
+    old = os.umask(umask)
+    try:
+        order = ErpFolder(tmp_path / "erp").deliver("orders", "order-1.json", b"{}")
+        FolderOutbound(tmp_path / "out", per_partner=False).send(
+            Outbound(7, "acme-retail", "855-1-7.edi", b"ISA~")
+        )
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(order.stat().st_mode) == mode
+    (placed,) = (tmp_path / "out").iterdir()
+    assert stat.S_IMODE(placed.stat().st_mode) == mode
