@@ -353,3 +353,44 @@ def test_kill_9_between_pieces_then_restart_sends_each_order_and_the_997_once(
         assert docs(gw)[0].status == "translated"
     finally:
         gw.close()
+
+
+def test_a_trailer_error_in_a_large_files_last_piece_is_on_the_file(gateway: Gateway) -> None:
+    """GE01 miscounts a group committed in pieces: the 997 rejects the group and the
+    file's errors say why, with the GE's segment (the last piece's interchange is a
+    continued one; its trailer's findings used to be dropped with it)."""
+    gateway.inbound.chunk_transactions = CHUNK
+    data = _file(POS, 1)
+    assert data.count(b"GE*23*") == 1
+    doc_id = gateway.store.receive(data.replace(b"GE*23*", b"GE*24*"), channel="cli").document_id
+    gateway.worker("test").run(until_idle=True)
+    with gateway.store.session() as session:
+        errors = gateway.store.get(session, doc_id).errors
+    (ge,) = [e for e in errors if e.get("code") == "AK9-5"]
+    assert ge["segment"] == data.count(b"~") - 1 and "GE01" in ge["message"], errors
+
+
+def test_a_group_naming_other_application_ids_is_read_with_a_warning(gateway: Gateway) -> None:
+    """GS02 of another ACME division and GS03 naming someone else: the ISA identified
+    acme-retail, so the order is delivered, and the file says what differed and where."""
+    data = RETAILER.read_bytes()
+    assert data.count(b"GS*PO*ACMERETAIL*EDIGATEDIST*") == 1
+    doc_id = gateway.store.receive(
+        data.replace(b"GS*PO*ACMERETAIL*EDIGATEDIST*", b"GS*PO*ACMEWEST*SOMEONE*"),
+        channel="cli",
+        partner_id="acme-retail",
+    ).document_id
+    gateway.worker("test").run(until_idle=True)
+    assert len(erp_orders(gateway)) == 1
+    with gateway.store.session() as session:
+        doc = gateway.store.get(session, doc_id)
+        assert doc.status == "translated"
+        warnings = [e for e in doc.errors if e["code"] == "group_party"]
+    assert [(w["segment"], w["element"], w["severity"]) for w in warnings] == [
+        (2, 2, "warning"),
+        (2, 3, "warning"),
+    ]
+    assert (
+        "GS02 'ACMEWEST' is not acme-retail's application sender code 'ACMERETAIL'"
+        in (warnings[0]["message"])
+    )

@@ -35,7 +35,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -51,6 +51,7 @@ from ..translate import build_855
 from ..translate.x12_850 import checked_850, po_number_of
 from ..x12 import (
     Finding,
+    GroupHeader,
     InterchangeHeader,
     InterchangeTrailer,
     Level,
@@ -593,12 +594,19 @@ class InboundProcessor:
                     index += 1
                 elif isinstance(event, TechnicalAck):
                     ic.acks_in = True
+                elif isinstance(event, GroupHeader):
+                    assert ic.partner is not None
+                    ic.rejection += _group_party_warnings(ic.partner, ic.header, event)
                 output = builder.feed(event, syntax)
                 if output is not None:
                     ic.acks = output
                     # The envelope's own findings (what a TA1 R or E says, and warnings
                     # the partner's TA1 policy does not note), on the file's record.
                     ic.rejection += [f.to_dict() for f in output.findings]
+                    # ... and those of the groups our 997/999 rejects (a GE that miscounts).
+                    ic.rejection += [
+                        f.to_dict() for found in output.group_errors.values() for f in found
+                    ]
                     _reject_what_the_acks_reject(ic, output)
                 if isinstance(event, InterchangeTrailer):
                     ic.complete = True
@@ -900,8 +908,10 @@ class InboundProcessor:
             )
         self._hold_repeated_orders(session, doc, plan)
         for ic in plan.interchanges:
+            # A continued interchange's own findings (its trailer's, in its last piece) are
+            # its file's too; the opening piece's were added with it.
+            errors += ic.rejection
             if ic.opening:
-                errors += ic.rejection
                 progress.interchanges += 1
                 if ic.duplicate_of is not None:
                     progress.duplicates += 1
@@ -1467,6 +1477,34 @@ def _originals(plan: FilePlan) -> Iterator[tuple[Partner, str]]:
         for order in plan.partner_file.orders:
             if order.original and order.po_number and order.status is Status.TRANSLATED:
                 yield plan.partner_file.partner, order.po_number
+
+
+def _group_party_warnings(
+    partner: Partner, header: InterchangeHeader, group: GroupHeader
+) -> list[dict[str, Any]]:
+    """GS02/GS03 other than the profile's application IDs: the interchange was identified
+    by its ISA, so the group is read, but a GS02 of another division or a GS03 naming
+    someone else may mean a misrouted file: said on the file, as warnings."""
+    usage: Literal["test", "production"] = "test" if header.usage == "T" else "production"
+    profile = partner.profile
+    found = []
+    for element, value, ids, whose in (
+        (2, group.sender, profile.identity, f"{partner.id}'s application sender code"),
+        (3, group.receiver, profile.us, f"our application receiver code toward {partner.id}"),
+    ):
+        expected = ids.for_usage(usage).gs if ids is not None else None
+        if expected is not None and value.strip() != expected:
+            found.append(
+                {
+                    "code": "group_party",
+                    "message": f"GS0{element} {value.strip()!r} is not {whose} {expected!r} "
+                    f"(its profile's {usage} identity); the ISA identified the partner",
+                    "segment": group.position,
+                    "element": element,
+                    "severity": "warning",
+                }
+            )
+    return found
 
 
 def _ack_builder(partner: Partner) -> AckBuilder:
