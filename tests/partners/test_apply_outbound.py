@@ -148,3 +148,24 @@ def test_a_line_in_a_unit_acme_did_not_order_in_converts_or_is_refused(
     (error,) = out.errors
     assert error.code == "unit_conversion" and error.line_index == 2
     assert "no conversion from our 'CS' to the partner's 'EA'" in error.message
+
+
+def test_an_answer_to_a_po_or_line_acme_never_sent_is_warned_about(
+    acme: Partner, erp_order: Order
+) -> None:
+    """Sent all the same (an order placed by phone has no 850), but with a warning: the
+    item IDs and units are ours, not ones ACME used."""
+    out = apply_outbound(ack(po_number="4599999999"), acme, {PO: erp_order})
+    assert out.document is not None
+    assert [(i.severity, i.code) for i in out.issues] == [("warning", "unknown_po")]
+    assert "PO 4599999999: no order of acme-retail's with this number" in out.issues[0].message
+
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data["lines"].append({**data["lines"][2], "line_number": "7", "statuses": []})
+    out = apply_outbound(OrderAck.model_validate(data), acme, {PO: erp_order})
+    assert out.document is not None
+    (issue,) = out.issues
+    assert (issue.severity, issue.code, issue.line_index) == ("warning", "unknown_line", 3)
+    assert issue.message.startswith("line 7 is not on PO 4500012345 as acme-retail sent it")
+    # Without the orders looked up (a tool with no store): nothing to compare with.
+    assert apply_outbound(ack(po_number="4599999999"), acme).issues == []

@@ -299,15 +299,44 @@ def apply_outbound(
     their lines (same line number, or the only line with its SKU) takes the partner's item
     IDs and unit from it: the quantity converts back to the unit they ordered in, and where
     our figures are the ones their order became, their own quantity and price are echoed
-    exactly. Without an order line, item IDs come from the SKU table and our unit is kept.
+    exactly. Without an order line, item IDs come from the SKU table and our unit is kept;
+    when ``orders`` were looked up (not None), that is a warning: the partner never sent
+    that PO, or that line on it.
     Then the map's outbound codes, defaults and rules run.
     """
     found = orders or {}
     issues: list[MapIssue] = []
     data = document.model_dump(exclude_none=True)
     total = document.total_amount if isinstance(document, Invoice) else None
+    unknown: set[str] = set()
     for where, index, line, po_number, priced in _lines(data):
-        _line_out(partner, line, found.get(po_number or ""), where, index, priced, issues)
+        order = found.get(po_number or "")
+        _line_out(partner, line, order, where, index, priced, issues)
+        if orders is None or not po_number:
+            continue
+        if order is None and po_number not in unknown:
+            unknown.add(po_number)
+            issues.append(
+                _issue(
+                    "warning",
+                    "unknown_po",
+                    f"PO {po_number}: no order of {partner.id}'s with this number reached the "
+                    "ERP through us; item IDs come from the SKU table and our units are kept",
+                )
+            )
+        elif order is not None and _order_line(order, line) is None:
+            number = line.get("line_number")
+            label = f"line {number}" if number else where
+            issues.append(
+                _issue(
+                    "warning",
+                    "unknown_line",
+                    f"{label} is not on PO {po_number} as {partner.id} sent it: item IDs come "
+                    "from the SKU table and our unit is kept",
+                    index=index,
+                    path=where,
+                )
+            )
     _order_parties_out(partner.rules, data, issues)
     if any(i.severity == "error" for i in issues):
         return MappedOutbound(None, issues)
