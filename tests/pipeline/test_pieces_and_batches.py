@@ -61,11 +61,13 @@ def _fail_on_call(
     real = InboundProcessor.commit
     calls: list[int] = []
 
-    def commit(self: InboundProcessor, session: Any, doc: Document, plan: Any) -> None:
+    def commit(
+        self: InboundProcessor, session: Any, doc: Document, plan: Any, given: Any = None
+    ) -> None:
         calls.append(doc.id)
         if failing(len(calls), doc):
             raise RuntimeError(f"simulated crash committing document {doc.id}")
-        real(self, session, doc, plan)
+        real(self, session, doc, plan, given)
 
     monkeypatch.setattr(InboundProcessor, "commit", commit)
     return calls

@@ -171,3 +171,17 @@ def test_two_workers_with_one_po_in_two_files_at_once_deliver_it_once(
     gateway.worker("test").run(until_idle=True)  # deliver the order
     assert erp_pos(gateway) == ["4500012345"]
     assert sorted(status(gateway, i) for i in ids) == ["duplicate", "translated"]
+
+
+def test_two_files_with_one_po_in_one_workers_batch_deliver_it_once(gateway: Gateway) -> None:
+    """Both files are committed in one transaction: the batch notes what it commits, as the
+    ERP orders it read before writing cannot include them."""
+    ids = [
+        gateway.store.receive(renumbered(n), channel="sftp", partner_id="acme-retail").document_id
+        for n in (4320, 4321)
+    ]
+    gateway.worker("test").run(until_idle=True)
+    assert erp_pos(gateway) == ["4500012345"]
+    assert [status(gateway, i) for i in ids] == ["translated", "duplicate"]
+    first, second = docs(gateway, "850")
+    assert (second.status, second.duplicate_of_id) == ("duplicate", first.id)

@@ -87,7 +87,7 @@ from .envelope import (
 from .erp import ERP_CHANNEL, TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
-from .repeated_orders import CODE, held_message, orders_given_before
+from .repeated_orders import CODE, EarlierOrder, GivenOrders, held_message
 from .runs import family_of
 from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
@@ -362,6 +362,7 @@ class InboundProcessor:
                 replans = self._committed_meanwhile(
                     session, [(held[i], piece) for i, piece in items if i in held]
                 )
+                given = self._given_orders(session, [piece for _, piece in items])
                 for doc_id, piece in items:
                     doc = held.get(doc_id)
                     if doc is None:
@@ -371,7 +372,7 @@ class InboundProcessor:
                         outcome[doc_id] = replans[doc_id]  # released by process_batch
                         continue
                     try:
-                        self.commit(session, doc, piece)
+                        self.commit(session, doc, piece, given)
                     except StoreUnavailableError:
                         raise
                     except Exception as exc:
@@ -881,10 +882,23 @@ class InboundProcessor:
         ).first()
 
     # ------------------------------------------------------------------ phase 2
-    def commit(self, session: Session, doc: Document, plan: FilePlan) -> None:
+    def _given_orders(self, session: Session, plans: Sequence[FilePlan]) -> GivenOrders:
+        """The ERP orders of the POs these plans would give it (see :mod:`.repeated_orders`),
+        read before the batch writes anything."""
+        wanted = [(p.id, po) for plan in plans for p, po in _originals(plan)]
+        return GivenOrders(session, wanted, self.clock())
+
+    def commit(
+        self, session: Session, doc: Document, plan: FilePlan, given: GivenOrders | None = None
+    ) -> None:
+        """Store one planned piece of ``doc``; ``given``: its batch's view of the POs the ERP
+        has (read here for this piece alone when not given)."""
         store = self.store
+        if given is None:
+            take_turns_in_order(session, ((p.id, "order", po) for p, po in _originals(plan)))
+            given = self._given_orders(session, [plan])
         if plan.partner_file is not None:
-            commit_partner_file(store, session, doc, plan.partner_file, self.clock())
+            commit_partner_file(store, session, doc, plan.partner_file, given)
             return
         if plan.duplicate_of is not None:
             doc.duplicate_of_id = plan.duplicate_of
@@ -906,7 +920,7 @@ class InboundProcessor:
                     if tx.ack_855 is not None
                 ),
             )
-        self._hold_repeated_orders(session, doc, plan)
+        self._hold_repeated_orders(session, doc, plan, given)
         for ic in plan.interchanges:
             # A continued interchange's own findings (its trailer's, in its last piece) are
             # its file's too; the opening piece's were added with it.
@@ -918,7 +932,7 @@ class InboundProcessor:
                     progress.duplicate_of = progress.duplicate_of or ic.duplicate_of
             progress.interchange, progress.transaction = ic.ordinal, 0
             if ic.partner is not None:
-                self._commit_interchange(session, doc, blob, ic, progress, errors)
+                self._commit_interchange(session, doc, blob, ic, progress, errors, given)
             if ic.complete:
                 progress.interchange, progress.transaction = ic.ordinal + 1, 0
         if not plan.final:
@@ -972,6 +986,7 @@ class InboundProcessor:
         ic: InterchangePlan,
         progress: Progress,
         errors: list[dict[str, Any]],
+        given: GivenOrders,
     ) -> None:
         """This piece's share of one interchange: its transactions; its acks once complete."""
         store = self.store
@@ -1012,6 +1027,9 @@ class InboundProcessor:
                 },
             )
             progress.transaction = tx.index + 1
+            if tx.original and tx.po_number and tx.status is Status.TRANSLATED:
+                test = ic.header.usage == "T"
+                given.note(partner, tx.po_number, EarlierOrder(child.id, doc.filename), test=test)
             if tx.order_json is not None:
                 store.add_leaf(
                     session,
@@ -1045,44 +1063,36 @@ class InboundProcessor:
             settle_technical(store, session, partner.id, ic.technical, doc)
         self._store_acks(session, doc, partner, ic)
 
-    def _hold_repeated_orders(self, session: Session, doc: Document, plan: FilePlan) -> None:
-        """Hold each original order whose PO the ERP has already, from another file or
-        earlier in this one (see :mod:`.repeated_orders`): no order, no 855; its 997 still
-        accepts it, as it was received sound. Test orders are compared with test orders."""
-        candidates = [
-            (ic.partner, ic.header.usage == "T", tx)
-            for ic in plan.interchanges
-            if ic.partner is not None and ic.partner.profile.ack.duplicate_po == "hold"
-            for tx in ic.transactions
-            if tx.original and tx.po_number and tx.status is Status.TRANSLATED
-        ]
-        earlier = {
-            test: orders_given_before(
-                session,
-                doc,
-                [(p, tx.po_number or "") for p, t, tx in candidates if t == test],
-                self.clock(),
-                test=test,
-            )
-            for test in sorted({t for _, t, _ in candidates})
-        }
+    def _hold_repeated_orders(
+        self, session: Session, doc: Document, plan: FilePlan, given: GivenOrders
+    ) -> None:
+        """Hold each original order whose PO the ERP has already, from another file, an
+        earlier one of the batch, or earlier in this file (see :mod:`.repeated_orders`): no
+        order, no 855; its 997 still accepts it, as it was received sound."""
         first_in_file: dict[tuple[str, bool, str], TxPlan] = {}
-        for partner, test, tx in candidates:
-            po = tx.po_number or ""
-            found = earlier[test].get((partner.id, po))
-            if found is not None:
-                why = held_message(partner.id, po, found)
-                tx.duplicate_of = found.document_id
-            elif (partner.id, test, po) in first_in_file:
-                first = first_in_file[(partner.id, test, po)]
-                why = held_message(partner.id, po, f"ST {first.control_number}")
-            else:
-                first_in_file[(partner.id, test, po)] = tx
+        for ic in plan.interchanges:
+            partner = ic.partner
+            if partner is None or partner.profile.ack.duplicate_po != "hold":
                 continue
-            tx.status = Status.DUPLICATE
-            tx.errors.append(_error(CODE, why, segment=tx.position))
-            tx.order_json = tx.order_blob = None
-            tx.ack_855 = tx.body_855 = None
+            test = ic.header.usage == "T"
+            for tx in ic.transactions:
+                if not (tx.original and tx.po_number and tx.status is Status.TRANSLATED):
+                    continue
+                po = tx.po_number
+                found = given.earlier(session, doc, partner, po, test=test)
+                if found is not None:
+                    why = held_message(partner.id, po, found)
+                    tx.duplicate_of = found.document_id
+                elif (partner.id, test, po) in first_in_file:
+                    first = first_in_file[(partner.id, test, po)]
+                    why = held_message(partner.id, po, f"ST {first.control_number}")
+                else:
+                    first_in_file[(partner.id, test, po)] = tx
+                    continue
+                tx.status = Status.DUPLICATE
+                tx.errors.append(_error(CODE, why, segment=tx.position))
+                tx.order_json = tx.order_blob = None
+                tx.ack_855 = tx.body_855 = None
 
     def _store_acks(
         self, session: Session, doc: Document, partner: Partner, ic: InterchangePlan

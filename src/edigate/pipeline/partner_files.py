@@ -26,7 +26,7 @@ from ..store.queries import location
 from .answers import answer_order
 from .detect import Format
 from .erp import ERP_CHANNEL
-from .repeated_orders import CODE, held_message, orders_given_before
+from .repeated_orders import CODE, EarlierOrder, GivenOrders, held_message
 
 #: Which map formats read which detected file formats.
 READS = {"csv": {Format.CSV}, "xml": {Format.XML}, "cxml": {Format.XML}}
@@ -150,7 +150,7 @@ def _plan_order(
 
 
 def commit_partner_file(
-    store: Store, session: Session, doc: Document, plan: PartnerFilePlan, now: dt.datetime
+    store: Store, session: Session, doc: Document, plan: PartnerFilePlan, given: GivenOrders
 ) -> None:
     """Store the children, ERP orders and answers of a planned CSV/XML file; set its status."""
     errors = list(plan.errors)
@@ -158,7 +158,7 @@ def commit_partner_file(
     blob = BlobRef(doc.blob_sha256, doc.size)
     doc.format = plan.format.value
     if partner is not None:
-        _hold_repeated_orders(session, doc, partner, plan.orders, now)
+        _hold_repeated_orders(session, doc, partner, plan.orders, given)
     for order in plan.orders:
         if order.status is Status.REJECTED:
             first = next(iter(order.errors), None)
@@ -183,6 +183,9 @@ def commit_partner_file(
             duplicate_of_id=order.duplicate_of,
             meta={"index": order.index},
         )
+        delivered = order.original and order.status is Status.TRANSLATED
+        if partner is not None and delivered and order.po_number:
+            given.note(partner, order.po_number, EarlierOrder(child.id, doc.filename))
         if order.order_json is not None:
             store.add_leaf(
                 session,
@@ -224,28 +227,24 @@ def commit_partner_file(
 
 
 def _hold_repeated_orders(
-    session: Session, doc: Document, partner: Partner, orders: list[OrderPlan], now: dt.datetime
+    session: Session, doc: Document, partner: Partner, orders: list[OrderPlan], given: GivenOrders
 ) -> None:
-    """Hold each original order whose PO the ERP has already, from another file or
-    earlier in this one (see :mod:`.repeated_orders`): no order for the ERP, no answer."""
-    candidates = [o for o in orders if o.original and o.po_number and o.status is Status.TRANSLATED]
-    if not candidates or partner.profile.ack.duplicate_po != "hold":
-        return
-    earlier = orders_given_before(
-        session, doc, [(partner, o.po_number or "") for o in candidates], now
-    )
+    """Hold each original order whose PO the ERP has already, from another file, an earlier
+    one of the batch, or earlier in this one (see :mod:`.repeated_orders`): no order for the
+    ERP, no answer."""
     first_in_file: dict[str, OrderPlan] = {}
-    for order in candidates:
-        po = order.po_number or ""
-        found = earlier.get((partner.id, po))
+    for order in orders:
+        if not (order.original and order.po_number and order.status is Status.TRANSLATED):
+            continue
+        po = order.po_number
+        found = given.earlier(session, doc, partner, po)
         if found is not None:
             why = held_message(partner.id, po, found)
             order.duplicate_of = found.document_id
-        elif po in first_in_file:
-            first = first_in_file[po]
-            why = held_message(partner.id, po, f"order {first.index + 1}")
+        elif po in first_in_file and partner.profile.ack.duplicate_po == "hold":
+            why = held_message(partner.id, po, f"order {first_in_file[po].index + 1}")
         else:
-            first_in_file[po] = order
+            first_in_file.setdefault(po, order)
             continue
         order.status = Status.DUPLICATE
         order.errors.append(_error(CODE, why))

@@ -8,8 +8,9 @@ default): a change, replacement or cancellation repeats its PO number on purpose
 partner that really reuses PO numbers within its window gets ``ack.duplicate_po: deliver``.
 
 The check runs in the commit, after taking turns on each (partner, PO) on PostgreSQL (the
-ERP orders of a transaction that commits first are then seen), against the orders of
-every other file in the partner's ``duplicate_window_days``, and of this file's earlier
+ERP orders of a transaction that commits first are then seen): against the orders of
+every other file in the partner's ``duplicate_window_days`` (one query per commit batch,
+:class:`GivenOrders`), those committed earlier in the batch, and this file's earlier
 pieces; a file's own earlier attempts are not counted (a ``--from-start`` reprocess sends
 its orders again on purpose).
 """
@@ -17,20 +18,23 @@ its orders again on purpose).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..partners import Partner
 from ..store import Direction, Document, Status
 from .erp import ERP_CHANNEL, TEST_KEY
 from .runs import family_of
-from .sent import take_turns_in_order
 
 #: The error code of a held order; its child document's status is ``duplicate``.
 CODE = "duplicate_po"
+#: The ERP order rows and the inbound orders they came from (Core aliases, built once:
+#: an ORM alias made per call costs milliseconds of column adaptation each time).
+_LEAF = Document.__table__.alias("leaf")
+_ORDER = Document.__table__.alias("source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,53 +45,94 @@ class EarlierOrder:
     filename: str | None
 
 
-def orders_given_before(
-    session: Session,
-    doc: Document,
-    wanted: Sequence[tuple[Partner, str]],
-    now: dt.datetime,
-    *,
-    test: bool = False,
-) -> dict[tuple[str, str], EarlierOrder]:
-    """For each (partner, PO number) of ``wanted`` whose original order the ERP got already
-    (see the module's docstring): the inbound order that carried it. Orders of test
-    interchanges (``test``) are compared with those only, production ones likewise."""
-    keys = {(p.id, po) for p, po in wanted if p.profile.ack.duplicate_po == "hold"}
-    if not keys:
-        return {}
-    take_turns_in_order(session, ((partner, "order", po) for partner, po in keys))
-    windows = {
-        partner.id: now - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
-        for partner, _ in wanted
-    }
-    other_runs = family_of(session, doc.id, doc.reprocess_of_id) - {doc.id}
-    leaf, order = aliased(Document), aliased(Document)
-    rows = session.execute(
-        select(
-            leaf.partner_id, leaf.po_number, leaf.created_at, leaf.meta, order.id, order.filename
+@dataclass(frozen=True, slots=True)
+class _Given:
+    created_at: dt.datetime
+    test: bool
+    order: EarlierOrder
+    file_id: int | None  # the file the order came in
+
+
+class GivenOrders:
+    """What one commit batch needs to hold repeated POs: the ERP orders of its POs, read in
+    one query before anything is written (a query between the batch's writes would flush
+    them one document at a time), and the orders the batch itself commits, noted as it
+    goes. The caller has taken turns on each (partner, "order", PO) already.
+    """
+
+    def __init__(
+        self, session: Session, wanted: Iterable[tuple[str, str]], now: dt.datetime
+    ) -> None:
+        self.now = now
+        self._given: dict[tuple[str, str], list[_Given]] = {}
+        self._committed: dict[tuple[str, bool, str], EarlierOrder] = {}
+        self._runs: dict[int, frozenset[int]] = {}
+        keys = set(wanted)
+        if not keys:
+            return
+        leaf, order = _LEAF.c, _ORDER.c
+        query = (
+            select(
+                leaf.partner_id,
+                leaf.po_number,
+                leaf.created_at,
+                leaf.meta,
+                order.id,
+                order.filename,
+                order.parent_id,
+            )
+            .select_from(_LEAF.join(_ORDER, leaf.parent_id == order.id))
+            .where(
+                leaf.po_number.in_(sorted({po for _, po in keys})),
+                leaf.channel == ERP_CHANNEL,
+                leaf.direction == Direction.OUTBOUND.value,
+                leaf.doc_type == "order",
+                leaf.status != Status.DEAD.value,
+                leaf.partner_id.in_(sorted({partner for partner, _ in keys})),
+            )
+            .order_by(leaf.id)
         )
-        .join(order, leaf.parent_id == order.id)
-        .where(
-            leaf.channel == ERP_CHANNEL,
-            leaf.direction == Direction.OUTBOUND.value,
-            leaf.doc_type == "order",
-            leaf.status != Status.DEAD.value,
-            leaf.po_number.in_(sorted({po for _, po in keys})),
-            leaf.partner_id.in_(sorted({partner for partner, _ in keys})),
-            order.parent_id.not_in(other_runs),
-        )
-        .order_by(leaf.id)
-    ).all()
-    found: dict[tuple[str, str], EarlierOrder] = {}
-    for partner_id, po_number, created_at, meta, order_id, filename in rows:
-        key = (partner_id, po_number)
-        if key not in keys or key in found or partner_id is None:
-            continue
-        if bool((meta or {}).get(TEST_KEY)) != test:
-            continue
-        if _aware(created_at) >= windows[partner_id]:
-            found[key] = EarlierOrder(order_id, filename)
-    return found
+        for partner_id, po, created_at, meta, order_id, filename, file_id in session.execute(query):
+            if (partner_id, po) in keys:
+                self._given.setdefault((partner_id, po), []).append(
+                    _Given(
+                        _aware(created_at),
+                        bool((meta or {}).get(TEST_KEY)),
+                        EarlierOrder(order_id, filename),
+                        file_id,
+                    )
+                )
+
+    def earlier(
+        self, session: Session, doc: Document, partner: Partner, po: str, *, test: bool = False
+    ) -> EarlierOrder | None:
+        """The order of ``partner``'s with PO ``po`` the ERP got first: from this batch, or
+        from another file in the partner's window (test orders compared with test orders;
+        this file's earlier attempts not counted)."""
+        if partner.profile.ack.duplicate_po != "hold":
+            return None
+        committed = self._committed.get((partner.id, test, po))
+        if committed is not None:
+            return committed
+        since = self.now - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
+        for given in self._given.get((partner.id, po), []):
+            if given.test != test or given.created_at < since:
+                continue
+            if given.file_id != doc.id and given.file_id in self._other_runs(session, doc):
+                continue
+            return given.order
+        return None
+
+    def note(self, partner: Partner, po: str, order: EarlierOrder, *, test: bool = False) -> None:
+        """``order`` (committed in this batch) gave the ERP PO ``po``: later ones repeat it."""
+        self._committed.setdefault((partner.id, test, po), order)
+
+    def _other_runs(self, session: Session, doc: Document) -> frozenset[int]:
+        if doc.reprocess_of_id is None:
+            return frozenset()
+        if doc.id not in self._runs:
+            self._runs[doc.id] = family_of(session, doc.id, doc.reprocess_of_id) - {doc.id}
+        return self._runs[doc.id]
 
 
 def held_message(partner_id: str, po_number: str, earlier: EarlierOrder | str) -> str:
