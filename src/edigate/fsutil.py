@@ -40,13 +40,14 @@ def atomic_write_many(items: Sequence[tuple[Path, bytes]]) -> list[OSError | Non
     ready: set[Path] = set()
     made: list[Path] = []
     temps: dict[int, Path] = {}
+    mode = file_mode()
     for index, (path, data) in enumerate(items):
         folder = path.parent
         try:
             if folder not in ready:
                 made.extend(make_dirs(folder))
                 ready.add(folder)
-            temps[index] = write_temp(folder, path.name, data)
+            temps[index] = write_temp(folder, path.name, data, mode)
         except OSError as exc:
             errors[index] = exc
     folders: dict[Path, list[int]] = {}
@@ -92,23 +93,29 @@ def make_dirs(folder: Path) -> list[Path]:
     return missing
 
 
-def write_temp(folder: Path, name: str, data: bytes) -> Path:
+def write_temp(folder: Path, name: str, data: bytes, mode: int | None = None) -> Path:
     """A hidden temp file ``.<name>.*.tmp`` in ``folder`` holding ``data``, not yet
     fsynced: the caller fsyncs a batch of them together (:func:`fsync_many`) before
     renaming or linking any to its final name (in the same folder, so on the same disk).
 
     Its mode is what ``open()`` would give (0666 less the umask), not mkstemp's 0600: these
     files are for others (the ERP's user, a folder a partner's job reads), and the umask is
-    how an operator says who may read them (systemd ``UMask=0027``)."""
+    how an operator says who may read them (systemd ``UMask=0027``). A caller writing a
+    batch passes ``mode`` (:func:`file_mode`), read once for the batch."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o666 & ~current_umask())
+            os.fchmod(out.fileno(), file_mode() if mode is None else mode)
             out.write(data)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
+
+
+def file_mode() -> int:
+    """The mode open() gives a new file: 0666 less the process umask."""
+    return 0o666 & ~current_umask()
 
 
 def current_umask() -> int:

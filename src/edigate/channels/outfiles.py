@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..fsutil import fsync_many, is_hidden_or_partial, write_temp
+from ..fsutil import file_mode, fsync_many, is_hidden_or_partial, write_temp
 from .base import Delivery, DeliveryError, Outbound, send_one
 from .sftp_fs import PathRefused, check_name
 
@@ -59,6 +59,7 @@ def place_files(batch: Sequence[tuple[Path, Outbound]]) -> list[Path | DeliveryE
     results: list[Path | DeliveryError | None] = [None] * len(batch)
     made: set[Path] = set()
     temps: dict[int, Path] = {}
+    mode = file_mode()
     for index, (folder, document) in enumerate(batch):
         try:
             if folder not in made:
@@ -68,7 +69,7 @@ def place_files(batch: Sequence[tuple[Path, Outbound]]) -> list[Path | DeliveryE
             if _same_content(folder / name, document.data):
                 results[index] = folder / name  # delivered before (a retry after a crash)
                 continue
-            temps[index] = write_temp(folder, name, document.data)
+            temps[index] = write_temp(folder, name, document.data, mode)
         except DeliveryError as exc:
             results[index] = exc
         except OSError as exc:
