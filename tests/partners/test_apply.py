@@ -125,3 +125,18 @@ def test_an_unmapped_store_code_rejects_the_order(example_dir: Path) -> None:
     mapped = apply_inbound(sample_order(text), partner)
     assert mapped.order is None
     assert any("0999" in issue.message for issue in mapped.errors)
+
+
+def test_a_line_of_quantity_zero_is_delivered_with_a_warning(example_dir: Path) -> None:
+    partner = load_registry(example_dir).get("acme-retail")
+    assert partner is not None
+    text = SAMPLE.read_text()
+    assert text.count("PO1*3*24*EA*") == 1
+    mapped = apply_inbound(sample_order(text.replace("PO1*3*24*EA*", "PO1*3*0*EA*")), partner)
+    assert mapped.order is not None and len(mapped.order.lines) == 3
+    (warning,) = [i for i in mapped.issues if i.severity == "warning"]
+    assert (warning.code, warning.line_index, warning.message) == (
+        "zero_quantity",
+        2,
+        "quantity 0 ordered",
+    )

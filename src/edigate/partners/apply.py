@@ -238,6 +238,8 @@ def _map_line(
             return message, found.action == "reject_order"
     quantity = source.quantity
     unit = source.unit
+    if quantity is not None and not quantity:
+        issues.append(_issue("warning", "zero_quantity", "quantity 0 ordered", index=index))
     if quantity is None or unit is None:
         return None, False
     price = source.unit_price
