@@ -185,3 +185,24 @@ def test_two_files_with_one_po_in_one_workers_batch_deliver_it_once(gateway: Gat
     assert [status(gateway, i) for i in ids] == ["translated", "duplicate"]
     first, second = docs(gateway, "850")
     assert (second.status, second.duplicate_of_id) == ("duplicate", first.id)
+
+
+def test_a_held_order_is_released_by_a_reprocess_once_the_partner_may_reuse_pos(
+    gateway: Gateway,
+) -> None:
+    """The file holding only a repeated PO is no copy of another file, so a reprocess is
+    not refused: run again it is held again, until the onboarding team says this partner
+    reuses PO numbers; then the order goes through."""
+    receive(gateway, RETAILER)
+    held = receive(gateway, renumbered(4330))
+    assert status(gateway, held) == "duplicate"
+    again = reprocess(gateway.store, held).attempt
+    gateway.worker("test").run(until_idle=True)
+    assert status(gateway, again) == "duplicate" and erp_pos(gateway) == ["4500012345"]
+
+    window = "  duplicate_window_days: 30\n"
+    profile_edit(gateway, "acme-retail", window, window + "  duplicate_po: deliver\n")
+    released = reprocess(gateway.store, again).attempt
+    gateway.worker("test").run(until_idle=True)
+    assert status(gateway, released) == "translated"
+    assert erp_pos(gateway) == ["4500012345", "4500012345"]

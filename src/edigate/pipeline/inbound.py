@@ -239,7 +239,6 @@ class Progress:
     translated: int = 0
     rejected: int = 0
     held: int = 0  # originals whose PO the ERP has already (repeated_orders)
-    held_as: int | None = None
     technical: bool = False
     rejection_lines: int = 0
 
@@ -966,8 +965,9 @@ class InboundProcessor:
         detail = {"translated": progress.translated, "rejected": progress.rejected}
         translated = progress.translated or progress.technical
         if not translated and not progress.rejected and progress.held:
-            # Every order in it is one the ERP has: the file repeats another.
-            doc.duplicate_of_id = progress.held_as
+            # Every order in it is one the ERP has. Its transactions name the orders they
+            # repeat; the file names none (it is no copy of one file), so a reprocess may
+            # run it again: after ack.duplicate_po: deliver, that releases its orders.
             detail["held"] = progress.held
             store.transition(
                 session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
@@ -1002,7 +1002,6 @@ class InboundProcessor:
                 progress.translated += 1
             elif tx.status is Status.DUPLICATE:
                 progress.held += 1
-                progress.held_as = progress.held_as or tx.duplicate_of
             child = store.add_document(
                 session,
                 blob,

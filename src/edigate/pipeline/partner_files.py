@@ -218,7 +218,7 @@ def commit_partner_file(
     if held:
         detail["held"] = len(held)
         if len(held) == len(plan.orders):  # every order in it is one the ERP has
-            doc.duplicate_of_id = held[0].duplicate_of
+            # (each names the order it repeats; the file, no copy of one, names none)
             store.transition(
                 session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
             )
