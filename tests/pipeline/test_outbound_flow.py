@@ -607,6 +607,8 @@ def test_a_cxml_confirmation_names_the_order_request_the_erp_did_not(gateway: Ga
 
     (erp,) = erp_docs(gateway)
     assert erp.status == "translated", erp.errors
+    # Contoso had its automatic confirmation: the ERP's is its replacement, and says so.
+    assert [e["code"] for e in erp.errors] == ["erp.replaces"], erp.errors
     (answer,) = set(out.iterdir()) - before
     root = etree.fromstring(answer.read_bytes(), safe_parser())
     reference = root.find("Request/ConfirmationRequest/OrderReference")

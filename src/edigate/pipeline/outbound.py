@@ -171,11 +171,11 @@ class OutboundProcessor:
             return plan
         with self.store.reading() as session:  # planning only reads: no write lock
             orders, tests = stored_orders(self.store, session, partner.id, parsed.po_numbers)
+            if isinstance(document, OrderAck):
+                document = _as_replacement(session, partner.id, document, plan)
         plan.usage = partner.profile.envelope.usage
         if parsed.po_numbers and tests.issuperset(parsed.po_numbers):
             plan.usage = "T"  # an answer to a test order is a test, whatever the profile says
-            if isinstance(document, OrderAck):
-                document = _as_replacement(session, partner.id, document, plan)
         mapped = apply_outbound(document, partner, orders)
         plan.errors += [_map_issue(i, shown) for i in mapped.issues]
         if mapped.document is None:
