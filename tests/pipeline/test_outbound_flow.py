@@ -372,6 +372,17 @@ def test_a_test_order_reaches_the_erps_test_folder_and_its_answers_go_out_as_tes
     isa = out_file(gateway, second).split(b"~")[0].split(b"*")
     assert (isa[15], isa[8].strip()) == (b"P", b"ACMERETAIL")
 
+    # A later test change of that production PO does not turn its answers into tests.
+    change = test_850.replace(b"000009211", b"000009212").replace(b"BEG*00*", b"BEG*04*")
+    gateway.store.receive(change, channel="sftp", partner_id="acme-retail")
+    run(gateway)
+    assert len(list((outbox / "orders-test").iterdir())) == 2
+    drop(gateway, "invoices", INVOICE.read_text().replace("INV-", "INV-Q-"), "third.json")
+    run(gateway)
+    third = sent(gateway, "810")[-1]
+    isa = out_file(gateway, third).split(b"~")[0].split(b"*")
+    assert (isa[15], isa[8].strip()) == (b"P", b"ACMERETAIL")
+
 
 def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
     gateway: Gateway,

@@ -390,7 +390,8 @@ def stored_orders(
 ) -> tuple[dict[str, Order], set[str]]:
     """The latest mapped order we gave the ERP for each PO number of ``partner_id`` (its
     lines hold the partner's item IDs and, where the map converted them, their figures),
-    and the PO numbers whose latest order came in a test interchange (ISA15 T)."""
+    a production one where there is any, and the PO numbers that only test interchanges
+    (ISA15 T) brought: a test copy of a production PO does not make its answers tests."""
     wanted = list(dict.fromkeys(po_numbers))
     if not wanted:
         return {}, set()
@@ -405,17 +406,24 @@ def stored_orders(
         )
         .order_by(Document.id.desc())
     ).all()
-    found: dict[str, Order] = {}
-    seen: set[str] = set()
+    latest: dict[str, Document] = {}
     tests: set[str] = set()
-    for row in rows:
-        if row.po_number is None or row.po_number in seen:
+    for row in rows:  # newest first
+        po = row.po_number
+        if po is None:
             continue
-        seen.add(row.po_number)
-        if (row.meta or {}).get(TEST_KEY):
-            tests.add(row.po_number)
+        test = bool((row.meta or {}).get(TEST_KEY))
+        if po not in latest:
+            latest[po] = row
+            if test:
+                tests.add(po)
+        elif po in tests and not test:
+            latest[po] = row  # the latest production order wins over later test copies
+            tests.discard(po)
+    found: dict[str, Order] = {}
+    for po, row in latest.items():
         try:
-            found[row.po_number] = Order.model_validate_json(store.content(row))
+            found[po] = Order.model_validate_json(store.content(row))
         except (ValidationError, EdigateError):
             continue  # an order today's model cannot read: answer without it
     return found, tests
