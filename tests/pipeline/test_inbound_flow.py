@@ -513,9 +513,20 @@ def test_an_isa_whose_terminator_is_a_separator_gets_its_ta1_r_004(gateway: Gate
     assert "TA1*000004211*261120*1405*R*004~" in ta1
     assert erp_orders(gateway) == [] and by_type(gateway, "997") == []
 
+    # Its ISA13 was processed before (the broken file is a resend): still only its TA1,
+    # never a duplicate of that file (nothing in it was read), and the worker moves on.
+    good = receive(gateway, data.replace(b"000004211", b"000004999"))
+    broken = data.replace(b"000004211", b"000004999").replace(b"*P*>~\n", b"*P*>*")
+    resent = receive(gateway, broken)
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, good).status == "translated"
+        assert gateway.store.get(session, resent).status == "rejected"
+    assert "TA1*000004999*261120*1405*R*004~" in _acks_sent(gateway, "TA1")[-1]
+
     stranger = data.replace(b"ACMERETAIL     *ZZ", b"NOBODY         *ZZ", 1)
+    before = len(by_type(gateway, "TA1"))
     other = receive(gateway, stranger.replace(b"*P*>~\n", b"*P*>*"))
-    assert len(by_type(gateway, "TA1")) == 1
+    assert len(by_type(gateway, "TA1")) == before
     with gateway.store.session() as session:
         doc = gateway.store.get(session, other)
         assert (doc.status, doc.partner_id) == ("rejected", None)

@@ -149,6 +149,9 @@ class InterchangePlan:
     ordinal: int = 0
     complete: bool = True
     opening: bool = True
+    #: An ISA the reader could not use, answered with a TA1 only: nothing in it is read,
+    #: so it is no duplicate of another file's interchange (nor checked for being one).
+    unreadable: bool = False
 
 
 @dataclass
@@ -664,7 +667,7 @@ class InboundProcessor:
                 unanswered += [f.to_dict() for f in findings]
                 continue
             ordinal += 1
-            ic = InterchangePlan(header, partner, ordinal=ordinal, acks=output)
+            ic = InterchangePlan(header, partner, ordinal=ordinal, acks=output, unreadable=True)
             ic.rejection = [f.to_dict() for f in output.findings]
             plans.append(ic)
         return plans, unanswered
@@ -813,7 +816,10 @@ class InboundProcessor:
             (doc, ic.partner, ic.header.control_number)
             for doc, plan in items
             for ic in plan.interchanges
-            if ic.partner is not None and ic.duplicate_of is None and ic.opening
+            if ic.partner is not None
+            and ic.duplicate_of is None
+            and ic.opening
+            and not ic.unreadable
         ]
         # The batch's original orders' POs too (repeated_orders checks them in each commit),
         # all in one order: two workers' batches never hold one each the other waits for.
