@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from edigate.app import Gateway
 from edigate.pipeline import inbound
 from edigate.pipeline.operations import reprocess
 from edigate.store import PENDING_INBOUND, Direction, Document
+
+from .test_crash import many_orders
+from .test_pieces_and_batches import _fail_on_call
 
 ROOT = Path(__file__).resolve().parents[2]
 RETAILER = (ROOT / "samples/x12/850-004010-retailer.edi").read_bytes()
@@ -206,3 +210,68 @@ def test_a_held_order_is_released_by_a_reprocess_once_the_partner_may_reuse_pos(
     gateway.worker("test").run(until_idle=True)
     assert status(gateway, released) == "translated"
     assert erp_pos(gateway) == ["4500012345", "4500012345"]
+
+
+def _pos(gw: Gateway) -> Counter[str]:
+    folder = gw.erp.outbox / "orders"
+    return Counter(json.loads(p.read_text())["po_number"] for p in folder.glob("*.json"))
+
+
+def test_a_reprocess_holds_a_repeat_of_an_order_its_earlier_run_delivered(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ST 1 and ST 10 of one file carry one PO; the file dies after its first piece (ST 1
+    delivered), and an operator's reprocess resumes it: ST 10 is held, as the worker's own
+    resume holds it. Likewise a finished file's repeat, when a reprocess retries another
+    transaction of it. The transaction an earlier run delivered is never counted against
+    itself (a --from-start run sends it again on purpose)."""
+    gateway.inbound.chunk_transactions = 5
+    gateway.config.worker.max_attempts = 1
+    data = many_orders(12, 1).replace(b"4100000010", b"4100000001")
+    doc_id = gateway.store.receive(data, channel="cli", filename="big.edi").document_id
+    _fail_on_call(monkeypatch, lambda n, _doc: n >= 2)
+    gateway.worker("first").run(until_idle=True)
+    monkeypatch.undo()
+    assert _pos(gateway)["4100000001"] == 1
+    attempt = reprocess(gateway.store, doc_id)
+    assert attempt.resumed is not None
+    gateway.worker("second").run(until_idle=True)
+    assert _pos(gateway)["4100000001"] == 1 and len(_pos(gateway)) == 11
+
+    # ST 0001 delivered, ST 0002 rejected (SE01), ST 0003 repeats ST 0001's PO: held.
+    finished = many_orders(3, 2).replace(b"000004211", b"000004800")
+    finished = finished.replace(b"4200000003", b"4200000001").replace(b"SE*32*0002", b"SE*31*0002")
+    assert finished.count(b"4200000001") == 2 and finished.count(b"SE*31*0002") == 1
+    first = receive(gateway, finished, partner_id=None)  # type: ignore[arg-type]
+    before = _pos(gateway)
+    assert before["4200000001"] == 1
+    again = reprocess(gateway.store, first).attempt  # to retry ST 0002
+    gateway.worker("w").run(until_idle=True)
+    assert _pos(gateway) == before
+    held = [d for d in docs(gateway, "850") if d.parent_id == again]
+    assert [(d.transaction_control, d.status) for d in held] == [
+        ("0002", "rejected"),
+        ("0003", "duplicate"),
+    ]
+
+
+def test_a_batch_committed_again_alone_holds_against_what_was_committed(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A and B share a PO; C fails the batch's transaction, so each is committed again
+    alone: B's hold must name A's order as committed then, not the rolled-back row."""
+    a, b = (
+        gateway.store.receive(renumbered(n), channel="sftp", partner_id="acme-retail").document_id
+        for n in (4400, 4401)
+    )
+    other = many_orders(1, 7).replace(b"000004211", b"000004402")
+    c = gateway.store.receive(other, channel="sftp", partner_id="acme-retail").document_id
+    failed: list[int] = []
+    _fail_on_call(monkeypatch, lambda _n, doc: doc.id == c and not failed and not failed.append(1))
+    gateway.worker("w").run(until_idle=True)
+    monkeypatch.undo()
+    assert failed == [1]
+    (first,) = [d for d in docs(gateway, "850") if d.parent_id == a]
+    (held,) = [d for d in docs(gateway, "850") if d.parent_id == b]
+    assert (first.status, held.status, held.duplicate_of_id) == ("delivered", "duplicate", first.id)
+    assert _pos(gateway)["4500012345"] == 1

@@ -87,7 +87,7 @@ from .envelope import (
 from .erp import ERP_CHANNEL, TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
-from .repeated_orders import CODE, EarlierOrder, GivenOrders, held_message
+from .repeated_orders import CODE, EarlierOrder, GivenOrders, Hold, held_message
 from .runs import family_of
 from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
@@ -130,7 +130,6 @@ class TxPlan:
     ack: GroupAck | None = None
     #: An original order (BEG01 00): held if the ERP has its PO already (repeated_orders).
     original: bool = False
-    duplicate_of: int | None = None
 
 
 @dataclass
@@ -925,7 +924,9 @@ class InboundProcessor:
                     if tx.ack_855 is not None
                 ),
             )
-        self._hold_repeated_orders(session, doc, plan, given)
+        # Decided per commit, not written into the plan: a batch that fails is committed
+        # again document by document, with the same plans and another view of the ERP.
+        holds = self._hold_repeated_orders(session, doc, plan, given)
         for ic in plan.interchanges:
             # A continued interchange's own findings (its trailer's, in its last piece) are
             # its file's too; the opening piece's were added with it.
@@ -937,7 +938,7 @@ class InboundProcessor:
                     progress.duplicate_of = progress.duplicate_of or ic.duplicate_of
             progress.interchange, progress.transaction = ic.ordinal, 0
             if ic.partner is not None:
-                self._commit_interchange(session, doc, blob, ic, progress, errors, given)
+                self._commit_interchange(session, doc, blob, ic, progress, errors, given, holds)
             if ic.complete:
                 progress.interchange, progress.transaction = ic.ordinal + 1, 0
         if not plan.final:
@@ -993,26 +994,30 @@ class InboundProcessor:
         progress: Progress,
         errors: list[dict[str, Any]],
         given: GivenOrders,
+        holds: dict[int, Hold],
     ) -> None:
-        """This piece's share of one interchange: its transactions; its acks once complete."""
+        """This piece's share of one interchange: its transactions (those ``holds`` names,
+        by ``id()``, held: no order, no 855); its acks once complete."""
         store = self.store
         partner = ic.partner
         assert partner is not None
         for tx in ic.transactions:
-            if tx.status is Status.REJECTED:
+            hold = holds.get(id(tx))
+            status = Status.DUPLICATE if hold is not None else tx.status
+            if status is Status.REJECTED:
                 progress.rejected += 1
                 progress.rejection_lines += 1
                 if progress.rejection_lines <= MAX_REJECTION_LINES:
                     errors.append(_rejection_summary(tx))
-            elif tx.status is Status.TRANSLATED:
+            elif status is Status.TRANSLATED:
                 progress.translated += 1
-            elif tx.status is Status.DUPLICATE:
+            elif status is Status.DUPLICATE:
                 progress.held += 1
             child = store.add_document(
                 session,
                 blob,
                 direction=Direction.INBOUND,
-                status=tx.status,
+                status=status,
                 channel=doc.channel,
                 parent=doc,
                 partner_id=partner.id,
@@ -1023,8 +1028,8 @@ class InboundProcessor:
                 group_control=tx.group_control,
                 transaction_control=tx.control_number,
                 po_number=tx.po_number,
-                errors=tx.errors,
-                duplicate_of_id=tx.duplicate_of,
+                errors=tx.errors if hold is None else [*tx.errors, hold.error],
+                duplicate_of_id=None if hold is None else hold.duplicate_of,
                 meta={
                     "segment": tx.position,
                     "segment_count": tx.segment_count,
@@ -1032,7 +1037,9 @@ class InboundProcessor:
                 },
             )
             progress.transaction = tx.index + 1
-            if tx.original and tx.po_number and tx.status is Status.TRANSLATED:
+            if hold is not None:
+                continue
+            if tx.original and tx.po_number and status is Status.TRANSLATED:
                 test = ic.header.usage == "T"
                 given.note(partner, tx.po_number, EarlierOrder(child.id, doc.filename), test=test)
             if tx.order_json is not None:
@@ -1070,10 +1077,12 @@ class InboundProcessor:
 
     def _hold_repeated_orders(
         self, session: Session, doc: Document, plan: FilePlan, given: GivenOrders
-    ) -> None:
-        """Hold each original order whose PO the ERP has already, from another file, an
-        earlier one of the batch, or earlier in this file (see :mod:`.repeated_orders`): no
-        order, no 855; its 997 still accepts it, as it was received sound."""
+    ) -> dict[int, Hold]:
+        """The original orders of this piece whose PO the ERP has already, from any file,
+        an earlier one of the batch, or earlier in this file (see :mod:`.repeated_orders`),
+        by ``id()`` of their plan: held, with no order and no 855; the 997 still accepts
+        them, as they were received sound."""
+        holds: dict[int, Hold] = {}
         first_in_file: dict[tuple[str, bool, str], TxPlan] = {}
         for ic in plan.interchanges:
             partner = ic.partner
@@ -1084,20 +1093,18 @@ class InboundProcessor:
                 if not (tx.original and tx.po_number and tx.status is Status.TRANSLATED):
                     continue
                 po = tx.po_number
-                found = given.earlier(session, doc, partner, po, test=test)
+                source = (ic.header.control_number, tx.index)
+                found = given.earlier(session, doc, partner, po, source, test=test)
                 if found is not None:
-                    why = held_message(partner.id, po, found)
-                    tx.duplicate_of = found.document_id
+                    why, of = held_message(partner.id, po, found), found.document_id
                 elif (partner.id, test, po) in first_in_file:
                     first = first_in_file[(partner.id, test, po)]
-                    why = held_message(partner.id, po, f"ST {first.control_number}")
+                    why, of = held_message(partner.id, po, f"ST {first.control_number}"), None
                 else:
                     first_in_file[(partner.id, test, po)] = tx
                     continue
-                tx.status = Status.DUPLICATE
-                tx.errors.append(_error(CODE, why, segment=tx.position))
-                tx.order_json = tx.order_blob = None
-                tx.ack_855 = tx.body_855 = None
+                holds[id(tx)] = Hold(_error(CODE, why, segment=tx.position), of)
+        return holds
 
     def _store_acks(
         self, session: Session, doc: Document, partner: Partner, ic: InterchangePlan

@@ -26,7 +26,7 @@ from ..store.queries import location
 from .answers import answer_order
 from .detect import Format
 from .erp import ERP_CHANNEL
-from .repeated_orders import CODE, EarlierOrder, GivenOrders, held_message
+from .repeated_orders import CODE, EarlierOrder, GivenOrders, Hold, held_message
 
 #: Which map formats read which detected file formats.
 READS = {"csv": {Format.CSV}, "xml": {Format.XML}, "cxml": {Format.XML}}
@@ -41,7 +41,6 @@ class OrderPlan:
     order_json: bytes | None = None
     answer: tuple[bytes, str] | None = None  # the 855 in the partner's format, and its suffix
     original: bool = False  # held if the ERP has its PO already (repeated_orders)
-    duplicate_of: int | None = None
 
 
 @dataclass
@@ -152,15 +151,21 @@ def _plan_order(
 def commit_partner_file(
     store: Store, session: Session, doc: Document, plan: PartnerFilePlan, given: GivenOrders
 ) -> None:
-    """Store the children, ERP orders and answers of a planned CSV/XML file; set its status."""
+    """Store the children, ERP orders and answers of a planned CSV/XML file; set its status.
+    Orders the ERP has already are held (decided here, not written into the plan, which a
+    failed batch commits again alone)."""
     errors = list(plan.errors)
     partner = plan.partner
     blob = BlobRef(doc.blob_sha256, doc.size)
     doc.format = plan.format.value
-    if partner is not None:
-        _hold_repeated_orders(session, doc, partner, plan.orders, given)
+    holds = _hold_repeated_orders(session, doc, partner, plan.orders, given) if partner else {}
+    translated = held = 0
     for order in plan.orders:
-        if order.status is Status.REJECTED:
+        hold = holds.get(id(order))
+        status = Status.DUPLICATE if hold is not None else order.status
+        translated += status is Status.TRANSLATED
+        held += status is Status.DUPLICATE
+        if status is Status.REJECTED:
             first = next(iter(order.errors), None)
             where = location(first) if first is not None else ""
             why = "rejected" if first is None else first.get("message", "")
@@ -172,18 +177,20 @@ def commit_partner_file(
             session,
             blob,
             direction=Direction.INBOUND,
-            status=order.status,
+            status=status,
             channel=doc.channel,
             parent=doc,
             format=plan.format.value,
             doc_type="order",
             filename=doc.filename,
             po_number=order.po_number,
-            errors=order.errors,
-            duplicate_of_id=order.duplicate_of,
+            errors=order.errors if hold is None else [*order.errors, hold.error],
+            duplicate_of_id=None if hold is None else hold.duplicate_of,
             meta={"index": order.index},
         )
-        delivered = order.original and order.status is Status.TRANSLATED
+        if hold is not None:
+            continue
+        delivered = order.original and status is Status.TRANSLATED
         if partner is not None and delivered and order.po_number:
             given.note(partner, order.po_number, EarlierOrder(child.id, doc.filename))
         if order.order_json is not None:
@@ -211,45 +218,41 @@ def commit_partner_file(
                 doc_type="855",
                 po_number=order.po_number,
             )
-    translated = sum(1 for o in plan.orders if o.status is Status.TRANSLATED)
-    held = [o for o in plan.orders if o.status is Status.DUPLICATE]
-    status = Status.TRANSLATED if translated else Status.REJECTED
-    detail = {"translated": translated, "rejected": len(plan.orders) - translated - len(held)}
+    detail = {"translated": translated, "rejected": len(plan.orders) - translated - held}
     if held:
-        detail["held"] = len(held)
-        if len(held) == len(plan.orders):  # every order in it is one the ERP has
+        detail["held"] = held
+        if held == len(plan.orders):  # every order in it is one the ERP has
             # (each names the order it repeats; the file, no copy of one, names none)
             store.transition(
                 session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
             )
             return
+    status = Status.TRANSLATED if translated else Status.REJECTED
     store.transition(session, doc, status, "processed", detail=detail, errors=errors)
 
 
 def _hold_repeated_orders(
     session: Session, doc: Document, partner: Partner, orders: list[OrderPlan], given: GivenOrders
-) -> None:
-    """Hold each original order whose PO the ERP has already, from another file, an earlier
-    one of the batch, or earlier in this one (see :mod:`.repeated_orders`): no order for the
-    ERP, no answer."""
+) -> dict[int, Hold]:
+    """The original orders whose PO the ERP has already, from any file, an earlier one of
+    the batch, or earlier in this one (see :mod:`.repeated_orders`), by ``id()`` of their
+    plan: held, with no order for the ERP and no answer."""
+    holds: dict[int, Hold] = {}
     first_in_file: dict[str, OrderPlan] = {}
     for order in orders:
         if not (order.original and order.po_number and order.status is Status.TRANSLATED):
             continue
         po = order.po_number
-        found = given.earlier(session, doc, partner, po)
+        found = given.earlier(session, doc, partner, po, (None, order.index))
         if found is not None:
-            why = held_message(partner.id, po, found)
-            order.duplicate_of = found.document_id
+            why, of = held_message(partner.id, po, found), found.document_id
         elif po in first_in_file and partner.profile.ack.duplicate_po == "hold":
-            why = held_message(partner.id, po, f"order {first_in_file[po].index + 1}")
+            why, of = held_message(partner.id, po, f"order {first_in_file[po].index + 1}"), None
         else:
             first_in_file.setdefault(po, order)
             continue
-        order.status = Status.DUPLICATE
-        order.errors.append(_error(CODE, why))
-        order.order_json = None
-        order.answer = None
+        holds[id(order)] = Hold(_error(CODE, why), of)
+    return holds
 
 
 def _issue(issue: FormatIssue) -> dict[str, Any]:

@@ -9,10 +9,11 @@ partner that really reuses PO numbers within its window gets ``ack.duplicate_po:
 
 The check runs in the commit, after taking turns on each (partner, PO) on PostgreSQL (the
 ERP orders of a transaction that commits first are then seen): against the orders of
-every other file in the partner's ``duplicate_window_days`` (one query per commit batch,
-:class:`GivenOrders`), those committed earlier in the batch, and this file's earlier
-pieces; a file's own earlier attempts are not counted (a ``--from-start`` reprocess sends
-its orders again on purpose).
+every file in the partner's ``duplicate_window_days`` (one query per commit batch,
+:class:`GivenOrders`) and those committed earlier in the batch. A file's earlier pieces
+and attempts count too (a reprocess attempt, resumed or not, holds a repeat of an order an
+earlier run delivered); only the very transaction an earlier attempt ran is not counted
+against itself: run again from the start, it is sent again, as ``--from-start`` means.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ CODE = "duplicate_po"
 #: an ORM alias made per call costs milliseconds of column adaptation each time).
 _LEAF = Document.__table__.alias("leaf")
 _ORDER = Document.__table__.alias("source")
+#: Which transaction of a file an order came from: (ISA13, its index in the interchange)
+#: for X12, (None, its index in the file) for a CSV or XML order.
+Source = tuple[str | None, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +50,20 @@ class EarlierOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """Why one order of a piece is held: the error on its document, the order it repeats."""
+
+    error: dict[str, object]
+    duplicate_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Given:
     created_at: dt.datetime
     test: bool
     order: EarlierOrder
     file_id: int | None  # the file the order came in
+    source: Source
 
 
 class GivenOrders:
@@ -68,8 +81,10 @@ class GivenOrders:
         self._committed: dict[tuple[str, bool, str], EarlierOrder] = {}
         self._runs: dict[int, frozenset[int]] = {}
         keys = set(wanted)
-        if not keys:
-            return
+        if keys:
+            self._read(session, keys)
+
+    def _read(self, session: Session, keys: set[tuple[str, str]]) -> None:
         leaf, order = _LEAF.c, _ORDER.c
         query = (
             select(
@@ -80,35 +95,47 @@ class GivenOrders:
                 order.id,
                 order.filename,
                 order.parent_id,
+                order.interchange_control,
+                order.meta,
             )
             .select_from(_LEAF.join(_ORDER, leaf.parent_id == order.id))
             .where(
+                # By PO number alone (its index): a partner condition here leads SQLite to
+                # the partner's index, a scan of its whole history; the rows are few.
                 leaf.po_number.in_(sorted({po for _, po in keys})),
                 leaf.channel == ERP_CHANNEL,
                 leaf.direction == Direction.OUTBOUND.value,
                 leaf.doc_type == "order",
                 leaf.status != Status.DEAD.value,
-                leaf.partner_id.in_(sorted({partner for partner, _ in keys})),
             )
             .order_by(leaf.id)
         )
-        for partner_id, po, created_at, meta, order_id, filename, file_id in session.execute(query):
-            if (partner_id, po) in keys:
-                self._given.setdefault((partner_id, po), []).append(
-                    _Given(
-                        _aware(created_at),
-                        bool((meta or {}).get(TEST_KEY)),
-                        EarlierOrder(order_id, filename),
-                        file_id,
-                    )
+        for row in session.execute(query):
+            partner_id, po, created_at, meta, order_id, filename, file_id, isa13, where = row
+            if (partner_id, po) not in keys:
+                continue
+            self._given.setdefault((partner_id, po), []).append(
+                _Given(
+                    _aware(created_at),
+                    bool((meta or {}).get(TEST_KEY)),
+                    EarlierOrder(order_id, filename),
+                    file_id,
+                    (isa13, (where or {}).get("index")),
                 )
+            )
 
     def earlier(
-        self, session: Session, doc: Document, partner: Partner, po: str, *, test: bool = False
+        self,
+        session: Session,
+        doc: Document,
+        partner: Partner,
+        po: str,
+        source: Source,
+        *,
+        test: bool = False,
     ) -> EarlierOrder | None:
-        """The order of ``partner``'s with PO ``po`` the ERP got first: from this batch, or
-        from another file in the partner's window (test orders compared with test orders;
-        this file's earlier attempts not counted)."""
+        """The order of ``partner``'s with PO ``po`` the ERP got first (see the module's
+        docstring); ``source`` is the transaction of ``doc`` asking."""
         if partner.profile.ack.duplicate_po != "hold":
             return None
         committed = self._committed.get((partner.id, test, po))
@@ -118,8 +145,12 @@ class GivenOrders:
         for given in self._given.get((partner.id, po), []):
             if given.test != test or given.created_at < since:
                 continue
-            if given.file_id != doc.id and given.file_id in self._other_runs(session, doc):
-                continue
+            if (
+                given.source == source
+                and given.file_id != doc.id
+                and given.file_id in self._other_runs(session, doc)
+            ):
+                continue  # this transaction, as an earlier attempt ran it
             return given.order
         return None
 
