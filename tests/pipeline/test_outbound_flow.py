@@ -684,3 +684,15 @@ def test_an_erp_file_the_worker_refuses_moves_on_to_rejected_with_its_reason(
     assert report.startswith(f"document {doc.id}: ")
     assert "125 EA is not a whole number of CA (12 EA each)" in report
     assert json.loads(reasons["acks-ack-125.json"]) == data  # the ERP's own bytes, kept
+
+    # Reprocessed and refused again: a report of the attempt's own beside the first.
+    attempt = reprocess(gateway.store, doc.id).attempt
+    run(gateway)
+    reasons = rejected(gateway)
+    assert sorted(reasons) == [
+        f"acks-{attempt}-ack-125.json.error.txt",
+        "acks-ack-125.json",
+        "acks-ack-125.json.error.txt",
+    ]
+    assert reasons[f"acks-{attempt}-ack-125.json.error.txt"].startswith(f"document {attempt}: ")
+    assert reasons["acks-ack-125.json.error.txt"] == report  # the first report is kept

@@ -146,29 +146,42 @@ class ErpFolder:
         atomic_write(target.with_name(target.name + ".error.txt"), error.encode() + b"\n")
         return target
 
-    def refused_later(self, document_id: int, shown: str, error: str) -> Path | None:
+    def refused_later(
+        self, document_id: int, shown: str, error: str, *, move: bool = True
+    ) -> Path | None:
         """A file stored (and moved to processed/) that the worker then refused (its map,
         our validator, a duplicate...): moved on to rejected/ with the reason beside it, as
         a file refused on arrival is, so the ERP sees it was not sent. ``shown`` is where
-        the ERP put it (``acks/acme-retail/ack-1.json``). None when its processed copy is
-        gone (an operator moved it): only the reason is written then."""
+        the ERP put it (``acks/acme-retail/ack-1.json``). With ``move`` false (a reprocess
+        attempt, whose file its first run took care of), or when the processed copy is gone,
+        only the reason is written, under a name of its own (no earlier report replaced);
+        None then."""
         kind, _, rest = shown.partition("/")
         name = rest.rpartition("/")[2] or kind
-        target = self.inbox / "rejected" / f"{kind}-{name}"
         kept = self.inbox / "processed" / f"{document_id}-{name}"
-        moved = _move(kept, target) if kept.is_file() else None
-        report = (moved or target).with_name((moved or target).name + ".error.txt")
+        moved = None
+        if move and kept.is_file():
+            moved = _move(kept, self.inbox / "rejected" / f"{kind}-{name}")
+            report = moved.with_name(moved.name + ".error.txt")
+        else:
+            report = _free(self.inbox / "rejected" / f"{kind}-{document_id}-{name}.error.txt")
         atomic_write(report, f"document {document_id}: {error}\n".encode())
         return moved
 
 
 def _move(src: Path, dst: Path) -> Path:
+    final = _free(dst)
+    shutil.move(str(src), final)
+    return final
+
+
+def _free(dst: Path) -> Path:
+    """``dst``, or ``<stem>.1<suffix>``, ``.2``...: the first name not taken."""
     n = 1
     final = dst
     while final.exists():
         final = dst.with_name(f"{dst.stem}.{n}{dst.suffix}")
         n += 1
-    shutil.move(str(src), final)
     return final
 
 

@@ -120,9 +120,14 @@ class OutboundProcessor:
             self.commit(session, doc, plan)
             refused = doc.status in (Status.REJECTED.value, Status.DUPLICATE.value)
             why = "; ".join(e["message"] for e in doc.errors or [] if e["severity"] == "error")
+            # A reprocess attempt's file was taken care of by its first run (sent, or moved
+            # to rejected/ then): the attempt only reports.
+            first_run = doc.reprocess_of_id is None
         if refused and self.erp is not None and received.meta.get("erp_file"):
             try:  # after the commit: the store says it first; the folder tells the ERP
-                self.erp.refused_later(doc_id, received.meta["erp_file"], why or doc.status)
+                self.erp.refused_later(
+                    doc_id, received.meta["erp_file"], why or doc.status, move=first_run
+                )
             except OSError as exc:
                 log.warning("ERP document %s: cannot move it to rejected/: %s", doc_id, exc)
 
