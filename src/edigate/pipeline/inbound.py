@@ -35,7 +35,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, TypeGuard
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -570,7 +570,7 @@ class InboundProcessor:
                         ic, builder = None, None
                     continue
                 if not inside:
-                    if isinstance(event, Finding) and event.code.level is Level.INTERCHANGE:
+                    if _unusable_isa(event):
                         unusable.setdefault(event.location.segment or 0, []).append(event)
                     elif isinstance(event, Finding):
                         file_errors.append(event.to_dict())
@@ -1486,6 +1486,17 @@ def _replacing(
             },
         ]
     return replaced
+
+
+def _unusable_isa(event: object) -> TypeGuard[Finding]:
+    """A finding on an ISA the reader could not use (its delimiters): one of those that
+    :func:`salvage_isas` pairs, in order, with the ISAs it finds unusable. Other findings
+    outside an interchange (a segment too long before any ISA) are the file's own."""
+    return (
+        isinstance(event, Finding)
+        and event.code.level is Level.INTERCHANGE
+        and event.location.tag == "ISA"
+    )
 
 
 def _originals(plan: FilePlan) -> Iterator[tuple[Partner, str]]:
