@@ -27,32 +27,9 @@ def test_two_copies_planned_at_once_reach_the_erp_once(
         gateway.store.receive(data, channel="sftp", partner_id="acme-retail").document_id
         for _ in range(2)
     ]
-    claims = {
-        name: gateway.store.claim(name, PENDING_INBOUND, direction=Direction.INBOUND, limit=1)
-        for name in ("A", "B")
-    }
-    assert sorted(i for ids in claims.values() for i in ids) == copies  # one each
-    both_planned = threading.Barrier(2, timeout=10)
-    commit = inbound.InboundProcessor._commit_pieces
-
-    def after_both_planned(self: Any, items: Any, worker: str) -> Any:
-        both_planned.wait()  # each worker's duplicate check ran before either commits
-        return commit(self, items, worker)
-
-    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", after_both_planned)
-    failed: dict[str, Any] = {}
-    threads = [
-        threading.Thread(
-            target=lambda n=name, ids=ids: failed.update({n: gateway.inbound.process_batch(ids, n)})
-        )
-        for name, ids in claims.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
+    claims = claim_one_each(gateway, copies)
+    failed = process_planned_together(gateway, monkeypatch, claims)
     assert failed == {"A": {}, "B": {}}  # nothing failed: the later one was released
-    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", commit)
 
     gateway.worker("test").run(until_idle=True)  # the released copy is planned again
     with gateway.store.reading() as session:
@@ -65,3 +42,41 @@ def test_two_copies_planned_at_once_reach_the_erp_once(
     assert files[second] == ("duplicate", first), files
     orders = list((gateway.erp.outbox / "orders").glob("*.json"))
     assert len(orders) == 1, orders
+
+
+def claim_one_each(gateway: Gateway, ids: list[int]) -> dict[str, list[int]]:
+    """Workers "A" and "B" claim one of ``ids`` each."""
+    claims = {
+        name: gateway.store.claim(name, PENDING_INBOUND, direction=Direction.INBOUND, limit=1)
+        for name in ("A", "B")
+    }
+    assert sorted(i for found in claims.values() for i in found) == ids  # one each
+    return claims
+
+
+def process_planned_together(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch, claims: dict[str, list[int]]
+) -> dict[str, Any]:
+    """Each worker processes its claim in a thread of its own; neither commits before both
+    have planned (so neither's planning saw the other's commit). Returns what each failed."""
+    both_planned = threading.Barrier(2, timeout=10)
+    commit = inbound.InboundProcessor._commit_pieces
+
+    def after_both_planned(self: Any, items: Any, worker: str) -> Any:
+        both_planned.wait()  # each worker's duplicate check ran before either commits
+        return commit(self, items, worker)
+
+    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", after_both_planned)
+    failed: dict[str, Any] = {}
+    threads = [
+        threading.Thread(
+            target=lambda n=name, f=found: failed.update({n: gateway.inbound.process_batch(f, n)})
+        )
+        for name, found in claims.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", commit)
+    return failed

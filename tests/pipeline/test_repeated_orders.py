@@ -6,19 +6,17 @@ partner set to ``duplicate_po: deliver`` go through."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from edigate.app import Gateway
-from edigate.pipeline import inbound
 from edigate.pipeline.operations import reprocess
-from edigate.store import PENDING_INBOUND, Direction, Document
+from edigate.store import Document
 
+from .test_concurrent_copies import claim_one_each, process_planned_together
 from .test_crash import many_orders
 from .test_pieces_and_batches import _fail_on_call
 
@@ -146,32 +144,8 @@ def test_two_workers_with_one_po_in_two_files_at_once_deliver_it_once(
         gateway.store.receive(renumbered(n), channel="sftp", partner_id="acme-retail").document_id
         for n in (4310, 4311)
     ]
-    claims = {
-        name: gateway.store.claim(name, PENDING_INBOUND, direction=Direction.INBOUND, limit=1)
-        for name in ("A", "B")
-    }
-    assert sorted(i for found in claims.values() for i in found) == ids  # one each
-    both_planned = threading.Barrier(2, timeout=10)
-    commit = inbound.InboundProcessor._commit_pieces
-
-    def after_both_planned(self: Any, items: Any, worker: str) -> Any:
-        both_planned.wait()
-        return commit(self, items, worker)
-
-    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", after_both_planned)
-    failed: dict[str, Any] = {}
-    threads = [
-        threading.Thread(
-            target=lambda n=name, f=found: failed.update({n: gateway.inbound.process_batch(f, n)})
-        )
-        for name, found in claims.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
+    failed = process_planned_together(gateway, monkeypatch, claim_one_each(gateway, ids))
     assert failed == {"A": {}, "B": {}}
-    monkeypatch.setattr(inbound.InboundProcessor, "_commit_pieces", commit)
     gateway.worker("test").run(until_idle=True)  # deliver the order
     assert erp_pos(gateway) == ["4500012345"]
     assert sorted(status(gateway, i) for i in ids) == ["duplicate", "translated"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .events import InterchangeHeader, PartyId, Segment
 from .findings import ErrorCode, Finding, Location, Severity
@@ -417,10 +418,21 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
         field_finding(ErrorCode.INVALID_ACK_REQUESTED, 14, "ISA14 must be 0 or 1")
     if values[15] not in ("P", "T", "I"):
         field_finding(ErrorCode.INVALID_TEST_INDICATOR, 15, "ISA15 must be P, T or I")
+    return header_of(el, values, position, parse.separators, encoding=encoding, findings=findings)
+
+
+def header_of(
+    segment: Segment,
+    values: list[str],
+    position: int,
+    separators: Separators,
+    **extra: Any,
+) -> InterchangeHeader:
+    """The header of an ISA whose fields are ``values`` (ISA01..ISA16 at 1..16, trimmed)."""
     return InterchangeHeader(
-        segment=el,
+        segment=segment,
         position=position,
-        separators=parse.separators,
+        separators=separators,
         sender=PartyId(values[5], values[6]),
         receiver=PartyId(values[7], values[8]),
         date=values[9],
@@ -429,8 +441,7 @@ def build_header(parse: IsaParse, position: int, encoding: str) -> InterchangeHe
         version=values[12],
         ack_requested=values[14] == "1",
         usage=values[15],
-        encoding=encoding,
-        findings=findings,
+        **extra,
     )
 
 

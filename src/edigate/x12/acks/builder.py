@@ -40,6 +40,7 @@ from ..findings import ErrorCode, Finding, Level, Location
 from ..isa import (
     INTERCHANGE_ID_QUALIFIERS,
     NO_COMPONENT,
+    header_of,
     is_control_version,
     valid_hhmm,
     valid_yymmdd,
@@ -607,16 +608,4 @@ def salvaged_header(elements: Sequence[str], position: int = 0) -> InterchangeHe
         return None
     if not (values[13].isdigit() and len(values[13]) <= 9):
         return None
-    return InterchangeHeader(
-        segment=list(elements),
-        position=position,
-        separators=Separators(),
-        sender=PartyId(values[5], values[6]),
-        receiver=PartyId(values[7], values[8]),
-        date=values[9],
-        time=values[10],
-        control_number=values[13],
-        version=values[12],
-        ack_requested=values[14] == "1",
-        usage=values[15],
-    )
+    return header_of(list(elements), values, position, Separators())
