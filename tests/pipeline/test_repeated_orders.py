@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from edigate.app import Gateway
+from edigate.pipeline import repeated_orders
 from edigate.pipeline.operations import reprocess
 from edigate.store import Document
 
@@ -121,7 +122,11 @@ def test_a_test_order_and_a_partner_that_reuses_pos_are_not_held(gateway: Gatewa
     assert erp_pos(gateway) == ["4500012345", "4500012345"]
 
 
-def test_a_csv_partners_second_file_with_the_same_po_is_held(gateway: Gateway) -> None:
+def test_a_csv_partners_second_file_with_the_same_po_is_held(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One PO per query: a batch with many orders is read in bounded queries, all counted.
+    monkeypatch.setattr(repeated_orders, "_PER_QUERY", 1)
     first = receive(gateway, INITECH, partner_id="initech-csv")
     assert status(gateway, first) == "translated"
     delivered = erp_pos(gateway)

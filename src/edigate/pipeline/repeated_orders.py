@@ -36,6 +36,8 @@ CODE = "duplicate_po"
 #: an ORM alias made per call costs milliseconds of column adaptation each time).
 _LEAF = Document.__table__.alias("leaf")
 _ORDER = Document.__table__.alias("source")
+#: PO numbers per query (one bound parameter each; PostgreSQL takes at most 65,535).
+_PER_QUERY = 1000
 #: Which transaction of a file an order came from: (ISA13, its index in the interchange)
 #: for X12, (None, its index in the file) for a CSV or XML order.
 Source = tuple[str | None, int | None]
@@ -81,10 +83,11 @@ class GivenOrders:
         self._committed: dict[tuple[str, bool, str], EarlierOrder] = {}
         self._runs: dict[int, frozenset[int]] = {}
         keys = set(wanted)
-        if keys:
-            self._read(session, keys)
+        pos = sorted({po for _, po in keys})
+        for start in range(0, len(pos), _PER_QUERY):  # a parameter each: bounded per query
+            self._read(session, keys, pos[start : start + _PER_QUERY])
 
-    def _read(self, session: Session, keys: set[tuple[str, str]]) -> None:
+    def _read(self, session: Session, keys: set[tuple[str, str]], pos: list[str]) -> None:
         leaf, order = _LEAF.c, _ORDER.c
         query = (
             select(
@@ -102,7 +105,7 @@ class GivenOrders:
             .where(
                 # By PO number alone (its index): a partner condition here leads SQLite to
                 # the partner's index, a scan of its whole history; the rows are few.
-                leaf.po_number.in_(sorted({po for _, po in keys})),
+                leaf.po_number.in_(pos),
                 leaf.channel == ERP_CHANNEL,
                 leaf.direction == Direction.OUTBOUND.value,
                 leaf.doc_type == "order",
