@@ -254,3 +254,25 @@ def test_a_batch_committed_again_alone_holds_against_what_was_committed(
     (held,) = [d for d in docs(gateway, "850") if d.parent_id == b]
     assert (first.status, held.status, held.duplicate_of_id) == ("delivered", "duplicate", first.id)
     assert _pos(gateway)["4500012345"] == 1
+
+
+def test_a_held_csv_order_is_released_without_sending_the_files_others_again(
+    gateway: Gateway,
+) -> None:
+    """The second file repeats IN-26-1001 (held) and brings IN-26-7777 (delivered). Once
+    the partner may reuse PO numbers, a reprocess runs only what the first run did not
+    deliver: IN-26-1001 goes through, IN-26-7777 is not sent a second time."""
+    receive(gateway, INITECH, partner_id="initech-csv")
+    assert INITECH.count(b"IN-26-1002") == 1
+    second = receive(gateway, INITECH.replace(b"IN-26-1002", b"IN-26-7777"), "initech-csv")
+    assert status(gateway, second) == "translated"
+    assert _pos(gateway) == Counter({"IN-26-1001": 1, "IN-26-1002": 1, "IN-26-7777": 1})
+
+    profile_edit(gateway, "initech-csv", "ack:\n", "ack:\n  duplicate_po: deliver\n")
+    attempt = reprocess(gateway.store, second)
+    gateway.worker("test").run(until_idle=True)
+    assert _pos(gateway) == Counter({"IN-26-1001": 2, "IN-26-1002": 1, "IN-26-7777": 1})
+    assert status(gateway, attempt.attempt) == "translated"
+    assert [d.po_number for d in docs(gateway, "order") if d.parent_id == attempt.attempt] == [
+        "IN-26-1001"
+    ]

@@ -486,6 +486,7 @@ class InboundProcessor:
                 doc.read(self.store),
                 fmt,
                 self.clock().date(),
+                frozenset(index for isa13, index in doc.delivered if isa13 == ""),
             )
             yield plan
             return

@@ -29,6 +29,7 @@ from ..store.queries import DocumentFilter
 from ..store.schema import AuditEvent, utcnow
 from .erp import ERP_CHANNEL
 from .inbound import DELIVERED_KEY, PROGRESS_KEY, Progress
+from .partner_files import FILE_POSITION_KEY
 
 #: Where a resumed attempt started: the document whose progress it took over, and where.
 RESUMED_KEY = "resumed_from"
@@ -328,7 +329,8 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
     attempt of it) put in the ERP outbox, which the new attempt acknowledges with the rest
     but does not send again. Refuses a file the worker still has, an original that was
     reprocessed already (its latest attempt is the one to run), and a file with nothing
-    left to deliver or whose delivered orders cannot be told apart (a CSV or XML file)."""
+    left to deliver or whose delivered orders cannot be told apart (a CSV or XML order
+    recorded without its place in the file). A CSV or XML order is ("", its place)."""
     if doc.status in _IN_HAND:
         raise ReprocessRefused(
             f"document {doc.id} is {doc.status}: the worker still has it and retries it by "
@@ -378,11 +380,15 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
     orders: list[str] = []
     for fmt, isa13, meta, po_number, ordered in rows:
         index = (meta or {}).get("index")
+        if fmt != "x12":
+            # A CSV or XML order: known by its place in the file (FILE_POSITION_KEY), which
+            # orders recorded before that key existed do not have.
+            isa13, index = "", (meta or {}).get(FILE_POSITION_KEY)
         if not ordered:
             undelivered.add((isa13, index))
             continue
         orders.append(po_number or "?")
-        if fmt != "x12" or isa13 is None or index is None:
+        if isa13 is None or index is None:
             raise ReprocessRefused(
                 f"document {doc.id} already put order(s) in the ERP outbox (PO "
                 f"{', '.join(orders[:5])} ...); running it again would deliver them a second "

@@ -28,6 +28,9 @@ from .detect import Format
 from .erp import ERP_CHANNEL
 from .repeated_orders import CODE, EarlierOrder, GivenOrders, Hold, held_message
 
+#: The meta key of a CSV/XML order's place in its file (0, 1, ...): stable across runs of
+#: the file, so a reprocess attempt can leave out the orders an earlier run delivered.
+FILE_POSITION_KEY = "file_position"
 #: Which map formats read which detected file formats.
 READS = {"csv": {Format.CSV}, "xml": {Format.XML}, "cxml": {Format.XML}}
 
@@ -49,6 +52,8 @@ class PartnerFilePlan:
     partner: Partner | None
     errors: list[dict[str, Any]] = field(default_factory=list)
     orders: list[OrderPlan] = field(default_factory=list)
+    #: Orders an earlier run of the file delivered, left out of this one (a reprocess).
+    skipped: int = 0
 
 
 def plan_partner_file(
@@ -58,8 +63,11 @@ def plan_partner_file(
     data: bytes,
     fmt: Format,
     today: dt.date,
+    delivered: frozenset[int] = frozenset(),
 ) -> PartnerFilePlan:
-    """Read, map and answer a CSV/XML order file (no database writes)."""
+    """Read, map and answer a CSV/XML order file (no database writes). ``delivered``: the
+    places in the file of orders an earlier run put in the ERP outbox (a reprocess
+    attempt's): left out, as an X12 attempt leaves out its delivered transactions."""
     name = filename or "document"
     partner = registry.get(partner_id) if partner_id else None
     plan = PartnerFilePlan(fmt, partner)
@@ -87,14 +95,20 @@ def plan_partner_file(
         plan.errors.append(_error("unreadable", f"{name}: {exc}"))
         return plan
     for key, position in zip(result.rejected, result.rejected_indexes, strict=True):
-        issues = _issues_of(result.issues, key, position)
-        plan.orders.append(OrderPlan(len(plan.orders), key, Status.REJECTED, issues))
+        if position not in delivered:
+            issues = _issues_of(result.issues, key, position)
+            plan.orders.append(OrderPlan(position, key, Status.REJECTED, issues))
     plan.errors += [_issue(i) for i in result.issues if i.order is None and i.index is None]
     for i, (order, position) in enumerate(zip(result.orders, result.order_indexes, strict=True)):
+        if position in delivered:
+            continue
         issues = _issues_of(result.issues, order.po_number, position)
         lines = result.line_positions[i] if i < len(result.line_positions) else []
-        plan.orders.append(_plan_order(partner, order, len(plan.orders), issues, today, lines))
-    if not plan.orders and not plan.errors:
+        plan.orders.append(_plan_order(partner, order, position, issues, today, lines))
+    plan.orders.sort(key=lambda o: o.index)  # in file order
+    if delivered:
+        plan.skipped = len(delivered)
+    if not plan.orders and not plan.errors and not delivered:
         plan.errors.append(_error("empty", f"{name}: no order in the file"))
     return plan
 
@@ -186,7 +200,7 @@ def commit_partner_file(
             po_number=order.po_number,
             errors=order.errors if hold is None else [*order.errors, hold.error],
             duplicate_of_id=None if hold is None else hold.duplicate_of,
-            meta={"index": order.index},
+            meta={"index": order.index, FILE_POSITION_KEY: order.index},
         )
         if hold is not None:
             continue
@@ -219,6 +233,8 @@ def commit_partner_file(
                 po_number=order.po_number,
             )
     detail = {"translated": translated, "rejected": len(plan.orders) - translated - held}
+    if plan.skipped:
+        detail["skipped"] = plan.skipped  # delivered by an earlier run of the file
     if held:
         detail["held"] = held
         if held == len(plan.orders):  # every order in it is one the ERP has
