@@ -276,3 +276,27 @@ def test_a_held_csv_order_is_released_without_sending_the_files_others_again(
     assert [d.po_number for d in docs(gateway, "order") if d.parent_id == attempt.attempt] == [
         "IN-26-1001"
     ]
+
+
+def test_a_csv_file_recorded_without_its_orders_places_is_not_run_again(
+    gateway: Gateway,
+) -> None:
+    """Orders recorded before each kept its place in the file cannot be told apart across
+    runs: a reprocess of such a file, with orders delivered and one rejected, is refused
+    rather than sending the delivered ones again."""
+    from sqlalchemy import update
+
+    from edigate.pipeline.operations import ReprocessRefused
+    from edigate.pipeline.partner_files import FILE_POSITION_KEY
+
+    bad = INITECH.replace(b"IN-26-1002,03/03/2026", b"IN-26-1002,33/03/2026")
+    assert bad != INITECH
+    doc_id = receive(gateway, bad, partner_id="initech-csv")
+    orders = [d for d in docs(gateway, "order") if d.parent_id == doc_id]
+    assert sorted(d.status for d in orders) == ["delivered", "rejected"]
+    with gateway.store.session() as session:
+        for d in orders:
+            old = {k: v for k, v in (d.meta or {}).items() if k != FILE_POSITION_KEY}
+            session.execute(update(Document).where(Document.id == d.id).values(meta=old))
+    with pytest.raises(ReprocessRefused, match="already put order"):
+        reprocess(gateway.store, doc_id)
