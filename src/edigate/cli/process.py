@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -341,10 +342,7 @@ def _check_resend(store: Store, ids: Sequence[int], lease_seconds: float) -> lis
 def _transaction_counts(detail: dict[str, Any]) -> str:
     """ ", its transactions: 1 delivered, 5 rejected": why a file that is itself translated
     did not go through."""
-    counts: dict[str, int] = {}
-    for child in detail["children"]:
-        if child["direction"] == Direction.INBOUND:
-            counts[child["status"]] = counts.get(child["status"], 0) + 1
+    counts = Counter(c["status"] for c in detail["children"] if c["direction"] == Direction.INBOUND)
     if not counts:
         return ""
     return ", its transactions: " + ", ".join(

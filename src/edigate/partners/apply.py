@@ -313,7 +313,8 @@ def apply_outbound(
     unknown: set[str] = set()
     for where, index, line, po_number, priced in _lines(data):
         order = found.get(po_number or "")
-        _line_out(partner, line, order, where, index, priced, issues)
+        source = _order_line(order, line)
+        _line_out(partner, line, source, where, index, priced, issues)
         if orders is None or not po_number:
             continue
         if order is None and po_number not in unknown:
@@ -326,7 +327,7 @@ def apply_outbound(
                     "ERP through us; item IDs come from the SKU table and our units are kept",
                 )
             )
-        elif order is not None and _order_line(order, line) is None:
+        elif order is not None and source is None:
             number = line.get("line_number")
             label = f"line {number}" if number else where
             issues.append(
@@ -423,15 +424,15 @@ def _order_parties_out(rules: RuleEngine, data: dict[str, Any], issues: list[Map
 def _line_out(
     partner: Partner,
     line: dict[str, Any],
-    order: Order | None,
+    source: OrderLine | None,
     where: str,
     index: int | None,
     priced: bool,
     issues: list[MapIssue],
 ) -> None:
-    """Give one line the partner's item IDs and unit (in place)."""
+    """Give one line the partner's item IDs and unit (in place); ``source`` is the order
+    line it answers, if any."""
     sku: str | None = line.get("sku")
-    source = _order_line(order, line)
     label = f"line {line['line_number']}" if line.get("line_number") else where
     if sku:
         label += f" (SKU {sku})"

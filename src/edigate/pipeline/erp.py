@@ -146,27 +146,22 @@ class ErpFolder:
         atomic_write(target.with_name(target.name + ".error.txt"), error.encode() + b"\n")
         return target
 
-    def refused_later(
-        self, document_id: int, shown: str, error: str, *, move: bool = True
-    ) -> Path | None:
+    def refused_later(self, document_id: int, shown: str, error: str, *, move: bool = True) -> None:
         """A file stored (and moved to processed/) that the worker then refused (its map,
         our validator, a duplicate...): moved on to rejected/ with the reason beside it, as
         a file refused on arrival is, so the ERP sees it was not sent. ``shown`` is where
         the ERP put it (``acks/acme-retail/ack-1.json``). With ``move`` false (a reprocess
         attempt, whose file its first run took care of), or when the processed copy is gone,
-        only the reason is written, under a name of its own (no earlier report replaced);
-        None then."""
+        only the reason is written, under a name of its own (no earlier report replaced)."""
         kind, _, rest = shown.partition("/")
         name = rest.rpartition("/")[2] or kind
         kept = self.inbox / "processed" / f"{document_id}-{name}"
-        moved = None
         if move and kept.is_file():
             moved = _move(kept, self.inbox / "rejected" / f"{kind}-{name}")
             report = moved.with_name(moved.name + ".error.txt")
         else:
             report = _free(self.inbox / "rejected" / f"{kind}-{document_id}-{name}.error.txt")
         atomic_write(report, f"document {document_id}: {error}\n".encode())
-        return moved
 
 
 def _move(src: Path, dst: Path) -> Path:

@@ -87,7 +87,7 @@ from .envelope import (
 from .erp import ERP_CHANNEL, TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
-from .repeated_orders import CODE, EarlierOrder, GivenOrders, Hold, held_message
+from .repeated_orders import CODE, EarlierOrder, GivenOrders, held_message
 from .runs import family_of
 from .sent import as_replacement_855, replaces_855, take_turns_in_order
 
@@ -925,9 +925,6 @@ class InboundProcessor:
                     if tx.ack_855 is not None
                 ),
             )
-        # Decided per commit, not written into the plan: a batch that fails is committed
-        # again document by document, with the same plans and another view of the ERP.
-        holds = self._hold_repeated_orders(session, doc, plan, given)
         for ic in plan.interchanges:
             # A continued interchange's own findings (its trailer's, in its last piece) are
             # its file's too; the opening piece's were added with it.
@@ -939,7 +936,7 @@ class InboundProcessor:
                     progress.duplicate_of = progress.duplicate_of or ic.duplicate_of
             progress.interchange, progress.transaction = ic.ordinal, 0
             if ic.partner is not None:
-                self._commit_interchange(session, doc, blob, ic, progress, errors, given, holds)
+                self._commit_interchange(session, doc, blob, ic, progress, errors, given)
             if ic.complete:
                 progress.interchange, progress.transaction = ic.ordinal + 1, 0
         if not plan.final:
@@ -972,17 +969,16 @@ class InboundProcessor:
             return
         detail = {"translated": progress.translated, "rejected": progress.rejected}
         translated = progress.translated or progress.technical
-        if not translated and not progress.rejected and progress.held:
-            # Every order in it is one the ERP has. Its transactions name the orders they
-            # repeat; the file names none (it is no copy of one file), so a reprocess may
-            # run it again: after ack.duplicate_po: deliver, that releases its orders.
-            detail["held"] = progress.held
-            store.transition(
-                session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
-            )
-            return
         if progress.held:
             detail["held"] = progress.held
+            if not translated and not progress.rejected:
+                # Every order in it is one the ERP has. Its transactions name the orders they
+                # repeat; the file names none (it is no copy of one file), so a reprocess may
+                # run it again: after ack.duplicate_po: deliver, that releases its orders.
+                store.transition(
+                    session, doc, Status.DUPLICATE, "duplicate", detail=detail, errors=errors
+                )
+                return
         status = Status.TRANSLATED if translated else Status.REJECTED
         store.transition(session, doc, status, "processed", detail=detail, errors=errors)
 
@@ -995,16 +991,26 @@ class InboundProcessor:
         progress: Progress,
         errors: list[dict[str, Any]],
         given: GivenOrders,
-        holds: dict[int, Hold],
     ) -> None:
-        """This piece's share of one interchange: its transactions (those ``holds`` names,
-        by ``id()``, held: no order, no 855); its acks once complete."""
+        """This piece's share of one interchange: its transactions; its acks once complete.
+
+        An original order whose PO the ERP has already (see :mod:`.repeated_orders`) is
+        held: no order, no 855; the 997 still accepts it, as it was received sound. This is
+        decided here, not written into the plan: a batch that fails is committed again
+        document by document, with the same plans and another view of the ERP.
+        """
         store = self.store
         partner = ic.partner
         assert partner is not None
+        test = ic.header.usage == "T"
         for tx in ic.transactions:
-            hold = holds.get(id(tx))
-            status = Status.DUPLICATE if hold is not None else tx.status
+            # The PO of an original order for the ERP: the one a repeat of would be held.
+            po = tx.po_number if tx.original and tx.status is Status.TRANSLATED else None
+            earlier = None
+            if po:
+                source = (ic.header.control_number, tx.index)
+                earlier = given.earlier(session, doc, partner, po, source, test=test)
+            status = Status.DUPLICATE if earlier is not None else tx.status
             if status is Status.REJECTED:
                 progress.rejected += 1
                 progress.rejection_lines += 1
@@ -1029,8 +1035,8 @@ class InboundProcessor:
                 group_control=tx.group_control,
                 transaction_control=tx.control_number,
                 po_number=tx.po_number,
-                errors=tx.errors if hold is None else [*tx.errors, hold.error],
-                duplicate_of_id=None if hold is None else hold.duplicate_of,
+                errors=tx.errors if earlier is None else [*tx.errors, _held(partner, tx, earlier)],
+                duplicate_of_id=None if earlier is None else earlier.document_id,
                 meta={
                     "segment": tx.position,
                     "segment_count": tx.segment_count,
@@ -1038,11 +1044,10 @@ class InboundProcessor:
                 },
             )
             progress.transaction = tx.index + 1
-            if hold is not None:
+            if earlier is not None:
                 continue
-            if tx.original and tx.po_number and status is Status.TRANSLATED:
-                test = ic.header.usage == "T"
-                given.note(partner, tx.po_number, EarlierOrder(child.id, doc.filename), test=test)
+            if po:
+                given.note(partner, doc, po, child.id, f"ST {tx.control_number}", test=test)
             if tx.order_json is not None:
                 store.add_leaf(
                     session,
@@ -1056,7 +1061,7 @@ class InboundProcessor:
                     po_number=tx.po_number,
                     # A test interchange's order (ISA15 T) goes to the ERP's test folder,
                     # and the ERP's answers to it go out as test interchanges.
-                    meta={TEST_KEY: True} if ic.header.usage == "T" else {},
+                    meta={TEST_KEY: True} if test else {},
                 )
             if tx.ack_855 is not None:
                 body = tx.body_855
@@ -1075,37 +1080,6 @@ class InboundProcessor:
             progress.technical = True
             settle_technical(store, session, partner.id, ic.technical, doc)
         self._store_acks(session, doc, partner, ic)
-
-    def _hold_repeated_orders(
-        self, session: Session, doc: Document, plan: FilePlan, given: GivenOrders
-    ) -> dict[int, Hold]:
-        """The original orders of this piece whose PO the ERP has already, from any file,
-        an earlier one of the batch, or earlier in this file (see :mod:`.repeated_orders`),
-        by ``id()`` of their plan: held, with no order and no 855; the 997 still accepts
-        them, as they were received sound."""
-        holds: dict[int, Hold] = {}
-        first_in_file: dict[tuple[str, bool, str], TxPlan] = {}
-        for ic in plan.interchanges:
-            partner = ic.partner
-            if partner is None or partner.profile.ack.duplicate_po != "hold":
-                continue
-            test = ic.header.usage == "T"
-            for tx in ic.transactions:
-                if not (tx.original and tx.po_number and tx.status is Status.TRANSLATED):
-                    continue
-                po = tx.po_number
-                source = (ic.header.control_number, tx.index)
-                found = given.earlier(session, doc, partner, po, source, test=test)
-                if found is not None:
-                    why, of = held_message(partner.id, po, found), found.document_id
-                elif (partner.id, test, po) in first_in_file:
-                    first = first_in_file[(partner.id, test, po)]
-                    why, of = held_message(partner.id, po, f"ST {first.control_number}"), None
-                else:
-                    first_in_file[(partner.id, test, po)] = tx
-                    continue
-                holds[id(tx)] = Hold(_error(CODE, why, segment=tx.position), of)
-        return holds
 
     def _store_acks(
         self, session: Session, doc: Document, partner: Partner, ic: InterchangePlan
@@ -1550,6 +1524,11 @@ def _ack_builder(partner: Partner) -> AckBuilder:
     written = partner_separators(partner, VERSIONS[kind or "997"][0])
     options = dataclasses.replace(policy.ack_options(), separators=written)
     return AckBuilder(kind, CounterControlNumbers(), options)
+
+
+def _held(partner: Partner, tx: TxPlan, earlier: EarlierOrder) -> dict[str, Any]:
+    """The error of a transaction held because the ERP has its PO (``earlier``'s)."""
+    return _error(CODE, held_message(partner.id, tx.po_number or "", earlier), segment=tx.position)
 
 
 def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from ..store.queries import location
 from .answers import answer_order
 from .detect import Format
 from .erp import ERP_CHANNEL
-from .repeated_orders import CODE, EarlierOrder, GivenOrders, Hold, held_message
+from .repeated_orders import CODE, GivenOrders, held_message
 
 #: The meta key of a CSV/XML order's place in its file (0, 1, ...): stable across runs of
 #: the file, so a reprocess attempt can leave out the orders an earlier run delivered.
@@ -166,17 +166,23 @@ def commit_partner_file(
     store: Store, session: Session, doc: Document, plan: PartnerFilePlan, given: GivenOrders
 ) -> None:
     """Store the children, ERP orders and answers of a planned CSV/XML file; set its status.
-    Orders the ERP has already are held (decided here, not written into the plan, which a
-    failed batch commits again alone)."""
+    An original order whose PO the ERP has already (see :mod:`.repeated_orders`) is held,
+    with no order for the ERP and no answer (decided here, not written into the plan, which
+    a failed batch commits again alone)."""
     errors = list(plan.errors)
     partner = plan.partner
     blob = BlobRef(doc.blob_sha256, doc.size)
     doc.format = plan.format.value
-    holds = _hold_repeated_orders(session, doc, partner, plan.orders, given) if partner else {}
     translated = held = 0
     for order in plan.orders:
-        hold = holds.get(id(order))
-        status = Status.DUPLICATE if hold is not None else order.status
+        # The PO of an original order for the ERP: the one a repeat of would be held.
+        po = order.po_number if order.original and order.status is Status.TRANSLATED else None
+        earlier = repeated = None
+        if partner is not None and po:
+            earlier = given.earlier(session, doc, partner, po, (None, order.index))
+            if earlier is not None:
+                repeated = _error(CODE, held_message(partner.id, po, earlier))
+        status = Status.DUPLICATE if earlier is not None else order.status
         translated += status is Status.TRANSLATED
         held += status is Status.DUPLICATE
         if status is Status.REJECTED:
@@ -198,15 +204,14 @@ def commit_partner_file(
             doc_type="order",
             filename=doc.filename,
             po_number=order.po_number,
-            errors=order.errors if hold is None else [*order.errors, hold.error],
-            duplicate_of_id=None if hold is None else hold.duplicate_of,
+            errors=order.errors if repeated is None else [*order.errors, repeated],
+            duplicate_of_id=None if earlier is None else earlier.document_id,
             meta={"index": order.index, FILE_POSITION_KEY: order.index},
         )
-        if hold is not None:
+        if earlier is not None:
             continue
-        delivered = order.original and status is Status.TRANSLATED
-        if partner is not None and delivered and order.po_number:
-            given.note(partner, order.po_number, EarlierOrder(child.id, doc.filename))
+        if partner is not None and po:
+            given.note(partner, doc, po, child.id, f"order {order.index + 1}")
         if order.order_json is not None:
             store.add_leaf(
                 session,
@@ -245,30 +250,6 @@ def commit_partner_file(
             return
     status = Status.TRANSLATED if translated else Status.REJECTED
     store.transition(session, doc, status, "processed", detail=detail, errors=errors)
-
-
-def _hold_repeated_orders(
-    session: Session, doc: Document, partner: Partner, orders: list[OrderPlan], given: GivenOrders
-) -> dict[int, Hold]:
-    """The original orders whose PO the ERP has already, from any file, an earlier one of
-    the batch, or earlier in this one (see :mod:`.repeated_orders`), by ``id()`` of their
-    plan: held, with no order for the ERP and no answer."""
-    holds: dict[int, Hold] = {}
-    first_in_file: dict[str, OrderPlan] = {}
-    for order in orders:
-        if not (order.original and order.po_number and order.status is Status.TRANSLATED):
-            continue
-        po = order.po_number
-        found = given.earlier(session, doc, partner, po, (None, order.index))
-        if found is not None:
-            why, of = held_message(partner.id, po, found), found.document_id
-        elif po in first_in_file and partner.profile.ack.duplicate_po == "hold":
-            why, of = held_message(partner.id, po, f"order {first_in_file[po].index + 1}"), None
-        else:
-            first_in_file.setdefault(po, order)
-            continue
-        holds[id(order)] = Hold(_error(CODE, why), of)
-    return holds
 
 
 def _issue(issue: FormatIssue) -> dict[str, Any]:

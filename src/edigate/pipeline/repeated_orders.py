@@ -18,6 +18,7 @@ against itself: run again from the start, it is sent again, as ``--from-start`` 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,18 +46,12 @@ Source = tuple[str | None, int | None]
 
 @dataclass(frozen=True, slots=True)
 class EarlierOrder:
-    """The inbound order (an 850 transaction, a CSV or XML order) whose ERP order came first."""
+    """The inbound order (an 850 transaction, a CSV or XML order) whose ERP order came first;
+    ``within``: what it is called (``ST 0001``) when it is earlier in the asking file."""
 
     document_id: int
     filename: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Hold:
-    """Why one order of a piece is held: the error on its document, the order it repeats."""
-
-    error: dict[str, object]
-    duplicate_of: int | None
+    within: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +75,8 @@ class GivenOrders:
     ) -> None:
         self.now = now
         self._given: dict[tuple[str, str], list[_Given]] = {}
-        self._committed: dict[tuple[str, bool, str], EarlierOrder] = {}
+        # Committed in this batch: (partner, test, PO) -> the order, its file, its name there.
+        self._committed: dict[tuple[str, bool, str], tuple[EarlierOrder, int, str]] = {}
         self._runs: dict[int, frozenset[int]] = {}
         keys = set(wanted)
         pos = sorted({po for _, po in keys})
@@ -143,7 +139,8 @@ class GivenOrders:
             return None
         committed = self._committed.get((partner.id, test, po))
         if committed is not None:
-            return committed
+            order, file_id, name = committed
+            return dataclasses.replace(order, within=name) if file_id == doc.id else order
         since = self.now - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
         for given in self._given.get((partner.id, po), []):
             if given.test != test or given.created_at < since:
@@ -157,9 +154,20 @@ class GivenOrders:
             return given.order
         return None
 
-    def note(self, partner: Partner, po: str, order: EarlierOrder, *, test: bool = False) -> None:
-        """``order`` (committed in this batch) gave the ERP PO ``po``: later ones repeat it."""
-        self._committed.setdefault((partner.id, test, po), order)
+    def note(
+        self,
+        partner: Partner,
+        doc: Document,
+        po: str,
+        order_id: int,
+        name: str,
+        *,
+        test: bool = False,
+    ) -> None:
+        """Order ``order_id`` of ``doc`` (``name`` there: ``ST 0001``, ``order 3``), committed
+        in this batch, gave the ERP PO ``po``: later ones, in this file too, repeat it."""
+        order = EarlierOrder(order_id, doc.filename)
+        self._committed.setdefault((partner.id, test, po), (order, doc.id, name))
 
     def _other_runs(self, session: Session, doc: Document) -> frozenset[int]:
         if doc.reprocess_of_id is None:
@@ -169,11 +177,10 @@ class GivenOrders:
         return self._runs[doc.id]
 
 
-def held_message(partner_id: str, po_number: str, earlier: EarlierOrder | str) -> str:
-    """Why an order is held: the order of the partner's that the ERP got first, or (a
-    string) the one earlier in the same file."""
-    if isinstance(earlier, str):
-        where = f"is earlier in this file ({earlier})"
+def held_message(partner_id: str, po_number: str, earlier: EarlierOrder) -> str:
+    """Why an order is held: the order of the partner's that the ERP got first."""
+    if earlier.within is not None:
+        where = f"is earlier in this file ({earlier.within})"
     else:
         name = f", file {earlier.filename}" if earlier.filename else ""
         where = f"is in the ERP already (document {earlier.document_id}{name})"
