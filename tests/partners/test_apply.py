@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from edigate.model import Order
+from edigate.model import Order, erp_json
 from edigate.partners import load_registry
 from edigate.partners.apply import apply_inbound
 from edigate.translate import translate_850
@@ -77,6 +78,33 @@ def test_an_unknown_item_rejects_only_its_line(example_dir: Path) -> None:
     assert error.line_index == 2 and error.code == "unknown_item"
 
 
+def test_a_refused_line_is_stated_to_the_erp_as_sent(example_dir: Path) -> None:
+    """An ERP that writes its own 855 must learn of the line it never got, to answer it IR:
+    the order states it, in ACME's terms, with why; an order without one is as before."""
+    partner = load_registry(example_dir).get("acme-retail")
+    assert partner is not None
+    text = SAMPLE.read_text().replace("VN*CLP-050*", "VN*NOPE-1*")
+    text = text.replace("UP*012345678929", "UP*099999999999")
+    mapped = apply_inbound(sample_order(text), partner)
+    assert mapped.order is not None
+    (refused,) = mapped.order.rejected_lines or []
+    assert (refused.line.line_number, refused.line.quantity, refused.line.unit) == (
+        "3",
+        Decimal(24),
+        "EA",
+    )
+    assert ("VN", "NOPE-1") in [(i.qualifier, i.value) for i in refused.line.identifiers]
+    assert refused.line.sku is None and refused.code == "unknown_item"
+    assert refused.reason == mapped.rejected_lines[2]
+    sent = erp_json(mapped.order)
+    assert json.loads(sent)["rejected_lines"][0]["line"]["line_number"] == "3"
+    assert Order.model_validate_json(sent) == mapped.order  # the ERP contract reads it back
+
+    accepted = apply_inbound(sample_order(), partner).order
+    assert accepted is not None and accepted.rejected_lines is None
+    assert "rejected_lines" not in json.loads(erp_json(accepted))
+
+
 def test_reject_order_and_pass_through_policies(
     config_copy: Path, edit: Callable[[Path, str, str], int]
 ) -> None:
@@ -116,6 +144,10 @@ def test_a_fractional_conversion_rejects_the_line(
     mapped = apply_inbound(sample_order(text), partner)
     assert list(mapped.rejected_lines) == [2]
     assert "fractional" in mapped.rejected_lines[2]
+    assert mapped.order is not None
+    (refused,) = mapped.order.rejected_lines or []
+    assert refused.code == "unit_conversion" and "fractional" in refused.reason
+    assert (refused.line.quantity, refused.line.unit) == (Decimal(3), "CA")  # as sent
 
 
 def test_an_unmapped_store_code_rejects_the_order(example_dir: Path) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from edigate.model import Invoice, Order, OrderAck, Shipment
 from edigate.partners import Partner
-from edigate.partners.apply import apply_outbound
+from edigate.partners.apply import apply_inbound, apply_outbound
+from edigate.translate import translate_850
+from edigate.x12 import TransactionSet, X12Reader
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_850 = ROOT / "samples/x12/850-004010-retailer.edi"
@@ -169,3 +171,29 @@ def test_an_answer_to_a_po_or_line_acme_never_sent_is_warned_about(
     assert issue.message.startswith("line 7 is not on PO 4500012345 as acme-retail sent it")
     # Without the orders looked up (a tool with no store): nothing to compare with.
     assert apply_outbound(ack(po_number="4599999999"), acme).issues == []
+
+
+def test_the_erps_ir_for_a_line_the_map_refused_echoes_acmes_own_ids(acme: Partner) -> None:
+    """The ERP never got line 3 (an item not in the SKU table) but its order states it in
+    ``rejected_lines``; its 855 answers it IR by line number, with no SKU or IDs of ours:
+    ACME's own IDs and unit go out, and the line is no stranger to the PO."""
+    text = SAMPLE_850.read_text().replace("VN*CLP-050*", "VN*NOPE-1*")
+    text = text.replace("UP*012345678929", "UP*099999999999")
+    (tx,) = [e for e in X12Reader(text.encode()).events() if isinstance(e, TransactionSet)]
+    order = translate_850(tx).document
+    assert order is not None
+    refused_order = apply_inbound(order, acme).order
+    assert refused_order is not None and refused_order.rejected_lines
+    data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    data["lines"][2] = {
+        "line_number": "3",
+        "quantity": "24",
+        "unit": "EA",
+        "statuses": [{"status_code": "IR", "quantity": "24", "unit": "EA"}],
+    }
+    out = apply_outbound(OrderAck.model_validate(data), acme, {PO: refused_order})
+    assert out.issues == [] and out.document is not None
+    third = out.document.lines[2]
+    assert ids(third)[:2] == [("UP", "099999999999"), ("VN", "NOPE-1")]
+    assert (third.line_number, third.quantity, third.unit) == ("3", Decimal(24), "EA")
+    assert [(s.status_code, s.quantity) for s in third.statuses] == [("IR", Decimal(24))]

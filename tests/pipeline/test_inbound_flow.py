@@ -288,6 +288,10 @@ def test_a_line_the_map_rejects_is_left_out_and_acknowledged_ir(gateway: Gateway
     receive(gateway, data, partner_id="acme-retail")
     (order,) = erp_orders(gateway)
     assert [line["sku"] for line in order["lines"]] == ["WID-100-BLU", "GAD-200-SS"]
+    # The ERP hears of the line too, as ACME sent it, for an 855 of its own to answer.
+    (refused,) = order["rejected_lines"]
+    assert (refused["code"], refused["line"]["line_number"]) == ("unknown_item", "3")
+    assert {"qualifier": "VN", "value": "NOPE-1"} in refused["line"]["identifiers"]
     (child,) = by_type(gateway, "850")
     assert child.status == "delivered"
     assert any(e["code"] == "map.unknown_item" and "NOPE-1" in e["message"] for e in child.errors)

@@ -45,7 +45,15 @@ from .common import (
 )
 from .invoice import Invoice, InvoiceLine, Totals
 from .jsonio import dump, dumps, erp_json, load
-from .order import AdditionalItemDetail, AsSent, Order, OrderLine, Schedule, StoreQuantity
+from .order import (
+    AdditionalItemDetail,
+    AsSent,
+    Order,
+    OrderLine,
+    RejectedLine,
+    Schedule,
+    StoreQuantity,
+)
 from .order_ack import AckLine, LineStatus, OrderAck
 from .schema import MODELS, json_schema
 from .shipment import Pack, Shipment, ShipmentItem, ShipmentOrder, Tare, gs1_check_digit
@@ -87,6 +95,7 @@ __all__ = [
     "Purpose",
     "RawSegment",
     "Reference",
+    "RejectedLine",
     "SalesRequirement",
     "Schedule",
     "Shipment",

@@ -133,6 +133,19 @@ class OrderLine(ItemIds, Canonical):
         return priced_amount(self.quantity, self.unit_price, self.price_basis)
 
 
+class RejectedLine(Canonical):
+    """A line the partner map refused (an unknown item, a unit it cannot convert).
+
+    The ERP order leaves it out of ``lines`` and states it here, as the partner sent it
+    (their item IDs, units and line number), so an ERP that writes its own 855 can answer
+    it IR instead of never hearing of it.
+    """
+
+    line: OrderLine = Field(description="the line as the partner sent it")
+    code: Text = Field(description="why, as a code: unknown_item, unit_conversion ...")
+    reason: Text = Field(description="why, in words")
+
+
 class Order(Canonical):
     """A purchase order, independent of X12; an 850 translates into this."""
 
@@ -170,6 +183,11 @@ class Order(Canonical):
     lines: list[OrderLine] = Field(default_factory=list)
     summary: Summary | None = Field(None, description="CTT as sent")
     extra: list[RawSegment] = Field(default_factory=list)
+    rejected_lines: list[RejectedLine] | None = Field(
+        None,
+        description="lines the partner map refused, as sent (absent when none was): "
+        "left out of lines, for the ERP's own 855 to answer",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Generic, NotRequired, TypeVar, cast
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from ..model import Invoice, Order, OrderAck, OrderLine, Shipment
+from ..model import Invoice, Order, OrderAck, OrderLine, RejectedLine, Shipment
 from ..model.base import Canonical, constructor, rebuilt
 from ..model.order import AsSent
 from .errors import UomError
@@ -68,14 +68,16 @@ def apply_inbound(order: Order, partner: Partner) -> MappedOrder:
     kept: list[int] = []
     lines: list[dict[str, Any]] = []
     reject_order = False
+    refusals: list[RejectedLine] = []
     for index, line in enumerate(order.lines):
         data = _plain_fields(line, line_fields)
-        reason, whole_order = _map_line(partner, index, line, data, issues)
-        if reason is None:
+        refusal, whole_order = _map_line(partner, index, line, data, issues)
+        if refusal is None:
             kept.append(index)
             lines.append(data)
             continue
-        rejected[index] = reason
+        rejected[index] = refusal.message
+        refusals.append(RejectedLine(line=line, code=refusal.code, reason=refusal.message))
         reject_order = reject_order or whole_order
     if reject_order:
         return MappedOrder(None, issues, rejected)
@@ -90,6 +92,8 @@ def apply_inbound(order: Order, partner: Partner) -> MappedOrder:
     issues.extend(applied.issues)
     if applied.errors:
         return MappedOrder(None, issues, rejected)
+    if refusals:
+        applied.document["rejected_lines"] = refusals
     touched = _touched_model(order_fields, line_fields)
     if touched is not None:
         try:  # validate only what the map may have changed, then lay it over the input
@@ -169,7 +173,13 @@ def _touched_model(
     line = _optional_fields(OrderLine, line_fields | _LINE_WRITES, "TouchedLine")
     if line is None:
         return None
-    order = _optional_fields(Order, order_fields, "TouchedOrder", lines=list[line])  # type: ignore[valid-type]
+    order = _optional_fields(
+        Order,
+        order_fields,
+        "TouchedOrder",
+        lines=list[line],  # type: ignore[valid-type]
+        rejected_lines=list[RejectedLine],
+    )
     return None if order is None else TypeAdapter(order)
 
 
@@ -219,10 +229,11 @@ def _map_line(
     source: OrderLine,
     line: dict[str, Any],
     issues: list[MapIssue],
-) -> tuple[str | None, bool]:
+) -> tuple[MapIssue | None, bool]:
     """Resolve the SKU and convert the unit of ``source``, writing what changes to ``line``.
 
-    Returns ``(reason, whole_order)``: reason is None when the line is kept.
+    Returns ``(refusal, whole_order)``: the error that refuses the line, None when it is
+    kept.
     """
     sku: str | None = None
     if partner.xref is not None:
@@ -234,8 +245,9 @@ def _map_line(
             issues.append(_issue("warning", "unknown_item", found.message or "", index=index))
         else:
             message = found.message or "unknown item"
-            issues.append(_issue("error", f"{found.status}_item", message, index=index))
-            return message, found.action == "reject_order"
+            refusal = _issue("error", f"{found.status}_item", message, index=index)
+            issues.append(refusal)
+            return refusal, found.action == "reject_order"
     quantity = source.quantity
     unit = source.unit
     if quantity is not None and not quantity:
@@ -246,8 +258,9 @@ def _map_line(
     try:
         converted = partner.uom.to_internal(quantity, unit, price, sku=sku)
     except UomError as exc:
-        issues.append(_issue("error", "unit_conversion", str(exc), index=index))
-        return str(exc), False
+        refusal = _issue("error", "unit_conversion", str(exc), index=index)
+        issues.append(refusal)
+        return refusal, False
     if (converted.quantity, converted.unit, converted.unit_price) != (quantity, unit, price):
         # Built, not validated: the values are the line's own, validated for the same types.
         line["as_sent"] = _as_sent(
@@ -536,17 +549,21 @@ def _convert(
 
 
 def _order_line(order: Order | None, line: Mapping[str, Any]) -> OrderLine | None:
-    """The order line ``line`` answers: same line number, else the only one with its SKU."""
+    """The order line ``line`` answers: same line number, else the only one with its SKU.
+
+    A line the map refused (``rejected_lines``, as the partner sent it) is answered too,
+    by its number: the ERP's IR for it echoes the partner's own IDs and unit."""
     if order is None:
         return None
     sku = line.get("sku")
     number = line.get("line_number")
     if number is not None:
-        found = [ol for ol in order.lines if ol.line_number == number]
+        lines = order.lines + [r.line for r in order.rejected_lines or ()]
+        found = [ol for ol in lines if ol.line_number == number]
         if not found and str(number).isdigit():
             found = [
                 ol
-                for ol in order.lines
+                for ol in lines
                 if ol.line_number is not None
                 and ol.line_number.isdigit()
                 and int(ol.line_number) == int(number)
