@@ -416,6 +416,9 @@ def test_a_batch_slower_than_its_lease_keeps_its_claims_and_sends_each_once(
         def channel_for(self, doc: Any) -> SftpPush:
             return self.push
 
+        def label_for(self, doc: Any) -> str:
+            return str(doc.channel)
+
     def work() -> None:
         dispatcher = Dispatcher(store, OnePartner())  # type: ignore[arg-type]
         lane = Lane(

@@ -250,6 +250,31 @@ def test_receive_shows_what_each_order_became_and_why_an_answer_did_not_go(
     )
 
 
+def test_a_resend_over_a_channel_the_profile_now_names_shows_that_channel(
+    tmp_path: Path,
+) -> None:
+    """Globex's 999 died for want of an SMTP relay; the operator switches Globex to a
+    folder and resends: 'docs show' then names the folder and no longer the dead relay's
+    error (operations walkthrough: it still said channel email, error 'needs a relay')."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(ROOT / "samples/x12/850-005010-globex.edi"))
+    assert code == 0, out
+    (ack,) = [r for r in stored(tmp_path, config) if r["type"] == "999"]
+    assert (ack["status"], ack["channel"]) == ("dead", "email")
+    profile = config / "partners/globex-dist.yaml"
+    text = profile.read_text()
+    email = "  type: email\n  to: edi@globex.example\n"
+    assert email in text
+    profile.write_text(text.replace(email, "  type: folder\n  path: out-globex\n"))
+
+    code, out = run(tmp_path, "--config-dir", str(config), "resend", str(ack["id"]))
+    assert code == 0 and "sent" in out, out
+    assert [f.name.startswith("999-") for f in (config / "out-globex").iterdir()] == [True]
+    code, out = run(tmp_path, "--config-dir", str(config), "docs", "show", str(ack["id"]), "--json")
+    shown = json.loads(out)
+    assert (shown["status"], shown["channel"], shown["last_error"]) == ("sent", "folder", None)
+
+
 def test_receive_shows_the_first_errors_then_how_many_more() -> None:
     errors = [
         {"code": "AK4-8", "message": f"bad date {n}", "segment": n, "severity": "error"}

@@ -76,6 +76,8 @@ def test_a_partner_sftp_server_down_for_a_while_gets_everything_when_back(
                     sent = sorted(store.content(d) for d in out)
                 assert {d.status for d in out} == {"sent"}
                 assert all(d.attempts >= 2 for d in out)  # retried, not given up
+                # Sent: the outage's error is in the audit trail, no longer the document's.
+                assert [d.last_error for d in out] == [None] * len(out)
                 assert sorted(data for _name, data in partner.received()) == sent
             finally:
                 store.close()

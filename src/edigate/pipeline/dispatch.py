@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,15 @@ class Routes:
         except EdigateError as exc:
             raise DeliveryError(str(exc), retryable=False) from exc
 
+    def label_for(self, doc: Pending) -> str:
+        """The channel name ``doc`` goes out on now: the partner's outbound type as its
+        profile says today (an operator may have changed it before a resend)."""
+        if doc.channel == ERP_CHANNEL or doc.partner_id is None:
+            return doc.channel
+        partner = self.registry().get(doc.partner_id)
+        outbound = partner.profile.outbound if partner is not None else None
+        return outbound.type if outbound is not None else doc.channel
+
     def _channel_for(self, doc: Pending) -> OutboundChannel:
         if doc.channel == ERP_CHANNEL:
             return self._erp
@@ -286,6 +295,7 @@ class Dispatcher:
         for doc in pending:
             try:
                 channel = self.routes.channel_for(doc)
+                doc = replace(doc, channel=self.routes.label_for(doc))
                 data = contents.get(doc.blob_sha256)
                 if data is None:
                     raise StoreError(f"blob {doc.blob_sha256} of document {doc.id} is missing")
@@ -365,6 +375,7 @@ class Dispatcher:
                         {**row.meta, "delivery": {"detail": d.detail, **d.meta}},
                         {"detail": d.detail},
                         pending.about,
+                        pending.channel,
                     )
                     for pending, d, row in plain
                 ],
@@ -391,6 +402,8 @@ class Dispatcher:
             proof = self.store.put_blob(session, delivery.evidence)
             meta["evidence_sha256"] = proof.sha256
         final = Status.DELIVERED if pending.channel == ERP_CHANNEL else Status.SENT
+        doc.last_error = None  # an earlier attempt's failure is history now (audit trail)
+        doc.channel = pending.channel  # the one it went out on
         self.store.transition(session, doc, final, "delivered", detail={"detail": delivery.detail})
         if "as2_mdn" in meta:  # the async MDN came back before we got here
             apply_mdn_outcome(self.store, session, doc, max_attempts=self.max_attempts)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from .schema import Document, utcnow
@@ -42,6 +42,8 @@ class Delivered:
     detail: dict[str, Any]
     #: What the log line says of the document (``about_document``; no row at hand here).
     about: dict[str, Any] | None = None
+    #: The channel it went out on (None: unchanged).
+    channel: str | None = None
 
 
 def held_by(session: Session, store: Store, ids: Sequence[int], worker: str) -> dict[int, Held]:
@@ -75,9 +77,17 @@ def record_deliveries(
             updated_at=now,
             claimed_by=None,
             claimed_at=None,
+            last_error=None,  # an earlier attempt's failure is history now (audit trail)
+            channel=func.coalesce(bindparam("b_channel"), table.c.channel),
         ),
         [
-            {"b_id": d.id, "b_worker": worker, "b_status": d.to_status.value, "b_meta": d.meta}
+            {
+                "b_id": d.id,
+                "b_worker": worker,
+                "b_status": d.to_status.value,
+                "b_meta": d.meta,
+                "b_channel": d.channel,
+            }
             for d in delivered
         ],
     )
