@@ -463,6 +463,40 @@ def test_reprocess_refuses_an_original_already_reprocessed_and_a_delivered_file(
     assert again.attempt > first.attempt
 
 
+def test_selecting_rejected_files_takes_a_file_whose_other_orders_went_through(
+    gateway: Gateway,
+) -> None:
+    """The README's recipe (fix the map, then ``reprocess --status rejected``) skipped an
+    order rejected in a file whose other order reached the ERP, as the file itself is not
+    rejected: that order never reached the ERP (operations walkthrough)."""
+    from edigate.pipeline.operations import reprocess, select_for_reprocess
+    from edigate.store.queries import DocumentFilter
+
+    skus = gateway.config.config_dir / "maps/acme-retail-skus.csv"
+    good = skus.read_text()
+    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
+    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
+    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
+    gateway._registry.check_every = 0
+
+    doc_id = receive(gateway, RETAILER.read_bytes() + globex_850(), channel="folder")
+    with gateway.store.session() as session:
+        assert gateway.store.get(session, doc_id).status != "rejected"
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["NW-2026-118804"]
+    for flt in (DocumentFilter(), DocumentFilter(status="rejected", partner="acme-retail")):
+        assert select_for_reprocess(gateway.store, flt) == [doc_id]
+    assert select_for_reprocess(gateway.store, DocumentFilter(status="dead")) == []
+
+    skus.write_text(good)
+    (chosen,) = select_for_reprocess(gateway.store, DocumentFilter(status="rejected"))
+    attempt = reprocess(gateway.store, chosen)
+    gateway.worker("test").run(until_idle=True)
+    assert sorted(o["po_number"] for o in erp_orders(gateway)) == ["4500012345", "NW-2026-118804"]
+    # Done: neither the original (superseded) nor the attempt is chosen again.
+    assert select_for_reprocess(gateway.store, DocumentFilter(status="rejected")) == []
+    assert attempt.attempt not in select_for_reprocess(gateway.store, DocumentFilter())
+
+
 def _acks_sent(gw: Gateway, kind: str) -> list[str]:
     """The text of each ``kind`` (997, TA1) stored for the partner."""
     return [gw.store.blob_bytes(d.blob_sha256, d.size).decode() for d in by_type(gw, kind)]

@@ -127,10 +127,12 @@ def reprocess_command(
     Transactions whose orders an earlier run of the file put in the ERP outbox are not
     delivered again; a file with nothing left to deliver, or an original already
     reprocessed (run its latest attempt), is refused. A selection without --status takes
-    the rejected and dead files. A large file that went dead after some of its pieces
-    (500 transactions each) were committed is resumed: the new attempt skips the
-    transactions whose orders are already in the ERP outbox, and the interchange they
-    belong to is still acknowledged by one 997 naming every transaction. A file the worker
+    the files that are rejected or dead, or hold a transaction or order that is (--status
+    matches a file's own status or one of its transactions'). A large file that went dead
+    after some of its pieces (500 transactions each) were committed is resumed: the new
+    attempt skips the transactions whose orders are already in the ERP outbox, and the
+    interchange they belong to is still acknowledged by one 997 naming every transaction.
+    A file the worker
     is still retrying is refused (it resumes by itself); --from-start runs a file from the
     beginning instead, sending what it sent before again.
 
@@ -145,7 +147,8 @@ def reprocess_command(
         if not selected and not ids:
             click.echo(
                 "no document matches (a file reprocessed already is represented by its "
-                "latest attempt; without --status, only rejected and dead files are chosen)"
+                "latest attempt; without --status, only files that are, or hold an order "
+                "that is, rejected or dead are chosen)"
             )
             return
         ids += selected

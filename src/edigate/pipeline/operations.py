@@ -17,10 +17,10 @@ when the committed orders were wrong and have been withdrawn from the ERP.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import EdigateError
@@ -84,19 +84,33 @@ def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
     """Top-level inbound documents matching the filter (children are reprocessed via their
     file: the whole interchange runs again), each the latest attempt of its file: an
     original that was reprocessed already is represented by its attempt. Without a status
-    in the filter, only files that ended rejected or dead are chosen."""
+    in the filter, only files that ended rejected or dead are chosen.
+
+    The status is the file's own or one of its transactions' (orders'): a file whose other
+    orders went through has a rejected one to run again too (the attempt leaves out the
+    orders that reached the ERP)."""
     later = aliased(Document)
     superseded = select(later.id).where(later.reprocess_of_id == Document.id).exists()
+    statuses = [flt.status] if flt.status else list(PROBLEM_STATUSES)
+    child = aliased(Document)
+    child_has_status = (
+        select(child.id)
+        .where(
+            child.parent_id == Document.id,
+            child.direction == Direction.INBOUND.value,
+            child.status.in_(statuses),
+        )
+        .exists()
+    )
     with store.reading() as session:
-        query = flt.apply(
+        query = replace(flt, status=None).apply(
             select(Document.id).where(
                 Document.direction == Direction.INBOUND.value,
                 Document.parent_id.is_(None),
                 ~superseded,
+                or_(Document.status.in_(statuses), child_has_status),
             )
         )
-        if not flt.status:
-            query = query.where(Document.status.in_(PROBLEM_STATUSES))
         return list(session.scalars(query.order_by(Document.id).limit(flt.limit)))
 
 
