@@ -12,6 +12,7 @@ from sqlalchemy import select
 from edigate.app import Gateway
 from edigate.pipeline.operations import ReprocessRefused
 from edigate.store import Document, Status
+from edigate.store.queries import location
 from edigate.x12.acks import parse_acks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,7 +295,14 @@ def test_a_line_the_map_rejects_is_left_out_and_acknowledged_ir(gateway: Gateway
     assert {"qualifier": "VN", "value": "NOPE-1"} in refused["line"]["identifiers"]
     (child,) = by_type(gateway, "850")
     assert child.status == "delivered"
-    assert any(e["code"] == "map.unknown_item" and "NOPE-1" in e["message"] for e in child.errors)
+    (issue,) = [e for e in child.errors if e["code"] == "map.unknown_item"]
+    assert "NOPE-1" in issue["message"]
+    # Where it is: the third PO1's place in the file (counted here from the raw segments),
+    # and its PO101; not "line 3", which reads as the file's third line.
+    tags = [seg.strip().split("*")[0] for seg in data.decode().split("~")]
+    third_po1 = [n for n, tag in enumerate(tags, start=1) if tag == "PO1"][2]
+    assert (issue["segment"], issue["order_line"]) == (third_po1, "3")
+    assert location(issue) == f"segment {third_po1}, order line 3"
     po_ack = next(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("855"))
     assert b"BAK*00*AC*4500012345" in po_ack
     assert po_ack.count(b"ACK*IA*") == 2 and po_ack.count(b"ACK*IR*24*EA") == 1

@@ -765,7 +765,7 @@ class InboundProcessor:
         order = result.document
         plan.po_number = order.po_number
         mapped = apply_inbound(order, partner)
-        plan.errors += [_map_issue(i, order) for i in mapped.issues]
+        plan.errors += [_map_issue(i, order, tx) for i in mapped.issues]
         if mapped.order is not None:
             plan.status = Status.TRANSLATED
             plan.order_json = erp_json(mapped.order)
@@ -1428,7 +1428,9 @@ def _rejection_summary(tx: TxPlan) -> dict[str, Any]:
     """One line on the file for each rejected transaction, with its first reason."""
     first = next((e for e in tx.errors if e.get("severity", "error") == "error"), None)
     why = first.get("message", "") if first else "rejected"
-    if first and first.get("line"):
+    if first and first.get("order_line"):
+        why = f"order line {first['order_line']}: {why}"
+    elif first and first.get("line"):
         why = f"line {first['line']}: {why}"
     po = f" (PO {tx.po_number})" if tx.po_number else ""
     return _error(
@@ -1535,15 +1537,21 @@ def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, 
     return {"code": code, "message": message, "segment": segment, "severity": "error"}
 
 
-def _map_issue(issue: MapIssue, order: Order) -> dict[str, Any]:
-    line = None
+def _map_issue(issue: MapIssue, order: Order, tx: TransactionSet) -> dict[str, Any]:
+    """A map issue as stored: one about a line names its PO1 segment (its place in the
+    file, as every X12 error does) and its PO101 (``order_line``)."""
+    line = segment = None
     if issue.line_index is not None and issue.line_index < len(order.lines):
         line = order.lines[issue.line_index].line_number
+        po1 = [i for i, seg in enumerate(tx.segments) if seg[0] == "PO1"]
+        if issue.line_index < len(po1):  # each PO1 loop is a line, in order
+            segment = tx.position + po1[issue.line_index]
     return {
         "code": f"map.{issue.code}",
         "message": issue.message,
         "severity": issue.severity,
-        "line": line,
+        "segment": segment,
+        "order_line": line,
         "path": issue.path,
         "origin": issue.origin,
     }

@@ -115,11 +115,13 @@ def is_error(entry: dict[str, Any]) -> bool:
 
 
 def location(entry: dict[str, Any]) -> str:
-    """Where a stored error is: ``segment 10 element 2``, ``line 3, column "Qty"`` (a CSV
+    """Where a stored error is: ``segment 10 element 2``, ``segment 31, order line 3`` (an
+    X12 order line: its PO1 and PO101), ``line 3, column "Qty"`` (a CSV
     column, else an XML file's field), or "" when it names no place."""
     if entry.get("segment"):
         where = f"segment {entry['segment']}"
-        return where + (f" element {entry['element']}" if entry.get("element") else "")
+        where += f" element {entry['element']}" if entry.get("element") else ""
+        return where + (f", order line {entry['order_line']}" if entry.get("order_line") else "")
     parts = [f"line {entry['line']}"] if entry.get("line") else []
     if entry.get("column"):
         parts.append(f'column "{entry["column"]}"')
