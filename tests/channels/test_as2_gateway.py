@@ -4,6 +4,7 @@ and a profile) exchanges signed and encrypted messages with the gateway over rea
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import ssl
@@ -26,6 +27,7 @@ from edigate.channels.as2 import (
     As2Channel,
     As2Partner,
     As2Server,
+    Earlier,
     MdnOutcome,
     MdnRejected,
     PendingMdn,
@@ -328,6 +330,44 @@ def test_a_duplicate_message_id_after_a_restart_gets_a_positive_mdn_and_is_store
     assert len(site.partner_inbox.stored) == 3
 
 
+def test_a_reused_message_id_with_another_po_is_stored_and_processed_not_dropped(
+    site: Site,
+) -> None:
+    """A partner reusing a Message-ID for a new order: both orders are kept and processed;
+    only a resend of the same content is a duplicate, also after a restart."""
+    reused = {"as2_message_id": "po@newco.example"}
+    first_po = newco_850()
+    # A new interchange (ISA13 and IEA02) with a new PO number.
+    second_po = newco_850().replace(b"000004211", b"000004212")
+    second_po = second_po.replace(b"4500012345", b"4500012346")
+    server, gateway = site.start()
+    assert server.as2 is not None
+    newco = site.newco(server.as2.url)
+    first = newco.send(Outbound(1, "edigate", "po1.edi", first_po, meta=reused))
+    second = newco.send(Outbound(2, "edigate", "po2.edi", second_po, meta=reused))
+
+    assert first.meta["mdn"] == second.meta["mdn"] == "positive"
+    assert second.evidence is not None and b"already been received" not in second.evidence
+    one, two = (d for d in _documents(gateway) if d.direction == "in" and d.parent_id is None)
+    assert gateway.store.blob_bytes(one.blob_sha256) == first_po
+    assert gateway.store.blob_bytes(two.blob_sha256) == second_po
+    assert two.meta is not None and two.meta["reuses_message_id_of"] == one.id
+    [reuse] = _events(gateway, "as2_message_id_reused")
+    assert (reuse.detail["document"], reuse.detail["earlier_document"]) == (two.id, one.id)
+    outbox = gateway.erp.outbox / "orders"
+    _wait(lambda: len(list(outbox.glob("order-newco-*.json"))) == 2, "both orders in the ERP")
+    site.stop(server, gateway)
+
+    server, gateway = site.start()  # nothing in memory: the store tells the two apart
+    assert server.as2 is not None
+    newco = site.newco(server.as2.url)
+    again = newco.send(Outbound(1, "edigate", "po1.edi", first_po, meta=reused))
+
+    assert again.evidence is not None and b"already been received" in again.evidence
+    assert len([d for d in _documents(gateway) if d.direction == "in" and d.parent_id is None]) == 2
+    assert [e.detail["document"] for e in _events(gateway, "as2_duplicate")] == [one.id]
+
+
 def test_a_message_claiming_to_be_newco_without_its_key_is_refused(site: Site) -> None:
     server, gateway = site.start()
     assert server.as2 is not None
@@ -514,9 +554,13 @@ def test_message_ids_are_found_in_the_store_and_failed_messages_do_not_count(
     failed = handle(Inbound(b"raw request", "as2", "newco", None, failed_meta))
     ids = StoreMessageIds(any_store)
 
-    assert ids.seen("newco", "m1@x") == stored
-    assert ids.seen("acme-retail", "m1@x") is None  # Message-IDs are per partner
-    assert ids.seen("newco", "m2@x") is None  # a failed message may be sent again
+    same, other = stored.sha256, hashlib.sha256(b"another payload").hexdigest()
+
+    assert ids.seen("newco", "m1@x", same) == Earlier(same=stored)
+    assert ids.seen("newco", "m1@x", other) == Earlier(other=stored)  # a reused Message-ID
+    assert ids.seen("acme-retail", "m1@x", same) == Earlier()  # Message-IDs are per partner
+    failed_sha = hashlib.sha256(b"raw request").hexdigest()
+    assert ids.seen("newco", "m2@x", failed_sha) == Earlier()  # a failed message may be resent
     with any_store.session() as session:
         doc = any_store.get(session, failed.document_id)
         assert doc.status == "rejected" and doc.filename == "as2-m2@x.failed"

@@ -9,8 +9,9 @@ The AS2 package knows nothing of profiles or the store; this module is the seam:
   AS2-From/AS2-To lookup from the registry, so an edited profile takes effect without a
   restart, and refuses an AS2-To that is not ours toward that partner.
 - :class:`StoreMessageIds` finds a Message-ID among the partner's stored AS2 documents (their
-  ``meta["message_id"]``), so a resend after a restart gets its positive MDN again and is
-  not stored twice.
+  ``meta["message_id"]``) and compares payloads, so a resend after a restart gets its
+  positive MDN again and is not stored twice, while a reused Message-ID with new content
+  is stored.
 - :class:`StorePendingMdns` keeps the async MDN state of an outbound document in its own
   ``meta`` (``as2_pending``, then ``as2_mdn``); :func:`apply_mdn_outcome` turns a negative
   MDN into a retry or ``dead``, whichever of the dispatcher and the MDN comes last.
@@ -56,7 +57,7 @@ from .as2.certs import (
 )
 from .as2.client import As2Channel
 from .as2.partner import As2Partner
-from .as2.receiver import MemoryMessageIdLog
+from .as2.receiver import Earlier, MemoryMessageIdLog, earlier_of
 from .base import Delivery, Handler, Inbound, Outbound
 
 log = logging.getLogger("edigate.as2")
@@ -267,6 +268,15 @@ def as2_handler(store: Store, *, on_event: EventSink | None = None) -> Handler:
                 document=receipt.document_id,
                 layers="+".join(meta.get("layers") or []) or "plain",
             )
+            if meta.get("reuses_message_id_of") is not None:
+                events.emit(
+                    "as2_message_id_reused",
+                    logging.WARNING,
+                    partner=inbound.partner_id,
+                    message_id=meta.get("message_id"),
+                    document=receipt.document_id,
+                    earlier_document=meta["reuses_message_id_of"],
+                )
             return receipt
         modifier = str(meta.get("disposition") or "unexpected-processing-error")
         receipt = store.receive(
@@ -311,7 +321,9 @@ class StoreMessageIds:
     """Message-IDs of AS2 documents already stored, per partner, looked up in the store.
 
     A message stored successfully within ``window_days`` counts; one stored as failed
-    does not (its resend is processed). Recent ones are also kept in memory.
+    does not (its resend is processed). Its payload tells a resend (same blob sha256) from
+    a reused Message-ID (another one). Resends seen lately are answered from memory; the
+    store decides everything else, so both agree however many documents share an id.
     """
 
     def __init__(
@@ -322,19 +334,21 @@ class StoreMessageIds:
         self.events = Events(log, on_event)
         self._recent = MemoryMessageIdLog(capacity=10_000)
 
-    def seen(self, partner_id: str, message_id: str) -> Receipt | None:
-        receipt = self._recent.seen(partner_id, message_id) or self._lookup(partner_id, message_id)
-        if receipt is not None:
+    def seen(self, partner_id: str, message_id: str, sha256: str) -> Earlier:
+        found = self._recent.seen(partner_id, message_id, sha256)
+        if found.same is None:
+            found = self._lookup(partner_id, message_id, sha256)
+        if found.same is not None:
             self.events.emit(
                 "as2_duplicate",
                 logging.INFO,
                 partner=partner_id,
                 message_id=message_id,
-                document=receipt.document_id,
+                document=found.same.document_id,
             )
-        return receipt
+        return found
 
-    def _lookup(self, partner_id: str, message_id: str) -> Receipt | None:
+    def _lookup(self, partner_id: str, message_id: str, sha256: str) -> Earlier:
         query = (
             select(Document)
             .where(
@@ -348,10 +362,12 @@ class StoreMessageIds:
             .order_by(Document.id)
         )
         with self.store.session() as session:
-            for doc in session.scalars(query):
-                if "failed" not in (doc.meta or {}):
-                    return Receipt(doc.id, doc.blob_sha256, doc.size, doc.correlation_id)
-        return None
+            receipts = [
+                Receipt(doc.id, doc.blob_sha256, doc.size, doc.correlation_id)
+                for doc in session.scalars(query)
+                if "failed" not in (doc.meta or {})
+            ]
+        return earlier_of(receipts, sha256)
 
     def record(self, partner_id: str, message_id: str, receipt: Receipt) -> None:
         """The document itself carries the Message-ID; remember it in memory too."""

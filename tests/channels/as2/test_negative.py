@@ -130,6 +130,24 @@ def test_duplicate_message_id_gets_positive_mdn_and_is_stored_once(loop: Loop) -
     assert parse_mdn(parse_entity(second.evidence), [loop.idents.bob.cert]).mic == first.meta["mic"]
 
 
+def test_a_reused_message_id_with_other_content_is_stored_not_dropped(loop: Loop) -> None:
+    """Same partner and Message-ID but another payload: a new document, and its own MIC."""
+    channel = loop.alice_channel()
+    reused = {"as2_message_id": "po@alice.example"}
+    first = channel.send(Outbound(13, "bob", "po.edi", PAYLOAD, meta=reused))
+    other = PAYLOAD.replace(b"ST*850*0001", b"ST*850*0002")
+    second = channel.send(Outbound(14, "bob", "po.edi", other, meta=reused))
+    again = channel.send(Outbound(14, "bob", "po.edi", other, meta=reused))
+
+    assert [i.data for i in loop.bob_recorder.stored] == [PAYLOAD, other]
+    assert "reuses_message_id_of" not in loop.bob_recorder.stored[0].meta
+    assert loop.bob_recorder.stored[1].meta["reuses_message_id_of"] == 1
+    assert second.evidence is not None and b"already been received" not in second.evidence
+    assert second.meta["mic"] != first.meta["mic"]  # the channel checked the MDN's MIC
+    assert again.evidence is not None and b"already been received" in again.evidence
+    assert b"(document 2)" in again.evidence
+
+
 def test_concurrent_copies_of_one_message_are_stored_once(loop: Loop) -> None:
     channel = loop.alice_channel()
     message = channel.build(Outbound(12, "bob", "po.edi", PAYLOAD))

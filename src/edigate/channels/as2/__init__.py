@@ -23,7 +23,7 @@ from .client import As2Channel, MdnRejected
 from .errors import As2Error, MdnError, ProcessingError, TransportError
 from .message import OutgoingMessage, Unpacked, build_message, unpack
 from .partner import As2Partner, PartnerLookup, StaticPartners
-from .receiver import As2Receiver, MdnPoster, MemoryMessageIdLog, MessageIdLog
+from .receiver import As2Receiver, Earlier, MdnPoster, MemoryMessageIdLog, MessageIdLog
 from .server import As2Server
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "As2Server",
     "AsyncMdnReceiver",
     "CertFinding",
+    "Earlier",
     "Identity",
     "MdnError",
     "MdnOutcome",

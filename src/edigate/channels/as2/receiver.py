@@ -11,12 +11,15 @@ failed, the raw request marked ``failed``) *before* any MDN leaves. HTTP status 
   decompression gets a negative MDN (``processed/error: <modifier>``) with HTTP 200, as
   RFC 4130 expects; its raw request is stored with ``meta["failed"]``.
 
-Duplicates (same partner and Message-ID, already stored successfully) get the positive MDN
-again and the handler is not called twice.
+Duplicates (same partner, same Message-ID and the same payload, already stored successfully)
+get the positive MDN again and the handler is not called twice. A Message-ID reused for
+another payload is no duplicate: nothing is dropped, the payload is stored as a new document
+whose ``meta["reuses_message_id_of"]`` names the earlier one, and a warning is logged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import ssl
 import threading
@@ -25,6 +28,7 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ...store import Receipt
@@ -44,29 +48,55 @@ MAX_ID_LENGTH = 998  # RFC 5322 line limit: longer header values are not from an
 # ---------------------------------------------------------------- duplicate detection
 
 
-class MessageIdLog(Protocol):
-    """Message-IDs already stored, per partner (a store-backed one replaces the memory one)."""
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What a :class:`MessageIdLog` holds for one Message-ID of a partner.
 
-    def seen(self, partner_id: str, message_id: str) -> Receipt | None: ...
+    ``same``: the document stored with the same payload (a resend: answer, store nothing);
+    ``other``: the latest one with another payload (a reused Message-ID: store it anyway).
+    """
+
+    same: Receipt | None = None
+    other: Receipt | None = None
+
+
+class MessageIdLog(Protocol):
+    """Message-IDs already stored, per partner (a store-backed one replaces the memory one).
+
+    Several documents may share a Message-ID when a partner reuses one for new content;
+    ``seen`` tells them apart by the sha256 of the stored payload (``Receipt.sha256``).
+    """
+
+    def seen(self, partner_id: str, message_id: str, sha256: str) -> Earlier: ...
 
     def record(self, partner_id: str, message_id: str, receipt: Receipt) -> None: ...
 
 
-class MemoryMessageIdLog:
-    """The last ``capacity`` Message-IDs, in memory."""
+def earlier_of(receipts: Sequence[Receipt], sha256: str) -> Earlier:
+    """The first receipt of ``receipts`` (oldest first) with this payload, and the latest other."""
+    same = next((r for r in receipts if r.sha256 == sha256), None)
+    other = next((r for r in reversed(receipts) if r.sha256 != sha256), None)
+    return Earlier(same, other)
 
-    def __init__(self, capacity: int = 100_000) -> None:
+
+class MemoryMessageIdLog:
+    """The last ``capacity`` Message-IDs, in memory, each with its last ``per_id`` documents."""
+
+    def __init__(self, capacity: int = 100_000, per_id: int = 8) -> None:
         self.capacity = capacity
-        self._ids: OrderedDict[tuple[str, str], Receipt] = OrderedDict()
+        self.per_id = per_id
+        self._ids: OrderedDict[tuple[str, str], tuple[Receipt, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def seen(self, partner_id: str, message_id: str) -> Receipt | None:
+    def seen(self, partner_id: str, message_id: str, sha256: str) -> Earlier:
         with self._lock:
-            return self._ids.get((partner_id, message_id))
+            return earlier_of(self._ids.get((partner_id, message_id), ()), sha256)
 
     def record(self, partner_id: str, message_id: str, receipt: Receipt) -> None:
+        key = (partner_id, message_id)
         with self._lock:
-            self._ids[(partner_id, message_id)] = receipt
+            kept = self._ids.pop(key, ())
+            self._ids[key] = (*kept, receipt)[-self.per_id :]
             while len(self._ids) > self.capacity:
                 self._ids.popitem(last=False)
 
@@ -266,12 +296,16 @@ class As2Receiver:
                 content_type=unpacked.content_type,
                 layers=list(unpacked.layers),
             )
+            digest = hashlib.sha256(unpacked.payload).hexdigest()  # what the store keeps
             try:
-                receipt = self.message_ids.seen(partner.partner_id, message_id)
+                earlier = self.message_ids.seen(partner.partner_id, message_id, digest)
             except Exception as exc:  # the store is down: 503, the partner retries
                 return self._unavailable(message_id, exc)
+            receipt = earlier.same
             duplicate = receipt is not None
             if receipt is None:
+                if earlier.other is not None:  # a reused Message-ID, not a resend
+                    meta["reuses_message_id_of"] = earlier.other.document_id
                 inbound = Inbound(
                     data=unpacked.payload,
                     channel="as2",
@@ -284,6 +318,15 @@ class As2Receiver:
                 except Exception as exc:
                     return self._unavailable(message_id, exc)
                 self.message_ids.record(partner.partner_id, message_id, receipt)
+        if not duplicate and earlier.other is not None:
+            log.warning(
+                "AS2 message <%s> from %s reuses the Message-ID of document %s for other "
+                "content: stored as a new document %s",
+                message_id,
+                as2_from,
+                earlier.other.document_id,
+                receipt.document_id,
+            )
         log.info(
             "AS2 message <%s> from %s %s (document %s, %s)",
             message_id,
