@@ -185,8 +185,9 @@ def _slice_signed(smime: bytes) -> tuple[bytes, bytes]:
 def test_our_signed_encrypted_message_opens_with_openssl(
     loop: Loop, tmp_path: Path, cipher: str, transport: str
 ) -> None:
-    """Binary payload: openssl decrypts, then verifies the detached signature over the exact
-    signed bytes; the MIC matches openssl's digest of them."""
+    """Binary payload (bare LF and CR, so it is signed as base64): openssl decrypts, then
+    verifies the detached signature over the exact signed bytes; the MIC matches openssl's
+    digest of them."""
     alice, bob = loop.idents.alice, loop.idents.bob
     channel = loop.alice_channel(cipher=cipher, key_transport=transport)
     message = channel.build(Outbound(9, "bob", "po.edi", PAYLOAD))
@@ -205,7 +206,8 @@ def test_our_signed_encrypted_message_opens_with_openssl(
     )  # fmt: skip
 
     head, _, payload = verified.partition(b"\r\n\r\n")
-    assert payload == PAYLOAD
+    assert b"Content-Transfer-Encoding: base64" in head
+    assert base64.b64decode(payload) == PAYLOAD
     assert b"filename=po.edi" in head
     assert message.mic == b64_sha256(tmp_path / "content.bin")
     # The check is real: with another trust anchor openssl refuses the same signature.
@@ -233,6 +235,67 @@ def test_our_text_message_verifies_with_openssls_smime_reader(loop: Loop, tmp_pa
     content = (tmp_path / "content.bin").read_bytes()
     assert content.endswith(b"\r\n\r\n" + TEXT_PAYLOAD)
     assert message.mic == b64_sha256(tmp_path / "content.bin")
+
+
+LF_PAYLOAD = TEXT_PAYLOAD.replace(b"\r\n", b"\n")  # as a profile with `newline: lf` writes it
+
+
+@pytest.mark.parametrize("encrypt", [False, True], ids=["signed", "signed+encrypted"])
+def test_our_lf_payload_verifies_with_openssl_in_text_mode(
+    loop: Loop, tmp_path: Path, encrypt: bool
+) -> None:
+    """openssl cms -verify without -binary turns bare LFs into CRLF before checking: the
+    signed part must be base64 for the signature to hold, and the content comes back exact."""
+    alice, bob = loop.idents.alice, loop.idents.bob
+    message = loop.alice_channel(encrypt=encrypt).build(Outbound(9, "bob", "po.edi", LF_PAYLOAD))
+    smime = _write_as_smime(tmp_path / "message.eml", message.headers, message.body)
+    if encrypt:
+        (tmp_path / "body.der").write_bytes(message.body)
+        openssl(
+            "cms", "-decrypt", "-binary", "-inform", "DER", "-in", tmp_path / "body.der",
+            "-recip", bob.cert_path, "-inkey", bob.key_path, "-out", smime,
+        )  # fmt: skip
+
+    openssl(
+        "cms", "-verify", "-in", smime, "-CAfile", alice.cert_path,
+        "-out", tmp_path / "content.bin",
+    )  # fmt: skip
+
+    content = (tmp_path / "content.bin").read_bytes()
+    head, _, body = content.partition(b"\r\n\r\n")
+    assert b"Content-Transfer-Encoding: base64" in head
+    assert base64.b64decode(body) == LF_PAYLOAD
+    assert message.mic == b64_sha256(tmp_path / "content.bin")
+    # And our own endpoint unpacks it to the same bytes, with the MIC the sender expects.
+    delivery = loop.alice_channel(encrypt=encrypt).send(Outbound(9, "bob", "po.edi", LF_PAYLOAD))
+    assert delivery.meta["mdn"] == "positive" and delivery.meta["mic"] == message.mic
+    assert [i.data for i in loop.bob_recorder.stored] == [LF_PAYLOAD]
+
+
+def test_compressed_then_signed_verifies_with_openssl_in_text_mode(
+    loop: Loop, tmp_path: Path
+) -> None:
+    """Compressed before signing, the signed part is the compressed-data DER: binary, so
+    it is signed as base64 too, and our endpoint still opens it."""
+    channel = loop.alice_channel(encrypt=False, compress=True)
+    message = channel.build(Outbound(9, "bob", "po.edi", LF_PAYLOAD))
+    smime = _write_as_smime(tmp_path / "message.eml", message.headers, message.body)
+    openssl("cms", "-verify", "-in", smime, "-CAfile", loop.idents.alice.cert_path)
+    delivery = channel.send(Outbound(9, "bob", "po.edi", LF_PAYLOAD))
+    assert delivery.meta["mdn"] == "positive"
+    [got] = loop.bob_recorder.stored
+    assert got.data == LF_PAYLOAD and got.meta["compressed"] and got.meta["signed"]
+
+
+@pytest.mark.parametrize("payload", [TEXT_PAYLOAD, b"ISA*00*~GS*PO~ST*850*0001~SE*2*0001~"])
+def test_a_payload_already_in_canonical_form_is_signed_as_binary(
+    loop: Loop, tmp_path: Path, payload: bytes
+) -> None:
+    message = loop.alice_channel(encrypt=False).build(Outbound(9, "bob", "po.edi", payload))
+    smime = _write_as_smime(tmp_path / "message.eml", message.headers, message.body)
+    openssl("cms", "-verify", "-in", smime, "-CAfile", loop.idents.alice.cert_path)
+    assert b"Content-Transfer-Encoding: binary\r\n" in message.body
+    assert b"\r\n\r\n" + payload + b"\r\n--" in message.body
 
 
 def test_tampered_message_fails_openssl_verify(loop: Loop, tmp_path: Path) -> None:

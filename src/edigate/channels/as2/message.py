@@ -49,6 +49,7 @@ from .mime import (
     build_entity,
     build_multipart,
     decode_base64,
+    is_canonical,
     looks_like_base64,
     parse_entity,
     quote_param,
@@ -116,6 +117,25 @@ class OutgoingMessage:
         return self.mics[self.mic_digest]
 
 
+def _for_signing(entity: MimeEntity) -> MimeEntity:
+    """``entity`` as it can be signed: base64 when its body is not canonical text.
+
+    A verifier in S/MIME text mode (``openssl cms -verify`` without ``-binary``, and others)
+    turns every bare LF or CR into CRLF before checking (RFC 5751 §3.1.1), so a binary body
+    with them fails; base64 has only CRLF line breaks (§3.1.3). The MIC and the signature
+    then cover the base64 entity. A body with no line breaks or only CRLF stays binary.
+    """
+    if is_canonical(entity.body):
+        return entity
+    headers = [
+        (name, "base64") if name.lower() == "content-transfer-encoding" else (name, value)
+        for name, value in entity.headers
+    ]
+    if entity.get("content-transfer-encoding") is None:
+        headers.append(("Content-Transfer-Encoding", "base64"))
+    return build_entity(headers, base64_lines(entity.decoded_body()))
+
+
 def _signed_entity(inner: MimeEntity, partner: As2Partner) -> MimeEntity:
     signature = sign(inner.raw, partner.our_key, partner.our_cert, partner.digest)
     sig_part = build_entity(
@@ -155,7 +175,8 @@ def build_message(
     subject: str | None = None,
     disposition_notification_to: str | None = None,
 ) -> OutgoingMessage:
-    """Compress, sign and encrypt ``payload`` as ``partner`` asks; payload bytes stay exact."""
+    """Compress, sign and encrypt ``payload`` as ``partner`` asks; payload bytes stay exact
+    (a signed part that is not canonical text travels as base64: see :func:`_for_signing`)."""
     headers = [
         ("Content-Type", content_type or partner.content_type),
         ("Content-Transfer-Encoding", "binary"),
@@ -169,6 +190,7 @@ def build_message(
     if compressed and partner.compress_before_sign:
         current = _pkcs7_entity(compress(current.raw), "compressed-data", "smime.p7z")
     if partner.sign:
+        current = _for_signing(current)
         mic_content = current.raw
         current = _signed_entity(current, partner)
     if compressed and not partner.compress_before_sign:

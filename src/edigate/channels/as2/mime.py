@@ -23,6 +23,7 @@ from .errors import UNEXPECTED_ERROR, ProcessingError
 CRLF = b"\r\n"
 _TOKEN = re.compile(rb"^[!-9;-~]+$")  # an RFC 5322 field name: printable, no colon
 _BARE_LF = re.compile(rb"(?<!\r)\n")
+_LONE_LINE_END = re.compile(rb"(?<!\r)\n|\r(?!\n)")
 _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -135,6 +136,12 @@ def looks_like_base64(data: bytes) -> bool:
     """True when ``data`` is base64 text rather than binary DER (for a missing CTE header)."""
     head = data[:4096]
     return bool(head) and _BASE64_TEXT.match(head) is not None
+
+
+def is_canonical(data: bytes) -> bool:
+    """True when every line break is CRLF (or there is none): what S/MIME canonicalization
+    (RFC 5751 §3.1.1) leaves unchanged, so a signature over it survives a text-mode verify."""
+    return _LONE_LINE_END.search(data) is None
 
 
 def canonical_text(data: bytes) -> bytes:
