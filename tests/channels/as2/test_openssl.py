@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from edigate.channels.as2 import crypto
-from edigate.channels.as2.mdn import parse_mdn
+from edigate.channels.as2.mdn import judge, parse_mdn
 from edigate.channels.as2.mime import parse_entity
 from edigate.channels.base import Outbound
 
@@ -145,6 +145,32 @@ def test_openssl_signature_by_an_unknown_key_is_refused(loop: Loop, tmp_path: Pa
     mdn = parse_mdn(parse_entity(_http_entity(headers, body)))
     assert not mdn.positive and mdn.modifier == "authentication-failed"
     assert loop.bob_recorder.stored == [] and len(loop.bob_recorder.failed) == 1
+
+
+def test_an_aes_gcm_message_gets_a_permanent_decryption_failed(loop: Loop, tmp_path: Path) -> None:
+    """authEnvelopedData (RFC 5083) is not read: the MDN says so with a modifier the sender
+    does not retry (unexpected-processing-error made our own client retry forever)."""
+    loop.bob_sees_alice(require_encrypted=True)
+    (tmp_path / "entity.txt").write_bytes(ENTITY)
+    made = subprocess.run(
+        [OPENSSL or "openssl", "cms", "-encrypt", "-binary", "-aes-256-gcm",
+         "-in", tmp_path / "entity.txt", loop.idents.bob.cert_path],
+        capture_output=True, timeout=30,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"this openssl cannot make AES-GCM CMS: {made.stderr.decode().strip()}")
+    assert b"authEnveloped-data" in made.stdout  # openssl's own smime-type for it
+
+    status, headers, body = post_smime(loop.bob_server.url, made.stdout, "gcm@alice", {})
+
+    assert status == 200
+    mdn = parse_mdn(parse_entity(_http_entity(headers, body)))
+    assert not mdn.positive and mdn.modifier == "decryption-failed"
+    assert "authenticated-enveloped-data (AES-GCM" in mdn.text
+    assert "aes256-cbc" in mdn.text and "des-ede3-cbc" in mdn.text
+    assert judge(mdn, "gcm@alice", {}, require_signed=False).retryable is False
+    [kept] = loop.bob_recorder.failed
+    assert kept.meta["disposition"] == "decryption-failed"
 
 
 def _http_entity(headers: list[tuple[str, str]], body: bytes) -> bytes:

@@ -25,6 +25,7 @@ from datetime import datetime
 from cryptography import x509
 
 from .crypto import (
+    CIPHERS,
     DEFAULT_MAX_DECOMPRESSED,
     all_mics,
     cms_content_type,
@@ -40,6 +41,7 @@ from .crypto import (
 )
 from .errors import (
     AUTHENTICATION_FAILED,
+    DECRYPTION_FAILED,
     INSUFFICIENT_SECURITY,
     UNEXPECTED_ERROR,
     ProcessingError,
@@ -259,6 +261,14 @@ class Unpacked:
     layers: tuple[str, ...] = ()  # outermost first: encrypted, signed, compressed
 
 
+#: AES-GCM (RFC 5083/5084) needs an authEnvelopedData reader we do not have. Said as a
+#: permanent decryption-failed: the sender's retry would fail the same way forever.
+_NO_AUTH_ENVELOPED = (
+    "authenticated-enveloped-data (AES-GCM, RFC 5083) is not supported; encrypt with "
+    f"enveloped-data and one of {', '.join(CIPHERS)}"
+)
+
+
 def der_body(entity: MimeEntity) -> bytes:
     """The DER inside a pkcs7 entity: binary or base64, with or without a CTE header."""
     data = entity.decoded_body()
@@ -292,6 +302,8 @@ def unpack(
             kind = (current.params.get("smime-type") or "").lower().replace("_", "-")
             if kind not in ("enveloped-data", "compressed-data", "signed-data"):
                 kind = (cms_content_type(der) or "").replace("_", "-")
+            if kind == "authenticated-enveloped-data":
+                raise ProcessingError(DECRYPTION_FAILED, _NO_AUTH_ENVELOPED)
             if kind == "enveloped-data":
                 decrypted = decrypt(der, partner.decrypt_keys)
                 encrypted, cipher = True, decrypted.cipher
