@@ -211,8 +211,27 @@ def test_a_message_without_a_document_gets_550_saying_what_it_held(smtp_gateway:
     ):
         client.send_message(message)
     assert info.value.smtp_code == 550
-    assert b"no EDI, CSV or XML attachment found (scan.pdf (unknown))" in info.value.smtp_error
+    assert info.value.smtp_error.endswith(
+        b"no EDI, CSV or XML attachment found (text/plain body, 24 bytes; scan.pdf (unknown))"
+    )
     assert smtp_gateway.documents() == []
+
+
+def test_a_plain_text_body_is_described_without_a_format_guess(smtp_gateway: Running) -> None:
+    """A note with a comma is no CSV: the reply says it was a text body, and its size."""
+    message = mail(ACME, [], body="hello, order follows next week")
+    with (
+        smtplib.SMTP(*smtp_gateway.address, timeout=10) as client,
+        pytest.raises(smtplib.SMTPDataError) as info,
+    ):
+        client.send_message(message)
+    assert info.value.smtp_code == 550
+    assert info.value.smtp_error == (
+        b"5.6.0 no EDI, CSV or XML attachment found (text/plain body, 32 bytes)"
+    )
+    assert smtp_gateway.documents() == []
+    [refused] = smtp_gateway.events("email_refused")
+    assert "csv" not in str(refused).lower()
 
 
 def test_each_document_of_a_message_is_stored(smtp_gateway: Running) -> None:

@@ -133,7 +133,13 @@ def _safe_name(name: str | None) -> str | None:
 
 
 def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
-    """The documents in ``message`` and a note on each part that is not one."""
+    """The documents in ``message`` and a note on each part that is not one.
+
+    A named part is noted with its detected format (``scan.pdf (unknown)``). A part without
+    a name is a message body, only taken when it holds an X12 interchange; it is noted by
+    type and size (``text/plain body, 31 bytes``), never by a format guess: a line of prose
+    with a comma looks like CSV to ``detect_format``.
+    """
     found: list[Attachment] = []
     skipped: list[str] = []
     for index, part in enumerate(message.walk()):
@@ -152,8 +158,10 @@ def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
         fmt = detect_format(payload[:4096])
         if fmt in DOCUMENT_FORMATS and (name or _isa_inside(payload)):
             found.append(Attachment(index, name, payload, fmt))
-        elif name or fmt is not Format.UNKNOWN:
+        elif name:
             skipped.append(f"{label} ({fmt.value})")
+        else:
+            skipped.append(f"{part.get_content_type()} body, {len(payload)} bytes")
     return found, skipped
 
 
