@@ -27,6 +27,7 @@ from .channels.as2_binding import (
     StorePendingMdns,
     as2_handler,
     certificate_checks,
+    mdn_delivery_recorder,
 )
 from .channels.base import Handler, store_handler
 from .channels.email import SmtpInbound, store_many_handler
@@ -277,6 +278,7 @@ class GatewayServer:
                 ),
                 pending_mdns=pending,
                 on_mdn=self._mdn_settled,
+                on_mdn_delivery=mdn_delivery_recorder(gw.store),
                 max_body=int(config.max_body_mb * 1024 * 1024),
                 max_connections=config.max_connections,
             )

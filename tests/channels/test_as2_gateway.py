@@ -30,6 +30,7 @@ from edigate.channels.as2 import (
     Earlier,
     MdnOutcome,
     MdnRejected,
+    MemoryPendingMdns,
     PendingMdn,
     StaticPartners,
     load_certificates,
@@ -50,7 +51,7 @@ from edigate.x12.acks import parse_acks
 
 from ..postgres import empty_tables
 from ..waiting import wait_until
-from .as2.conftest import Recorder
+from .as2.conftest import Outcomes, Recorder
 from .conftest import free_port, make_tls_identity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -650,3 +651,81 @@ def test_https_both_ways_with_the_partners_own_tls_certificate(site: Site) -> No
         assert _kinds(inbox) == ["855", "997", "ta1"]
     finally:
         newco_https.close()
+
+
+def _audit_of(gateway: Gateway, document_id: int) -> list[AuditEvent]:
+    with gateway.store.session() as session:
+        query = select(AuditEvent).where(AuditEvent.document_id == document_id)
+        return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
+def test_an_async_mdn_we_owe_is_posted_over_https_trusting_the_partners_tls_ca(
+    site: Site,
+) -> None:
+    """NewCo's MDN endpoint has a self-signed certificate; its profile's tls_ca (what our
+    outbound messages to NewCo trust) is trusted for the MDN too, not only the system CAs."""
+    theirs_crt, theirs_key = make_tls_identity(site.root, "newco-tls")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(theirs_crt, theirs_key)
+    pending, outcomes = MemoryPendingMdns(), Outcomes()
+    newco_https = As2Server(
+        site.partner_server.receiver.partners,
+        Recorder(),
+        ssl_context=server_tls,
+        pending_mdns=pending,
+        on_mdn=outcomes,
+        poll_interval=0.05,
+    ).start()
+    try:
+        shutil.copy(theirs_crt, site.config_dir / "as2/newco-tls.crt")
+        site.write_profile(url=newco_https.url, extra="  tls_ca: as2/newco-tls.crt\n")
+        server, gateway = site.start()
+        assert server.as2 is not None
+        channel = site.newco(server.as2.url, mdn_mode="async", async_mdn_url=newco_https.url)
+        channel.pending = pending
+
+        delivery = channel.send(Outbound(1, "edigate", "po.edi", newco_850()))
+
+        assert delivery.meta["mdn"] == "pending"
+        outcome = outcomes.wait(20)
+        assert outcome.delivered and outcome.message_id == delivery.meta["as2_message_id"]
+        message_id = delivery.meta["as2_message_id"]
+        [doc] = [d for d in _documents(gateway) if (d.meta or {}).get("message_id") == message_id]
+        _wait(lambda: any(e.event == "mdn_sent" for e in _audit_of(gateway, doc.id)), "mdn_sent")
+        [sent] = [e for e in _audit_of(gateway, doc.id) if e.event == "mdn_sent"]
+        assert sent.detail["url"] == newco_https.url and sent.detail["attempts"] == 1
+    finally:
+        newco_https.close()
+
+
+def test_an_async_mdn_that_cannot_be_delivered_is_logged_and_recorded_on_the_document(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reviewer's case: the document turned out a duplicate interchange; the failure
+    is in its audit trail all the same, and logged as an ERROR naming partner and message."""
+    server, gateway = site.start()
+    assert server.as2 is not None
+    server.as2.receiver.mdn_poster.attempts = 2  # the default 5, 5 s apart, is a minute
+    server.as2.receiver.mdn_poster.backoff = 0.05
+    site.newco(server.as2.url).send(Outbound(1, "edigate", "po.edi", newco_850()))
+    nowhere = f"http://127.0.0.1:{free_port()}/mdn"
+    channel = site.newco(server.as2.url, mdn_mode="async", async_mdn_url=nowhere)
+
+    with caplog.at_level(logging.WARNING, logger="edigate.channels.as2"):
+        delivery = channel.send(Outbound(2, "edigate", "po-again.edi", newco_850()))
+        assert server.as2.receiver.mdn_poster.wait(10)
+
+    message_id = delivery.meta["as2_message_id"]
+    [second] = [d for d in _documents(gateway) if (d.meta or {}).get("message_id") == message_id]
+    _wait(
+        lambda: any(d.id == second.id and d.status == "duplicate" for d in _documents(gateway)),
+        "the second copy of the interchange to be marked duplicate",
+    )
+    [failed] = [e for e in _audit_of(gateway, second.id) if e.event == "mdn_not_delivered"]
+    assert failed.detail["message_id"] == message_id and failed.detail["url"] == nowhere
+    assert failed.detail["attempts"] == 2
+    assert failed.detail["detail"].startswith("gave up after 2 attempts: HTTP POST to")
+    [line] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    text = line.getMessage()
+    assert f"<{message_id}>" in text and "partner newco" in text and "gave up" in text
+    assert "Connection refused" in text or "ConnectionRefused" in text

@@ -16,6 +16,8 @@ The AS2 package knows nothing of profiles or the store; this module is the seam:
   ``meta`` (``as2_pending``, then ``as2_mdn``); :func:`apply_mdn_outcome` turns a negative
   MDN into a retry or ``dead``, whichever of the dispatcher and the MDN comes last.
 - :func:`as2_handler` stores a message that failed unpacking as ``rejected`` with the reason.
+- :func:`mdn_delivery_recorder` writes how posting an async MDN we owe ended (``mdn_sent``
+  or ``mdn_not_delivered``) into the audit trail of the inbound document it answers.
 - :func:`certificate_checks`: expired certificates (error) and those expiring within 30
   days (warning), at the profile line that names them.
 
@@ -40,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import ConfigError, EdigateError
+from ..errors import ConfigError, EdigateError, StoreError
 from ..events import Events, EventSink
 from ..partners import Partner, Registry
 from ..partners.profile import As2Out
@@ -56,6 +58,7 @@ from .as2.certs import (
     load_private_key,
 )
 from .as2.client import As2Channel
+from .as2.mdnpost import MdnDelivery, MdnDeliveryCallback
 from .as2.partner import As2Partner
 from .as2.receiver import Earlier, MemoryMessageIdLog, earlier_of
 from .base import Delivery, Handler, Inbound, Outbound
@@ -155,6 +158,7 @@ def build_as2_partner(partner: Partner) -> As2Partner:
             "mdn_mode": out.mdn,
             "mdn_signed": out.mdn_signed,
             "async_mdn_url": out.mdn_url,
+            "tls_ca": config_dir_of(partner) / out.tls_ca if out.tls_ca else None,
         }
     try:
         return As2Partner(
@@ -315,6 +319,32 @@ def as2_handler(store: Store, *, on_event: EventSink | None = None) -> Handler:
         return receipt
 
     return handle
+
+
+def mdn_delivery_recorder(store: Store) -> MdnDeliveryCallback:
+    """``on_mdn_delivery`` of the server: an audit event on the document the MDN answers
+    (for a resend, the document first stored), whatever that document's status."""
+
+    def record(delivery: MdnDelivery) -> None:
+        target = delivery.target
+        if target.document_id is None:
+            return
+        event = "mdn_sent" if delivery.delivered else "mdn_not_delivered"
+        detail = {
+            "message_id": target.message_id,
+            "url": delivery.url,
+            "attempts": delivery.attempts,
+            "detail": delivery.detail,
+        }
+        try:
+            with store.session() as session:
+                doc = session.get(Document, target.document_id)
+                if doc is not None:
+                    store.audit(session, doc, event, doc.status, doc.status, detail)
+        except StoreError as exc:  # the log line of MdnPoster still says what happened
+            log.warning("could not record %s on document %s: %s", event, target.document_id, exc)
+
+    return record
 
 
 class StoreMessageIds:

@@ -6,7 +6,8 @@
 
 Modules: ``mime`` (byte-exact MIME), ``crypto`` (CMS), ``certs`` (keys, dates, keygen),
 ``message`` (build/unpack, MIC rules), ``mdn``, ``receiver`` (the endpoint's logic),
-``server`` (HTTP), ``client`` (the ``as2`` channel), ``asyncmdn`` (pending MDNs).
+``server`` (HTTP), ``client`` (the ``as2`` channel), ``asyncmdn`` (pending MDNs),
+``mdnpost`` (posting the async MDNs we owe).
 """
 
 from .asyncmdn import AsyncMdnReceiver, MdnOutcome, MemoryPendingMdns, PendingMdn, PendingMdnLog
@@ -21,9 +22,10 @@ from .certs import (
 )
 from .client import As2Channel, MdnRejected
 from .errors import As2Error, MdnError, ProcessingError, TransportError
+from .mdnpost import MdnDelivery, MdnPoster, MdnTarget
 from .message import OutgoingMessage, Unpacked, build_message, unpack
 from .partner import As2Partner, PartnerLookup, StaticPartners
-from .receiver import As2Receiver, Earlier, MdnPoster, MemoryMessageIdLog, MessageIdLog
+from .receiver import As2Receiver, Earlier, MemoryMessageIdLog, MessageIdLog
 from .server import As2Server
 
 __all__ = [
@@ -36,10 +38,12 @@ __all__ = [
     "CertFinding",
     "Earlier",
     "Identity",
+    "MdnDelivery",
     "MdnError",
     "MdnOutcome",
     "MdnPoster",
     "MdnRejected",
+    "MdnTarget",
     "MemoryMessageIdLog",
     "MemoryPendingMdns",
     "MessageIdLog",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol
 
 from cryptography import x509
@@ -35,6 +36,8 @@ class As2Partner:
     our_cert: x509.Certificate
     their_certs: tuple[x509.Certificate, ...]
     url: str | None = None
+    # the CA file (or self-signed certificate) trusted for HTTPS to them; None: the system's
+    tls_ca: Path | None = None
     # outbound protection
     sign: bool = True
     encrypt: bool = True

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import ssl
 import threading
-import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,10 +34,11 @@ from ..base import Handler, Inbound
 from .crypto import DEFAULT_MAX_DECOMPRESSED
 from .errors import UNEXPECTED_ERROR, ProcessingError, TransportError
 from .mdn import MdnRequest, build_mdn, build_report, parse_request
+from .mdnpost import MdnPoster, MdnTarget
 from .message import bare_message_id, new_message_id, unpack, unquote_as2_id
 from .mime import MimeEntity, entity_from_http
 from .partner import As2Partner, PartnerLookup
-from .transport import HttpAnswer, check_url, post
+from .transport import HttpAnswer, check_url
 
 log = logging.getLogger("edigate.channels.as2")
 
@@ -123,97 +122,6 @@ class _KeyedLocks:
                         del self._locks[key]
                     else:
                         self._locks[key] = (lock, users - 1)
-
-
-# ---------------------------------------------------------------- async MDN delivery
-
-MdnDeliveryCallback = Callable[[str, bool, str], None]  # (original message id, ok, detail)
-
-
-class MdnPoster:
-    """Posts async MDNs in background threads, retrying with exponential backoff.
-
-    ``attempts`` tries in all; waits ``backoff``, ``2*backoff``, ... (capped at
-    ``max_backoff``) between them. Any 2xx answer counts as delivered.
-    """
-
-    def __init__(
-        self,
-        *,
-        attempts: int = 5,
-        backoff: float = 5.0,
-        max_backoff: float = 300.0,
-        timeout: float = 30.0,
-        ssl_context: ssl.SSLContext | None = None,
-        on_result: MdnDeliveryCallback | None = None,
-    ) -> None:
-        self.attempts = max(1, attempts)
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.timeout = timeout
-        self.ssl_context = ssl_context
-        self.on_result = on_result
-        self._threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-
-    def post(self, url: str, headers: list[tuple[str, str]], body: bytes, label: str) -> None:
-        thread = threading.Thread(
-            target=self._run, args=(url, headers, body, label), name=f"as2-mdn-{label}"
-        )
-        thread.daemon = True
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def _run(self, url: str, headers: list[tuple[str, str]], body: bytes, label: str) -> None:
-        detail = "not attempted"
-        ok = False
-        try:
-            for attempt in range(1, self.attempts + 1):
-                try:
-                    answer = post(
-                        url, headers, body, timeout=self.timeout, ssl_context=self.ssl_context
-                    )
-                    if 200 <= answer.status < 300:
-                        ok, detail = True, f"delivered to {url} (HTTP {answer.status})"
-                        break
-                    detail = f"HTTP {answer.status} {answer.reason} from {url}"
-                except TransportError as exc:
-                    detail = str(exc)
-                log.warning("async MDN for <%s>, attempt %d: %s", label, attempt, detail)
-                if attempt < self.attempts:
-                    delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-                    if self._closing.wait(delay):
-                        detail = f"gave up on shutdown after {attempt} attempts: {detail}"
-                        break
-            else:
-                detail = f"gave up after {self.attempts} attempts: {detail}"
-            if self.on_result:
-                self.on_result(label, ok, detail)
-        finally:
-            with self._lock:
-                self._threads.discard(threading.current_thread())
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for pending deliveries; True when none is left."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                threads = list(self._threads)
-            if not threads:
-                return True
-            for thread in threads:
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                thread.join(left)
-            if deadline is not None and time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._threads
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop retrying (current attempts finish) and wait up to ``timeout`` seconds."""
-        self._closing.set()
-        self.wait(timeout)
 
 
 # ---------------------------------------------------------------- the receiver
@@ -349,7 +257,9 @@ class As2Receiver:
             text=text,
             reporting_ua=self.reporting_ua,
         )
-        return self._answer(partner, request, message_id, report, trusted=True)
+        return self._answer(
+            partner, request, message_id, report, trusted=True, document_id=receipt.document_id
+        )
 
     def _failed(
         self,
@@ -392,12 +302,14 @@ class As2Receiver:
         report: MimeEntity,
         *,
         trusted: bool,
+        document_id: int | None = None,
     ) -> HttpAnswer:
         """The MDN asked for: posted to the async URL the message names only when the
         message passed the partner's checks (``trusted``: its signature verified where the
         profile requires one). A message that failed them may come from anyone who knows
         the partner's AS2 ids, and its URL could make us POST to any address: its negative
-        MDN is the HTTP answer, as it is for a mailto: URL."""
+        MDN is the HTTP answer, as it is for a mailto: URL. A posted MDN trusts the
+        partner's ``tls_ca`` over HTTPS; its outcome names ``document_id``."""
         if not request.wanted:
             return HttpAnswer.text(200, f"AS2 message <{message_id}> received\n")
         mdn_id = new_message_id(partner.our_as2_id)
@@ -416,7 +328,8 @@ class As2Receiver:
             except TransportError:
                 log.warning("AS2 message <%s>: bad Receipt-Delivery-Option %r", message_id, url)
             else:
-                self.mdn_poster.post(url, headers, body, message_id)
+                target = MdnTarget(message_id, partner.partner_id, document_id, partner.tls_ca)
+                self.mdn_poster.post(url, headers, body, target)
                 return HttpAnswer.text(200, f"AS2 message <{message_id}> received; MDN follows\n")
         # No usable async URL (mailto: is not supported over HTTP): answer synchronously.
         return HttpAnswer(200, headers, body)

@@ -21,9 +21,10 @@ from ..base import Handler
 from .asyncmdn import AsyncMdnReceiver, MemoryPendingMdns, PendingMdnLog, SettledCallback
 from .crypto import DEFAULT_MAX_DECOMPRESSED
 from .mdn import is_mdn
+from .mdnpost import MdnDeliveryCallback, MdnPoster
 from .mime import entity_from_http
 from .partner import PartnerLookup
-from .receiver import As2Receiver, MdnDeliveryCallback, MdnPoster, MemoryMessageIdLog, MessageIdLog
+from .receiver import As2Receiver, MemoryMessageIdLog, MessageIdLog
 from .transport import HttpAnswer
 
 log = logging.getLogger("edigate.channels.as2")
@@ -209,7 +210,8 @@ class As2Server:
 
     ``partners`` finds the relationship for AS2-From/AS2-To; ``handler`` stores what came
     (``store_handler(store)`` in production). ``on_mdn`` receives the outcome of each async
-    MDN for a message we sent with ``As2Channel`` sharing the same ``pending_mdns`` log.
+    MDN for a message we sent with ``As2Channel`` sharing the same ``pending_mdns`` log;
+    ``on_mdn_delivery`` how posting each async MDN we owe a partner ended.
     """
 
     def __init__(
