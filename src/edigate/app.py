@@ -95,6 +95,8 @@ class Gateway:
                 self.dispatcher.process,
                 failed_status=Status.DELIVERY_FAILED,
                 process_batch=self.dispatcher.process_batch,
+                max_attempts=self.config.worker.delivery_max_attempts,
+                backoff_seconds=self.config.worker.delivery_backoff_seconds,
                 # Each inbound document makes about three to deliver (order, 997, 855):
                 # claim as many per round, or deliveries fall behind the inbound lane.
                 batch=self.config.worker.batch * 3,

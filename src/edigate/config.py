@@ -62,6 +62,14 @@ class WorkerConfig(BaseModel):
     lease_seconds: float = Field(300.0, gt=0, description="A claim older than this is retaken.")
     max_attempts: int = Field(5, ge=1, description="Failed attempts before a document is dead.")
     backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
+    #: A partner endpoint down for an hour or a night is normal; its deliveries must outlast
+    #: that. 30 s doubling (capped at an hour between tries) over 12 attempts is about 5 h.
+    delivery_max_attempts: int = Field(
+        12, ge=1, description="Failed delivery attempts (to a partner or the ERP) before dead."
+    )
+    delivery_backoff_seconds: float = Field(
+        30.0, gt=0, description="First delivery retry delay; doubles each time, at most 1 h."
+    )
     poll_seconds: float = Field(0.5, gt=0, description="Idle wait between claims.")
     #: 50: a batch's claim, duplicate check, commit and delivery record are paid once for
     #: all its documents (about 15 % less worker CPU per small file than 20); a busy

@@ -109,7 +109,7 @@ def make_site(
     *,
     database_url: str | None = None,
     worker: str = "poll_seconds = 0.05\nlease_seconds = 3\nbackoff_seconds = 0.2\n"
-    "max_attempts = 30\n",
+    "max_attempts = 30\ndelivery_backoff_seconds = 0.2\ndelivery_max_attempts = 30\n",
 ) -> Site:
     toml = prepare(root, project_root())
     text = toml.read_text()

@@ -67,6 +67,51 @@ def test_a_failing_document_is_retried_then_dead(store: Store) -> None:
         assert doc.last_error == "ValueError: map is broken"
 
 
+def test_a_lane_with_its_own_retry_budget_outlasts_the_workers(store: Store) -> None:
+    """Deliveries wait out a partner's outage: the outbound lane's budget (12 attempts from
+    30 s by default, about 5 h) is its own, not the worker's 5 attempts from 2 s, which
+    made every queued delivery dead 30 s into an outage (scale-out review)."""
+    doc_id = store.receive(b"an 856", channel="cli").document_id
+    calls = 0
+
+    def process(_doc_id: int, _worker: str) -> None:
+        nonlocal calls
+        calls += 1
+        raise OSError("partner folder unreachable")
+
+    config = WorkerConfig(max_attempts=2, backoff_seconds=0.01)
+    delivering = Lane(
+        "outbound",
+        PENDING_INBOUND,
+        Direction.INBOUND,
+        process,
+        max_attempts=4,
+        backoff_seconds=0.01,
+    )
+    Worker(store, [delivering], config).run(max_seconds=3)
+    assert calls == 4
+    with store.session() as session:
+        assert store.get(session, doc_id).status == "dead"
+    defaults = WorkerConfig()
+    waits = [min(defaults.delivery_backoff_seconds * 2**n, 3600) for n in range(11)]
+    assert defaults.delivery_max_attempts == 12 and sum(waits) > 4 * 3600
+
+
+def test_the_gateways_delivery_lane_takes_the_delivery_budget(tmp_path: Path) -> None:
+    from edigate.app import Gateway
+    from edigate.config import GatewayConfig
+
+    config = GatewayConfig(data_dir=tmp_path / "data", config_dir=tmp_path)
+    config.worker.delivery_max_attempts, config.worker.delivery_backoff_seconds = 9, 7.5
+    gateway = Gateway(config)
+    try:
+        (outbound,) = [lane for lane in gateway.lanes() if lane.name == "outbound"]
+        assert (outbound.max_attempts, outbound.backoff_seconds) == (9, 7.5)
+        assert {lane.max_attempts for lane in gateway.lanes() if lane.name != "outbound"} == {None}
+    finally:
+        gateway.close()
+
+
 def test_stop_finishes_the_current_document_and_releases_the_rest(store: Store) -> None:
     ids = [store.receive(f"d{i}".encode(), channel="cli").document_id for i in range(3)]
     done: list[int] = []

@@ -63,6 +63,10 @@ class Lane:
     process_batch: BatchProcessor | None = None
     #: Documents claimed at once (None: the worker configuration's ``batch``).
     batch: int | None = None
+    #: Its own retry budget (None: the worker configuration's ``max_attempts`` and
+    #: ``backoff_seconds``): deliveries wait out a partner's outage, processing does not.
+    max_attempts: int | None = None
+    backoff_seconds: float | None = None
 
 
 @dataclass
@@ -313,8 +317,8 @@ class Worker:
                 doc_id,
                 self.name,
                 detail,
-                max_attempts=self.config.max_attempts,
-                base_delay=self.config.backoff_seconds,
+                max_attempts=lane.max_attempts or self.config.max_attempts,
+                base_delay=lane.backoff_seconds or self.config.backoff_seconds,
                 failed_status=lane.failed_status,
             )
         except StoreUnavailableError:
