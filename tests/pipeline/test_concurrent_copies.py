@@ -16,7 +16,8 @@ from edigate.app import Gateway
 from edigate.pipeline import inbound
 from edigate.store import PENDING_INBOUND, Direction, Document
 
-RETAILER = Path(__file__).resolve().parents[2] / "samples/x12/850-004010-retailer.edi"
+ROOT = Path(__file__).resolve().parents[2]
+RETAILER = ROOT / "samples/x12/850-004010-retailer.edi"
 
 
 def test_two_copies_planned_at_once_reach_the_erp_once(
@@ -42,6 +43,35 @@ def test_two_copies_planned_at_once_reach_the_erp_once(
     assert files[second] == ("duplicate", first), files
     orders = list((gateway.erp.outbox / "orders").glob("*.json"))
     assert len(orders) == 1, orders
+
+
+def test_two_copies_of_a_csv_file_planned_at_once_reach_the_erp_once(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV file has no ISA13: its copies are the same bytes, asked again in the commit
+    (scale-out review: with duplicate_po: deliver, 20 of 60 POs reached the ERP twice)."""
+    profile = gateway.config.config_dir / "partners/initech-csv.yaml"
+    text = profile.read_text()
+    assert "\nack:\n" in text
+    profile.write_text(text.replace("\nack:\n", "\nack:\n  duplicate_po: deliver\n"))
+    gateway._registry.check_every = 0
+    data = (ROOT / "samples/csv/initech-orders.csv").read_bytes()
+    copies = [
+        gateway.store.receive(data, channel="sftp", partner_id="initech-csv").document_id
+        for _ in range(2)
+    ]
+    failed = process_planned_together(gateway, monkeypatch, claim_one_each(gateway, copies))
+    assert failed == {"A": {}, "B": {}}
+    gateway.worker("test").run(until_idle=True)
+    with gateway.store.reading() as session:
+        files = {
+            d.id: (d.status, d.duplicate_of_id)
+            for d in session.scalars(select(Document).where(Document.id.in_(copies)))
+        }
+    (first,) = [i for i, (status, _) in files.items() if status == "translated"]
+    (second,) = [i for i in copies if i != first]
+    assert files[second] == ("duplicate", first), files
+    assert len(list((gateway.erp.outbox / "orders").glob("*.json"))) == 2  # its two POs
 
 
 def claim_one_each(gateway: Gateway, ids: list[int]) -> dict[str, list[int]]:

@@ -821,12 +821,19 @@ class InboundProcessor:
             and ic.opening
             and not ic.unreadable
         ]
+        # A CSV or XML file has no ISA13: two copies are the same bytes.
+        files = [
+            (doc, doc.partner_id)
+            for doc, plan in items
+            if plan.partner_file is not None and plan.duplicate_of is None and doc.partner_id
+        ]
         # The batch's original orders' POs too (repeated_orders checks them in each commit),
         # all in one order: two workers' batches never hold one each the other waits for.
         take_turns_in_order(
             session,
             [
                 *((p.id, "interchange", isa13) for _, p, isa13 in opening),
+                *((partner_id, "content", doc.blob_sha256) for doc, partner_id in files),
                 *(
                     (partner.id, "order", po)
                     for _, plan in items
@@ -834,10 +841,18 @@ class InboundProcessor:
                 ),
             ],
         )
-        if not opening:
-            return {}
-        rows = _interchange_rows(session, {(p.id, isa13) for _, p, isa13 in opening})
         found: dict[int, _Replan] = {}
+        for doc, partner_id in files:
+            partner = self.registry().get(partner_id)
+            if partner is None:
+                continue
+            received = Received.of(doc)
+            other = self._same_content(received, partner, session)
+            if other is not None:
+                found[doc.id] = _Replan(f"this content of {partner_id} is document {other}'s now")
+        if not opening:
+            return found
+        rows = _interchange_rows(session, {(p.id, isa13) for _, p, isa13 in opening})
         now = self.clock()
         for doc, partner, isa13 in opening:
             candidates = rows.get((partner.id, isa13))
