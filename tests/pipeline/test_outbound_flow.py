@@ -5,7 +5,9 @@ own item IDs and units, validated, with control numbers nobody else has."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -37,14 +39,20 @@ def acme_order(gw: Gateway) -> None:
     run(gw)
 
 
-def drop(gw: Gateway, kind: str, source: Path | str, name: str | None = None) -> Path:
-    """The ERP writes a file into its inbox (a path, or JSON text)."""
+def drop(
+    gw: Gateway, kind: str, source: Path | str, name: str | None = None, *, fresh: bool = False
+) -> Path:
+    """The ERP writes a file into its inbox (a path, or JSON text), a minute ago unless
+    ``fresh`` (a file that does not parse is given time to be finished when it is new)."""
     target = gw.erp.inbox / kind / (name or (source.name if isinstance(source, Path) else "x"))
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(source, Path):
         shutil.copy(source, target)
     else:
         target.write_text(source)
+    if not fresh:
+        written = time.time() - 60
+        os.utime(target, (written, written))
     return target
 
 
@@ -663,6 +671,27 @@ def test_a_folder_partner_gets_its_answers_in_its_folder_under_the_config_folder
     assert list(elsewhere.iterdir()) == []
 
 
+def test_an_erp_file_caught_half_written_is_taken_once_finished(gateway: Gateway) -> None:
+    """An ERP that writes in place (no temporary name and rename): a poll that finds the
+    file half written leaves it for a later round instead of rejecting the ERP's document
+    (scale-out review: it landed in rejected/, the 856 never went)."""
+    acme_order(gateway)
+    whole = SHIPMENT.read_text()
+    target = drop(gateway, "shipments", whole[: len(whole) // 2], "slow-1.json", fresh=True)
+    run(gateway)
+    assert erp_docs(gateway) == [] and rejected(gateway) == {}
+    assert target.read_text() == whole[: len(whole) // 2]  # still in the inbox, unclaimed
+    target.write_text(whole)  # the ERP finishes writing it
+    run(gateway)
+    (doc,) = erp_docs(gateway)
+    assert doc.status == "translated" and rejected(gateway) == {}
+    # A file that still does not parse once it is no longer new is rejected, as before.
+    stale = drop(gateway, "shipments", "{", "stale.json")
+    run(gateway)
+    assert "stale.json" not in {p.name for p in stale.parent.iterdir()}
+    assert "shipments-stale.json" in rejected(gateway)
+
+
 def test_an_erp_file_the_worker_refuses_moves_on_to_rejected_with_its_reason(
     gateway: Gateway,
 ) -> None:
@@ -696,3 +725,14 @@ def test_an_erp_file_the_worker_refuses_moves_on_to_rejected_with_its_reason(
     ]
     assert reasons[f"acks-{attempt}-ack-125.json.error.txt"].startswith(f"document {attempt}: ")
     assert reasons["acks-ack-125.json.error.txt"] == report  # the first report is kept
+
+    # The ERP puts the refused file back as it was (its cause fixed elsewhere): a new try,
+    # stored and run, not taken for the stored-then-crashed copy of the first document.
+    rejected_file = gateway.erp.inbox / "rejected/acks-ack-125.json"
+    rejected_file.rename(gateway.erp.inbox / "acks/ack-125.json")
+    run(gateway)
+    again = [d for d in erp_docs(gateway) if d.id not in (doc.id, attempt)]
+    assert [(d.filename, d.reprocess_of_id) for d in again] == [("ack-125.json", None)]
+    assert (
+        gateway.store.blob_bytes(again[0].blob_sha256, again[0].size) == json.dumps(data).encode()
+    )

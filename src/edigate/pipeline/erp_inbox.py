@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,7 +40,7 @@ from sqlalchemy import and_, or_, select
 from ..errors import EdigateError, StoreUnavailableError
 from ..model import Invoice, OrderAck, Shipment
 from ..partners import Registry
-from ..store import Direction, Document, Store
+from ..store import Direction, Document, Status, Store
 from .erp import ERP_CHANNEL, ErpFile, ErpFolder
 
 log = logging.getLogger("edigate.erp")
@@ -79,6 +80,9 @@ class Taken:
     rejected: Path | None = None
     reason: str | None = None
     partner_id: str | None = None
+    #: Left in place: it does not parse yet and was written moments ago (still being
+    #: written by an ERP that does not write under a temporary name and rename).
+    waiting: bool = False
 
 
 @dataclass
@@ -89,6 +93,10 @@ class ErpInbox:
     erp: ErpFolder
     registry: Callable[[], Registry]
     claim_timeout: float = 300.0
+    #: A file that does not parse and was modified less than this long ago is left for a
+    #: later round rather than rejected: a complete file is taken at once, one caught half
+    #: written gets time to be finished.
+    unfinished_grace: float = 10.0
 
     def poll(self) -> int:
         """Take every complete file waiting; returns how many were stored or rejected."""
@@ -100,6 +108,8 @@ class ErpInbox:
                 continue  # another poller took it
             try:
                 result = self.take(claimed)
+                if result.waiting:
+                    continue
             except StoreUnavailableError:
                 self.erp.unclaim(claimed)  # left in place: the next round tries again
                 raise  # no file can be taken now: the round ends
@@ -121,6 +131,17 @@ class ErpInbox:
         data = item.path.read_bytes()
         try:
             parsed = read_erp_document(data, item.kind, item.shown)
+        except ErpInputError as exc:
+            age = time.time() - item.path.stat().st_mtime
+            if age < self.unfinished_grace:
+                self.erp.unclaim(item)
+                log.info(
+                    "ERP file %s does not parse yet, left for a later round: %s", item.shown, exc
+                )
+                return Taken(item.shown, reason=str(exc), waiting=True)
+            target = self.erp.reject(item, str(exc))
+            return Taken(item.shown, rejected=target, reason=str(exc))
+        try:
             partner_id = self._partner(parsed, item)
         except ErpInputError as exc:
             target = self.erp.reject(item, str(exc))
@@ -221,7 +242,11 @@ class ErpInbox:
 
     def _stored_before(self, data: bytes, name: str) -> int | None:
         """The document already holding these bytes under this name (stored, then the
-        process died before the file was moved)."""
+        process died before the file was moved).
+
+        One that ended rejected or dead does not count: its file went to rejected/, and
+        the same file put back in the inbox (the cause fixed: a SKU added, a map changed)
+        is a new try, stored and run again, not swallowed as taken before."""
         digest = hashlib.sha256(data).hexdigest()
         with self.store.session() as session:
             found: int | None = session.scalars(
@@ -232,10 +257,16 @@ class ErpInbox:
                     Document.channel == ERP_CHANNEL,
                     Document.direction == Direction.INBOUND.value,
                     Document.reprocess_of_id.is_(None),
+                    Document.status.not_in(_GIVEN_UP),
                 )
+                .order_by(Document.id.desc())
                 .limit(1)
             ).first()
         return found
+
+
+#: An ERP document in one of these states was refused: its file, put back, is a new try.
+_GIVEN_UP = (Status.REJECTED.value, Status.DEAD.value)
 
 
 def read_erp_document(data: bytes, kind: str, shown: str) -> ErpDocument:
