@@ -31,10 +31,11 @@ from .errors import FormatError
 from .issues import FormatIssue, ReadResult
 from .safexml import parse_xml
 from .values import Target, parse_decimal, target
+from .xml_reads import Ignored, XmlOrderBuilder, unread
 
 Describe = Callable[[etree._Element], str]
-ReadOrder = Callable[[OrderBuilder, etree._Element], None]
-ReadLine = Callable[[OrderBuilder, etree._Element, dict[str, Any]], None]
+ReadOrder = Callable[[XmlOrderBuilder, etree._Element], None]
+ReadLine = Callable[[XmlOrderBuilder, etree._Element, dict[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +44,17 @@ class BuiltinLayout:
 
     ``read_order`` and ``read_line`` read what one XPath per field cannot: repeated
     structures (allowances, charges, taxes) and values that change another's meaning (a
-    price per 100 units). They run after the fields, so they see what those set.
+    price per 100 units). They run after the fields, so they see what those set, and note
+    what they read (``builder.reads``). With ``ignored`` set, whatever in the order nobody
+    read (but those parts) is then warned about, so an element the layout never heard of
+    is not lost without a word.
     """
 
     layout: XmlLayout
     describe: Describe
     read_order: ReadOrder | None = None
     read_line: ReadLine | None = None
+    ignored: Ignored | None = None
 
 
 def builtin(name: str) -> BuiltinLayout:
@@ -129,6 +134,7 @@ class CompiledLayout:
     describe: Describe | None = None
     read_order: ReadOrder | None = None
     read_line: ReadLine | None = None
+    ignored: Ignored | None = None
 
 
 def compile_layout(xml: XmlLayout, default: str | None = None) -> CompiledLayout:
@@ -171,6 +177,7 @@ def compile_layout(xml: XmlLayout, default: str | None = None) -> CompiledLayout
         describe=base.describe if base else None,
         read_order=base.read_order if base else None,
         read_line=base.read_line if base else None,
+        ignored=base.ignored if base else None,
     )
 
 
@@ -201,7 +208,7 @@ def read_xml_orders(
             continue
         po_number = _key(compiled, node)
         key = po_number or f"order {index + 1}"
-        builder = OrderBuilder(key, node.sourceline, index)
+        builder = XmlOrderBuilder(key, node.sourceline, index)
         if po_number is not None:
             _repeated(builder, po_number, seen)
         _read_fields(builder, compiled.order_fields, node, None)
@@ -216,6 +223,9 @@ def read_xml_orders(
             _read_fields(builder, compiled.line_fields, line_node, data_line)
             if compiled.read_line is not None:
                 compiled.read_line(builder, line_node, data_line)
+        if compiled.ignored is not None and not builder.has_errors:  # a refused order drops nothing
+            for element, part in unread(node, builder.reads, compiled.ignored):
+                unmapped(builder, element, "nothing in the layout reads it", part)
         order = builder.finish(number_lines=compiled.number_lines)
         result.issues.extend(builder.issues)
         if order is None:
@@ -254,17 +264,20 @@ def _key(compiled: CompiledLayout, node: etree._Element) -> str | None:
 
 
 def _read_fields(
-    builder: OrderBuilder,
+    builder: XmlOrderBuilder,
     fields: tuple[CompiledField, ...],
     node: etree._Element,
     data: dict[str, Any] | None,
 ) -> None:
     for field in fields:
         try:
-            found = _values(field.xpath(node), node)
+            result = field.xpath(node)
         except etree.XPathEvalError as exc:
             builder.issue(node.sourceline, f"XPath {field.target.source!r}: {exc}")
             continue
+        for item in result if isinstance(result, list) else ():
+            builder.reads.result(item)
+        found = _values(result, node)
         if not found:
             continue
         if field.target.kind != "texts":
@@ -353,11 +366,17 @@ def read_amount(
         return None
 
 
-def unmapped(builder: OrderBuilder, element: etree._Element, why: str) -> None:
-    """Warn that ``element`` was not read, so nobody believes the order carries it."""
+def unmapped(
+    builder: OrderBuilder, element: etree._Element, why: str, part: str | None = None
+) -> None:
+    """Warn that ``element`` (or its ``part``: ``text()``, ``@name``) was not read, so
+    nobody believes the order carries it."""
+    if isinstance(builder, XmlOrderBuilder) and part is None:
+        builder.reads.element(element)  # warned about once is enough
+    where = xml_path(element) + (f"/{part}" if part else "")
     builder.issue(
         element.sourceline,
-        f"{xml_path(element)} is not read ({why}); the order goes on without it",
+        f"{where} is not read ({why}); the order goes on without it",
         severity="warning",
     )
 
