@@ -86,6 +86,22 @@ def test_a_failed_attempt_is_a_warning(gateway: Gateway, caplog: pytest.LogCaptu
     assert "error='OSError: disk full'" in record.getMessage()
 
 
+def test_a_rejected_file_is_a_warning_that_says_why(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log kept at WARNING showed no trace of a refused file, and its INFO line said
+    rejected=0 with no reason (operations walkthrough)."""
+    caplog.set_level(logging.WARNING, logger="edigate.documents")
+    text = b"Hello. This is not an EDI file at all.\nRegards. Bob\n"
+    receipt = gateway.store.receive(text, channel="folder", filename="notedi.txt")
+    gateway.worker("test").run(until_idle=True)
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("processed ")]
+    assert record.levelno == logging.WARNING
+    line = record.getMessage()
+    assert f"document={receipt.document_id} status=received->rejected" in line
+    assert "reason=" in line and "expected an X12 interchange" in line, line
+
+
 def test_a_failing_log_handler_does_not_undo_a_committed_receive(
     gateway: Gateway, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -944,8 +944,14 @@ def _queue_log(
     about: Mapping[str, Any] | None,
     doc: Document | int | Mapping[str, Any],
 ) -> None:
-    """Queue the log line of an audit event, written once the transaction commits."""
+    """Queue the log line of an audit event, written once the transaction commits.
+
+    A document rejected is a WARNING with its first error (``reason``): a log kept at
+    WARNING still shows every file and transaction refused, and why."""
     level = _EVENT_LEVELS.get(event, logging.INFO)
+    rejected = _status_text(to_status) == Status.REJECTED.value and from_status != to_status
+    if rejected:
+        level = max(level, logging.WARNING)
     if not doc_log.isEnabledFor(level):
         return
     fields: dict[str, Any] = {"document": doc_id}
@@ -962,7 +968,15 @@ def _queue_log(
     for key, value in (detail or {}).items():
         if value is not None:
             fields[f"detail_{key}" if key in fields else key] = value
+    if rejected and isinstance(doc, Document) and "reason" not in fields:
+        first = next((e for e in doc.errors or [] if e.get("severity", "error") == "error"), None)
+        if first is not None:
+            fields["reason"] = _shortened(str(first.get("message", "")))
     session.info.setdefault(_LOGS, []).append((level, event, fields))
+
+
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _log_events(session: Session) -> None:
