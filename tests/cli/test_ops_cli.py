@@ -167,6 +167,17 @@ def test_reprocess_and_resend_refuse_a_broken_partner_config_before_changing_any
     assert f"would reprocess 1 document(s): {order['id']} (file 1)\n" in out  # runs as its file
 
 
+def test_receive_reports_a_line_of_prose_as_no_edi_not_as_csv(tmp_path: Path) -> None:
+    """One line with a comma in it was taken for a CSV file without a sender."""
+    config = config_copy(tmp_path)
+    prose = tmp_path / "f.txt"
+    prose.write_text("Hello, this is not an EDI file at all. Regards, Bob\n")
+    code, out = receive(tmp_path, config, str(prose))
+    assert code == 1, out
+    assert "f.txt: unknown documents are not translated; expected an X12 interchange" in out
+    assert "csv" not in out
+
+
 def test_docs_list_says_when_its_limit_may_have_cut_the_list(tmp_path: Path) -> None:
     config = config_copy(tmp_path)
     receive(tmp_path, config, str(ERRORS))

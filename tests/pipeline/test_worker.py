@@ -145,12 +145,21 @@ def test_stop_finishes_the_current_document_and_releases_the_rest(store: Store) 
         (b'<?xml version="1.0"?><cXML/>', Format.XML),
         (b'{"po_number": "1"}', Format.JSON),
         (b"po,line,sku,qty\n1,1,A,2\n1,2,B,3\n", Format.CSV),
+        (b"po;sku;qty\r\n1;A;2\r\n", Format.CSV),  # a header and one row
+        # A sentence with a comma is one line, not a header and a row.
+        (b"Hello, this is not an EDI file at all. Regards, Bob\n", Format.UNKNOWN),
+        (b"Hi Bob,\nthe orders follow.\nRegards, Alice\n", Format.UNKNOWN),
         (b"Tk9OIEVESSBGSUxF", Format.UNKNOWN),
         (b"ISAAC NEWTON", Format.UNKNOWN),
     ],
 )
 def test_detect_format(head: bytes, expected: Format) -> None:
     assert detect_format(head) is expected
+
+
+def test_detect_the_sample_csv_orders() -> None:
+    sample = Path(__file__).resolve().parents[2] / "samples/csv/initech-orders.csv"
+    assert detect_format(sample.read_bytes()[:4096]) is Format.CSV
 
 
 def test_detect_csv_with_quoted_delimiters() -> None:

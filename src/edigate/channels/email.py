@@ -137,8 +137,8 @@ def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
 
     A named part is noted with its detected format (``scan.pdf (unknown)``). A part without
     a name is a message body, only taken when it holds an X12 interchange; it is noted by
-    type and size (``text/plain body, 31 bytes``), never by a format guess: a line of prose
-    with a comma looks like CSV to ``detect_format``.
+    type and size (``text/plain body, 31 bytes``), never by a format guess: two lines of prose
+    with a comma each look like CSV to ``detect_format``.
     """
     found: list[Attachment] = []
     skipped: list[str] = []

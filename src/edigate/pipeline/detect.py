@@ -57,12 +57,15 @@ def _from_utf16(data: bytes) -> bytes:
 
 
 def _looks_like_csv(text: bytes) -> bool:
-    """The first lines parse (quotes honoured) into the same number (> 1) of fields."""
+    """The first lines (two or more) parse, quotes honoured, into the same number (> 1) of
+    fields. One line is not enough: a sentence with a comma would pass. An order file has
+    a header and a row; a partner's headerless one-row file still reads as CSV, since a
+    CSV partner's channel names it (``_partner_format`` in the inbound pipeline)."""
     lines = [ln for ln in text.decode("utf-8", "replace").splitlines()[:6] if ln.strip()]
-    if len(lines) > 1 and len(text) >= _SNIFF:
-        lines = lines[:-1]  # the last line may be cut off by the sniff window
-    if not lines:
+    if len(lines) < 2:
         return False
+    if len(text) >= _SNIFF:
+        lines = lines[:-1]  # the last line may be cut off by the sniff window
     for delimiter in (",", ";", "\t", "|"):
         widths = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
         if len(widths) == 1 and widths.pop() > 1:
