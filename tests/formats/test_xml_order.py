@@ -111,6 +111,20 @@ def test_not_well_formed_names_the_line() -> None:
     assert issue.line == 3 and str(issue).startswith("line 3: not well-formed XML: ")
 
 
+def test_not_well_formed_names_the_line_once() -> None:
+    """lxml appends the place to libxml2's message, which may name the line itself: a
+    truncated file read 'line 3: ... Tag Order line 3, line 3, column 7'."""
+    result = read_xml_orders(b"<Orders>\n\n<Order", xml_layout(LAYOUT))
+    (issue,) = result.issues
+    assert str(issue) == (
+        "line 3: not well-formed XML: Couldn't find end of Start Tag Order (column 7)"
+    )
+    # A line libxml2 names that is another one (where the tag opened) is kept.
+    result = read_xml_orders(b"<Orders>\n<Order>\n</Orders>", xml_layout(LAYOUT))
+    (issue,) = result.issues
+    assert str(issue).endswith("tag mismatch: Order line 2 and Orders (column 10)"), issue
+
+
 def test_compiled_layout_is_reusable() -> None:
     compiled = compile_layout(xml_layout(LAYOUT))
     assert [o.po_number for o in read_xml_orders(DOC, compiled).orders] == ["A-1"]

@@ -13,6 +13,8 @@ Usage::
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree  # type: ignore[import-untyped]
 
 from .issues import FormatIssue
@@ -36,7 +38,7 @@ def parse_xml(data: bytes) -> tuple[etree._Element | None, list[FormatIssue]]:
         root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        return None, [FormatIssue(line, None, f"not well-formed XML: {exc.msg}")]
+        return None, [FormatIssue(line, None, f"not well-formed XML: {_reason(exc)}")]
     if root is None:
         return None, [FormatIssue(None, None, "empty XML document")]
     dtd = root.getroottree().docinfo.internalDTD
@@ -60,6 +62,25 @@ def parse_xml(data: bytes) -> tuple[etree._Element | None, list[FormatIssue]]:
             )
         ]
     return root, []
+
+
+#: The place lxml appends to libxml2's message (``..., line 8, column 15``).
+_PLACE = re.compile(r",? line (\d+), column (\d+)$")
+
+
+def _reason(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's message without the place the issue already carries: lxml appends
+    ``line N, column M`` to it, and libxml2 may name the same line itself (``Start Tag
+    Ident line 8``), so it read ``line 8: ... Ident line 8, line 8, column 15``. A line
+    libxml2 names that is another (where a mismatched tag opened) stays."""
+    text = str(exc.msg)
+    place = _PLACE.search(text)
+    if place is None:
+        return text
+    text = text[: place.start()]
+    if exc.lineno:
+        text = re.sub(rf" line {exc.lineno}\b", "", text)
+    return f"{text} (column {place.group(2)})"
 
 
 def check_well_formed(text: bytes) -> FormatIssue | None:
