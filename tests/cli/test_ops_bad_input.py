@@ -109,6 +109,10 @@ HUGE = "99999999999999999999"
         (("docs", "show", HUGE), "'DOC_ID'", "1<=x<=9223372036854775807"),
         (("reprocess", "1", HUGE), "'[DOC_IDS]...'", "1<=x<=9223372036854775807"),
         (("resend", HUGE), "'DOC_IDS...'", "1<=x<=9223372036854775807"),
+        # An empty filter would filter nothing: every document would be listed.
+        (("docs", "list", "--po", ""), "'--po'", "must not be empty"),
+        (("docs", "list", "--partner", " "), "'--partner'", "must not be empty"),
+        (("docs", "list", "--type", ""), "'--type'", "must not be empty"),
         (("worker", "--log-level", "bogus"), "'--log-level'", "'bogus' is not one of 'debug'"),
         (("serve", "--log-level", "verbose"), "'--log-level'", "'verbose' is not one of"),
     ],

@@ -84,6 +84,22 @@ class CorrelationType(click.ParamType):  # type: ignore[type-arg]
 CORRELATION = CorrelationType()
 
 
+class TextType(click.ParamType):  # type: ignore[type-arg]
+    """A filter's value (--po, --partner, --type): an empty one (``--po ''``, an unset
+    shell variable) would filter nothing and list every document, so it is a usage error."""
+
+    name = "TEXT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not text.strip():
+            self.fail("must not be empty (leave the option out to list every document)", param, ctx)
+        return text
+
+
+FILTER_TEXT = TextType()
+
+
 class ConfigRefused(click.ClickException):
     """The configuration is broken: nothing is stored. Exit 2, as a usage error, so a
     script tells it from exit 1, a document that was stored but did not go through."""
@@ -226,16 +242,18 @@ def docs() -> None:
 
 
 @docs.command("list")
-@click.option("--partner", help="Only this partner.")
+@click.option("--partner", type=FILTER_TEXT, help="Only this partner.")
 @click.option("--status", type=STATUS, help="Only this status.")
-@click.option("--type", "doc_type", help="Only this type (interchange, 850, 997, 855, ...).")
+@click.option(
+    "--type", "doc_type", type=FILTER_TEXT, help="Only this type (interchange, 850, 997, 855, ...)."
+)
 @click.option(
     "--direction", type=click.Choice([d.value for d in Direction]), help="Inbound or outbound."
 )
 @click.option(
     "--since", type=SINCE, help="Window: 30m, 2h, 7d or an ISO date (UTC unless it has an offset)."
 )
-@click.option("--po", "po_number", help="PO (or invoice or shipment) number.")
+@click.option("--po", "po_number", type=FILTER_TEXT, help="PO (or invoice or shipment) number.")
 @click.option(
     "--correlation",
     type=CORRELATION,
