@@ -178,6 +178,20 @@ def test_receive_reports_a_line_of_prose_as_no_edi_not_as_csv(tmp_path: Path) ->
     assert "csv" not in out
 
 
+def test_a_dry_run_whose_every_document_is_refused_lists_no_plan(tmp_path: Path) -> None:
+    """It printed 'would reprocess 0 document(s): ' before the refusal."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, "--no-process", str(SAMPLE), "--partner", "acme-retail")
+    assert code == 0, out
+    for dry in (["--dry-run"], []):
+        code, out = run(
+            tmp_path, "--config-dir", str(config), "reprocess", "--status", "received", *dry
+        )
+        assert code == 1, out
+        assert out.startswith("document 1: refused: document 1 is received"), out
+        assert "would reprocess" not in out
+
+
 def test_docs_list_says_when_its_limit_may_have_cut_the_list(tmp_path: Path) -> None:
     config = config_copy(tmp_path)
     receive(tmp_path, config, str(ERRORS))

@@ -259,6 +259,10 @@ def _problem(doc_id: int, exc: EdigateError) -> str:
 
 
 def _show_plans(store: Store, plans: dict[int, Plan]) -> None:
+    """What a dry run would do. With nothing to run (every document found is refused),
+    nothing is said here: the refusals follow, as in a real run."""
+    if not plans:
+        return
     named = []
     for doc_id in plans:  # a transaction runs as part of its file: name the file too
         file_id = _file_of(store, doc_id)
