@@ -192,6 +192,27 @@ def test_a_dry_run_whose_every_document_is_refused_lists_no_plan(tmp_path: Path)
         assert "would reprocess" not in out
 
 
+def test_reprocess_from_start_says_which_orders_it_sends_the_erp_again(tmp_path: Path) -> None:
+    """A --from-start dry run said only 'would reprocess 1 document(s): 1' while the run
+    put a second order file for the PO in the ERP outbox."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "acme-retail")
+    assert code == 0, out
+    again = "1 order(s) already in the ERP outbox (PO 4500012345)"
+    args = ("--config-dir", str(config), "reprocess", "1", "--from-start")
+    code, out = run(tmp_path, *args, "--dry-run")
+    assert (code, out) == (
+        0,
+        f"would reprocess 1 document(s): 1\ndocument 1: from the start, would send again: "
+        f"{again}\n",
+    )
+    code, out = run(tmp_path, *args)
+    assert code == 0, out
+    assert out.splitlines()[1:] == [f"  from the start, sending again: {again}"]
+    orders = sorted((tmp_path / "data/erp/outbox/orders").iterdir())
+    assert len(orders) == 2  # what it said
+
+
 def test_docs_list_says_when_its_limit_may_have_cut_the_list(tmp_path: Path) -> None:
     config = config_copy(tmp_path)
     receive(tmp_path, config, str(ERRORS))

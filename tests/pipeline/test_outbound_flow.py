@@ -17,7 +17,7 @@ from sqlalchemy import select
 from edigate.app import Gateway
 from edigate.formats.safexml import safe_parser
 from edigate.pipeline.erp import ErpFolder
-from edigate.pipeline.operations import ReprocessRefused, reprocess
+from edigate.pipeline.operations import ReprocessRefused, Sent, reprocess, sent_before
 from edigate.store import Document
 from edigate.x12 import TransactionSet, X12Reader, validate_transaction
 
@@ -536,7 +536,11 @@ def test_an_erp_answer_that_went_out_is_not_reprocessed_into_another(gateway: Ga
         f"{made.id}'; to build it anew from the ERP's file: --from-start"
     )
     assert len(sent(gateway, "855")) == 2
+    # What a run from the start sends the partner again: that 855.
+    again = [Sent(made.id, "855", "4500012345", to_erp=False)]
+    assert sent_before(gateway.store, erp.id) == again
     attempt = reprocess(gateway.store, erp.id, from_start=True)
+    assert list(attempt.sent_again) == again
     run(gateway)
     assert [d.parent_id for d in sent(gateway, "855")][-1] == attempt.attempt
     # The attempt is the same ERP file: found by its type and PO as the original is.

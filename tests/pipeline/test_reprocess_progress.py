@@ -136,6 +136,7 @@ def test_from_start_runs_the_whole_file_again_and_records_what_goes_again(
     attempt = reprocess(gateway.store, doc_id, from_start=True)
     assert attempt.resumed is None and attempt.restarted is not None
     assert attempt.restarted.orders == FIRST + 3
+    assert len(attempt.sent_again) == FIRST + 3 and all(s.to_erp for s in attempt.sent_again)
     (event,) = _events(gateway, doc_id, "reprocessed")
     assert (event.detail or {})["from_start"]["orders"] == FIRST + 3
     gateway.worker("second").run(until_idle=True)

@@ -19,11 +19,13 @@ from ..pipeline.operations import (
     Attempt,
     Committed,
     ReprocessRefused,
+    Sent,
     plan_reprocess,
     reprocess,
     resend,
     resendable,
     select_for_reprocess,
+    sent_before,
 )
 from ..pipeline.runs import original_of
 from ..store import Direction, Document, Store
@@ -176,7 +178,7 @@ def reprocess_command(
     # What a selection found but cannot run is reported; the rest of the selection runs.
     refusals = list(problems.values())
     if dry_run:
-        _show_plans(gateway.store, plans)
+        _show_plans(gateway.store, plans, from_start=from_start)
         for line in refusals:
             click.echo(line, err=True)
         if refusals:
@@ -206,6 +208,8 @@ def reprocess_command(
                 click.echo(f"  resumed: {attempt.resumed.describe()}")
             if attempt.restarted is not None:
                 click.echo(f"  from the start, sending again: {attempt.restarted.describe()}")
+            if attempt.sent_again:
+                click.echo(f"  from the start, sending again: {_sent(attempt.sent_again)}")
             if attempt.skipped:
                 click.echo(f"  not sent again: {_skipped(attempt.skipped)}")
     for line in refusals:
@@ -258,9 +262,10 @@ def _problem(doc_id: int, exc: EdigateError) -> str:
     return f"document {doc_id}: refused: {exc}" if isinstance(exc, ReprocessRefused) else str(exc)
 
 
-def _show_plans(store: Store, plans: dict[int, Plan]) -> None:
-    """What a dry run would do. With nothing to run (every document found is refused),
-    nothing is said here: the refusals follow, as in a real run."""
+def _show_plans(store: Store, plans: dict[int, Plan], *, from_start: bool) -> None:
+    """What a dry run would do, and from the start what it would send again. With nothing
+    to run (every document found is refused), nothing is said here: the refusals follow,
+    as in a real run."""
     if not plans:
         return
     named = []
@@ -273,6 +278,9 @@ def _show_plans(store: Store, plans: dict[int, Plan]) -> None:
             click.echo(f"document {doc_id}: would resume: {committed.describe()}")
         if skipped:
             click.echo(f"document {doc_id}: would not send again: {_skipped(skipped)}")
+        again = sent_before(store, doc_id) if from_start else []
+        if again:
+            click.echo(f"document {doc_id}: from the start, would send again: {_sent(again)}")
 
 
 def _progress(ids: list[int]) -> Iterator[int]:
@@ -289,6 +297,29 @@ def _skipped(count: int) -> str:
         f"{count} transaction(s) whose orders an earlier run put in the ERP outbox "
         "(acknowledged with the rest, not delivered twice)"
     )
+
+
+#: POs (or documents) named in what a run from the start sends again; the rest are counted.
+SHOWN_SENT = 5
+
+
+def _sent(sent: Sequence[Sent]) -> str:
+    """``2 order(s) already in the ERP outbox (PO 4500012347, 4500012348)``; for an ERP
+    file, ``its 855 for the partner (document 12)``."""
+    parts = []
+    orders = [s for s in sent if s.to_erp]
+    if orders:
+        pos = list(dict.fromkeys(s.po_number or "?" for s in orders))
+        more = " ..." if len(pos) > SHOWN_SENT else ""
+        parts.append(
+            f"{len(orders)} order(s) already in the ERP outbox "
+            f"(PO {', '.join(pos[:SHOWN_SENT])}{more})"
+        )
+    made = [s for s in sent if not s.to_erp]
+    parts += [f"its {s.doc_type} for the partner (document {s.doc})" for s in made[:SHOWN_SENT]]
+    if len(made) > SHOWN_SENT:
+        parts.append(f"and {len(made) - SHOWN_SENT} more")
+    return "; ".join(parts)
 
 
 @click.command("resend")

@@ -68,6 +68,19 @@ class Committed:
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """A document an earlier run of a file sent (an order in the ERP outbox; for an ERP
+    file, the 855, 856 or 810 it made for the partner) that a run from the start makes and
+    sends again."""
+
+    doc: int
+    doc_type: str | None
+    po_number: str | None
+    #: An order for the ERP, not a document for the partner.
+    to_erp: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     original: int
     attempt: int
@@ -78,6 +91,8 @@ class Attempt:
     #: Transactions acknowledged again but not sent again: their orders reached the ERP
     #: from an earlier run of the file.
     skipped: int = 0
+    #: From the start: what earlier runs of the file sent that this attempt sends again.
+    sent_again: tuple[Sent, ...] = ()
 
 
 def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
@@ -127,6 +142,62 @@ def plan_reprocess(
         return committed, len(_skips(session, doc, from_start))
 
 
+def sent_before(store: Store, doc_id: int) -> list[Sent]:
+    """What ``reprocess(doc_id, from_start=True)`` sends again, changing nothing: the orders
+    every run of the file (the original and each attempt) put in the ERP outbox, or for a
+    file from the ERP the documents they made for the partner. Dead ones never went out.
+    (The partner's 997s, TA1s and automatic 855s are made anew too, as for any run.)"""
+    with store.reading() as session:
+        return _sent_before(session, _top(store, session, doc_id))
+
+
+def _sent_before(session: Session, doc: Document) -> list[Sent]:
+    runs = _every_run(session, doc)
+    if doc.channel == ERP_CHANNEL:
+        made = session.execute(
+            select(Document.id, Document.doc_type, Document.po_number)
+            .where(
+                Document.parent_id.in_(runs),
+                Document.direction == Direction.OUTBOUND.value,
+                Document.status != Status.DEAD.value,
+            )
+            .order_by(Document.id)
+        )
+        return [Sent(i, t, po, to_erp=False) for i, t, po in made]
+    transaction = aliased(Document)
+    orders = session.execute(
+        select(Document.id, Document.doc_type, Document.po_number)
+        .join(transaction, Document.parent_id == transaction.id)
+        .where(
+            transaction.parent_id.in_(runs),
+            Document.direction == Direction.OUTBOUND.value,
+            Document.channel == ERP_CHANNEL,
+            Document.status != Status.DEAD.value,
+        )
+        .order_by(Document.id)
+    )
+    return [Sent(i, t, po, to_erp=True) for i, t, po in orders]
+
+
+def _every_run(session: Session, doc: Document) -> list[int]:
+    """Every run of ``doc``'s bytes: the original it is an attempt of, and every attempt
+    of that (an attempt of an attempt included)."""
+    runs = [_earlier_runs(session, doc)[-1]]
+    found = set(runs)
+    next_ids = list(runs)
+    while next_ids:
+        next_ids = [
+            i
+            for i in session.scalars(
+                select(Document.id).where(Document.reprocess_of_id.in_(next_ids))
+            )
+            if i not in found
+        ]
+        found.update(next_ids)
+        runs += next_ids
+    return runs
+
+
 def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt:
     """Queue the stored bytes of ``doc_id`` (or of its file, for a split child) again.
 
@@ -141,6 +212,7 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
             session.execute(select(Document.id).where(Document.id == doc.id).with_for_update())
         committed = _decide(store, session, doc, from_start)
         skip = _skips(session, doc, from_start)
+        again = tuple(_sent_before(session, doc)) if from_start else ()
         meta = {
             k: v
             for k, v in (doc.meta or {}).items()
@@ -189,9 +261,16 @@ def reprocess(store: Store, doc_id: int, *, from_start: bool = False) -> Attempt
                 detail["from_start"] = _detail(restarted)
         if skip:
             detail["skipped_delivered"] = len(skip)
+        if again:
+            detail["sent_again"] = [sent.doc for sent in again]
         store.audit(session, doc, "reprocessed", doc.status, doc.status, detail)
         return Attempt(
-            doc.id, attempt.id, resumed=committed, restarted=restarted, skipped=len(skip)
+            doc.id,
+            attempt.id,
+            resumed=committed,
+            restarted=restarted,
+            skipped=len(skip),
+            sent_again=again,
         )
 
 
