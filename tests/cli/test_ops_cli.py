@@ -213,6 +213,33 @@ def test_reprocess_from_start_says_which_orders_it_sends_the_erp_again(tmp_path:
     assert len(orders) == 2  # what it said
 
 
+def test_docs_list_type_in_any_case_file_and_a_note_for_an_unknown_one(tmp_path: Path) -> None:
+    """'--type ta1' found nothing (stored as TA1), the help's '--type interchange' matched
+    no row (a file's own row has no type) and '--type bogus' said nothing."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(SAMPLE), "--partner", "acme-retail")
+    assert code == 0, out
+    args = ["--data-dir", str(tmp_path / "data"), "--config-dir", str(config), "docs", "list"]
+
+    def types(given: str) -> list[Any]:
+        result = CliRunner().invoke(cli, [*args, "--type", given, "--json"])
+        assert result.exit_code == 0 and result.stderr == "", result.output
+        return [(row["id"], row["type"]) for row in json.loads(result.stdout)]
+
+    assert types("ta1") == types("TA1") == [(6, "TA1")]
+    assert types("ORDER") == [(3, "order")]
+    assert types("file") == types("File") == [(1, None)]  # the received file itself
+    for unknown in ("interchange", "bogus"):
+        result = CliRunner().invoke(cli, [*args, "--type", unknown])
+        assert (result.exit_code, result.stdout) == (0, "(no rows)\n")
+        assert result.stderr == (
+            f"note: no document of type {unknown!r} (types stored: 850, 855, 997, TA1, "
+            "order, file)\n"
+        )
+    result = CliRunner().invoke(cli, [*args, "--type", "855", "--status", "dead"])
+    assert result.stderr == ""  # a type there is: nothing to hint
+
+
 def test_docs_list_says_when_its_limit_may_have_cut_the_list(tmp_path: Path) -> None:
     config = config_copy(tmp_path)
     receive(tmp_path, config, str(ERRORS))

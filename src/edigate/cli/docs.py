@@ -19,6 +19,7 @@ from ..store.queries import (
     DocumentFilter,
     children,
     correlation_prefix,
+    doc_types,
     document_detail,
     is_error,
     list_documents,
@@ -245,7 +246,11 @@ def docs() -> None:
 @click.option("--partner", type=FILTER_TEXT, help="Only this partner.")
 @click.option("--status", type=STATUS, help="Only this status.")
 @click.option(
-    "--type", "doc_type", type=FILTER_TEXT, help="Only this type (interchange, 850, 997, 855, ...)."
+    "--type",
+    "doc_type",
+    type=FILTER_TEXT,
+    help="Only this type, in any case: file (the files as received), 850, 855, 997, TA1, "
+    "order, ...",
 )
 @click.option(
     "--direction", type=click.Choice([d.value for d in Direction]), help="Inbound or outbound."
@@ -290,6 +295,8 @@ def list_command(
         rows = list_documents(session, flt)
     if not rows and partner is not None:
         _hint_unknown_partner(gateway, partner)
+    if not rows and doc_type is not None:
+        _hint_unknown_type(gateway, doc_type)
     if len(rows) == limit:  # there may be more: say so where a script's stdout stays clean
         click.echo(f"note: the newest {limit} shown; --limit for more", err=True)
     if as_json:
@@ -310,6 +317,19 @@ def _hint_unknown_partner(gateway: Gateway, partner: str) -> None:
     if partner not in known:
         click.echo(
             f"note: no partner {partner!r} in the config (known: {', '.join(known) or 'none'})",
+            err=True,
+        )
+
+
+def _hint_unknown_type(gateway: Gateway, doc_type: str) -> None:
+    """An empty list for a type no stored document has is most likely a typo (``--type
+    855a``) or a name we do not use (``interchange``): name the types there are."""
+    with gateway.store.reading() as session:
+        present = doc_types(session)
+    if doc_type.lower() not in {t.lower() for t in present}:
+        click.echo(
+            f"note: no document of type {doc_type!r} (types stored: "
+            f"{', '.join(present) or 'none'})",
             err=True,
         )
 

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import EdigateError
 from .schema import AuditEvent, Document
+from .statuses import Direction
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -72,7 +73,7 @@ class DocumentFilter:
         if self.status:
             query = query.where(Document.status == self.status)
         if self.doc_type:
-            query = query.where(Document.doc_type == self.doc_type)
+            query = query.where(_type_matches(self.doc_type))
         if self.direction:
             query = query.where(Document.direction == self.direction)
         if self.since:
@@ -88,6 +89,29 @@ class DocumentFilter:
                 )
             )
         return query
+
+
+#: ``--type`` for the files as received (partner files, ERP files): their rows carry no
+#: X12 type (a file may hold many), and the type of a file's transactions names those.
+FILE_TYPE = "file"
+
+
+def _type_matches(given: str) -> ColumnElement[bool]:
+    """``file``, or a stored type in any case: X12 IDs are stored upper-case (``850``,
+    ``TA1``), our own names lower-case (``order``, ``order_ack``)."""
+    if given.lower() == FILE_TYPE:
+        return and_(Document.parent_id.is_(None), Document.direction == Direction.INBOUND.value)
+    return Document.doc_type.in_({given.upper(), given.lower()})
+
+
+def doc_types(session: Session) -> list[str]:
+    """The types ``--type`` finds documents of in this store (``file`` when any file was
+    received): what a note names when a type matches nothing."""
+    found = session.scalars(
+        select(Document.doc_type).where(Document.doc_type.is_not(None)).distinct()
+    ).all()
+    a_file = session.scalar(select(Document.id).where(_type_matches(FILE_TYPE)).limit(1))
+    return sorted(str(t) for t in found) + ([FILE_TYPE] if a_file is not None else [])
 
 
 def summary(doc: Document) -> dict[str, Any]:
