@@ -240,6 +240,47 @@ def test_docs_list_type_in_any_case_file_and_a_note_for_an_unknown_one(tmp_path:
     assert result.stderr == ""  # a type there is: nothing to hint
 
 
+def test_docs_list_names_the_attempt_that_superseded_a_row_and_open_leaves_it_out(
+    tmp_path: Path,
+) -> None:
+    """A rejected file and its rejected 850, reprocessed since, stayed listed as rejected
+    with nothing saying so: the work queue ('--status rejected') never emptied."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(ERRORS))
+    assert code == 1, out
+    at = ("--config-dir", str(config))
+
+    def rejected(*more: str) -> dict[int, list[int]]:
+        code, out = run(tmp_path, *at, "docs", "list", "--status", "rejected", "--json", *more)
+        assert code == 0, out
+        return {row["id"]: row["reprocessed_as"] for row in json.loads(out)}
+
+    assert rejected() == rejected("--open") == {2: [], 1: []}
+    for attempt in (1, 5):  # rejected again each time (the map is unchanged)
+        code, out = run(tmp_path, *at, "reprocess", str(attempt))
+        assert f"document {attempt}: attempt" in out, out
+    # The file, its attempt (5) and its attempt's attempt (9), with their 850s (2, 6, 10).
+    assert rejected() == {10: [], 9: [], 6: [9], 5: [9], 2: [5, 9], 1: [5, 9]}
+    assert rejected("--open") == {10: [], 9: []}
+    code, out = run(tmp_path, *at, "docs", "list", "--status", "rejected", "--type", "850")
+    header, *rows = out.splitlines()
+    assert header.split()[5:7] == ["STATUS", "REPROCESSED_AS"]
+    assert [row.split()[:1] + row.split()[5:7] for row in rows] == [
+        ["10", "rejected", "-"],
+        ["6", "rejected", "9"],  # the latest attempt of its file
+        ["2", "rejected", "9"],
+    ]
+    code, out = run(tmp_path, *at, "docs", "show", "2", "--json")  # one meaning of the key
+    assert json.loads(out)["reprocessed_as"] == [5, 9]
+
+    def counted(*more: str) -> int:
+        code, out = run(tmp_path, *at, "stats", "--json", *more)
+        assert code == 0, out
+        return sum(r["count"] for r in json.loads(out) if r["status"] == "rejected")
+
+    assert (counted(), counted("--open")) == (6, 2)
+
+
 def test_docs_list_says_when_its_limit_may_have_cut_the_list(tmp_path: Path) -> None:
     config = config_copy(tmp_path)
     receive(tmp_path, config, str(ERRORS))

@@ -265,6 +265,13 @@ def docs() -> None:
     help="Everything that came of one file: the correlation ID of its log lines (docs show), "
     f"or its first {MIN_CORRELATION_PREFIX}+ digits.",
 )
+@click.option(
+    "--open",
+    "open_only",
+    is_flag=True,
+    help="Leave out files reprocessed since, and their transactions (REPROCESSED_AS "
+    "names the attempt): with --status rejected, what is still to fix.",
+)
 @click.option("--limit", type=ROW_NUMBER, default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_existing_gateway
@@ -277,10 +284,15 @@ def list_command(
     since: dt.datetime | None,
     po_number: str | None,
     correlation: str | None,
+    open_only: bool,
     limit: int,
     as_json: bool,
 ) -> None:
-    """List documents, newest first."""
+    """List documents, newest first.
+
+    A received file that was reprocessed, and each of its transactions, names the
+    attempts that ran it again (REPROCESSED_AS: the latest; JSON: all, oldest first).
+    """
     flt = DocumentFilter(
         partner=partner,
         status=status,
@@ -289,6 +301,7 @@ def list_command(
         since=since,
         po_number=po_number,
         correlation=correlation,
+        open_only=open_only,
         limit=limit,
     )
     with gateway.store.session() as session:
@@ -302,9 +315,10 @@ def list_command(
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = ["id", "created_at", "direction", "partner", "type", "status", "po_number"]
-    columns += ["errors", "warnings", "filename"]
-    click.echo(render_table(rows, columns))
+    columns = ["id", "created_at", "direction", "partner", "type", "status", "reprocessed_as"]
+    columns += ["po_number", "errors", "warnings", "filename"]
+    latest = [{**row, "reprocessed_as": (row["reprocessed_as"] or [None])[-1]} for row in rows]
+    click.echo(render_table(latest, columns))
 
 
 def _hint_unknown_partner(gateway: Gateway, partner: str) -> None:
@@ -407,12 +421,18 @@ def render_detail(detail: dict[str, Any]) -> str:
     show_default=True,
     help="Window: 30m, 2h, 7d, ... or an ISO date (UTC unless it has an offset).",
 )
+@click.option(
+    "--open",
+    "open_only",
+    is_flag=True,
+    help="Leave out files reprocessed since, and their transactions (as docs list --open).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_existing_gateway
-def stats_command(gateway: Gateway, since: dt.datetime, as_json: bool) -> None:
+def stats_command(gateway: Gateway, since: dt.datetime, open_only: bool, as_json: bool) -> None:
     """Counts by partner, type and status over a window."""
     with gateway.store.session() as session:
-        rows = stats(session, since)
+        rows = stats(session, since, open_only=open_only)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

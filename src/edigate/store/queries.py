@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..errors import EdigateError
 from .schema import AuditEvent, Document
@@ -65,6 +66,8 @@ class DocumentFilter:
     po_number: str | None = None
     #: Everything that came of one received file (the ID its log lines carry).
     correlation: str | None = None
+    #: Leave out what a later attempt superseded (:func:`superseded`): the work queue.
+    open_only: bool = False
     limit: int = 100
 
     def apply(self, query: Select[Any]) -> Select[Any]:
@@ -80,6 +83,8 @@ class DocumentFilter:
             query = query.where(Document.created_at >= self.since)
         if self.correlation:
             query = query.where(_correlation_matches(self.correlation))
+        if self.open_only:
+            query = query.where(~superseded())
         if self.po_number:
             query = query.where(
                 or_(
@@ -112,6 +117,18 @@ def doc_types(session: Session) -> list[str]:
     ).all()
     a_file = session.scalar(select(Document.id).where(_type_matches(FILE_TYPE)).limit(1))
     return sorted(str(t) for t in found) + ([FILE_TYPE] if a_file is not None else [])
+
+
+def superseded() -> ColumnElement[bool]:
+    """An inbound document whose file (itself, or the file it is a transaction of) was
+    reprocessed: the attempt is what to look at now (and what ``reprocess`` selects
+    instead)."""
+    later = aliased(Document)
+    file_id = func.coalesce(Document.parent_id, Document.id)
+    return and_(
+        Document.direction == Direction.INBOUND.value,
+        select(later.id).where(later.reprocess_of_id == file_id).exists(),
+    )
 
 
 def summary(doc: Document) -> dict[str, Any]:
@@ -156,7 +173,7 @@ def location(entry: dict[str, Any]) -> str:
 
 def list_documents(session: Session, flt: DocumentFilter) -> list[dict[str, Any]]:
     query = flt.apply(select(Document)).order_by(Document.id.desc()).limit(flt.limit)
-    return [summary(doc) for doc in session.scalars(query)]
+    return _rows(session, list(session.scalars(query)))
 
 
 def children(session: Session, doc_id: int) -> list[dict[str, Any]]:
@@ -165,14 +182,59 @@ def children(session: Session, doc_id: int) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Document).where(Document.parent_id == doc_id).order_by(Document.id)
     )
-    return [summary(row) for row in rows]
+    return _rows(session, list(rows))
+
+
+def _rows(session: Session, docs: list[Document]) -> list[dict[str, Any]]:
+    """``docs list`` rows: each summary with the attempts that ran its file again."""
+    attempts = reprocessed_as(session, docs)
+    return [{**summary(doc), "reprocessed_as": attempts.get(doc.id, [])} for doc in docs]
+
+
+#: Documents looked up in one IN (...): well under SQLite's bound-parameter limit.
+_BATCH = 500
+
+
+def reprocessed_as(session: Session, docs: Sequence[Document]) -> dict[int, list[int]]:
+    """By inbound document ID: the attempts that ran its file (itself, or the file it is
+    a transaction of) again, attempts of those included, oldest first; the last is the
+    one to look at now. Outbound documents are answers, resent rather than reprocessed:
+    they have none."""
+    file_of = {
+        doc.id: doc.parent_id or doc.id for doc in docs if doc.direction == Direction.INBOUND.value
+    }
+    later: dict[int, list[int]] = {}  # document -> its own attempts
+    seen = set(file_of.values())
+    frontier = sorted(seen)
+    while frontier:
+        found: list[tuple[int, int]] = []
+        for start in range(0, len(frontier), _BATCH):
+            rows = session.execute(
+                select(Document.reprocess_of_id, Document.id).where(
+                    Document.reprocess_of_id.in_(frontier[start : start + _BATCH])
+                )
+            )
+            found += [(int(of), attempt) for of, attempt in rows if of is not None]
+        frontier = []
+        for of, attempt in found:
+            later.setdefault(of, []).append(attempt)
+            if attempt not in seen:
+                seen.add(attempt)
+                frontier.append(attempt)
+    runs: dict[int, list[int]] = {}
+    for file_id in set(file_of.values()):
+        todo, every = list(later.get(file_id, [])), set()
+        while todo:
+            attempt = todo.pop()
+            if attempt not in every:
+                every.add(attempt)
+                todo += later.get(attempt, [])
+        runs[file_id] = sorted(every)
+    return {doc_id: runs[file_id] for doc_id, file_id in file_of.items()}
 
 
 def document_detail(session: Session, doc: Document) -> dict[str, Any]:
     """Everything ``docs show`` prints: metadata, errors, audit trail, lineage."""
-    attempts = session.scalars(
-        select(Document.id).where(Document.reprocess_of_id == doc.id).order_by(Document.id)
-    ).all()
     audit = session.scalars(
         select(AuditEvent).where(AuditEvent.document_id == doc.id).order_by(AuditEvent.id)
     ).all()
@@ -189,7 +251,7 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
             "correlation_id": doc.correlation_id,
             "reprocess_of_id": doc.reprocess_of_id,
             "duplicate_of_id": doc.duplicate_of_id,
-            "reprocessed_as": list(attempts),
+            "reprocessed_as": reprocessed_as(session, [doc]).get(doc.id, []),
             "attempts": doc.attempts,
             "last_error": doc.last_error,
             "updated_at": doc.updated_at.isoformat(timespec="seconds"),
@@ -212,8 +274,11 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
     return detail
 
 
-def stats(session: Session, since: dt.datetime | None) -> list[dict[str, Any]]:
-    """Counts by partner, direction, type and status over a window."""
+def stats(
+    session: Session, since: dt.datetime | None, *, open_only: bool = False
+) -> list[dict[str, Any]]:
+    """Counts by partner, direction, type and status over a window (``open_only``: of
+    what no later attempt superseded)."""
     query = select(
         Document.partner_id,
         Document.direction,
@@ -223,6 +288,8 @@ def stats(session: Session, since: dt.datetime | None) -> list[dict[str, Any]]:
     ).group_by(Document.partner_id, Document.direction, Document.doc_type, Document.status)
     if since is not None:
         query = query.where(Document.created_at >= since)
+    if open_only:
+        query = query.where(~superseded())
     rows = session.execute(query).all()
     return [
         {
