@@ -431,6 +431,11 @@ def test_docs_count_warnings_apart_from_errors(tmp_path: Path) -> None:
     assert code == 0, out
     assert "errors (0):\nwarnings (5):\n" in out
     assert "[map.unknown_item] unknown item (VP HX-1420-BX" in out
+    # --json: the same two keys as a docs list row, as lists of the entries.
+    code, out = run(tmp_path, "docs", "show", str(order["id"]), "--json")
+    shown = json.loads(out)
+    assert shown["errors"] == []
+    assert [w["code"] for w in shown["warnings"]] == ["map.unknown_item"] * 5
 
 
 def test_docs_list_by_correlation_id_finds_everything_one_file_became(tmp_path: Path) -> None:

@@ -393,8 +393,8 @@ def render_detail(detail: dict[str, Any]) -> str:
         value = detail.get(key)
         if value not in (None, "", []):
             lines.append(f"  {key:20} {value}")
-    for title, wanted in (("errors", True), ("warnings", False)):
-        entries = [e for e in detail["errors"] if is_error(e) is wanted]
+    for title in ("errors", "warnings"):
+        entries = detail[title]
         lines.append(f"{title} ({len(entries)}):")
         for entry in entries:
             where = _where(entry) or "document: "

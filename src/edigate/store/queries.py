@@ -234,7 +234,8 @@ def reprocessed_as(session: Session, docs: Sequence[Document]) -> dict[int, list
 
 
 def document_detail(session: Session, doc: Document) -> dict[str, Any]:
-    """Everything ``docs show`` prints: metadata, errors, audit trail, lineage."""
+    """Everything ``docs show`` prints: metadata, errors and warnings, audit trail,
+    lineage."""
     audit = session.scalars(
         select(AuditEvent).where(AuditEvent.document_id == doc.id).order_by(AuditEvent.id)
     ).all()
@@ -255,7 +256,9 @@ def document_detail(session: Session, doc: Document) -> dict[str, Any]:
             "attempts": doc.attempts,
             "last_error": doc.last_error,
             "updated_at": doc.updated_at.isoformat(timespec="seconds"),
-            "errors": doc.errors or [],
+            # Lists here, counts in a docs list row: the same two keys, split alike.
+            "errors": [e for e in doc.errors or [] if is_error(e)],
+            "warnings": [e for e in doc.errors or [] if not is_error(e)],
             "meta": doc.meta or {},
             "children": children(session, doc.id),
             "audit": [
