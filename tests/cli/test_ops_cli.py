@@ -389,6 +389,33 @@ def test_a_resend_over_a_channel_the_profile_now_names_shows_that_channel(
     assert (shown["status"], shown["channel"], shown["last_error"]) == ("sent", "folder", None)
 
 
+def test_resend_dead_sends_every_dead_answer_again_once_the_partner_is_reachable(
+    tmp_path: Path,
+) -> None:
+    """After an outage longer than the delivery retries, everything for the partner is
+    dead: one command sends it all again, not one ID at a time (scale-out review)."""
+    config = config_copy(tmp_path)
+    sample = str(ROOT / "samples/x12/850-005010-globex.edi")
+    code, out = receive(tmp_path, config, sample)
+    assert code == 0, out
+    receive(tmp_path, config, sample)  # a duplicate: its TA1 025 has no way out either
+    dead = [r["id"] for r in stored(tmp_path, config) if r["status"] == "dead"]
+    assert [r["type"] for r in stored(tmp_path, config) if r["id"] in dead] == ["TA1", "999"]
+    code, out = run(tmp_path, "--config-dir", str(config), "resend", "--partner", "globex-dist")
+    assert code == 2 and "--partner and --since select with --dead" in out, out
+    profile = config / "partners/globex-dist.yaml"
+    email = "  type: email\n  to: edi@globex.example\n"
+    profile.write_text(profile.read_text().replace(email, "  type: folder\n  path: out\n"))
+
+    args = ("--config-dir", str(config), "resend", "--dead", "--partner", "globex-dist")
+    code, out = run(tmp_path, *args)
+    assert code == 0, out
+    assert out.splitlines() == [f"document {i}: sent" for i in sorted(dead)]
+    assert len(list((config / "out").iterdir())) == len(dead)
+    code, out = run(tmp_path, *args)
+    assert (code, out) == (0, "no dead outbound document matches\n")
+
+
 def test_receive_shows_the_first_errors_then_how_many_more() -> None:
     errors = [
         {"code": "AK4-8", "message": f"bad date {n}", "segment": n, "severity": "error"}

@@ -28,8 +28,8 @@ from ..pipeline.operations import (
     sent_before,
 )
 from ..pipeline.runs import original_of
-from ..store import Direction, Document, Store
-from ..store.queries import DocumentFilter, document_detail
+from ..store import Direction, Document, Status, Store
+from ..store.queries import DocumentFilter, document_detail, list_documents
 from ..worker_processes import LOG_FORMAT
 from .context import LOG_LEVEL, pass_existing_gateway, pass_gateway
 from .docs import ROW_NUMBER, SINCE, STATUS, UNDELIVERED, refuse_broken_config, went_through
@@ -323,17 +323,50 @@ def _sent(sent: Sequence[Sent]) -> str:
 
 
 @click.command("resend")
-@click.argument("doc_ids", nargs=-1, type=ROW_NUMBER, required=True)
+@click.argument("doc_ids", nargs=-1, type=ROW_NUMBER)
+@click.option(
+    "--dead", is_flag=True, help="Also every outbound document that is dead (after an outage)."
+)
+@click.option("--partner", help="With --dead: only this partner's.")
+@click.option("--since", type=SINCE, help="With --dead: only those made since: 2h, 7d, a date.")
+@click.option("--limit", type=ROW_NUMBER, default=1000, show_default=True)
 @click.option("--no-process", is_flag=True, help="Only queue them for the worker.")
 @pass_existing_gateway
-def resend_command(gateway: Gateway, doc_ids: tuple[int, ...], no_process: bool) -> None:
-    """Deliver outbound documents again.
+def resend_command(
+    gateway: Gateway,
+    doc_ids: tuple[int, ...],
+    dead: bool,
+    partner: str | None,
+    since: dt.datetime | None,
+    limit: int,
+    no_process: bool,
+) -> None:
+    """Deliver outbound documents again: those named, and with --dead every dead one (a
+    partner's endpoint down for longer than the delivery retries, now back).
 
     Every ID is checked first: with one missing, inbound, queued for delivery already or
     being delivered by a worker now, none is resent. Exit status 1 when one is not
     delivered (delivery_failed: the worker tries again later; dead).
     """
+    if (partner or since) and not dead:
+        raise click.UsageError("--partner and --since select with --dead")
     ids = list(dict.fromkeys(doc_ids))
+    if dead:
+        flt = DocumentFilter(
+            partner=partner,
+            status=Status.DEAD.value,
+            direction=Direction.OUTBOUND.value,
+            since=since,
+            limit=limit,
+        )
+        with gateway.store.reading() as session:
+            found = [row["id"] for row in list_documents(session, flt)]
+        ids += [i for i in reversed(found) if i not in ids]
+        if not ids:
+            click.echo("no dead outbound document matches")
+            return
+    if not ids:
+        raise click.UsageError("name document IDs, or select with --dead")
     refuse_broken_config(gateway, None, deliveries=True, nothing="nothing resent")
     lease = gateway.config.worker.lease_seconds
     problems = _check_resend(gateway.store, ids, lease)
