@@ -105,7 +105,10 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
     "x12-850/oopfactory__Example4_Adobe_ShrinkWrapped.txt": (
         [("TA1-022", 1, 6, "w")], "real: ISA06 is 14 characters",
     ),
-    "x12-850/stedi-bootstrap__input.edi": ([("TA1-016", 1, 11, "w")], "real: 'U' in 00501 ISA11"),
+    "x12-850/stedi-bootstrap__input.edi": (
+        [("TA1-016", 1, 11, "w"), ("AK5-6", 3, 1, "e")],
+        "real: 'U' in 00501 ISA11; an 850 in a GS01 OW group (850s go in PO groups)",
+    ),
     "x12-850/stupidedi__003010_PO850_1.edi": (
         [("TA1-022", 1, 2, "w"), ("TA1-022", 1, 4, "w"), ("TA1-022", 1, 6, "w"),
          ("TA1-022", 1, 8, "w"), ("AK5-4", 29, 1, "e")],
@@ -115,6 +118,9 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         [("TA1-022", 1, 2, "w"), ("TA1-022", 1, 4, "w"), ("TA1-022", 1, 6, "w"),
          ("TA1-022", 1, 8, "w")],
         "real: unpadded ISA02/04/06/08",
+    ),
+    "x12-855/stupidedi__X358_855_rejected.edi": (
+        [("AK5-6", 3, 1, "e")], "real: an 855 in a GS01 SC group (855s go in PR groups)",
     ),
     "x12-856/stupidedi__002001_SH856_1.edi": (
         [("TA1-022", 1, 2, "w"), ("TA1-022", 1, 4, "w"), ("TA1-022", 1, 6, "w"),

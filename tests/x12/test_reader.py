@@ -180,7 +180,7 @@ def test_several_groups_per_interchange_each_with_its_own_counts() -> None:
         interchange(
             [
                 group([purchase_order("0001"), purchase_order("0002")], "11"),
-                group([purchase_order("0001")], "12", functional_id="RG"),  # GS01 not checked
+                group([purchase_order("0001")], "12"),
             ]
         )
     )
@@ -188,7 +188,7 @@ def test_several_groups_per_interchange_each_with_its_own_counts() -> None:
     assert findings(events) == []
     headers = [e for e in events if isinstance(e, GroupHeader)]
     trailers = [e for e in events if isinstance(e, GroupTrailer)]
-    assert [(g.control_number, g.functional_id) for g in headers] == [("11", "PO"), ("12", "RG")]
+    assert [(g.control_number, g.functional_id) for g in headers] == [("11", "PO"), ("12", "PO")]
     assert [t.transaction_count for t in trailers] == [2, 1]
     assert [t.header for t in trailers] == headers
     txs = transactions(events)

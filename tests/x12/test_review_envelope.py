@@ -308,8 +308,35 @@ def test_a_set_in_a_group_of_another_functional_id_is_rejected(tmp_path: Path) -
     ]
 
 
-def test_an_unknown_functional_id_is_not_checked_against_st01() -> None:
+@pytest.mark.parametrize("gs01", [b"OW", b"RG", b"ZZ"])
+def test_a_known_set_in_a_group_of_a_gs01_no_table_knows_is_rejected(
+    tmp_path: Path, gs01: bytes
+) -> None:
+    """Judged from the set's side: an 850 belongs in a PO group, whatever the GS01 is."""
+    gs = b"GS*" + gs01 + b"*ACMERETAIL*EDIGATEDIST*20261120*1405*4211*X*004010~"
+    code, report, rows = validate(tmp_path, with_gs(gs))
+    assert code == 1
+    assert errors(report) == [
+        f"error: segment 3 ST01: AK5-6 ST01 850 does not belong in a GS01 '{gs01.decode()}' "
+        "group (GS at segment 2): transaction set 850 is sent in a GS01 'PO' group "
+        "(value '850')"
+    ]
+    assert rows[:4] == [f"AK1*{gs01.decode()}*4211", "AK2*850*0001", "AK5*R*6", "AK9*R*1*1*0"]
+
+
+@pytest.mark.parametrize(("st01", "gs01"), [(b"865", b"PO"), (b"860", b"PR")])
+def test_a_purchase_order_change_in_another_group_is_rejected(st01: bytes, gs01: bytes) -> None:
+    gs = b"GS*" + gs01 + b"*ACMERETAIL*EDIGATEDIST*20261120*1405*4211*X*004010~"
+    data = with_gs(gs).replace(b"ST*850*", b"ST*" + st01 + b"*", 1)
+    found = [f for e in X12Reader(data).events() for f in getattr(e, "findings", [])]
+    assert [(f.code, f.location.tag, f.location.element) for f in found] == [
+        (ErrorCode.INVALID_TRANSACTION_ID, "ST", 1)
+    ]
+
+
+def test_a_set_no_table_knows_is_not_judged_by_its_gs01() -> None:
     data = with_gs(b"GS*RG*ACMERETAIL*EDIGATEDIST*20261120*1405*4211*X*004010~")
+    data = data.replace(b"ST*850*", b"ST*879*", 1)
     found = [f for e in X12Reader(data).events() for f in getattr(e, "findings", [])]
     assert found == []
 

@@ -43,7 +43,7 @@ from .events import (
 from .findings import ErrorCode, Finding, Level, Location, Severity
 from .isa import ISA_LOOKAHEAD, IsaParse, build_header, looks_like_isa, parse_isa
 from .separators import LINE_BREAKS, Separators
-from .spec import FUNCTIONAL_GROUP_OF_SET, valid_date, valid_time
+from .spec import GROUP_OF_SET, valid_date, valid_time
 
 Source = bytes | bytearray | memoryview | BinaryIO | str | os.PathLike[str]
 
@@ -51,8 +51,6 @@ _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"})
 #: Interchange-level service segments of X12.5 (grade of service, deferred delivery,
 #: delivery notice) that may stand between the ISA and the first GS.
 _INTERCHANGE_SERVICES = frozenset({"ISB", "ISE", "TA3"})
-#: An ST01 or GS01 the specs do not know is not checked against the other.
-_KNOWN_GROUPS = frozenset(FUNCTIONAL_GROUP_OF_SET.values())
 #: GS01..GS08, as the findings name them.
 _GS_NAMES = (
     "Functional Identifier Code",
@@ -717,7 +715,7 @@ class _Structure:
         """ST01 names a set of another functional group than GS01 says (X12.6: a group holds
         sets of one functional identifier): that set is rejected as AK502 6, the code for an
         invalid transaction set identifier."""
-        expected = FUNCTIONAL_GROUP_OF_SET[set_id]
+        expected = GROUP_OF_SET[set_id]
         return Finding(
             ErrorCode.INVALID_TRANSACTION_ID,
             loc,
@@ -1023,10 +1021,12 @@ def _find_isa_boundary(text: str, terminator: str) -> int:
 
 
 def _foreign_sets(functional_id: str) -> frozenset[str]:
-    """The known ST01s that do not belong in a group with this GS01 (none for unknown)."""
-    if functional_id not in _KNOWN_GROUPS:
-        return frozenset()
-    return frozenset(s for s, g in FUNCTIONAL_GROUP_OF_SET.items() if g != functional_id)
+    """The known ST01s that do not belong in a group with this GS01, whatever it is.
+
+    Judged from the set's side: an 850 is sent in a PO group, so a GS01 of OW (or one no
+    table knows) is not its group. An ST01 not in :data:`GROUP_OF_SET` is never judged.
+    """
+    return frozenset(s for s, g in GROUP_OF_SET.items() if g != functional_id)
 
 
 def _group_element_findings(

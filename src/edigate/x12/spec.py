@@ -59,6 +59,10 @@ FUNCTIONAL_GROUP_OF_SET = {
     "997": "FA",
     "999": "FA",
 }
+#: GS01 of each transaction set whose group the envelope check knows: the specs' sets, and
+#: the purchase order changes sent beside them (860 PC, 865 CA; X12 479). A set of another
+#: group under a GS01 is rejected; a set not listed is not judged.
+GROUP_OF_SET = {**FUNCTIONAL_GROUP_OF_SET, "860": "PC", "865": "CA"}
 
 SegmentCheck = Callable[[Sequence[str], str, str], bool]
 
