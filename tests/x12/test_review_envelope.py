@@ -468,3 +468,47 @@ def test_duplicate_gs06_in_a_999_is_19_and_in_a_004010_997_is_6(tmp_path: Path) 
     CliRunner().invoke(cli, ["x12", "validate", str(path), "--ack", str(ack), "--kind", "999"])
     ak9 = [s.strip() for s in ack.read_text().split("~") if s.strip().startswith("AK9")]
     assert ak9 == ["AK9*A*1*1*1", "AK9*R*1*1*1*19"]
+
+
+# ------------------------------------------------------------------ auto: 997 or 999 per interchange
+DISTRIBUTOR = SAMPLE.with_name("850-005010-distributor.edi").read_bytes()
+
+
+def ack_sets(tmp_path: Path, data: bytes) -> tuple[str, list[tuple[str, str, str]]]:
+    """The report's closing line, and (ISA12, GS08, ST01) of each 997/999 written."""
+    path = tmp_path / "in.edi"
+    path.write_bytes(data)
+    ack = tmp_path / "out.ack"
+    result = CliRunner().invoke(cli, ["x12", "validate", str(path), "--ack", str(ack)])
+    found, isa12, gs08 = [], "", ""
+    for segment in (s.strip() for s in ack.read_text().split("~")):
+        els = segment.split("*")
+        if els[0] == "ISA":
+            isa12 = els[12]
+        elif els[0] == "GS":
+            gs08 = els[8]
+        elif els[0] == "ST":
+            found.append((isa12, gs08, els[1]))
+    return result.output.splitlines()[-1], found
+
+
+@pytest.mark.parametrize("first_005010", [False, True])
+def test_auto_answers_each_interchange_in_its_own_version(
+    tmp_path: Path, first_005010: bool
+) -> None:
+    """A 004010 interchange beside a 005010 one in the same file still gets a 997."""
+    parts = [DISTRIBUTOR, BASE] if first_005010 else [BASE, DISTRIBUTOR]
+    closing, found = ack_sets(tmp_path, b"".join(parts))
+    expected = [("00401", "004010", "997"), ("00501", "005010X231A1", "999")]
+    assert found == (expected[::-1] if first_005010 else expected)
+    names = "999, 997" if first_005010 else "997, 999"
+    assert closing == f"{names} and TA1 written to {tmp_path / 'out.ack'}"
+
+
+def test_auto_asks_gs08_when_isa12_names_no_version(tmp_path: Path) -> None:
+    data = DISTRIBUTOR.replace(b"*00501*", b"*00999*", 1)
+    assert data != DISTRIBUTOR
+    assert ack_sets(tmp_path, BASE + data)[1] == [
+        ("00401", "004010", "997"),
+        ("00501", "005010X231A1", "999"),
+    ]

@@ -13,7 +13,6 @@ from ..x12.check import (
     acknowledge_file,
     blank_file_finding,
     check_file,
-    default_ack_kind,
 )
 from ..x12.findings import Finding
 from ..x12.summary import has_errors, summarize
@@ -94,7 +93,8 @@ def render_tree(file: Path, summary: dict[str, Any]) -> str:
     type=click.Choice(["auto", "997", "999"]),
     default="auto",
     show_default=True,
-    help="Acknowledgement kind: auto picks 999 for 005010 interchanges.",
+    help="Acknowledgement kind: auto answers each 005010 interchange with a 999, others "
+    "with a 997.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> None:
@@ -104,11 +104,10 @@ def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> Non
     """
     data = file.read_bytes()
     result = check_file(data)
-    ack_kind = default_ack_kind(result) if kind == "auto" else kind
     no_ack = None
-    written = ack_kind
+    written = kind
     if ack_path is not None:
-        written, no_ack = write_ack(data, ack_kind, result, ack_path)
+        written, no_ack = write_ack(data, kind, result, ack_path)
     if as_json:
         ack: dict[str, str | None] | None = None
         if ack_path is not None:
@@ -135,15 +134,15 @@ def validate(file: Path, ack_path: Path | None, kind: str, as_json: bool) -> Non
 
 def write_ack(data: bytes, kind: str, check: FileCheck, path: Path) -> tuple[str, str | None]:
     """Write the ack of ``data`` to ``path``: what was written ("997", "997 and TA1",
-    "TA1"), and None; else, writing nothing, say why there is none.
+    "997, 999 and TA1", "TA1"), and None; else, writing nothing, say why there is none.
 
     An empty file would pass for an ack that answers nothing, so none is written.
     """
     acks = acknowledge_file(data, kind)
     ack = acks.functional + acks.technical
-    written = " and ".join(
-        name for name, part in ((kind, acks.functional), ("TA1", acks.technical)) if part
-    )
+    names = list(dict.fromkeys(g.kind for g in acks.groups)) if acks.functional else []
+    names += ["TA1"] if acks.technical else []
+    written = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
     if ack:
         write_output(path, ack, "--ack")
         return written, None

@@ -18,7 +18,6 @@ from .events import (
     TransactionSet,
 )
 from .findings import ErrorCode, Finding, Location
-from .isa import is_control_version
 from .overlay import Overlay
 from .reader import X12Reader
 from .validator import validate_transaction
@@ -32,7 +31,6 @@ class FileCheck:
     interchanges: int = 0
     transactions: int = 0
     rejected: int = 0
-    versions: set[str] = field(default_factory=set)
 
     @property
     def errors(self) -> list[Finding]:
@@ -51,9 +49,6 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
     for event in X12Reader(data).events():
         if isinstance(event, TransactionSet):
             result.transactions += 1
-            if not is_control_version(event.interchange.version):
-                # ISA12 is no version (a TA1-017 warning): GS08 005010 gives 00501.
-                result.versions.add(event.version[:5])
             found = event.findings + validate_transaction(
                 event, overlay_for(event) if overlay_for else None
             )
@@ -67,8 +62,6 @@ def check_file(data: bytes, *, overlay_for: OverlayFor | None = None) -> FileChe
         elif isinstance(event, InterchangeHeader):
             result.interchanges += 1
             in_group = in_interchange = 0
-            if is_control_version(event.version):
-                result.versions.add(event.version)
             result.findings.extend(event.findings)
         elif isinstance(event, GroupTrailer):
             if _has_errors(event.findings, event.header.findings):
@@ -108,15 +101,14 @@ def blank_file_finding() -> Finding:
     )
 
 
-def default_ack_kind(check: FileCheck) -> str:
-    """999 for 005010 interchanges, 997 otherwise (the partner profile overrides this)."""
-    return "999" if any(v >= "00501" for v in check.versions) else "997"
-
-
 def acknowledge_file(
     data: bytes, kind: str, *, overlay_for: OverlayFor | None = None
 ) -> Acknowledgements:
-    """The 997/999 (and TA1 where due) for a file, naming every validator finding."""
+    """The 997/999 (and TA1 where due) for a file, naming every validator finding.
+
+    ``kind`` ``auto`` answers each interchange in its own version: a 999 for a 005010 one,
+    a 997 otherwise (the pipeline uses the partner profile's kind instead).
+    """
 
     def validate(tx: TransactionSet) -> list[Finding]:
         return validate_transaction(tx, overlay_for(tx) if overlay_for else None)

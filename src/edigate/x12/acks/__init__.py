@@ -31,6 +31,7 @@ from .builder import (
     salvaged_header,
 )
 from .model import (
+    AckChoice,
     ACCEPTED_CODES,
     GROUP_STATUSES,
     INTERCHANGE_STATUSES,
@@ -57,6 +58,7 @@ __all__ = [
     "VERSIONS",
     "AckBuilder",
     "AckInterchange",
+    "AckChoice",
     "AckKind",
     "AckOptions",
     "AckOutput",

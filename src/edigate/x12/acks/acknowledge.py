@@ -24,7 +24,7 @@ from ..findings import Finding, Level
 from ..isa import looks_like_isa, parse_isa
 from ..reader import ReaderLimits, X12Reader
 from .builder import AckBuilder, AckOptions, AckOutput
-from .model import AckKind, ControlNumbers, GroupAck
+from .model import AckChoice, ControlNumbers, GroupAck
 
 #: The validator hook: extra findings for one transaction set (the reader's are added anyway).
 Validate = Callable[[TransactionSet], Iterable[Finding]]
@@ -58,14 +58,15 @@ class Acknowledgements:
 
 def acknowledge(
     data: bytes,
-    kind: AckKind | None = "997",
+    kind: AckChoice | None = "997",
     *,
     control_numbers: ControlNumbers | None = None,
     validate: Validate | None = None,
     options: AckOptions | None = None,
     limits: ReaderLimits | None = None,
 ) -> Acknowledgements:
-    """Build the 997 or 999 (``kind``; None for TA1 only) and TA1s for an inbound file."""
+    """Build the 997 or 999 (``kind``; ``auto`` per interchange; None for TA1 only) and TA1s
+    for an inbound file."""
     builder = AckBuilder(kind, control_numbers, options)
     result = Acknowledgements()
     unusable: dict[int, list[Finding]] = {}

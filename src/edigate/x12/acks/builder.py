@@ -49,6 +49,7 @@ from ..separators import LINE_BREAKS, Separators
 from ..writer import GroupEnvelope, InterchangeEnvelope, X12Writer
 from .assess import GROUP_CODES_4010, assess_transaction, dedupe
 from .model import (
+    AckChoice,
     AckKind,
     ControlNumbers,
     CounterControlNumbers,
@@ -151,23 +152,26 @@ class _OpenGroup:
 class AckBuilder:
     """Builds the 997 or 999 (``kind``; None for TA1 only) for a stream of reader events.
 
-    Call :meth:`feed` with each event, or the specific methods. Control numbers come from
+    ``auto`` picks the kind per interchange (:func:`auto_ack_kind`): a file may hold a 004010
+    interchange and a 005010 one, and each partner reads the ack of its own version. Call
+    :meth:`feed` with each event, or the specific methods. Control numbers come from
     ``control_numbers`` in the order ISA13, GS06, ST02 as the ack is written, then ISA13 of
     the TA1 interchange.
     """
 
     def __init__(
         self,
-        kind: AckKind | None = "997",
+        kind: AckChoice | None = "997",
         control_numbers: ControlNumbers | None = None,
         options: AckOptions | None = None,
     ) -> None:
-        if kind not in ("997", "999", None):
-            raise X12Error(f"ack kind must be '997', '999' or None, not {kind!r}")
-        self.kind = kind
+        if kind not in ("997", "999", "auto", None):
+            raise X12Error(f"ack kind must be '997', '999', 'auto' or None, not {kind!r}")
+        self._auto = kind == "auto"
+        self.kind: AckKind | None = "997" if kind == "auto" else kind
         self.numbers = control_numbers or CounterControlNumbers()
         self.options = options or AckOptions()
-        default_isa, default_gs = VERSIONS[kind or "997"]
+        default_isa, default_gs = VERSIONS[self.kind or "997"]
         self.group_version = self.options.group_version or default_gs
         self._default_isa = default_isa
         self._isa: InterchangeHeader | None = None
@@ -214,6 +218,18 @@ class AckBuilder:
         self._group_errors = {}
         self._writer = None
         self._fa_key = None
+        if self._auto and self.kind is not None:
+            self._use_kind(auto_ack_kind(header.version, ""))
+        self._envelope_for(header)
+
+    def _use_kind(self, kind: AckKind) -> None:
+        self.kind = kind
+        default_isa, default_gs = VERSIONS[kind]
+        self.group_version = self.options.group_version or default_gs
+        self._default_isa = default_isa
+
+    def _envelope_for(self, header: InterchangeHeader) -> None:
+        """The ack interchange's ISA12 and separators, from ``header`` and the kind."""
         version = self.options.interchange_version
         if version is None:
             inbound = header.version
@@ -231,6 +247,14 @@ class AckBuilder:
         if self._group is not None:
             raise X12Error("start_group: the previous group was not ended")
         group = self._group = _OpenGroup(header, skip=header.functional_id == "FA")
+        isa = self._isa
+        if self._auto and self.kind and self._writer is None and not is_control_version(isa.version):
+            # ISA12 names no version (a TA1 017 warning): the first group's GS08 decides,
+            # before anything of the ack interchange is written.
+            kind = auto_ack_kind(isa.version, header.version)
+            if kind != self.kind:
+                self._use_kind(kind)
+                self._envelope_for(isa)
         versions = self.options.versions
         if versions is not None and header.version.strip()[:6] not in versions:
             group.escalated.append(
@@ -558,6 +582,14 @@ class AckBuilder:
         )
         writer.end_interchange()
         return writer.getvalue()
+
+
+def auto_ack_kind(isa_version: str, group_version: str) -> AckKind:
+    """999 for a 005010 interchange, else 997: by ISA12, or by GS08 when ISA12 is no
+    interchange control version (then ``group_version``, the first GS08, is asked)."""
+    if is_control_version(isa_version):
+        return "999" if isa_version >= "00501" else "997"
+    return "999" if group_version.strip()[:6] >= "005010" else "997"
 
 
 def _referable_transaction(row: TransactionAck) -> bool:

@@ -14,6 +14,8 @@ from typing import Literal, Protocol
 from ..events import PartyId
 
 AckKind = Literal["997", "999"]
+#: What a builder is asked for: a kind, or ``auto`` (each interchange by its own version).
+AckChoice = Literal["997", "999", "auto"]
 
 #: AK501 / IK501 / AK901 / TA104 values that mean the data was taken.
 ACCEPTED_CODES = frozenset({"A", "E"})
