@@ -523,7 +523,7 @@ def test_a_group_our_997_rejects_is_not_delivered(gateway: Gateway) -> None:
     # ... and why, where: the operator is not left to decode AK905.
     assert "segment 35 GE02: AK9-4 GE02 '4299' does not match GS06 '4211'" in error["message"]
     (ack,) = _acks_sent(gateway, "997")
-    assert "AK9*R*1*1*1*4" in ack
+    assert "AK5*R~" in ack and "AK9*R*1*1*0*4" in ack  # not taken: no AK5 A, AK904 0
     with gateway.store.session() as session:
         assert gateway.store.get(session, doc_id).status == "rejected"
 

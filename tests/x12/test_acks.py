@@ -251,14 +251,17 @@ def test_all_rejected_group_is_rejected() -> None:
 def test_missing_group_trailer_is_ak905_3() -> None:
     data = interchange(group(tx("0001"), tx("0002"), ge=False))
     result = build(data, "997")
-    assert body(result.functional)[-1] == "AK9*R*2*2*2*3"
+    # The group is rejected whole: no set of it is accepted (AK904 0, AK5 R).
+    assert body(result.functional)[-4:-1] == ["AK5*R", "AK2*850*0002", "AK5*R"]
+    assert body(result.functional)[-1] == "AK9*R*2*2*0*3"
     assert result.groups[0].codes == ("3",)
 
 
 def test_group_count_and_control_mismatch_codes() -> None:
     text = three_pos().decode().replace("GE*3*101", "GE*4*102")
     result = build(text.encode(), "999")
-    assert body(result.functional)[-1] == "AK9*R*4*3*3*5*4"
+    assert body(result.functional)[-1] == "AK9*R*4*3*0*5*4"
+    assert [t.status for t in result.groups[0].transactions] == ["R", "R", "R"]
 
 
 def test_warnings_only_are_accepted_with_errors_noted() -> None:

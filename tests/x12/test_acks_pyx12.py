@@ -136,6 +136,13 @@ SCENARIOS: dict[str, tuple[bytes, dict[str, list[Finding]]]] = {
             ]
         },
     ),
+    "groups rejected whole": (
+        interchange(
+            group(tx("0001"), tx("0002")).replace("*20261120*", "*BADDATE*"),
+            group(tx("0001"), gs06="102").replace("GE*1*102", "GE*1*103"),
+        ),
+        {"0002": [element(ErrorCode.INVALID_DATE, 2, "BEG", 5, "20261399", ref="373")]},
+    ),
     "broken envelope": (
         interchange(group(tx("0001"), tx("0002")), iea_control="000000999", iea_count=2),
         {},

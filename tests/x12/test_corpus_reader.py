@@ -45,7 +45,7 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         "real: GE01=2 for 1 ST, IEA01=2 for 1 GS; IEA02 '3438' same number, other padding",
     ),
     "malformed/staedi__invalid997_min.edi": (
-        [("AK4-8", 2, 4, "e"), ("AK4-9", 2, 5, "e"), ("AK9-4", 7, 2, "e")],
+        [("AK9-1", 2, 4, "e"), ("AK9-1", 2, 5, "e"), ("AK9-4", 7, 2, "e")],
         "real: GS04 BAD_DATE, GS05 295335 (hour 29); GE02 is not GS06 (AK1 codes are issue "
         "3's)",
     ),
@@ -62,7 +62,7 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
     "malformed/vscode-edi__bad-header.edi": (
         [("TA1-022", 1, 6, "w"), ("TA1-022", 1, 8, "w"), ("TA1-022", 1, 13, "w"),
          ("TA1-014", 1, 9, "e"), ("TA1-018", 1, 13, "e"), ("AK9-6", 2, 6, "e"),
-         ("AK4-8", 2, 4, "e"), ("AK5-4", 117, 1, "e")],
+         ("AK9-1", 2, 4, "e"), ("AK5-4", 117, 1, "e")],
         "real: 14-char IDs, ISA09 000000, ISA13 11 digits, GS06 11 digits, GS04 000000, "
         "SE01=0",
     ),

@@ -242,12 +242,19 @@ def test_gs_date_and_time_must_be_real(tmp_path: Path) -> None:
     )
     assert code == 1
     assert errors(report) == [
-        "error: segment 2 GS04: AK4-8 GS04 (Date) '20261340' is not a valid date (CCYYMMDD) "
+        "error: segment 2 GS04: AK9-1 GS04 (Date) '20261340' is not a valid date (CCYYMMDD) "
         "(value '20261340')",
-        "error: segment 2 GS05: AK4-9 GS05 (Time) '2561' is not a valid time (HHMM[SS[dd]]) "
+        "error: segment 2 GS05: AK9-1 GS05 (Time) '2561' is not a valid time (HHMM[SS[dd]]) "
         "(value '2561')",
     ]
-    assert rows[-2:] == ["AK9*R*1*1*1", "TA1*000004211*261120*1405*A*000"]
+    # Rejected whole, saying why (AK905 1): no set of it accepted, none AK5 A.
+    assert rows == [
+        "AK1*PO*4211",
+        "AK2*850*0001",
+        "AK5*R",
+        "AK9*R*1*1*0*1",
+        "TA1*000004211*261120*1405*A*000",
+    ]
 
 
 def test_empty_gs_elements_are_missing_mandatory_elements(tmp_path: Path) -> None:
@@ -262,9 +269,9 @@ def test_empty_gs_elements_are_missing_mandatory_elements(tmp_path: Path) -> Non
         "GS08 (Version / Release / Industry Identifier Code)",
     ]
     assert errors(report) == [
-        f"error: segment 2 {name[:4]}: AK4-1 {name} is empty: it is mandatory" for name in names
+        f"error: segment 2 {name[:4]}: AK9-1 {name} is empty: it is mandatory" for name in names
     ]
-    assert "AK9*R*1*1*1" in rows
+    assert rows[2:4] == ["AK5*R", "AK9*R*1*1*0*1"]
 
 
 def test_gs07_must_be_x_or_t(tmp_path: Path) -> None:
@@ -273,10 +280,10 @@ def test_gs07_must_be_x_or_t(tmp_path: Path) -> None:
     )
     assert code == 1
     assert errors(report) == [
-        "error: segment 2 GS07: AK4-7 GS07 (Responsible Agency Code) 'Q' is not a valid code "
+        "error: segment 2 GS07: AK9-1 GS07 (Responsible Agency Code) 'Q' is not a valid code "
         "(X, T) (value 'Q')"
     ]
-    assert "AK9*R*1*1*1" in rows
+    assert rows[2:4] == ["AK5*R", "AK9*R*1*1*0*1"]
     t = with_gs(b"GS*PO*ACMERETAIL*EDIGATEDIST*20261120*1405*4211*T*004010~")
     assert validate(tmp_path, t)[0] == 0
 
@@ -287,7 +294,7 @@ def test_yymmdd_group_date_is_accepted_only_before_004010() -> None:
     assert [f for e in events if hasattr(e, "findings") for f in e.findings] == []
     new = b"GS*PO*ACMERETAIL*EDIGATEDIST*261120*1405*4211*X*004010~"
     found = [f for e in X12Reader(with_gs(new)).events() for f in getattr(e, "findings", [])]
-    assert [(f.code, f.location.element) for f in found] == [(ErrorCode.INVALID_DATE, 4)]
+    assert [(f.code, f.location.element) for f in found] == [(ErrorCode.INVALID_GROUP_DATE, 4)]
 
 
 def test_a_set_in_a_group_of_another_functional_id_is_rejected(tmp_path: Path) -> None:
@@ -461,13 +468,22 @@ def test_duplicate_gs06_in_a_999_is_19_and_in_a_004010_997_is_6(tmp_path: Path) 
         "error: segment 36 GS06: AK9-19 GS06 7 is used twice in this interchange (value '7')"
     ]
     # In 004010, AK905 19 means "S1E security end segment missing": 6 stands in.
-    assert [r for r in rows if r.startswith("AK9")] == ["AK9*A*1*1*1", "AK9*R*1*1*1*6"]
+    assert [r for r in rows if r.startswith("AK")] == [
+        "AK1*PO*7",
+        "AK2*850*0001",
+        "AK5*A",
+        "AK9*A*1*1*1",
+        "AK1*PO*7",
+        "AK2*850*0001",
+        "AK5*R",  # rejected with its group
+        "AK9*R*1*1*0*6",
+    ]
     path = tmp_path / "in.edi"
     path.write_bytes(two_groups_numbered(b"7", b"7"))
     ack = tmp_path / "out.999"
     CliRunner().invoke(cli, ["x12", "validate", str(path), "--ack", str(ack), "--kind", "999"])
     ak9 = [s.strip() for s in ack.read_text().split("~") if s.strip().startswith("AK9")]
-    assert ak9 == ["AK9*A*1*1*1", "AK9*R*1*1*1*19"]
+    assert ak9 == ["AK9*A*1*1*1", "AK9*R*1*1*0*19"]
 
 
 # ------------------------------------------------------------------ auto: 997 or 999 per interchange

@@ -105,6 +105,15 @@ class ErrorCode(enum.Enum):
         "19",
         "functional group control number not unique within interchange",
     )
+    # A GS element other than GS01/GS06/GS08 that is missing or invalid. The AK905 lists of
+    # the 004010 997 and the 005010 999 have no code for it (invalid sender, receiver,
+    # agency, date and time, 7/8/9/30/31, came in later releases), and AK4 cannot stand
+    # outside an AK2 loop. 1, "functional group not supported", is the one code they have
+    # for a group that cannot be taken as sent; the finding's message says which element.
+    GROUP_ELEMENT_MISSING = (Level.GROUP, "1", "functional group header element missing")
+    INVALID_GROUP_DATE = (Level.GROUP, "1", "invalid functional group date")
+    INVALID_GROUP_TIME = (Level.GROUP, "1", "invalid functional group time")
+    INVALID_GROUP_AGENCY = (Level.GROUP, "1", "invalid responsible agency code")
     # --- transaction level: AK502 / IK502 codes -------------------------------------------------
     TRANSACTION_NOT_SUPPORTED = (Level.TRANSACTION, "1", "transaction set not supported")
     TRANSACTION_TRAILER_MISSING = (Level.TRANSACTION, "2", "transaction set trailer missing")

@@ -677,7 +677,7 @@ class _Structure:
         if len(els) < 9:
             gs.findings.append(
                 Finding(
-                    ErrorCode.MANDATORY_ELEMENT_MISSING,
+                    ErrorCode.GROUP_ELEMENT_MISSING,
                     _with(loc, element=len(els)),
                     f"GS has {len(els) - 1} elements, needs 8 (GS01..GS08)",
                 )
@@ -1035,14 +1035,14 @@ def _group_element_findings(
     """GS01..GS08 present but empty, and GS04, GS05 and GS07 that are not what X12 allows.
 
     Elements missing from the end are reported once, by the element count; GS06 has its own
-    AK905 code. These reject the group (at element level: AK9 R without an AK905 code).
+    AK905 code. These reject the group with AK905 1 (see ``ErrorCode.INVALID_GROUP_DATE``).
     """
     out: list[Finding] = []
     for index in range(1, min(count, 9)):
         if index != 6 and not values[index]:
             out.append(
                 Finding(
-                    ErrorCode.MANDATORY_ELEMENT_MISSING,
+                    ErrorCode.GROUP_ELEMENT_MISSING,
                     _with(loc, element=index),
                     f"GS{index:02d} ({_GS_NAMES[index - 1]}) is empty: it is mandatory",
                 )
@@ -1051,7 +1051,7 @@ def _group_element_findings(
     if date and not valid_date(date, _gs_date_lengths(values[8], isa_version)):
         out.append(
             Finding(
-                ErrorCode.INVALID_DATE,
+                ErrorCode.INVALID_GROUP_DATE,
                 _with(loc, element=4),
                 f"GS04 (Date) {date!r} is not a valid date (CCYYMMDD)",
                 value=date,
@@ -1060,7 +1060,7 @@ def _group_element_findings(
     if time and not valid_time(time):
         out.append(
             Finding(
-                ErrorCode.INVALID_TIME,
+                ErrorCode.INVALID_GROUP_TIME,
                 _with(loc, element=5),
                 f"GS05 (Time) {time!r} is not a valid time (HHMM[SS[dd]])",
                 value=time,
@@ -1069,7 +1069,7 @@ def _group_element_findings(
     if agency and agency not in ("X", "T"):
         out.append(
             Finding(
-                ErrorCode.INVALID_CODE_VALUE,
+                ErrorCode.INVALID_GROUP_AGENCY,
                 _with(loc, element=7),
                 f"GS07 (Responsible Agency Code) {agency!r} is not a valid code (X, T)",
                 value=agency,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ...errors import X12Error
@@ -47,7 +47,7 @@ from ..isa import (
 )
 from ..separators import LINE_BREAKS, Separators
 from ..writer import GroupEnvelope, InterchangeEnvelope, X12Writer
-from .assess import GROUP_CODES_4010, assess_transaction, dedupe
+from .assess import GROUP_CODES_4010, MAX_CODES, assess_transaction, dedupe
 from .model import (
     AckChoice,
     AckKind,
@@ -333,10 +333,14 @@ class AckBuilder:
             return None
         note = self.options.note_warnings
         own = [f for f in all_findings if f.code.level is Level.GROUP and (note or f.is_error)]
-        # Errors reported on the GS/GE at element level have no AK905 code but still reject.
+        # A caller's element-level finding on the GS/GE has no AK905 code of its own.
         other = [f for f in all_findings if f.code.level not in (*_HIGHER, Level.GROUP)]
         received, accepted = len(group.rows) + group.unreferenced, group.accepted
-        if any(f.is_error for f in own + other) or (received and not accepted):
+        rows = group.rows
+        envelope_errors = [f for f in own + other if f.is_error]
+        if envelope_errors:
+            status, accepted, rows = "R", 0, _rejected_with_group(rows)
+        elif received and not accepted:
             status = "R"
         elif accepted < received:
             status = "P"
@@ -347,6 +351,8 @@ class AckBuilder:
         codes = dedupe(f.code.x12 for f in sorted(own, key=lambda f: not f.is_error))
         if self.kind == "997" and self.group_version[:6] < "005010":
             codes = dedupe(GROUP_CODES_4010.get(code, code) for code in codes)
+        if envelope_errors and not any(f.is_error for f in own):
+            codes = (ErrorCode.GROUP_NOT_SUPPORTED.x12, *codes)[:MAX_CODES]
         declared = received
         if trailer.segment is not None and len(trailer.segment) > 1:
             ge01 = trailer.segment[1].strip()
@@ -365,7 +371,7 @@ class AckBuilder:
             received=received,
             accepted=accepted,
             codes=codes,
-            transactions=group.rows,
+            transactions=rows,
             version=self._group_version(trailer.header) if is_999 else None,
         )
         convention = self.group_version if self.kind == "999" else None
@@ -373,9 +379,8 @@ class AckBuilder:
         writer.segments(group_segments(ack))
         writer.end_transaction()
         self._groups.append(ack)
-        if status == "R":
-            errors = [f for f in own + other if f.is_error]
-            self._group_errors.setdefault(group_control, []).extend(errors)
+        if envelope_errors:
+            self._group_errors.setdefault(group_control, []).extend(envelope_errors)
         return ack
 
     def end_interchange(
@@ -582,6 +587,19 @@ class AckBuilder:
         )
         writer.end_interchange()
         return writer.getvalue()
+
+
+def _rejected_with_group(rows: list[TransactionAck]) -> list[TransactionAck]:
+    """The AK2 rows of a group rejected for its envelope (a GS/GE error: AK9 R with its
+    AK905): every set of it is rejected with the group, so none says A or E.
+
+    One rule for every such group (GS06 invalid or used twice, GE01 or GE02 wrong, GE
+    missing, a bad GS element, a GS08 not taken): AK904 is 0 and a set with no error of its
+    own is AK5 R with no AK502 code (no AK502 code means "rejected with its group"; the
+    AK905 says why). Before, these groups said AK9 R beside AK5 A and AK904 = received,
+    which told a partner reconciling by AK5 that sets we will not deliver were taken.
+    """
+    return [replace(r, status="R") if r.accepted else r for r in rows]
 
 
 def auto_ack_kind(isa_version: str, group_version: str) -> AckKind:
