@@ -368,13 +368,15 @@ def test_empty_segment_is_an_error_at_its_position_and_reading_continues() -> No
     events = read(broken)
     txs = transactions(events)
     assert [tx.control_number for tx in txs] == [f"{n:04d}" for n in range(1, 51)]
-    (finding,) = findings(events)  # SE01 counted without the empty segment is accepted
+    (finding,) = findings(events)  # SE01 counted without the empty segment is right
     third = txs[2]
     assert finding in third.findings
-    assert finding.code is ErrorCode.UNRECOGNIZED_SEGMENT and finding.code.label == "AK3-1"
-    assert finding.location.segment == third.position + 2
-    assert finding.location.segment_in_transaction == 3
-    assert third.segments[2] == [""]
+    # Reported on the BEG it follows, where the terminator is doubled (AK3 needs a tag).
+    assert finding.code is ErrorCode.EMPTY_SEGMENT and finding.code.label == "AK3-8"
+    assert (finding.location.tag, finding.location.segment) == ("BEG", third.position + 1)
+    assert finding.location.segment_in_transaction == 2
+    assert third.segments[2] == [""] and third.empty == [2]
+    assert [third.place(i) for i in range(len(third.segments))] == [1, 2, 3, 3, 4, 5]
     trailer = next(e for e in events if isinstance(e, GroupTrailer))
     assert trailer.transaction_count == 50
 

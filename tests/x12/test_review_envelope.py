@@ -528,3 +528,39 @@ def test_auto_asks_gs08_when_isa12_names_no_version(tmp_path: Path) -> None:
         ("00401", "004010", "997"),
         ("00501", "005010X231A1", "999"),
     ]
+
+
+# ------------------------------------------------------------------ empty segments
+def test_an_empty_segment_is_an_ak3_on_the_segment_it_follows_and_is_not_counted(
+    tmp_path: Path,
+) -> None:
+    """``~~`` after N3 (the 15th segment of the 850): one rule for SE01 and AK302, the
+    segments the sender wrote. So SE01 32 is right, and the N4 after it is still 16."""
+    data = BASE.replace(b"N3*1 CORPORATE WAY~", b"N3*1 CORPORATE WAY~~", 1)
+    data = data.replace(b"N4*CHICAGO*IL*60601*US~", b"N4*CHICAGO*IL*60601*USAA~", 1)
+    code, report, rows = validate(tmp_path, data)
+    assert code == 1
+    assert errors(report) == [
+        "error: segment 17 N3: AK3-8 empty segment after N3 (two segment terminators in a "
+        "row; not counted in SE01)",
+        "error: segment 19 N404: AK4-5 N404 (Country Code) 'USAA' is longer than 3 "
+        "(value 'USAA')",
+    ]
+    assert rows[:6] == [
+        "AK1*PO*4211",
+        "AK2*850*0001",
+        "AK3*N3*15**8",
+        "AK3*N4*16*N1*8",
+        "AK4*4*26*5*USAA",
+        "AK5*R*5",
+    ]
+
+
+def test_an_se01_that_counts_an_empty_segment_is_ak5_4(tmp_path: Path) -> None:
+    data = BASE.replace(b"N3*1 CORPORATE WAY~", b"N3*1 CORPORATE WAY~~", 1)
+    code, report, rows = validate(tmp_path, data.replace(b"SE*32*0001", b"SE*33*0001", 1))
+    assert errors(report)[1] == (
+        "error: segment 35 SE01: AK5-4 SE01 says 33, but the transaction has 32 segments "
+        "(ST through SE, not counting 1 empty) (value '33')"
+    )
+    assert rows[2:4] == ["AK3*N3*15**8", "AK5*R*4*5"]

@@ -543,13 +543,15 @@ def test_hl_parent_must_come_first() -> None:
 
 
 # ------------------------------------------------------------------------- envelope edges
-def test_empty_segment_is_skipped_but_counted() -> None:
+def test_empty_segment_is_skipped_and_not_counted() -> None:
+    """``~~`` after segment 3: SE01 counts the segments written, and the bad DTM written
+    5th is AK302 5, though it is the 6th segment of the file's text after the ST."""
     body = [*GOOD_850[:3], "", *replace(GOOD_850, 4, "DTM*002*2026120X")[3:]]
-    tx = transaction(body)
-    assert [f.code for f in tx.findings] == [ErrorCode.UNRECOGNIZED_SEGMENT]  # the reader's
+    tx = transaction([*body, f"SE*{len(body)}*0001"], se=False)
+    assert [f.code for f in tx.findings] == [ErrorCode.EMPTY_SEGMENT]  # the reader's
     f = only(validate_transaction(tx))
     assert f.code is ErrorCode.INVALID_DATE
-    at(f, 6)  # the empty segment took position 4
+    assert (f.location.segment_in_transaction, f.location.segment) == (5, 2 + 6)
 
 
 def test_st_and_se_elements_are_left_to_the_reader() -> None:

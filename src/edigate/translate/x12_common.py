@@ -112,7 +112,7 @@ class Context:
     """Where we are in one transaction, and the findings so far.
 
     ``index`` is the segment's index in ``tx.segments`` (ST = 0): its file position is
-    ``tx.position + index`` and its place in the transaction ``index + 1``.
+    ``tx.position + index`` and its place in the transaction ``tx.place(index)``.
     """
 
     __slots__ = ("findings", "group_control", "interchange_control", "position", "tx")
@@ -132,7 +132,7 @@ class Context:
             tag=tag,
             element=element,
             component=component,
-            segment_in_transaction=index + 1,
+            segment_in_transaction=self.tx.place(index),
             interchange_control=self.interchange_control,
             group_control=self.group_control,
             transaction_control=self.tx.control_number,

@@ -11,6 +11,7 @@ composites and repetitions stay joined inside the element string until asked for
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .findings import Finding
@@ -77,7 +78,10 @@ class TransactionSet:
     """One ST..SE, both included in ``segments``. ``position`` is the ST's place in the file.
 
     ``findings`` holds what the reader saw (trailer missing, counts, control numbers);
-    the validator adds its own separately.
+    the validator adds its own separately. ``empty`` lists the indexes in ``segments`` of
+    empty segments (``~~``, kept as ``[""]`` so that ``position + index`` stays the file
+    position); they are not counted in the transaction (see :meth:`place`).
+    ``segment_count`` is what the reader saw, empty segments included.
     """
 
     set_id: str
@@ -88,6 +92,14 @@ class TransactionSet:
     group: GroupHeader | None
     findings: list[Finding] = field(default_factory=list)
     segment_count: int = 0
+    empty: list[int] = field(default_factory=list)
+
+    def place(self, index: int) -> int:
+        """The position of ``segments[index]`` in the transaction (ST is 1), as SE01 and
+        AK302/IK302 count: an empty segment is most likely a doubled terminator, not a
+        segment the sender wrote and counted, so those before ``index`` are left out."""
+        empty = self.empty
+        return index + 1 - bisect_left(empty, index) if empty else index + 1
 
     @property
     def separators(self) -> Separators:

@@ -159,6 +159,11 @@ class ErrorCode(enum.Enum):
     SEGMENT_OUT_OF_SEQUENCE = (Level.SEGMENT, "7", "segment not in proper sequence")
     SEGMENT_HAS_ELEMENT_ERRORS = (Level.SEGMENT, "8", "segment has data element errors")
     SEGMENT_TOO_LONG = (Level.SEGMENT, "8", "segment exceeds the configured size limit")
+    # ``~~``: reported on the segment it follows, where the terminator is doubled. AK301
+    # needs a segment ID, which an empty segment lacks; 1 (unrecognized ID), 2 (unexpected)
+    # or 7 (out of sequence) would say that segment is unknown or misplaced, which it is
+    # not. 8 sends the partner to that segment's data, where the stray terminator is.
+    EMPTY_SEGMENT = (Level.SEGMENT, "8", "empty segment (a doubled segment terminator)")
     # --- element level: AK403 / IK403 codes -----------------------------------------------------
     MANDATORY_ELEMENT_MISSING = (Level.ELEMENT, "1", "mandatory data element missing")
     CONDITIONAL_ELEMENT_MISSING = (Level.ELEMENT, "2", "conditional required data element missing")

@@ -548,14 +548,13 @@ class _Structure:
         if len(segs) > self.limits.max_transaction_segments:
             self.truncate_transaction()
         segs.append(els)
-        count = len(segs) + self.tx_dropped
-        tx.segment_count = count
+        tx.segment_count = len(segs) + self.tx_dropped
+        # Empty segments are reported on their own and not counted: the sender's SE01
+        # counts the segments it wrote, and ``~~`` is most likely a doubled terminator.
+        count = tx.segment_count - self.tx_empty
         declared = els[1].strip() if len(els) > 1 else ""
         if (
-            len(els) == 3
-            and els[2] == tx.control_number
-            and declared == str(count)
-            and not self.tx_empty
+            len(els) == 3 and els[2] == tx.control_number and declared == str(count)
         ):  # the usual SE: right count, right control number, nothing to report
             self._emit_transaction()
             return
@@ -567,16 +566,14 @@ class _Structure:
             group_control=tx.group.control_number if tx.group else None,
             transaction_control=tx.control_number,
         )
-        # Empty segments are reported on their own; a sender that did not count them is right.
-        if declared not in (str(count), str(count - self.tx_empty)) and not (
-            declared.isdigit() and int(declared) in (count, count - self.tx_empty)
-        ):
+        if declared != str(count) and not (declared.isdigit() and int(declared) == count):
+            empties = f", not counting {self.tx_empty} empty" if self.tx_empty else ""
             tx.findings.append(
                 Finding(
                     ErrorCode.SEGMENT_COUNT_MISMATCH,
                     _with(loc, element=1),
                     f"SE01 says {declared or 'nothing'}, but the transaction has {count} "
-                    "segments (ST through SE)",
+                    f"segments (ST through SE{empties})",
                     value=declared,
                 )
             )
@@ -905,21 +902,33 @@ class _Structure:
             self.isa_findings.append(finding)
 
     def empty_segment(self, pos: int) -> None:
+        """``~~`` inside a transaction: an error on the segment it follows (the terminator
+        is doubled there), which AK3 can name; the empty one is not counted (see
+        :meth:`TransactionSet.place`)."""
         tx = self.tx
         segs = self.tx_segments
         if tx is not None and segs is not None:
+            logical = len(segs) + self.tx_dropped  # its index, had nothing been dropped
+            before, empties, n = logical - 1, tx.empty, len(tx.empty)
+            while n and empties[n - 1] == before:  # ~~~: the segment before all of them
+                n, before = n - 1, before - 1
+            tag = next((s[0] for s in reversed(segs) if s != [""]), "ST")
+            empties.append(logical)
             segs.append([""])
             self.tx_empty += 1
             tx.findings.append(
                 Finding(
-                    ErrorCode.UNRECOGNIZED_SEGMENT,
+                    ErrorCode.EMPTY_SEGMENT,
                     Location(
-                        segment=pos,
-                        tag="",
-                        segment_in_transaction=len(segs) + self.tx_dropped,
+                        segment=pos - (logical - before),
+                        tag=tag,
+                        segment_in_transaction=before + 1 - n,
+                        interchange_control=tx.interchange.control_number,
+                        group_control=tx.group.control_number if tx.group else None,
                         transaction_control=tx.control_number,
                     ),
-                    "empty segment (two segment terminators in a row)",
+                    f"empty segment after {tag} (two segment terminators in a row; "
+                    "not counted in SE01)",
                     value="",
                 )
             )

@@ -758,7 +758,7 @@ class _Report:
         return Location(
             segment=self.tx.position + i,
             tag=tag,
-            segment_in_transaction=i + 1,
+            segment_in_transaction=self.tx.place(i),
             interchange_control=controls[0],
             group_control=controls[1],
             transaction_control=controls[2],

@@ -146,8 +146,8 @@ def _position(f: Finding, tx: TransactionSet) -> int | None:
     if loc.segment_in_transaction is not None:
         return loc.segment_in_transaction
     if loc.segment is not None and tx.position:
-        position = loc.segment - tx.position + 1
-        return position if position >= 1 else None
+        index = loc.segment - tx.position
+        return tx.place(index) if index >= 0 else None
     return None
 
 
