@@ -149,6 +149,15 @@ FINDINGS: dict[str, tuple[list[Row], str]] = {
         [("TA1-007", 1, 7, "e"), ("TA1-001", 31, 2, "e")],
         "real: ISA07 XX is no I05 qualifier; IEA02 00000000 (8 digits) vs ISA13 000000001",
     ),
+    "x12-other/oopfactory__TechnicalAcknowledgment_Sample1.txt": (
+        [("TA1-024", 2, 1, "e"), ("TA1-024", 2, 2, "e"), ("TA1-024", 2, 5, "e"),
+         ("TA1-024", 3, 1, "e"), ("TA1-024", 3, 2, "e"), ("TA1-024", 3, 5, "e")],
+        "real: each TA1 has a 4-digit TA101 (9 required), a CCYYMMDD TA102 (YYMMDD) and no "
+        "TA105",
+    ),
+    "x12-other/oopfactory__TechnicalAcknowledgment_SampleFromJeffN825.txt": (
+        [("TA1-024", 2, 6, "w")], "real: a sixth element '+' after TA105 (ISA16, doubled)",
+    ),
     "x12-other/oopfactory__UnicodeExample.txt": (
         [("AK5-2", 6, None, "e"), ("AK9-3", 6, None, "e"), ("TA1-023", 6, None, "e")],
         "real: UTF-16 file cut off after NM1*41: no SE, GE or IEA",

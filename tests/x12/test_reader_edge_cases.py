@@ -115,7 +115,10 @@ def test_cr_terminator_followed_by_lf_and_a_ta1_ending_in_the_component_separato
     segs = [isa(version="00501"), "TA1*900000001*100624*1430*R*006*:", "IEA*0*000000001"]
     data = render(segs, seps)
     events = read(data)
-    assert findings(events) == []
+    # The trailing '+' is a sixth TA1 element: noted, never read as a missing ISA16.
+    assert [(f.code, f.location.element, f.severity) for f in findings(events)] == [
+        (ErrorCode.INVALID_TECHNICAL_ACK, 6, Severity.WARNING)
+    ]
     assert events[0].separators == seps  # type: ignore[union-attr]
     ack = events[1]
     assert isinstance(ack, TechnicalAck) and ack.segment[-1] == "+"
@@ -304,3 +307,40 @@ def test_empty_segment_inside_a_transaction_is_yielded_by_segments() -> None:
     data = render(interchange(ORDERS)).replace(b"CTT*1~", b"CTT*1~~", 1)
     segs = segments_of(data)
     assert segs[6] == ["CTT", "1"] and segs[7] == [""] and segs[8][0] == "SE"
+
+
+@pytest.mark.parametrize(
+    ("ta1", "element", "message"),
+    [
+        ("TA1*0659*100624*1430*A*000", 1, "TA101 (Interchange Control Number) '0659' is not "
+         "9 digits"),
+        ("TA1*000000659*20110922*1430*A*000", 2, "TA102 (Interchange Date) '20110922' is not "
+         "a date YYMMDD"),
+        ("TA1*000000659*100631*1430*A*000", 2, "TA102 (Interchange Date) '100631' is not a "
+         "date YYMMDD"),
+        ("TA1*000000659*100624*2460*A*000", 3, "TA103 (Interchange Time) '2460' is not a "
+         "time HHMM"),
+        ("TA1*000000659*100624*1430*X*000", 4, "TA104 (Interchange Acknowledgment Code) 'X' "
+         "is not A, E or R"),
+        ("TA1*000000659*100624*1430*A*00", 5, "TA105 (Interchange Note Code) '00' is not 3 "
+         "characters"),
+        ("TA1*000000659*100624*1430*A", 5, "TA105 (Interchange Note Code) is missing: it is "
+         "mandatory"),
+        ("TA1*000000659**1430*A*000", 2, "TA102 (Interchange Date) is missing: it is "
+         "mandatory"),
+    ],
+)  # fmt: skip
+def test_each_ta1_element_is_checked_at_its_position(ta1: str, element: int, message: str) -> None:
+    events = read(render([isa(), ta1, "IEA*0*000000001"]))
+    (found,) = findings(events)
+    assert found.code is ErrorCode.INVALID_TECHNICAL_ACK and found.code.label == "TA1-024"
+    assert (found.location.segment, found.location.tag, found.location.element) == (
+        2,
+        "TA1",
+        element,
+    )
+    assert found.message == message and found.is_error
+
+
+def test_a_sound_ta1_has_no_finding() -> None:
+    assert not findings(read(render([isa(), "TA1*000000659*100624*1430*R*006", "IEA*0*000000001"])))

@@ -564,3 +564,22 @@ def test_an_se01_that_counts_an_empty_segment_is_ak5_4(tmp_path: Path) -> None:
         "(ST through SE, not counting 1 empty) (value '33')"
     )
     assert rows[2:4] == ["AK3*N3*15**8", "AK5*R*4*5"]
+
+
+# ------------------------------------------------------------------ TA1 segments
+def test_a_bad_ta1_in_an_interchange_is_reported_and_answered_with_ta1_r_024(
+    tmp_path: Path,
+) -> None:
+    head = BASE.split(b"GS*", 1)[0]
+    data = head + b"TA1*0659*20110922*0512*A~\nIEA*0*000004211~\n"
+    code, report, rows = validate(tmp_path, data)
+    assert code == 1
+    assert errors(report) == [
+        "error: segment 2 TA101: TA1-024 TA101 (Interchange Control Number) '0659' is not "
+        "9 digits (value '0659')",
+        "error: segment 2 TA102: TA1-024 TA102 (Interchange Date) '20110922' is not a date "
+        "YYMMDD (value '20110922')",
+        "error: segment 2 TA105: TA1-024 TA105 (Interchange Note Code) is missing: it is "
+        "mandatory",
+    ]
+    assert rows == ["TA1*000004211*261120*1405*R*024"]

@@ -82,6 +82,9 @@ class ErrorCode(enum.Enum):
     INVALID_CONTROL_STRUCTURE = (Level.INTERCHANGE, "022", "invalid control structure")
     PREMATURE_END_OF_FILE = (Level.INTERCHANGE, "023", "improper (premature) end of file")
     INVALID_INTERCHANGE_CONTENT = (Level.INTERCHANGE, "024", "invalid interchange content")
+    # A TA1 in the interchange with an element X12 does not allow: content of the
+    # interchange itself (no set or group holds it), so 024 is its TA105 code.
+    INVALID_TECHNICAL_ACK = (Level.INTERCHANGE, "024", "invalid TA1 segment")
     DUPLICATE_INTERCHANGE = (Level.INTERCHANGE, "025", "duplicate interchange control number")
     INVALID_ELEMENT_SEPARATOR = (Level.INTERCHANGE, "026", "invalid data element separator")
     INVALID_COMPONENT_SEPARATOR = (Level.INTERCHANGE, "027", "invalid component element separator")

@@ -41,7 +41,15 @@ from .events import (
     TransactionSet,
 )
 from .findings import ErrorCode, Finding, Level, Location, Severity
-from .isa import ISA_LOOKAHEAD, IsaParse, build_header, looks_like_isa, parse_isa
+from .isa import (
+    ISA_LOOKAHEAD,
+    IsaParse,
+    build_header,
+    looks_like_isa,
+    parse_isa,
+    valid_hhmm,
+    valid_yymmdd,
+)
 from .separators import LINE_BREAKS, Separators
 from .spec import GROUP_OF_SET, valid_date, valid_time
 
@@ -841,6 +849,8 @@ class _Structure:
             self.orphan(els, pos)
         else:
             self.ta1_count += 1
+            loc = Location(segment=pos, tag="TA1", interchange_control=self.isa.control_number)
+            self.isa_findings.extend(_technical_ack_findings(els, loc))
             self.out.append(TechnicalAck(els, pos, self.isa))
 
     def inline_isa(self, els: Segment, pos: int) -> None:
@@ -1082,6 +1092,50 @@ def _group_element_findings(
                 _with(loc, element=7),
                 f"GS07 (Responsible Agency Code) {agency!r} is not a valid code (X, T)",
                 value=agency,
+            )
+        )
+    return out
+
+
+#: TA101..TA105: name, what X12 allows (for the message), and the check.
+_TA1_ELEMENTS = (
+    ("Interchange Control Number", "9 digits", lambda v: len(v) == 9 and v.isdigit()),
+    ("Interchange Date", "a date YYMMDD", valid_yymmdd),
+    ("Interchange Time", "a time HHMM", valid_hhmm),
+    ("Interchange Acknowledgment Code", "A, E or R", lambda v: v in ("A", "E", "R")),
+    ("Interchange Note Code", "3 characters", lambda v: len(v) == 3 and v.isalnum()),
+)
+
+
+def _technical_ack_findings(els: Segment, loc: Location) -> list[Finding]:
+    """TA101..TA105 as X12 defines them (N0 9/9, DT 6/6, TM 4/4, ID A/E/R, ID 3/3), all
+    mandatory. A TA1 the partner sent is content of the interchange: its errors are
+    TA105 024, each at its element."""
+    out: list[Finding] = []
+    for index, (name, allowed, valid) in enumerate(_TA1_ELEMENTS, start=1):
+        value = els[index] if index < len(els) else ""
+        if not value:
+            message = f"TA1{index:02d} ({name}) is missing: it is mandatory"
+        elif not valid(value):
+            message = f"TA1{index:02d} ({name}) {value!r} is not {allowed}"
+        else:
+            continue
+        out.append(
+            Finding(
+                ErrorCode.INVALID_TECHNICAL_ACK,
+                _with(loc, element=index),
+                message,
+                value=value or None,
+            )
+        )
+    if len(els) > 6:
+        out.append(
+            Finding(
+                ErrorCode.INVALID_TECHNICAL_ACK,
+                _with(loc, element=6),
+                f"TA1 has {len(els) - 1} elements, expected 5; the rest is ignored",
+                value=els[6],
+                severity=Severity.WARNING,
             )
         )
     return out

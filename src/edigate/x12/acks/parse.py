@@ -29,7 +29,6 @@ from ..findings import ErrorCode, Finding, Location, Severity
 from ..reader import ReaderLimits, Source, X12Reader, components
 from .model import (
     GROUP_STATUSES,
-    INTERCHANGE_STATUSES,
     TRANSACTION_STATUSES,
     AckInterchange,
     ElementError,
@@ -99,7 +98,7 @@ def parse_acks(source: Source, *, limits: ReaderLimits | None = None) -> Receive
                 current.groups.append(group)
         elif isinstance(event, TechnicalAck):
             if current is not None:
-                current.technical.append(_technical_ack(event, findings))
+                current.technical.append(_technical_ack(event))
         elif isinstance(event, InterchangeHeader):
             findings.extend(event.findings)
             current = AckInterchange(event.control_number, event.sender, event.receiver)
@@ -111,44 +110,9 @@ def parse_acks(source: Source, *, limits: ReaderLimits | None = None) -> Receive
     return result
 
 
-def _technical_ack(event: TechnicalAck, findings: list[Finding]) -> InterchangeAck:
-    seg = event.segment
-    values = [v.strip() for v in seg] + [""] * (6 - len(seg))
-
-    def note(
-        code: ErrorCode,
-        element: int,
-        message: str,
-        value: str | None = None,
-        severity: Severity = Severity.ERROR,
-    ) -> None:
-        loc = Location(
-            segment=event.position,
-            tag="TA1",
-            element=element,
-            interchange_control=event.interchange.control_number,
-        )
-        findings.append(Finding(code, loc, message, value, severity))
-
-    names = ("control number", "date", "time", "acknowledgment code", "note code")
-    for index, name in enumerate(names, start=1):
-        if not values[index]:
-            note(ErrorCode.MANDATORY_ELEMENT_MISSING, index, f"TA1{index:02d} ({name}) is empty")
-    if values[4] and values[4] not in INTERCHANGE_STATUSES:
-        note(
-            ErrorCode.INVALID_CODE_VALUE,
-            4,
-            f"TA104 {values[4]!r} is not A, E or R",
-            value=values[4],
-        )
-    if len(seg) > 6:
-        note(
-            ErrorCode.TOO_MANY_ELEMENTS,
-            6,
-            f"TA1 has {len(seg) - 1} elements, expected 5; the rest is ignored",
-            value=seg[6],
-            severity=Severity.WARNING,
-        )
+def _technical_ack(event: TechnicalAck) -> InterchangeAck:
+    """The TA1's values; the reader checks its elements (findings on the interchange)."""
+    values = [v.strip() for v in event.segment] + [""] * (6 - len(event.segment))
     return InterchangeAck(values[1], values[2], values[3], values[4], values[5] or None)
 
 
