@@ -245,3 +245,47 @@ def test_an_850_with_validation_errors_exits_1(runner: CliRunner) -> None:
     assert result.exit_code == 1
     assert json.loads(result.stdout) == []
     assert "DTM02 (Date) '20261304' is not a valid date (CCYYMMDD)" in result.stderr
+
+
+RETAILER = SAMPLES / "x12" / "850-004010-retailer.edi"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        (b"IEA*1*000004211", b"IEA*1*000004299", "the interchange was rejected by our TA1 "
+         "(TA105 001)"),
+        (b"GE*1*4211", b"GE*1*4299", "its functional group 4211 was rejected by our 997 "
+         "(AK9 R 4)"),
+    ],
+    ids=["ta1-r", "ak9-r"],
+)  # fmt: skip
+@pytest.mark.parametrize("target", ["canonical", "855"])
+def test_an_order_our_acks_reject_is_not_output(
+    runner: CliRunner, tmp_path: Path, old: bytes, new: bytes, why: str, target: str
+) -> None:
+    """The gateway does not deliver what its TA1 or 997 rejects (the partner sends it
+    again), and neither does translate: the order, or its 855, is withheld, saying why."""
+    data = RETAILER.read_bytes()
+    assert old in data
+    path = tmp_path / "po.edi"
+    path.write_bytes(data.replace(old, new))
+    result = runner.invoke(translate, [str(path), "--to", target])
+    assert result.exit_code == 1
+    assert result.stdout == ("[]\n" if target == "canonical" else "")
+    assert (
+        f"  withheld: 850 0001 (PO 4500012345, ST at segment 3) is not output: {why}"
+        in result.stderr
+    )
+
+
+def test_the_corpus_850_whose_iea02_is_not_isa13_gives_no_order(
+    runner: CliRunner, corpus_dir: Path
+) -> None:
+    result = runner.invoke(
+        translate, [str(corpus_dir / "x12-850/edi.net__x12.850.edi"), "--to", "canonical"]
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == []
+    assert "[TA1-001] IEA02 '000000001' does not match ISA13 '000000055'" in result.stderr
+    assert "PO 1000012" in result.stderr and "rejected by our TA1 (TA105 001)" in result.stderr

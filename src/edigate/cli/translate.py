@@ -103,6 +103,7 @@ def translate(
         if looks_like_x12(data):
             inbound = orders_from_x12(data)
             findings: list[Finding] = inbound.findings
+            withheld = inbound.withheld
             errors: list[DocumentError] = []
             documents: list[Document] = list(inbound.orders)
             if target in ("856", "810"):
@@ -110,7 +111,7 @@ def translate(
                     f"X12 input becomes canonical JSON or an 855, not an {target}", None
                 )
         else:
-            findings = []
+            findings, withheld = [], []
             documents, errors = documents_from_json(_json_text(file, data), target)
         if target == "canonical":
             output = _canonical(documents, jsonl).encode("utf-8")
@@ -127,7 +128,7 @@ def translate(
         else:
             sys.stdout.buffer.write(output)
             sys.stdout.buffer.flush()
-    failed = _report(file, findings, errors, target, written)
+    failed = _report(file, findings, errors, target, written, withheld)
     raise SystemExit(1 if failed else 0)
 
 
@@ -163,10 +164,13 @@ def _report(
     errors: list[DocumentError],
     target: str,
     written: list[Finding],
+    withheld: list[str],
 ) -> bool:
     """Print problems to stderr as ``x12 inspect`` does; True when any is an error.
 
-    ``findings`` are the input's, ``written`` the validator's on the X12 written (``target``).
+    ``findings`` are the input's, ``written`` the validator's on the X12 written (``target``),
+    ``withheld`` why orders that translated are not output (their envelope's errors are
+    among ``findings``).
     """
     rejected = sum(1 for f in written if f.is_error)
     n_errors = sum(1 for f in findings if f.is_error) + len(errors) + rejected
@@ -176,6 +180,7 @@ def _report(
     lines = [f"{file}: {n_errors} error(s), {n_warnings} warning(s)"]
     lines += [_line(f, _where(f)) for f in findings]
     lines += [f"  error: {error}" for error in errors]
+    lines += [f"  withheld: {why}" for why in withheld]
     lines += [_line(f, f"the {target} written, {_where_written(f)}") for f in written]
     if rejected:
         lines.append(f"  error: nothing written: our validator rejects the {target}")

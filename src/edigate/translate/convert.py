@@ -21,6 +21,7 @@ from ..model.jsonio import load
 from ..model.order import Order
 from ..model.order_ack import OrderAck
 from ..model.shipment import Shipment
+from ..x12.acks import AckBuilder, AckOutput
 from ..x12.events import (
     GroupHeader,
     GroupTrailer,
@@ -83,10 +84,15 @@ class Outbound:
 
 @dataclass(slots=True)
 class Inbound:
-    """The orders read from an X12 file and every finding (reader and translation)."""
+    """The orders read from an X12 file and every finding (reader and translation).
+
+    ``withheld`` says, for each order that translated but is not given, why: its group or
+    interchange is rejected by our 997/999 or TA1.
+    """
 
     orders: list[Order] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
 
 def looks_like_x12(data: bytes) -> bool:
@@ -98,9 +104,17 @@ def looks_like_x12(data: bytes) -> bool:
 
 
 def orders_from_x12(source: Source) -> Inbound:
-    """Translate every 850 in ``source``; other transaction sets are reported unsupported."""
+    """Translate every 850 in ``source``; other transaction sets are reported unsupported.
+
+    Only what the gateway would deliver is given: an 850 our validator rejects gives its
+    errors, not an order, and so does one whose group our 997 rejects (AK9 R) or whose
+    interchange our TA1 rejects (R): the partner is told to send it again.
+    """
     result = Inbound()
+    builder = AckBuilder("997")  # its verdicts only; the default TA1 policy, as a partner's
+    held: list[tuple[TransactionSet, Order]] = []  # this interchange's, until its verdict
     for event in X12Reader(source).events():
+        found: list[Finding] = []
         if isinstance(event, TransactionSet):
             result.findings += event.findings
             if event.set_id == "850":
@@ -110,7 +124,7 @@ def orders_from_x12(source: Source) -> Inbound:
                 result.findings += found
                 clean = not any(f.is_error for f in [*event.findings, *found])
                 if translation.document is not None and clean:
-                    result.orders.append(translation.document)
+                    held.append((event, translation.document))
             else:
                 result.findings.append(
                     Finding(
@@ -131,8 +145,26 @@ def orders_from_x12(source: Source) -> Inbound:
             result.findings += event.findings
         elif isinstance(event, Finding):
             result.findings.append(event)
+        verdict = builder.feed(event, found)
+        if verdict is not None:
+            _release(held, verdict, result)
+    result.orders += [order for _, order in held]  # the reader always ends an interchange
     result.findings.sort(key=lambda f: f.location.segment or 0)
     return result
+
+
+def _release(held: list[tuple[TransactionSet, Order]], acks: AckOutput, into: Inbound) -> None:
+    """Give the orders of one interchange its acks do not reject; say why for the others."""
+    for tx, order in held:
+        why = acks.rejection(tx.group.control_number if tx.group else None)
+        if why is None:
+            into.orders.append(order)
+        else:
+            into.withheld.append(
+                f"850 {tx.control_number} (PO {order.po_number}, ST at segment {tx.position}) "
+                f"is not output: {why}"
+            )
+    held.clear()
 
 
 def documents_from_json(
