@@ -26,7 +26,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -1097,13 +1097,25 @@ def _group_element_findings(
     return out
 
 
+def _nine_digits(value: str) -> bool:
+    return len(value) == 9 and value.isdigit()
+
+
+def _ta1_status(value: str) -> bool:
+    return value in ("A", "E", "R")
+
+
+def _note_code(value: str) -> bool:
+    return len(value) == 3 and value.isalnum()
+
+
 #: TA101..TA105: name, what X12 allows (for the message), and the check.
-_TA1_ELEMENTS = (
-    ("Interchange Control Number", "9 digits", lambda v: len(v) == 9 and v.isdigit()),
+_TA1_ELEMENTS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
+    ("Interchange Control Number", "9 digits", _nine_digits),
     ("Interchange Date", "a date YYMMDD", valid_yymmdd),
     ("Interchange Time", "a time HHMM", valid_hhmm),
-    ("Interchange Acknowledgment Code", "A, E or R", lambda v: v in ("A", "E", "R")),
-    ("Interchange Note Code", "3 characters", lambda v: len(v) == 3 and v.isalnum()),
+    ("Interchange Acknowledgment Code", "A, E or R", _ta1_status),
+    ("Interchange Note Code", "3 characters", _note_code),
 )
 
 

@@ -31,11 +31,11 @@ from .builder import (
     salvaged_header,
 )
 from .model import (
-    AckChoice,
     ACCEPTED_CODES,
     GROUP_STATUSES,
     INTERCHANGE_STATUSES,
     TRANSACTION_STATUSES,
+    AckChoice,
     AckInterchange,
     AckKind,
     ControlNumbers,
@@ -57,8 +57,8 @@ __all__ = [
     "TRANSACTION_STATUSES",
     "VERSIONS",
     "AckBuilder",
-    "AckInterchange",
     "AckChoice",
+    "AckInterchange",
     "AckKind",
     "AckOptions",
     "AckOutput",

@@ -248,7 +248,8 @@ class AckBuilder:
             raise X12Error("start_group: the previous group was not ended")
         group = self._group = _OpenGroup(header, skip=header.functional_id == "FA")
         isa = self._isa
-        if self._auto and self.kind and self._writer is None and not is_control_version(isa.version):
+        undecided = self._writer is None and not is_control_version(isa.version)
+        if self._auto and self.kind and undecided:
             # ISA12 names no version (a TA1 017 warning): the first group's GS08 decides,
             # before anything of the ack interchange is written.
             kind = auto_ack_kind(isa.version, header.version)
