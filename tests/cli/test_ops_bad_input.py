@@ -108,7 +108,7 @@ HUGE = "99999999999999999999"
         (("reprocess", "--status", "rejected", "--limit", HUGE), "'--limit'", "1<=x<="),
         (("docs", "show", HUGE), "'DOC_ID'", "1<=x<=9223372036854775807"),
         (("reprocess", "1", HUGE), "'[DOC_IDS]...'", "1<=x<=9223372036854775807"),
-        (("resend", HUGE), "'DOC_IDS...'", "1<=x<=9223372036854775807"),
+        (("resend", HUGE), "'[DOC_IDS]...'", "1<=x<=9223372036854775807"),
         # An empty filter would filter nothing: every document would be listed.
         (("docs", "list", "--po", ""), "'--po'", "must not be empty"),
         (("docs", "list", "--partner", " "), "'--partner'", "must not be empty"),
