@@ -4,6 +4,7 @@ canonical order in the ERP outbox, the 997/999 and 855 ready in the partner's ou
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -196,17 +197,28 @@ def test_one_bad_transaction_rejects_only_itself(gateway: Gateway) -> None:
     ]
 
 
+def refuse_wid100(gw: Gateway) -> Callable[[], None]:
+    """ACME's map refuses the sample's WID-100 line, and with it the order (its SKU row
+    gone, ``unknown: reject_order``); returns the onboarding team's fix (the row back)."""
+    skus = gw.config.config_dir / "maps/acme-retail-skus.csv"
+    good = skus.read_text()
+    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
+    mapfile = gw.config.config_dir / "maps/acme-retail.yaml"
+    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
+    gw._registry.check_every = 0  # see the edits at once
+
+    def fix() -> None:
+        skus.write_text(good)
+
+    return fix
+
+
 def test_a_broken_map_rejects_then_reprocess_after_the_fix_translates(
     gateway: Gateway,
 ) -> None:
     from edigate.pipeline.operations import reprocess
 
-    skus = gateway.config.config_dir / "maps/acme-retail-skus.csv"
-    good = skus.read_text()
-    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
-    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
-    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
-    gateway._registry.check_every = 0  # see the edits at once
+    fix_map = refuse_wid100(gateway)
 
     doc_id = receive(gateway, RETAILER.read_bytes(), partner_id="acme-retail")
     (child,) = by_type(gateway, "850")
@@ -218,7 +230,7 @@ def test_a_broken_map_rejects_then_reprocess_after_the_fix_translates(
     rejection = next(v for k, v in out_files(gateway, "acme-retail").items() if k.startswith("855"))
     assert b"BAK*00*RJ*4500012345" in rejection
 
-    skus.write_text(good)  # the onboarding team fixes the map
+    fix_map()  # the onboarding team fixes the map
     attempt = reprocess(gateway.store, doc_id)
     gateway.worker("test").run(until_idle=True)
     with gateway.store.session() as session:
@@ -406,12 +418,7 @@ def test_reprocess_of_a_file_no_channel_partner_named_checks_each_interchange_on
     file came in on, or Globex's interchange in it would be refused as ACME's."""
     from edigate.pipeline.operations import reprocess
 
-    skus = gateway.config.config_dir / "maps/acme-retail-skus.csv"
-    good = skus.read_text()
-    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
-    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
-    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
-    gateway._registry.check_every = 0
+    fix_map = refuse_wid100(gateway)
 
     doc_id = receive(gateway, RETAILER.read_bytes() + globex_850(), channel="folder")
     first = {(d.partner_id, d.status) for d in by_type(gateway, "850")}
@@ -419,7 +426,7 @@ def test_reprocess_of_a_file_no_channel_partner_named_checks_each_interchange_on
     with gateway.store.session() as session:
         assert gateway.store.get(session, doc_id).partner_id == "acme-retail"  # filled in
 
-    skus.write_text(good)
+    fix_map()
     attempt = reprocess(gateway.store, doc_id)
     assert attempt.skipped == 1  # Globex's order reached the ERP the first time
     gateway.worker("test").run(until_idle=True)
@@ -480,12 +487,7 @@ def test_selecting_rejected_files_takes_a_file_whose_other_orders_went_through(
     from edigate.pipeline.operations import reprocess, select_for_reprocess
     from edigate.store.queries import DocumentFilter
 
-    skus = gateway.config.config_dir / "maps/acme-retail-skus.csv"
-    good = skus.read_text()
-    skus.write_text("\n".join(ln for ln in good.splitlines() if "WID-100" not in ln) + "\n")
-    mapfile = gateway.config.config_dir / "maps/acme-retail.yaml"
-    mapfile.write_text(mapfile.read_text().replace("unknown: reject_line", "unknown: reject_order"))
-    gateway._registry.check_every = 0
+    fix_map = refuse_wid100(gateway)
 
     doc_id = receive(gateway, RETAILER.read_bytes() + globex_850(), channel="folder")
     with gateway.store.session() as session:
@@ -495,7 +497,7 @@ def test_selecting_rejected_files_takes_a_file_whose_other_orders_went_through(
         assert select_for_reprocess(gateway.store, flt) == [doc_id]
     assert select_for_reprocess(gateway.store, DocumentFilter(status="dead")) == []
 
-    skus.write_text(good)
+    fix_map()
     (chosen,) = select_for_reprocess(gateway.store, DocumentFilter(status="rejected"))
     attempt = reprocess(gateway.store, chosen)
     gateway.worker("test").run(until_idle=True)

@@ -17,10 +17,11 @@ when the committed orders were wrong and have been withdrawn from the ERP.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import EdigateError
@@ -155,13 +156,7 @@ def _sent_before(session: Session, doc: Document) -> list[Sent]:
     runs = _every_run(session, doc)
     if doc.channel == ERP_CHANNEL:
         made = session.execute(
-            select(Document.id, Document.doc_type, Document.po_number)
-            .where(
-                Document.parent_id.in_(runs),
-                Document.direction == Direction.OUTBOUND.value,
-                Document.status != Status.DEAD.value,
-            )
-            .order_by(Document.id)
+            _answers_made(runs, Document.id, Document.doc_type, Document.po_number)
         )
         return [Sent(i, t, po, to_erp=False) for i, t, po in made]
     transaction = aliased(Document)
@@ -501,19 +496,27 @@ def _rerun_plan(session: Session, doc: Document) -> list[tuple[str, int]]:
 _KEPT_BY_ATTEMPTS = ("doc_type", "format", "po_number", "invoice_number", "shipment_id")
 
 
+def _answers_made(runs: Iterable[int], *columns: Any) -> Select[Any]:
+    """``columns`` of the answers (855, 856, 810) the runs ``runs`` of an ERP file made for
+    the partner and that are not dead, oldest first."""
+    return (
+        select(*columns)
+        .where(
+            Document.parent_id.in_(list(runs)),
+            Document.direction == Direction.OUTBOUND.value,
+            Document.status != Status.DEAD.value,
+        )
+        .order_by(Document.id)
+    )
+
+
 def _refuse_answer_sent(session: Session, doc: Document, chain: list[int]) -> None:
     """An ERP answer (855, 856, 810) that this file or an earlier attempt of it made for the
     partner and that was not dead: running the file again would send the partner another
     one (a third 855 for one PO). ``resend`` sends that document again; ``--from-start``
     builds it anew from the ERP's file."""
     made = session.execute(
-        select(Document.id, Document.doc_type, Document.status)
-        .where(
-            Document.parent_id.in_(chain),
-            Document.direction == Direction.OUTBOUND.value,
-            Document.status != Status.DEAD.value,
-        )
-        .order_by(Document.id)
+        _answers_made(chain, Document.id, Document.doc_type, Document.status)
     ).first()
     if made is not None:
         made_id, doc_type, status = made
