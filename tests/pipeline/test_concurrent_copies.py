@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from edigate.app import Gateway
 from edigate.pipeline import inbound
@@ -58,6 +58,34 @@ def test_two_copies_of_a_csv_file_planned_at_once_reach_the_erp_once(
     gateway.worker("test").run(until_idle=True)
     assert_one_processed_the_other_its_duplicate(gateway, copies)
     assert len(list((gateway.erp.outbox / "orders").glob("*.json"))) == 2  # its two POs
+
+
+def test_the_commits_content_check_is_one_query_per_batch_not_per_file(
+    gateway: Gateway,
+) -> None:
+    """The re-check in the commit asks about every CSV file of the batch at once: a query
+    per file, under SQLite's write lock, cost the review's 40 files 40 statements."""
+    data = (ROOT / "samples/csv/initech-orders.csv").read_text()
+    asked: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "documents.blob_sha256" in statement and "documents.status IN" in statement:
+            asked.append(statement)
+
+    queries = {}
+    event.listen(gateway.store.engine, "before_cursor_execute", count)
+    try:
+        for files in (4, 12):
+            asked.clear()
+            for n in range(files):
+                text = data.replace("IN-26-", f"Q{files}-{n}-")
+                gateway.store.receive(text.encode(), channel="sftp", partner_id="initech-csv")
+            gateway.worker("test").run(until_idle=True)
+            queries[files] = len(asked)
+    finally:
+        event.remove(gateway.store.engine, "before_cursor_execute", count)
+    assert queries[4] == queries[12], queries  # per batch, however many files
+    assert len(list((gateway.erp.outbox / "orders").glob("*.json"))) == 2 * (4 + 12)
 
 
 def assert_one_processed_the_other_its_duplicate(gateway: Gateway, copies: list[int]) -> None:

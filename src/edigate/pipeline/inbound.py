@@ -765,7 +765,9 @@ class InboundProcessor:
         order = result.document
         plan.po_number = order.po_number
         mapped = apply_inbound(order, partner)
-        plan.errors += [_map_issue(i, order, tx) for i in mapped.issues]
+        if mapped.issues:
+            po1 = [i for i, seg in enumerate(tx.segments) if seg[0] == "PO1"]
+            plan.errors += [_map_issue(i, order, tx, po1) for i in mapped.issues]
         if mapped.order is not None:
             plan.status = Status.TRANSLATED
             plan.order_json = erp_json(mapped.order)
@@ -842,12 +844,19 @@ class InboundProcessor:
             ],
         )
         found: dict[int, _Replan] = {}
+        same_bytes = _content_rows(session, {doc.blob_sha256 for doc, _ in files})
+        now = self.clock()
         for doc, partner_id in files:
             partner = self.registry().get(partner_id)
-            if partner is None:
+            copies = same_bytes.get(doc.blob_sha256)
+            if partner is None or not copies:
                 continue
-            received = Received.of(doc)
-            other = self._same_content(received, partner, session)
+            runs = family_of(session, doc.id, doc.reprocess_of_id)
+            since = now - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
+            other = next(
+                (i for i, created in copies if i not in runs and _aware(created) >= since),
+                None,
+            )
             if other is not None:
                 found[doc.id] = _Replan(f"this content of {partner_id} is document {other}'s now")
         if not opening:
@@ -1291,6 +1300,27 @@ def _interchange_rows(
     return found
 
 
+def _content_rows(session: Session, digests: set[str]) -> dict[str, list[tuple[int, Any]]]:
+    """The processed files with one of these contents, by content: (id, created_at), oldest
+    first; one query per :data:`KEYS_PER_QUERY` contents (none for none)."""
+    found: dict[str, list[tuple[int, Any]]] = {}
+    ordered = sorted(digests)
+    for start in range(0, len(ordered), KEYS_PER_QUERY):
+        query = (
+            select(Document.blob_sha256, Document.id, Document.created_at)
+            .where(
+                Document.blob_sha256.in_(ordered[start : start + KEYS_PER_QUERY]),
+                Document.parent_id.is_(None),
+                Document.direction == Direction.INBOUND.value,
+                Document.status.in_(PROCESSED),
+            )
+            .order_by(Document.id)
+        )
+        for digest, doc_id, created in session.execute(query):
+            found.setdefault(digest, []).append((int(doc_id), created))
+    return found
+
+
 def _processed_elsewhere(rows: list[_Row], runs: frozenset[int], since: dt.datetime) -> int | None:
     """The file among ``rows`` (of one partner and ISA13) that processed that interchange
     since ``since``, the files of ``runs`` (the one asking and its attempts) aside."""
@@ -1552,13 +1582,13 @@ def _error(code: str, message: str, *, segment: int | None = None) -> dict[str, 
     return {"code": code, "message": message, "segment": segment, "severity": "error"}
 
 
-def _map_issue(issue: MapIssue, order: Order, tx: TransactionSet) -> dict[str, Any]:
+def _map_issue(issue: MapIssue, order: Order, tx: TransactionSet, po1: list[int]) -> dict[str, Any]:
     """A map issue as stored: one about a line names its PO1 segment (its place in the
-    file, as every X12 error does) and its PO101 (``order_line``)."""
+    file, as every X12 error does) and its PO101 (``order_line``). ``po1``: the indexes of
+    the PO1 segments in ``tx.segments``, found once per transaction."""
     line = segment = None
     if issue.line_index is not None and issue.line_index < len(order.lines):
         line = order.lines[issue.line_index].line_number
-        po1 = [i for i, seg in enumerate(tx.segments) if seg[0] == "PO1"]
         if issue.line_index < len(po1):  # each PO1 loop is a line, in order
             segment = tx.position + po1[issue.line_index]
     return {
