@@ -28,6 +28,7 @@ from edigate.channels.email import (
 )
 from edigate.config import SmtpOutConfig, load_config
 from edigate.errors import StoreError
+from edigate.pipeline.detect import Format
 from edigate.server import GatewayServer
 from edigate.store import AuditEvent, BlobRef, Document, Store
 from edigate.store.inline_blobs import INLINE_MAX
@@ -624,3 +625,23 @@ def test_attachment_names_lose_every_control_and_format_character(
     message = BytesParser(policy=policy.default).parsebytes(raw)
     (found,), _ = find_documents(message)
     assert found.filename == expected
+
+
+def test_a_one_row_csv_attachment_is_taken_as_the_csv_it_says_it_is() -> None:
+    """One row, no header: one line, which the byte sniffing cannot call CSV (prose with a
+    comma is one line too), but a part named *.csv or typed text/csv says so (review: a
+    CSV partner's one-order mail was skipped as 'unknown'); prose in a .txt stays out."""
+    row = b"IN-26-1003,03/03/2026,,Initech Dallas,1 Penny Ln,Dallas,TX,75201,INI-1001,Widget,6\r\n"
+    message = EmailMessage()
+    message.set_content("see attached")
+    message.add_attachment(row, maintype="text", subtype="csv", filename="po-1003.csv")
+    message.add_attachment(row, maintype="application", subtype="octet-stream", filename="po.csv")
+    message.add_attachment(
+        b"Hello, see you soon, Bob\r\n", maintype="text", subtype="plain", filename="note.txt"
+    )
+    found, skipped = find_documents(message)
+    assert [(a.filename, a.format, a.data) for a in found] == [
+        ("po-1003.csv", Format.CSV, row),
+        ("po.csv", Format.CSV, row),
+    ]
+    assert "note.txt (unknown)" in skipped
