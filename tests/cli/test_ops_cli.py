@@ -416,6 +416,36 @@ def test_resend_dead_sends_every_dead_answer_again_once_the_partner_is_reachable
     assert (code, out) == (0, "no dead outbound document matches\n")
 
 
+def test_resend_dead_leaves_out_what_a_reprocessed_files_attempt_made_anew(
+    tmp_path: Path,
+) -> None:
+    """Its attempt made its own 999 (or order): sending the old one too would answer, or
+    give the ERP, the same thing twice (review); named by ID it still goes."""
+    config = config_copy(tmp_path)
+    code, out = receive(tmp_path, config, str(ROOT / "samples/x12/850-005010-globex.edi"))
+    assert code == 0, out
+    (old,) = [r["id"] for r in stored(tmp_path, config) if r["type"] == "999"]
+    rows = stored(tmp_path, config)
+    (file_id,) = [r["id"] for r in rows if r["parent_id"] is None and r["direction"] == "in"]
+    code, out = run(
+        tmp_path, "--config-dir", str(config), "reprocess", str(file_id), "--from-start"
+    )
+    assert "attempt" in out, out
+    (new,) = [r["id"] for r in stored(tmp_path, config) if r["type"] == "999" and r["id"] != old]
+    profile = config / "partners/globex-dist.yaml"
+    email = "  type: email\n  to: edi@globex.example\n"
+    profile.write_text(profile.read_text().replace(email, "  type: folder\n  path: out\n"))
+
+    code, out = run(tmp_path, "--config-dir", str(config), "resend", "--dead")
+    assert code == 0, out
+    assert "left out 1 made for a file reprocessed since" in out and f": {old}\n" in out, out
+    assert f"document {new}: sent" in out and f"document {old}:" not in out, out
+    code, out = run(tmp_path, "--config-dir", str(config), "resend", str(old))
+    assert (code, out) == (0, f"document {old}: sent\n"), out
+    code, out = run(tmp_path, "--config-dir", str(config), "resend", "--dead", "--partner", "")
+    assert code == 2 and "--partner" in out, out
+
+
 def test_receive_shows_the_first_errors_then_how_many_more() -> None:
     errors = [
         {"code": "AK4-8", "message": f"bad date {n}", "segment": n, "severity": "error"}

@@ -20,6 +20,7 @@ from ..pipeline.operations import (
     Committed,
     ReprocessRefused,
     Sent,
+    answers_of_superseded,
     plan_reprocess,
     reprocess,
     resend,
@@ -32,7 +33,15 @@ from ..store import Direction, Document, Status, Store
 from ..store.queries import DocumentFilter, document_detail, list_documents
 from ..worker_processes import LOG_FORMAT
 from .context import LOG_LEVEL, pass_existing_gateway, pass_gateway
-from .docs import ROW_NUMBER, SINCE, STATUS, UNDELIVERED, refuse_broken_config, went_through
+from .docs import (
+    FILTER_TEXT,
+    ROW_NUMBER,
+    SINCE,
+    STATUS,
+    UNDELIVERED,
+    refuse_broken_config,
+    went_through,
+)
 
 #: What a reprocess would do for a document: the pieces it resumes after, the skipped count.
 Plan = tuple[Committed | None, int]
@@ -96,7 +105,7 @@ def worker(gateway: Gateway, until_idle: bool, name: str | None, log_level: str)
 @click.command("reprocess")
 @click.argument("doc_ids", nargs=-1, type=ROW_NUMBER)
 @click.option("--status", type=STATUS, help="Select by status, e.g. rejected.")
-@click.option("--partner", help="Select by partner.")
+@click.option("--partner", type=FILTER_TEXT, help="Select by partner.")
 @click.option(
     "--since",
     type=SINCE,
@@ -327,7 +336,7 @@ def _sent(sent: Sequence[Sent]) -> str:
 @click.option(
     "--dead", is_flag=True, help="Also every outbound document that is dead (after an outage)."
 )
-@click.option("--partner", help="With --dead: only this partner's.")
+@click.option("--partner", type=FILTER_TEXT, help="With --dead: only this partner's.")
 @click.option("--since", type=SINCE, help="With --dead: only those made since: 2h, 7d, a date.")
 @click.option("--limit", type=ROW_NUMBER, default=1000, show_default=True)
 @click.option("--no-process", is_flag=True, help="Only queue them for the worker.")
@@ -361,7 +370,13 @@ def resend_command(
         )
         with gateway.store.reading() as session:
             found = [row["id"] for row in list_documents(session, flt)]
-        ids += [i for i in reversed(found) if i not in ids]
+        stale = answers_of_superseded(gateway.store, found)
+        if stale:
+            click.echo(
+                f"left out {len(stale)} made for a file reprocessed since (its attempt made "
+                f"its own; name the ID to send one anyway): {', '.join(map(str, sorted(stale)))}"
+            )
+        ids += [i for i in reversed(found) if i not in ids and i not in stale]
         if not ids:
             click.echo("no dead outbound document matches")
             return

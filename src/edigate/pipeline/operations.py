@@ -17,7 +17,7 @@ when the committed orders were wrong and have been withdrawn from the ERP.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -318,6 +318,28 @@ def resend(store: Store, doc_id: int, lease_seconds: float) -> None:
         doc.attempts = 0
         doc.next_attempt_at = None
         store.transition(session, doc, Status.CREATED, "resend")
+
+
+def answers_of_superseded(store: Store, doc_ids: Sequence[int]) -> set[int]:
+    """The outbound documents of ``doc_ids`` made for a file that was reprocessed since:
+    the attempt made its own (its order, its acks), so sending the old one again would
+    give the ERP an order twice. Only named by ID are they resent."""
+    if not doc_ids:
+        return set()
+    parent = aliased(Document)
+    later = aliased(Document)
+    file_id = func.coalesce(parent.parent_id, parent.id)
+    with store.reading() as session:
+        rows = session.scalars(
+            select(Document.id)
+            .join(parent, parent.id == Document.parent_id)
+            .where(
+                Document.id.in_(list(doc_ids)),
+                parent.direction == Direction.INBOUND.value,
+                select(later.id).where(later.reprocess_of_id == file_id).exists(),
+            )
+        )
+        return set(rows)
 
 
 def _top(store: Store, session: Session, doc_id: int) -> Document:
