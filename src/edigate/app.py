@@ -8,6 +8,7 @@ touches the database.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from .channels.as2_binding import StorePendingMdns
 from .config import GatewayConfig
@@ -64,12 +65,22 @@ class Gateway:
             sftp_root=self.config.sftp_root,
             client_key=self.config.sftp.client_key,
             smtp_out=self.config.smtp_out,
-            pending_mdns=StorePendingMdns(self.store),
+            pending_mdns=StorePendingMdns(self.store, **self.delivery_budget),
         )
+
+    @property
+    def delivery_budget(self) -> dict[str, Any]:
+        """How often, and how far apart, a delivery is tried before it is dead: a failed
+        send and a negative AS2 MDN count against the same budget."""
+        worker = self.config.worker
+        return {
+            "max_attempts": worker.delivery_max_attempts,
+            "backoff_seconds": worker.delivery_backoff_seconds,
+        }
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.store, self.routes)
+        return Dispatcher(self.store, self.routes, **self.delivery_budget)
 
     def lanes(self) -> list[Lane]:
         return [
@@ -95,8 +106,7 @@ class Gateway:
                 self.dispatcher.process,
                 failed_status=Status.DELIVERY_FAILED,
                 process_batch=self.dispatcher.process_batch,
-                max_attempts=self.config.worker.delivery_max_attempts,
-                backoff_seconds=self.config.worker.delivery_backoff_seconds,
+                **self.delivery_budget,
                 # Each inbound document makes about three to deliver (order, 997, 855):
                 # claim as many per round, or deliveries fall behind the inbound lane.
                 batch=self.config.worker.batch * 3,

@@ -584,7 +584,7 @@ def test_async_mdn_state_lives_in_the_outbound_document(any_store: Store) -> Non
             status=Status.SENT,
         ).document_id
 
-    pending = StorePendingMdns(any_store, max_attempts=3)
+    pending = StorePendingMdns(any_store, max_attempts=3, backoff_seconds=40.0)
     ours, custom = sent(), sent()
     ours_id = f"edigate-{ours}-0123456789abcdef@EDIGATE-AS2"
     for doc_id, message_id in ((ours, ours_id), (custom, "custom-7@EDIGATE-AS2")):
@@ -618,6 +618,11 @@ def test_async_mdn_state_lives_in_the_outbound_document(any_store: Store) -> Non
         retried = any_store.get(session, ours)
         assert retried.status == "delivery_failed" and retried.next_attempt_at is not None
         assert retried.last_error == "negative MDN: processed/error: x"
+        # On the delivery budget: the first retry 40 s on, not a fixed 2 s doubling.
+        due = retried.next_attempt_at
+        due = due if due.tzinfo else due.replace(tzinfo=UTC)  # SQLite gives naive UTC
+        wait = due - datetime.now(UTC)
+        assert 30 < wait.total_seconds() <= 40, wait
         kept = any_store.get(session, custom)
         assert kept.status == "sent" and kept.meta is not None
         assert any_store.blob_bytes(kept.meta["evidence_sha256"]) == b"the MDN"

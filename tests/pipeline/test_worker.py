@@ -107,6 +107,9 @@ def test_the_gateways_delivery_lane_takes_the_delivery_budget(tmp_path: Path) ->
     try:
         (outbound,) = [lane for lane in gateway.lanes() if lane.name == "outbound"]
         assert (outbound.max_attempts, outbound.backoff_seconds) == (9, 7.5)
+        # A negative AS2 MDN counts against the same budget.
+        dispatcher = gateway.dispatcher
+        assert (dispatcher.max_attempts, dispatcher.backoff_seconds) == (9, 7.5)
         assert {lane.max_attempts for lane in gateway.lanes() if lane.name != "outbound"} == {None}
     finally:
         gateway.close()

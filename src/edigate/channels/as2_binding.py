@@ -414,9 +414,12 @@ class StorePendingMdns:
     the POST returns); ``as2_mdn`` holds the outcome and the MDN's blob hash, once.
     """
 
-    def __init__(self, store: Store, *, max_attempts: int = 8) -> None:
+    def __init__(
+        self, store: Store, *, max_attempts: int = 12, backoff_seconds: float = 30.0
+    ) -> None:
         self.store = store
         self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
 
     def _find(self, session: Session, message_id: str) -> Document | None:
         match = _OUR_MESSAGE_ID.match(message_id)
@@ -498,7 +501,13 @@ class StorePendingMdns:
                 "applied": False,
             }
             doc.meta = meta
-            apply_mdn_outcome(self.store, session, doc, max_attempts=self.max_attempts)
+            apply_mdn_outcome(
+                self.store,
+                session,
+                doc,
+                max_attempts=self.max_attempts,
+                backoff_seconds=self.backoff_seconds,
+            )
         return True
 
     def outcome(self, message_id: str) -> MdnOutcome | None:
@@ -520,13 +529,19 @@ class StorePendingMdns:
 
 
 def apply_mdn_outcome(
-    store: Store, session: Session, doc: Document, *, max_attempts: int = 8
+    store: Store,
+    session: Session,
+    doc: Document,
+    *,
+    max_attempts: int = 12,
+    backoff_seconds: float = 30.0,
 ) -> None:
     """Act on a recorded async MDN once the document is ``sent``.
 
     Whichever commits last, the dispatcher recording the delivery or the MDN arriving, finds
     the other's write and calls this: a positive MDN becomes the document's evidence; a
-    negative one a retry with backoff (``delivery_failed``) or ``dead``.
+    negative one a retry with backoff (``delivery_failed``) or ``dead``, on the delivery
+    retry budget (``[worker] delivery_max_attempts``, ``delivery_backoff_seconds``).
     """
     meta = copy.deepcopy(doc.meta or {})
     mdn = meta.get("as2_mdn")
@@ -543,7 +558,8 @@ def apply_mdn_outcome(
     doc.attempts = (doc.attempts or 0) + 1
     doc.last_error = f"negative MDN: {mdn['detail']}"
     if mdn["retryable"] and doc.attempts < max_attempts:
-        doc.next_attempt_at = utcnow() + dt.timedelta(seconds=min(2.0 * 2**doc.attempts, 3600))
+        delay = min(backoff_seconds * 2 ** (doc.attempts - 1), 3600)
+        doc.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
         status = Status.DELIVERY_FAILED
     else:
         doc.next_attempt_at = None
