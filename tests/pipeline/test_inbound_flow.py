@@ -507,6 +507,25 @@ def test_selecting_rejected_files_takes_a_file_whose_other_orders_went_through(
     assert attempt.attempt not in select_for_reprocess(gateway.store, DocumentFilter())
 
 
+def test_of_two_groups_sharing_a_gs06_the_one_our_997_accepts_is_delivered(
+    gateway: Gateway,
+) -> None:
+    """A reused GS06: our 997 accepts the first group and rejects the second (AK905 6).
+    The verdict was looked up by GS06, so both groups' orders were held although the
+    partner was told the first was accepted: it was lost (review of the day's change)."""
+    text = RETAILER.read_text()
+    start, end = text.index("GS*"), text.index("IEA*")
+    group = text[start:end]
+    second = group.replace("BEG*00*SA*4500012345", "BEG*00*SA*4500099999")
+    data = (text[:end] + second + text[end:]).replace("IEA*1*", "IEA*2*").encode()
+    receive(gateway, data, partner_id="acme-retail")
+    statuses = sorted((d.po_number, d.status) for d in by_type(gateway, "850"))
+    assert statuses == [("4500012345", "delivered"), ("4500099999", "rejected")], statuses
+    assert [o["po_number"] for o in erp_orders(gateway)] == ["4500012345"]
+    (ack,) = _acks_sent(gateway, "997")
+    assert "AK9*A*1*1*1~" in ack and "AK9*R*1*1*0*6~" in ack, ack  # 19 is 6 in a 004010 997
+
+
 def _acks_sent(gw: Gateway, kind: str) -> list[str]:
     """The text of each ``kind`` (997, TA1) stored for the partner."""
     return [gw.store.blob_bytes(d.blob_sha256, d.size).decode() for d in by_type(gw, kind)]

@@ -279,6 +279,21 @@ def test_an_order_our_acks_reject_is_not_output(
     )
 
 
+def test_of_two_groups_sharing_a_gs06_only_the_rejected_ones_order_is_withheld(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Our 997 accepts the first group and rejects the second (a reused GS06): the first
+    group's order is output (review: both were withheld, the verdict found by GS06)."""
+    text = RETAILER.read_text()
+    start, end = text.index("GS*"), text.index("IEA*")
+    second = text[start:end].replace("BEG*00*SA*4500012345", "BEG*00*SA*4500099999")
+    path = tmp_path / "two-groups.edi"
+    path.write_text((text[:end] + second + text[end:]).replace("IEA*1*", "IEA*2*"))
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert [o["po_number"] for o in json.loads(result.stdout)] == ["4500012345"], result.stderr
+    assert "PO 4500099999" in result.stderr and "PO 4500012345" not in result.stderr
+
+
 def test_the_corpus_850_whose_iea02_is_not_isa13_gives_no_order(
     runner: CliRunner, corpus_dir: Path
 ) -> None:

@@ -275,7 +275,7 @@ def _x12_orders(
     policy = partner.profile.ack
     kind = None if policy.functional == "none" else policy.functional
     builder: AckBuilder | None = None
-    taken: list[tuple[str | None, str, Order]] = []  # this interchange's (GS06, ST, order)
+    taken: list[tuple[int | None, str, Order]] = []  # this interchange's (GS place, ST, order)
     for event in X12Reader(data, limits=partner.profile.reader_limits).events():
         blank = False
         if isinstance(event, Finding):
@@ -290,7 +290,7 @@ def _x12_orders(
         elif isinstance(event, TransactionSet) and not refused:
             order, syntax = _transaction(partner, event, issues)
             if order is not None:
-                group = event.group.control_number if event.group else None
+                group = event.group.position if event.group else None
                 taken.append((group, event.control_number, order))
             if builder is not None:
                 builder.feed(event, syntax)
@@ -307,7 +307,7 @@ def _x12_orders(
 
 
 def _not_rejected_by_acks(
-    output: AckOutput, taken: list[tuple[str | None, str, Order]], issues: list[str]
+    output: AckOutput, taken: list[tuple[int | None, str, Order]], issues: list[str]
 ) -> list[Order]:
     """The orders of ``taken`` that our 997/999 and TA1 (``output``) do not reject, by the
     pipeline's rule (:meth:`AckOutput.rejection`)."""

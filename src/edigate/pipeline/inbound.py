@@ -130,6 +130,8 @@ class TxPlan:
     ack: GroupAck | None = None
     #: An original order (BEG01 00): held if the ERP has its PO already (repeated_orders).
     original: bool = False
+    #: Its GS's place in the file: how our 997's verdict on its group is found.
+    group_position: int | None = None
 
 
 @dataclass
@@ -733,6 +735,7 @@ class InboundProcessor:
             tx.segment_count,
             tx.group.control_number if tx.group else None,
             Status.REJECTED,
+            group_position=tx.group.position if tx.group else None,
         )
         if tx.set_id == "850":
             return self._plan_850(plan, partner, tx)
@@ -1458,7 +1461,7 @@ def _reject_what_the_acks_reject(ic: InterchangePlan, output: AckOutput) -> None
     for tx in ic.transactions:
         if tx.status is Status.REJECTED or tx.ack is not None:
             continue
-        rejection = output.rejection(tx.group_control)
+        rejection = output.rejection(tx.group_position)
         if rejection is None:
             continue
         why = f"{rejection}: the partner is asked to send it again"

@@ -156,7 +156,7 @@ def orders_from_x12(source: Source) -> Inbound:
 def _release(held: list[tuple[TransactionSet, Order]], acks: AckOutput, into: Inbound) -> None:
     """Give the orders of one interchange its acks do not reject; say why for the others."""
     for tx, order in held:
-        why = acks.rejection(tx.group.control_number if tx.group else None)
+        why = acks.rejection(tx.group.position if tx.group else None)
         if why is None:
             into.orders.append(order)
         else:

@@ -109,8 +109,8 @@ class AckOutput:
     ``technical`` the TA1 interchange (None when the policy asks for none). ``ta1`` is the
     TA1 verdict, computed even when not sent; ``findings`` the interchange-level findings
     (errors, then warnings; the TA1 notes the warnings only with ``note_warnings``), and
-    ``group_errors`` the errors that made a 997/999 reject a group (AK9 R), by its GS06:
-    what an operator needs to be told, beyond the codes the partner gets.
+    ``group_errors`` the errors that made a 997/999 reject a group (AK9 R), by its GS's
+    place in the file: what an operator needs to be told, beyond the codes the partner gets.
     """
 
     control_number: str
@@ -119,21 +119,25 @@ class AckOutput:
     groups: list[GroupAck]
     ta1: InterchangeAck
     findings: list[Finding] = field(default_factory=list)
-    group_errors: dict[str, list[Finding]] = field(default_factory=dict)
+    group_errors: dict[int, list[Finding]] = field(default_factory=dict)
 
-    def rejection(self, group_control: str | None) -> str | None:
-        """Why these acks reject a transaction of group ``group_control`` (a TA1 rejecting
-        the interchange, sent; an AK9 R for its group), or None: the partner is told to
-        send it again, so it must not be delivered."""
+    def rejection(self, group_position: int | None) -> str | None:
+        """Why these acks reject a transaction of the group whose GS is at
+        ``group_position`` in the file (a TA1 rejecting the interchange, sent; an AK9 R for
+        its group), or None: the partner is told to send it again, so it must not be
+        delivered. The group is known by its place, not its GS06: of two groups sharing a
+        GS06 (AK905 19), our 997 accepts the first and rejects the second."""
         if self.technical is not None and self.ta1.status == "R":
             return f"the interchange was rejected by our TA1 (TA105 {self.ta1.note_code})"
-        for group in self.groups:
-            if group.status == "R" and group.control_number == group_control:
-                codes = " ".join(group.codes)
-                why = "".join(f"; {f}" for f in self.group_errors.get(group_control, [])[:3])
+        if group_position is None:
+            return None
+        for ack in self.groups:
+            if ack.status == "R" and ack.position == group_position:
+                codes = " ".join(ack.codes)
+                why = "".join(f"; {f}" for f in self.group_errors.get(group_position, [])[:3])
                 return (
-                    f"its functional group {group_control} was rejected by our {group.kind} "
-                    f"(AK9 R {codes}){why}"
+                    f"its functional group {ack.control_number} was rejected by our "
+                    f"{ack.kind} (AK9 R {codes}){why}"
                 )
         return None
 
@@ -178,7 +182,7 @@ class AckBuilder:
         self._group: _OpenGroup | None = None
         self._pending: list[Finding] = []
         self._groups: list[GroupAck] = []
-        self._group_errors: dict[str, list[Finding]] = {}
+        self._group_errors: dict[int, list[Finding]] = {}
         self._writer: X12Writer | None = None
         self._fa_key: tuple[str, str] | None = None
         self._seps = Separators()
@@ -374,6 +378,7 @@ class AckBuilder:
             codes=codes,
             transactions=rows,
             version=self._group_version(trailer.header) if is_999 else None,
+            position=trailer.header.position,
         )
         convention = self.group_version if self.kind == "999" else None
         writer.begin_transaction(self.kind, control, convention)
@@ -381,7 +386,7 @@ class AckBuilder:
         writer.end_transaction()
         self._groups.append(ack)
         if envelope_errors:
-            self._group_errors.setdefault(group_control, []).extend(envelope_errors)
+            self._group_errors.setdefault(trailer.header.position, []).extend(envelope_errors)
         return ack
 
     def end_interchange(

@@ -90,6 +90,9 @@ class GroupAck:
     codes: tuple[str, ...] = ()  # AK905..AK909
     transactions: list[TransactionAck] = field(default_factory=list)
     version: str | None = None  # AK103 (999)
+    #: The GS's place in the file this acknowledges (acks we build; None for one we read):
+    #: a partner may reuse a GS06, so the group is known by where it is, not by its number.
+    position: int | None = field(default=None, compare=False)
 
     @property
     def rejected(self) -> list[TransactionAck]:
