@@ -8,7 +8,6 @@ touches the database.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 from .channels.as2_binding import StorePendingMdns
 from .config import GatewayConfig
@@ -21,7 +20,7 @@ from .pipeline.inbound import InboundProcessor
 from .pipeline.outbound import OutboundProcessor
 from .pipeline.reconcile import mark_overdue
 from .pipeline.worker import Lane, Periodic, Worker
-from .store import PENDING_INBOUND, PENDING_OUTBOUND, Direction, Status, Store
+from .store import PENDING_INBOUND, PENDING_OUTBOUND, Direction, RetryBudget, Status, Store
 
 
 class Gateway:
@@ -65,22 +64,19 @@ class Gateway:
             sftp_root=self.config.sftp_root,
             client_key=self.config.sftp.client_key,
             smtp_out=self.config.smtp_out,
-            pending_mdns=StorePendingMdns(self.store, **self.delivery_budget),
+            pending_mdns=StorePendingMdns(self.store, retry=self.delivery_retry),
         )
 
     @property
-    def delivery_budget(self) -> dict[str, Any]:
+    def delivery_retry(self) -> RetryBudget:
         """How often, and how far apart, a delivery is tried before it is dead: a failed
         send and a negative AS2 MDN count against the same budget."""
         worker = self.config.worker
-        return {
-            "max_attempts": worker.delivery_max_attempts,
-            "backoff_seconds": worker.delivery_backoff_seconds,
-        }
+        return RetryBudget(worker.delivery_max_attempts, worker.delivery_backoff_seconds)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.store, self.routes, **self.delivery_budget)
+        return Dispatcher(self.store, self.routes, retry=self.delivery_retry)
 
     def lanes(self) -> list[Lane]:
         return [
@@ -106,7 +102,7 @@ class Gateway:
                 self.dispatcher.process,
                 failed_status=Status.DELIVERY_FAILED,
                 process_batch=self.dispatcher.process_batch,
-                **self.delivery_budget,
+                retry=self.delivery_retry,
                 # Each inbound document makes about three to deliver (order, 997, 855):
                 # claim as many per round, or deliveries fall behind the inbound lane.
                 batch=self.config.worker.batch * 3,

@@ -136,7 +136,7 @@ class GatewayServer:
         )
         handler = store_handler(gw.store)
         # Outbound AS2 and email need what only the running gateway knows.
-        pending = StorePendingMdns(gw.store, **gw.delivery_budget)
+        pending = StorePendingMdns(gw.store, retry=gw.delivery_retry)
         gw.routes.configure(smtp_out=config.smtp_out, pending_mdns=pending)
         if self.run_channels:
             for section, enabled, key in (

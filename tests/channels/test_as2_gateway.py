@@ -46,7 +46,7 @@ from edigate.cli.partners import partners
 from edigate.config import load_config
 from edigate.pipeline.operations import resend
 from edigate.server import GatewayServer
-from edigate.store import AuditEvent, Direction, Document, Status, Store
+from edigate.store import AuditEvent, Direction, Document, RetryBudget, Status, Store
 from edigate.x12.acks import parse_acks
 
 from ..postgres import empty_tables
@@ -584,7 +584,7 @@ def test_async_mdn_state_lives_in_the_outbound_document(any_store: Store) -> Non
             status=Status.SENT,
         ).document_id
 
-    pending = StorePendingMdns(any_store, max_attempts=3, backoff_seconds=40.0)
+    pending = StorePendingMdns(any_store, retry=RetryBudget(3, 40.0))
     ours, custom = sent(), sent()
     ours_id = f"edigate-{ours}-0123456789abcdef@EDIGATE-AS2"
     for doc_id, message_id in ((ours, ours_id), (custom, "custom-7@EDIGATE-AS2")):

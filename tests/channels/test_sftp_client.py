@@ -27,7 +27,7 @@ from edigate.config import WorkerConfig
 from edigate.errors import ConfigError, StoreUnavailableError
 from edigate.pipeline.dispatch import Dispatcher
 from edigate.pipeline.worker import Lane, Worker
-from edigate.store import PENDING_OUTBOUND, Direction, Document, Status, Store
+from edigate.store import PENDING_OUTBOUND, Direction, Document, RetryBudget, Status, Store
 
 from .conftest import Events, KeyPair, ServerFactory, free_port
 from .plain_sftp import PlainSftpServer
@@ -420,7 +420,7 @@ def test_a_batch_slower_than_its_lease_keeps_its_claims_and_sends_each_once(
             return str(doc.channel)
 
     def work() -> None:
-        dispatcher = Dispatcher(store, OnePartner())  # type: ignore[arg-type]
+        dispatcher = Dispatcher(store, OnePartner(), retry=RetryBudget(8, 2.0))  # type: ignore[arg-type]
         lane = Lane(
             "outbound",
             PENDING_OUTBOUND,

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from edigate.config import WorkerConfig
 from edigate.pipeline.detect import Format, detect_format
 from edigate.pipeline.worker import Lane, Processor, Worker
-from edigate.store import PENDING_INBOUND, BlobStore, Direction, Status, Store
+from edigate.store import PENDING_INBOUND, BlobStore, Direction, RetryBudget, Status, Store
 from edigate.store.database import make_engine, migrate, sqlite_url
 
 from ..postgres import empty_tables
@@ -85,8 +85,7 @@ def test_a_lane_with_its_own_retry_budget_outlasts_the_workers(store: Store) -> 
         PENDING_INBOUND,
         Direction.INBOUND,
         process,
-        max_attempts=4,
-        backoff_seconds=0.01,
+        retry=RetryBudget(4, 0.01),
     )
     Worker(store, [delivering], config).run(max_seconds=3)
     assert calls == 4
@@ -106,11 +105,11 @@ def test_the_gateways_delivery_lane_takes_the_delivery_budget(tmp_path: Path) ->
     gateway = Gateway(config)
     try:
         (outbound,) = [lane for lane in gateway.lanes() if lane.name == "outbound"]
-        assert (outbound.max_attempts, outbound.backoff_seconds) == (9, 7.5)
+        assert outbound.retry == RetryBudget(9, 7.5)
         # A negative AS2 MDN counts against the same budget.
         dispatcher = gateway.dispatcher
-        assert (dispatcher.max_attempts, dispatcher.backoff_seconds) == (9, 7.5)
-        assert {lane.max_attempts for lane in gateway.lanes() if lane.name != "outbound"} == {None}
+        assert dispatcher.retry == RetryBudget(9, 7.5)
+        assert {lane.retry for lane in gateway.lanes() if lane.name != "outbound"} == {None}
     finally:
         gateway.close()
 

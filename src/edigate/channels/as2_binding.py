@@ -47,7 +47,7 @@ from ..events import Events, EventSink
 from ..partners import Partner, Registry
 from ..partners.profile import As2Out
 from ..secret_files import check_private_file
-from ..store import Direction, Document, Receipt, Status, Store
+from ..store import Direction, Document, Receipt, RetryBudget, Status, Store
 from ..store.schema import utcnow
 from .as2.asyncmdn import MdnOutcome, MemoryPendingMdns, PendingMdn, PendingMdnLog
 from .as2.certs import (
@@ -414,12 +414,9 @@ class StorePendingMdns:
     the POST returns); ``as2_mdn`` holds the outcome and the MDN's blob hash, once.
     """
 
-    def __init__(
-        self, store: Store, *, max_attempts: int = 12, backoff_seconds: float = 30.0
-    ) -> None:
+    def __init__(self, store: Store, *, retry: RetryBudget) -> None:
         self.store = store
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
+        self.retry = retry
 
     def _find(self, session: Session, message_id: str) -> Document | None:
         match = _OUR_MESSAGE_ID.match(message_id)
@@ -501,13 +498,7 @@ class StorePendingMdns:
                 "applied": False,
             }
             doc.meta = meta
-            apply_mdn_outcome(
-                self.store,
-                session,
-                doc,
-                max_attempts=self.max_attempts,
-                backoff_seconds=self.backoff_seconds,
-            )
+            apply_mdn_outcome(self.store, session, doc, self.retry)
         return True
 
     def outcome(self, message_id: str) -> MdnOutcome | None:
@@ -528,14 +519,7 @@ class StorePendingMdns:
             )
 
 
-def apply_mdn_outcome(
-    store: Store,
-    session: Session,
-    doc: Document,
-    *,
-    max_attempts: int = 12,
-    backoff_seconds: float = 30.0,
-) -> None:
+def apply_mdn_outcome(store: Store, session: Session, doc: Document, retry: RetryBudget) -> None:
     """Act on a recorded async MDN once the document is ``sent``.
 
     Whichever commits last, the dispatcher recording the delivery or the MDN arriving, finds
@@ -557,9 +541,8 @@ def apply_mdn_outcome(
     doc.meta = meta
     doc.attempts = (doc.attempts or 0) + 1
     doc.last_error = f"negative MDN: {mdn['detail']}"
-    if mdn["retryable"] and doc.attempts < max_attempts:
-        delay = min(backoff_seconds * 2 ** (doc.attempts - 1), 3600)
-        doc.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+    if mdn["retryable"] and doc.attempts < retry.max_attempts:
+        doc.next_attempt_at = utcnow() + dt.timedelta(seconds=retry.delay(doc.attempts))
         status = Status.DELIVERY_FAILED
     else:
         doc.next_attempt_at = None

@@ -49,7 +49,7 @@ from ..partners import Partner, Registry
 from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
 from ..partners.profile import SftpPush as PushSettings
-from ..store import PENDING_OUTBOUND, Direction, Document, Status, Store
+from ..store import PENDING_OUTBOUND, Direction, Document, RetryBudget, Status, Store
 from ..store.store import about_document, doc_log
 from ..store.transitions import Delivered, Held, held_by, orders_delivered, record_deliveries
 from .erp import ERP_CHANNEL, TEST_KEY, ErpFolder
@@ -255,19 +255,11 @@ class Routes:
 class Dispatcher:
     """The worker lane that delivers outbound documents, a claimed batch at a time."""
 
-    def __init__(
-        self,
-        store: Store,
-        routes: Routes,
-        *,
-        max_attempts: int = 12,
-        backoff_seconds: float = 30.0,
-    ) -> None:
+    def __init__(self, store: Store, routes: Routes, *, retry: RetryBudget) -> None:
         self.store = store
         self.routes = routes
         #: The delivery retry budget, which a negative async MDN counts against too.
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
+        self.retry = retry
 
     def process(self, doc_id: int, worker: str) -> None:
         """The lane's per-document call: deliver ``doc_id`` alone; its failed attempt is
@@ -415,13 +407,7 @@ class Dispatcher:
         doc.channel = pending.channel  # the one it went out on
         self.store.transition(session, doc, final, "delivered", detail={"detail": delivery.detail})
         if "as2_mdn" in meta:  # the async MDN came back before we got here
-            apply_mdn_outcome(
-                self.store,
-                session,
-                doc,
-                max_attempts=self.max_attempts,
-                backoff_seconds=self.backoff_seconds,
-            )
+            apply_mdn_outcome(self.store, session, doc, self.retry)
 
     def _keep_evidence(self, doc_id: int, worker: str, evidence: bytes, error: str) -> None:
         with self.store.claimed(doc_id, worker) as held:

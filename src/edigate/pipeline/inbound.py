@@ -33,7 +33,7 @@ import dataclasses
 import datetime as dt
 import io
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal, TypeGuard
 
@@ -856,10 +856,7 @@ class InboundProcessor:
                 continue
             runs = family_of(session, doc.id, doc.reprocess_of_id)
             since = now - dt.timedelta(days=partner.profile.ack.duplicate_window_days)
-            other = next(
-                (i for i, created in copies if i not in runs and _aware(created) >= since),
-                None,
-            )
+            other = _first(copies, runs, since)
             if other is not None:
                 found[doc.id] = _Replan(f"this content of {partner_id} is document {other}'s now")
         if not opening:
@@ -900,18 +897,8 @@ class InboundProcessor:
                 return self._same_content(doc, partner, reading)
         if runs is None:
             runs = family_of(session, doc.id, doc.reprocess_of_id)
-        return session.scalars(
-            select(Document.id)
-            .where(
-                Document.blob_sha256 == doc.blob.sha256,
-                Document.id.not_in(runs),
-                Document.parent_id.is_(None),
-                Document.direction == Direction.INBOUND.value,
-                Document.status.in_(PROCESSED),
-                Document.created_at >= since,
-            )
-            .limit(1)
-        ).first()
+        copies = _content_rows(session, {doc.blob.sha256}, since).get(doc.blob.sha256, [])
+        return _first(copies, runs, since)
 
     # ------------------------------------------------------------------ phase 2
     def _given_orders(self, session: Session, plans: Sequence[FilePlan]) -> GivenOrders:
@@ -1206,17 +1193,7 @@ class Earlier:
     ) -> Earlier:
         found = cls(set(contents), set(keys))
         with store.reading() as session:
-            if contents:
-                for doc_id, sha, created in session.execute(
-                    select(Document.id, Document.blob_sha256, Document.created_at).where(
-                        Document.blob_sha256.in_(sorted(contents)),
-                        Document.parent_id.is_(None),
-                        Document.direction == Direction.INBOUND.value,
-                        Document.status.in_(PROCESSED),
-                        Document.created_at >= since,
-                    )
-                ):
-                    found.by_content.setdefault(sha, []).append((doc_id, _aware(created)))
+            found.by_content = _content_rows(session, contents, since)
             if keys:
                 rows = session.execute(
                     select(
@@ -1243,15 +1220,19 @@ class Earlier:
         return found
 
     def content(self, sha256: str, doc_id: int, since: dt.datetime) -> int | None:
-        return _first(self.by_content.get(sha256, []), doc_id, since)
+        return _first(self.by_content.get(sha256, []), {doc_id}, since)
 
     def interchange(self, key: tuple[str, str], doc_id: int, since: dt.datetime) -> int | None:
-        return _first(self.by_interchange.get(key, []), doc_id, since)
+        return _first(self.by_interchange.get(key, []), {doc_id}, since)
 
 
-def _first(rows: list[tuple[int, dt.datetime]], doc_id: int, since: dt.datetime) -> int | None:
+def _first(
+    rows: list[tuple[int, dt.datetime]], excluded: Collection[int], since: dt.datetime
+) -> int | None:
+    """The oldest of ``rows`` (document, created_at) made since ``since``, ``excluded``
+    (the file asking, and its runs) aside."""
     after = _aware(since)
-    ids = [i for i, at in rows if i != doc_id and at >= after]
+    ids = [i for i, at in rows if i not in excluded and at >= after]
     return min(ids) if ids else None
 
 
@@ -1303,24 +1284,24 @@ def _interchange_rows(
     return found
 
 
-def _content_rows(session: Session, digests: set[str]) -> dict[str, list[tuple[int, Any]]]:
-    """The processed files with one of these contents, by content: (id, created_at), oldest
-    first; one query per :data:`KEYS_PER_QUERY` contents (none for none)."""
-    found: dict[str, list[tuple[int, Any]]] = {}
+def _content_rows(
+    session: Session, digests: set[str], since: dt.datetime | None = None
+) -> dict[str, list[tuple[int, dt.datetime]]]:
+    """The processed files with one of these contents (made since ``since``), by content:
+    (id, created_at); one query per :data:`KEYS_PER_QUERY` contents (none for none)."""
+    found: dict[str, list[tuple[int, dt.datetime]]] = {}
     ordered = sorted(digests)
     for start in range(0, len(ordered), KEYS_PER_QUERY):
-        query = (
-            select(Document.blob_sha256, Document.id, Document.created_at)
-            .where(
-                Document.blob_sha256.in_(ordered[start : start + KEYS_PER_QUERY]),
-                Document.parent_id.is_(None),
-                Document.direction == Direction.INBOUND.value,
-                Document.status.in_(PROCESSED),
-            )
-            .order_by(Document.id)
+        query = select(Document.blob_sha256, Document.id, Document.created_at).where(
+            Document.blob_sha256.in_(ordered[start : start + KEYS_PER_QUERY]),
+            Document.parent_id.is_(None),
+            Document.direction == Direction.INBOUND.value,
+            Document.status.in_(PROCESSED),
         )
+        if since is not None:
+            query = query.where(Document.created_at >= since)
         for digest, doc_id, created in session.execute(query):
-            found.setdefault(digest, []).append((int(doc_id), created))
+            found.setdefault(digest, []).append((int(doc_id), _aware(created)))
     return found
 
 

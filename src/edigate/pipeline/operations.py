@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..errors import EdigateError
 from ..store import BlobRef, Direction, Document, Status, Store
-from ..store.queries import DocumentFilter
+from ..store.queries import DocumentFilter, superseded
 from ..store.schema import AuditEvent, utcnow
 from .erp import ERP_CHANNEL
 from .inbound import DELIVERED_KEY, PROGRESS_KEY, Progress
@@ -105,8 +105,6 @@ def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
     The status is the file's own or one of its transactions' (orders'): a file whose other
     orders went through has a rejected one to run again too (the attempt leaves out the
     orders that reached the ERP)."""
-    later = aliased(Document)
-    superseded = select(later.id).where(later.reprocess_of_id == Document.id).exists()
     statuses = [flt.status] if flt.status else list(PROBLEM_STATUSES)
     child = aliased(Document)
     child_has_status = (
@@ -123,7 +121,7 @@ def select_for_reprocess(store: Store, flt: DocumentFilter) -> list[int]:
             select(Document.id).where(
                 Document.direction == Direction.INBOUND.value,
                 Document.parent_id.is_(None),
-                ~superseded,
+                ~superseded(),
                 or_(Document.status.in_(statuses), child_has_status),
             )
         )
@@ -327,17 +325,11 @@ def answers_of_superseded(store: Store, doc_ids: Sequence[int]) -> set[int]:
     if not doc_ids:
         return set()
     parent = aliased(Document)
-    later = aliased(Document)
-    file_id = func.coalesce(parent.parent_id, parent.id)
     with store.reading() as session:
         rows = session.scalars(
             select(Document.id)
             .join(parent, parent.id == Document.parent_id)
-            .where(
-                Document.id.in_(list(doc_ids)),
-                parent.direction == Direction.INBOUND.value,
-                select(later.id).where(later.reprocess_of_id == file_id).exists(),
-            )
+            .where(Document.id.in_(list(doc_ids)), superseded(parent))
         )
         return set(rows)
 

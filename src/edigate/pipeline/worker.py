@@ -34,7 +34,7 @@ from ..config import WorkerConfig
 from ..errors import EdigateError, StoreUnavailableError
 from ..heap import prepare_long_running_heap
 from ..interrupts import wait_for
-from ..store import Direction, Status, Store
+from ..store import Direction, RetryBudget, Status, Store
 from .claims import default_worker_name, register, release_dead_claims
 from .name_locks import NAME_WAIT_SECONDS, name_lock
 
@@ -65,8 +65,7 @@ class Lane:
     batch: int | None = None
     #: Its own retry budget (None: the worker configuration's ``max_attempts`` and
     #: ``backoff_seconds``): deliveries wait out a partner's outage, processing does not.
-    max_attempts: int | None = None
-    backoff_seconds: float | None = None
+    retry: RetryBudget | None = None
 
 
 @dataclass
@@ -312,13 +311,14 @@ class Worker:
             log.debug("document %s failed at:\n%s", doc_id, trace)
         else:
             log.error("document %s failed: %s\n%s", doc_id, detail, trace)
+        retry = lane.retry or RetryBudget(self.config.max_attempts, self.config.backoff_seconds)
         try:
             self.store.fail(
                 doc_id,
                 self.name,
                 detail,
-                max_attempts=lane.max_attempts or self.config.max_attempts,
-                base_delay=lane.backoff_seconds or self.config.backoff_seconds,
+                max_attempts=retry.max_attempts,
+                base_delay=retry.backoff_seconds,
                 failed_status=lane.failed_status,
             )
         except StoreUnavailableError:

@@ -7,7 +7,7 @@ from .blobs import BlobRef, BlobStore
 from .database import make_engine, migrate, normalize_url, sqlite_url
 from .schema import AuditEvent, ControlSequence, Document
 from .statuses import PENDING_INBOUND, PENDING_OUTBOUND, Direction, Status
-from .store import Receipt, Store
+from .store import Receipt, RetryBudget, Store
 
 __all__ = [
     "PENDING_INBOUND",
@@ -19,6 +19,7 @@ __all__ = [
     "Direction",
     "Document",
     "Receipt",
+    "RetryBudget",
     "Status",
     "Store",
     "make_engine",

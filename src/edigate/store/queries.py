@@ -119,14 +119,14 @@ def doc_types(session: Session) -> list[str]:
     return sorted(str(t) for t in found) + ([FILE_TYPE] if a_file is not None else [])
 
 
-def superseded() -> ColumnElement[bool]:
-    """An inbound document whose file (itself, or the file it is a transaction of) was
-    reprocessed: the attempt is what to look at now (and what ``reprocess`` selects
-    instead)."""
+def superseded(doc: Any = Document) -> ColumnElement[bool]:
+    """An inbound document (``doc``: the documents table, or an alias of it) whose file
+    (itself, or the file it is a transaction of) was reprocessed: the attempt is what to
+    look at now (and what ``reprocess`` selects instead)."""
     later = aliased(Document)
-    file_id = func.coalesce(Document.parent_id, Document.id)
+    file_id = func.coalesce(doc.parent_id, doc.id)
     return and_(
-        Document.direction == Direction.INBOUND.value,
+        doc.direction == Direction.INBOUND.value,
         select(later.id).where(later.reprocess_of_id == file_id).exists(),
     )
 

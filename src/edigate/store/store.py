@@ -66,6 +66,23 @@ from .schema import AuditEvent, ControlSequence, Document, utcnow
 from .statuses import Direction, Status
 
 MAX_CONTROL_NUMBER = 999_999_999
+#: The longest wait between two attempts of a document.
+MAX_RETRY_DELAY = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryBudget:
+    """How often a document is tried before it is ``dead``, and how long apart: from
+    ``backoff_seconds``, doubling, at most :data:`MAX_RETRY_DELAY`."""
+
+    max_attempts: int
+    backoff_seconds: float
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed attempt."""
+        return min(self.backoff_seconds * 2.0 ** (attempts - 1), MAX_RETRY_DELAY)
+
+
 #: How long a thread waits for its turn to write before going on to SQLite's own lock
 #: (which has the same busy timeout).
 WRITE_WAIT_SECONDS = 30.0
@@ -598,8 +615,8 @@ class Store:
                 doc.next_attempt_at = None
             else:
                 status = failed_status
-                delay = base_delay * (2 ** (doc.attempts - 1))
-                doc.next_attempt_at = utcnow() + dt.timedelta(seconds=min(delay, 3600))
+                delay = RetryBudget(max_attempts, base_delay).delay(doc.attempts)
+                doc.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
             self.transition(
                 session,
                 doc,
