@@ -153,6 +153,12 @@ class As2Config(BaseModel):
         32, ge=1, description="Connections served at once; more are closed (senders retry)."
     )
     duplicate_window_days: int = Field(90, ge=1, description="Message-IDs remembered this long.")
+    async_mdn_attempts: int = Field(
+        5, ge=1, description="Tries at posting an async MDN we owe a partner (in all)."
+    )
+    async_mdn_backoff_seconds: float = Field(
+        5.0, gt=0, description="First wait between them; doubles, at most 300 s."
+    )
 
     @model_validator(mode="after")
     def _tls_pair(self) -> As2Config:

@@ -281,6 +281,8 @@ class GatewayServer:
                 on_mdn_delivery=mdn_delivery_recorder(gw.store),
                 max_body=int(config.max_body_mb * 1024 * 1024),
                 max_connections=config.max_connections,
+                async_mdn_attempts=config.async_mdn_attempts,
+                async_mdn_backoff=config.async_mdn_backoff_seconds,
             )
         except OSError as exc:
             raise EdigateError(

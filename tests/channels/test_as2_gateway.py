@@ -708,10 +708,10 @@ def test_an_async_mdn_that_cannot_be_delivered_is_logged_and_recorded_on_the_doc
 ) -> None:
     """The reviewer's case: the document turned out a duplicate interchange; the failure
     is in its audit trail all the same, and logged as an ERROR naming partner and message."""
+    toml = site.root / "edigate.toml"  # the default 5 tries, from 5 s apart, take a minute
+    toml.write_text(toml.read_text() + "async_mdn_attempts = 2\nasync_mdn_backoff_seconds = 0.05\n")
     server, gateway = site.start()
     assert server.as2 is not None
-    server.as2.receiver.mdn_poster.attempts = 2  # the default 5, 5 s apart, is a minute
-    server.as2.receiver.mdn_poster.backoff = 0.05
     site.newco(server.as2.url).send(Outbound(1, "edigate", "po.edi", newco_850()))
     nowhere = f"http://127.0.0.1:{free_port()}/mdn"
     channel = site.newco(server.as2.url, mdn_mode="async", async_mdn_url=nowhere)
