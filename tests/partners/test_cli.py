@@ -215,6 +215,33 @@ def test_check_takes_the_config_dir_from_edigate_toml(elsewhere: Path, example_d
     assert result.output == "ok: 4 partner(s), 9 file(s) checked\n"
 
 
+def test_list_names_the_watched_folders_that_feed_a_partner(
+    elsewhere: Path, example_dir: Path
+) -> None:
+    """A folder-fed partner's profile names no channel in; edigate.toml's [[folders]] do.
+    A folder that names no partner (identified from the content) is nobody's in particular."""
+    (elsewhere / "edigate.toml").write_text(
+        f'config_dir = "{example_dir}"\n\n[[folders]]\npath = "drop/initech"\n'
+        'partner = "initech-csv"\n\n[[folders]]\npath = "drop/any"\n',
+        encoding="utf-8",
+    )
+    listed = CliRunner().invoke(cli, ["partners", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    folders = {row["id"]: row["inbound"]["folders"] for row in json.loads(listed.output)}
+    assert folders == {
+        "acme-retail": [],
+        "contoso-cxml": [],
+        "globex-dist": [],
+        "initech-csv": ["drop/initech"],
+    }
+    table = CliRunner().invoke(cli, ["partners", "list"]).output
+    [initech] = [line for line in table.splitlines() if line.startswith("initech-csv")]
+    assert "sftp initech (password), folder drop/initech" in initech
+    other = CliRunner().invoke(cli, ["partners", "list", "--json", str(example_dir)])
+    assert other.exit_code == 0, other.output  # the same folder given: the same toml applies
+    assert json.loads(other.output)[3]["inbound"]["folders"] == ["drop/initech"]
+
+
 def test_check_names_paths_relative_to_the_working_directory(
     config_copy: Path, edit: Edit, monkeypatch: pytest.MonkeyPatch
 ) -> None:

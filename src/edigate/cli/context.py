@@ -111,10 +111,10 @@ def resolve_config_dir(ctx: click.Context, *given: Path | None) -> Path:
         directory = state.config().config_dir
     except EdigateError as exc:
         raise click.ClickException(str(exc)) from exc
-    return _within_cwd(directory)
+    return within_cwd(directory)
 
 
-def _within_cwd(path: Path) -> Path:
+def within_cwd(path: Path) -> Path:
     """``path`` relative to the working directory when inside it (``.`` for itself)."""
     cwd = Path.cwd().resolve()
     return path.relative_to(cwd) if path.is_relative_to(cwd) else path

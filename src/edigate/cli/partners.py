@@ -13,12 +13,13 @@ from typing import Any
 import click
 
 from ..channels.as2_binding import CertCheck, certificate_checks
+from ..errors import EdigateError
 from ..key_checks import KeyCheck, profile_key_checks
 from ..partners.passwords import hash_password
 from ..partners.profile import Identities
 from ..partners.registry import CheckResult, Partner, check_config
 from ..partners.sshkeys import parse_authorized_key
-from .context import resolve_config_dir
+from .context import CliState, resolve_config_dir, within_cwd
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -73,8 +74,10 @@ def list_partners(
 
     Partners whose profile or map has problems are left out; exit status 1 then.
     """
-    result = check_config(resolve_config_dir(ctx, directory, config_dir))
-    rows = [describe(p) for p in result.registry]
+    folder = resolve_config_dir(ctx, directory, config_dir)
+    result = check_config(folder)
+    watched = _watched_folders(ctx, folder)
+    rows = [describe(p, watched.get(p.id, [])) for p in result.registry]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -98,8 +101,29 @@ def _warn(result: CheckResult) -> None:
         raise SystemExit(1)
 
 
-def describe(partner: Partner) -> dict[str, Any]:
-    """One partner as plain data (the JSON of ``partners list``)."""
+def _watched_folders(ctx: click.Context, config_dir: Path) -> dict[str, list[str]]:
+    """The ``[[folders]]`` of edigate.toml that name a partner, by partner: a folder-fed
+    partner's profile says nothing of how its files come in. Only when that file's
+    ``config_dir`` is the folder listed: another gateway's folders are not this one's."""
+    state = ctx.find_object(CliState)
+    if state is None:
+        return {}
+    try:
+        config = state.config()
+    except EdigateError:
+        return {}  # no usable edigate.toml: the profiles are listed all the same
+    if config.config_dir.resolve() != config_dir.resolve():
+        return {}
+    by_partner: dict[str, list[str]] = {}
+    for watched in config.folders:
+        if watched.partner is not None:
+            by_partner.setdefault(watched.partner, []).append(str(within_cwd(watched.path)))
+    return by_partner
+
+
+def describe(partner: Partner, folders: list[str] | None = None) -> dict[str, Any]:
+    """One partner as plain data (the JSON of ``partners list``); ``folders`` are the watched
+    folders of edigate.toml that take its files."""
     profile = partner.profile
     inbound = profile.inbound
     sftp = inbound.sftp
@@ -120,6 +144,7 @@ def describe(partner: Partner) -> dict[str, Any]:
             "sftp_poll": None if inbound.sftp_poll is None else inbound.sftp_poll.model_dump(),
             "as2": None if inbound.as2 is None else inbound.as2.model_dump(),
             "email": [] if inbound.email is None else list(inbound.email.senders),
+            "folders": list(folders or []),
         },
         "outbound": None if out is None else out.model_dump(),
         "ack": profile.ack.model_dump(by_alias=True),
@@ -194,6 +219,7 @@ def _inbound(inbound: dict[str, Any]) -> str:
         parts.append(f"as2 {inbound['as2']['partner_id']}")
     if inbound["email"]:
         parts.append(f"email ({len(inbound['email'])})")
+    parts += [f"folder {path}" for path in inbound["folders"]]
     return ", ".join(parts) or "-"
 
 
