@@ -107,6 +107,19 @@ def test_x12_errors_are_reported_like_inspect(runner: CliRunner, tmp_path: Path)
     )
 
 
+def test_a_model_error_names_its_element_and_value(runner: CliRunner, tmp_path: Path) -> None:
+    """A negative quantity passes X12 syntax (R may be signed) and is refused by the order
+    model: the message is the model's, so the element and the value sent are printed."""
+    path = tmp_path / "negative.edi"
+    path.write_bytes(interchange(["BEG*00*SA*P1**20261120", "PO1*1*-15*EA*1", "CTT*1"]))
+    result = runner.invoke(translate, [str(path), "--to", "canonical"])
+    assert result.exit_code == 1
+    assert (
+        "  error: segment 5 PO102: [AK4-6] lines.0.quantity: Input should be greater than or "
+        "equal to 0 (value '-15')"
+    ) in result.stderr
+
+
 def test_json_errors_name_the_document_and_path(runner: CliRunner, tmp_path: Path) -> None:
     good = json.loads((SAMPLES / "canonical" / "shipment-cartons.json").read_text())
     bad = json.loads(json.dumps(good))

@@ -189,8 +189,10 @@ def _report(
 
 
 def _line(finding: Finding, where: str) -> str:
+    """One finding, with the value at fault as ``x12 validate`` prints it."""
     mark = "error" if finding.is_error else "warning"
-    return f"  {mark}: {where}: [{finding.code.label}] {finding.message}"
+    value = f" (value {finding.value!r})" if finding.value not in (None, "") else ""
+    return f"  {mark}: {where}: [{finding.code.label}] {finding.message}{value}"
 
 
 def _element(finding: Finding) -> str:
