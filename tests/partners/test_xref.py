@@ -113,6 +113,28 @@ def test_quoted_multiline_cell_keeps_line_numbers_right(tmp_path: Path) -> None:
     ]
 
 
+def test_a_stray_quote_is_an_error_at_the_row_it_opens(tmp_path: Path) -> None:
+    """Read leniently, a quote left open took the next rows into a description: their
+    items were unknown, and `partners check` said ok (review finding)."""
+    widget = '"Widget, blue"'
+    _, problems = load(tmp_path, CSV.replace(widget, '"Widget, blue').replace("Gadget", '"Gadget"'))
+    assert problems == [
+        "maps/skus.csv:2: not valid CSV from the row starting here: ',' expected after '\"' "
+        "(a stray quote?)"
+    ]
+    _, problems = load(tmp_path, CSV + 'LAST-1,LAST,,"open\n')
+    assert problems == [
+        "maps/skus.csv:5: not valid CSV from the row starting here: unexpected end of data "
+        "(a stray quote?)"
+    ]
+    closed_late = CSV.replace(widget, '"Widget, blue').replace(",Gadget\n", ',Gadget"\n')
+    _, problems = load(tmp_path, closed_late)
+    assert problems == [
+        "maps/skus.csv:2: a quoted field runs on to line 3 and holds what reads as rows of "
+        "their own (a stray quote?)"
+    ]
+
+
 def test_missing_column_and_bad_rows(tmp_path: Path) -> None:
     _, problems = load(tmp_path, "sku,vendor\nA,B\n")
     assert problems == [

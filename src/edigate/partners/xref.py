@@ -213,10 +213,13 @@ def read_sku_csv(
         text = read_utf8(path, shown, bom=True)
     except ConfigErrors as exc:
         return [], exc.errors, False
+    start = 1
     try:
         with io.StringIO(text, newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
+            # strict: a stray quote is an error, not the next rows read into one field.
+            # Not DictReader: it skips blank lines unseen, and a row's first line is wanted.
+            reader = csv.reader(handle, strict=True)
+            header = next(reader, [])
             wanted = [columns.sku, *columns.ids.values()]
             missing = [c for c in wanted if c not in header]
             if missing:
@@ -240,8 +243,20 @@ def read_sku_csv(
                     )
                 )
                 return [], errors, False
-            for row in reader:
-                line = reader.line_num
+            start = reader.line_num + 1
+            for fields in reader:
+                line, start = start, reader.line_num + 1
+                row = dict(zip(header, fields, strict=False))
+                if reader.line_num > line and _swallows_rows(row, len(header)):
+                    errors.append(
+                        ConfigError(
+                            f"a quoted field runs on to line {reader.line_num} and holds what "
+                            "reads as rows of their own (a stray quote?)",
+                            path=shown,
+                            line=line,
+                        )
+                    )
+                    continue
                 sku = (row.get(columns.sku) or "").strip()
                 ids = tuple(
                     ItemId(q, (row.get(col) or "").strip())
@@ -262,9 +277,26 @@ def read_sku_csv(
                     continue
                 entries.append(SkuEntry(sku, ids, f"{shown}:{line}"))
     except csv.Error as exc:
-        errors.append(ConfigError(f"cannot read SKU file: {exc}", path=shown))
+        errors.append(
+            ConfigError(
+                f"not valid CSV from the row starting here: {exc} (a stray quote?)",
+                path=shown,
+                line=start,
+            )
+        )
         return [], errors, False
     return entries, errors, True
+
+
+def _swallows_rows(row: dict[str, str], columns: int) -> bool:
+    """A line inside a quoted field with a field separator for every column: rows a stray
+    quote has read into one field, not a description written over two lines."""
+    return any(
+        piece.count(",") >= columns - 1
+        for value in row.values()
+        if "\n" in value
+        for piece in value.split("\n")[1:]
+    )
 
 
 def _duplicates(entries: Iterable[SkuEntry]) -> list[ConfigError]:
