@@ -46,6 +46,35 @@ def test_bad_csv_values(config_copy: Path, edit: Edit) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (
+            "%d.%M.%Y",  # minutes for the month: every date would fall in January
+            "'%d.%M.%Y' does not read back the date it writes: 2026-11-24 is written "
+            "'24.00.2026' and read as 2026-01-24 (it needs the year, the month and the day, "
+            "or %j; %m is the month, %M minutes)",
+        ),
+        (
+            "%d.%q.%Y",  # every file would be rejected, the data blamed
+            "'%d.%q.%Y' is not a date format Python reads: 'q' is a bad directive in format "
+            "'%d.%q.%Y'",
+        ),
+        (
+            "%m/%d",
+            "'%m/%d' does not read back the date it writes: 2026-11-24 is written '11/24' and "
+            "read as 1900-11-24 (it needs the year, the month and the day, or %j; %m is the "
+            "month, %M minutes)",
+        ),
+    ],
+)
+def test_a_date_format_must_read_back_the_date_it_writes(
+    config_copy: Path, edit: Edit, written: str, expected: str
+) -> None:
+    fmt = edit(config_copy / INITECH, 'date_formats: ["%m/%d/%Y"]', f'date_formats: ["{written}"]')
+    assert problems(config_copy) == [f"{INITECH}:{fmt}: csv.date_formats[0]: {expected}"]
+
+
 def test_a_columns_decimal_mark_may_not_be_the_thousands_separator(
     config_copy: Path, edit: Edit
 ) -> None:
