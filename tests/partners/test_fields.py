@@ -36,6 +36,8 @@ from edigate.partners.fields import (
         ("order.currency.code", "order.currency has no fields"),
         ("order.carriers[first].scac", "select one by position, e.g. order.carriers[0]"),
         ("order.carriers[0]", "order.carriers[0] needs a field"),
+        ("party[bil_to].name", "party[bil_to]: unknown role 'bil_to' (did you mean 'bill_to'?)"),
+        ("line.parties[x].name", "line.parties[x]: unknown role 'x' (known: bill_and_ship_to,"),
         ("order..currency", "malformed at character 7"),
         ("order.currency ", "malformed"),
     ],
@@ -161,3 +163,15 @@ def test_schema_from_model_by_convention() -> None:
         get_value(parse_path("party[ship_to].identifiers[92]", schema), order.model_dump())
         == "0420"
     )
+
+
+def test_a_key_of_enum_type_takes_only_its_values() -> None:
+    """From the canonical models, a party's role is the PartyRole enum: a misspelt role is
+    refused where the path is written, as in the hand-written default schema."""
+    from edigate.model import Order as CanonicalOrder
+
+    schema = schema_from_model(CanonicalOrder)
+    assert parse_path("party[bill_to].name", schema).steps[0].key == "bill_to"
+    with pytest.raises(ValueError, match=re.escape("unknown role 'bil_to' (did you mean")):
+        parse_path("party[bil_to].name", schema)
+    assert parse_path("order.dates[ZZZ]", schema).steps[0].key == "ZZZ"  # qualifiers are open

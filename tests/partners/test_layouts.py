@@ -46,6 +46,27 @@ def test_bad_csv_values(config_copy: Path, edit: Edit) -> None:
     ]
 
 
+def test_a_misspelt_party_role_is_a_problem_where_it_is_written(
+    config_copy: Path, edit: Edit
+) -> None:
+    """party[shipto] passed the check, and then every order failed in the model, naming
+    no map line; a default's role went the same way (review finding)."""
+    column = edit(
+        config_copy / INITECH, "party[ship_to].name: Ship To", "party[shipto].name: Ship To"
+    )
+    default = edit(
+        config_copy / INITECH,
+        "  line.unit: EA",
+        "  line.unit: EA\n  party[bil_to].name: Initech AP",
+    )
+    assert problems(config_copy) == [
+        f"{INITECH}:{default + 1}: defaults.party[bil_to].name: party[bil_to]: unknown role "
+        "'bil_to' (did you mean 'bill_to'?)",
+        f"{INITECH}:{column + 1}: csv.columns.party[shipto].name: party[shipto]: unknown role "
+        "'shipto' (did you mean 'ship_to'?)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("written", "expected"),
     [

@@ -23,6 +23,7 @@ models by convention, so the canonical model can replace :data:`DEFAULT_SCHEMA` 
 from __future__ import annotations
 
 import difflib
+import enum
 import re
 import types
 import typing
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from ..model.codes import PartyRole
 
 Scope = Literal["order", "line"]
 
@@ -59,6 +62,7 @@ class Keyed:
     key: str
     item: Obj
     implicit: str | None = None  # the field a path ending at NAME[KEY] refers to
+    allowed: frozenset[str] = frozenset()  # the key's values, when they are a closed set
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,9 @@ _ADDRESS = _obj(
     location_qualifier=_L,
     location_id=_L,
 )
+#: A party's ``role`` is one of these: party[bil_to] would select nothing, or make a party
+#: the model refuses.
+_ROLES = frozenset(role.value for role in PartyRole)
 _CONTACT = _obj(function=_L, name=_L, phone=_L, fax=_L, email=_L)
 _PARTY = _obj(
     role=_L,
@@ -162,7 +169,7 @@ DEFAULT_SCHEMA = Schema(
         acknowledgment_type=_L,
         currency=_L,
         currency_entity=_L,
-        parties=Keyed("role", _PARTY),
+        parties=Keyed("role", _PARTY, allowed=_ROLES),
         contacts=Indexed(_CONTACT),
         dates=Keyed("qualifier", _DATE, "date"),
         references=Keyed("qualifier", _REF, "value"),
@@ -183,7 +190,7 @@ DEFAULT_SCHEMA = Schema(
         dates=Keyed("qualifier", _DATE, "date"),
         references=Keyed("qualifier", _REF, "value"),
         notes=Indexed(_NOTE),
-        parties=Keyed("role", _PARTY),
+        parties=Keyed("role", _PARTY, allowed=_ROLES),
         allowances_charges=Indexed(_CHARGE),
         taxes=Indexed(_TAX),
     ),
@@ -228,6 +235,8 @@ def parse_path(text: str, schema: Schema = DEFAULT_SCHEMA) -> FieldPath:
         if isinstance(child, Keyed):
             if key is None:
                 raise ValueError(f"{label} is a list: select one with {label}[<{child.key}>]")
+            if child.allowed and key not in child.allowed:
+                raise ValueError(_unknown_key(key, label, child))
             selected = f"{label}[{key}]"
             if last and child.implicit is None:
                 raise ValueError(f"{selected} needs a field, e.g. {selected}.name")
@@ -277,6 +286,13 @@ def _unknown(name: str, where: str, node: Obj, schema: Schema) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
     return f"unknown field {name!r} in {where} ({hint})"
+
+
+def _unknown_key(key: str, label: str, node: Keyed) -> str:
+    known = sorted(node.allowed)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
+    return f"{label}[{key}]: unknown {node.key} {key!r} ({hint})"
 
 
 # --- evaluation on plain dicts -----------------------------------------------------------------
@@ -427,6 +443,14 @@ def _model_obj(model: type[BaseModel]) -> Obj:
     return Obj(fields)
 
 
+def _closed_values(model: type[BaseModel], name: str) -> frozenset[str]:
+    """The values of field ``name`` when its type is an enum, else none (any value)."""
+    tp = _unwrap(model.model_fields[name].annotation)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return frozenset(str(member.value) for member in tp)
+    return frozenset()
+
+
 def _node(tp: Any) -> Node | None:
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -442,7 +466,7 @@ def _node(tp: Any) -> Node | None:
         for key in ("qualifier", "role"):
             if key in obj.fields:
                 implicit = next((f for f in ("value", "date") if f in obj.fields), None)
-                return Keyed(key, obj, implicit)
+                return Keyed(key, obj, implicit, _closed_values(item, key))
         return Indexed(obj)
     return Leaf()
 
