@@ -157,6 +157,20 @@ def test_check_applies_each_restriction_to_the_spec(config_copy: Path, edit: Edi
     assert "PO9" in problems[1]
 
 
+def test_a_condition_on_an_element_the_segment_lacks_is_reported(
+    config_copy: Path, edit: Edit
+) -> None:
+    """when: {REF11: DP} (for REF01) passed partners check, and then every file was rejected
+    for a REF no segment could ever be (review finding)."""
+    path = config_copy / "maps/acme-retail.yaml"
+    line = edit(path, "when: {REF01: DP}", "when: {REF11: DP}")
+    problems = [str(p).replace(f"{config_copy}/", "") for p in check_config(config_copy).problems]
+    assert problems == [
+        f"maps/acme-retail.yaml:{line}: validation.850.require[0]: condition 'REF11': REF has "
+        "4 elements"
+    ]
+
+
 def test_a_max_segments_key_that_matches_no_segment_is_reported(
     config_copy: Path, edit: Edit
 ) -> None:

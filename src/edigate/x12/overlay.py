@@ -43,6 +43,7 @@ from .spec import (
     SegmentUse,
     SpecError,
     TransactionSpec,
+    walk_segment_uses,
 )
 
 _ELEMENT_PATH = re.compile(
@@ -251,11 +252,21 @@ def _requirement(
 ) -> tuple[SegmentRequirement, tuple[str, ...]]:
     if req.tag not in spec.vocabulary:
         raise SpecError(f"{label}: required segment {req.tag} is not in {spec.set_id}")
+    width = max(
+        (
+            len(use.segment.elements)
+            for _, use in walk_segment_uses(spec.root)
+            if use.segment.tag == req.tag
+        ),
+        default=0,
+    )
     where: list[tuple[int, str]] = []
     for key, value in req.where.items():
         m = re.fullmatch(rf"{re.escape(req.tag)}(\d\d)", key)
         if m is None:
             raise SpecError(f"{label}: condition {key!r} must name an element of {req.tag}")
+        if not 1 <= int(m[1]) <= width:  # else no segment could ever meet it
+            raise SpecError(f"{label}: condition {key!r}: {req.tag} has {width} elements")
         where.append((int(m[1]), str(value)))
     loop_path = _split_path(req.loop) if req.loop else ()
     cond = ",".join(f"{k}={v}" for k, v in sorted(req.where.items()))
