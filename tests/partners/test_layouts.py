@@ -67,6 +67,26 @@ def test_a_misspelt_party_role_is_a_problem_where_it_is_written(
     ]
 
 
+def test_a_default_the_order_model_refuses_is_a_problem_where_it_is_written(
+    config_copy: Path, edit: Edit
+) -> None:
+    """A default that could never be valid passed the check and then rejected every order
+    leaving the field out (review finding). A default the file must complete (a ship-to's
+    city, its name from the file) is not the default's problem."""
+    line = edit(
+        config_copy / INITECH,
+        "  line.unit: EA",
+        "  line.unit: EA\n  order.dates[010]: 2026-13-45\n  line.unit_price: '-1'\n"
+        "  party[bill_to].address.city: Springfield",
+    )
+    assert problems(config_copy) == [
+        f"{INITECH}:{line + 1}: defaults.order.dates[010]: '2026-13-45': Input should be a "
+        "valid date or datetime, month value is outside expected range of 1-12",
+        f"{INITECH}:{line + 2}: defaults.line.unit_price: '-1': Input should be greater than "
+        "or equal to 0",
+    ]
+
+
 @pytest.mark.parametrize(
     ("written", "expected"),
     [

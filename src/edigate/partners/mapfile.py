@@ -47,6 +47,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
 
 from .configbase import STRICT, CanonicalPath, DateFormat, Text, schema_of
+from .default_values import defaults_the_model_refuses
 from .fields import DEFAULT_SCHEMA, FieldPath, Schema, parse_path
 from .layouts import CsvLayout, TemplatesSection, XmlLayout, layout_problems
 from .validation import (
@@ -332,6 +333,7 @@ def map_problems(
                 )
             seen.setdefault(ours, code)
     problems.extend(_written_after_conversion(m))
+    problems.extend(defaults_the_model_refuses(m.defaults, schema))
     problems.extend(_chained_units(m.uom))
     problems.extend(_unused_qualifiers(m.sku))
     return problems
