@@ -195,6 +195,24 @@ def test_check_errors_across_files(config_copy: Path, edit: Edit) -> None:
     ]
 
 
+def test_a_partner_identity_that_is_our_own_is_an_error(config_copy: Path, edit: Edit) -> None:
+    """us: copied into identity: passed the check, and an interchange from our own ID to our
+    own ID was then taken as that partner's (review finding)."""
+    line = edit(
+        config_copy / "partners/acme-retail.yaml",
+        "production: {qualifier: ZZ, id: ACMERETAIL, gs: ACMERETAIL}",
+        "production: {qualifier: ZZ, id: EDIGATEDIST, gs: ACMERETAIL}",
+    )
+    acme = (config_copy / "partners/acme-retail.yaml").read_text().splitlines()
+    us_line = next(i for i, ln in enumerate(acme, 1) if ln.startswith("us:")) + 1
+    problems = [str(p).replace(f"{config_copy}/", "") for p in check_config(config_copy).problems]
+    assert problems == [
+        f"partners/acme-retail.yaml:{line}: identity.production: identity ZZ:EDIGATEDIST is "
+        f"our own (us: at partners/acme-retail.yaml:{us_line}); the partner's is the "
+        "ISA05/ISA06 its interchanges come from"
+    ]
+
+
 def test_a_copied_profile_keeping_another_partners_ssh_key_is_an_error(
     config_copy: Path,
 ) -> None:

@@ -31,7 +31,7 @@ from .errors import ConfigErrors, UnknownPartnerError
 from .layouts import template_problems
 from .loader import YamlSource, read_yaml, validate
 from .mapfile import PartnerMap, map_problems
-from .profile import As2Out, PartnerProfile, SftpPush, Usage, profile_problems
+from .profile import As2Out, Identity, PartnerProfile, SftpPush, Usage, profile_problems
 from .rules import RuleEngine
 from .uom import UomTable
 from .validation import ValidationSpec, to_overlay
@@ -448,6 +448,14 @@ def _same_id_twice(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> lis
     return problems
 
 
+def _our_identities(profile: PartnerProfile) -> list[tuple[str, Identity]]:
+    """Our identities toward ``profile``'s partner, by usage, as its ``us:`` gives them."""
+    if profile.us is None:
+        return []
+    given = (("production", profile.us.production), ("test", profile.us.test))
+    return [(usage, ident) for usage, ident in given if ident is not None]
+
+
 def _cross_partner(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> list[ConfigError]:
     """Identities and accounts claimed twice, each reported where the second claim is.
 
@@ -475,19 +483,40 @@ def _cross_partner(profiles: Sequence[tuple[PartnerProfile, YamlSource]]) -> lis
                 source.error(f"{what} is also claimed by {first[0]} ({theirs}{first[2]})", loc)
             )
 
+    ours: dict[tuple[str, str], str] = {}
     for profile, source in profiles:
+        for usage, mine in _our_identities(profile):
+            key = (mine.qualifier, mine.id)
+            ours.setdefault(key, f"{source.path}:{source.line_of(('us', usage))}")
+    for profile, source in profiles:
+        own = {
+            (mine.qualifier, mine.id): f"{source.path}:{source.line_of(('us', usage))}"
+            for usage, mine in _our_identities(profile)
+        }
         if profile.identity is not None:
             given = {"production": profile.identity.production, "test": profile.identity.test}
             for usage, ident in given.items():
-                if ident is not None:
-                    claim(
-                        ("isa", ident.qualifier, ident.id),
-                        profile,
-                        source,
-                        ("identity", usage),
-                        f"identity {ident}",
-                        f"{usage} identity",
+                if ident is None:
+                    continue
+                where = own.get((ident.qualifier, ident.id)) or ours.get(
+                    (ident.qualifier, ident.id)
+                )
+                if where is not None:  # an interchange of ours would be taken as theirs
+                    problems.append(
+                        source.error(
+                            f"identity {ident} is our own (us: at {where}); the partner's is "
+                            "the ISA05/ISA06 its interchanges come from",
+                            ("identity", usage),
+                        )
                     )
+                claim(
+                    ("isa", ident.qualifier, ident.id),
+                    profile,
+                    source,
+                    ("identity", usage),
+                    f"identity {ident}",
+                    f"{usage} identity",
+                )
         inbound = profile.inbound
         if inbound.sftp is not None:
             name = inbound.sftp.username
