@@ -186,8 +186,9 @@ def test_unclosed_quote_refuses_the_file() -> None:
     text = 'PO,Date,Item,Qty,Price\nP1,2026-01-05,A,1,1\nP2,2026-01-05,"B,1,1\nP3,x,y,1,1\n'
     result = read_csv_orders(text, csv_layout(BASIC))
     assert [str(i) for i in result.issues] == [
-        "line 4: not valid CSV: unexpected end of data; the file is refused"
-    ]
+        "line 3: not valid CSV in the row starting here (read up to line 4): unexpected end "
+        "of data; the file is refused"
+    ]  # the quote opened on line 3, not where the reader ran out
     assert result.orders == [] and result.rejected == ["P1"]
 
 

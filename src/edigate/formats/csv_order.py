@@ -54,7 +54,8 @@ def decode(data: bytes | str, encoding: str) -> tuple[str | None, FormatIssue | 
 class _Records:
     """(first file line, cells) of each record; ``csv.Error`` on broken quoting.
 
-    ``line`` is the file line the reader has reached (where an error is).
+    ``line`` is the file line the reader has reached, ``record_start`` the first line of the
+    record it is in: a quote left open is found only lines later, at the end of the file.
     """
 
     def __init__(self, text: str, layout: CsvLayout):
@@ -71,6 +72,11 @@ class _Records:
     @property
     def line(self) -> int:
         return self._reader.line_num
+
+    @property
+    def record_start(self) -> int:
+        """The first line of the record being read (where an unclosed quote opened)."""
+        return self._previous + 1
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         for row in self._reader:
@@ -140,7 +146,14 @@ def read_csv_orders(data: bytes | str, layout: CsvLayout) -> ReadResult:
             _read_row(builder, columns, cells, line)
     except csv.Error as exc:
         return ReadResult(
-            issues=[FormatIssue(records.line, None, f"not valid CSV: {exc}; the file is refused")],
+            issues=[
+                FormatIssue(
+                    records.record_start,
+                    None,
+                    f"not valid CSV in the row starting here (read up to line {records.line}): "
+                    f"{exc}; the file is refused",
+                )
+            ],
             rejected=list(builders),
             rejected_indexes=list(range(len(builders))),
         )
