@@ -45,3 +45,22 @@ def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     conf.write_text("data_dir = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(conf, environ={})
+
+
+def test_each_problem_names_its_line_and_an_unknown_key_its_likely_spelling(
+    tmp_path: Path,
+) -> None:
+    conf = tmp_path / "edigate.toml"
+    conf.write_text(
+        'data_dir = "x"\n\n[worker]\nmax_attempts = 0\nlease_secs = 3\n\n'
+        '[[folders]]\npath = "a"\n\n[[folders]]\npatth = "b"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(conf, environ={})
+    assert str(info.value).splitlines() == [
+        "4 problems:",
+        f"{conf}:4: worker.max_attempts: Input should be greater than or equal to 1",
+        f"{conf}:5: worker.lease_secs: unknown key 'lease_secs' (did you mean 'lease_seconds'?)",
+        f"{conf}:10: folders.1.path: Field required",  # the table: its key is not written
+        f"{conf}:11: folders.1.patth: unknown key 'patth' (did you mean 'path'?)",
+    ]

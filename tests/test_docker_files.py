@@ -77,13 +77,32 @@ def test_the_healthcheck_command_reports_each_check(tmp_path: Path) -> None:
     assert result.exit_code == 0, (created.output, result.output)
     assert json.loads(result.output) == {
         "healthy": True,
-        "checks": {"database": "ok", "blobs": "ok", "partners": checks["partners"]},
+        "checks": {
+            "config": "ok",
+            "database": "ok",
+            "blobs": "ok",
+            "partners": checks["partners"],
+        },
     }
     broken = CliRunner().invoke(
         cli, ["--data-dir", str(tmp_path), "--config-dir", str(tmp_path / "none"), "health"]
     )
     assert broken.exit_code == 1
     assert "partners" in broken.output
+
+
+def test_health_with_a_config_file_that_fails_says_so_not_database_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad edigate.toml was reported as the database missing (review finding)."""
+    (tmp_path / "edigate.toml").write_text('data_dir = "var"\n\n[worker]\nlease_secs = 3\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["health", "--json"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.output)["checks"] == {
+        "config": "failed: edigate.toml:4: worker.lease_secs: unknown key 'lease_secs' "
+        "(did you mean 'lease_seconds'?)"
+    }
 
 
 def test_health_of_a_postgresql_database_that_is_not_there_is_a_failed_check(

@@ -42,14 +42,17 @@ A minimal ``edigate.toml``::
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
+from .toml_lines import line_of
 
 ENV_PREFIX = "EDIGATE_"
 _PATH_KEYS = ("data_dir", "config_dir")
@@ -239,6 +242,52 @@ class GatewayConfig(BaseModel):
         return self.config_dir / "maps"
 
 
+def _config_error(exc: ValidationError, file: Path | None) -> ConfigError:
+    """Every problem of the file on a line of its own, ``edigate.toml:14: worker.x: ...``,
+    an unknown key with the key it may have meant."""
+    text = file.read_text(encoding="utf-8") if file is not None else ""
+    problems: list[tuple[int | None, str]] = []
+    for err in exc.errors():
+        loc = err["loc"]
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = _unknown_key(loc)
+        label = ".".join(str(p) for p in loc)
+        problems.append((line_of(text, loc), f"{label}: {message}" if label else message))
+    where = str(file) if file is not None else None
+    if len(problems) == 1:
+        line, message = problems[0]
+        return ConfigError(message, path=where, line=line)
+    lines = [str(ConfigError(message, path=where, line=line)) for line, message in problems]
+    return ConfigError(f"{len(problems)} problems:\n" + "\n".join(lines))
+
+
+def _unknown_key(loc: tuple[str | int, ...]) -> str:
+    """``unknown key 'lease_secs' (did you mean 'lease_seconds'?)``, the known keys found by
+    walking the config models along ``loc``."""
+    model: type[BaseModel] | None = GatewayConfig
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _model_in(field.annotation) if field is not None else None
+    known = list(model.model_fields) if model is not None else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown key {loc[-1]!r}{hint}"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config model a field holds, itself or in a list (``[[folders]]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def load_config(
     path: Path | str | None = None,
     *,
@@ -273,10 +322,7 @@ def load_config(
     try:
         config = GatewayConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(problems, path=str(file) if file else None) from exc
+        raise _config_error(exc, file) from exc
     resolved = config.model_copy(
         update={
             "data_dir": _resolve(base, config.data_dir),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import NoReturn
 
 import click
 from sqlalchemy import text
@@ -24,11 +25,17 @@ def health(ctx: click.Context, as_json: bool) -> None:
     checks: dict[str, str] = {}
     state = ctx.find_object(CliState) or CliState(None, None, None, None)
     ctx.call_on_close(state.close)
+    gateway = None
+    try:
+        state.config()
+    except EdigateError as exc:  # nothing else can be judged from a config that fails
+        checks["config"] = f"failed: {exc}"
+        _report(checks, as_json)
+    checks["config"] = "ok"
     try:
         gateway = state.gateway(existing=True)
     except EdigateError as exc:
         checks["database"] = f"missing: {exc}"
-        gateway = None
     if gateway is not None:
         try:
             store = gateway.store  # opening it can fail too (a database that does not exist)
@@ -47,6 +54,11 @@ def health(ctx: click.Context, as_json: bool) -> None:
         checks["partners"] = f"ok ({len(partners)} partners)"
     except Exception as exc:
         checks["partners"] = f"failed: {exc}"
+    _report(checks, as_json)
+
+
+def _report(checks: dict[str, str], as_json: bool) -> NoReturn:
+    """Print the checks and exit: 0 when every one is ok."""
     healthy = all(v.startswith("ok") for v in checks.values())
     if as_json:
         click.echo(json.dumps({"healthy": healthy, "checks": checks}, indent=2))
