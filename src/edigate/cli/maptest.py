@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import EdigateError
+from ..partners.errors import UnknownPartnerError
 from ..partners.maptest import MapTestReport, run_map_test
 from ..partners.registry import load_registry
 from .context import resolve_config_dir
@@ -53,6 +54,8 @@ def test_command(
         report = run_map_test(
             load_registry(directory), partner, list(samples), expect=expect, update=update
         )
+    except UnknownPartnerError as exc:  # a usage error (2), as receive --partner says it
+        raise click.BadParameter(str(exc), param_hint="'PARTNER'") from exc
     except EdigateError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(report, quiet=quiet, compared=expect is not None)
