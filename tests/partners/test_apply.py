@@ -61,6 +61,24 @@ def test_skus_units_and_codes_are_mapped_and_the_original_kept(example_dir: Path
     assert order.lines[0].unit == "CA" and order.lines[0].sku is None
 
 
+def test_a_pack_size_that_contradicts_the_conversion_is_a_warning(example_dir: Path) -> None:
+    """PO4*6*1*EA on a line the map converts at 12 EA per CA: one of the two is wrong, and
+    the partner may get twice what it ordered (review finding). The sample's own packs (12
+    and, per SKU, 6) agree with the map and warn nothing."""
+    partner = load_registry(example_dir).get("acme-retail")
+    assert partner is not None
+    assert [i for i in apply_inbound(sample_order(), partner).issues] == []
+    text = SAMPLE.read_text().replace("PO4*12*1*EA", "PO4*6*1*EA")
+    mapped = apply_inbound(sample_order(text), partner)
+    assert mapped.order is not None and mapped.order.lines[0].quantity == Decimal(120)
+    [warning] = mapped.issues
+    assert (warning.severity, warning.code, warning.line_index) == ("warning", "pack_mismatch", 0)
+    assert warning.message == (
+        "PO4 says 6 EA per pack, but the map converts 1 CA to 12 EA: check uom.conversions "
+        "(or the partner's PO4)"
+    )
+
+
 def test_an_unknown_item_rejects_only_its_line(example_dir: Path) -> None:
     partner = load_registry(example_dir).get("acme-retail")
     assert partner is not None
