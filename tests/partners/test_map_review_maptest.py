@@ -70,3 +70,18 @@ def test_an_interchange_our_ta1_rejects_delivers_no_order(config: Path) -> None:
         "ack: ST 0001: the interchange was rejected by our TA1 (TA105 001); its order is not "
         "delivered",
     ]
+
+
+def test_a_group_sender_other_than_the_profiles_is_the_warning_the_pipeline_records(
+    config: Path,
+) -> None:
+    """The pipeline records a GS02 other than the profile's on the file; map test left it
+    out, so onboarding never saw it (review finding)."""
+    result = run(config, GLOBEX.replace("GS*PO*GLOBEXDIST*", "GS*PO*WRONGGS*"))
+    assert len(result["orders"]) == 1  # type: ignore[arg-type]
+    assert result["issues"][0] == (  # type: ignore[index]
+        "envelope: segment 2 GS02: group_party: GS02 'WRONGGS' is not globex-dist's application "
+        "sender code 'GLOBEXDIST' (its profile's production identity); the ISA identified the "
+        "partner (warning)"
+    )
+    assert result["issues"][1:] == run(config, GLOBEX)["issues"]  # type: ignore[index]

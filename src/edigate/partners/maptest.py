@@ -31,10 +31,11 @@ from ..model.jsonio import dump
 from ..model.order import Order
 from ..x12.acks import AckBuilder, AckOutput, CounterControlNumbers
 from ..x12.check import blank_file_finding
-from ..x12.events import InterchangeHeader, TransactionSet
+from ..x12.events import GroupHeader, InterchangeHeader, TransactionSet
 from ..x12.findings import Finding
 from ..x12.reader import X12Reader
 from .errors import UnknownPartnerError
+from .group_party import group_party_warnings
 from .registry import Partner, Registry
 from .rules import MapIssue
 
@@ -276,17 +277,24 @@ def _x12_orders(
     kind = None if policy.functional == "none" else policy.functional
     builder: AckBuilder | None = None
     taken: list[tuple[int | None, str, Order]] = []  # this interchange's (GS place, ST, order)
+    header: InterchangeHeader | None = None
     for event in X12Reader(data, limits=partner.profile.reader_limits).events():
         blank = False
         if isinstance(event, Finding):
             issues.append(f"read: {event}")
         elif isinstance(event, InterchangeHeader):
             orders += (order for _, _, order in taken)  # the previous one had no trailer
-            taken, builder = [], None
+            taken, builder, header = [], None, event
             refused = not _identified(registry, partner, event, issues)
             issues.extend(f"read: {finding}" for finding in event.findings)
             if not refused:
                 builder = AckBuilder(kind, CounterControlNumbers(), policy.ack_options())
+        elif isinstance(event, GroupHeader) and header is not None and not refused:
+            issues.extend(  # as the pipeline records them on the file
+                f"envelope: segment {w['segment']} GS0{w['element']}: {w['code']}: "
+                f"{w['message']} (warning)"
+                for w in group_party_warnings(partner, header, event)
+            )
         elif isinstance(event, TransactionSet) and not refused:
             order, syntax = _transaction(partner, event, issues)
             if order is not None:

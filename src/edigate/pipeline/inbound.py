@@ -35,7 +35,7 @@ import io
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Literal, TypeGuard
+from typing import Any, BinaryIO, TypeGuard
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -44,6 +44,7 @@ from ..errors import StoreUnavailableError
 from ..model import Order, OrderAck, erp_json
 from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
+from ..partners.group_party import group_party_warnings
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store, inline_blobs
 from ..store.schema import utcnow
@@ -601,7 +602,7 @@ class InboundProcessor:
                     ic.acks_in = True
                 elif isinstance(event, GroupHeader):
                     assert ic.partner is not None
-                    ic.rejection += _group_party_warnings(ic.partner, ic.header, event)
+                    ic.rejection += group_party_warnings(ic.partner, ic.header, event)
                 output = builder.feed(event, syntax)
                 if output is not None:
                     ic.acks = output
@@ -1516,34 +1517,6 @@ def _originals(plan: FilePlan) -> Iterator[tuple[Partner, str]]:
         for order in plan.partner_file.orders:
             if order.original and order.po_number and order.status is Status.TRANSLATED:
                 yield plan.partner_file.partner, order.po_number
-
-
-def _group_party_warnings(
-    partner: Partner, header: InterchangeHeader, group: GroupHeader
-) -> list[dict[str, Any]]:
-    """GS02/GS03 other than the profile's application IDs: the interchange was identified
-    by its ISA, so the group is read, but a GS02 of another division or a GS03 naming
-    someone else may mean a misrouted file: said on the file, as warnings."""
-    usage: Literal["test", "production"] = "test" if header.usage == "T" else "production"
-    profile = partner.profile
-    found = []
-    for element, value, ids, whose in (
-        (2, group.sender, profile.identity, f"{partner.id}'s application sender code"),
-        (3, group.receiver, profile.us, f"our application receiver code toward {partner.id}"),
-    ):
-        expected = ids.for_usage(usage).gs if ids is not None else None
-        if expected is not None and value.strip() != expected:
-            found.append(
-                {
-                    "code": "group_party",
-                    "message": f"GS0{element} {value.strip()!r} is not {whose} {expected!r} "
-                    f"(its profile's {usage} identity); the ISA identified the partner",
-                    "segment": group.position,
-                    "element": element,
-                    "severity": "warning",
-                }
-            )
-    return found
 
 
 def _ack_builder(partner: Partner) -> AckBuilder:
