@@ -118,11 +118,15 @@ class ErpInbox:
                 self.erp.unclaim(claimed)
                 log.exception("ERP file %s could not be taken; will retry", claimed.shown)
                 continue
-            log.info(
-                "ERP file %s: %s",
-                result.file,
-                f"document {result.document_id}" if result.rejected is None else result.reason,
-            )
+            if result.rejected is None:
+                log.info("ERP file %s: document %s", result.file, result.document_id)
+            else:
+                log.warning(
+                    "ERP file %s rejected, moved to %s: %s",
+                    result.file,
+                    result.rejected.relative_to(self.erp.root),
+                    _first_line(result.reason or "", result.file),
+                )
             count += 1
         return count
 
@@ -263,6 +267,11 @@ class ErpInbox:
                 .limit(1)
             ).first()
         return found
+
+
+def _first_line(reason: str, shown: str) -> str:
+    """The first line of a rejection's reason, for a log line that names the file already."""
+    return reason.partition("\n")[0].removeprefix(f"{shown}: ")
 
 
 #: An ERP document in one of these states was refused: its file, put back, is a new try.
