@@ -392,6 +392,43 @@ def test_a_test_order_reaches_the_erps_test_folder_and_its_answers_go_out_as_tes
     assert (isa[15], isa[8].strip()) == (b"P", b"ACMERETAIL")
 
 
+def test_an_invoice_number_sent_in_a_test_interchange_is_free_in_production(
+    gateway: Gateway,
+) -> None:
+    """The partner's test system and its production one know different invoices: a
+    production invoice whose number went out in a test interchange was held as its
+    duplicate (review finding). Tests are compared with tests, production with production."""
+    test_850 = RETAILER.read_bytes().replace(b"ACMERETAIL     ", b"ACMETEST       ", 1)
+    test_850 = test_850.replace(b"*P*>~", b"*T*>~", 1).replace(b"000004211", b"000009211")
+    test_850 = test_850.replace(b"4500012345", b"4500077778")
+    gateway.store.receive(test_850, channel="sftp", partner_id="acme-retail")
+    acme_order(gateway)
+    test_invoice = INVOICE.read_text().replace("4500012345", "4500077778")
+    drop(gateway, "invoices", test_invoice, "test.json")
+    run(gateway)
+    drop(gateway, "invoices", INVOICE, "production.json")
+    run(gateway)
+    held = [(d.filename, d.errors) for d in erp_docs(gateway) if d.status != "translated"]
+    assert held == []
+    test, production = sent(gateway, "810")
+    assert test.invoice_number == production.invoice_number == "INV-26-009230"
+    assert out_file(gateway, test).split(b"~")[0].split(b"*")[15] == b"T"
+    assert out_file(gateway, production).split(b"~")[0].split(b"*")[15] == b"P"
+
+    # Each is still a duplicate of its own kind.
+    drop(gateway, "invoices", test_invoice, "test-again.json")
+    drop(gateway, "invoices", INVOICE, "production-again.json")
+    run(gateway)
+    assert len(sent(gateway, "810")) == 2
+    held_by = {
+        d.filename: next(e["message"] for e in d.errors if e["code"] == "erp.duplicate")
+        for d in erp_docs(gateway)
+        if d.status == "duplicate"
+    }
+    assert f"as document {test.id} (" in held_by["test-again.json"]
+    assert f"as document {production.id} (" in held_by["production-again.json"]
+
+
 def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
     gateway: Gateway,
 ) -> None:

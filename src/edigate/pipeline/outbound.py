@@ -302,7 +302,11 @@ class OutboundProcessor:
             partner_id=partner.id,
             format=plan.fmt,
             doc_type=plan.doc_type,
-            meta={"functional_id": plan.functional_id, "erp_document": doc.id},
+            meta={
+                "functional_id": plan.functional_id,
+                "erp_document": doc.id,
+                **({TEST_KEY: True} if plan.usage == "T" else {}),  # see _sent_before
+            },
             **keys,
         )
         store.transition(
@@ -360,7 +364,7 @@ _NUMBERED = {"810": "invoice", "invoice": "invoice", "856": "shipment", "shipmen
 def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[str, Any] | None:
     """The error that holds an original invoice or ship notice whose number this partner
     was sent already: retail AP systems reject a second invoice with a number they know, or
-    pay it twice. Sending one again is ``edigate resend``; a correction says it replaces
+    pay it twice. Test interchanges (ISA15 T) are compared with test ones only. Sending one again is ``edigate resend``; a correction says it replaces
     (BIG08 / BSN01 not 00). Checked in the commit, so two workers take turns on it:
     SQLite's write lock, or on PostgreSQL a lock on the number held until the commit,
     after which the second worker's check sees the first one's document."""
@@ -375,8 +379,9 @@ def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[
     if not number:
         return None
     take_turns(session, partner_id, doc_type, number)
-    # Any PO: the partner's AP knows the number, whichever order it came with.
-    row = earlier_sent(session, partner_id, doc_type, None, field == number)
+    # Any PO: the partner's AP knows the number, whichever order it came with; but a test
+    # interchange reaches its test system only, so tests are compared with tests.
+    row = earlier_sent(session, partner_id, doc_type, None, field == number, test=plan.usage == "T")
     if row is None:
         return None
     earlier_id, status, earlier_po = row

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..store import Direction, Document, Status
 from ..x12.writer import Element
+from .erp import TEST_KEY
 
 
 def earlier_sent(
@@ -18,11 +19,16 @@ def earlier_sent(
     doc_type: str,
     po_number: str | None,
     *more: ColumnElement[bool],
+    test: bool | None = None,
 ) -> tuple[int, str, str | None] | None:
     """The first ``doc_type`` this partner was sent (or is being sent: any status but dead)
     for ``po_number`` (None: any PO), with ``more`` conditions: its id, status and PO.
-    (Indexed: the PO number, and the partner's invoice numbers and shipment IDs.)"""
-    query = select(Document.id, Document.status, Document.po_number).where(
+    (Indexed: the PO number, and the partner's invoice numbers and shipment IDs.)
+
+    With ``test`` given, only test interchanges (``meta["test"]``, ISA15 T) or only the
+    others count: the partner's test system and its production one know different
+    documents. Told apart here, not in SQL: the rows of one number or PO are few."""
+    query = select(Document.id, Document.status, Document.po_number, Document.meta).where(
         Document.partner_id == partner_id,
         Document.direction == Direction.OUTBOUND.value,
         Document.doc_type == doc_type,
@@ -31,8 +37,13 @@ def earlier_sent(
     )
     if po_number is not None:
         query = query.where(Document.po_number == po_number)
-    row = session.execute(query.order_by(Document.id).limit(1)).first()
-    return None if row is None else (row.id, row.status, row.po_number)
+    query = query.order_by(Document.id)
+    if test is None:
+        query = query.limit(1)
+    for row in session.execute(query):
+        if test is None or bool((row.meta or {}).get(TEST_KEY)) == test:
+            return row.id, row.status, row.po_number
+    return None
 
 
 def take_turns(session: Session, partner_id: str, doc_type: str, number: str) -> None:
