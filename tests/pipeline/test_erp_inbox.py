@@ -32,9 +32,8 @@ def test_a_refused_erp_file_is_a_warning_naming_it_and_why(
     caplog.set_level(logging.INFO, logger="edigate.erp")
     run(gateway)
 
-    warnings = {
-        r.getMessage() for r in caplog.records if r.name == "edigate.erp" and r.levelname == "WARNING"
-    }
+    erp_log = [r for r in caplog.records if r.name == "edigate.erp"]
+    warnings = {r.getMessage() for r in erp_log if r.levelname == "WARNING"}
     assert warnings == {
         "ERP file invoices/no-po.json rejected, moved to inbox/rejected/invoices-no-po.json: "
         "the invoice has no PO number, so its partner is unknown; expected a po_number, or "
@@ -52,5 +51,5 @@ def test_a_refused_erp_file_is_a_warning_naming_it_and_why(
     }
     assert len(rejected(gateway)) == 10  # each file and its .error.txt
     (taken,) = erp_docs(gateway)
-    infos = [r for r in caplog.records if r.name == "edigate.erp" and r.levelname == "INFO"]
-    assert [r.getMessage() for r in infos] == [f"ERP file acks/good.json: document {taken.id}"]
+    infos = [r.getMessage() for r in erp_log if r.levelname == "INFO"]
+    assert infos == [f"ERP file acks/good.json: document {taken.id}"]

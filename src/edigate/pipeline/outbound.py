@@ -364,10 +364,11 @@ _NUMBERED = {"810": "invoice", "invoice": "invoice", "856": "shipment", "shipmen
 def _sent_before(session: Session, partner_id: str, plan: OutboundPlan) -> dict[str, Any] | None:
     """The error that holds an original invoice or ship notice whose number this partner
     was sent already: retail AP systems reject a second invoice with a number they know, or
-    pay it twice. Test interchanges (ISA15 T) are compared with test ones only. Sending one again is ``edigate resend``; a correction says it replaces
-    (BIG08 / BSN01 not 00). Checked in the commit, so two workers take turns on it:
-    SQLite's write lock, or on PostgreSQL a lock on the number held until the commit,
-    after which the second worker's check sees the first one's document."""
+    pay it twice. Test interchanges (ISA15 T) are compared with test ones only. Sending
+    one again is ``edigate resend``; a correction says it replaces (BIG08 / BSN01 not 00).
+    Checked in the commit, so two workers take turns on it: SQLite's write lock, or on
+    PostgreSQL a lock on the number held until the commit, after which the second
+    worker's check sees the first one's document."""
     doc_type = plan.doc_type
     if plan.replaces or doc_type is None or doc_type not in _NUMBERED:
         return None
