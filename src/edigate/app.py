@@ -109,16 +109,18 @@ class Gateway:
             ),
         ]
 
-    def periodic(self) -> list[Periodic]:
-        """Work that is no stored document: take ERP files in, mark unanswered documents."""
+    def periodic(self, name: str | None = None) -> list[Periodic]:
+        """Work that is no stored document: take ERP files in (as the worker ``name``, when
+        it has a stable one), mark unanswered documents."""
+        inbox = self.erp_inbox
         return [
-            Periodic("erp-inbox", self.erp_inbox.poll),
+            Periodic("erp-inbox", lambda: inbox.poll(name), release=inbox.release),
             Periodic("overdue", lambda: mark_overdue(self.store, self.registry()), interval=60.0),
         ]
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(
-            self.store, self.lanes(), self.config.worker, name=name, periodic=self.periodic()
+            self.store, self.lanes(), self.config.worker, name=name, periodic=self.periodic(name)
         )
 
     def close(self) -> None:

@@ -43,7 +43,7 @@ from .key_checks import key_checks, require_keys
 from .partners import Registry
 from .partners.passwords import DEMO_PASSWORDS, verify_password
 from .partners.profile import EmailOut
-from .pipeline.claims import release_gateway_claims
+from .pipeline.claims import release_gateway_claims, release_gateway_files
 from .pipeline.worker import Worker
 from .wakeups import WorkerWakers
 from .worker_processes import WorkerProcesses
@@ -205,6 +205,9 @@ class GatewayServer:
             freed = release_gateway_claims(gw.store, self.worker_name)
             if freed:
                 log.info("took back %d document(s) a previous %s held", freed, self.worker_name)
+            files = release_gateway_files(gw.store, gw.erp, self.worker_name)
+            if files:
+                log.info("took back %d ERP file(s) a previous %s held", files, self.worker_name)
         if self.run_worker and processes > 0:
             wakers = WorkerWakers()
             gw.store.wakeup = wakers  # receive() here wakes the worker processes

@@ -62,3 +62,40 @@ def test_outbox_files_take_the_umasks_mode_so_the_erps_user_can_read_them(
     assert stat.S_IMODE(order.stat().st_mode) == mode
     (placed,) = (tmp_path / "out").iterdir()
     assert stat.S_IMODE(placed.stat().st_mode) == mode
+
+
+def test_a_claim_carries_its_takers_name_and_that_name_takes_it_back_at_once(
+    tmp_path: Path,
+) -> None:
+    """A worker killed while taking a file hid it until the claim timeout (5 minutes),
+    though it restarted under the same ``--name`` (review finding): the hidden name now
+    carries the taker's name, and that name's files come back at once; others' do not."""
+    erp = ErpFolder(tmp_path / "erp")
+    for name in ("a.json", "b.json", "c.json", "d.json"):
+        (erp.inbox / "invoices" / name).write_text("{}")
+    a, b, c, d = erp.pending()
+    takers = {"a.json": "wk", "b.json": "gw.1/2", "c.json": "wk-2", "d.json": None}
+    claimed = {i.name: erp.claim(i, takers[i.name]) for i in (a, b, c, d)}
+    assert list(erp.pending()) == []
+    assert erp.takers() == {"wk", "gw.1/2", "wk-2"}
+    hidden_b = claimed["b.json"]
+    assert hidden_b is not None and "/" not in hidden_b.path.name[len(".b.json.") :]
+
+    assert erp.release_taken_by(["wk"]) == 1
+    assert [p.name for p in erp.pending()] == ["a.json"]
+    assert erp.release_taken_by(["gw.1/2"]) == 1
+    assert erp.release_taken_by(["nobody"]) == 0
+    assert [p.name for p in erp.pending()] == ["a.json", "b.json"]
+    # The rest, the unnamed one too, are left to the timeout, as before.
+    assert erp.release_stale(300) == 0
+    assert erp.release_stale(300, now=10**10) == 2
+    assert [p.name for p in erp.pending()] == ["a.json", "b.json", "c.json", "d.json"]
+
+
+def test_a_name_too_long_for_the_claim_is_left_to_the_timeout(tmp_path: Path) -> None:
+    erp = ErpFolder(tmp_path / "erp")
+    (erp.inbox / "acks" / "a.json").write_text("{}")
+    (item,) = erp.pending()
+    claimed = erp.claim(item, "w" * 250)
+    assert claimed is not None and claimed.path.exists() and erp.takers() == set()
+    assert erp.release_stale(300, now=10**10) == 1

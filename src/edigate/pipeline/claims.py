@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..store import Store
+from .erp import ErpFolder
 from .name_locks import name_lock
 
 #: The names of the workers created in this process (see :func:`holder_is_gone`).
@@ -90,15 +92,32 @@ def release_gateway_claims(store: Store, name: str) -> int:
     thread) and NAME/1, NAME/2 ... (its worker processes), whatever its worker count was.
     Called before serve starts its own workers; a name a live process still holds (a worker
     of a serve killed a moment ago, finishing its batch) keeps its claims (``name_locks``)."""
+    return _release_gateway(
+        store, name, store.claim_holders(), lambda holder: store.release_claims([holder])
+    )
+
+
+def release_gateway_files(store: Store, erp: ErpFolder, name: str) -> int:
+    """:func:`release_gateway_claims` for the ERP inbox: the files NAME and NAME/… were
+    taking when they died are given back at once."""
+    return _release_gateway(
+        store, name, erp.takers(), lambda holder: erp.release_taken_by([holder])
+    )
+
+
+def _release_gateway(
+    store: Store, name: str, holders: Iterable[str], release: Callable[[str], int]
+) -> int:
+    """``release`` each of ``holders`` that is NAME or NAME/… and no live process holds."""
     prefix = name + "/"
     freed = 0
-    for holder in store.claim_holders():
+    for holder in holders:
         if holder != name and not holder.startswith(prefix):
             continue
         lock = name_lock(store, holder)
         if lock.try_acquire():
             try:
-                freed += store.release_claims([holder])
+                freed += release(holder)
             finally:
                 lock.release()
     return freed

@@ -22,9 +22,10 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from ..fsutil import atomic_write, atomic_write_many, is_hidden_or_partial
 
@@ -34,6 +35,8 @@ INBOX_KINDS = ("acks", "shipments", "invoices")
 #: The meta key of an order for the ERP from a partner's test interchange (ISA15 T).
 TEST_KEY = "test"
 CLAIM_SUFFIX = ".taking"
+#: The longest file name most file systems take (bytes).
+_NAME_MAX = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +101,20 @@ class ErpFolder:
                     if path.is_file() and not is_hidden_or_partial(path):
                         yield ErpFile(kind, path, sub.name)
 
-    def claim(self, item: ErpFile) -> ErpFile | None:
+    def claim(self, item: ErpFile, taker: str | None = None) -> ErpFile | None:
         """Rename ``item`` to a hidden name only this taker knows; None if another took it.
 
         A rename is atomic, so two workers polling one shared inbox never store a file twice.
-        The hidden name carries the time of the claim, for :meth:`release_stale`.
+        The hidden name carries the time of the claim, for :meth:`release_stale`, and the
+        stable name of the worker taking it (``taker``), so that worker restarted takes it
+        back at once (:meth:`release_taken_by`).
         """
         token = f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
         hidden = item.path.with_name(f".{item.path.name}.{token}{CLAIM_SUFFIX}")
+        if taker:
+            named = hidden.with_name(f".{item.path.name}.{token}-{_tag(taker)}{CLAIM_SUFFIX}")
+            if len(os.fsencode(named.name)) <= _NAME_MAX:  # else only the timeout frees it
+                hidden = named
         try:
             os.rename(item.path, hidden)
         except FileNotFoundError:
@@ -122,19 +131,36 @@ class ErpFolder:
         """Give back files whose taker died holding them (claimed more than ``older_than``
         seconds ago): they reappear under their own name and are taken again."""
         cutoff = (time.time() if now is None else now) - older_than
+        return self._give_back(lambda claim: claim.stamp < cutoff)
+
+    def release_taken_by(self, takers: Collection[str]) -> int:
+        """Give back at once the files the workers named ``takers`` were taking: each name's
+        predecessor, dead (the caller holds the name: ``pipeline.name_locks``)."""
+        wanted = set(takers)
+        return self._give_back(lambda claim: claim.taker in wanted)
+
+    def takers(self) -> set[str]:
+        """The names of the workers taking files now (or that died taking them)."""
+        return {c.taker for _, c in self._claims() if c.taker is not None}
+
+    def _give_back(self, which: Callable[[_Claim], bool]) -> int:
         count = 0
+        for hidden, claim in self._claims():
+            if not which(claim):
+                continue
+            try:
+                os.rename(hidden, hidden.with_name(claim.name))
+            except FileNotFoundError:
+                continue  # given back by another worker meanwhile, or taken
+            count += 1
+        return count
+
+    def _claims(self) -> Iterator[tuple[Path, _Claim]]:
         for kind in INBOX_KINDS:
             for hidden in (self.inbox / kind).rglob(f".*{CLAIM_SUFFIX}"):
-                name, _, token = hidden.name[1:].removesuffix(CLAIM_SUFFIX).rpartition(".")
-                stamp = token.partition("-")[0]
-                if not name or not stamp.isdigit() or int(stamp) >= cutoff:
-                    continue
-                try:
-                    os.rename(hidden, hidden.with_name(name))
-                except FileNotFoundError:
-                    continue
-                count += 1
-        return count
+                claim = _Claim.of(hidden.name)
+                if claim is not None:
+                    yield hidden, claim
 
     def processed(self, item: ErpFile, document_id: int) -> Path:
         """Move a file the store now holds out of the way (prefixed with its document id)."""
@@ -162,6 +188,30 @@ class ErpFolder:
         else:
             report = _free(self.inbox / "rejected" / f"{kind}-{document_id}-{name}.error.txt")
         atomic_write(report, f"document {document_id}: {error}\n".encode())
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What a claimed file's hidden name says: ``.<name>.<stamp>-<random>[-<taker>].taking``."""
+
+    name: str
+    stamp: int
+    taker: str | None
+
+    @classmethod
+    def of(cls, hidden: str) -> _Claim | None:
+        name, _, token = hidden[1:].removesuffix(CLAIM_SUFFIX).rpartition(".")
+        stamp, _, rest = token.partition("-")
+        tag = rest.partition("-")[2]
+        if not name or not stamp.isdigit():
+            return None
+        return cls(name, int(stamp), unquote(tag) if tag else None)
+
+
+def _tag(taker: str) -> str:
+    """A worker name as part of a file name: no ``/`` (``gw1/2``), no ``.`` (the claim's
+    own separator)."""
+    return quote(taker, safe="").replace(".", "%2E")
 
 
 def _move(src: Path, dst: Path) -> Path:

@@ -12,7 +12,8 @@ The partner comes from the PO number: the partner whose order we received with t
 PO number, or when two partners used the same one; if both speak they must agree.
 
 A file is claimed by an atomic rename before it is read, so any number of workers may poll
-one shared inbox; one that dies holding a file gives it back after ``claim_timeout``. A file
+one shared inbox; one that dies holding a file gives it back after ``claim_timeout``, or at
+once when a worker of its name starts (``--name``: the hidden name carries it). A file
 stored but not yet moved when the process died is recognised by its bytes and name, and
 only moved: the ERP's document is never stored twice.
 
@@ -98,12 +99,14 @@ class ErpInbox:
     #: written gets time to be finished.
     unfinished_grace: float = 10.0
 
-    def poll(self) -> int:
-        """Take every complete file waiting; returns how many were stored or rejected."""
+    def poll(self, taker: str | None = None) -> int:
+        """Take every complete file waiting; returns how many were stored or rejected.
+        ``taker``: the stable name of the worker polling (``--name``), written on the files
+        it claims so that worker restarted takes them back at once (:meth:`release`)."""
         self.erp.release_stale(self.claim_timeout)
         count = 0
         for item in self.erp.pending():
-            claimed = self.erp.claim(item)
+            claimed = self.erp.claim(item, taker)
             if claimed is None:
                 continue  # another poller took it
             try:
@@ -129,6 +132,11 @@ class ErpInbox:
                 )
             count += 1
         return count
+
+    def release(self, taker: str) -> int:
+        """Give back at once the files a worker named ``taker`` was taking when it died;
+        called by its successor once it holds the name (``Worker.release_dead_claims``)."""
+        return self.erp.release_taken_by([taker])
 
     def take(self, item: ErpFile) -> Taken:
         """Store one (claimed) file, then move it to processed/; or reject it with why."""

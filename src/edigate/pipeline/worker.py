@@ -80,6 +80,9 @@ class Periodic:
     run: Callable[[], int]
     interval: float = 0.0
     last: float = field(default=float("-inf"), repr=False)
+    #: Takes back at once what a dead worker of the given (stable) name left half done in
+    #: this task (the ERP inbox's claimed files), as its document claims are.
+    release: Callable[[str], int] | None = None
 
 
 @dataclass
@@ -112,18 +115,34 @@ class Worker:
 
     def release_dead_claims(self) -> int:
         """Before the first claim: free the claims of this worker's own name (its
-        predecessor's: a name is one worker's) and, on SQLite (one host), of this host's
-        dead workers (see ``pipeline.claims``). PostgreSQL's other workers may run on hosts
-        whose processes this one cannot see: leases free theirs.
+        predecessor's: a name is one worker's; its ERP inbox files too) and, on SQLite
+        (one host), of this host's dead workers (see ``pipeline.claims``). PostgreSQL's
+        other workers may run on hosts whose processes this one cannot see: leases free
+        theirs.
 
         A named worker first waits until no live process holds its name (a previous
         serve's worker finishing its batch, another gateway started with the same name):
         until then the name's claims are not its predecessor's to take."""
         if not self._hold_name():
             return 0
+        if self._name_lock is not None:
+            self._release_periodic()
         if self.store.engine.dialect.name != "sqlite":
             return self.store.release_claims([self.name])
         return release_dead_claims(self.store, self.name)
+
+    def _release_periodic(self) -> None:
+        """What this name's predecessor left in the periodic tasks (its ERP inbox files)."""
+        for task in self.periodic:
+            if task.release is None:
+                continue
+            try:
+                freed = task.release(self.name)
+            except Exception:  # the folder unreachable now: the task's timeout frees them
+                log.exception("%s: could not take back what %s left", task.name, self.name)
+                continue
+            if freed:
+                log.info("%s: took back %d item(s) %s left", task.name, freed, self.name)
 
     def _hold_name(self) -> bool:
         """Take this worker's name lock, waiting while a live process holds it; False if
