@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from edigate.model import Invoice, Order, OrderAck, Shipment
-from edigate.partners import Partner
+from edigate.partners import Partner, load_registry
 from edigate.partners.apply import apply_inbound, apply_outbound
 from edigate.translate import translate_850
 from edigate.x12 import TransactionSet, X12Reader
@@ -107,19 +108,66 @@ def test_shipment_items_deep_in_the_hierarchy_are_mapped(acme: Partner, erp_orde
     assert "currency" not in out.document.model_dump()
 
 
-def test_an_invoice_restates_its_total_in_acmes_prices(acme: Partner, erp_order: Order) -> None:
+def test_an_invoice_echoes_acmes_price_where_it_bills_the_same(
+    acme: Partner, erp_order: Order
+) -> None:
     data = json.loads((ERP / "invoice-4500012345.json").read_text())
     out = apply_outbound(Invoice.model_validate(data), acme, {PO: erp_order})
     assert out.errors == [] and out.document is not None
     assert out.document.total_amount == Decimal("776.50")
-    assert not any(i.code == "total_changed" for i in out.issues)
-    # 180 EA at 16.0833 is 2894.99 to the cent; ACME's 30 CA at 96.50 is 2895.00.
-    data["lines"] = [data["lines"][1] | {"quantity": "180"}]
-    data.pop("total_amount")
+    # 30 EA at 16.0833 is 482.50 to the cent, as ACME's 5 CA at 96.50 is: theirs is echoed.
+    assert str(out.document.lines[1].unit_price) == "96.50"
+    assert out.issues == []
+
+
+def test_an_invoice_keeps_the_erps_total_over_acmes_price(acme: Partner, erp_order: Order) -> None:
+    """600 EA at 16.0833 is 9649.98; ACME's 100 CA at 96.50 would bill 9650.00."""
+    data = json.loads((ERP / "invoice-4500012345.json").read_text())
+    data["lines"] = [data["lines"][1] | {"quantity": "600"}]
+    data["total_amount"] = "9649.98"
     out = apply_outbound(Invoice.model_validate(data), acme, {PO: erp_order})
-    assert out.document is not None and out.document.total_amount == Decimal("2895.00")
-    (warning,) = [i for i in out.issues if i.code == "total_changed"]
-    assert "2894.99" in warning.message and warning.severity == "warning"
+    assert out.errors == [] and out.document is not None
+    line = out.document.lines[0]
+    assert (line.quantity, line.unit, line.unit_price) == (100, "CA", Decimal("96.4998"))
+    assert out.document.total_amount == Decimal("9649.98")
+    (warning,) = out.issues
+    assert (warning.code, warning.severity, warning.line_index) == (
+        "partner_price_not_echoed",
+        "warning",
+        0,
+    )
+    assert warning.message == (
+        "line 2 (SKU GAD-200-SS): billed at 96.4998 per CA (our 16.0833 per EA in their unit), "
+        "not acme-retail's own 96.50: 100 x 96.50 is 9650.00, but the ERP billed 9649.98 "
+        "for the line"
+    )
+    # An 855 states no total: its line answers ACME's own 96.50 a case, echoed.
+    ack_data = json.loads((ERP / "order-ack-4500012345.json").read_text())
+    ack_data["lines"][1] |= {
+        "quantity": "600",
+        "statuses": [{"status": "accepted", "quantity": "600", "unit": "EA"}],
+    }
+    ack_out = apply_outbound(OrderAck.model_validate(ack_data), acme, {PO: erp_order})
+    assert ack_out.document is not None
+    assert str(ack_out.document.lines[1].unit_price) == "96.50"
+
+
+def test_an_invoice_whose_total_the_map_would_change_is_refused(
+    config_copy: Path, edit: Callable[[Path, str, str], int], erp_order: Order
+) -> None:
+    edit(
+        config_copy / "maps/acme-retail.yaml",
+        "rules:\n",
+        'rules:\n  - {set: line.unit_price, value: "1.00", direction: outbound}\n',
+    )
+    partner = load_registry(config_copy).get("acme-retail")
+    assert partner is not None
+    data = json.loads((ERP / "invoice-4500012345.json").read_text())
+    out = apply_outbound(Invoice.model_validate(data), partner, {PO: erp_order})
+    assert out.document is None
+    (error,) = out.errors
+    assert error.code == "total_changed" and error.path == "total_amount"
+    assert "would be 33.00, but the ERP booked 776.50" in error.message
 
 
 def test_acmes_own_line_numbers_are_echoed(acme: Partner, erp_order: Order) -> None:

@@ -8,6 +8,8 @@ out of the ERP order and reported, so the 855 can say IR for it.
 Outbound (:func:`apply_outbound`) is the reverse for what the ERP answers: an OrderAck,
 Shipment or Invoice in our SKUs and units becomes one in the partner's item IDs and units,
 echoing the partner's own figures (``as_sent``) where ours convert back to them exactly.
+An invoice keeps the ERP's total: a price of theirs that would bill another line amount is
+not echoed, and an invoice whose total would still change is refused.
 
 Usage::
 
@@ -33,7 +35,9 @@ from typing_extensions import TypedDict
 
 from ..model import Invoice, Order, OrderAck, OrderLine, RejectedLine, Shipment
 from ..model.base import Canonical, constructor, rebuilt
+from ..model.codes import priced_amount
 from ..model.common import PackDetail
+from ..model.invoice import cents
 from ..model.order import AsSent
 from .errors import UomError
 from .fields import FieldPath, get_value
@@ -339,7 +343,9 @@ def apply_outbound(
     our figures are the ones their order became, their own quantity and price are echoed
     exactly. Without an order line, item IDs come from the SKU table and our unit is kept;
     when ``orders`` were looked up (not None), that is a warning: the partner never sent
-    that PO, or that line on it.
+    that PO, or that line on it. An invoice line echoes their price only where it bills
+    the same line amount (else a warning), and an invoice whose total in their terms is not
+    the one the ERP booked is an error (``total_changed``).
     Then the map's outbound codes, defaults and rules run.
     """
     found = orders or {}
@@ -350,7 +356,7 @@ def apply_outbound(
     for where, index, line, po_number, priced in _lines(data):
         order = found.get(po_number or "")
         source = _order_line(order, line)
-        _line_out(partner, line, source, where, index, priced, issues)
+        _line_out(partner, line, source, where, index, priced, issues, invoiced=total is not None)
         if orders is None or not po_number:
             continue
         if order is None and po_number not in unknown:
@@ -398,13 +404,15 @@ def apply_outbound(
     if isinstance(mapped, Invoice) and total is not None and mapped.total_amount != total:
         issues.append(
             _issue(
-                "warning",
+                "error",
                 "total_changed",
-                f"the total is {mapped.total_amount} in {partner.id}'s units and prices "
-                f"(ours said {total})",
+                f"mapped for {partner.id} (their units, prices and map rules) the total "
+                f"would be {mapped.total_amount}, but the ERP booked {total}; an invoice goes "
+                "out only with the total the ERP booked",
                 path="total_amount",
             )
         )
+        return MappedOutbound(None, issues)
     return MappedOutbound(mapped, issues)
 
 
@@ -465,9 +473,12 @@ def _line_out(
     index: int | None,
     priced: bool,
     issues: list[MapIssue],
+    *,
+    invoiced: bool = False,
 ) -> None:
     """Give one line the partner's item IDs and unit (in place); ``source`` is the order
-    line it answers, if any."""
+    line it answers, if any. An ``invoiced`` line echoes the partner's price only where it
+    bills the same amount as ours (:func:`_convert`)."""
     sku: str | None = line.get("sku")
     label = f"line {line['line_number']}" if line.get("line_number") else where
     if sku:
@@ -505,7 +516,22 @@ def _line_out(
     ours = sku or source.sku
     ordered = _Ordered(theirs.quantity, theirs.unit, theirs.unit_price, source.unit_price)
     try:
-        _convert(partner, line, "quantity", "unit", "unit_price", unit, ours, ordered)
+        held = _convert(
+            partner, line, "quantity", "unit", "unit_price", unit, ours, ordered, invoiced=invoiced
+        )
+        if held is not None:
+            issues.append(
+                _issue(
+                    "warning",
+                    "partner_price_not_echoed",
+                    f"{label}: billed at {held.ours} per {held.unit} (our {held.our_price} per "
+                    f"{held.our_unit} in their unit), not {partner.id}'s own {held.theirs}: "
+                    f"{held.quantity} x {held.theirs} is {held.their_amount}, but the ERP "
+                    f"billed {held.our_amount} for the line",
+                    index=index,
+                    path=f"{where}.unit_price",
+                )
+            )
         for status in line.get("statuses", []):
             _convert(partner, status, "quantity", "unit", "unit_price", unit, ours, ordered)
         _convert(partner, line, "ordered_quantity", "ordered_unit", None, unit, ours, ordered)
@@ -524,6 +550,20 @@ class _Ordered:
     ours_price: Decimal | None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _HeldPrice:
+    """The partner's price an invoice line does not echo, as it would bill another amount."""
+
+    theirs: Decimal
+    ours: Decimal
+    unit: str
+    quantity: Decimal
+    their_amount: Decimal
+    our_amount: Decimal
+    our_price: Decimal
+    our_unit: str
+
+
 def _convert(
     partner: Partner,
     at: dict[str, Any],
@@ -533,16 +573,22 @@ def _convert(
     line_unit: str,
     sku: str | None,
     ordered: _Ordered,
-) -> None:
+    *,
+    invoiced: bool = False,
+) -> _HeldPrice | None:
     """Convert ``at``'s quantity (in its unit, else the line's) and price to the unit the
     partner ordered in; echo their exact figures where ours are what theirs became.
 
     A price without a quantity (an IP status stating only the new price) converts too:
-    PO104 is read against the line's unit, which becomes theirs."""
+    PO104 is read against the line's unit, which becomes theirs. On an ``invoiced`` line
+    their price is echoed only where it bills the same amount to the cent (96.50 a case of
+    6 became 16.0833 each: 600 EA is 9649.98, 100 CA at 96.50 would be 9650.00), as an
+    invoice never bills other than what the ERP booked; else ours is kept, converted, and
+    returned as held."""
     quantity: Decimal | None = at.get(quantity_key)
     price: Decimal | None = at.get(price_key) if price_key else None
     if quantity is None and price is None:
-        return
+        return None
     unit: str = at.get(unit_key) or line_unit
     converted: Converted = partner.uom.to_partner(
         Decimal(0) if quantity is None else quantity,
@@ -551,7 +597,11 @@ def _convert(
         partner_unit=ordered.unit,
         sku=sku,
     )
+    new_quantity = converted.quantity
+    if ordered.quantity is not None and new_quantity == ordered.quantity:
+        new_quantity = ordered.quantity
     new_price = converted.unit_price
+    held = None
     if (
         price is not None
         and unit != ordered.unit
@@ -559,16 +609,29 @@ def _convert(
         and price == ordered.ours_price
     ):
         new_price = ordered.unit_price  # their price, not ours times the factor
+        if invoiced and quantity is not None and converted.unit_price is not None:
+            basis = at.get("price_basis")
+            ours = cents(priced_amount(quantity, price, basis))
+            theirs = cents(priced_amount(new_quantity, new_price, basis))
+            if theirs != ours:
+                held = _HeldPrice(
+                    new_price,
+                    converted.unit_price,
+                    converted.unit,
+                    new_quantity,
+                    theirs,
+                    ours,
+                    price,
+                    unit,
+                )
+                new_price = converted.unit_price
     if price_key and new_price is not None:
         at[price_key] = new_price
     if at.get(unit_key) is not None or (unit_key == "unit" and quantity is not None):
         at[unit_key] = converted.unit  # a price alone states no ACK03 (no ACK02: P0203)
-    if quantity is None:
-        return
-    new_quantity = converted.quantity
-    if ordered.quantity is not None and new_quantity == ordered.quantity:
-        new_quantity = ordered.quantity
-    at[quantity_key] = new_quantity
+    if quantity is not None:
+        at[quantity_key] = new_quantity
+    return held
 
 
 def _order_line(order: Order | None, line: Mapping[str, Any]) -> OrderLine | None:
