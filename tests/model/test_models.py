@@ -296,6 +296,29 @@ def test_invoice_taxes_must_state_their_amount(where: str) -> None:
     )
 
 
+@pytest.mark.parametrize("where", ["invoice", "line"])
+def test_invoice_taxes_must_be_to_the_cent(where: str) -> None:
+    """TXI*ST*0.125 twice and TDS summing them to the cent would not add up for the partner:
+    refused, as a SAC05 or ITD08 amount finer than a cent is."""
+    data = invoice()
+    del data["total_amount"]
+    fine = {"type_code": "ST", "amount": "0.125"}
+    if where == "invoice":
+        data["taxes"] = [fine]
+        loc = "taxes.0.amount"
+    else:
+        data["lines"][0]["taxes"] = [fine]
+        loc = "lines.0.taxes.0.amount"
+    with pytest.raises(ValidationError) as exc:
+        Invoice.model_validate(data)
+    assert messages(exc) == (
+        f"{loc}: Value error, tax amount 0.125 has more than 2 decimals; expected an amount to "
+        "the cent, as TDS adds the taxes up to the cent"
+    )
+    fine["amount"] = "0.120"  # a trailing zero is still to the cent
+    assert Invoice.model_validate(data).totals().tax >= Decimal("0.12")
+
+
 def test_invoice_schema_requires_a_tax_amount() -> None:
     for mode in ("validation", "serialization"):
         defs = json_schema("invoice", mode)["$defs"]

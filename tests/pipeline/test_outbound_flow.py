@@ -464,6 +464,19 @@ def test_bad_erp_files_are_rejected_with_where_and_what_and_never_lost(
     assert "belongs in invoices/" in misfiled
 
 
+def test_an_invoice_tax_finer_than_a_cent_is_rejected_naming_its_path(gateway: Gateway) -> None:
+    acme_order(gateway)
+    data = json.loads(INVOICE.read_text())
+    data["taxes"] = [{"type_code": "LS", "amount": "0.004"}]
+    del data["total_amount"]
+    drop(gateway, "invoices", json.dumps(data, indent=2), "sub-cent.json")
+    run(gateway)
+    assert sent(gateway, "810") == []
+    error = rejected(gateway)["invoices-sub-cent.json.error.txt"]
+    assert "taxes[0].amount: Value error, tax amount 0.004 has more than 2 decimals; " in error
+    assert "expected an amount to the cent" in error
+
+
 def test_a_file_json_cannot_read_is_rejected_and_the_files_after_it_are_taken(
     gateway: Gateway,
 ) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Amount, Canonical, Code, NonNegative, Text
 from .codes import (
@@ -53,6 +53,13 @@ def cents(value: Decimal) -> Decimal:
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise ValueError(f"amount {value} is too large to state to the cent") from None
+
+
+def finer_than_cents(value: Decimal) -> bool:
+    """True for an amount with a fraction of a cent (0.125): one no N2 element (SAC05, ITD08)
+    can state, and one that TDS, summing to the cent, would silently round."""
+    scaled = value.scaleb(2)
+    return scaled != scaled.to_integral_value()
 
 
 def affects_total(ac: AllowanceCharge) -> bool:
@@ -95,6 +102,16 @@ class InvoiceTax(Tax):
                 "tax it bills (TXI02 amount) so TDS reconciles"
             )
         return data
+
+    @field_validator("amount")
+    @classmethod
+    def _to_the_cent(cls, amount: Decimal) -> Decimal:
+        if finer_than_cents(amount):
+            raise ValueError(
+                f"tax amount {amount} has more than 2 decimals; expected an amount to the cent, "
+                "as TDS adds the taxes up to the cent"
+            )
+        return amount
 
 
 class InvoiceLine(ItemIds, Canonical):

@@ -39,6 +39,7 @@ from ..model.common import (
     Tax,
     Terms,
 )
+from ..model.invoice import finer_than_cents
 from ..x12.events import PartyId, TransactionSet
 from ..x12.findings import ErrorCode, Finding, Location, Severity
 from ..x12.reader import components
@@ -553,10 +554,9 @@ def fmt_hash_total(total: Decimal, values: Iterable[Decimal | None]) -> str:
 
 def fmt_n2(value: Decimal, name: str = "amount") -> str:
     """X12 ``N2``: the amount in cents, e.g. 12.5 -> ``1250``."""
-    scaled = value.scaleb(2)
-    if scaled != scaled.to_integral_value():
+    if finer_than_cents(value):
         raise X12Error(f"{name} {value} has more than 2 decimals; it cannot be written as N2")
-    return str(int(scaled))
+    return str(int(value.scaleb(2)))
 
 
 @lru_cache(maxsize=4096)
