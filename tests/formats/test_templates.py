@@ -118,6 +118,41 @@ def test_cxml_ship_notice() -> None:
     assert items == expected and len(items) == 3
 
 
+def test_cxml_ship_notice_operation_follows_its_purpose() -> None:
+    """A replacement sent as operation="new" is a second ship notice to the buyer."""
+    shipment = goldens.document("canonical/shipment-cartons.json", "contoso-cxml")
+    found = {}
+    for code in ("00", "05", "04", "01", "07"):
+        data = shipment.model_dump(exclude={"purpose"}) | {"purpose_code": code}
+        changed = Shipment.model_validate(data)
+        body = render_outbound(
+            changed, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(changed)
+        )[0]
+        header = _xml(body).find("Request/ShipNoticeRequest/ShipNoticeHeader")
+        assert header is not None
+        found[code] = header.get("operation")
+    assert found == {"00": "new", "05": "update", "04": "update", "01": "delete", "07": "new"}
+
+
+def test_cxml_confirmation_operation_follows_its_purpose() -> None:
+    ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
+    partner = _partner("contoso-cxml")
+
+    def with_purpose(code: str) -> OrderAck:
+        return OrderAck.model_validate(ack.model_dump(exclude={"purpose"}) | {"purpose_code": code})
+
+    replacement = with_purpose("05")
+    body = render_outbound(replacement, partner, now=NOW, orders=goldens.answered(replacement))[0]
+    header = _xml(body).find("Request/ConfirmationRequest/ConfirmationHeader")
+    assert header is not None and header.get("operation") == "update"
+    # ConfirmationHeader has new and update only: a cancellation is refused, not sent as new.
+    cancellation = with_purpose("01")
+    with pytest.raises(
+        TemplateError, match=r'purpose 01 \(cancellation\) would be operation "delete"'
+    ):
+        render_outbound(cancellation, partner, now=NOW, orders=goldens.answered(cancellation))
+
+
 def test_xml_values_are_escaped() -> None:
     ack = goldens.document("canonical/order-ack-changes.json", "contoso-cxml")
     assert isinstance(ack, OrderAck)

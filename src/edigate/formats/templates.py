@@ -224,6 +224,25 @@ def _required(value: Any, what: str) -> Any:
     return value
 
 
+#: cXML ``operation`` by purpose (BSN01/BAK01): a change or replacement updates what the
+#: buyer has, a cancellation or deletion deletes it; anything else is new.
+_CXML_OPERATIONS = {"01": "delete", "03": "delete", "04": "update", "05": "update"}
+
+
+def cxml_operation(document: Any, allowed: str = "new update delete") -> str:
+    """The cXML ``operation`` for ``document``'s purpose, one of ``allowed`` (a
+    ConfirmationHeader has no delete); a purpose it cannot say stops the document, as a
+    replacement sent as "new" would be a second document to the buyer."""
+    code = str(getattr(document, "purpose_code", None) or "00")
+    operation = _CXML_OPERATIONS.get(code, "new")
+    if operation not in allowed.split():
+        raise ValueError(
+            f"purpose {code} ({getattr(document, 'purpose', code)}) would be operation "
+            f'"{operation}", which this cXML element does not have; expected one of {allowed}'
+        )
+    return operation
+
+
 FILTERS = {
     "x12date": x12date,
     "isodate": isodate,
@@ -236,6 +255,7 @@ FILTERS = {
     "reference": reference,
     "order_reference": _order_reference,
     "required": _required,
+    "cxml_operation": cxml_operation,
 }
 
 
