@@ -25,7 +25,10 @@ Templates see ``doc`` (the canonical document), ``partner`` (``id``, ``name``), 
   ``po_number``, also given to templates as ``orders``), so an answer echoes the partner's
   own reference (cXML's OrderRequest payloadID) when the ERP left it out;
 * ``required(what)``: the value, or an error naming ``what`` when it is empty, so a
-  document the partner would refuse is not sent.
+  document the partner would refuse is not sent;
+* ``cxml_operation(allowed="new update delete")``, on the document: cXML's ``operation``
+  for its purpose code (04/05 update, 01/03 delete, else new), or an error when that is
+  not one of ``allowed``.
 
 Usage::
 
