@@ -226,6 +226,40 @@ def test_csv_invoice_and_shipment() -> None:
     ]
 
 
+def test_csv_invoice_carries_the_charges_allowances_and_tax_its_total_holds() -> None:
+    """Initech got line rows and an Invoice Total 21.10 more than their amounts, with the
+    freight and the tax nowhere: now each row says them, and the columns add up."""
+    invoice = Invoice.model_validate(
+        {
+            "invoice_number": "INI-INV-1",
+            "invoice_date": "2026-03-10",
+            "lines": [
+                {"line_number": "1", "quantity": "24", "unit": "EA", "unit_price": "4.50"},
+                {
+                    "line_number": "2",
+                    "quantity": "10",
+                    "unit": "EA",
+                    "unit_price": "1.255",
+                    "allowances_charges": [{"indicator": "A", "code": "C310", "amount": "0.55"}],
+                },
+            ],
+            "allowances_charges": [{"indicator": "C", "code": "D240", "amount": "12.00"}],
+            "taxes": [{"type_code": "ST", "amount": "9.10"}],
+        }
+    )
+    body, _ = render_document(invoice, "csv/invoice", now=NOW)
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [(r["Charges"], r["Allowances"], r["Tax"], r["Invoice Total"]) for r in rows] == [
+        ("12.00", "0.55", "9.10", "141.10")
+    ] * 2
+    first = rows[0]
+    amounts = sum(Decimal(r["Amount"]) for r in rows)
+    made = (
+        amounts + Decimal(first["Charges"]) - Decimal(first["Allowances"]) + Decimal(first["Tax"])
+    )
+    assert made == Decimal(first["Invoice Total"]) == invoice.total_amount
+
+
 def test_csv_answers_are_written_in_the_partners_own_dialect() -> None:
     """A partner that writes '4,50', '24.11.2026' and no header row got '4.50', ISO dates
     and a header back, though its layout said how it writes (new-user walkthrough)."""
