@@ -234,13 +234,18 @@ class OutboundProcessor:
     ) -> OutboundPlan:
         """A partner that is not X12 gets the document from its map's template (which may
         echo what the partner's ``orders`` carried and the ERP left out)."""
-        from ..formats.templates import render_outbound  # only templated partners need it
+        from ..formats.mentions import unmentioned_for  # only templated partners need them
+        from ..formats.templates import render_outbound
 
         try:
             data, suffix = render_outbound(document, partner, now=self.clock(), orders=orders)
         except EdigateError as exc:
             plan.errors.append(_error("template", f"{shown}: {exc}"))
             return plan
+        for message in unmentioned_for(document, partner):
+            plan.errors.append(
+                _error("template.unmentioned", f"{shown}: {message}", severity="warning")
+            )
         plan.status = Status.TRANSLATED
         plan.doc_type, plan.rendered, plan.fmt = doc_type, data, suffix.lstrip(".") or "dat"
         return plan
