@@ -278,27 +278,29 @@ def _map_line(
         if converted.unit_price is not None:
             line["unit_price"] = converted.unit_price
         if source.pack is not None and quantity and converted.unit != unit:
-            disagreement = _pack_disagrees(
-                source.pack, unit, converted.quantity / quantity, converted.unit
-            )
+            disagreement = _pack_disagrees(source.pack, unit, quantity, converted)
             if disagreement is not None:
                 issues.append(_issue("warning", "pack_mismatch", disagreement, index=index))
     return None, False
 
 
-def _pack_disagrees(pack: PackDetail, unit: str, factor: Decimal, internal: str) -> str | None:
-    """Why the line's own PO4 contradicts the map's conversion of ``unit``, if it does: a
-    partner whose case holds 6 while the map says 12 would get twice what it ordered.
-    Only a pack counted in our unit is compared (``PO4*6*1*EA``, ``PO4*12``)."""
+def _pack_disagrees(
+    pack: PackDetail, unit: str, quantity: Decimal, converted: Converted
+) -> str | None:
+    """Why the line's own PO4 contradicts the map's conversion of ``quantity`` ``unit``, if
+    it does: a partner whose case holds 6 while the map says 12 would get twice what it
+    ordered. Only a pack counted in our unit is compared (``PO4*6*1*EA``, ``PO4*12``)."""
+    internal = converted.unit
     if pack.pack is None or pack.size_unit not in (None, internal):
         return None
-    size = pack.size if pack.size_unit == internal and pack.size is not None else Decimal(1)
-    per_pack = pack.pack * size
-    if per_pack == factor:
+    per_pack = pack.pack if pack.size is None or pack.size_unit is None else pack.pack * pack.size
+    if per_pack * quantity == converted.quantity:  # no division on the usual, agreeing path
         return None
+    factor = converted.quantity / quantity
     return (
-        f"PO4 says {per_pack.normalize():f} {internal} per pack, but the map converts 1 {unit} "
-        f"to {factor.normalize():f} {internal}: check uom.conversions (or the partner's PO4)"
+        f"PO4 says {Decimal(per_pack).normalize():f} {internal} per pack, but the map "
+        f"converts 1 {unit} to {factor.normalize():f} {internal}: check uom.conversions (or "
+        "the partner's PO4)"
     )
 
 
