@@ -319,6 +319,29 @@ def test_invoice_taxes_must_be_to_the_cent(where: str) -> None:
     assert Invoice.model_validate(data).totals().tax >= Decimal("0.12")
 
 
+def test_invoice_charges_and_terms_finer_than_a_cent_are_all_named_at_once() -> None:
+    """The X12 writer refused the first N2 amount it met (ITD08), naming an element of an
+    810 never sent; the ERP gets every one, by JSON path (review finding)."""
+    data = invoice()
+    del data["total_amount"]
+    data["terms"] = [{"type_code": "01", "discount_amount": "1.005"}]
+    data["allowances_charges"] = [
+        {"indicator": "C", "code": "D240", "amount": "12.00"},
+        {"indicator": "C", "code": "D240", "amount": "1.001"},
+    ]
+    data["lines"][0]["allowances_charges"] = [{"indicator": "C", "code": "D240", "amount": "0.125"}]
+    with pytest.raises(ValidationError) as exc:
+        Invoice.model_validate(data)
+    assert messages(exc).split(" | ") == [
+        "terms: Value error, terms[0].discount_amount 1.005: more than 2 decimals; expected an "
+        "amount to the cent (ITD08/ITD10: N2)",
+        "lines.0.allowances_charges: Value error, allowances_charges[0].amount 0.125: more "
+        "than 2 decimals; expected an amount to the cent (SAC05: N2)",
+        "allowances_charges: Value error, allowances_charges[1].amount 1.001: more than 2 "
+        "decimals; expected an amount to the cent (SAC05: N2)",
+    ]
+
+
 def test_invoice_schema_requires_a_tax_amount() -> None:
     for mode in ("validation", "serialization"):
         defs = json_schema("invoice", mode)["$defs"]

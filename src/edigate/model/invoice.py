@@ -62,6 +62,24 @@ def finer_than_cents(value: Decimal) -> bool:
     return scaled != scaled.to_integral_value()
 
 
+def _to_the_cent(items: list[Any], field: str, amounts: tuple[str, ...], elements: str) -> Any:
+    """``items`` unchanged, or a ValueError naming each amount finer than a cent by its
+    place in the list: an invoice's charges and terms are N2 elements (``elements``), and
+    the ERP should hear of all of them at once, not of the first the X12 writer meets."""
+    wrong = [
+        f"{field}[{index}].{name} {value}"
+        for index, item in enumerate(items)
+        for name in amounts
+        if (value := getattr(item, name)) is not None and finer_than_cents(value)
+    ]
+    if wrong:
+        raise ValueError(
+            f"{', '.join(wrong)}: more than 2 decimals; expected an amount to the cent "
+            f"({elements}: N2)"
+        )
+    return items
+
+
 def affects_total(ac: AllowanceCharge) -> bool:
     """True for allowances and charges settled on the invoice itself (not bill-backs)."""
     return ac.indicator in (Indicator.ALLOWANCE, Indicator.CHARGE) and (
@@ -131,6 +149,10 @@ class InvoiceLine(ItemIds, Canonical):
     allowances_charges: list[AllowanceCharge] = Field(default_factory=list, description="SAC")
     taxes: list[InvoiceTax] = Field(default_factory=list, description="TXI")
 
+    _charges_to_the_cent = field_validator("allowances_charges")(
+        lambda acs: _to_the_cent(acs, "allowances_charges", ("amount",), "SAC05")
+    )
+
     @property
     def extended_amount(self) -> Decimal:
         """quantity x unit price, rounded to the cent; a price per hundred (IT105 HP) or
@@ -177,6 +199,15 @@ class Invoice(Canonical):
     weight_unit: Code | None = Field(None, description="ISS04")
     total_amount: Amount | None = Field(
         None, description="TDS01; must equal lines + charges - allowances + tax"
+    )
+
+    _charges_to_the_cent = field_validator("allowances_charges")(
+        lambda acs: _to_the_cent(acs, "allowances_charges", ("amount",), "SAC05")
+    )
+    _terms_to_the_cent = field_validator("terms")(
+        lambda terms: _to_the_cent(
+            terms, "terms", ("discount_amount", "deferred_amount"), "ITD08/ITD10"
+        )
     )
 
     @model_validator(mode="before")
