@@ -195,8 +195,102 @@ def test_shipment_consistency() -> None:
         Shipment.model_validate(shipment(estimated_delivery_date="2026-11-20"))
     empty = shipment()
     empty["orders"][0]["tares"] = []
-    with pytest.raises(ValidationError, match="ships nothing"):
+    with pytest.raises(ValidationError, match="ships nothing: give tares or packs"):
         Shipment.model_validate(empty)
+
+
+def items_shipment(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CANONICAL / "shipment-items.json").read_text())
+    data.update(changes)
+    return data
+
+
+def test_an_order_may_list_its_items_without_packs() -> None:
+    """Shipment, Order, Item (BSN05 0004): items directly under the order, no cartons."""
+    s = Shipment.model_validate(items_shipment())
+    assert s.structure_code == "0004" and s.outermost_packages() == []
+    first = s.orders[0]
+    assert first.structure_code == "0004" and first.all_packs() == []
+    assert [(pack, item.line_number) for pack, item in first.packed_items()] == [
+        (None, "1"),
+        (None, "2"),
+    ]
+
+
+def test_structure_code_defaults_to_the_structure_of_the_orders() -> None:
+    """An ERP that never stated BSN05 keeps getting 0001 for packs, and 0004 for items."""
+    data = items_shipment()
+    del data["structure_code"]
+    assert Shipment.model_validate(data).structure_code == "0004"
+    pallets = shipment()
+    assert "structure_code" not in pallets
+    s = Shipment.model_validate(pallets)
+    assert s.structure_code == "0001" and s.orders[0].structure_code == "0001"
+    packed = s.orders[0].packed_items()
+    assert [(p, i) for p in s.orders[0].all_packs() for i in p.items] == packed
+    assert len(packed) == 5
+
+
+def test_an_order_with_both_items_and_packs_is_refused_naming_it() -> None:
+    data = items_shipment()
+    data["orders"][1]["packs"] = [{"items": data["orders"][1]["items"]}]
+    with pytest.raises(ValidationError) as exc:
+        Shipment.model_validate(data)
+    assert messages(exc) == (
+        "orders.1: Value error, order 4500012391 gives both items and tares or packs: an "
+        "order ships either its items directly (BSN05 0004) or its packs (pick and pack, "
+        "BSN05 0001)"
+    )
+
+
+def test_an_order_shipping_nothing_says_what_to_give() -> None:
+    data = items_shipment()
+    data["orders"][0]["items"] = []
+    with pytest.raises(ValidationError) as exc:
+        Shipment.model_validate(data)
+    assert messages(exc) == (
+        "orders.0: Value error, order 4500012390 ships nothing: give tares or packs (pick "
+        "and pack), or items (Shipment, Order, Item)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sample", "code", "where", "structure"),
+    [
+        ("shipment-items.json", "0001", "orders.0", "is Shipment, Order, Item (BSN05 0004)"),
+        ("shipment-items.json", "0001", "orders.1", "is Shipment, Order, Item (BSN05 0004)"),
+        ("shipment-pallets.json", "0004", "orders.0", "is pick and pack (BSN05 0001)"),
+    ],
+)
+def test_a_structure_code_the_orders_do_not_have_is_refused_at_their_path(
+    sample: str, code: str, where: str, structure: str
+) -> None:
+    data = json.loads((CANONICAL / sample).read_text())
+    data["structure_code"] = code
+    with pytest.raises(ValidationError) as exc:
+        Shipment.model_validate(data)
+    assert f"{where}: Value error, order " in messages(exc)
+    assert f"{structure}, but the shipment is {code}" in messages(exc)
+
+
+def test_all_orders_of_a_shipment_use_one_structure() -> None:
+    """Without a structure_code the first order's structure is the shipment's."""
+    data = items_shipment()
+    del data["structure_code"]
+    packed = json.loads((CANONICAL / "shipment-cartons.json").read_text())["orders"][0]
+    data["orders"].append(packed)
+    with pytest.raises(ValidationError) as exc:
+        Shipment.model_validate(data)
+    assert messages(exc) == (
+        "orders.2: Value error, order 4500012345 is pick and pack (BSN05 0001), but the "
+        "shipment is 0004 (Shipment, Order, Item: its structure_code, or its first order's "
+        "structure when it gives none); one shipment uses one structure"
+    )
+
+
+def test_a_structure_code_not_written_is_refused() -> None:
+    with pytest.raises(ValidationError, match="structure_code\n  Input should be '0001' or"):
+        Shipment.model_validate(items_shipment(structure_code="0002"))
 
 
 @pytest.mark.parametrize("quantity", ["0", "0.000", "-1"])

@@ -1,8 +1,14 @@
 """The canonical ship notice (what an X12 856 is written from).
 
-Shipment -> orders -> optional tares (pallets) -> packs (cartons) -> items: the pick and
-pack hierarchy. Tares and packs carry SSCC-18 numbers, whose GS1 check digit is verified
-here so a label misprint is caught before the partner's receiving dock finds it.
+Two hierarchies, one per shipment (BSN05, ``structure_code``):
+
+- ``0001`` pick and pack: Shipment -> orders -> optional tares (pallets) -> packs (cartons)
+  -> items;
+- ``0004`` Shipment, Order, Item (standard pack, drop ship): Shipment -> orders -> items,
+  for a sender that does not report its cartons.
+
+Tares and packs carry SSCC-18 numbers, whose GS1 check digit is verified here so a label
+misprint is caught before the partner's receiving dock finds it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from .base import Canonical, Code, Count, NonNegative, Text
 from .codes import PURPOSE_CODES, Purpose, fill_coded
@@ -115,8 +121,15 @@ class Tare(Canonical):
     packs: list[Pack] = Field(min_length=1)
 
 
+#: BSN05 (code list 1005) of each hierarchy written: pick and pack, and Shipment, Order, Item.
+PICK_AND_PACK = "0001"
+ORDER_ITEM = "0004"
+StructureCode = Literal["0001", "0004"]
+_STRUCTURES = {PICK_AND_PACK: "pick and pack", ORDER_ITEM: "Shipment, Order, Item"}
+
+
 class ShipmentOrder(Canonical):
-    """An order level (HL O): the PO being shipped and its tares or packs."""
+    """An order level (HL O): the PO being shipped and its tares or packs, or its items."""
 
     po_number: Text = Field(description="PRF01")
     po_date: dt.date | None = Field(None, description="PRF04")
@@ -125,21 +138,69 @@ class ShipmentOrder(Canonical):
     parties: list[Party] = Field(default_factory=list, description="N1, e.g. BY store")
     tares: list[Tare] = Field(default_factory=list)
     packs: list[Pack] = Field(default_factory=list, description="packs not on a tare")
+    items: list[ShipmentItem] = Field(
+        default_factory=list,
+        description=(
+            "items directly under the order (HL I under HL O, BSN05 0004), for a shipment "
+            "whose cartons are not reported; instead of tares and packs, never beside them"
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _ships_something(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("tares") and not data.get("packs"):
-            raise ValueError(f"order {data.get('po_number')} ships nothing: give tares or packs")
+        if not isinstance(data, dict):
+            return data
+        po = data.get("po_number")
+        if data.get("items") and (data.get("tares") or data.get("packs")):
+            raise ValueError(
+                f"order {po} gives both items and tares or packs: an order ships either its "
+                "items directly (BSN05 0004) or its packs (pick and pack, BSN05 0001)"
+            )
+        if not data.get("items") and not data.get("tares") and not data.get("packs"):
+            raise ValueError(
+                f"order {po} ships nothing: give tares or packs (pick and pack), or items "
+                "(Shipment, Order, Item)"
+            )
         return data
 
+    @property
+    def structure_code(self) -> StructureCode:
+        """The BSN05 this order's hierarchy needs: 0004 for items directly under it."""
+        return ORDER_ITEM if self.items else PICK_AND_PACK
+
     def all_packs(self) -> list[Pack]:
-        """Packs on tares, then loose packs."""
+        """Packs on tares, then loose packs (none for an order that lists its items)."""
         return [p for t in self.tares for p in t.packs] + list(self.packs)
+
+    def packed_items(self) -> list[tuple[Pack | None, ShipmentItem]]:
+        """Every item with the pack it is in (None for an item directly under the order):
+        what a template iterates to render both hierarchies."""
+        return [(p, i) for p in self.all_packs() for i in p.items] + [(None, i) for i in self.items]
+
+
+def _data_structure(order: Any) -> StructureCode:
+    """The structure of an order not yet validated (a dict, or a ShipmentOrder)."""
+    if isinstance(order, ShipmentOrder):
+        return order.structure_code
+    return ORDER_ITEM if isinstance(order, dict) and order.get("items") else PICK_AND_PACK
+
+
+def _same_structure(order: ShipmentOrder, info: ValidationInfo) -> ShipmentOrder:
+    """An order's hierarchy must be the one BSN05 says (one per shipment)."""
+    code = info.data.get("structure_code")
+    if code is not None and order.structure_code != code:
+        raise ValueError(
+            f"order {order.po_number} is {_STRUCTURES[order.structure_code]} (BSN05 "
+            f"{order.structure_code}), but the shipment is {code} ({_STRUCTURES[code]}: its "
+            "structure_code, or its first order's structure when it gives none); one shipment "
+            "uses one structure"
+        )
+    return order
 
 
 class Shipment(Canonical):
-    """An advance ship notice; written as an 856 (BSN05 0001, pick and pack)."""
+    """An advance ship notice; written as an 856 (BSN05 0001 pick and pack, or 0004)."""
 
     document_type: Literal["shipment"] = "shipment"
     purpose: Purpose = Field(Purpose.ORIGINAL, description="friendly form of purpose_code")
@@ -149,12 +210,14 @@ class Shipment(Canonical):
     time: dt.time | None = Field(
         None, description="BSN04: when the notice was made (the 856 needs it; cXML and CSV not)"
     )
-    structure_code: Literal["0001"] = Field(
-        "0001",
+    structure_code: StructureCode = Field(
+        PICK_AND_PACK,
         description=(
-            "BSN05. 0001 = Shipment, Order, Packaging, Item (code list 1005): the pick and "
-            "pack structure, with or without tares (VICS). 0002 (Shipment, Order, Item, "
-            "Packaging) is not written."
+            "BSN05 (code list 1005). 0001 = Shipment, Order, Packaging, Item: the pick and "
+            "pack structure, orders with tares and/or packs (VICS). 0004 = Shipment, Order, "
+            "Item: orders with items directly under them. When absent, the code of the "
+            "first order's structure; every order must have the structure it names. 0002 "
+            "(Shipment, Order, Item, Packaging) is not written."
         ),
     )
     ship_date: dt.date | None = Field(None, description="DTM*011 shipped")
@@ -175,7 +238,8 @@ class Shipment(Canonical):
         None,
         description=(
             "TD102; defaults to the outermost packages when written: the tares (pallets) "
-            "plus the packs (cartons) not on a tare"
+            "plus the packs (cartons) not on a tare. A 0004 shipment has no packages to "
+            "count, so its 856 needs it stated"
         ),
     )
     gross_weight: NonNegative | None = Field(None, description="TD1 G")
@@ -184,12 +248,23 @@ class Shipment(Canonical):
     fob: FOB | None = None
     parties: list[Party] = Field(default_factory=list, description="N1: SF ship from, ST ...")
     references: list[Reference] = Field(default_factory=list, description="other REFs")
-    orders: list[ShipmentOrder] = Field(min_length=1)
+    orders: list[Annotated[ShipmentOrder, AfterValidator(_same_structure)]] = Field(min_length=1)
 
     @model_validator(mode="before")
     @classmethod
     def _coded(cls, data: Any) -> Any:
         return fill_coded(data, "purpose", "purpose_code", PURPOSE_CODES, Purpose.OTHER, "00")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _structured(cls, data: Any) -> Any:
+        """An ERP that does not state BSN05 gets the code of its first order's structure (so
+        a pick and pack file from before 0004 existed reads as it did)."""
+        if isinstance(data, dict) and data.get("structure_code") is None:
+            orders = data.get("orders")
+            if isinstance(orders, list) and orders:
+                return {**data, "structure_code": _data_structure(orders[0])}
+        return data
 
     def outermost_packages(self) -> list[Tare | Pack]:
         """What the carrier counts (TD102): each order's tares, then its packs not on one."""
