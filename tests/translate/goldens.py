@@ -47,6 +47,7 @@ CASES = [
     Case("canonical/order-ack-changes.json", "855", "order-ack-changes.855.edi"),
     Case("canonical/shipment-pallets.json", "856", "shipment-pallets.856.edi"),
     Case("canonical/shipment-cartons.json", "856", "shipment-cartons.856.edi", "005010"),
+    Case("canonical/shipment-items.json", "856", "shipment-items.856.edi"),
     Case("canonical/invoice.json", "810", "invoice.810.edi"),
     Case("canonical/invoice.json", "810", "invoice.5010.810.edi", "005010"),
 ]

@@ -68,18 +68,24 @@ def hl_tree(segments: list[list[str]]) -> list[tuple[str, str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("name", "levels"),
+    ("name", "levels", "bsn05"),
     [
-        ("shipment-pallets.json", "S O T P I P I T P I P I I"),
-        ("shipment-cartons.json", "S O P I P I I"),
+        ("shipment-pallets.json", "S O T P I P I T P I P I I", "0001"),
+        ("shipment-cartons.json", "S O P I P I I", "0001"),
+        ("shipment-items.json", "S O I I O I", "0004"),
     ],
 )
-def test_856_hierarchy_numbering_and_parents(name: str, levels: str) -> None:
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_856_hierarchy_numbering_and_parents(
+    name: str, levels: str, bsn05: str, version: str
+) -> None:
     shipment: Shipment = sample(name)
-    (tx,) = read_back(write_856([shipment], timestamp=STAMP))
+    (tx,) = read_back(write_856([shipment], version=version, timestamp=STAMP))
+    assert validate_transaction(tx) == []
     tree = hl_tree(tx.segments)
     assert " ".join(t[2] for t in tree) == levels
-    parent_level = {"S": "", "O": "S", "T": "O", "P": "TO", "I": "P"}
+    # An item hangs on a pack in pick and pack (0001), on its order in 0004.
+    parent_level = {"S": "", "O": "S", "T": "O", "P": "TO", "I": "P" if bsn05 == "0001" else "O"}
     level_of: dict[str, str] = {}
     for number, (hl01, hl02, hl03, hl04) in enumerate(tree, start=1):
         assert hl01 == str(number)  # HL01 counts from 1 in order
@@ -96,7 +102,54 @@ def test_856_hierarchy_numbering_and_parents(name: str, levels: str) -> None:
     ctt = next(s for s in tx.segments if s[0] == "CTT")
     shipped = sum(Decimal(s[2]) for s in tx.segments if s[0] == "SN1")
     assert ctt[1] == str(len(tree)) and Decimal(ctt[2]) == shipped
-    assert next(s for s in tx.segments if s[0] == "BSN")[5] == "0001"
+    assert next(s for s in tx.segments if s[0] == "BSN")[5] == bsn05
+
+
+def test_856_items_under_their_order_are_written_as_items_in_packs_are() -> None:
+    """S/O/I: the item level (LIN, SN1, PO4, PID) is the one a pack's items get."""
+    shipment: Shipment = sample("shipment-items.json")
+    segments = build_856(shipment)
+    assert segments[0] == ["BSN", "00", "ASN-26-004433", "20261127", "1140", "0004"]
+    assert [s for s in segments if s[0] in ("HL", "PRF", "LIN", "SN1", "PO4", "PID")] == [
+        ["HL", "1", "", "S", "1"],
+        ["HL", "2", "1", "O", "1"],
+        ["PRF", "4500012390", "", "", "20261124"],
+        ["HL", "3", "2", "I", "0"],
+        ["LIN", "1", "UP", "012345678905", "VN", "WID-100"],
+        ["SN1", "1", "2", "CA", "", "2", "CA", "", "AC"],
+        ["PID", "F", "", "", "", "WIDGET, BLUE, 12 PER CASE"],
+        ["HL", "4", "2", "I", "0"],
+        ["LIN", "2", "UP", "012345678929", "VN", "CLP-050"],
+        ["SN1", "2", "6", "EA", "", "10", "EA", "", "IB"],
+        ["HL", "5", "1", "O", "1"],
+        ["PRF", "4500012391", "", "", "20261125"],
+        ["HL", "6", "5", "I", "0"],
+        ["LIN", "1", "UP", "012345678912", "VN", "GAD-200"],
+        ["SN1", "1", "1", "CA", "", "1", "CA", "", "AC"],
+        ["PO4", "6", "1", "EA"],
+    ]
+    assert segments[-1] == ["CTT", "6", "9"]  # HL segments, as in pick and pack
+    assert shipment_td1(shipment) == ["CTN25", "3"]
+
+
+def test_856_without_packs_needs_the_lading_quantity_stated() -> None:
+    """No cartons to count: TD102 is refused by name, not written as 0 pieces."""
+    shipment: Shipment = sample("shipment-items.json")
+    with pytest.raises(
+        X12Error,
+        match=r"856 ASN-26-004433: the orders list their items without "
+        r"packs \(BSN05 0004\), .*give lading_quantity \(TD102",
+    ):
+        build_856(shipment.model_copy(update={"lading_quantity": None}))
+
+
+def test_856_refuses_orders_whose_structure_is_not_bsn05s() -> None:
+    """The model refuses it; the writer too, for a copy made without validation."""
+    items: Shipment = sample("shipment-items.json")
+    cartons: Shipment = sample("shipment-cartons.json")
+    mixed = items.model_copy(update={"orders": [*items.orders, *cartons.orders]})
+    with pytest.raises(X12Error, match="order 4500012345 has the structure of BSN05 0001, but"):
+        build_856(mixed)
 
 
 def test_856_writes_sscc_with_the_application_identifier() -> None:

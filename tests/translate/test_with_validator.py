@@ -24,6 +24,7 @@ DOCUMENTS = [
     ("canonical/order-ack-changes.json", "855"),
     ("canonical/shipment-pallets.json", "856"),
     ("canonical/shipment-cartons.json", "856"),
+    ("canonical/shipment-items.json", "856"),
     ("canonical/invoice.json", "810"),
 ]
 

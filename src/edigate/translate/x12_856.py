@@ -1,13 +1,17 @@
 """:class:`Shipment` -> X12 856 (ship notice / manifest), 004010 or 005010.
 
-The hierarchy is the pick and pack structure (BSN05 ``0001``, code list 1005: Shipment,
-Order, Packaging, Item): ``S`` -> ``O`` -> optional ``T`` (tare, pallet) -> ``P`` (pack,
-carton) -> ``I`` (item). Without tares it is S/O/P/I. HL01 numbers the levels from 1 in
-the order written, HL02 names the parent, HL04 says whether children follow.
+The hierarchy is the shipment's ``structure_code`` (BSN05, code list 1005): ``0001`` pick
+and pack (Shipment, Order, Packaging, Item), ``S`` -> ``O`` -> optional ``T`` (tare,
+pallet) -> ``P`` (pack, carton) -> ``I`` (item), S/O/P/I without tares; or ``0004``
+(Shipment, Order, Item), ``S`` -> ``O`` -> ``I``. Either way the item level is written by
+one method. HL01 numbers the levels from 1 in the order written, HL02 names the parent,
+HL04 says whether children follow.
 
 The shipment's TD1 counts what the carrier handles: the outermost packages, i.e. pallets
 plus cartons not on a pallet (``Shipment.outermost_packages``), unless the ERP states
 ``lading_quantity``; TD101 is then their common packaging code when the ERP gives none.
+A 0004 shipment reports no packages, so it must state ``lading_quantity``: TD102 is never
+guessed (a count of 0 would tell the carrier's dock there is nothing to unload).
 
 Inside each HL loop segments follow the standard's order (LIN, SN1, PRF, PO4, PID, TD1,
 TD5, TD3, REF, MAN, DTM, FOB, N1). CTT01 is the number of HL segments and CTT02 the hash
@@ -79,6 +83,12 @@ class _Hierarchy:
 
     def build(self) -> list[Out]:
         sh = self.shipment
+        for order in sh.orders:  # the model checks it; a model_copy() does not validate
+            if order.structure_code != sh.structure_code:
+                raise X12Error(
+                    f"856 {sh.shipment_id}: order {order.po_number} has the structure of BSN05 "
+                    f"{order.structure_code}, but the shipment says {sh.structure_code}"
+                )
         self.out.append(
             seg(
                 "BSN",
@@ -113,6 +123,12 @@ class _Hierarchy:
         packaging, lading = sh.packaging_code, sh.lading_quantity
         if lading is None:
             outermost = sh.outermost_packages()
+            if not outermost:
+                raise X12Error(
+                    f"856 {sh.shipment_id}: the orders list their items without packs (BSN05 "
+                    f"{sh.structure_code}), so there are no packages to count: give "
+                    "lading_quantity (TD102, the pieces the carrier handles)"
+                )
             lading = len(outermost)
             if packaging is None:
                 packaging = _common_code(outermost)
@@ -165,6 +181,8 @@ class _Hierarchy:
             self._tare(tare, me)
         for pack in order.packs:
             self._pack(pack, me)
+        for item in order.items:
+            self._item(item, me)
 
     def _tare(self, tare: Tare, parent: int) -> None:
         me = self.hl(parent, "T", True)
