@@ -108,6 +108,51 @@ def test_shipment_items_deep_in_the_hierarchy_are_mapped(acme: Partner, erp_orde
     assert "currency" not in out.document.model_dump()
 
 
+def items_under_the_order() -> Shipment:
+    """The ERP's sample shipment as Shipment, Order, Item (BSN05 0004): no cartons."""
+    data = json.loads((ERP / "shipment-4500012345.json").read_text())
+    (order,) = data["orders"]
+    order["items"] = [i for p in order.pop("packs") for i in p["items"]]
+    data.update(structure_code="0004", lading_quantity=2)
+    return Shipment.model_validate(data)
+
+
+def test_shipment_items_directly_under_the_order_are_mapped(
+    acme: Partner, erp_order: Order
+) -> None:
+    """S/O/I items get ACME's item IDs and units exactly as items in packs do."""
+    out = apply_outbound(items_under_the_order(), acme, {PO: erp_order})
+    assert out.issues == [] and out.document is not None
+    (order,) = out.document.orders
+    assert order.packs == [] and out.document.structure_code == "0004"
+    assert [(i.line_number, i.quantity, i.unit) for i in order.items] == [
+        ("1", Decimal(4), "CA"),
+        ("3", Decimal(24), "EA"),
+        ("2", Decimal(5), "CA"),
+    ]
+    assert ids(order.items[0]) == [("UP", "012345678905"), ("VN", "WID-100"), ("IN", "A-100200")]
+    packed = apply_outbound(
+        Shipment.model_validate_json((ERP / "shipment-4500012345.json").read_bytes()),
+        acme,
+        {PO: erp_order},
+    ).document
+    assert packed is not None
+    assert [i.model_dump() for _, i in packed.orders[0].packed_items()] == [
+        i.model_dump() for i in order.items
+    ]
+
+
+def test_an_unknown_sku_directly_under_the_order_is_an_error_at_its_path(acme: Partner) -> None:
+    shipment = items_under_the_order()
+    (order,) = shipment.orders
+    unknown = order.items[1].model_copy(update={"sku": "NOPE-1"})
+    changed = order.model_copy(update={"items": [order.items[0], unknown]})
+    out = apply_outbound(shipment.model_copy(update={"orders": [changed]}), acme)
+    assert out.document is None
+    (error,) = out.errors
+    assert error.code == "unknown_sku" and error.path == "orders[0].items[1]"
+
+
 def test_an_invoice_echoes_acmes_price_where_it_bills_the_same(
     acme: Partner, erp_order: Order
 ) -> None:

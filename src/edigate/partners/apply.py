@@ -432,6 +432,8 @@ def _lines(data: dict[str, Any]) -> Iterator[tuple[str, int | None, dict[str, An
                 for i_index, item in enumerate(pack.get("items", [])):
                     where = f"orders[{o_index}].packs[{p_index}].items[{i_index}]"
                     yield where, None, item, po, False
+            for i_index, item in enumerate(order.get("items", [])):  # BSN05 0004: no packs
+                yield f"orders[{o_index}].items[{i_index}]", None, item, po, False
         return
     for index, line in enumerate(data.get("lines", [])):
         yield f"lines[{index}]", index, line, data.get("po_number"), True
