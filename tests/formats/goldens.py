@@ -75,6 +75,13 @@ RENDERS = [
     Render(
         "canonical/shipment-cartons.json", "initech-csv", "shipment-cartons.initech-csv.856.csv"
     ),
+    Render(
+        "canonical/shipment-items.json",
+        "contoso-cxml",
+        "shipment-items.contoso-cxml.856.xml",
+        answers=CONTOSO_ORDER,
+    ),
+    Render("canonical/shipment-items.json", "initech-csv", "shipment-items.initech-csv.856.csv"),
     Render("canonical/invoice.json", "initech-csv", "invoice.initech-csv.810.csv"),
 ]
 

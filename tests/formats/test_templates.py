@@ -118,6 +118,41 @@ def test_cxml_ship_notice() -> None:
     assert items == expected and len(items) == 3
 
 
+def test_ship_notices_list_items_without_cartons_too() -> None:
+    """S/O/I (BSN05 0004): every item is rendered, under its order, with no carton."""
+    shipment = goldens.document("canonical/shipment-items.json", "contoso-cxml")
+    assert isinstance(shipment, Shipment)
+    root = _xml(
+        render_outbound(
+            shipment, _partner("contoso-cxml"), now=NOW, orders=goldens.answered(shipment)
+        )[0]
+    )
+    portions = root.findall("Request/ShipNoticeRequest/ShipNoticePortion")
+    found = [
+        (
+            p.find("OrderReference").get("orderID"),  # type: ignore[union-attr]
+            i.get("lineNumber"),
+            i.get("quantity"),
+            i.find("Packaging"),
+        )
+        for p in portions
+        for i in p.iterfind("ShipNoticeItem")
+    ]
+    assert found == [
+        ("4500012390", "1", "2", None),
+        ("4500012390", "2", "6", None),
+        ("4500012391", "1", "1", None),
+    ]
+    csv_body = render_outbound(shipment, _partner("initech-csv"), now=NOW)[0].decode()
+    rows = list(csv.DictReader(io.StringIO(csv_body)))
+    assert [(r["PO Number"], r["Line"], r["Qty Shipped"], r["Carton"]) for r in rows] == [
+        ("4500012390", "1", "2", ""),
+        ("4500012390", "2", "6", ""),
+        ("4500012391", "1", "1", ""),
+    ]
+    assert {r["Tracking"] for r in rows} == {"1Z999AA10123456802"}  # the shipment's
+
+
 def test_cxml_ship_notice_operation_follows_its_purpose() -> None:
     """A replacement sent as operation="new" is a second ship notice to the buyer."""
     shipment = goldens.document("canonical/shipment-cartons.json", "contoso-cxml")
