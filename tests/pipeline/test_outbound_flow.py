@@ -159,6 +159,54 @@ def test_a_shipment_becomes_a_validated_856_with_its_hierarchy(gateway: Gateway)
     assert ["CTT", "7", "33"] in tx.segments
 
 
+def items_under_the_order(**changes: object) -> str:
+    """The ERP's sample shipment as Shipment, Order, Item (BSN05 0004): no cartons."""
+    data = json.loads(SHIPMENT.read_text())
+    (order,) = data["orders"]
+    order["items"] = [i for p in order.pop("packs") for i in p["items"]]
+    data.update(shipment_id="ASN-26-004432", structure_code="0004", lading_quantity=2)
+    data.update(changes)
+    return json.dumps(data, indent=2)
+
+
+def test_a_shipment_without_cartons_becomes_an_s_o_i_856(gateway: Gateway) -> None:
+    """Drop ship: the items hang on the order (HL I under HL O), mapped to ACME's terms."""
+    acme_order(gateway)
+    drop(gateway, "shipments", items_under_the_order(), "drop-ship.json")
+    run(gateway)
+    (erp,) = erp_docs(gateway)
+    (asn,) = sent(gateway, "856")
+    assert erp.status == "translated" and asn.shipment_id == "ASN-26-004432"
+    tx = transaction(out_file(gateway, asn))
+    assert validate_transaction(tx) == []
+    assert next(s for s in tx.segments if s[0] == "BSN")[5] == "0004"
+    levels = [tuple(s[1:5]) for s in tx.segments if s[0] == "HL"]
+    assert levels == [
+        ("1", "", "S", "1"),
+        ("2", "1", "O", "1"),
+        ("3", "2", "I", "0"),
+        ("4", "2", "I", "0"),
+        ("5", "2", "I", "0"),
+    ]
+    shipped = [s[1:4] for s in tx.segments if s[0] == "SN1"]
+    assert shipped == [["1", "4", "CA"], ["3", "24", "EA"], ["2", "5", "CA"]]
+    assert ["LIN", "1", "UP", "012345678905", "VN", "WID-100", "IN", "A-100200"] in tx.segments
+    assert ["TD1", "CTN25", "2", "", "", "", "G", "112.6", "LB"] in tx.segments
+    assert ["CTT", "5", "33"] in tx.segments
+    assert not any(s[0] == "MAN" for s in tx.segments)  # no cartons, no SSCCs
+
+
+def test_a_shipment_without_cartons_or_a_lading_quantity_is_rejected(gateway: Gateway) -> None:
+    acme_order(gateway)
+    drop(gateway, "shipments", items_under_the_order(lading_quantity=None), "no-count.json")
+    run(gateway)
+    assert sent(gateway, "856") == []
+    (doc,) = erp_docs(gateway)
+    assert doc.status == "rejected"
+    report = rejected(gateway)["shipments-no-count.json.error.txt"]
+    assert "give lading_quantity (TD102, the pieces the carrier handles)" in report
+
+
 def test_an_invoice_becomes_an_810_with_its_total(gateway: Gateway) -> None:
     acme_order(gateway)
     drop(gateway, "invoices", INVOICE)
