@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
@@ -122,8 +122,8 @@ class Tare(Canonical):
 
 
 #: BSN05 (code list 1005) of each hierarchy written: pick and pack, and Shipment, Order, Item.
-PICK_AND_PACK = "0001"
-ORDER_ITEM = "0004"
+PICK_AND_PACK: Final = "0001"
+ORDER_ITEM: Final = "0004"
 StructureCode = Literal["0001", "0004"]
 _STRUCTURES = {PICK_AND_PACK: "pick and pack", ORDER_ITEM: "Shipment, Order, Item"}
 
