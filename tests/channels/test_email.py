@@ -255,6 +255,36 @@ def test_each_document_of_a_message_is_stored(smtp_gateway: Running) -> None:
     ]
 
 
+def test_a_file_beside_a_document_is_stored_too_never_dropped_unseen(
+    smtp_gateway: Running,
+) -> None:
+    """An order in a zip beside an 850 was dropped after the 250 that covered it, with no
+    trace in the log or the store (review finding). It is stored beside the 850, and
+    rejected as no document edigate reads, where operations look (docs list); a logo and a
+    signature part are only noted."""
+    message = mail(
+        ACME,
+        [
+            ("po.edi", RETAILER.read_bytes(), "application/octet-stream"),
+            ("more-orders.zip", b"PK\x03\x04 an order inside", "application/zip"),
+            ("logo.png", b"\x89PNG\r\n", "image/png"),
+            ("smime.p7s", b"0\x82\x01 signature", "application/pkcs7-signature"),
+        ],
+    )
+    with smtplib.SMTP(*smtp_gateway.address, timeout=10) as client:
+        assert client.send_message(message) == {}
+    parents = [d for d in smtp_gateway.documents() if d.parent_id is None]
+    assert [d.filename for d in parents] == ["po.edi", "more-orders.zip"]
+    zipped = parents[1]
+    assert (zipped.channel, zipped.partner_id) == ("email", "acme-retail")
+    assert wait_until(lambda: _status(smtp_gateway, zipped.id) == "rejected", 20)
+    assert wait_until(lambda: _status(smtp_gateway, parents[0].id) == "translated", 20)
+
+
+def _status(running: Running, document_id: int) -> str:
+    return next(d.status for d in running.documents() if d.id == document_id)
+
+
 def _send(address: tuple[str, int], raw: bytes, sender: str = ACME) -> tuple[int, bytes]:
     """One message over SMTP; DATA's answer (smtplib's ``data`` does not raise on 4xx/5xx)."""
     with smtplib.SMTP(*address, timeout=10) as client:
@@ -623,7 +653,7 @@ def test_attachment_names_lose_every_control_and_format_character(
         f"Content-Disposition: attachment; filename*=utf-8''{encoded}\r\n\r\n"
     ).encode() + RETAILER.read_bytes()
     message = BytesParser(policy=policy.default).parsebytes(raw)
-    (found,), _ = find_documents(message)
+    (found,), _, _ = find_documents(message)
     assert found.filename == expected
 
 
@@ -639,7 +669,8 @@ def test_a_one_row_csv_attachment_is_taken_as_the_csv_it_says_it_is() -> None:
     message.add_attachment(
         b"Hello, see you soon, Bob\r\n", maintype="text", subtype="plain", filename="note.txt"
     )
-    found, skipped = find_documents(message)
+    found, others, skipped = find_documents(message)
+    assert [a.filename for a in others] == ["note.txt"]
     assert [(a.filename, a.format, a.data) for a in found] == [
         ("po-1003.csv", Format.CSV, row),
         ("po.csv", Format.CSV, row),

@@ -11,9 +11,11 @@ Inbound (aiosmtpd), answered at each step of the SMTP dialogue:
 - Each attachment that is an X12, EDIFACT, XML or CSV document (judged by its content, not
   its name) is stored *before* the 250 answer, all of a message's in one transaction
   (``store_many``): a failing store gets 451 and stores none, so the sender's retry stores
-  each once. A message with none gets 550 saying what it held; one that cannot be read at
-  all, 554. Malformed headers (on which the standard library's parser raises) are read
-  as plain text, never answered with aiosmtpd's generic 500.
+  each once. Any other file attached beside them is stored with them (and rejected as
+  unknown), so the 250 never covers a file nobody will see. A message with no document gets
+  550 saying what it held; one that cannot be read at all, 554. Malformed headers (on
+  which the standard library's parser raises) are read as plain text, never answered with
+  aiosmtpd's generic 500.
 
 Outbound: ``EmailOutbound.send`` mails the document as an attachment with ``smtplib``
 (STARTTLS and login optional; credentials from environment variables whose names the
@@ -65,6 +67,12 @@ DEFAULT_MAX_MESSAGE = 25 * 1024 * 1024
 #: it holds a whole ISA segment.
 DOCUMENT_FORMATS = (Format.X12, Format.EDIFACT, Format.XML, Format.CSV)
 _SKIPPED_TYPES = ("image", "audio", "video")
+#: Parts that sign the message (S/MIME, PGP): not files the partner sent us.
+_SIGNATURE_TYPES = (
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+)
 #: The headers kept in each document's meta, by meta key.
 _HEADERS = {"message_id": "Message-ID", "from": "From", "subject": "Subject"}
 
@@ -132,15 +140,20 @@ def _safe_name(name: str | None) -> str | None:
     return base[:200] or None
 
 
-def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
-    """The documents in ``message`` and a note on each part that is not one.
+def find_documents(message: Message) -> tuple[list[Attachment], list[Attachment], list[str]]:
+    """The documents in ``message``, the other files attached beside them, and a note on
+    each part that is neither.
 
-    A named part is noted with its detected format (``scan.pdf (unknown)``). A part without
-    a name is a message body, only taken when it holds an X12 interchange; it is noted by
-    type and size (``text/plain body, 31 bytes``), never by a format guess: two lines of prose
-    with a comma each look like CSV to ``detect_format``.
+    An attached file that is no document edigate reads (``more-orders.zip``, ``po.pdf``) is
+    returned apart: beside a document it is stored too, and rejected as unknown, so that
+    the 250 the sender gets never covers a file nobody will look at (review finding). Media
+    (a logo in a signature) and signature parts are only noted. A part without a name is a
+    message body, only taken when it holds an X12 interchange; it is noted by type and size
+    (``text/plain body, 31 bytes``), never by a format guess: two lines of prose with a comma
+    each look like CSV to ``detect_format``.
     """
     found: list[Attachment] = []
+    others: list[Attachment] = []
     skipped: list[str] = []
     for index, part in enumerate(message.walk()):
         if part.is_multipart():
@@ -152,7 +165,9 @@ def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
             if name:
                 skipped.append(f"{label} (empty)")
             continue
-        if part.get_content_maintype() in _SKIPPED_TYPES:
+        if part.get_content_maintype() in _SKIPPED_TYPES or (
+            part.get_content_type() in _SIGNATURE_TYPES
+        ):
             skipped.append(f"{label} ({part.get_content_type()})")
             continue
         fmt = detect_format(payload[:4096])
@@ -161,10 +176,11 @@ def find_documents(message: Message) -> tuple[list[Attachment], list[str]]:
         if fmt in DOCUMENT_FORMATS and (name or _isa_inside(payload)):
             found.append(Attachment(index, name, payload, fmt))
         elif name:
+            others.append(Attachment(index, name, payload, fmt))
             skipped.append(f"{label} ({fmt.value})")
         else:
             skipped.append(f"{part.get_content_type()} body, {len(payload)} bytes")
-    return found, skipped
+    return found, others, skipped
 
 
 def _declared_format(content_type: str, name: str) -> Format:
@@ -178,7 +194,7 @@ def _declared_format(content_type: str, name: str) -> Format:
     return Format.UNKNOWN
 
 
-def read_message(raw: bytes) -> tuple[Message, list[Attachment], list[str]]:
+def read_message(raw: bytes) -> tuple[Message, list[Attachment], list[Attachment], list[str]]:
     """The message and its documents (see :func:`find_documents`).
 
     Read with ``policy.default`` (which decodes encoded-word file names); when that raises,
@@ -310,7 +326,7 @@ class _Mailbox:
         if partner is None:  # the profiles changed during the dialogue
             return f"550 5.7.1 {reason}: not a partner's address"
         try:
-            message, documents, skipped = read_message(envelope.original_content or b"")
+            message, documents, others, skipped = read_message(envelope.original_content or b"")
         except Exception as exc:  # unreadable even as compat32: retrying cannot help
             what = f"its MIME structure cannot be read ({type(exc).__name__})"
             self._refused(partner, sender, None, what)
@@ -326,9 +342,11 @@ class _Mailbox:
             "rcpt_to": list(envelope.rcpt_tos),
             "remote": _peer(session),
         }
+        # The other files go in beside the documents (rejected as unknown, in docs list):
+        # the 250 covers every file of the message, so none is dropped unseen.
         inbounds = [
             Inbound(doc.data, EMAIL_CHANNEL, partner, doc.filename, {**meta, "part": doc.index})
-            for doc in documents
+            for doc in sorted([*documents, *others], key=lambda a: a.index)
         ]
         try:
             receipts = self.store_many(inbounds)
@@ -350,6 +368,7 @@ class _Mailbox:
             sender=sender,
             message_id=headers["message_id"],
             documents=",".join(ids),
+            **({"not_documents": ", ".join(a.filename or "" for a in others)} if others else {}),
         )
         return f"250 OK stored as document(s) {', '.join(ids)}"
 
