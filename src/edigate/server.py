@@ -157,10 +157,6 @@ class GatewayServer:
                     ", ".join(mailed),
                     "gets its" if len(mailed) == 1 else "get their",
                 )
-        if self.run_channels and config.as2.enabled:
-            self._start_as2(pending)
-        if self.run_channels and config.smtp.enabled:
-            self._start_smtp(handler)
         if self.run_channels and config.sftp.enabled:
             self.sftp = SftpServer(
                 root=config.sftp_root,
@@ -171,7 +167,19 @@ class GatewayServer:
                 port=config.sftp.port,
                 on_event=self._event,
             )
-            self.sftp.start()
+            _ = self.sftp.fingerprint  # its host key, loaded (or refused) before any listener
+        if self.run_channels and config.as2.enabled:
+            self._start_as2(pending)
+        if self.run_channels and config.smtp.enabled:
+            self._start_smtp(handler)
+        if self.sftp is not None:
+            try:
+                self.sftp.start()
+            except OSError as exc:
+                raise EdigateError(
+                    f"cannot listen for SFTP on {config.sftp.host}:{config.sftp.port}: {exc}; "
+                    "set [sftp] port (or stop what holds it)"
+                ) from exc
             host, port = self.sftp.address
             log.info("sftp listening on %s:%s (host key %s)", host, port, self.sftp.fingerprint)
         if self.run_channels:

@@ -74,8 +74,7 @@ def _gateway(tmp_path: Path, config_dir: Path, **overrides: Any) -> Gateway:
         environ={},
         data_dir=tmp_path / "data",
         config_dir=config_dir,
-        sftp={"enabled": False},
-        **overrides,
+        **{"sftp": {"enabled": False}, **overrides},
     )
     return Gateway(config)
 
@@ -335,3 +334,44 @@ def test_a_demo_password_on_a_reachable_sftp_port_is_a_warning(
         assert [m.split()[1] for m in found] == warned, found
         for message in found:
             assert f"listens on {host}: set its own password_hash" in message
+
+
+def test_a_group_readable_sftp_host_key_stops_serve_before_anything_listens(
+    tmp_path: Path, started: list[GatewayServer]
+) -> None:
+    """It was refused only after AS2 had started listening (README walkthrough)."""
+    host_key = _client_key(tmp_path / "sftp_host_key", mode=0o644)
+    gateway = _gateway(
+        tmp_path,
+        _config_dir(tmp_path, None),
+        sftp={"enabled": True, "port": 0, "host_key": host_key},
+        as2={"enabled": True, "port": 0},
+    )
+    server = GatewayServer(gateway, run_worker=False)
+    with pytest.raises(ConfigError, match="accessible by group or others"):
+        server.start()
+    assert server.as2 is None and server.smtp is None  # nothing listened
+    server.stop()
+    gateway.close()
+
+
+def test_an_sftp_port_in_use_is_one_clean_error(
+    tmp_path: Path, started: list[GatewayServer]
+) -> None:
+    """It was a 30-line traceback; AS2 and SMTP said it in one line (README walkthrough)."""
+    import socket
+
+    from edigate.errors import EdigateError
+
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        gateway = _gateway(
+            tmp_path, _config_dir(tmp_path, None), sftp={"enabled": True, "port": port}
+        )
+        server = GatewayServer(gateway, run_worker=False)
+        with pytest.raises(EdigateError) as info:
+            server.start()
+        server.stop()
+        gateway.close()
+    assert str(info.value).startswith(f"cannot listen for SFTP on 127.0.0.1:{port}: ")
+    assert "set [sftp] port" in str(info.value)
