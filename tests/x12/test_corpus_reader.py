@@ -226,7 +226,9 @@ def _rel_paths() -> list[str]:
 
 
 ALL = _rel_paths()
-MALFORMED = [rel for rel in ALL if rel.startswith("malformed/")]
+# Without the corpus, one placeholder: the fixture then skips saying the corpus is missing
+# (an empty list would skip as "got empty parameter set", naming no reason).
+MALFORMED = [rel for rel in ALL if rel.startswith("malformed/")] or ["(corpus missing)"]
 
 
 def _path(corpus_dir: Path, rel: str) -> Path:

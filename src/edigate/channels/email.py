@@ -60,6 +60,7 @@ from ..store import Receipt, Store
 from .base import Delivery, DeliveryError, Handler, Inbound, Outbound
 
 log = logging.getLogger("edigate.email")
+_AIOSMTPD_LOG = logging.getLogger("mail.log")
 
 EMAIL_CHANNEL = "email"
 DEFAULT_MAX_MESSAGE = 25 * 1024 * 1024
@@ -484,6 +485,10 @@ class SmtpInbound:
         return self.controller.address
 
     def start(self) -> SmtpInbound:
+        # aiosmtpd logs each connection's open and close at INFO on "mail.log", its own
+        # readiness probe at start included ("EOF received", "Connection lost"), which reads
+        # like a fault; our events say what matters (README walkthrough).
+        _AIOSMTPD_LOG.setLevel(max(logging.WARNING, _AIOSMTPD_LOG.level))
         self.controller.start()
         host, port = self.address
         log.info("smtp listening on %s:%s", host, port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ class _Bars:
         if label != self.label:
             self.close()
             self.label = label
-            self.bar = click.progressbar(length=max(total, 1), label=label.ljust(36), width=30)
+            self.bar = click.progressbar(  # on stderr: stdout is the table (and may be piped)
+                length=max(total, 1), label=label.ljust(36), width=30, file=sys.stderr
+            )
             self.bar.__enter__()
             self.done = 0
         if done > self.done:
