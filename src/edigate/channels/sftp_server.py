@@ -25,7 +25,8 @@ that is not authorized counts, so a client offering many keys may use up the all
 Events (``on_event(kind, **fields)`` and logger ``edigate.sftp``): ``auth_succeeded``,
 ``auth_failed``, ``auth_throttled``, ``upload_received``, ``upload_failed``,
 ``upload_discarded``, ``upload_renamed``, ``pickup_read``, ``pickup_removed``,
-``connection_refused``.
+``connection_refused``, ``connection_not_ssh`` (a port scan or health check: one WARNING
+line, not paramiko's traceback).
 
 Usage::
 
@@ -240,7 +241,7 @@ class SftpServer:
 
     def _serve(self, sock: socket.socket, addr: Any) -> None:
         assert self.host_key is not None
-        transport = paramiko.Transport(sock)
+        transport = _ServerTransport(sock, self.events, _remote(addr))
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler("sftp", paramiko.SFTPServer, _SftpSession)
         with self._lock:
@@ -286,6 +287,41 @@ class SftpServer:
         with self._sessions_done:
             self._sessions.discard(session)
             self._sessions_done.notify_all()
+
+
+class _ServerTransport(paramiko.Transport):
+    """A server-side transport that reports a client sending no SSH banner in one line.
+
+    Port scans and TCP health checks connect and close (or send something else); paramiko
+    logs each as an ERROR with a 20-line traceback. Here it is one ``connection_not_ssh``
+    WARNING naming the remote, and the transport ends as on a plain EOF.
+    """
+
+    def __init__(self, sock: socket.socket, events: Events, remote: str) -> None:
+        super().__init__(sock)
+        self.events = events
+        self.remote = remote
+
+    def _check_banner(self) -> None:
+        try:
+            super()._check_banner()  # type: ignore[misc]  # paramiko's own, untyped
+        except paramiko.SSHException as exc:
+            cause = exc.__context__
+            reason = str(exc)[:200]  # may quote what the client sent instead
+            if cause is not None and reason.startswith("Error reading SSH protocol banner"):
+                reason = f"no SSH banner: {_describe(cause)}"
+            self.events.emit(
+                "connection_not_ssh", logging.WARNING, remote=self.remote, reason=reason
+            )
+            raise EOFError(reason) from exc  # paramiko's run() ends quietly on EOFError
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "closed before sending one"
+    if isinstance(exc, socket.timeout):
+        return "none sent in time"
+    return str(exc) or type(exc).__name__
 
 
 def _remote(addr: Any) -> str:
