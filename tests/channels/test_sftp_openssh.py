@@ -101,3 +101,19 @@ def test_openssh_put_fails_when_the_store_fails(
     result = run_sftp(server, client_key, tmp_path, f"put {local} /in/po.edi\n")
     assert result.returncode != 0, result.stdout + result.stderr
     assert "close remote: Failure" in result.stderr
+
+
+def test_openssh_reput_is_refused_and_stores_only_the_first_put(
+    server: SftpServer, client_key: KeyPair, store: Store, tmp_path: Path
+) -> None:
+    whole = tmp_path / "po.edi"
+    whole.write_bytes(b"ISA*00*resume~" * 100)
+    head = tmp_path / "head.edi"
+    head.write_bytes(whole.read_bytes()[:500])
+    result = run_sftp(
+        server, client_key, tmp_path, f"put {head} /in/po.edi\nreput {whole} /in/po.edi\n"
+    )
+    assert result.returncode != 0, result.stdout + result.stderr
+    with store.session() as session:
+        (doc,) = session.query(Document).all()  # the first put; no NUL-padded second one
+        assert store.content(doc) == head.read_bytes()

@@ -259,3 +259,50 @@ def test_stale_partial_uploads_are_discarded_at_start(
     assert list(incoming.iterdir()) == []
     (discarded,) = events.of("upload_discarded")
     assert discarded["partner"] == "acme" and discarded["size"] == 9
+
+
+def test_a_resumed_upload_is_refused_not_stored_with_a_hole(
+    server: SftpServer,
+    store: Store,
+    connect: Callable[..., paramiko.SFTPClient],
+    client_key: KeyPair,
+    events: Events,
+) -> None:
+    sftp = connect(server, "acme", pkey=client_key.key)
+    f = sftp.open("/in/resume.edi", "r+")  # no O_TRUNC: the client means to add to a file
+    f.seek(100)
+    with pytest.raises(OSError, match="Operation unsupported"):
+        f.write(b"TAIL-DATA")
+        f.flush()
+    with pytest.raises(OSError, match="Failure"):
+        raw_close(sftp, f)
+    (refused,) = events.wait_for("upload_write_refused")
+    assert (refused["partner"], refused["filename"], refused["offset"]) == (
+        "acme",
+        "resume.edi",
+        100,
+    )
+    assert "upload the whole file again" in refused["reason"]
+    (discarded,) = events.of("upload_discarded")
+    assert discarded["filename"] == "resume.edi" and "resuming" in discarded["reason"]
+    assert documents(store) == []
+    assert list((server.root / "acme" / "in").iterdir()) == []
+    assert sftp.listdir("/in") == []
+    # Writing from the start is an upload like any other, whatever the open flags.
+    with sftp.open("/in/whole.edi", "r+") as f:
+        f.write(b"ISA*whole")
+    assert [(d.filename, store.content(d)) for d in documents(store)] == [
+        ("whole.edi", b"ISA*whole")
+    ]
+
+
+def test_an_append_open_is_refused(
+    acme: paramiko.SFTPClient, store: Store, server: SftpServer, events: Events
+) -> None:
+    acme.putfo(io.BytesIO(b"ISA*first-half"), "/in/po.edi")
+    with pytest.raises(OSError, match="Operation unsupported"):
+        acme.open("/in/po.edi", "a")
+    (refused,) = events.wait_for("upload_refused")
+    assert refused["filename"] == "po.edi" and "whole file" in refused["reason"]
+    assert [d.filename for d in documents(store)] == ["po.edi"]
+    assert list((server.root / "acme" / "in").iterdir()) == []

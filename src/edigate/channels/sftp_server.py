@@ -12,7 +12,11 @@ the outcome from that same request:
   when the client **renames** it to a final name; the rename answers as the close would;
 * renaming an already received file is accepted and changes nothing (event
   ``upload_renamed``); a connection that drops before the commit leaves nothing behind: the
-  partial or never-renamed file is deleted (event ``upload_discarded``).
+  partial or never-renamed file is deleted (event ``upload_discarded``);
+* resuming is not supported: every open starts an empty file, so an open for append
+  (OpenSSH ``reput``) is refused (``upload_refused``), and a write past what this open has
+  written (a seek, then a write) is refused (``upload_write_refused``), the upload discarded
+  and its close failed, rather than stored with a hole of NUL bytes.
 
 Within a session, ``/in`` lists what this session uploaded (so clients that ``stat`` after a
 put, as paramiko's ``put()`` does, see their file); nothing uploaded is ever served back.
@@ -24,9 +28,9 @@ that is not authorized counts, so a client offering many keys may use up the all
 
 Events (``on_event(kind, **fields)`` and logger ``edigate.sftp``): ``auth_succeeded``,
 ``auth_failed``, ``auth_throttled``, ``upload_received``, ``upload_failed``,
-``upload_discarded``, ``upload_renamed``, ``pickup_read``, ``pickup_removed``,
-``connection_refused``, ``connection_not_ssh`` (a port scan or health check: one WARNING
-line, not paramiko's traceback).
+``upload_discarded``, ``upload_refused``, ``upload_write_refused``, ``upload_renamed``,
+``pickup_read``, ``pickup_removed``, ``connection_refused``, ``connection_not_ssh`` (a port
+scan or health check: one WARNING line, not paramiko's traceback).
 
 Usage::
 
@@ -93,6 +97,10 @@ T = TypeVar("T")
 
 class UploadRejected(EdigateError):
     """An upload could not be received; the client's close (or rename) gets SFTP_FAILURE."""
+
+
+class Unsupported(EdigateError):
+    """A request edigate does not serve (appending, resuming): SFTP_OP_UNSUPPORTED."""
 
 
 class SftpServer:
@@ -533,6 +541,14 @@ class _SftpSession(paramiko.SFTPServerInterface):
             return _ReadHandle(self, where.name, self.tree.open_pickup(where.name))
         if not writing:
             raise PathRefused("files in /in are not served back")
+        if flags & os.O_APPEND:  # OpenSSH's reput / put -a: appending to what is there
+            self.event(
+                "upload_refused",
+                logging.WARNING,
+                filename=where.name,
+                reason="opened for append: resuming is not supported, upload the whole file",
+            )
+            raise Unsupported(f"appending to /in/{where.name} is not supported")
         fd, temp = self.tree.new_upload()
         handle = _UploadHandle(self, where.name, fd, temp, flags)
         self.uploads.add(handle)
@@ -669,6 +685,8 @@ class _SftpSession(paramiko.SFTPServerInterface):
             return SFTP_NO_SUCH_FILE
         except UploadRejected:
             return SFTP_FAILURE
+        except Unsupported:
+            return SFTP_OP_UNSUPPORTED
         except OSError as exc:
             log.warning("sftp i/o error partner=%s: %s", self.partner_id, exc)
             return paramiko.SFTPServer.convert_errno(exc.errno or 0)
@@ -685,12 +703,31 @@ class _UploadHandle(paramiko.SFTPHandle):
         self.temp = temp
         self.size = 0
         self.too_big = False
+        #: Why a write was refused: it would have left a hole (a resumed upload). Only the
+        #: bytes of this open are ever received, so a hole would be stored as NUL bytes.
+        self.refused: str | None = None
         #: Why a write failed (disk full, I/O error): the file has a hole, so its close fails
         #: too. Clients go on writing after one failed write and some then close as usual.
         self.write_failed: str | None = None
         self.done = False
 
     def write(self, offset: int, data: Any) -> int:
+        if self.refused is not None:
+            return SFTP_OP_UNSUPPORTED
+        if offset > self.size:
+            self.refused = (
+                f"write at byte {offset} after only {self.size} bytes: resuming an upload is "
+                "not supported, upload the whole file again"
+            )
+            self.session.event(
+                "upload_write_refused",
+                logging.WARNING,
+                filename=self.name,
+                offset=offset,
+                size=self.size,
+                reason="resuming is not supported: upload the whole file again",
+            )
+            return SFTP_OP_UNSUPPORTED
         end = offset + len(data)
         if end > self.session.server.max_upload_bytes:
             self.too_big = True
@@ -752,6 +789,16 @@ class _UploadHandle(paramiko.SFTPHandle):
                 "upload_failed", logging.ERROR, filename=self.name, error=self.write_failed
             )
             raise UploadRejected(f"/in/{self.name} was not received: {self.write_failed}")
+        if self.refused is not None:
+            self.temp.unlink(missing_ok=True)
+            session.event(
+                "upload_discarded",
+                logging.WARNING,
+                filename=self.name,
+                size=self.size,
+                reason=self.refused,
+            )
+            raise UploadRejected(f"/in/{self.name} was not received: {self.refused}")
         mtime = int(time.time())
         old = session.entries.pop(self.name, None)
         if old is not None and old.staged is not None:
