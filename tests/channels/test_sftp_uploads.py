@@ -306,3 +306,20 @@ def test_an_append_open_is_refused(
     assert refused["filename"] == "po.edi" and "whole file" in refused["reason"]
     assert [d.filename for d in documents(store)] == ["po.edi"]
     assert list((server.root / "acme" / "in").iterdir()) == []
+
+
+def test_an_open_closed_unwritten_is_an_upload_only_if_it_creates_the_file(
+    acme: paramiko.SFTPClient, store: Store, events: Events
+) -> None:
+    acme.open("/in/touched.edi", "r+").close()  # neither create nor truncate: no file made
+    (skipped,) = events.wait_for("upload_skipped")
+    assert skipped["filename"] == "touched.edi"
+    assert documents(store) == [] and acme.listdir("/in") == []
+    acme.open("/in/empty.edi", "w").close()  # O_CREAT|O_TRUNC: a genuine empty file
+    (doc,) = documents(store)
+    assert (doc.filename, store.content(doc)) == ("empty.edi", b"")
+    # A staged temp upload survives an unwritten open of its name.
+    acme.putfo(io.BytesIO(b"ISA*staged"), "/in/po.part")
+    acme.open("/in/po.part", "r+").close()
+    acme.rename("/in/po.part", "/in/po.edi")
+    assert [store.content(d) for d in documents(store)] == [b"", b"ISA*staged"]

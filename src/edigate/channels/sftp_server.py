@@ -16,7 +16,9 @@ the outcome from that same request:
 * resuming is not supported: every open starts an empty file, so an open for append
   (OpenSSH ``reput``) is refused (``upload_refused``), and a write past what this open has
   written (a seek, then a write) is refused (``upload_write_refused``), the upload discarded
-  and its close failed, rather than stored with a hole of NUL bytes.
+  and its close failed, rather than stored with a hole of NUL bytes;
+* a file opened without create or truncate (``r+``) and closed unwritten is no upload
+  (``upload_skipped``); one created or truncated and closed empty is an empty document.
 
 Within a session, ``/in`` lists what this session uploaded (so clients that ``stat`` after a
 put, as paramiko's ``put()`` does, see their file); nothing uploaded is ever served back.
@@ -28,9 +30,10 @@ that is not authorized counts, so a client offering many keys may use up the all
 
 Events (``on_event(kind, **fields)`` and logger ``edigate.sftp``): ``auth_succeeded``,
 ``auth_failed``, ``auth_throttled``, ``upload_received``, ``upload_failed``,
-``upload_discarded``, ``upload_refused``, ``upload_write_refused``, ``upload_renamed``,
-``pickup_read``, ``pickup_removed``, ``connection_refused``, ``connection_not_ssh`` (a port
-scan or health check: one WARNING line, not paramiko's traceback).
+``upload_discarded``, ``upload_refused``, ``upload_write_refused``, ``upload_skipped``,
+``upload_renamed``, ``pickup_read``, ``pickup_removed``, ``connection_refused``,
+``connection_not_ssh`` (a port scan or health check: one WARNING line, not paramiko's
+traceback).
 
 Usage::
 
@@ -549,8 +552,13 @@ class _SftpSession(paramiko.SFTPServerInterface):
                 reason="opened for append: resuming is not supported, upload the whole file",
             )
             raise Unsupported(f"appending to /in/{where.name} is not supported")
+        # Truncating, or creating a name not uploaded yet, makes an (empty) file by itself;
+        # any other open is an upload only once it is written.
+        creates = bool(flags & os.O_TRUNC) or (
+            bool(flags & os.O_CREAT) and where.name not in self.entries
+        )
         fd, temp = self.tree.new_upload()
-        handle = _UploadHandle(self, where.name, fd, temp, flags)
+        handle = _UploadHandle(self, where.name, fd, temp, flags, creates=creates)
         self.uploads.add(handle)
         return handle
 
@@ -695,12 +703,17 @@ class _SftpSession(paramiko.SFTPServerInterface):
 class _UploadHandle(paramiko.SFTPHandle):
     """An upload in progress, written to a hidden temp file; committed or discarded once."""
 
-    def __init__(self, session: _SftpSession, name: str, fd: int, temp: Path, flags: int) -> None:
+    def __init__(
+        self, session: _SftpSession, name: str, fd: int, temp: Path, flags: int, *, creates: bool
+    ) -> None:
         super().__init__(flags)
         self.session = session
         self.name = name
         self.fd = fd
         self.temp = temp
+        #: Opened with O_TRUNC, or O_CREAT for a new name: closed unwritten, an empty file.
+        self.creates = creates
+        self.written = False
         self.size = 0
         self.too_big = False
         #: Why a write was refused: it would have left a hole (a resumed upload). Only the
@@ -728,6 +741,7 @@ class _UploadHandle(paramiko.SFTPHandle):
                 reason="resuming is not supported: upload the whole file again",
             )
             return SFTP_OP_UNSUPPORTED
+        self.written = True
         end = offset + len(data)
         if end > self.session.server.max_upload_bytes:
             self.too_big = True
@@ -799,6 +813,14 @@ class _UploadHandle(paramiko.SFTPHandle):
                 reason=self.refused,
             )
             raise UploadRejected(f"/in/{self.name} was not received: {self.refused}")
+        if not self.written and not self.creates:
+            self.temp.unlink(missing_ok=True)  # opened, never written: no file was made
+            session.event(
+                "upload_skipped",
+                filename=self.name,
+                reason="opened without create or truncate and closed unwritten",
+            )
+            return
         mtime = int(time.time())
         old = session.entries.pop(self.name, None)
         if old is not None and old.staged is not None:
