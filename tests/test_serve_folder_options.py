@@ -1,5 +1,6 @@
-"""What ``edigate.toml`` sets for watched folders (pattern, archive or delete) and for the
-partners' pickup folders (retention), as ``edigate serve`` runs them."""
+"""What ``edigate.toml`` sets for watched folders (pattern, archive or delete), for the
+partners' pickup folders (retention) and for the SFTP server's connection limits, as
+``edigate serve`` runs them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from edigate.app import Gateway
-from edigate.config import load_config
+from edigate.config import SftpConfig, load_config
 from edigate.errors import ConfigError
 from edigate.server import GatewayServer
 from edigate.store import Document
@@ -125,3 +126,19 @@ def test_an_archive_that_is_a_watched_folder_is_refused(tmp_path: Path, archive:
     )
     with pytest.raises(ConfigError, match=r"folders\.0\.archive: .* is a watched folder"):
         load_config(path, environ={})
+
+
+def test_the_sftp_connection_limits_reach_the_server(
+    tmp_path: Path, stop_after: list[tuple[Gateway, GatewayServer]]
+) -> None:
+    toml = "[sftp]\nport = 0\nmax_connections = 50\nmax_connections_per_address = 3\n"
+    gateway, server = _serve(tmp_path, toml + "idle_timeout_seconds = 90\n")
+    stop_after.append((gateway, server))
+    assert server.sftp is not None
+    assert (
+        server.sftp.max_connections,
+        server.sftp.max_connections_per_address,
+        server.sftp.idle_timeout_seconds,
+    ) == (50, 3, 90)
+    defaults = SftpConfig()
+    assert (defaults.max_connections_per_address, defaults.idle_timeout_seconds) == (10, 600)

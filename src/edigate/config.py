@@ -114,6 +114,20 @@ class SftpConfig(BaseModel):
         description="Delete files a partner left in its out/ folder for longer than this "
         "(checked hourly by serve); unset: they stay until the partner deletes them.",
     )
+    max_connections: int = Field(
+        100, ge=1, description="Connections at once, in all; more are refused when they connect."
+    )
+    max_connections_per_address: int = Field(
+        10,
+        ge=1,
+        description="Connections at once from one client IP address, so one client (or a "
+        "flood of bare TCP connects) cannot hold every slot; more are refused.",
+    )
+    idle_timeout_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="A logged-in connection that makes no SFTP request for this long is closed.",
+    )
 
 
 class FolderConfig(BaseModel):

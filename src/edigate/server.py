@@ -166,6 +166,9 @@ class GatewayServer:
                 host=config.sftp.host,
                 port=config.sftp.port,
                 on_event=self._event,
+                max_connections=config.sftp.max_connections,
+                max_connections_per_address=config.sftp.max_connections_per_address,
+                idle_timeout_seconds=config.sftp.idle_timeout_seconds,
             )
             _ = self.sftp.fingerprint  # its host key, loaded (or refused) before any listener
         if self.run_channels and config.as2.enabled:

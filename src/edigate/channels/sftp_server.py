@@ -28,12 +28,19 @@ Logins are throttled by :class:`~.sftp_auth.AuthThrottle` (default: 5 failures p
 and address in 10 minutes, 50 per address). Every refused password and every offered key
 that is not authorized counts, so a client offering many keys may use up the allowance.
 
+Connections are capped in all (``max_connections``, 100) and per client IP address
+(``max_connections_per_address``, 10), so one client or a flood of bare TCP connects cannot
+lock every partner out (``connection_refused``). One that has not logged in within
+``login_grace_seconds`` is closed; so is a logged-in one that made no SFTP request for
+``idle_timeout_seconds`` (600; ``connection_closed``). A request still running (a slow
+commit, a download) is never idle.
+
 Events (``on_event(kind, **fields)`` and logger ``edigate.sftp``): ``auth_succeeded``,
 ``auth_failed``, ``auth_throttled``, ``upload_received``, ``upload_failed``,
 ``upload_discarded``, ``upload_refused``, ``upload_write_refused``, ``upload_skipped``,
 ``upload_renamed``, ``pickup_read``, ``pickup_removed``, ``connection_refused``,
-``connection_not_ssh`` (a port scan or health check: one WARNING line, not paramiko's
-traceback).
+``connection_closed``, ``connection_not_ssh`` (a port scan or health check: one WARNING
+line, not paramiko's traceback).
 
 Usage::
 
@@ -53,7 +60,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -127,6 +134,8 @@ class SftpServer:
         throttle: AuthThrottle | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
         max_connections: int = 100,
+        max_connections_per_address: int = 10,
+        idle_timeout_seconds: float = 600.0,
         login_grace_seconds: float = 60.0,
     ) -> None:
         self.root = Path(root)
@@ -139,13 +148,15 @@ class SftpServer:
         self.throttle = throttle or AuthThrottle()
         self.max_upload_bytes = max_upload_bytes
         self.max_connections = max_connections
+        self.max_connections_per_address = max_connections_per_address
+        self.idle_timeout_seconds = idle_timeout_seconds
         self.login_grace_seconds = login_grace_seconds
         self.host_key: paramiko.PKey | None = None
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._connections: dict[paramiko.Transport, tuple[float, str]] = {}
+        self._connections: dict[paramiko.Transport, _Peer] = {}
         self._sessions: set[_SftpSession] = set()
         self._sessions_done = threading.Condition(self._lock)
 
@@ -233,14 +244,10 @@ class SftpServer:
                 continue
             self._reap()
             remote = _remote(addr)
-            with self._lock:
-                busy = len(self._connections) >= self.max_connections
-            if busy:
+            refused = self._over_limit(str(addr[0]))
+            if refused is not None:
                 self.events.emit(
-                    "connection_refused",
-                    logging.WARNING,
-                    remote=remote,
-                    reason="too many connections",
+                    "connection_refused", logging.WARNING, remote=remote, reason=refused
                 )
                 sock.close()
                 continue
@@ -255,22 +262,66 @@ class SftpServer:
         transport = _ServerTransport(sock, self.events, _remote(addr))
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler("sftp", paramiko.SFTPServer, _SftpSession)
-        with self._lock:
-            self._connections[transport] = (time.monotonic(), _remote(addr))
-        transport.start_server(event=threading.Event(), server=_Connection(self, transport, addr))
-
-    def _reap(self) -> None:
-        """Forget closed connections; close those that did not log in within the grace time."""
+        connection = _Connection(self, transport, addr)
         now = time.monotonic()
         with self._lock:
-            items = list(self._connections.items())
-        for transport, (since, remote) in items:
+            self._connections[transport] = _Peer(connection, str(addr[0]), now, now)
+        transport.start_server(event=threading.Event(), server=connection)
+
+    def _over_limit(self, host: str) -> str | None:
+        """Why a new connection from ``host`` is refused, if it is: the total or its share."""
+        with self._lock:
+            total = len(self._connections)
+            mine = sum(1 for peer in self._connections.values() if peer.host == host)
+        if total >= self.max_connections:
+            return f"too many connections (limit {self.max_connections})"
+        if mine >= self.max_connections_per_address:
+            return f"too many connections from {host} (limit {self.max_connections_per_address})"
+        return None
+
+    def _reap(self) -> None:
+        """Forget closed connections; close those that did not log in within the grace time,
+        and logged-in ones that made no SFTP request for the idle timeout."""
+        now = time.monotonic()
+        with self._lock:
+            items = [
+                (t, p, p.busy == 0 and now - p.last_active) for t, p in self._connections.items()
+            ]
+        for transport, peer, idle in items:
+            remote = peer.connection.remote
             if not transport.is_active():
                 with self._lock:
                     self._connections.pop(transport, None)
-            elif not transport.is_authenticated() and now - since > self.login_grace_seconds:
-                log.warning("sftp login timeout remote=%s", remote)
+            elif not transport.is_authenticated():
+                if now - peer.since > self.login_grace_seconds:
+                    log.warning("sftp login timeout remote=%s", remote)
+                    transport.close()
+            elif idle is not False and idle > self.idle_timeout_seconds:
+                username, partner = peer.connection.account
+                self.events.emit(
+                    "connection_closed",
+                    logging.INFO,
+                    partner=partner,
+                    username=username,
+                    remote=remote,
+                    reason=f"idle for {idle:.0f} s (limit {self.idle_timeout_seconds:g} s)",
+                )
                 transport.close()
+
+    @contextlib.contextmanager
+    def _serving(self, transport: paramiko.Transport) -> Iterator[None]:
+        """Around each SFTP request: the connection is not idle while it runs, nor just after."""
+        with self._lock:
+            peer = self._connections.get(transport)
+            if peer is not None:
+                peer.busy += 1
+        try:
+            yield
+        finally:
+            if peer is not None:
+                with self._lock:
+                    peer.busy -= 1
+                    peer.last_active = time.monotonic()
 
     def _discard_stale_uploads(self) -> None:
         """Temp files left by a crash were never acknowledged: delete them, say so."""
@@ -335,6 +386,17 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+@dataclass
+class _Peer:
+    """A connection as the server tracks it, for the limits and the idle timeout."""
+
+    connection: _Connection
+    host: str  # the client's address without the port: the per-address limit counts these
+    since: float
+    last_active: float  # the end of its last SFTP request (or its start)
+    busy: int = 0  # SFTP requests running now: never idle while one is
+
+
 def _remote(addr: Any) -> str:
     host, port = addr[0], addr[1]
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
@@ -351,6 +413,11 @@ class _Connection(paramiko.ServerInterface):
         self.username: str | None = None
         self.partner_id: str | None = None
         self._accepted: tuple[str, str, str] | None = None  # username, partner, method
+
+    @property
+    def account(self) -> tuple[str | None, str | None]:
+        """Username and partner of the last accepted login (None, None before any)."""
+        return (None, None) if self._accepted is None else self._accepted[:2]
 
     def get_allowed_auths(self, username: str) -> str:
         # The same answer for every username, so it does not tell which accounts exist.
@@ -498,7 +565,8 @@ class _SftpSession(paramiko.SFTPServerInterface):
 
     # ------------------------------------------------------------------ paths
     def canonicalize(self, path: str) -> str:
-        return normalize(path)  # PathRefused -> SFTP_FAILURE for paths above the root
+        with self.busy():
+            return normalize(path)  # PathRefused -> SFTP_FAILURE for paths above the root
 
     def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
         return self._guard(lambda: self._list(resolve(path)))
@@ -677,10 +745,15 @@ class _SftpSession(paramiko.SFTPServerInterface):
         )
         return receipt.document_id
 
+    def busy(self) -> contextlib.AbstractContextManager[None]:
+        """Around an SFTP request: the connection is not idle (see the idle timeout)."""
+        return self.server._serving(self.connection.transport)
+
     def _guard(self, action: Callable[[], T]) -> T | int:
         """Run a file-system action; confinement errors become SFTP status codes."""
         try:
-            return action()
+            with self.busy():
+                return action()
         except PathRefused as exc:
             log.info(
                 "sftp refused partner=%s remote=%s: %s",
@@ -725,6 +798,10 @@ class _UploadHandle(paramiko.SFTPHandle):
         self.done = False
 
     def write(self, offset: int, data: Any) -> int:
+        with self.session.busy():
+            return self._write(offset, data)
+
+    def _write(self, offset: int, data: Any) -> int:
         if self.refused is not None:
             return SFTP_OP_UNSUPPORTED
         if offset > self.size:
@@ -778,6 +855,10 @@ class _UploadHandle(paramiko.SFTPHandle):
 
         Raising makes paramiko answer the close with SFTP_FAILURE.
         """
+        with self.session.busy():
+            self._close()
+
+    def _close(self) -> None:
         if self.done:
             return
         session = self.session
@@ -860,7 +941,8 @@ class _ReadHandle(paramiko.SFTPHandle):
         self.closed = False
 
     def read(self, offset: int, length: int) -> bytes | int:
-        data = os.pread(self.fd, length, offset)
+        with self.session.busy():
+            data = os.pread(self.fd, length, offset)
         self.sent += len(data)
         return data
 
