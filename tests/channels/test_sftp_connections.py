@@ -22,8 +22,11 @@ from ..waiting import wait_until
 from .conftest import PASSWORD, Events, KeyPair, ServerFactory
 
 
-def transports_ended() -> bool:
-    return not any(isinstance(t, paramiko.Transport) for t in threading.enumerate())
+def server_transports_ended() -> bool:
+    """No server-side transport thread is left (servers of earlier tests are stopped)."""
+    return not any(
+        isinstance(t, paramiko.Transport) and t.server_mode for t in threading.enumerate()
+    )
 
 
 @pytest.mark.parametrize("sent", [b"", b"GET / HTTP/1.0\r\n\r\n"], ids=["nothing", "http"])
@@ -37,7 +40,7 @@ def test_a_connect_without_ssh_is_one_warning_not_a_traceback(
     local = f"{host}:{port}"
     (event,) = events.wait_for("connection_not_ssh")
     assert event["remote"] == local
-    assert wait_until(transports_ended)
+    assert wait_until(server_transports_ended)
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert warning.name == "edigate.sftp"
