@@ -285,7 +285,8 @@ class SftpServer:
         now = time.monotonic()
         with self._lock:
             items = [
-                (t, p, p.busy == 0 and now - p.last_active) for t, p in self._connections.items()
+                (t, p, None if p.busy else now - p.last_active)
+                for t, p in self._connections.items()
             ]
         for transport, peer, idle in items:
             remote = peer.connection.remote
@@ -296,7 +297,7 @@ class SftpServer:
                 if now - peer.since > self.login_grace_seconds:
                     log.warning("sftp login timeout remote=%s", remote)
                     transport.close()
-            elif idle is not False and idle > self.idle_timeout_seconds:
+            elif idle is not None and idle > self.idle_timeout_seconds:
                 username, partner = peer.connection.account
                 self.events.emit(
                     "connection_closed",
@@ -356,7 +357,8 @@ class _ServerTransport(paramiko.Transport):
 
     Port scans and TCP health checks connect and close (or send something else); paramiko
     logs each as an ERROR with a 20-line traceback. Here it is one ``connection_not_ssh``
-    WARNING naming the remote, and the transport ends as on a plain EOF.
+    WARNING naming the remote, and the transport ends as on a plain EOF. (This overrides
+    paramiko's private ``_check_banner``; ``test_sftp_connections`` notices if it goes.)
     """
 
     def __init__(self, sock: socket.socket, events: Events, remote: str) -> None:
