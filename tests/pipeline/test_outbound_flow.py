@@ -5,6 +5,7 @@ own item IDs and units, validated, with control numbers nobody else has."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -254,16 +255,22 @@ def test_an_invoice_or_asn_number_sent_already_is_held_unless_it_replaces(
     assert len(sent(gateway, doc_type)) == 2
 
 
-def test_an_invoice_number_sent_already_on_another_po_is_held_too(gateway: Gateway) -> None:
+def test_an_invoice_number_sent_already_on_another_po_is_held_too(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
     """An invoice number is the partner's AP's key whichever PO it bills: the ERP reusing
-    INV-26-009230 for another order is held, and the error names the earlier PO."""
+    INV-26-009230 for another order is held, and the error names the earlier PO. The hold
+    is a WARNING with its reason, as a rejection is: nothing goes out until someone acts."""
     acme_order(gateway)
     drop(gateway, "invoices", INVOICE)
     other_po = json.loads(INVOICE.read_text())
     other_po["po_number"] = "4500099999"
     # Another PO than any ACME sent: the folder names the partner.
     drop(gateway, "invoices/acme-retail", json.dumps(other_po), name="other-po.json")
-    run(gateway)
+    with caplog.at_level(logging.WARNING, logger="edigate.documents"):
+        run(gateway)
+    [held_line] = [r.getMessage() for r in caplog.records if "->duplicate" in r.getMessage()]
+    assert 'reason="invoice INV-26-009230 was already sent to acme-retail' in held_line
     (first,) = sent(gateway, "810")
     assert first.po_number == "4500012345"
     (held,) = [d for d in erp_docs(gateway) if d.status == "duplicate"]

@@ -925,6 +925,9 @@ _LOGS = "edigate_log_events"
 #: per file) at DEBUG, a failed attempt (retried, or dead) at WARNING.
 _EVENT_LEVELS = {"piece_committed": logging.DEBUG, "attempt_failed": logging.WARNING}
 _doc_events = Events(doc_log)
+#: The channel of the ERP's own documents (``pipeline.erp.ERP_CHANNEL``; the store is below
+#: the pipeline and does not import it).
+_ERP_CHANNEL = "erp"
 
 
 def _status_text(status: Status | str | None) -> str:
@@ -964,9 +967,19 @@ def _queue_log(
     """Queue the log line of an audit event, written once the transaction commits.
 
     A document rejected is a WARNING with its first error (``reason``): a log kept at
-    WARNING still shows every file and transaction refused, and why."""
+    WARNING still shows every file and transaction refused, and why. So is an ERP document
+    held as a duplicate (an invoice number the partner has: nothing goes out until someone
+    acts); a partner's duplicate interchange, answered by its TA1, stays INFO."""
     level = _EVENT_LEVELS.get(event, logging.INFO)
-    rejected = _status_text(to_status) == Status.REJECTED.value and from_status != to_status
+    status = _status_text(to_status)
+    rejected = from_status != to_status and (
+        status == Status.REJECTED.value
+        or (
+            status == Status.DUPLICATE.value
+            and isinstance(doc, Document)
+            and doc.channel == _ERP_CHANNEL
+        )
+    )
     if rejected:
         level = max(level, logging.WARNING)
     if not doc_log.isEnabledFor(level):
