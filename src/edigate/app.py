@@ -14,13 +14,14 @@ from .config import GatewayConfig
 from .partners import Registry
 from .partners.cache import RegistryCache
 from .pipeline.dispatch import Dispatcher, Routes
-from .pipeline.erp import ERP_CHANNEL, ErpFolder
+from .pipeline.erp import ErpFolder
 from .pipeline.erp_inbox import ErpInbox
 from .pipeline.inbound import InboundProcessor
 from .pipeline.outbound import OutboundProcessor
 from .pipeline.reconcile import mark_overdue
 from .pipeline.worker import Lane, Periodic, Worker
 from .store import PENDING_INBOUND, PENDING_OUTBOUND, Direction, RetryBudget, Status, Store
+from .store.statuses import ERP_CHANNEL
 
 
 class Gateway:

@@ -42,10 +42,8 @@ A minimal ``edigate.toml``::
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import ConfigError
 from .toml_lines import line_of
+from .unknown_keys import unknown_key
 
 ENV_PREFIX = "EDIGATE_"
 _PATH_KEYS = ("data_dir", "config_dir")
@@ -265,7 +264,7 @@ def _config_error(exc: ValidationError, file: Path | None) -> ConfigError:
         loc = err["loc"]
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = _unknown_key(loc)
+            message = unknown_key(GatewayConfig, loc)
         label = ".".join(str(p) for p in loc)
         problems.append((line_of(text, loc), f"{label}: {message}" if label else message))
     where = str(file) if file is not None else None
@@ -274,32 +273,6 @@ def _config_error(exc: ValidationError, file: Path | None) -> ConfigError:
         return ConfigError(message, path=where, line=line)
     lines = [str(ConfigError(message, path=where, line=line)) for line, message in problems]
     return ConfigError(f"{len(problems)} problems:\n" + "\n".join(lines))
-
-
-def _unknown_key(loc: tuple[str | int, ...]) -> str:
-    """``unknown key 'lease_secs' (did you mean 'lease_seconds'?)``, the known keys found by
-    walking the config models along ``loc``."""
-    model: type[BaseModel] | None = GatewayConfig
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        model = _model_in(field.annotation) if field is not None else None
-    known = list(model.model_fields) if model is not None else []
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown key {loc[-1]!r}{hint}"
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The config model a field holds, itself or in a list (``[[folders]]``)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def load_config(

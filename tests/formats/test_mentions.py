@@ -56,3 +56,20 @@ def test_the_builtin_csv_invoice_says_its_charges_and_taxes() -> None:
         taxes=[{"type_code": "ST", "amount": "9.10"}],
     )
     assert unmentioned_for(charged, partner) == []
+
+
+def test_an_edited_template_or_include_is_read_again(tmp_path: Path) -> None:
+    """The names a template uses are kept between documents (a parse per invoice is work
+    done again), but never past an edit of the template or of a file it includes."""
+    import os
+
+    (tmp_path / "inv.csv.j2").write_text('{% include "rows.j2" %}')
+    (tmp_path / "rows.j2").write_text(LINES_AND_TOTAL)
+    taxed = invoice(taxes=[{"type_code": "ST", "amount": "9.10"}])
+    assert len(unmentioned(taxed, "inv.csv.j2", tmp_path)) == 1
+    assert len(unmentioned(taxed, "inv.csv.j2", tmp_path)) == 1  # kept: the same answer
+    rows = tmp_path / "rows.j2"
+    rows.write_text(LINES_AND_TOTAL + "{{ doc.taxes }}")
+    stat = rows.stat()
+    os.utime(rows, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a later change
+    assert unmentioned(taxed, "inv.csv.j2", tmp_path) == []

@@ -381,8 +381,8 @@ def test_two_workers_with_an_855_for_one_po_at_once_send_one_original(
 
 def _twice_for_two_workers(gw: Gateway, kind: str, source: Path) -> tuple[int, int]:
     """The ERP drops ``source`` twice; worker "a" claims the first copy, "b" the second."""
-    from edigate.pipeline.erp import ERP_CHANNEL
     from edigate.store import PENDING_INBOUND
+    from edigate.store.statuses import ERP_CHANNEL
 
     drop(gw, kind, source)
     drop(gw, kind, source, name="again.json")

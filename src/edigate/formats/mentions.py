@@ -74,22 +74,35 @@ def _carried(document: Outbound, name: str) -> list[str]:
     return shown
 
 
-def _names(ref: str, map_dir: Path | None) -> set[str]:
+#: (directory, template) -> (the files read, with their change times; the names they use).
+_NAMES: dict[tuple[Path, str], tuple[tuple[tuple[Path, int], ...], frozenset[str]]] = {}
+
+
+def _names(ref: str, map_dir: Path | None) -> frozenset[str]:
     """Every variable, attribute and constant key that template ``ref`` and the templates
-    it pulls in (by a constant name) read."""
+    it pulls in (by a constant name) read. Parsed once and kept while none of those files
+    changes: every invoice of a templated partner asks, and a stat costs less than a parse."""
     directory, name = template_file(ref, map_dir)
+    cached = _NAMES.get((directory, name))
+    if cached is not None and all(_stamp(path) == stamp for path, stamp in cached[0]):
+        return cached[1]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)))
     names: set[str] = set()
-    pending, seen = [name], set()
+    files: list[tuple[Path, int]] = []
+    pending, seen, complete = [name], set(), True
     while pending:
         current = pending.pop()
         if current in seen:
             continue
         seen.add(current)
         try:
-            parsed = env.parse(env.loader.get_source(env, current)[0])  # type: ignore[union-attr]
+            source, filename, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
+            parsed = env.parse(source)
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+            complete = False  # asked again next time: the file may be fixed meanwhile
             continue  # rendering reported it already
+        if filename is not None:
+            files.append((Path(filename), _stamp(Path(filename))))
         for node in parsed.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
             if isinstance(node, nodes.Name):
                 names.add(node.name)
@@ -98,4 +111,15 @@ def _names(ref: str, map_dir: Path | None) -> set[str]:
             elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
                 names.add(str(node.arg.value))
         pending += [n for n in meta.find_referenced_templates(parsed) if n is not None]
-    return names
+    found = frozenset(names)
+    if complete:
+        _NAMES[(directory, name)] = (tuple(files), found)
+    return found
+
+
+def _stamp(path: Path) -> int:
+    """The file's change time (ns), or -1 when it is gone: a cached parse is stale then."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1

@@ -280,19 +280,19 @@ def _split(text: str) -> list[tuple[str, str | None]]:
 
 
 def _unknown(name: str, where: str, node: Obj, schema: Schema) -> str:
-    known = list(node.fields)
     if where == "order" and name == schema.lines_field:
         return f"order.{name}: address line fields as 'line.<field>'"
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
-    return f"unknown field {name!r} in {where} ({hint})"
+    return f"unknown field {name!r} in {where} ({_hint(name, list(node.fields))})"
 
 
 def _unknown_key(key: str, label: str, node: Keyed) -> str:
-    known = sorted(node.allowed)
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
-    return f"{label}[{key}]: unknown {node.key} {key!r} ({hint})"
+    return f"{label}[{key}]: unknown {node.key} {key!r} ({_hint(key, sorted(node.allowed))})"
+
+
+def _hint(name: str, known: list[str]) -> str:
+    """``did you mean 'x'?``, or the known names when none is close."""
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
 
 
 # --- evaluation on plain dicts -----------------------------------------------------------------

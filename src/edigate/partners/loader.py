@@ -14,8 +14,6 @@ Every scalar is read as **text**: YAML 1.1 would turn ``0420`` into 272, ``NO`` 
 from __future__ import annotations
 
 import difflib
-import types
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
+from ..unknown_keys import unknown_key
 from .errors import ConfigErrors
 
 Loc = tuple[str | int, ...]
@@ -297,7 +296,7 @@ def errors_from(
             hint = f"did you mean {close[0]!r}?" if close else "expected " + ", ".join(expected)
             message = f"unknown {loc[-1]} {ctx.get('tag')!r} ({hint})"
         elif kind == "extra_forbidden":
-            message = _unknown_key(model, loc)
+            message = unknown_key(model, loc)
         elif kind == "missing":
             message = "required"
         elif kind in ("value_error", "assertion_error"):
@@ -311,62 +310,3 @@ def errors_from(
                 message += " (got an empty value)"
         result.append(source.error(message, loc))
     return result
-
-
-def _unknown_key(model: type[BaseModel], loc: Loc) -> str:
-    key = str(loc[-1]) if loc else "?"
-    known = _fields_at(model, loc[:-1])
-    if not known:
-        return f"unknown key {key!r}"
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "expected one of " + ", ".join(known)
-    return f"unknown key {key!r} ({hint})"
-
-
-def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
-    """Keys the model accepts at ``loc`` (best effort: follows models, lists, dicts, unions)."""
-    candidates: list[Any] = [model]
-    for part in loc:
-        nxt: list[Any] = []
-        for tp in _expand(candidates):
-            if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
-                for name, info in tp.model_fields.items():
-                    if part in (name, info.alias):
-                        nxt.append(info.annotation)
-                if _tag_of(tp) == part:
-                    nxt.append(tp)
-            origin = typing.get_origin(tp)
-            if origin is list and isinstance(part, int):
-                nxt.extend(typing.get_args(tp)[:1])
-            elif origin is dict:
-                nxt.extend(typing.get_args(tp)[1:2])
-        candidates = nxt
-    names: list[str] = []
-    for tp in _expand(candidates):
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            for name, info in tp.model_fields.items():
-                shown = info.alias or name
-                if shown not in names:
-                    names.append(shown)
-    return names
-
-
-def _expand(types_: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for tp in types_:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            out.extend(_expand([typing.get_args(tp)[0]]))
-        elif origin in (typing.Union, types.UnionType):
-            out.extend(_expand(list(typing.get_args(tp))))
-        else:
-            out.append(tp)
-    return out
-
-
-def _tag_of(model: type[BaseModel]) -> str | None:
-    info = model.model_fields.get("type")
-    if info is None:
-        return None
-    args = typing.get_args(info.annotation)
-    return str(args[0]) if len(args) == 1 else None

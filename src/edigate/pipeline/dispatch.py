@@ -50,9 +50,10 @@ from ..partners.profile import As2Out, EmailOut, FolderOut
 from ..partners.profile import SftpPickup as SftpPickupSettings
 from ..partners.profile import SftpPush as PushSettings
 from ..store import PENDING_OUTBOUND, Direction, Document, RetryBudget, Status, Store
+from ..store.statuses import ERP_CHANNEL
 from ..store.store import about_document, doc_log
 from ..store.transitions import Delivered, Held, held_by, orders_delivered, record_deliveries
-from .erp import ERP_CHANNEL, TEST_KEY, ErpFolder
+from .erp import TEST_KEY, ErpFolder
 
 
 @dataclass(frozen=True, slots=True)

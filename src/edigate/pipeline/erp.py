@@ -29,8 +29,6 @@ from urllib.parse import quote, unquote
 
 from ..fsutil import atomic_write, atomic_write_many, is_hidden_or_partial
 
-#: The channel of the documents the ERP gets and sends (the ERP connector).
-ERP_CHANNEL = "erp"
 INBOX_KINDS = ("acks", "shipments", "invoices")
 #: The meta key of an order for the ERP from a partner's test interchange (ISA15 T).
 TEST_KEY = "test"

@@ -42,7 +42,8 @@ from ..errors import EdigateError, StoreUnavailableError
 from ..model import Invoice, OrderAck, Shipment
 from ..partners import Registry
 from ..store import Direction, Document, Status, Store
-from .erp import ERP_CHANNEL, ErpFile, ErpFolder
+from ..store.statuses import ERP_CHANNEL
+from .erp import ErpFile, ErpFolder
 
 log = logging.getLogger("edigate.erp")
 

@@ -48,6 +48,7 @@ from ..partners.group_party import group_party_warnings
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store, inline_blobs
 from ..store.schema import utcnow
+from ..store.statuses import ERP_CHANNEL
 from ..translate import build_855
 from ..translate.x12_850 import checked_850, po_number_of
 from ..x12 import (
@@ -85,7 +86,7 @@ from .envelope import (
     write_for_partner,
     write_ta1_for_partner,
 )
-from .erp import ERP_CHANNEL, TEST_KEY
+from .erp import TEST_KEY
 from .partner_files import PartnerFilePlan, commit_partner_file, plan_partner_file
 from .reconcile import ACK_SETS, settle_group, settle_technical
 from .repeated_orders import CODE, EarlierOrder, GivenOrders, held_message

@@ -28,7 +28,7 @@ from ..errors import EdigateError
 from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import DocumentFilter, superseded
 from ..store.schema import AuditEvent, utcnow
-from .erp import ERP_CHANNEL
+from ..store.statuses import ERP_CHANNEL
 from .inbound import DELIVERED_KEY, PROGRESS_KEY, Progress
 from .partner_files import FILE_POSITION_KEY
 

@@ -38,11 +38,12 @@ from ..partners import Partner, Registry
 from ..partners.apply import apply_outbound
 from ..partners.rules import MapIssue
 from ..store import BlobRef, Direction, Document, Status, Store
+from ..store.statuses import ERP_CHANNEL
 from ..translate import build_810, build_855, build_856
 from ..x12 import Finding, TechnicalAck, TransactionSet, X12Reader, validate_transaction
 from ..x12.writer import Element
 from .envelope import OutboundTransaction, write_envelope, write_for_partner
-from .erp import ERP_CHANNEL, TEST_KEY, ErpFolder
+from .erp import TEST_KEY, ErpFolder
 from .erp_inbox import ErpInputError, read_erp_document
 from .sent import as_replacement_855, earlier_sent, replaces_855, take_turns
 

@@ -23,9 +23,9 @@ from ..partners import Partner, Registry
 from ..partners.apply import apply_inbound
 from ..store import BlobRef, Direction, Document, Status, Store
 from ..store.queries import location
+from ..store.statuses import ERP_CHANNEL
 from .answers import answer_order
 from .detect import Format
-from .erp import ERP_CHANNEL
 from .repeated_orders import CODE, GivenOrders, held_message
 
 #: The meta key of a CSV/XML order's place in its file (0, 1, ...): stable across runs of

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from ..partners import Partner
 from ..store import Direction, Document, Status
-from .erp import ERP_CHANNEL, TEST_KEY
+from ..store.statuses import ERP_CHANNEL
+from .erp import TEST_KEY
 from .runs import family_of
 
 #: The error code of a held order; its child document's status is ``duplicate``.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 
+#: The channel of the documents the ERP gets and sends (the ERP connector).
+ERP_CHANNEL = "erp"
+
 
 class Direction(enum.StrEnum):
     INBOUND = "in"

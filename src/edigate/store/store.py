@@ -63,7 +63,7 @@ from . import inline_blobs
 from .blobs import BlobRef, BlobStore
 from .database import READ_ONLY, make_engine, migrate, sqlite_url
 from .schema import AuditEvent, ControlSequence, Document, utcnow
-from .statuses import Direction, Status
+from .statuses import ERP_CHANNEL, Direction, Status
 
 MAX_CONTROL_NUMBER = 999_999_999
 #: The longest wait between two attempts of a document.
@@ -925,9 +925,6 @@ _LOGS = "edigate_log_events"
 #: per file) at DEBUG, a failed attempt (retried, or dead) at WARNING.
 _EVENT_LEVELS = {"piece_committed": logging.DEBUG, "attempt_failed": logging.WARNING}
 _doc_events = Events(doc_log)
-#: The channel of the ERP's own documents (``pipeline.erp.ERP_CHANNEL``; the store is below
-#: the pipeline and does not import it).
-_ERP_CHANNEL = "erp"
 
 
 def _status_text(status: Status | str | None) -> str:
@@ -977,7 +974,7 @@ def _queue_log(
         or (
             status == Status.DUPLICATE.value
             and isinstance(doc, Document)
-            and doc.channel == _ERP_CHANNEL
+            and doc.channel == ERP_CHANNEL
         )
     )
     if rejected:
